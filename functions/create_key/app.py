@@ -1,0 +1,26 @@
+"""POST /v1/keys (admin): mint a key for the caller's tenant; the secret is shown once."""
+
+from fastapi import APIRouter, status
+
+from shared.api.app import lambda_handler
+from shared.api.auth import AdminCaller
+from shared.api.problems import responses
+from shared.api.schemas import CreatedKeyOut, CreateKeyRequest
+from shared.services import key_service
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedKeyOut,
+    responses=responses(400, 401, 403, 422),
+    summary="Create an API key",
+)
+def create_key(body: CreateKeyRequest, caller: AdminCaller) -> CreatedKeyOut:
+    key, secret = key_service().create(caller.tenant, body.name, body.scopes)
+    return CreatedKeyOut.of(key, secret)
+
+
+handler = lambda_handler(router)

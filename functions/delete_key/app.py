@@ -1,0 +1,26 @@
+"""DELETE /v1/keys/{key_id} (admin): revoke a key; it stops working at once."""
+
+from fastapi import APIRouter, Response, status
+
+from shared.api.app import lambda_handler
+from shared.api.auth import AdminCaller
+from shared.api.params import KeyIdPath
+from shared.api.problems import responses
+from shared.services import key_service
+
+router = APIRouter()
+
+
+@router.delete(
+    "/v1/keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=responses(401, 403, 404),
+    summary="Revoke an API key",
+)
+def delete_key(key_id: KeyIdPath, caller: AdminCaller) -> Response:
+    key_service().revoke(caller.tenant, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,17 @@
+"""GET /v1/health (open): liveness and the deployed package version."""
+
+from fastapi import APIRouter
+
+from shared import __version__
+from shared.api.app import lambda_handler
+from shared.api.schemas import HealthOut
+
+router = APIRouter()
+
+
+@router.get("/v1/health", response_model=HealthOut, summary="Health")
+def get_health() -> HealthOut:
+    return HealthOut(status="ok", version=__version__)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,19 @@
+"""GET /v1/models."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.problems import responses
+from shared.api.schemas import ModelList, ModelOut
+from shared.services import model_registry
+
+router = APIRouter()
+
+
+@router.get("/v1/models", response_model=ModelList, responses=responses(401, 403), summary="List models")
+def list_models(caller: PredictCaller) -> ModelList:
+    return ModelList(results=[ModelOut.of(model) for model in model_registry().list()])
+
+
+handler = lambda_handler(router)

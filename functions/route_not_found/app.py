@@ -1,0 +1,21 @@
+"""API Gateway's ``$default`` route: any request no other route matched gets a 404 or 405 problem."""
+
+from fastapi import APIRouter, Request
+from starlette.exceptions import HTTPException
+
+from shared.api.app import lambda_handler
+from shared.api.routes import allowed_methods
+
+router = APIRouter()
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@router.api_route("/{path:path}", methods=ALL_METHODS, include_in_schema=False)
+def route_not_found(request: Request) -> None:
+    allowed = allowed_methods(request.url.path)
+    if allowed:
+        raise HTTPException(status_code=405, headers={"Allow": ", ".join(allowed)})
+    raise HTTPException(status_code=404)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,1 @@
+"""HTTP glue: one app factory for every route function, error mapping, request ids, auth."""

@@ -1,0 +1,53 @@
+"""The one app factory: every route function and the local server are built by it."""
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from fastapi import APIRouter, FastAPI
+from mangum import Mangum
+
+from shared import __version__
+from shared.api.middleware import RequestContextMiddleware
+from shared.api.problems import install_problem_handlers
+from shared.observability import logger, metrics
+
+API_DESCRIPTION = """\
+Self-hosted serverless model inference: asynchronous predictions with optional wait, a model
+registry, and API keys with scopes and strict tenant isolation.
+
+Every error is an RFC 9457 `application/problem+json` document. Every response carries
+`X-Request-Id`, the correlation id of the logs. List endpoints take `limit` (1-100, default 20) and an
+opaque `cursor`, and answer `{"results": [...], "next": cursor|null}`, newest first.
+"""
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def create_app(*routers: APIRouter, with_docs: bool = False) -> FastAPI:
+    app = FastAPI(
+        title="Infergate",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url="/docs" if with_docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if with_docs else None,
+    )
+    for router in routers:
+        app.include_router(router)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def lambda_handler(router: APIRouter) -> LambdaHandler:
+    """Build the app and its Mangum adapter once per container; wrap with Powertools."""
+    adapter = Mangum(create_app(router), lifespan="off")
+
+    @metrics.log_metrics
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response: dict[str, Any] = adapter(event, cast(Any, context))
+        return response
+
+    return handler

@@ -1,0 +1,102 @@
+"""Pure ASGI middleware: request id (correlation id), body size limit, and the last-resort 500."""
+
+import json
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.api.problems import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
+from shared.observability import logger, set_correlation_id
+
+REQUEST_ID_HEADER = "x-request-id"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        set_correlation_id(request_id)
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [h for h in message.get("headers", []) if h[0].lower() != REQUEST_ID_HEADER.encode()]
+                message["headers"] = [*headers, (REQUEST_ID_HEADER.encode(), request_id.encode())]
+            await send(message)
+
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            await _send_problem(send_with_id, scope, 413, "payload-too-large", "The request body is too large.")
+            return
+        try:
+            await self.app(scope, _replay(body), send_with_id)
+        except Exception:  # noqa: BLE001 - the last resort: log it, answer 500, never leak it
+            logger.exception("unhandled error", extra={"path": scope.get("path")})
+            if not started:
+                detail = f"An unexpected error occurred. Quote request id {request_id} when reporting it."
+                await _send_problem(send_with_id, scope, 500, "internal-error", detail)
+
+
+def _request_id(scope: Scope) -> str:
+    event: Any = scope.get("aws.event") or {}
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return str(request_id) if request_id else uuid.uuid4().hex
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """Return the whole body, or None when it exceeds ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _send_problem(send: Send, scope: Scope, status: int, slug: str, detail: str) -> None:
+    body = json.dumps(
+        {
+            "type": TYPE_PREFIX + slug,
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,141 @@
+"""RFC 9457 problem details, and the one table that maps errors to them."""
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import (
+    BadRequestError,
+    ConflictError,
+    FieldError,
+    InfergateError,
+    InvalidRequestError,
+    NotFoundError,
+    TransientError,
+)
+from shared.keys.models import AuthenticationError, PermissionDeniedError
+from shared.predictions.models import InputTooLargeError
+from shared.registry.service import InvalidModelInputError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:infergate:problem:"
+
+
+class ProblemFieldError(BaseModel):
+    pointer: str = Field(description="JSON pointer into the request body, or '#/<where>/<name>' for a parameter.")
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (``application/problem+json``)."""
+
+    type: str = Field(examples=["urn:infergate:problem:validation-failed"])
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemFieldError] | None = None
+
+
+def problem_response(
+    request_path: str,
+    status: int,
+    slug: str,
+    detail: str,
+    errors: Sequence[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request_path,
+    }
+    if errors is not None:
+        body["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
+
+
+# Domain error class -> (status, slug). The most specific class wins (checked in MRO order).
+ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
+    AuthenticationError: (401, "unauthenticated"),
+    PermissionDeniedError: (403, "forbidden"),
+    NotFoundError: (404, "not-found"),
+    ConflictError: (409, "conflict"),
+    InputTooLargeError: (413, "payload-too-large"),
+    InvalidModelInputError: (422, "invalid-model-input"),
+    InvalidRequestError: (422, "invalid-request"),
+    BadRequestError: (400, "bad-request"),
+    TransientError: (503, "service-unavailable"),
+}
+_EXTRA_HEADERS: dict[type[Exception], dict[str, str]] = {
+    AuthenticationError: {"WWW-Authenticate": "Bearer"},
+    TransientError: {"Retry-After": "1"},
+}
+_HTTP_SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+
+
+def _lookup(exc: Exception) -> tuple[int, str, dict[str, str]]:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_TABLE:
+            status, slug = ERROR_TABLE[cls]
+            headers = next((h for c, h in _EXTRA_HEADERS.items() if isinstance(exc, c)), {})
+            return status, slug, headers
+    raise LookupError(type(exc).__name__)
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    status, slug, headers = _lookup(exc)
+    errors = getattr(exc, "errors", None)
+    return problem_response(request.url.path, status, slug, str(exc), errors, headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in raw):
+        return problem_response(request.url.path, 400, "malformed-json", "The request body is not valid JSON.")
+    errors = [_field_error(error) for error in raw]
+    in_body = all(error.get("loc", ("body",))[0] == "body" for error in raw)
+    if in_body:
+        return problem_response(request.url.path, 422, "validation-failed", "The request body is invalid.", errors)
+    return problem_response(request.url.path, 400, "bad-request", "A request parameter is invalid.", errors)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
+    detail = {404: "There is no such route.", 405: "This route does not support that method."}.get(
+        exc.status_code, HTTPStatus(exc.status_code).phrase
+    )
+    return problem_response(request.url.path, exc.status_code, slug, detail, headers=exc.headers)
+
+
+def _field_error(error: Mapping[str, Any]) -> FieldError:
+    location = [str(part) for part in error.get("loc", ())]
+    where, path = (location[0], location[1:]) if location else ("body", [])
+    escaped = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
+    pointer = escaped if where == "body" else f"#/{where}{escaped}"
+    return FieldError(pointer or "/", str(error.get("msg", "is invalid")))
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(InfergateError, domain_error_handler)
+    app.add_exception_handler(InputTooLargeError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the problem responses a route can give."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_MEDIA_TYPE: {}}}
+        for status in statuses
+    }

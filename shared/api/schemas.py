@@ -1,0 +1,189 @@
+"""Request and response bodies (pydantic v2). Conversions from domain objects live here too."""
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+
+from shared.keys.models import ApiKey, Scope
+from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
+from shared.registry.models import Model, ModelVersion
+
+
+def _finite_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse NaN and Infinity, which are not JSON (Python's parser lets them through)."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("must not contain NaN or Infinity")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_finite_json)]
+MetadataValue = Annotated[str, Field(max_length=512)]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreatePredictionRequest(StrictModel):
+    model: str = Field(max_length=80, examples=["sentiment", "sentiment:1"], description="`name` or `name:version`.")
+    input: JsonObject = Field(description="Validated against the model version's `input_schema`; at most 256 KiB.")
+    webhook: HttpUrl | None = Field(default=None, description="HTTPS URL notified of prediction events.")
+    webhook_events_filter: list[WebhookEvent] = Field(
+        default_factory=lambda: [WebhookEvent.COMPLETED], min_length=1, max_length=2
+    )
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=16)
+
+
+class PredictionErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class PredictionMetricsOut(BaseModel):
+    predict_time: float | None = Field(description="Seconds the model ran.")
+    total_time: float | None = Field(description="Seconds from creation to completion.")
+
+
+class PredictionUrlsOut(BaseModel):
+    get: str
+    cancel: str
+
+
+class PredictionOut(BaseModel):
+    id: str = Field(examples=["pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"])
+    model: str
+    version: int
+    status: PredictionStatus
+    input: dict[str, Any]
+    output: dict[str, Any] | None
+    error: PredictionErrorOut | None
+    metadata: dict[str, str]
+    webhook: str | None
+    webhook_events_filter: list[WebhookEvent]
+    created_at: str
+    started_at: str | None
+    completed_at: str | None
+    metrics: PredictionMetricsOut
+    urls: PredictionUrlsOut
+
+    @classmethod
+    def of(cls, prediction: Prediction, base_url: str) -> "PredictionOut":
+        link = f"{base_url.rstrip('/')}/v1/predictions/{prediction.id}"
+        return cls(
+            id=prediction.id,
+            model=prediction.model,
+            version=prediction.version,
+            status=prediction.status,
+            input=prediction.input,
+            output=prediction.output,
+            error=PredictionErrorOut(code=prediction.error.code, message=prediction.error.message)
+            if prediction.error
+            else None,
+            metadata=prediction.metadata,
+            webhook=prediction.webhook,
+            webhook_events_filter=list(prediction.webhook_events_filter),
+            created_at=prediction.created_at,
+            started_at=prediction.started_at,
+            completed_at=prediction.completed_at,
+            metrics=PredictionMetricsOut(predict_time=prediction.predict_time, total_time=prediction.total_time),
+            urls=PredictionUrlsOut(get=link, cancel=f"{link}/cancel"),
+        )
+
+
+class PredictionList(BaseModel):
+    results: list[PredictionOut]
+    next: str | None = Field(description="Cursor of the next page, or null on the last page.")
+
+
+class CreateKeyRequest(StrictModel):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(min_length=1, max_length=2)
+
+
+class KeyOut(BaseModel):
+    id: str = Field(examples=["key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"])
+    name: str
+    scopes: list[Scope]
+    created_at: str
+    last4: str
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "KeyOut":
+        return cls(id=key.id, name=key.name, scopes=sorted(key.scopes), created_at=key.created_at, last4=key.last4)
+
+
+class CreatedKeyOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[Scope]
+    key: str = Field(description="The secret. Shown once, never again.")
+    created_at: str
+
+    @classmethod
+    def of(cls, key: ApiKey, secret: str) -> "CreatedKeyOut":
+        return cls(id=key.id, name=key.name, scopes=sorted(key.scopes), key=secret, created_at=key.created_at)
+
+
+class KeyList(BaseModel):
+    results: list[KeyOut]
+    next: str | None
+
+
+class ArtifactOut(BaseModel):
+    sha256: str
+    size: int
+
+
+class ModelVersionOut(BaseModel):
+    version: int
+    runtime: Literal["builtin", "onnx"]
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any]
+    created_at: str
+    artifact: ArtifactOut | None
+
+    @classmethod
+    def of(cls, version: ModelVersion) -> "ModelVersionOut":
+        artifact = version.artifact
+        return cls(
+            version=version.version,
+            runtime=version.runtime,
+            input_schema=version.input_schema,
+            output_schema=version.output_schema,
+            created_at=version.created_at,
+            artifact=ArtifactOut(sha256=artifact.sha256, size=artifact.size) if artifact else None,
+        )
+
+
+class ModelOut(BaseModel):
+    name: str
+    description: str
+    latest_version: int
+    versions: list[ModelVersionOut]
+
+    @classmethod
+    def of(cls, model: Model) -> "ModelOut":
+        return cls(
+            name=model.name,
+            description=model.description,
+            latest_version=model.latest.version,
+            versions=[ModelVersionOut.of(v) for v in sorted(model.versions, key=lambda v: v.version)],
+        )
+
+
+class ModelList(BaseModel):
+    results: list[ModelOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str

@@ -1,0 +1,1 @@
+"""API keys: scoped, tenant-bound bearer secrets of which only a hash is stored."""

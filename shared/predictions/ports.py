@@ -1,0 +1,27 @@
+"""What the prediction services need from storage and queues (adapters and test fakes implement these)."""
+
+from typing import Protocol
+
+from shared.predictions.models import Prediction, Transition
+
+
+class PredictionStore(Protocol):
+    def create(self, prediction: Prediction) -> None:
+        """Store a new prediction; never overwrites an existing one."""
+        ...
+
+    def get(self, tenant: str, prediction_id: str) -> Prediction:
+        """Raise ``PredictionNotFoundError`` when the tenant has no such prediction."""
+        ...
+
+    def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[Prediction], str | None]:
+        """Newest first; ``after`` and the returned position are opaque store positions."""
+        ...
+
+    def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
+        """Apply atomically if the stored status is an allowed source, else ``TransitionRejectedError``."""
+        ...
+
+
+class PredictionQueue(Protocol):
+    def enqueue(self, tenant: str, prediction_id: str, correlation_id: str | None) -> None: ...

@@ -1,0 +1,91 @@
+"""The worker's use case: run one queued prediction exactly once, whatever the queue delivers.
+
+Idempotent by construction: every status change is a conditional write, so a duplicate message,
+a redelivery after a crash, or a cancel racing the model all end with one terminal state.
+"""
+
+import time
+from collections.abc import Callable
+from enum import StrEnum
+
+from shared.clock import to_rfc3339, utc_now
+from shared.observability import logger, metrics
+from shared.predictions.models import (
+    Prediction,
+    PredictionError,
+    PredictionNotFoundError,
+    PredictionStatus,
+    Transition,
+    TransitionRejectedError,
+)
+from shared.predictions.ports import PredictionStore
+from shared.registry.models import ModelRef, ModelVersion
+from shared.registry.service import ModelRegistry
+from shared.runtimes.base import ModelFailure, ModelRuntime
+
+
+class RunOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # already finished, canceled, expired, or finished by another delivery
+
+
+RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
+
+
+class PredictionRunner:
+    def __init__(self, store: PredictionStore, registry: ModelRegistry, load_runtime: RuntimeLoader) -> None:
+        self._store = store
+        self._registry = registry
+        self._load_runtime = load_runtime
+
+    def run(self, tenant: str, prediction_id: str) -> RunOutcome:
+        """Infrastructure faults (``TransientError``) propagate so the message is redelivered."""
+        try:
+            prediction = self._store.get(tenant, prediction_id)
+        except PredictionNotFoundError:
+            logger.warning("queued prediction no longer exists", extra={"prediction_id": prediction_id})
+            return RunOutcome.SKIPPED
+        started = self._start(prediction)
+        if started is None:
+            return RunOutcome.SKIPPED
+        transition = self._predict(started)
+        try:
+            finished = self._store.transition(tenant, prediction_id, transition)
+        except TransitionRejectedError as lost:
+            logger.info(
+                "prediction result discarded", extra={"prediction_id": prediction_id, "status": lost.current.status}
+            )
+            return RunOutcome.SKIPPED
+        metrics.add_metric(name=f"Prediction{finished.status.value.capitalize()}", unit="Count", value=1)
+        logger.info("prediction finished", extra={"prediction_id": prediction_id, "status": finished.status})
+        return RunOutcome(finished.status.value)
+
+    def _start(self, prediction: Prediction) -> Prediction | None:
+        """Move to ``processing``; a prediction already there (a redelivery) is run again."""
+        if prediction.status is PredictionStatus.PROCESSING:
+            logger.info("prediction redelivered while processing", extra={"prediction_id": prediction.id})
+            return prediction
+        if prediction.status is not PredictionStatus.STARTING:
+            return None
+        try:
+            return self._store.transition(
+                prediction.tenant, prediction.id, Transition(PredictionStatus.PROCESSING, to_rfc3339(utc_now()))
+            )
+        except TransitionRejectedError as lost:
+            return lost.current if lost.current.status is PredictionStatus.PROCESSING else None
+
+    def _predict(self, prediction: Prediction) -> Transition:
+        version = self._registry.resolve(ModelRef(prediction.model, prediction.version))
+        began = time.perf_counter()
+        try:
+            [result] = self._load_runtime(version).predict([prediction.input])
+        except Exception:  # noqa: BLE001 - any model fault fails this prediction, without a retry storm
+            logger.exception("model raised", extra={"prediction_id": prediction.id, "model": prediction.model})
+            result = ModelFailure("model_error", "The model failed on this input.")
+        predict_time = time.perf_counter() - began
+        at = to_rfc3339(utc_now())
+        if isinstance(result, ModelFailure):
+            error = PredictionError(result.code, result.message)
+            return Transition(PredictionStatus.FAILED, at, error=error, predict_time=predict_time)
+        return Transition(PredictionStatus.SUCCEEDED, at, output=result, predict_time=predict_time)

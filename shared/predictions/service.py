@@ -1,0 +1,141 @@
+"""Use cases of the prediction API: create, get, list, cancel, wait."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from shared.clock import to_rfc3339, utc_now
+from shared.ids import IdKind, is_valid_id, new_id
+from shared.jsoncodec import encoded_size
+from shared.observability import logger, metrics
+from shared.pagination import CursorCodec, Page
+from shared.predictions.models import (
+    InputTooLargeError,
+    Prediction,
+    PredictionError,
+    PredictionNotFoundError,
+    PredictionStatus,
+    Transition,
+    TransitionRejectedError,
+    WebhookEvent,
+)
+from shared.predictions.ports import PredictionQueue, PredictionStore
+from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
+from shared.registry.service import ModelRegistry
+
+MAX_INPUT_BYTES = 256 * 1024
+LISTING = "predictions"
+
+
+@dataclass(frozen=True)
+class NewPrediction:
+    model: str
+    input: dict[str, Any]
+    metadata: dict[str, str] = field(default_factory=dict)
+    webhook: str | None = None
+    webhook_events_filter: tuple[WebhookEvent, ...] = (WebhookEvent.COMPLETED,)
+
+
+class PredictionService:
+    def __init__(
+        self,
+        store: PredictionStore,
+        queue: PredictionQueue,
+        registry: ModelRegistry,
+        cursors: CursorCodec,
+        retention: timedelta,
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._registry = registry
+        self._cursors = cursors
+        self._retention = retention
+
+    def create(self, tenant: str, request: NewPrediction, correlation_id: str | None) -> Prediction:
+        try:
+            version = self._registry.resolve(ModelRef.parse(request.model))
+        except ModelNotFoundError as missing:
+            raise UnknownModelError(missing) from missing
+        if encoded_size(request.input) > MAX_INPUT_BYTES:
+            raise InputTooLargeError(MAX_INPUT_BYTES)
+        self._registry.validate_input(version, request.input)
+        now = utc_now()
+        prediction = Prediction(
+            id=new_id(IdKind.PREDICTION),
+            tenant=tenant,
+            model=version.name,
+            version=version.version,
+            status=PredictionStatus.STARTING,
+            input=request.input,
+            created_at=to_rfc3339(now),
+            expires_at=int((now + self._retention).timestamp()),
+            metadata=request.metadata,
+            webhook=request.webhook,
+            webhook_events_filter=request.webhook_events_filter,
+        )
+        self._store.create(prediction)
+        try:
+            self._queue.enqueue(tenant, prediction.id, correlation_id)
+        except Exception:
+            # Never leave a prediction that no worker will ever see: fail it, then surface the fault.
+            self._fail_unqueued(prediction)
+            raise
+        logger.info("prediction queued", extra={"prediction_id": prediction.id, "model": prediction.model})
+        metrics.add_metric(name="PredictionCreated", unit="Count", value=1)
+        return prediction
+
+    def get(self, tenant: str, prediction_id: str) -> Prediction:
+        if not is_valid_id(IdKind.PREDICTION, prediction_id):
+            raise PredictionNotFoundError(prediction_id)
+        return self._store.get(tenant, prediction_id)
+
+    def list(self, tenant: str, limit: int, cursor: str | None) -> Page[Prediction]:
+        after = self._cursors.decode(tenant, LISTING, cursor) if cursor else None
+        items, position = self._store.list(tenant, limit, after)
+        next_cursor = self._cursors.encode(tenant, LISTING, position) if position else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def cancel(self, tenant: str, prediction_id: str) -> Prediction:
+        current = self.get(tenant, prediction_id)
+        if current.status.is_terminal:
+            return current
+        try:
+            canceled = self._store.transition(
+                tenant, prediction_id, Transition(PredictionStatus.CANCELED, to_rfc3339(utc_now()))
+            )
+        except TransitionRejectedError as lost:
+            return lost.current  # finished meanwhile: returned unchanged
+        logger.info("prediction canceled", extra={"prediction_id": prediction_id})
+        metrics.add_metric(name="PredictionCanceled", unit="Count", value=1)
+        return canceled
+
+    def wait(
+        self,
+        prediction: Prediction,
+        timeout_seconds: float,
+        poll_interval_seconds: float,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> Prediction:
+        """Poll until the prediction is terminal or the timeout passes; return it in whatever state."""
+        deadline = monotonic() + timeout_seconds
+        current = prediction
+        interval = min(0.05, poll_interval_seconds)
+        while not current.status.is_terminal:
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                break
+            sleep(min(interval, remaining))
+            interval = min(interval * 2, poll_interval_seconds)
+            current = self._store.get(current.tenant, current.id)
+        return current
+
+    def _fail_unqueued(self, prediction: Prediction) -> None:
+        error = PredictionError("queue_unavailable", "The prediction could not be queued; submit it again.")
+        failed = Transition(PredictionStatus.FAILED, to_rfc3339(utc_now()), error=error)
+        try:
+            self._store.transition(prediction.tenant, prediction.id, failed)
+        except Exception:  # noqa: BLE001 - the original fault is re-raised by the caller
+            logger.exception("could not mark an unqueued prediction failed", extra={"prediction_id": prediction.id})

@@ -1,0 +1,1 @@
+"""SQS adapters: the only place that builds queue messages."""

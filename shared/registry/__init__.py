@@ -1,0 +1,1 @@
+"""The model registry: which models exist, their versions, and their input schemas."""

@@ -1,0 +1,96 @@
+"""Resolve model references and validate inputs against a version's JSON Schema."""
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from shared.errors import FieldError, InvalidRequestError
+from shared.registry.builtins import BUILTIN_MODELS
+from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion
+
+
+class InvalidModelInputError(InvalidRequestError):
+    def __init__(self, model: str, errors: list[FieldError]) -> None:
+        super().__init__(f"The input does not match the input schema of model '{model}'.")
+        self.errors = errors
+
+
+class ModelRegistry:
+    """Read access to models. Built-ins only for now; uploaded versions join through the same API."""
+
+    def __init__(self, models: Iterable[Model] = BUILTIN_MODELS) -> None:
+        self._models = {model.name: model for model in models}
+
+    def list(self) -> list[Model]:
+        return sorted(self._models.values(), key=lambda m: m.name)
+
+    def get(self, name: str) -> Model:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise ModelNotFoundError(name) from None
+
+    def resolve(self, ref: ModelRef) -> ModelVersion:
+        model = self.get(ref.name)
+        if ref.version is None:
+            return model.latest
+        for version in model.versions:
+            if version.version == ref.version:
+                return version
+        raise ModelNotFoundError(ref.name, ref.version)
+
+    def validate_input(self, version: ModelVersion, payload: Mapping[str, Any], pointer_prefix: str = "/input") -> None:
+        validator = _validator(version.name, version.version, _freeze(version.input_schema))
+        errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        if errors:
+            raise InvalidModelInputError(version.name, [_field_error(e, pointer_prefix) for e in errors[:20]])
+
+
+def _freeze(schema: Mapping[str, Any]) -> str:
+    return json.dumps(schema, sort_keys=True)
+
+
+@cache
+def _validator(name: str, version: int, schema_json: str) -> Draft202012Validator:
+    """Compiled once per container and schema (name and version keep the cache readable)."""
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def _field_error(error: ValidationError, prefix: str) -> FieldError:
+    """Describe the failure without echoing the caller's value back."""
+    path = "".join(f"/{_escape(part)}" for part in error.absolute_path)
+    constraint = error.validator_value
+    match error.validator:
+        case "required":
+            missing = _missing_property(error)
+            return FieldError(f"{prefix}{path}/{_escape(missing)}", "is required")
+        case "type":
+            return FieldError(prefix + path, f"must be of type {constraint}")
+        case "minLength":
+            return FieldError(prefix + path, f"must be at least {constraint} characters long")
+        case "maxLength":
+            return FieldError(prefix + path, f"must be at most {constraint} characters long")
+        case "additionalProperties":
+            return FieldError(prefix + path, "has properties the model's input schema does not allow")
+        case "enum":
+            return FieldError(prefix + path, "must be one of the values the model's input schema allows")
+        case _:
+            return FieldError(prefix + path, f"fails the '{error.validator}' rule of the model's input schema")
+
+
+def _missing_property(error: ValidationError) -> str:
+    required = error.validator_value
+    instance = error.instance
+    if isinstance(required, list) and isinstance(instance, Mapping):
+        for name in required:
+            if name not in instance:
+                return str(name)
+    return ""
+
+
+def _escape(part: str | int) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")

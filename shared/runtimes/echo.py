@@ -1,0 +1,11 @@
+"""``echo``: the output is the input."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shared.runtimes.base import RuntimeResult
+
+
+class EchoRuntime:
+    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+        return [dict(item) for item in inputs]

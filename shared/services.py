@@ -1,0 +1,56 @@
+"""Composition root: builds each service once per container from settings and lazy AWS clients."""
+
+from datetime import timedelta
+from functools import cache
+
+from shared.aws import dynamodb_client, sqs_client
+from shared.keys.service import KeyService
+from shared.pagination import CursorCodec
+from shared.predictions.runner import PredictionRunner
+from shared.predictions.service import PredictionService
+from shared.queue.sqs import SqsPredictionQueue
+from shared.registry.service import ModelRegistry
+from shared.settings import cursor_settings, queue_settings, store_settings
+from shared.store.keys import DynamoKeyStore
+from shared.store.predictions import DynamoPredictionStore
+from shared.store.secrets import secret_bytes
+
+
+@cache
+def model_registry() -> ModelRegistry:
+    return ModelRegistry()
+
+
+@cache
+def cursor_codec() -> CursorCodec:
+    settings = cursor_settings()
+    return CursorCodec(lambda: secret_bytes(settings.cursor_secret_arn, settings.cursor_secret_max_age_seconds))
+
+
+@cache
+def key_service() -> KeyService:
+    return KeyService(DynamoKeyStore(store_settings().table_name, dynamodb_client()), cursor_codec())
+
+
+def prediction_store() -> DynamoPredictionStore:
+    return DynamoPredictionStore(store_settings().table_name, dynamodb_client())
+
+
+@cache
+def prediction_service() -> PredictionService:
+    queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
+    retention = timedelta(days=store_settings().retention_days)
+    return PredictionService(prediction_store(), queue, model_registry(), cursor_codec(), retention)
+
+
+@cache
+def prediction_runner() -> PredictionRunner:
+    from shared.runtimes.loader import load_runtime
+
+    return PredictionRunner(prediction_store(), model_registry(), load_runtime)
+
+
+def reset_services() -> None:
+    """Forget built services (tests switch settings and endpoints)."""
+    for factory in (model_registry, cursor_codec, key_service, prediction_service, prediction_runner):
+        factory.cache_clear()

@@ -1,0 +1,71 @@
+"""Configuration, one pydantic-settings model per concern, read from the environment on first use.
+
+Nothing here runs at import time; call the accessor, and ``clear_settings()`` in tests.
+"""
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StoreSettings(BaseSettings):
+    """Where state lives: the single DynamoDB table and how long predictions are retained."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    table_name: str = Field(validation_alias="TABLE_NAME", min_length=1)
+    retention_days: int = Field(default=7, ge=1, le=3650, validation_alias="RETENTION_DAYS")
+
+
+class QueueSettings(BaseSettings):
+    """The SQS queue that feeds the inference worker."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    predictions_queue_url: str = Field(validation_alias="PREDICTIONS_QUEUE_URL", min_length=1)
+
+
+class CursorSettings(BaseSettings):
+    """The secret that authenticates pagination cursors (Secrets Manager, read through Powertools)."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    cursor_secret_arn: str = Field(validation_alias="CURSOR_SECRET_ARN", min_length=1)
+    cursor_secret_max_age_seconds: int = Field(default=300, ge=0, validation_alias="CURSOR_SECRET_MAX_AGE")
+
+
+class ApiSettings(BaseSettings):
+    """Knobs of the HTTP API itself."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    # API Gateway cuts integrations at 30 s, so a `Prefer: wait` is held at most this long.
+    max_wait_seconds: float = Field(default=20.0, gt=0, le=25, validation_alias="MAX_WAIT_SECONDS")
+    wait_poll_interval_seconds: float = Field(default=0.25, gt=0, le=5, validation_alias="WAIT_POLL_INTERVAL")
+
+
+@cache
+def store_settings() -> StoreSettings:
+    return StoreSettings()
+
+
+@cache
+def queue_settings() -> QueueSettings:
+    return QueueSettings()
+
+
+@cache
+def cursor_settings() -> CursorSettings:
+    return CursorSettings()
+
+
+@cache
+def api_settings() -> ApiSettings:
+    return ApiSettings()
+
+
+def clear_settings() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    for accessor in (store_settings, queue_settings, cursor_settings, api_settings):
+        accessor.cache_clear()

@@ -1,0 +1,202 @@
+"""DynamoDB adapter for predictions.
+
+Item ``TENANT#<tenant> / PRED#<id>``: input and output are stored as compact JSON strings so they
+round-trip exactly. An output too large to sit beside its input in one 400 KB item goes to a
+sibling item ``PREDOUT#<id>`` written in the same transaction as the status change.
+"""
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from shared.jsoncodec import dumps
+from shared.predictions.models import (
+    Prediction,
+    PredictionError,
+    PredictionNotFoundError,
+    PredictionStatus,
+    Transition,
+    TransitionRejectedError,
+    WebhookEvent,
+)
+from shared.store.dynamo import call, is_condition_failure, tenant_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, UpdateItemInputTypeDef
+
+Item = dict[str, "AttributeValueTypeDef"]
+
+PREFIX = "PRED#"
+OUTPUT_PREFIX = "PREDOUT#"
+# Input is at most 256 KiB, so an output up to this size always fits the 400 KB item beside it.
+INLINE_OUTPUT_LIMIT = 100_000
+
+
+class DynamoPredictionStore:
+    def __init__(self, table_name: str, client: "DynamoDBClient") -> None:
+        self._table = table_name
+        self._client = client
+
+    def create(self, prediction: Prediction) -> None:
+        item = _to_item(prediction)
+        call(
+            lambda: self._client.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+            )
+        )
+
+    def get(self, tenant: str, prediction_id: str) -> Prediction:
+        response = call(
+            lambda: self._client.get_item(TableName=self._table, Key=_key(tenant, prediction_id), ConsistentRead=True)
+        )
+        item = response.get("Item")
+        if item is None:
+            raise PredictionNotFoundError(prediction_id)
+        return self._with_output(_from_item(item), item)
+
+    def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[Prediction], str | None]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": tenant_pk(tenant)}, ":prefix": {"S": PREFIX}},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if after is not None:
+            query["ExclusiveStartKey"] = _key(tenant, after)
+        response = call(lambda: self._client.query(**query))
+        items = [self._with_output(_from_item(item), item) for item in response.get("Items", [])]
+        if len(items) > limit:
+            return items[:limit], items[limit - 1].id
+        more = "LastEvaluatedKey" in response and bool(items)
+        return items, items[-1].id if more else None
+
+    def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
+        overflow = transition.output is not None and len(dumps(transition.output).encode()) > INLINE_OUTPUT_LIMIT
+        update = _update_for(self._table, tenant, prediction_id, transition, inline_output=not overflow)
+        try:
+            if overflow:
+                self._transition_with_overflow(tenant, prediction_id, transition, update)
+                return self.get(tenant, prediction_id)
+            update["ReturnValues"] = "ALL_NEW"
+            response = call(lambda: self._client.update_item(**update))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise TransitionRejectedError(self.get(tenant, prediction_id)) from exc
+            raise
+        return _from_item(response["Attributes"])
+
+    def _transition_with_overflow(
+        self, tenant: str, prediction_id: str, transition: Transition, update: "UpdateItemInputTypeDef"
+    ) -> None:
+        """Write the status change and the large output together, or neither."""
+        expires_at = self.get(tenant, prediction_id).expires_at
+        overflow: Item = {
+            "PK": {"S": tenant_pk(tenant)},
+            "SK": {"S": OUTPUT_PREFIX + prediction_id},
+            "output": {"S": dumps(transition.output)},
+            "expires_at": {"N": str(expires_at)},
+        }
+        call(
+            lambda: self._client.transact_write_items(
+                TransactItems=[
+                    {"Update": update},  # type: ignore[typeddict-item]
+                    {"Put": {"TableName": self._table, "Item": overflow}},
+                ]
+            )
+        )
+
+    def _with_output(self, prediction: Prediction, item: Item) -> Prediction:
+        if "output_ref" not in item:
+            return prediction
+        key = {"PK": item["PK"], "SK": {"S": OUTPUT_PREFIX + prediction.id}}
+        response = call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
+        stored = response.get("Item")
+        return replace(prediction, output=json.loads(stored["output"]["S"])) if stored else prediction
+
+
+def _key(tenant: str, prediction_id: str) -> Item:
+    return {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": PREFIX + prediction_id}}
+
+
+def _update_for(
+    table: str, tenant: str, prediction_id: str, transition: Transition, *, inline_output: bool
+) -> "UpdateItemInputTypeDef":
+    sources = sorted(transition.sources)
+    names = {"#status": "status"}
+    values: dict[str, Any] = {f":src{i}": {"S": s.value} for i, s in enumerate(sources)}
+    values[":status"] = {"S": transition.status.value}
+    values[":at"] = {"S": transition.at}
+    if transition.status is PredictionStatus.PROCESSING:
+        expression = "SET #status = :status, started_at = :at"
+    else:
+        parts = ["#status = :status", "completed_at = :at"]
+        if transition.output is not None and inline_output:
+            names["#output"] = "output"
+            values[":output"] = {"S": dumps(transition.output)}
+            parts.insert(0, "#output = :output")
+        elif transition.output is not None:
+            values[":ref"] = {"S": OUTPUT_PREFIX}
+            parts.append("output_ref = :ref")
+        if transition.error is not None:
+            values[":error"] = {"M": {"code": {"S": transition.error.code}, "message": {"S": transition.error.message}}}
+            parts.append("#error = :error")
+            names["#error"] = "error"
+        if transition.predict_time is not None:
+            values[":ptime"] = {"N": repr(transition.predict_time)}
+            parts.append("predict_time = :ptime")
+        expression = "SET " + ", ".join(parts)
+    condition = "#status IN (" + ", ".join(f":src{i}" for i in range(len(sources))) + ")"
+    return {
+        "TableName": table,
+        "Key": _key(tenant, prediction_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def _to_item(prediction: Prediction) -> Item:
+    item: Item = {
+        "PK": {"S": tenant_pk(prediction.tenant)},
+        "SK": {"S": PREFIX + prediction.id},
+        "kind": {"S": "prediction"},
+        "status": {"S": prediction.status.value},
+        "model": {"S": prediction.model},
+        "version": {"N": str(prediction.version)},
+        "input": {"S": dumps(prediction.input)},
+        "metadata": {"S": dumps(prediction.metadata)},
+        "webhook_events_filter": {"L": [{"S": event.value} for event in prediction.webhook_events_filter]},
+        "created_at": {"S": prediction.created_at},
+        "expires_at": {"N": str(prediction.expires_at)},
+    }
+    if prediction.webhook is not None:
+        item["webhook"] = {"S": prediction.webhook}
+    return item
+
+
+def _from_item(item: Item) -> Prediction:
+    error = item.get("error")
+    error_map = error["M"] if error else None
+    return Prediction(
+        id=item["SK"]["S"].removeprefix(PREFIX),
+        tenant=item["PK"]["S"].removeprefix("TENANT#"),
+        model=item["model"]["S"],
+        version=int(item["version"]["N"]),
+        status=PredictionStatus(item["status"]["S"]),
+        input=json.loads(item["input"]["S"]),
+        created_at=item["created_at"]["S"],
+        expires_at=int(item["expires_at"]["N"]),
+        output=json.loads(item["output"]["S"]) if "output" in item else None,
+        error=PredictionError(error_map["code"]["S"], error_map["message"]["S"]) if error_map else None,
+        metadata=json.loads(item["metadata"]["S"]),
+        webhook=item["webhook"]["S"] if "webhook" in item else None,
+        webhook_events_filter=tuple(WebhookEvent(e["S"]) for e in item["webhook_events_filter"]["L"]),
+        started_at=item["started_at"]["S"] if "started_at" in item else None,
+        completed_at=item["completed_at"]["S"] if "completed_at" in item else None,
+        predict_time=float(item["predict_time"]["N"]) if "predict_time" in item else None,
+    )

@@ -1,0 +1,8 @@
+"""Secrets read through Powertools Parameters (cached per container for ``max_age`` seconds)."""
+
+from aws_lambda_powertools.utilities import parameters
+
+
+def secret_bytes(secret_id: str, max_age: int) -> bytes:
+    value = parameters.get_secret(secret_id, max_age=max_age)
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
