@@ -10,6 +10,7 @@ from shared.predictions.runner import PredictionRunner
 from shared.predictions.service import PredictionService
 from shared.queue.sqs import SqsPredictionQueue
 from shared.registry.service import ModelRegistry
+from shared.runtimes.loader import load_runtime
 from shared.settings import cursor_settings, queue_settings, store_settings
 from shared.store.keys import DynamoKeyStore
 from shared.store.predictions import DynamoPredictionStore
@@ -23,8 +24,11 @@ def model_registry() -> ModelRegistry:
 
 @cache
 def cursor_codec() -> CursorCodec:
-    settings = cursor_settings()
-    return CursorCodec(lambda: secret_bytes(settings.cursor_secret_arn, settings.cursor_secret_max_age_seconds))
+    def secret() -> bytes:  # read on use: only listing functions hold the secret's permission
+        settings = cursor_settings()
+        return secret_bytes(settings.cursor_secret_arn, settings.cursor_secret_max_age_seconds)
+
+    return CursorCodec(secret)
 
 
 @cache
@@ -45,8 +49,6 @@ def prediction_service() -> PredictionService:
 
 @cache
 def prediction_runner() -> PredictionRunner:
-    from shared.runtimes.loader import load_runtime
-
     return PredictionRunner(prediction_store(), model_registry(), load_runtime)
 
 

@@ -1,0 +1,1 @@
+"""Developer tooling (not deployed): the Docker-free local stack, one-function invoke, key minting."""

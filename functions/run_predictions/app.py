@@ -15,7 +15,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    attribute = record.message_attributes.get(CORRELATION_ID_ATTRIBUTE)
+    attribute = record.message_attributes[CORRELATION_ID_ATTRIBUTE]  # None when absent
     set_correlation_id(attribute.string_value if attribute else record.message_id)
     try:
         message = RunPrediction.from_body(record.body)

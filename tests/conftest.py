@@ -1,0 +1,80 @@
+"""Fixtures shared by every test layer."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import pytest
+from moto import mock_aws
+
+from shared.aws import reset_clients
+from shared.keys.models import Scope
+from shared.services import key_service, reset_services
+from shared.settings import clear_settings
+from tools.provision import Stack, function_environment, provision
+from tools.template import load_template
+
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+def _reset() -> None:
+    clear_settings()
+    reset_clients()
+    reset_services()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials; never a real endpoint or profile."""
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    _reset()
+    yield
+    _reset()
+
+
+@pytest.fixture
+def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """moto with the tables, queues and secrets of template.yaml, and the functions' environment."""
+    with mock_aws():
+        template = load_template()
+        created = provision(template, prefix="test")
+        for name, value in function_environment(template, created).items():
+            monkeypatch.setenv(name, value)
+        _reset()
+        yield created
+    _reset()
+
+
+@dataclass(frozen=True)
+class Credential:
+    tenant: str
+    secret: str
+    key_id: str
+
+
+class MintKey(Protocol):
+    def __call__(self, tenant: str = ..., scopes: tuple[Scope, ...] = ...) -> Credential: ...
+
+
+@pytest.fixture
+def mint(stack: Stack) -> MintKey:
+    def make(tenant: str = "acme", scopes: tuple[Scope, ...] = (Scope.ADMIN,)) -> Credential:
+        key, secret = key_service().create(tenant, f"{tenant} test key", scopes)
+        return Credential(tenant, secret, key.id)
+
+    return make
+
+
+@pytest.fixture
+def admin(mint: MintKey) -> Credential:
+    return mint("acme", (Scope.ADMIN,))

@@ -1,0 +1,152 @@
+"""``make dev``: the whole stack in one process, no Docker, no AWS account.
+
+moto in server mode emulates AWS (so the AWS CLI and presigned URLs work against it); the resources
+of ``template.yaml`` are created in it; the routers of every route function are served by uvicorn on
+``http://127.0.0.1:$PORT`` (Swagger UI at ``/docs``); pollers feed queue functions SQS-shaped events.
+Ctrl-C (SIGINT) or SIGTERM stops everything: it is all threads of this one process.
+"""
+
+import json
+import logging
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import uvicorn
+from moto.server import ThreadedMotoServer
+
+from tools.pollers import QueuePoller
+from tools.provision import Stack, function_environment, provision
+from tools.template import ROOT, Template, load_template
+
+STATE_FILE = ROOT / ".infergate-dev.json"
+REGION = "us-east-1"
+DEV_TENANT = "local"
+log = logging.getLogger("infergate.local")
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    base_url: str
+    aws_endpoint_url: str
+    admin_key: str
+    stack: Stack
+    pollers: list[QueuePoller]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def point_aws_at(endpoint_url: str) -> None:
+    """Every boto3 client of this process talks to the emulator, with fake credentials."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+def seed_admin_key(secret: str | None) -> str:
+    """Register INFERGATE_DEV_ADMIN_KEY (or a fresh key) as an admin key of the local tenant."""
+    from shared.keys.models import Scope
+    from shared.services import key_service
+
+    if secret:
+        key_service().import_secret(DEV_TENANT, "local admin", [Scope.ADMIN], secret)
+        return secret
+    _, generated = key_service().create(DEV_TENANT, "local admin", [Scope.ADMIN])
+    return generated
+
+
+def start_pollers(template: Template, stack: Stack) -> list[QueuePoller]:
+    sqs = boto3.client("sqs")
+    pollers = []
+    for spec in template.functions:
+        for trigger in spec.queue_triggers:
+            poller = QueuePoller(spec, trigger, stack.refs[trigger.queue], stack.arns[trigger.queue], sqs)
+            poller.start()
+            pollers.append(poller)
+    return pollers
+
+
+def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, ThreadedMotoServer]:
+    aws = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+    aws.start()
+    endpoint = f"http://127.0.0.1:{aws_port}"
+    point_aws_at(endpoint)
+    template = load_template()
+    stack = provision(template, prefix="infergate-local")
+    os.environ.update(function_environment(template, stack))
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_DEV", "false")
+    from shared.aws import reset_clients
+    from shared.services import reset_services
+    from shared.settings import clear_settings
+
+    clear_settings()
+    reset_clients()
+    reset_services()
+    key = seed_admin_key(admin_key)
+    pollers = start_pollers(template, stack)
+    local = LocalStack(f"http://127.0.0.1:{port}", endpoint, key, stack, pollers)
+    return local, aws
+
+
+def write_state(local: LocalStack, environment: dict[str, Any]) -> None:
+    state = {"base_url": local.base_url, "aws_endpoint_url": local.aws_endpoint_url, "environment": environment}
+    STATE_FILE.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+
+def banner(local: LocalStack) -> str:
+    return (
+        "\nInfergate local stack is up\n"
+        f"  API        {local.base_url}\n"
+        f"  Swagger UI {local.base_url}/docs\n"
+        f"  AWS (moto) {local.aws_endpoint_url}\n"
+        f"  admin key  {local.admin_key}   (tenant '{DEV_TENANT}')\n"
+        "Press Ctrl-C to stop.\n"
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = int(os.environ.get("PORT", "8000"))
+    aws_port = int(os.environ.get("MOTO_PORT") or free_port())
+    local, aws = start(port, aws_port, os.environ.get("INFERGATE_DEV_ADMIN_KEY"))
+    from tools.local_api import build_app
+
+    app = build_app()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    write_state(local, {k: v for k, v in os.environ.items() if k in _STATE_VARIABLES})
+    sys.stdout.write(banner(local))
+    sys.stdout.flush()
+    try:
+        server.run()  # handles SIGINT and SIGTERM
+    finally:
+        for poller in local.pollers:
+            poller.stop()
+        for poller in local.pollers:
+            poller.join(timeout=5)
+        aws.stop()
+        STATE_FILE.unlink(missing_ok=True)
+        sys.stdout.write("Infergate local stack stopped.\n")
+
+
+_STATE_VARIABLES = {"TABLE_NAME", "PREDICTIONS_QUEUE_URL", "CURSOR_SECRET_ARN", "RETENTION_DAYS"}
+
+if __name__ == "__main__":
+    main()

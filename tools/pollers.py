@@ -1,0 +1,73 @@
+"""Queue pollers: the local stand-in for Lambda's SQS event source mapping.
+
+Each poller receives up to ``BatchSize`` messages, invokes the function with a real SQS-shaped event,
+and deletes the messages that succeeded. Failed items (``batchItemFailures``) and messages of an
+invocation that raised stay in the queue and come back after the visibility timeout, as on AWS.
+"""
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from tools.lambda_runtime import LocalContext, load_handler
+from tools.sqs_events import lambda_event
+from tools.template import FunctionSpec, QueueTrigger
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+log = logging.getLogger("infergate.local.pollers")
+
+
+class QueuePoller(threading.Thread):
+    def __init__(
+        self, spec: FunctionSpec, trigger: QueueTrigger, queue_url: str, queue_arn: str, client: "SQSClient"
+    ) -> None:
+        super().__init__(name=f"poller-{spec.logical_id}", daemon=True)
+        self._spec = spec
+        self._trigger = trigger
+        self._queue_url = queue_url
+        self._queue_arn = queue_arn
+        self._client = client
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        handler = load_handler(self._spec)
+        while not self._stopping.is_set():
+            try:
+                self.poll_once(handler)
+            except Exception:
+                log.exception("poller error on %s", self._spec.logical_id)
+                self._stopping.wait(1.0)
+
+    def poll_once(self, handler: Any) -> int:
+        response = self._client.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=min(self._trigger.batch_size, 10),
+            WaitTimeSeconds=1,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+        )
+        messages: list[dict[str, Any]] = list(response.get("Messages", []))  # type: ignore[arg-type]
+        if not messages:
+            return 0
+        event = lambda_event(messages, self._queue_arn, self._client.meta.region_name)
+        context = LocalContext(function_name=self._spec.logical_id, timeout_seconds=self._spec.timeout)
+        try:
+            result = handler(event, context)
+        except Exception:
+            log.exception("invocation of %s failed", self._spec.logical_id)
+            return 0
+        failed = set()
+        if self._trigger.reports_item_failures and isinstance(result, dict):
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._client.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        return len(done)
