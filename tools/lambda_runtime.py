@@ -41,5 +41,12 @@ def load_handler(spec: FunctionSpec) -> Handler:
     return handler
 
 
+def invoke_function(logical_id: str, event: dict[str, Any]) -> Any:
+    """Invoke a template function by logical id, e.g. ``invoke_function("GetHealthFunction", event)``."""
+    from tools.template import load_template
+
+    return invoke(load_template().function(logical_id), event)
+
+
 def invoke(spec: FunctionSpec, event: dict[str, Any]) -> Any:
     return load_handler(spec)(event, LocalContext(function_name=spec.logical_id, timeout_seconds=spec.timeout))

@@ -102,7 +102,7 @@ def _create_table(client: "DynamoDBClient", stack: Stack, logical_id: str, props
 
 def _create_queue(client: "SQSClient", stack: Stack, logical_id: str, props: dict[str, Any]) -> None:
     name = f"{stack.prefix}-{logical_id}"
-    attributes = {key: str(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
+    attributes: dict[str, Any] = {key: str(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
     redrive = props.get("RedrivePolicy")
     if redrive:
         target = stack.resolve(redrive["deadLetterTargetArn"])
