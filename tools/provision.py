@@ -7,7 +7,7 @@ run against exactly the resources ``template.yaml`` declares.
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
@@ -109,7 +109,7 @@ def _create_queue(client: "SQSClient", stack: Stack, logical_id: str, props: dic
         attributes["RedrivePolicy"] = json.dumps(
             {"deadLetterTargetArn": target, "maxReceiveCount": int(redrive["maxReceiveCount"])}
         )
-    url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    url = client.create_queue(QueueName=name, Attributes=cast(Any, attributes))["QueueUrl"]
     stack.refs[logical_id] = url
     stack.arns[logical_id] = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
