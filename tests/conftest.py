@@ -1,14 +1,18 @@
 """Fixtures shared by every test layer."""
 
+import io
+import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from moto import mock_aws
 
 from shared.aws import reset_clients
 from shared.keys.models import Scope
+from shared.observability import logger
 from shared.services import key_service, reset_services
 from shared.settings import clear_settings
 from tools.provision import Stack, function_environment, provision
@@ -78,3 +82,30 @@ def mint(stack: Stack) -> MintKey:
 @pytest.fixture
 def admin(mint: MintKey) -> Credential:
     return mint("acme", (Scope.ADMIN,))
+
+
+class CapturedLogs:
+    """Every line the service logger wrote during a test, formatted exactly as in Lambda."""
+
+    def __init__(self, stream: io.StringIO) -> None:
+        self._stream = stream
+
+    @property
+    def text(self) -> str:
+        return self._stream.getvalue()
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[CapturedLogs]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    try:
+        yield CapturedLogs(stream)
+    finally:
+        logger.removeHandler(handler)

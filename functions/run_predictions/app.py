@@ -11,7 +11,8 @@ from shared.observability import CORRELATION_ID_ATTRIBUTE, logger, metrics, set_
 from shared.queue.messages import RunPrediction
 from shared.services import prediction_runner
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# An all-failed batch is reported item by item too (same redelivery, no invocation error).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -1,0 +1,80 @@
+"""Invariants of template.yaml that keep the deployment safe."""
+
+from typing import Any
+
+from tools.template import load_template
+
+READ_ONLY_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "secretsmanager:GetSecretValue"}
+READ_ONLY_FUNCTIONS = {
+    "GetHealthFunction",
+    "ListKeysFunction",
+    "ListModelsFunction",
+    "GetModelFunction",
+    "ListPredictionsFunction",
+    "GetPredictionFunction",
+    "RouteNotFoundFunction",
+}
+
+
+def _statements(policies: list[Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for policy in policies:
+        assert isinstance(policy, dict) and "Statement" in policy, "inline statements only, no managed policies"
+        found.extend(policy["Statement"])
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_every_queue_with_a_consumer_has_a_dlq_and_enough_visibility() -> None:
+    template = load_template()
+    queues = template.of_type("AWS::SQS::Queue")
+    for spec in template.functions:
+        for trigger in spec.queue_triggers:
+            props = queues[trigger.queue]["Properties"]
+            assert props["RedrivePolicy"]["maxReceiveCount"] >= 5
+            assert props["VisibilityTimeout"] >= 6 * spec.timeout
+            assert trigger.reports_item_failures
+
+
+def test_api_functions_end_before_api_gateway_does() -> None:
+    for spec in load_template().functions:
+        if spec.routes or spec.default_route:
+            assert spec.timeout < 30, spec.logical_id
+
+
+def test_no_wildcards_in_policies() -> None:
+    for spec in load_template().functions:
+        for statement in _statements(spec.policies):
+            assert all("*" not in action for action in _actions(statement)), spec.logical_id
+            assert "*" not in str(statement["Resource"]), spec.logical_id
+
+
+def test_read_only_functions_have_read_only_access() -> None:
+    for spec in load_template().functions:
+        if spec.logical_id in READ_ONLY_FUNCTIONS:
+            for statement in _statements(spec.policies):
+                assert set(_actions(statement)) <= READ_ONLY_ACTIONS, spec.logical_id
+
+
+def test_the_table_is_protected() -> None:
+    [table] = load_template().of_type("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_only_inference_functions_carry_the_models_layer() -> None:
+    template = load_template()
+    for logical_id, resource in template.of_type("AWS::Serverless::Function").items():
+        layers = resource["Properties"].get("Layers", [])
+        has_models = {"Ref": "ModelsLayer"} in layers
+        assert has_models == (logical_id == "RunPredictionsFunction"), logical_id
+    assert {"Ref": "ModelsLayer"} not in template.raw["Globals"]["Function"]["Layers"]

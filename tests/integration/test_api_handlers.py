@@ -1,0 +1,297 @@
+"""Every API function through the route API Gateway would pick, with real payload v2 events and moto."""
+
+import json
+from urllib.parse import unquote
+from typing import Any
+
+import pytest
+
+from shared.keys.models import Scope
+from tests.conftest import CapturedLogs, Credential, MintKey
+from tests.support.events import bearer, response_json
+from tests.support.gateway import call
+
+PREDICTIONS = "/v1/predictions"
+
+
+def _create(secret: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
+    body = body if body is not None else {"model": "echo", "input": {"x": 1}}
+    return call("POST", PREDICTIONS, body=body, headers={**bearer(secret), **kwargs.pop("headers", {})}, **kwargs)
+
+
+def _problem(response: dict[str, Any]) -> dict[str, Any]:
+    assert response["headers"]["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response_json(response)
+    assert body["status"] == response["statusCode"]
+    assert body["type"].startswith("urn:infergate:problem:")
+    return body
+
+
+def test_create_returns_201_location_and_the_request_id(admin: Credential) -> None:
+    response = _create(admin.secret, {"model": "sentiment", "input": {"text": "nice"}, "metadata": {"run": "7"}})
+
+    body = response_json(response)
+    assert response["statusCode"] == 201
+    assert response["headers"]["location"] == f"https://api.example.com/v1/predictions/{body['id']}"
+    assert response["headers"]["x-request-id"].startswith("req-")
+    assert body["status"] == "starting"
+    assert body["metadata"] == {"run": "7"}
+    assert body["urls"]["cancel"].endswith(f"/v1/predictions/{body['id']}/cancel")
+    assert body["webhook_events_filter"] == ["completed"]
+
+
+def test_prefer_wait_returns_the_current_state_when_the_worker_is_not_running(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_WAIT_SECONDS", "0.3")
+    from shared.settings import clear_settings
+
+    clear_settings()
+    response = _create(admin.secret, headers={"prefer": "wait=10"})
+
+    assert response["statusCode"] == 201
+    assert response["headers"]["preference-applied"] == "wait=0"
+    assert response_json(response)["status"] == "starting"
+
+
+def test_get_cancel_and_list(admin: Credential) -> None:
+    created = response_json(_create(admin.secret))
+    path = f"{PREDICTIONS}/{created['id']}"
+
+    got = call("GET", path, headers=bearer(admin.secret))
+    canceled = call("POST", f"{path}/cancel", headers=bearer(admin.secret))
+    again = call("POST", f"{path}/cancel", headers=bearer(admin.secret))
+    listed = call("GET", PREDICTIONS, headers=bearer(admin.secret))
+
+    assert got["statusCode"] == 200
+    assert response_json(got)["id"] == created["id"]
+    assert (canceled["statusCode"], response_json(canceled)["status"]) == (200, "canceled")
+    assert response_json(again) == response_json(canceled)
+    assert [p["id"] for p in response_json(listed)["results"]] == [created["id"]]
+    assert response_json(listed)["next"] is None
+
+
+def test_list_paginates_with_opaque_cursors(admin: Credential) -> None:
+    ids = [response_json(_create(admin.secret, {"model": "echo", "input": {"i": i}}))["id"] for i in range(5)]
+
+    seen: list[str] = []
+    query = "limit=2"
+    for _ in range(5):
+        page = response_json(call("GET", f"{PREDICTIONS}?{query}", headers=bearer(admin.secret)))
+        seen += [p["id"] for p in page["results"]]
+        if page["next"] is None:
+            break
+        query = f"limit=2&cursor={page['next']}"
+
+    assert seen == sorted(ids, reverse=True)
+
+
+def test_keys_lifecycle(admin: Credential) -> None:
+    created = call("POST", "/v1/keys", body={"name": "ci", "scopes": ["predict"]}, headers=bearer(admin.secret))
+    key = response_json(created)
+    listed = response_json(call("GET", "/v1/keys", headers=bearer(admin.secret)))
+    usable = _create(key["key"])
+    deleted = call("DELETE", f"/v1/keys/{key['id']}", headers=bearer(admin.secret))
+    after = _create(key["key"])
+
+    assert created["statusCode"] == 201
+    assert key["key"].startswith("igk_")
+    assert key["scopes"] == ["predict"]
+    assert {k["id"] for k in listed["results"]} == {admin.key_id, key["id"]}
+    assert all("key" not in k and "secret_hash" not in k for k in listed["results"])
+    assert next(k for k in listed["results"] if k["id"] == key["id"])["last4"] == key["key"][-4:]
+    assert usable["statusCode"] == 201
+    assert (deleted["statusCode"], deleted.get("body", "")) == (204, "")
+    assert after["statusCode"] == 401
+
+
+def test_models(admin: Credential) -> None:
+    listed = response_json(call("GET", "/v1/models", headers=bearer(admin.secret)))
+    sentiment = response_json(call("GET", "/v1/models/sentiment", headers=bearer(admin.secret)))
+
+    assert [m["name"] for m in listed["results"]] == ["echo", "sentiment"]
+    assert sentiment["latest_version"] == 1
+    assert sentiment["versions"][0]["input_schema"]["required"] == ["text"]
+    assert sentiment["versions"][0]["artifact"] is None
+
+
+def test_health_needs_no_key(stack: object) -> None:
+    response = call("GET", "/v1/health")
+
+    assert (response["statusCode"], response_json(response)) == (200, {"status": "ok", "version": "0.1.0"})
+
+
+def test_tenants_cannot_see_each_other(mint: MintKey) -> None:
+    acme, globex = mint("acme"), mint("globex")
+    theirs = response_json(_create(globex.secret))
+
+    get = call("GET", f"{PREDICTIONS}/{theirs['id']}", headers=bearer(acme.secret))
+    cancel = call("POST", f"{PREDICTIONS}/{theirs['id']}/cancel", headers=bearer(acme.secret))
+    listed = response_json(call("GET", PREDICTIONS, headers=bearer(acme.secret)))
+    keys = response_json(call("GET", "/v1/keys", headers=bearer(acme.secret)))
+    revoke = call("DELETE", f"/v1/keys/{globex.key_id}", headers=bearer(acme.secret))
+
+    assert (get["statusCode"], cancel["statusCode"], revoke["statusCode"]) == (404, 404, 404)
+    assert listed["results"] == []
+    assert [k["id"] for k in keys["results"]] == [acme.key_id]
+    assert _create(globex.secret)["statusCode"] == 201  # the revoke attempt changed nothing
+
+
+def test_a_foreign_cursor_is_refused(mint: MintKey) -> None:
+    acme, globex = mint("acme"), mint("globex")
+    for _ in range(2):
+        _create(globex.secret)
+    cursor = response_json(call("GET", f"{PREDICTIONS}?limit=1", headers=bearer(globex.secret)))["next"]
+
+    response = call("GET", f"{PREDICTIONS}?cursor={cursor}", headers=bearer(acme.secret))
+
+    assert response["statusCode"] == 400
+    assert _problem(response)["type"] == "urn:infergate:problem:bad-request"
+
+
+BIG = "x" * (256 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "slug", "pointer"),
+    [
+        ("POST", PREDICTIONS, {"raw_body": b'{"model": "echo", "input": '}, 400, "malformed-json", None),
+        ("POST", PREDICTIONS, {"body": {"input": {}}}, 422, "validation-failed", "/model"),
+        ("POST", PREDICTIONS, {"body": {"model": "echo", "input": {}, "extra": 1}}, 422, "validation-failed", "/extra"),
+        ("POST", PREDICTIONS, {"body": {"model": "echo", "input": []}}, 422, "validation-failed", "/input"),
+        ("POST", PREDICTIONS, {"body": {"model": 5, "input": {}}}, 422, "validation-failed", "/model"),
+        ("POST", PREDICTIONS, {"body": {"model": "nope", "input": {}}}, 422, "invalid-request", "/model"),
+        (
+            "POST",
+            PREDICTIONS,
+            {"body": {"model": "sentiment:9", "input": {"text": "a"}}},
+            422,
+            "invalid-request",
+            "/model",
+        ),
+        (
+            "POST",
+            PREDICTIONS,
+            {"body": {"model": "sentiment", "input": {"text": 1}}},
+            422,
+            "invalid-model-input",
+            "/input/text",
+        ),
+        ("POST", PREDICTIONS, {"body": {"model": "echo", "input": {"b": BIG}}}, 413, "payload-too-large", None),
+        (
+            "POST",
+            PREDICTIONS,
+            {"raw_body": b'{"model":"echo","input":{"a":"' + b"x" * (1100 * 1024) + b'"}}'},
+            413,
+            "payload-too-large",
+            None,
+        ),
+        ("POST", PREDICTIONS, {"raw_body": b'{"model":"echo","input":{"a":NaN}}'}, 422, "validation-failed", "/input"),
+        (
+            "POST",
+            PREDICTIONS,
+            {"body": {"model": "echo", "input": {}, "metadata": {str(i): "v" for i in range(17)}}},
+            422,
+            "validation-failed",
+            "/metadata",
+        ),
+        (
+            "POST",
+            PREDICTIONS,
+            {"body": {"model": "echo", "input": {}, "webhook": "not a url"}},
+            422,
+            "validation-failed",
+            "/webhook",
+        ),
+        ("GET", f"{PREDICTIONS}/pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", {}, 404, "not-found", None),
+        ("GET", f"{PREDICTIONS}/not-an-id", {}, 404, "not-found", None),
+        ("POST", f"{PREDICTIONS}/%2e%2e/cancel", {}, 404, "not-found", None),
+        ("GET", f"{PREDICTIONS}?cursor=forged.cursor", {}, 400, "bad-request", None),
+        ("GET", f"{PREDICTIONS}?limit=0", {}, 400, "bad-request", "#/query/limit"),
+        ("GET", f"{PREDICTIONS}?limit=abc", {}, 400, "bad-request", "#/query/limit"),
+        ("GET", "/v1/models/nope", {}, 404, "not-found", None),
+        ("DELETE", "/v1/keys/key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", {}, 404, "not-found", None),
+        ("POST", "/v1/keys", {"body": {"name": "x", "scopes": ["root"]}}, 422, "validation-failed", "/scopes/0"),
+        ("GET", "/v1/nothing-here", {}, 404, "not-found", None),
+        ("DELETE", PREDICTIONS, {}, 405, "method-not-allowed", None),
+    ],
+)
+def test_bad_requests_get_problem_details_and_change_nothing(
+    admin: Credential, method: str, path: str, kwargs: dict[str, Any], status: int, slug: str, pointer: str | None
+) -> None:
+    response = call(method, path, headers=bearer(admin.secret), **kwargs)
+
+    problem = _problem(response)
+    assert response["statusCode"] == status, problem
+    assert problem["type"] == f"urn:infergate:problem:{slug}"
+    assert problem["instance"] == unquote(path.split("?")[0])
+    if pointer is not None:
+        assert pointer in [e["pointer"] for e in problem["errors"]]
+    assert "x" * 100 not in json.dumps(problem)  # never the caller's raw input
+    listed = response_json(call("GET", PREDICTIONS, headers=bearer(admin.secret)))
+    assert listed["results"] == []
+
+
+def test_wrong_method_names_the_allowed_ones(stack: object) -> None:
+    response = call("PUT", "/v1/predictions/pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK")
+
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"authorization": "Bearer igk_unknownbutwellformed0000000000000"}, {"authorization": "Basic Zm9vOmJhcg=="}],
+    ids=["missing", "unknown", "wrong scheme"],
+)
+def test_missing_or_unknown_keys_are_401(stack: object, headers: dict[str, str]) -> None:
+    response = call("GET", PREDICTIONS, headers=headers)
+
+    assert response["statusCode"] == 401
+    assert response["headers"]["www-authenticate"] == "Bearer"
+    assert _problem(response)["type"] == "urn:infergate:problem:unauthenticated"
+
+
+def test_a_predict_key_cannot_manage_keys(mint: MintKey) -> None:
+    predictor = mint("acme", (Scope.PREDICT,))
+
+    responses = [
+        call("GET", "/v1/keys", headers=bearer(predictor.secret)),
+        call("POST", "/v1/keys", body={"name": "x", "scopes": ["admin"]}, headers=bearer(predictor.secret)),
+        call("DELETE", f"/v1/keys/{predictor.key_id}", headers=bearer(predictor.secret)),
+    ]
+
+    assert [r["statusCode"] for r in responses] == [403, 403, 403]
+    assert _create(predictor.secret)["statusCode"] == 201
+
+
+def test_an_unexpected_fault_is_a_500_with_only_the_request_id(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch, captured_logs: CapturedLogs
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("internal detail: table layout")
+
+    monkeypatch.setattr("shared.predictions.service.PredictionService.list", explode)
+
+    response = call("GET", PREDICTIONS, headers=bearer(admin.secret))
+
+    problem = _problem(response)
+    request_id = response["headers"]["x-request-id"]
+    assert response["statusCode"] == 500
+    assert request_id in problem["detail"]
+    assert "table layout" not in json.dumps(problem)
+    errors = [r for r in captured_logs.records if r["level"] == "ERROR"]
+    assert errors
+    assert errors[0]["correlation_id"] == request_id
+
+
+def test_no_key_or_secret_is_logged(admin: Credential, captured_logs: CapturedLogs) -> None:
+    created = response_json(
+        call("POST", "/v1/keys", body={"name": "n", "scopes": ["predict"]}, headers=bearer(admin.secret))
+    )
+    _create(created["key"], {"model": "sentiment", "input": {"text": "my private diary entry"}})
+
+    assert captured_logs.records
+    assert admin.secret not in captured_logs.text
+    assert created["key"] not in captured_logs.text
+    assert "private diary" not in captured_logs.text

@@ -1,0 +1,171 @@
+"""The run_predictions handler on real SQS-shaped events, against moto resources from template.yaml."""
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from shared.aws import dynamodb_client
+from shared.predictions.models import PredictionStatus
+from shared.predictions.service import NewPrediction
+from shared.services import prediction_service, prediction_store
+from tests.conftest import CapturedLogs
+from tests.support.faults import failing, failing_response
+from tools.lambda_runtime import invoke_function
+from tools.provision import Stack
+from tools.sqs_events import lambda_event
+
+WORKER = "RunPredictionsFunction"
+
+
+def _receive(stack: Stack, count: int = 10) -> list[dict[str, Any]]:
+    response = boto3.client("sqs").receive_message(
+        QueueUrl=stack.refs["PredictionsQueue"],
+        MaxNumberOfMessages=count,
+        MessageAttributeNames=["All"],
+        MessageSystemAttributeNames=["All"],
+    )
+    return list(response.get("Messages", []))
+
+
+def _event(stack: Stack, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return lambda_event(messages, stack.arns["PredictionsQueue"], "us-east-1")
+
+
+def _submit(model: str, payload: dict[str, Any], correlation_id: str = "req-e2e-1") -> str:
+    return prediction_service().create("acme", NewPrediction(model, payload), correlation_id).id
+
+
+def _stored_item(prediction_id: str) -> dict[str, Any]:
+    key = {"PK": {"S": "TENANT#acme"}, "SK": {"S": f"PRED#{prediction_id}"}}
+    item: dict[str, Any] = dynamodb_client().get_item(TableName=_table(), Key=key)["Item"]
+    return item
+
+
+def _table() -> str:
+    import os
+
+    return os.environ["TABLE_NAME"]
+
+
+def test_a_queued_sentiment_prediction_succeeds(stack: Stack) -> None:
+    prediction_id = _submit("sentiment", {"text": "What a wonderful, delightful day!"})
+
+    result = invoke_function(WORKER, _event(stack, _receive(stack)))
+
+    stored = prediction_store().get("acme", prediction_id)
+    assert result == {"batchItemFailures": []}
+    assert stored.status is PredictionStatus.SUCCEEDED
+    assert stored.output is not None
+    assert stored.output["label"] == "positive"
+
+
+def test_duplicate_delivery_of_one_message_produces_one_result(stack: Stack) -> None:
+    prediction_id = _submit("echo", {"n": 1})
+    [message] = _receive(stack)
+
+    first = invoke_function(WORKER, _event(stack, [message]))
+    completed_at = prediction_store().get("acme", prediction_id).completed_at
+    second = invoke_function(WORKER, _event(stack, [message, message]))
+
+    stored = prediction_store().get("acme", prediction_id)
+    assert first == second == {"batchItemFailures": []}
+    assert stored.status is PredictionStatus.SUCCEEDED
+    assert stored.output == {"n": 1}
+    assert stored.completed_at == completed_at  # the finished result was not written again
+
+
+def test_a_message_for_a_canceled_prediction_does_nothing(stack: Stack) -> None:
+    prediction_id = _submit("echo", {"n": 2})
+    canceled = prediction_service().cancel("acme", prediction_id)
+
+    result = invoke_function(WORKER, _event(stack, _receive(stack)))
+
+    stored = prediction_store().get("acme", prediction_id)
+    assert result == {"batchItemFailures": []}
+    assert stored == canceled
+    assert "output" not in _stored_item(prediction_id)
+
+
+def test_a_throttled_write_is_reported_and_succeeds_on_redelivery(stack: Stack) -> None:
+    throttled_id = _submit("echo", {"n": "throttled"})
+    healthy_id = _submit("echo", {"n": "healthy"})
+    messages = _receive(stack)
+    by_prediction = {json.loads(m["Body"])["prediction_id"]: m for m in messages}
+
+    with failing(dynamodb_client(), "UpdateItem", times=1) as injected:
+        first = invoke_function(WORKER, _event(stack, [by_prediction[throttled_id], by_prediction[healthy_id]]))
+    assert injected == [1]
+    assert first == {"batchItemFailures": [{"itemIdentifier": by_prediction[throttled_id]["MessageId"]}]}
+    assert prediction_store().get("acme", throttled_id).status is PredictionStatus.STARTING
+    assert prediction_store().get("acme", healthy_id).status is PredictionStatus.SUCCEEDED
+
+    redelivered = invoke_function(WORKER, _event(stack, [by_prediction[throttled_id]]))
+
+    stored = prediction_store().get("acme", throttled_id)
+    assert redelivered == {"batchItemFailures": []}
+    assert stored.status is PredictionStatus.SUCCEEDED
+    assert stored.output == {"n": "throttled"}
+
+
+def test_a_throttled_result_write_leaves_it_processing_and_redelivery_finishes_it_once(stack: Stack) -> None:
+    prediction_id = _submit("echo", {"n": 3})
+    [message] = _receive(stack)
+    client = dynamodb_client()
+    updates = {"n": 0}
+
+    def throttle_the_result_write(**_: Any) -> Any:
+        updates["n"] += 1
+        if updates["n"] == 2:  # 1st UpdateItem: -> processing; 2nd: the result
+            return failing_response("ProvisionedThroughputExceededException")
+        return None
+
+    client.meta.events.register("before-call.dynamodb.UpdateItem", throttle_the_result_write, unique_id="t")
+    try:
+        first = invoke_function(WORKER, _event(stack, [message]))
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="t")
+    assert first == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    assert prediction_store().get("acme", prediction_id).status is PredictionStatus.PROCESSING
+
+    second = invoke_function(WORKER, _event(stack, [message]))
+
+    stored = prediction_store().get("acme", prediction_id)
+    assert second == {"batchItemFailures": []}
+    assert (stored.status, stored.output) == (PredictionStatus.SUCCEEDED, {"n": 3})
+
+
+def test_a_model_error_fails_the_prediction_without_a_retry(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    prediction_id = _submit("sentiment", {"text": "boom"})
+
+    def explode(self: object, item: object) -> object:
+        raise RuntimeError("model internals")
+
+    monkeypatch.setattr("shared.runtimes.sentiment.SentimentRuntime._score", explode)
+    result = invoke_function(WORKER, _event(stack, _receive(stack)))
+
+    stored = prediction_store().get("acme", prediction_id)
+    assert result == {"batchItemFailures": []}
+    assert stored.status is PredictionStatus.FAILED
+    assert stored.error is not None
+    assert stored.error.code == "model_error"
+
+
+def test_a_malformed_message_is_reported_for_redelivery_and_the_dlq(stack: Stack) -> None:
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=stack.refs["PredictionsQueue"], MessageBody="{not json")
+    [message] = _receive(stack)
+
+    result = invoke_function(WORKER, _event(stack, [message]))
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+
+
+def test_the_correlation_id_reaches_the_worker_logs(stack: Stack, captured_logs: CapturedLogs) -> None:
+    _submit("echo", {"n": 4}, correlation_id="req-correlate-me")
+
+    invoke_function(WORKER, _event(stack, _receive(stack)))
+
+    finished = [line for line in captured_logs.records if line.get("message") == "prediction finished"]
+    assert [line["correlation_id"] for line in finished] == ["req-correlate-me"]

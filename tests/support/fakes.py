@@ -1,0 +1,91 @@
+"""In-memory implementations of the domain ports. Typed against the Protocols so they cannot drift."""
+
+from shared.errors import TransientError
+from shared.keys.models import ApiKey, KeyNotFoundError
+from shared.keys.ports import KeyStore
+from shared.predictions.models import (
+    Prediction,
+    PredictionNotFoundError,
+    Transition,
+    TransitionRejectedError,
+)
+from shared.predictions.ports import PredictionQueue, PredictionStore
+
+
+class InMemoryPredictionStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Prediction] = {}
+        self.writes = 0
+
+    def create(self, prediction: Prediction) -> None:
+        key = (prediction.tenant, prediction.id)
+        assert key not in self.items
+        self.items[key] = prediction
+        self.writes += 1
+
+    def get(self, tenant: str, prediction_id: str) -> Prediction:
+        try:
+            return self.items[(tenant, prediction_id)]
+        except KeyError:
+            raise PredictionNotFoundError(prediction_id) from None
+
+    def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[Prediction], str | None]:
+        ids = sorted((pid for t, pid in self.items if t == tenant), reverse=True)
+        if after is not None:
+            ids = [pid for pid in ids if pid < after]
+        page = ids[:limit]
+        more = len(ids) > limit
+        return [self.items[(tenant, pid)] for pid in page], page[-1] if more else None
+
+    def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
+        current = self.get(tenant, prediction_id)
+        if current.status not in transition.sources:
+            raise TransitionRejectedError(current)
+        updated = transition.apply(current)
+        self.items[(tenant, prediction_id)] = updated
+        self.writes += 1
+        return updated
+
+
+class InMemoryQueue:
+    def __init__(self, fail: bool = False) -> None:
+        self.messages: list[tuple[str, str, str | None]] = []
+        self.fail = fail
+
+    def enqueue(self, tenant: str, prediction_id: str, correlation_id: str | None) -> None:
+        if self.fail:
+            raise TransientError("queue down")
+        self.messages.append((tenant, prediction_id, correlation_id))
+
+
+class InMemoryKeyStore:
+    def __init__(self) -> None:
+        self.by_hash: dict[str, ApiKey] = {}
+
+    def create(self, key: ApiKey, secret_hash: str) -> None:
+        self.by_hash[secret_hash] = key
+
+    def find_by_hash(self, secret_hash: str) -> ApiKey | None:
+        return self.by_hash.get(secret_hash)
+
+    def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[ApiKey], str | None]:
+        keys = sorted((k for k in self.by_hash.values() if k.tenant == tenant), key=lambda k: k.id, reverse=True)
+        if after is not None:
+            keys = [k for k in keys if k.id < after]
+        more = len(keys) > limit
+        return keys[:limit], keys[limit - 1].id if more else None
+
+    def delete(self, tenant: str, key_id: str) -> None:
+        for secret_hash, key in list(self.by_hash.items()):
+            if key.tenant == tenant and key.id == key_id:
+                del self.by_hash[secret_hash]
+                return
+        raise KeyNotFoundError(key_id)
+
+
+def _conforms() -> None:
+    """Type-checked only: the fakes satisfy the same Protocols as the DynamoDB/SQS adapters."""
+    store: PredictionStore = InMemoryPredictionStore()
+    queue: PredictionQueue = InMemoryQueue()
+    keys: KeyStore = InMemoryKeyStore()
+    del store, queue, keys

@@ -1,0 +1,56 @@
+"""Model references, resolution and JSON Schema validation of inputs."""
+
+import pytest
+
+from shared.registry.models import ModelNotFoundError, ModelRef
+from shared.registry.service import InvalidModelInputError, ModelRegistry
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("echo", ModelRef("echo")), ("sentiment:1", ModelRef("sentiment", 1)), ("a-b_c:12", ModelRef("a-b_c", 12))],
+)
+def test_parse_model_refs(text: str, expected: ModelRef) -> None:
+    assert ModelRef.parse(text) == expected
+
+
+def test_builtins_are_listed_by_name() -> None:
+    assert [m.name for m in ModelRegistry().list()] == ["echo", "sentiment"]
+
+
+def test_unpinned_reference_resolves_to_latest_version() -> None:
+    assert ModelRegistry().resolve(ModelRef("sentiment")).version == 1
+
+
+def test_unknown_version_names_model_and_version() -> None:
+    with pytest.raises(ModelNotFoundError, match="version 3 of model 'sentiment'"):
+        ModelRegistry().resolve(ModelRef("sentiment", 3))
+
+
+@pytest.mark.parametrize(
+    ("payload", "pointer", "detail"),
+    [
+        ({}, "/input/text", "is required"),
+        ({"text": 5}, "/input/text", "must be of type string"),
+        ({"text": ""}, "/input/text", "must be at least 1 characters long"),
+        ({"text": "x" * 10001}, "/input/text", "must be at most 10000 characters long"),
+        ({"text": "ok", "extra": True}, "/input", "has properties the model's input schema does not allow"),
+    ],
+)
+def test_sentiment_input_errors_carry_pointers_and_never_echo_the_value(
+    payload: dict[str, object], pointer: str, detail: str
+) -> None:
+    version = ModelRegistry().resolve(ModelRef("sentiment"))
+
+    with pytest.raises(InvalidModelInputError) as raised:
+        ModelRegistry().validate_input(version, payload)
+
+    [error] = raised.value.errors
+    assert (error.pointer, error.detail) == (pointer, detail)
+    assert "xxxxx" not in error.detail
+
+
+def test_echo_accepts_any_object() -> None:
+    version = ModelRegistry().resolve(ModelRef("echo"))
+
+    ModelRegistry().validate_input(version, {"nested": {"list": [1, 2, {"a": None}]}})

@@ -1,0 +1,160 @@
+"""PredictionRunner: exactly one terminal state whatever the queue delivers."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from shared.clock import to_rfc3339, utc_now
+from shared.predictions.models import Prediction, PredictionStatus, Transition
+from shared.predictions.runner import PredictionRunner, RunOutcome
+from shared.registry.models import ModelVersion
+from shared.registry.service import ModelRegistry
+from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.echo import EchoRuntime
+from tests.support.fakes import InMemoryPredictionStore
+
+PRED_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
+
+
+class CountingRuntime:
+    def __init__(self, result: RuntimeResult | Exception | None = None) -> None:
+        self.calls = 0
+        self.result = result
+
+    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+        self.calls += 1
+        if isinstance(self.result, Exception):
+            raise self.result
+        if self.result is not None:
+            return [self.result for _ in inputs]
+        return EchoRuntime().predict(inputs)
+
+
+def _prediction(status: PredictionStatus = PredictionStatus.STARTING) -> Prediction:
+    return Prediction(
+        id=PRED_ID,
+        tenant="acme",
+        model="echo",
+        version=1,
+        status=status,
+        input={"hello": "world"},
+        created_at=to_rfc3339(utc_now()),
+        expires_at=2_000_000_000,
+    )
+
+
+def _runner(store: InMemoryPredictionStore, runtime: ModelRuntime) -> PredictionRunner:
+    def load(version: ModelVersion) -> ModelRuntime:
+        return runtime
+
+    return PredictionRunner(store, ModelRegistry(), load)
+
+
+def test_a_queued_prediction_succeeds_with_output_and_predict_time() -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction())
+
+    outcome = _runner(store, CountingRuntime()).run("acme", PRED_ID)
+
+    stored = store.get("acme", PRED_ID)
+    assert outcome is RunOutcome.SUCCEEDED
+    assert stored.status is PredictionStatus.SUCCEEDED
+    assert stored.output == {"hello": "world"}
+    assert stored.started_at is not None
+    assert stored.predict_time is not None
+    assert stored.total_time is not None
+
+
+def test_a_duplicate_delivery_produces_one_result() -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction())
+    runtime = CountingRuntime()
+    runner = _runner(store, runtime)
+
+    first = runner.run("acme", PRED_ID)
+    writes_after_first = store.writes
+    second = runner.run("acme", PRED_ID)
+
+    assert (first, second) == (RunOutcome.SUCCEEDED, RunOutcome.SKIPPED)
+    assert runtime.calls == 1
+    assert store.writes == writes_after_first
+
+
+def test_a_canceled_prediction_is_never_run() -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction(PredictionStatus.CANCELED))
+    runtime = CountingRuntime()
+
+    assert _runner(store, runtime).run("acme", PRED_ID) is RunOutcome.SKIPPED
+    assert runtime.calls == 0
+
+
+def test_a_prediction_canceled_mid_run_stays_canceled() -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction())
+
+    class CancelingRuntime:
+        def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+            store.transition("acme", PRED_ID, Transition(PredictionStatus.CANCELED, to_rfc3339(utc_now())))
+            return [{"too": "late"}]
+
+    outcome = _runner(store, CancelingRuntime()).run("acme", PRED_ID)
+
+    stored = store.get("acme", PRED_ID)
+    assert outcome is RunOutcome.SKIPPED
+    assert stored.status is PredictionStatus.CANCELED
+    assert stored.output is None
+
+
+def test_a_model_exception_fails_the_prediction_with_a_code_and_no_retry() -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction())
+
+    outcome = _runner(store, CountingRuntime(RuntimeError("secret internals"))).run("acme", PRED_ID)
+
+    stored = store.get("acme", PRED_ID)
+    assert outcome is RunOutcome.FAILED
+    assert stored.error is not None
+    assert stored.error.code == "model_error"
+    assert "secret internals" not in stored.error.message
+
+
+def test_a_model_failure_result_fails_with_its_own_code() -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction())
+
+    _runner(store, CountingRuntime(ModelFailure("invalid_input", "bad text"))).run("acme", PRED_ID)
+
+    stored = store.get("acme", PRED_ID)
+    assert stored.status is PredictionStatus.FAILED
+    assert stored.error is not None
+    assert (stored.error.code, stored.error.message) == ("invalid_input", "bad text")
+
+
+def test_a_redelivery_after_a_crash_in_processing_finishes_the_prediction() -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction())
+    store.transition("acme", PRED_ID, Transition(PredictionStatus.PROCESSING, to_rfc3339(utc_now())))
+
+    outcome = _runner(store, CountingRuntime()).run("acme", PRED_ID)
+
+    assert outcome is RunOutcome.SUCCEEDED
+    assert store.get("acme", PRED_ID).status is PredictionStatus.SUCCEEDED
+
+
+def test_a_message_for_an_expired_prediction_is_dropped() -> None:
+    runtime = CountingRuntime()
+
+    assert _runner(InMemoryPredictionStore(), runtime).run("acme", PRED_ID) is RunOutcome.SKIPPED
+    assert runtime.calls == 0
+
+
+@pytest.mark.parametrize("status", [PredictionStatus.SUCCEEDED, PredictionStatus.FAILED])
+def test_finished_predictions_are_not_run_again(status: PredictionStatus) -> None:
+    store = InMemoryPredictionStore()
+    store.create(_prediction(status))
+    runtime = CountingRuntime()
+
+    assert _runner(store, runtime).run("acme", PRED_ID) is RunOutcome.SKIPPED
+    assert runtime.calls == 0
