@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,7 +23,7 @@ from tools.pollers import QueuePoller
 from tools.provision import Stack, function_environment, provision
 from tools.template import ROOT, Template, load_template
 
-STATE_FILE = ROOT / ".infergate-dev.json"
+STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
 REGION = "us-east-1"
 DEV_TENANT = "local"
 log = logging.getLogger("infergate.local")
@@ -135,7 +136,9 @@ def main() -> None:
     sys.stdout.write(banner(local))
     sys.stdout.flush()
     try:
-        server.run()  # handles SIGINT and SIGTERM
+        server.run()  # handles SIGINT and SIGTERM, then re-raises SIGINT as KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how the stack is meant to stop
     finally:
         for poller in local.pollers:
             poller.stop()

@@ -19,7 +19,8 @@ READ_ONLY_FUNCTIONS = {
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for policy in policies:
-        assert isinstance(policy, dict) and "Statement" in policy, "inline statements only, no managed policies"
+        assert isinstance(policy, dict), "inline statements only, no managed policies"
+        assert "Statement" in policy
         found.extend(policy["Statement"])
     return found
 

@@ -1,17 +1,16 @@
 """Every API function through the route API Gateway would pick, with real payload v2 events and moto."""
 
 import json
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 from shared.keys.models import Scope
 from tests.conftest import CapturedLogs, Credential, MintKey
+from tests.support.bad_requests import BAD_REQUESTS, PREDICTIONS, BadRequest
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
-
-PREDICTIONS = "/v1/predictions"
 
 
 def _create(secret: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
@@ -149,84 +148,16 @@ def test_a_foreign_cursor_is_refused(mint: MintKey) -> None:
     assert _problem(response)["type"] == "urn:infergate:problem:bad-request"
 
 
-BIG = "x" * (256 * 1024)
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "kwargs", "status", "slug", "pointer"),
-    [
-        ("POST", PREDICTIONS, {"raw_body": b'{"model": "echo", "input": '}, 400, "malformed-json", None),
-        ("POST", PREDICTIONS, {"body": {"input": {}}}, 422, "validation-failed", "/model"),
-        ("POST", PREDICTIONS, {"body": {"model": "echo", "input": {}, "extra": 1}}, 422, "validation-failed", "/extra"),
-        ("POST", PREDICTIONS, {"body": {"model": "echo", "input": []}}, 422, "validation-failed", "/input"),
-        ("POST", PREDICTIONS, {"body": {"model": 5, "input": {}}}, 422, "validation-failed", "/model"),
-        ("POST", PREDICTIONS, {"body": {"model": "nope", "input": {}}}, 422, "invalid-request", "/model"),
-        (
-            "POST",
-            PREDICTIONS,
-            {"body": {"model": "sentiment:9", "input": {"text": "a"}}},
-            422,
-            "invalid-request",
-            "/model",
-        ),
-        (
-            "POST",
-            PREDICTIONS,
-            {"body": {"model": "sentiment", "input": {"text": 1}}},
-            422,
-            "invalid-model-input",
-            "/input/text",
-        ),
-        ("POST", PREDICTIONS, {"body": {"model": "echo", "input": {"b": BIG}}}, 413, "payload-too-large", None),
-        (
-            "POST",
-            PREDICTIONS,
-            {"raw_body": b'{"model":"echo","input":{"a":"' + b"x" * (1100 * 1024) + b'"}}'},
-            413,
-            "payload-too-large",
-            None,
-        ),
-        ("POST", PREDICTIONS, {"raw_body": b'{"model":"echo","input":{"a":NaN}}'}, 422, "validation-failed", "/input"),
-        (
-            "POST",
-            PREDICTIONS,
-            {"body": {"model": "echo", "input": {}, "metadata": {str(i): "v" for i in range(17)}}},
-            422,
-            "validation-failed",
-            "/metadata",
-        ),
-        (
-            "POST",
-            PREDICTIONS,
-            {"body": {"model": "echo", "input": {}, "webhook": "not a url"}},
-            422,
-            "validation-failed",
-            "/webhook",
-        ),
-        ("GET", f"{PREDICTIONS}/pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", {}, 404, "not-found", None),
-        ("GET", f"{PREDICTIONS}/not-an-id", {}, 404, "not-found", None),
-        ("POST", f"{PREDICTIONS}/%2e%2e/cancel", {}, 404, "not-found", None),
-        ("GET", f"{PREDICTIONS}?cursor=forged.cursor", {}, 400, "bad-request", None),
-        ("GET", f"{PREDICTIONS}?limit=0", {}, 400, "bad-request", "#/query/limit"),
-        ("GET", f"{PREDICTIONS}?limit=abc", {}, 400, "bad-request", "#/query/limit"),
-        ("GET", "/v1/models/nope", {}, 404, "not-found", None),
-        ("DELETE", "/v1/keys/key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", {}, 404, "not-found", None),
-        ("POST", "/v1/keys", {"body": {"name": "x", "scopes": ["root"]}}, 422, "validation-failed", "/scopes/0"),
-        ("GET", "/v1/nothing-here", {}, 404, "not-found", None),
-        ("DELETE", PREDICTIONS, {}, 405, "method-not-allowed", None),
-    ],
-)
-def test_bad_requests_get_problem_details_and_change_nothing(
-    admin: Credential, method: str, path: str, kwargs: dict[str, Any], status: int, slug: str, pointer: str | None
-) -> None:
-    response = call(method, path, headers=bearer(admin.secret), **kwargs)
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=lambda c: f"{c.status}-{c.method}-{c.path[:40]}")
+def test_bad_requests_get_problem_details_and_change_nothing(admin: Credential, case: BadRequest) -> None:
+    response = call(case.method, case.path, headers=bearer(admin.secret), **case.kwargs)
 
     problem = _problem(response)
-    assert response["statusCode"] == status, problem
-    assert problem["type"] == f"urn:infergate:problem:{slug}"
-    assert problem["instance"] == unquote(path.split("?")[0])
-    if pointer is not None:
-        assert pointer in [e["pointer"] for e in problem["errors"]]
+    assert response["statusCode"] == case.status, problem
+    assert problem["type"] == f"urn:infergate:problem:{case.slug}"
+    assert problem["instance"] == unquote(case.path.split("?")[0])
+    if case.pointer is not None:
+        assert case.pointer in [e["pointer"] for e in problem["errors"]]
     assert "x" * 100 not in json.dumps(problem)  # never the caller's raw input
     listed = response_json(call("GET", PREDICTIONS, headers=bearer(admin.secret)))
     assert listed["results"] == []

@@ -29,7 +29,7 @@ def test_a_cursor_is_bound_to_its_tenant_and_listing(tenant: str, listing: str) 
 
 
 def test_a_tampered_payload_is_refused() -> None:
-    payload, signature = _codec().encode("acme", "predictions", "pred_X").split(".")
+    _, signature = _codec().encode("acme", "predictions", "pred_X").split(".")
     forged = _codec(secret=b"attacker").encode("acme", "predictions", "pred_Y").split(".")[0]
 
     with pytest.raises(InvalidCursorError):

@@ -1,0 +1,80 @@
+"""Bad requests and the RFC 9457 answer each must get; shared by the integration and e2e suites."""
+
+from typing import Any, NamedTuple
+
+PREDICTIONS = "/v1/predictions"
+BIG = "x" * (256 * 1024)
+HUGE_BODY = b'{"model":"echo","input":{"a":"' + b"x" * (1100 * 1024) + b'"}}'
+UNKNOWN_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
+
+
+class BadRequest(NamedTuple):
+    method: str
+    path: str
+    kwargs: dict[str, Any]  # body= (JSON) or raw_body= (bytes)
+    status: int
+    slug: str
+    pointer: str | None = None
+
+
+def _create(body: Any) -> dict[str, Any]:
+    return {"body": body}
+
+
+BAD_REQUESTS: list[BadRequest] = [
+    BadRequest("POST", PREDICTIONS, {"raw_body": b'{"model": "echo", "input": '}, 400, "malformed-json"),
+    BadRequest("POST", PREDICTIONS, _create({"input": {}}), 422, "validation-failed", "/model"),
+    BadRequest(
+        "POST", PREDICTIONS, _create({"model": "echo", "input": {}, "extra": 1}), 422, "validation-failed", "/extra"
+    ),
+    BadRequest("POST", PREDICTIONS, _create({"model": "echo", "input": []}), 422, "validation-failed", "/input"),
+    BadRequest("POST", PREDICTIONS, _create({"model": 5, "input": {}}), 422, "validation-failed", "/model"),
+    BadRequest("POST", PREDICTIONS, _create({"model": "nope", "input": {}}), 422, "invalid-request", "/model"),
+    BadRequest(
+        "POST", PREDICTIONS, _create({"model": "sentiment:9", "input": {"text": "a"}}), 422, "invalid-request", "/model"
+    ),
+    BadRequest(
+        "POST",
+        PREDICTIONS,
+        _create({"model": "sentiment", "input": {"text": 1}}),
+        422,
+        "invalid-model-input",
+        "/input/text",
+    ),
+    BadRequest("POST", PREDICTIONS, _create({"model": "echo", "input": {"b": BIG}}), 413, "payload-too-large"),
+    BadRequest("POST", PREDICTIONS, {"raw_body": HUGE_BODY}, 413, "payload-too-large"),
+    BadRequest(
+        "POST", PREDICTIONS, {"raw_body": b'{"model":"echo","input":{"a":NaN}}'}, 422, "validation-failed", "/input"
+    ),
+    BadRequest(
+        "POST",
+        PREDICTIONS,
+        _create({"model": "echo", "input": {}, "metadata": {str(i): "v" for i in range(17)}}),
+        422,
+        "validation-failed",
+        "/metadata",
+    ),
+    BadRequest(
+        "POST",
+        PREDICTIONS,
+        _create({"model": "echo", "input": {}, "webhook": "not a url"}),
+        422,
+        "validation-failed",
+        "/webhook",
+    ),
+    BadRequest("GET", f"{PREDICTIONS}/{UNKNOWN_ID}", {}, 404, "not-found"),
+    BadRequest("GET", f"{PREDICTIONS}/not-an-id", {}, 404, "not-found"),
+    BadRequest("POST", f"{PREDICTIONS}/{UNKNOWN_ID}/cancel", {}, 404, "not-found"),
+    BadRequest("GET", f"{PREDICTIONS}?cursor=forged.cursor", {}, 400, "bad-request"),
+    BadRequest("GET", f"{PREDICTIONS}?limit=0", {}, 400, "bad-request", "#/query/limit"),
+    BadRequest("GET", f"{PREDICTIONS}?limit=101", {}, 400, "bad-request", "#/query/limit"),
+    BadRequest("GET", f"{PREDICTIONS}?limit=abc", {}, 400, "bad-request", "#/query/limit"),
+    BadRequest("GET", "/v1/models/nope", {}, 404, "not-found"),
+    BadRequest("DELETE", "/v1/keys/key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", {}, 404, "not-found"),
+    BadRequest("DELETE", "/v1/keys/not-a-key", {}, 404, "not-found"),
+    BadRequest("POST", "/v1/keys", _create({"name": "x", "scopes": ["root"]}), 422, "validation-failed", "/scopes/0"),
+    BadRequest("POST", "/v1/keys", _create({"name": "", "scopes": ["predict"]}), 422, "validation-failed", "/name"),
+    BadRequest("GET", "/v1/nothing-here", {}, 404, "not-found"),
+    BadRequest("DELETE", PREDICTIONS, {}, 405, "method-not-allowed"),
+    BadRequest("PATCH", f"{PREDICTIONS}/{UNKNOWN_ID}", {}, 405, "method-not-allowed"),
+]
