@@ -104,8 +104,9 @@ def captured_logs() -> Iterator[CapturedLogs]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
+    service_logger = logging.getLogger(logger.service)  # the stdlib logger Powertools writes through
+    service_logger.addHandler(handler)
     try:
         yield CapturedLogs(stream)
     finally:
-        logger.removeHandler(handler)
+        service_logger.removeHandler(handler)

@@ -21,7 +21,7 @@ def test_each_function_router_serves_exactly_its_template_routes() -> None:
         if not spec.routes:
             continue
         router = import_module(spec.module).router
-        served = {(m, r.path) for r in router.routes if isinstance(r, APIRoute) for m in r.methods}
+        served = {(m, r.path) for r in router.routes if isinstance(r, APIRoute) for m in (r.methods or set())}
         assert served == {(r.method, r.path) for r in spec.routes}, spec.logical_id
 
 

@@ -26,7 +26,8 @@ def _receive(stack: Stack, count: int = 10) -> list[dict[str, Any]]:
         MessageAttributeNames=["All"],
         MessageSystemAttributeNames=["All"],
     )
-    return list(response.get("Messages", []))
+    messages: list[dict[str, Any]] = [dict(m) for m in response.get("Messages", [])]
+    return messages
 
 
 def _event(stack: Stack, messages: list[dict[str, Any]]) -> dict[str, Any]:
