@@ -77,7 +77,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logs_to_stderr()
     try:
         table = table_name(args)
         client = boto3.client("dynamodb", region_name=args.region)
@@ -94,4 +93,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    logs_to_stderr()
     raise SystemExit(main())
