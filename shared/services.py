@@ -14,7 +14,7 @@ from shared.runtimes.loader import load_runtime
 from shared.settings import cursor_settings, queue_settings, store_settings
 from shared.store.keys import DynamoKeyStore
 from shared.store.predictions import DynamoPredictionStore
-from shared.store.secrets import secret_bytes
+from shared.store.secrets import reset_secrets, secret_bytes
 
 
 @cache
@@ -56,3 +56,4 @@ def reset_services() -> None:
     """Forget built services (tests switch settings and endpoints)."""
     for factory in (model_registry, cursor_codec, key_service, prediction_service, prediction_runner):
         factory.cache_clear()
+    reset_secrets()

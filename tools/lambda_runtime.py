@@ -49,4 +49,8 @@ def invoke_function(logical_id: str, event: dict[str, Any]) -> Any:
 
 
 def invoke(spec: FunctionSpec, event: dict[str, Any]) -> Any:
-    return load_handler(spec)(event, LocalContext(function_name=spec.logical_id, timeout_seconds=spec.timeout))
+    return load_handler(spec)(event, context_for(spec))
+
+
+def context_for(spec: FunctionSpec) -> LocalContext:
+    return LocalContext(spec.logical_id, spec.timeout, spec.memory_size)

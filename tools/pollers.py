@@ -9,7 +9,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from tools.lambda_runtime import LocalContext, load_handler
+from tools.lambda_runtime import context_for, load_handler
 from tools.sqs_events import lambda_event
 from tools.template import FunctionSpec, QueueTrigger
 
@@ -55,7 +55,7 @@ class QueuePoller(threading.Thread):
         if not messages:
             return 0
         event = lambda_event(messages, self._queue_arn, self._client.meta.region_name)
-        context = LocalContext(function_name=self._spec.logical_id, timeout_seconds=self._spec.timeout)
+        context = context_for(self._spec)
         try:
             result = handler(event, context)
         except Exception:

@@ -17,16 +17,7 @@ def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[
             "SenderId": attributes.get("SenderId", "000000000000"),
             "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", now),
         },
-        "messageAttributes": {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": value.get("BinaryValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
-            for name, value in message.get("MessageAttributes", {}).items()
-        },
+        "messageAttributes": {name: _attribute(value) for name, value in message.get("MessageAttributes", {}).items()},
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
@@ -36,3 +27,13 @@ def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[
 
 def lambda_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
     return {"Records": [lambda_record(message, queue_arn, region) for message in messages]}
+
+
+def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """Lambda's shape: only the value field that the data type uses is present."""
+    shaped: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+    if "StringValue" in value:
+        shaped["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        shaped["binaryValue"] = value["BinaryValue"]
+    return shaped

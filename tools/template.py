@@ -51,6 +51,7 @@ class FunctionSpec:
     code_uri: str
     handler: str
     timeout: int
+    memory_size: int
     environment: dict[str, Any]
     policies: list[Any]
     routes: list[HttpRoute] = field(default_factory=list)
@@ -102,6 +103,7 @@ class Template:
                 code_uri=props["CodeUri"],
                 handler=props["Handler"],
                 timeout=int(props.get("Timeout", 3)),
+                memory_size=int(props.get("MemorySize", 128)),
                 environment=environment,
                 policies=list(resource["Properties"].get("Policies", [])),
             )
@@ -136,6 +138,7 @@ def _with_default_route(spec: FunctionSpec) -> FunctionSpec:
         spec.code_uri,
         spec.handler,
         spec.timeout,
+        spec.memory_size,
         spec.environment,
         spec.policies,
         spec.routes,

@@ -20,6 +20,7 @@ def _create(secret: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
 
 def _problem(response: dict[str, Any]) -> dict[str, Any]:
     assert response["headers"]["content-type"] == "application/problem+json"
+    assert response["isBase64Encoded"] is False  # text for API Gateway, not base64
     body: dict[str, Any] = response_json(response)
     assert body["status"] == response["statusCode"]
     assert body["type"].startswith("urn:infergate:problem:")

@@ -1,0 +1,332 @@
+"""The sample events in ``events/``: one per template function, each accepted by its real handler.
+
+They are what ``sam local invoke NAME -e events/<folder>.json`` and ``make invoke`` feed a function. Each
+runs here against moto with what it refers to seeded first: the example key as an admin key of tenant
+``example``, the example prediction, the example key to revoke.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+from shared import __version__
+from shared.aws import dynamodb_client, sqs_client
+from shared.clock import to_rfc3339, utc_now
+from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
+from shared.predictions.models import Prediction, PredictionStatus
+from shared.queue.messages import RunPrediction
+from shared.services import key_service, prediction_store
+from shared.settings import queue_settings, store_settings
+from shared.store.keys import DynamoKeyStore
+from tests.support.events import response_json
+from tools.lambda_runtime import invoke_function
+from tools.provision import Stack
+from tools.sqs_events import lambda_record
+from tools.template import ROOT, FunctionSpec, load_template
+
+EVENTS_DIR = ROOT / "events"
+EXAMPLE_TENANT = "example"
+EXAMPLE_KEY = "igk_exampleadminkey00000000000000000000"
+PREDICTION_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
+PREDICTION_INPUT = {"text": "Infergate makes serving models easy!"}
+KEY_ID = "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XM"
+REVOKED_KEY_SECRET = "igk_cipipelinekey111111111111111111111"
+PROBLEM_JSON = "application/problem+json"
+
+FUNCTIONS = load_template().functions
+HTTP_FUNCTIONS = [spec for spec in FUNCTIONS if spec.routes or spec.default_route]
+QUEUE_FUNCTIONS = [spec for spec in FUNCTIONS if spec.queue_triggers]
+
+Event = dict[str, Any]
+Response = Any
+
+
+def event_path(spec: FunctionSpec) -> Path:
+    return EVENTS_DIR / f"{spec.folder}.json"
+
+
+def load_event(spec: FunctionSpec) -> Event:
+    path = event_path(spec)
+    assert path.is_file(), f"{spec.logical_id} has no sample event: add events/{path.name}"
+    event: Event = json.loads(path.read_text(encoding="utf-8"))
+    return event
+
+
+def bearer_secret(event: Event) -> str | None:
+    authorization = str(event.get("headers", {}).get("authorization", ""))
+    return authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
+
+
+def headers_of(response: Response) -> dict[str, str]:
+    return {name.lower(): value for name, value in response["headers"].items()}
+
+
+def request_body(event: Event) -> Any:
+    return json.loads(event["body"])
+
+
+# ---------------------------------------------------------------- Given: what the events refer to
+
+
+def nothing() -> None:
+    """The event needs nothing beyond the caller's key."""
+
+
+def example_prediction() -> None:
+    now = utc_now()
+    prediction_store().create(
+        Prediction(
+            id=PREDICTION_ID,
+            tenant=EXAMPLE_TENANT,
+            model="sentiment",
+            version=1,
+            status=PredictionStatus.STARTING,
+            input=PREDICTION_INPUT,
+            created_at=to_rfc3339(now),
+            expires_at=int((now + timedelta(days=7)).timestamp()),
+        )
+    )
+
+
+def key_to_revoke() -> None:
+    store = DynamoKeyStore(store_settings().table_name, dynamodb_client())
+    key = ApiKey(
+        id=KEY_ID,
+        tenant=EXAMPLE_TENANT,
+        name="ci pipeline",
+        scopes=frozenset({Scope.PREDICT}),
+        created_at=to_rfc3339(utc_now()),
+        last4=REVOKED_KEY_SECRET[-4:],
+    )
+    store.create(key, hash_secret(REVOKED_KEY_SECRET))
+
+
+# ---------------------------------------------------------------- Then: what each function answers
+
+
+def health_is_ok(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    assert response_json(response) == {"status": "ok", "version": __version__}
+
+
+def key_is_minted(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 201
+    body = response_json(response)
+    requested = request_body(event)
+    assert (body["name"], body["scopes"]) == (requested["name"], requested["scopes"])
+    caller = key_service().authenticate(body["key"], Scope.PREDICT)
+    assert (caller.tenant, caller.key_id) == (EXAMPLE_TENANT, body["id"])
+
+
+def keys_are_listed(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert [(key["name"], key["scopes"], key["last4"]) for key in body["results"]] == [
+        ("example admin", ["admin"], EXAMPLE_KEY[-4:])
+    ]
+    assert body["next"] is None
+
+
+def key_is_revoked(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 204
+    assert response["body"] == ""
+    assert event["pathParameters"]["key_id"] == KEY_ID
+    with pytest.raises(AuthenticationError):
+        key_service().authenticate(REVOKED_KEY_SECRET, Scope.PREDICT)
+    assert KEY_ID not in [key.id for key in key_service().list(EXAMPLE_TENANT, 100, None).items]
+
+
+def models_are_listed(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    assert [model["name"] for model in response_json(response)["results"]] == ["echo", "sentiment"]
+
+
+def model_is_described(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert (body["name"], body["latest_version"]) == (event["pathParameters"]["name"], 1)
+    assert body["versions"][0]["input_schema"]["required"] == ["text"]
+
+
+def prediction_is_queued(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 201
+    body = response_json(response)
+    requested = request_body(event)
+    assert (body["model"], body["input"], body["status"]) == (requested["model"], requested["input"], "starting")
+    assert headers_of(response)["location"] == body["urls"]["get"]
+    queued = sqs_client().receive_message(
+        QueueUrl=queue_settings().predictions_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    assert [RunPrediction.from_body(message["Body"]) for message in queued] == [
+        RunPrediction(EXAMPLE_TENANT, body["id"])
+    ]
+    assert queued[0]["MessageAttributes"]["correlation_id"]["StringValue"] == event["requestContext"]["requestId"]
+
+
+def predictions_are_listed(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert [(p["id"], p["status"]) for p in body["results"]] == [(PREDICTION_ID, "starting")]
+    assert body["next"] is None
+
+
+def prediction_is_returned(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert (body["id"], body["status"], body["input"]) == (PREDICTION_ID, "starting", PREDICTION_INPUT)
+    assert body["urls"]["get"] == f"https://{event['headers']['host']}/v1/predictions/{PREDICTION_ID}"
+
+
+def prediction_is_canceled(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert (body["id"], body["status"]) == (PREDICTION_ID, "canceled")
+    assert body["completed_at"] is not None
+    assert prediction_store().get(EXAMPLE_TENANT, PREDICTION_ID).status is PredictionStatus.CANCELED
+
+
+def route_is_not_found(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 404
+    assert headers_of(response)["content-type"] == PROBLEM_JSON
+    assert response_json(response) == {
+        "type": "urn:infergate:problem:not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "There is no such route.",
+        "instance": event["rawPath"],
+    }
+
+
+def prediction_is_run(response: Response, event: Event) -> None:
+    assert response == {"batchItemFailures": []}
+    stored = prediction_store().get(EXAMPLE_TENANT, PREDICTION_ID)
+    assert stored.status is PredictionStatus.SUCCEEDED
+    assert stored.output is not None
+    assert stored.output["label"] == "positive"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    given: Callable[[], None]
+    then: Callable[[Response, Event], None]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "GetHealthFunction": Scenario(nothing, health_is_ok),
+    "CreateKeyFunction": Scenario(nothing, key_is_minted),
+    "ListKeysFunction": Scenario(nothing, keys_are_listed),
+    "DeleteKeyFunction": Scenario(key_to_revoke, key_is_revoked),
+    "ListModelsFunction": Scenario(nothing, models_are_listed),
+    "GetModelFunction": Scenario(nothing, model_is_described),
+    "CreatePredictionFunction": Scenario(nothing, prediction_is_queued),
+    "ListPredictionsFunction": Scenario(example_prediction, predictions_are_listed),
+    "GetPredictionFunction": Scenario(example_prediction, prediction_is_returned),
+    "CancelPredictionFunction": Scenario(example_prediction, prediction_is_canceled),
+    "RouteNotFoundFunction": Scenario(nothing, route_is_not_found),
+    "RunPredictionsFunction": Scenario(example_prediction, prediction_is_run),
+}
+
+
+# ---------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.logical_id)
+def test_sample_event_runs_against_its_function(spec: FunctionSpec, stack: Stack) -> None:
+    # Given the function's sample event, its caller's key and what it refers to
+    event = load_event(spec)
+    scenario = SCENARIOS.get(spec.logical_id)
+    assert scenario is not None, f"add a Scenario for {spec.logical_id} to {Path(__file__).name}"
+    secret = bearer_secret(event)
+    if secret is not None:
+        key_service().import_secret(EXAMPLE_TENANT, "example admin", [Scope.ADMIN], secret)
+    scenario.given()
+
+    # When the function is invoked with it
+    response = invoke_function(spec.logical_id, event)
+
+    # Then it answers as expected and the state it changed is stored
+    scenario.then(response, event)
+
+
+def test_every_sample_event_belongs_to_a_template_function() -> None:
+    # Given the function folders of template.yaml
+    expected = {f"{spec.folder}.json" for spec in FUNCTIONS}
+
+    # When the events folder is listed
+    present = {path.name for path in EVENTS_DIR.iterdir()}
+
+    # Then there is one event per function and nothing else
+    assert sorted(present - expected) == [], "orphan sample events: no template function has that folder"
+    assert sorted(expected - present) == [], "template functions without a sample event"
+
+
+@pytest.mark.parametrize("spec", HTTP_FUNCTIONS, ids=lambda spec: spec.logical_id)
+def test_http_sample_event_is_an_http_api_v2_request_for_its_route(spec: FunctionSpec) -> None:
+    # Given the sample event of an HTTP function
+    event = load_event(spec)
+    context = event["requestContext"]
+
+    # When its route and request line are compared with the template's route
+    route_keys = [f"{route.method} {route.path}" for route in spec.routes] + (
+        ["$default"] if spec.default_route else []
+    )
+    method = context["http"]["method"]
+
+    # Then it is a payload v2.0 event API Gateway would send to this function
+    assert (event["version"], context["stage"], event["isBase64Encoded"]) == ("2.0", "$default", False)
+    assert event["routeKey"] == context["routeKey"]
+    assert event["routeKey"] in route_keys
+    assert event["rawPath"] == context["http"]["path"]
+    if event["routeKey"] != "$default":
+        route_method, route_path = event["routeKey"].split(" ", 1)
+        assert method == route_method
+        assert event["rawPath"] == route_path.format(**event.get("pathParameters", {}))
+    assert dict(parse_qsl(event["rawQueryString"])) == event.get("queryStringParameters", {})
+    assert all(name == name.lower() for name in event["headers"])
+    assert event["headers"]["host"] == context["domainName"]
+    assert event["headers"]["content-type"] == "application/json"
+    assert bearer_secret(event) in (None, EXAMPLE_KEY)
+    moment = datetime.strptime(context["time"], "%d/%b/%Y:%H:%M:%S %z")
+    assert int(moment.timestamp()) == context["timeEpoch"] // 1000
+    if "body" in event:
+        assert isinstance(event["body"], str)
+        assert event["headers"]["content-length"] == str(len(event["body"].encode()))
+        json.loads(event["body"])
+
+
+@pytest.mark.parametrize("spec", QUEUE_FUNCTIONS, ids=lambda spec: spec.logical_id)
+def test_queue_sample_event_is_what_the_sqs_trigger_delivers(spec: FunctionSpec) -> None:
+    # Given the sample event of a queue function, and a record as the local pollers build them
+    event = load_event(spec)
+    [trigger] = spec.queue_triggers
+    delivered = lambda_record(
+        {"MessageId": "m", "ReceiptHandle": "r", "Body": "{}"}, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"
+    )
+
+    # When the sample's records are inspected
+    records = event["Records"]
+
+    # Then they have the SQS trigger's shape, come from the trigger's queue and carry a valid message
+    assert list(event) == ["Records"]
+    assert 1 <= len(records) <= trigger.batch_size
+    for record in records:
+        assert set(record) == set(delivered)
+        assert set(record["attributes"]) == set(delivered["attributes"])
+        assert record["eventSource"] == "aws:sqs"
+        assert re.fullmatch(
+            rf"arn:aws:sqs:{record['awsRegion']}:\d{{12}}:infergate-{trigger.queue}", record["eventSourceARN"]
+        )
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324 - SQS's checksum
+        assert RunPrediction.from_body(record["body"]) == RunPrediction(EXAMPLE_TENANT, PREDICTION_ID)
+        assert record["messageAttributes"]["correlation_id"]["dataType"] == "String"
+        assert record["messageAttributes"]["correlation_id"]["stringValue"]
+        sent = datetime.fromtimestamp(int(record["attributes"]["SentTimestamp"]) / 1000, UTC)
+        assert sent <= datetime.fromtimestamp(int(record["attributes"]["ApproximateFirstReceiveTimestamp"]) / 1000, UTC)
