@@ -61,18 +61,13 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    port = _free_port()
-    state_file = tmp_path_factory.mktemp("devstack") / "state.json"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        "PORT": str(port),
-        "INFERGATE_DEV_ADMIN_KEY": ADMIN_KEY,
-        "INFERGATE_DEV_STATE_FILE": str(state_file),
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
+def spawn_local_stack(port: int, state_file: Path, admin_key: str | None) -> "subprocess.Popen[str]":
+    """`make dev`'s command, in its own process group, with no real AWS settings inherited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "INFERGATE_DEV_ADMIN_KEY"}
+    env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
+    if admin_key:
+        env["INFERGATE_DEV_ADMIN_KEY"] = admin_key
+    return subprocess.Popen(
         [sys.executable, "-m", "tools.devstack"],
         cwd=ROOT,
         env=env,
@@ -81,6 +76,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         text=True,
         start_new_session=True,
     )
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    port = _free_port()
+    state_file = tmp_path_factory.mktemp("devstack") / "state.json"
+    process = spawn_local_stack(port, state_file, ADMIN_KEY)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process)
