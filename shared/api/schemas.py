@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from shared.keys.models import ApiKey, Scope
 from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
+from shared.predictions.service import NewPrediction
 from shared.registry.models import Model, ModelVersion
 
 
@@ -41,6 +42,15 @@ class CreatePredictionRequest(StrictModel):
         default_factory=lambda: [WebhookEvent.COMPLETED], min_length=1, max_length=2
     )
     metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=16)
+
+    def to_domain(self) -> NewPrediction:
+        return NewPrediction(
+            model=self.model,
+            input=self.input,
+            metadata=self.metadata,
+            webhook=str(self.webhook) if self.webhook else None,
+            webhook_events_filter=tuple(dict.fromkeys(self.webhook_events_filter)),
+        )
 
 
 class PredictionErrorOut(BaseModel):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from functions.create_prediction.app import requested_wait
+from shared.api.prefer import requested_wait
 
 
 @pytest.mark.parametrize(
