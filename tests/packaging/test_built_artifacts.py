@@ -1,0 +1,519 @@
+"""Built-artifact tests: what ``sam build`` produces, run the way Lambda runs it.
+
+Two builds, each once per session:
+
+* the deployment build (plain ``sam build``, ``LAYER_ARCH`` at the layers Makefile's default, aarch64):
+  its shared objects must be aarch64 ELF files and every function plus its layers must fit Lambda's
+  250 MB unzipped limit;
+* its host-architecture twin (``LAYER_ARCH=x86_64 sam build``): the same requirements, the same Makefile
+  and the same function code, but wheels this x86_64 machine can load. Every function of template.yaml
+  is invoked on its committed sample event (``events/<function folder>.json``) in a fresh CPython 3.12
+  (``-I -S -B``: isolated, no site-packages, no .pyc written) whose ``sys.path`` holds only the standard
+  library, the function's build folder and the ``python/`` folders of its layers (Globals' and its own,
+  read from template.yaml), so an import that only works thanks to the developer's virtualenv fails here.
+
+AWS is a moto server started by this process, provisioned from template.yaml and seeded through the real
+DynamoDB adapters with what the sample events refer to; the function's subprocess reaches it through
+``AWS_ENDPOINT_URL`` and gets its own template environment (references resolved), fake credentials and
+the variables Lambda sets. Never real AWS.
+
+Python 3.12 is ``$LAMBDA_PYTHON``, else ``python3.12`` on PATH, else pyenv's 3.12 (a pyenv shim for a
+version that is installed but not selected does not run, so each candidate is tried). When none is found,
+the functions run under this interpreter (also ``-I -S -B``) but only if every compiled module of the
+built layers carries one of its extension suffixes; otherwise the test fails and says why (the wheels are
+cp312, so a 3.11 interpreter cannot honestly run them): it is never skipped silently.
+"""
+
+import glob
+import importlib.machinery
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from shared.clock import to_rfc3339, utc_now
+from shared.keys.models import ApiKey, Scope, generate_secret, hash_secret
+from shared.keys.service import KeyService
+from shared.pagination import CursorCodec
+from shared.predictions.models import Prediction, PredictionStatus
+from shared.store.keys import DynamoKeyStore
+from shared.store.predictions import DynamoPredictionStore
+from tools.provision import Stack, provision
+from tools.template import ROOT, FunctionSpec, Template, load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+
+pytestmark = pytest.mark.build
+
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # function code plus all of its layers
+EM_AARCH64 = 183
+EM_X86_64 = 62
+
+# What the committed events (events/<function folder>.json) refer to.
+TENANT = "example"
+ADMIN_SECRET = "igk_exampleadminkey00000000000000000000"
+PREDICTION_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
+KEY_ID = "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XM"
+
+# The status each API function must answer its committed event with, given the seeded data.
+EXPECTED_STATUS = {
+    "GetHealthFunction": 200,
+    "CreateKeyFunction": 201,
+    "ListKeysFunction": 200,
+    "DeleteKeyFunction": 204,
+    "ListModelsFunction": 200,
+    "GetModelFunction": 200,
+    "CreatePredictionFunction": 201,
+    "ListPredictionsFunction": 200,
+    "GetPredictionFunction": 200,
+    "CancelPredictionFunction": 200,
+    "RouteNotFoundFunction": 404,
+}
+
+FUNCTIONS = load_template().functions
+LAYERS = list(load_template().of_type("AWS::Serverless::LayerVersion"))
+SizeReport = dict[str, dict[str, int]]  # the `size_report` fixture of tests/packaging/conftest.py
+
+# Runs inside the built artifact's interpreter: argv[1] is a JSON config. Standard library only.
+DRIVER = r"""
+import json, os, sys, sysconfig, time, uuid
+
+config = json.loads(sys.argv[1])
+sys.path[0:0] = config["paths"]
+
+class Context:
+    def __init__(self, name, timeout, memory):
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + name
+        self.memory_limit_in_mb = memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = "/aws/lambda/" + name
+        self.log_stream_name = "built-artifact-test"
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+module = __import__(config["module"])
+handler = getattr(module, config["handler"])
+with open(config["event"], encoding="utf-8") as file:
+    event = json.load(file)
+result = handler(event, Context(config["function_name"], config["timeout"], config["memory"]))
+
+stdlib = {os.path.realpath(sysconfig.get_paths()[name]) for name in ("stdlib", "platstdlib")}
+allowed = tuple(os.path.realpath(p) + os.sep for p in [*config["paths"], *stdlib])
+foreign = {}
+for name, loaded in list(sys.modules.items()):
+    origin = getattr(loaded, "__file__", None)
+    if origin is None:
+        continue
+    real = os.path.realpath(origin)
+    if not real.startswith(allowed) or "site-packages" in real.split(os.sep):
+        foreign[name] = real
+with open(config["result"], "w", encoding="utf-8") as file:
+    json.dump({"result": result, "python": list(sys.version_info[:2]), "foreign_modules": foreign}, file)
+"""
+
+
+# ---------------------------------------------------------------- the builds
+
+
+def sam_cli() -> Path:
+    sam = Path(os.environ.get("SAM_CLI") or ROOT / ".venv-sam" / "bin" / "sam")
+    if not sam.is_file():
+        pytest.fail(f"SAM CLI not found at {sam}: run `make pytest` (it installs .venv-sam) or set SAM_CLI")
+    return sam
+
+
+def sam_build(build_dir: Path, layer_arch: str | None) -> Path:
+    """``sam build`` from the repository root (samconfig.toml: build_in_source) into ``build_dir``."""
+    env = {name: value for name, value in os.environ.items() if name not in {"AWS_PROFILE", "LAYER_ARCH"}}
+    env.update(FAKE_CREDENTIALS)
+    env.update({"SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
+    if layer_arch is not None:
+        env["LAYER_ARCH"] = layer_arch
+    completed = subprocess.run(
+        [str(sam_cli()), "build", "--build-dir", str(build_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    if completed.returncode != 0:
+        pytest.fail(
+            f"sam build failed ({completed.returncode}):\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}"
+        )
+    return build_dir
+
+
+@pytest.fixture(scope="session")
+def host_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The x86_64 twin of the deployment build, importable on this machine."""
+    return sam_build(tmp_path_factory.mktemp("sam-build-x86_64"), "x86_64")
+
+
+@pytest.fixture(scope="session")
+def deploy_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Exactly what `make build` / `sam deploy` ship: the layers Makefile's default LAYER_ARCH (aarch64)."""
+    return sam_build(tmp_path_factory.mktemp("sam-build-aarch64"), None)
+
+
+def layers_of(template: Template, spec: FunctionSpec) -> list[str]:
+    """Logical ids of the function's layers in Lambda's order: Globals' first, then its own (SAM appends)."""
+    global_layers = template.raw.get("Globals", {}).get("Function", {}).get("Layers", [])
+    own_layers = template.resources[spec.logical_id]["Properties"].get("Layers", [])
+    layer_ids = []
+    for layer in [*global_layers, *own_layers]:
+        assert isinstance(layer, dict), f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
+        assert set(layer) == {"Ref"}, f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
+        assert template.resources[layer["Ref"]]["Type"] == "AWS::Serverless::LayerVersion"
+        layer_ids.append(layer["Ref"])
+    return layer_ids
+
+
+def import_paths(build: Path, template: Template, spec: FunctionSpec) -> list[str]:
+    """Function folder first (``/var/task``), then the layers, a later layer before an earlier one.
+
+    Lambda extracts the layers into ``/opt`` in order, so a file of a later layer replaces the same file
+    of an earlier one; with one folder per layer, searching the later layer first gives the same winner.
+    """
+    folders = [build / spec.logical_id, *(build / layer / "python" for layer in reversed(layers_of(template, spec)))]
+    for folder in folders:
+        assert folder.is_dir(), f"sam build produced no {folder}"
+    return [str(folder) for folder in folders]
+
+
+# ---------------------------------------------------------------- the interpreter
+
+
+def _python_version(executable: str) -> tuple[int, int] | None:
+    try:
+        completed = subprocess.run(
+            [executable, "-I", "-S", "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except OSError:
+        return None
+    if completed.returncode != 0:
+        return None  # e.g. a pyenv shim for a version that is installed but not selected
+    major, minor = completed.stdout.split()
+    return int(major), int(minor)
+
+
+@cache
+def python312() -> str | None:
+    """A CPython 3.12 (Lambda's python3.12 runtime): $LAMBDA_PYTHON, python3.12 on PATH, or pyenv's."""
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    candidates = [
+        os.environ.get("LAMBDA_PYTHON"),
+        shutil.which("python3.12"),
+        *sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.12*", "bin", "python3.12")), reverse=True),
+    ]
+    for candidate in candidates:
+        if candidate and _python_version(candidate) == (3, 12):
+            return candidate
+    return None
+
+
+# Isolated (no PYTHON* variables, no user site, no script dir), no site-packages, and no .pyc written
+# into the build folders (Lambda's /var/task and /opt are read-only too).
+ISOLATED = ("-I", "-S", "-B")
+
+
+def interpreter(build: Path) -> list[str]:
+    """Python 3.12 in isolated mode without site-packages; this interpreter only if the wheels fit it."""
+    found = python312()
+    if found is not None:
+        return [found, *ISOLATED]
+    # Extension modules are tagged (".cpython-312-x86_64-linux-gnu.so", ".abi3.so"); untagged ".so" files
+    # are bundled libraries, which any CPython of the platform can load.
+    tagged = {suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES if suffix != ".so"}
+    compiled = [so for layer in LAYERS for so in (build / layer / "python").rglob("*.so")]
+    tags = {so: re.search(r"\.(cpython-[^.]+|abi3)\.so$", so.name) for so in compiled}
+    unloadable = [str(so) for so, tag in tags.items() if tag is not None and tag.group(0) not in tagged]
+    if unloadable:
+        pytest.fail(
+            "No Python 3.12 found (python3.12 on PATH, pyenv, or $LAMBDA_PYTHON), and this interpreter "
+            f"({sys.version.split()[0]}) cannot load the built layers' compiled modules, e.g. {unloadable[0]}"
+        )
+    return [sys.executable, *ISOLATED]
+
+
+# ---------------------------------------------------------------- AWS (moto server) and seeding
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def aws_endpoint() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class Deployment:
+    endpoint: str
+    stack: Stack
+    dynamodb: "DynamoDBClient"
+
+    @property
+    def table(self) -> str:
+        return self.stack.refs["Table"]
+
+    def predictions(self) -> DynamoPredictionStore:
+        return DynamoPredictionStore(self.table, self.dynamodb)
+
+
+class Connection(TypedDict):
+    endpoint_url: str
+    region_name: str
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    aws_session_token: str
+
+
+def _connection(endpoint: str) -> Connection:
+    return {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+    }
+
+
+@pytest.fixture
+def deployment(aws_endpoint: str) -> Deployment:
+    """A fresh copy of the template's resources (own name prefix) with what the committed events refer to."""
+    connection = _connection(aws_endpoint)
+    dynamodb: DynamoDBClient = boto3.client("dynamodb", **connection)
+    sqs: SQSClient = boto3.client("sqs", **connection)
+    secretsmanager: SecretsManagerClient = boto3.client("secretsmanager", **connection)
+    prefix = f"built-{uuid.uuid4().hex[:8]}"
+    stack = provision(load_template(), prefix, dynamodb=dynamodb, sqs=sqs, secretsmanager=secretsmanager)
+    deployed = Deployment(aws_endpoint, stack, dynamodb)
+    keys = DynamoKeyStore(deployed.table, dynamodb)
+    KeyService(keys, CursorCodec(lambda: b"unused")).import_secret(TENANT, "example admin", [Scope.ADMIN], ADMIN_SECRET)
+    secret = generate_secret()
+    now = to_rfc3339(utc_now())
+    keys.create(
+        ApiKey(KEY_ID, TENANT, "example key", frozenset({Scope.PREDICT}), now, secret[-4:]), hash_secret(secret)
+    )
+    retention = timedelta(days=int(stack.parameters["RetentionDays"]))
+    deployed.predictions().create(
+        Prediction(
+            id=PREDICTION_ID,
+            tenant=TENANT,
+            model="sentiment",
+            version=1,
+            status=PredictionStatus.STARTING,
+            input={"text": "Infergate makes serving models easy!"},
+            created_at=now,
+            expires_at=int((utc_now() + retention).timestamp()),
+        )
+    )
+    return deployed
+
+
+# ---------------------------------------------------------------- running a built function
+
+
+@dataclass(frozen=True)
+class Invocation:
+    returncode: int
+    output: str
+    result: Any
+    python: tuple[int, int] | None
+    foreign_modules: dict[str, str]
+
+
+def invoke_built(build: Path, spec: FunctionSpec, event_file: Path, deployed: Deployment, workdir: Path) -> Invocation:
+    template = load_template()
+    module, handler = spec.handler.rsplit(".", 1)
+    result_file = workdir / "result.json"
+    config = {
+        "paths": import_paths(build, template, spec),
+        "module": module,
+        "handler": handler,
+        "event": str(event_file),
+        "result": str(result_file),
+        "function_name": spec.logical_id,
+        "timeout": spec.timeout,
+        "memory": spec.memory_size,
+    }
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(workdir),  # no ~/.aws of the developer
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": deployed.endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(workdir / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-aws-credentials"),
+        "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "LAMBDA_TASK_ROOT": str(build / spec.logical_id),
+        "_HANDLER": spec.handler,
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        # This function's own environment from template.yaml, references resolved against the stack.
+        **deployed.stack.environment(spec.environment),
+    }
+    completed = subprocess.run(
+        [*interpreter(build), "-c", DRIVER, json.dumps(config)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = f"--- stdout\n{completed.stdout[-6000:]}\n--- stderr\n{completed.stderr[-6000:]}"
+    if completed.returncode != 0 or not result_file.is_file():
+        return Invocation(completed.returncode, output, None, None, {})
+    reported = json.loads(result_file.read_text(encoding="utf-8"))
+    major, minor = reported["python"]
+    return Invocation(completed.returncode, output, reported["result"], (major, minor), reported["foreign_modules"])
+
+
+def event_path(spec: FunctionSpec) -> Path:
+    path = ROOT / "events" / f"{spec.folder}.json"
+    assert path.is_file(), f"{spec.logical_id} has no sample event {path.relative_to(ROOT)}"
+    return path
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.logical_id for spec in FUNCTIONS])
+def test_built_function_handles_its_event(
+    spec: FunctionSpec, host_build: Path, deployment: Deployment, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    invocation = invoke_built(host_build, spec, event_path(spec), deployment, tmp_path)
+    elapsed = time.monotonic() - started
+
+    assert invocation.returncode == 0, f"{spec.logical_id} failed in the built artifact\n{invocation.output}"
+    assert invocation.python is not None
+    if python312() is not None:
+        assert invocation.python == (3, 12)
+    assert invocation.foreign_modules == {}, "imported from outside the artifact and the standard library"
+    assert elapsed < 60, f"{spec.logical_id} took {elapsed:.1f} s"
+
+    result = invocation.result
+    if spec.queue_triggers:
+        assert result == {"batchItemFailures": []}, invocation.output
+        finished = deployment.predictions().get(TENANT, PREDICTION_ID)
+        assert finished.status is PredictionStatus.SUCCEEDED, (finished, invocation.output)
+        assert finished.output is not None
+        assert finished.output["label"] == "positive"  # vaderSentiment from the ModelsLayer really ran
+        return
+    assert spec.logical_id in EXPECTED_STATUS, f"add the expected status of {spec.logical_id}'s sample event"
+    assert isinstance(result, dict), invocation.output
+    assert result["statusCode"] == EXPECTED_STATUS[spec.logical_id], f"{result}\n{invocation.output}"
+
+
+# ---------------------------------------------------------------- the deployment build itself
+
+
+def elf_machine(path: Path) -> int:
+    """``e_machine`` from an ELF header (byte order from ``EI_DATA``)."""
+    with path.open("rb") as file:
+        header = file.read(20)
+    assert header[:4] == b"\x7fELF", f"{path} is not an ELF file"
+    byte_order = {1: "<", 2: ">"}[header[5]]
+    machine: int = struct.unpack(f"{byte_order}H", header[18:20])[0]
+    return machine
+
+
+@pytest.mark.parametrize(
+    ("arch", "machine"), [("aarch64", EM_AARCH64), ("x86_64", EM_X86_64)], ids=["deploy-aarch64", "twin-x86_64"]
+)
+def test_layer_shared_objects_match_architecture(arch: str, machine: int, request: pytest.FixtureRequest) -> None:
+    """Every compiled module of every layer is for Lambda's arm64 (or, in the twin, this machine's x86_64)."""
+    build: Path = request.getfixturevalue("deploy_build" if arch == "aarch64" else "host_build")
+    objects = {layer: sorted((build / layer / "python").rglob("*.so")) for layer in LAYERS}
+    assert objects["DependenciesLayer"], "DependenciesLayer has no compiled modules: is pydantic-core still in it?"
+    machines = {str(so.relative_to(build)): elf_machine(so) for found in objects.values() for so in found}
+    wrong = {name: found for name, found in machines.items() if found != machine}
+    assert wrong == {}, f"not {arch} (e_machine {machine})"
+
+
+def tree_size(folder: Path) -> int:
+    return sum(path.lstat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
+
+
+@pytest.mark.parametrize("arch", ["aarch64", "x86_64"], ids=["deploy-aarch64", "twin-x86_64"])
+def test_functions_fit_lambda_size_limit(
+    arch: str,
+    request: pytest.FixtureRequest,
+    record_property: Any,
+    size_report: SizeReport,
+) -> None:
+    build: Path = request.getfixturevalue("deploy_build" if arch == "aarch64" else "host_build")
+    template = load_template()
+    sizes = {layer: tree_size(build / layer) for layer in LAYERS}
+    too_big = {}
+    for spec in FUNCTIONS:
+        sizes[spec.logical_id] = tree_size(build / spec.logical_id)
+        total = sizes[spec.logical_id] + sum(sizes[layer] for layer in layers_of(template, spec))
+        record_property(f"{spec.logical_id} with layers", total)
+        sizes[f"{spec.logical_id} with layers"] = total
+        if total >= LAMBDA_UNZIPPED_LIMIT:
+            too_big[spec.logical_id] = total
+    for name, size in sizes.items():
+        if not name.endswith(" with layers"):
+            record_property(name, size)
+    size_report[arch] = sizes
+    assert too_big == {}, f"over Lambda's {LAMBDA_UNZIPPED_LIMIT} bytes unzipped (function + layers)"
+
+
+def test_layers_agree_on_shared_distributions(deploy_build: Path) -> None:
+    """Lambda merges a function's layers into one /opt/python: a package in two layers needs one version."""
+    template = load_template()
+    for spec in FUNCTIONS:
+        seen: dict[str, tuple[str, str]] = {}
+        for layer in layers_of(template, spec):
+            for dist_info in (deploy_build / layer / "python").glob("*.dist-info"):
+                name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
+                key = name.lower().replace("-", "_")
+                if key in seen:
+                    assert seen[key][1] == version, f"{spec.logical_id}: {key} {seen[key]} vs {layer} {version}"
+                seen[key] = (layer, version)

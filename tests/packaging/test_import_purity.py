@@ -1,0 +1,111 @@
+"""Cold-start hygiene: importing a function's module loads no model runtime and no tracing SDK.
+
+Every import runs in a fresh interpreter, so nothing another test imported can hide or fake a result;
+the interpreters of the module run side by side (one per core) and each test waits for its own.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+
+from tools.template import ROOT, FunctionSpec, load_template
+
+HEAVY_MODULES = ("numpy", "onnxruntime", "vaderSentiment", "aws_xray_sdk")
+DUMMY_ENVIRONMENT = {
+    "TABLE_NAME": "dummy-table",
+    "PREDICTIONS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dummy-queue",
+    "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:dummy",
+    "RETENTION_DAYS": "7",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+FUNCTIONS = load_template().functions
+API_FUNCTIONS = [spec for spec in FUNCTIONS if spec.routes or spec.default_route]
+QUEUE_FUNCTIONS = [spec for spec in FUNCTIONS if spec.queue_triggers]
+
+
+SENTIMENT_RUN = (
+    "from shared.registry.builtins import BUILTIN_MODELS\n"
+    "from shared.runtimes.loader import load_runtime\n"
+    "[version] = next(model for model in BUILTIN_MODELS if model.name == 'sentiment').versions\n"
+    "assert load_runtime(version).predict([{'text': 'great'}])[0]['label'] == 'positive'\n"
+)
+PROBES = {spec.logical_id: f"import {spec.module}" for spec in FUNCTIONS} | {"sentiment run": SENTIMENT_RUN}
+
+
+# Records every top-level name the import system is asked for, found or not: a module that is not installed
+# here (numpy, onnxruntime) still shows up when something tries to import it.
+RECORD = """
+import sys
+_asked = set()
+class _Recorder:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        _asked.add(name.partition(".")[0])
+sys.meta_path.insert(0, _Recorder)
+"""
+REPORT = """
+import json
+print(json.dumps(sorted(_asked | {name.partition(".")[0] for name in sys.modules})))
+"""
+
+
+def loaded_top_level_modules(code: str) -> set[str]:
+    """Run ``code`` in a fresh interpreter (repository root on sys.path): the top-level modules it loaded
+    or tried to load."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_"))}
+    env.update(DUMMY_ENVIRONMENT)
+    completed = subprocess.run(
+        [sys.executable, "-c", RECORD + code + REPORT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    modules: list[str] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return set(modules)
+
+
+@pytest.fixture(scope="module")
+def probes() -> Iterator[dict[str, "Future[set[str]]"]]:
+    """Every probe of this module, started at once in fresh interpreters."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        futures = {name: pool.submit(loaded_top_level_modules, code) for name, code in PROBES.items()}
+        yield futures
+        for future in futures.values():
+            future.cancel()
+
+
+@pytest.mark.parametrize("spec", API_FUNCTIONS, ids=[spec.logical_id for spec in API_FUNCTIONS])
+def test_api_function_import_is_light(spec: FunctionSpec, probes: dict[str, "Future[set[str]]"]) -> None:
+    modules = probes[spec.logical_id].result()
+    assert spec.module.partition(".")[0] in modules
+    assert modules.isdisjoint(HEAVY_MODULES), sorted(modules.intersection(HEAVY_MODULES))
+
+
+@pytest.mark.parametrize("spec", QUEUE_FUNCTIONS, ids=[spec.logical_id for spec in QUEUE_FUNCTIONS])
+def test_queue_function_import_loads_no_model_runtime(
+    spec: FunctionSpec, probes: dict[str, "Future[set[str]]"]
+) -> None:
+    """The inference worker imports vaderSentiment only when a sentiment prediction runs."""
+    modules = probes[spec.logical_id].result()
+    assert spec.module.partition(".")[0] in modules
+    assert "vaderSentiment" not in modules
+    assert modules.isdisjoint(HEAVY_MODULES), sorted(modules.intersection(HEAVY_MODULES))
+
+
+def test_sentiment_runtime_loads_vader_when_it_runs(probes: dict[str, "Future[set[str]]"]) -> None:
+    """The positive control of the checks above: running the sentiment model does import vaderSentiment."""
+    assert "vaderSentiment" in probes["sentiment run"].result()
