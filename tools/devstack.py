@@ -19,6 +19,7 @@ import boto3
 import uvicorn
 from moto.server import ThreadedMotoServer
 
+from shared.keys.models import looks_like_key
 from tools.pollers import QueuePoller
 from tools.provision import Stack, function_environment, provision
 from tools.template import ROOT, Template, load_template
@@ -123,11 +124,15 @@ def banner(local: LocalStack) -> str:
 
 
 def main() -> None:
+    admin_key = os.environ.get("INFERGATE_DEV_ADMIN_KEY")
+    if admin_key and not looks_like_key(admin_key):
+        sys.stderr.write("INFERGATE_DEV_ADMIN_KEY must look like igk_ followed by 22-128 of [A-Za-z0-9_-]\n")
+        raise SystemExit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("MOTO_PORT") or free_port())
-    local, aws = start(port, aws_port, os.environ.get("INFERGATE_DEV_ADMIN_KEY"))
+    local, aws = start(port, aws_port, admin_key)
     from tools.local_api import build_app
 
     app = build_app()

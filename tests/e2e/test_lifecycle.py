@@ -36,3 +36,13 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     finally:
         if _group_alive(process.pid):
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_malformed_dev_admin_key_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    process = spawn_local_stack(_free_port(), tmp_path / "state.json", admin_key="igk_short")
+
+    output, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 2
+    assert "INFERGATE_DEV_ADMIN_KEY must look like igk_" in output
+    assert not (tmp_path / "state.json").exists()
