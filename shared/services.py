@@ -8,7 +8,8 @@ from shared.keys.service import KeyService
 from shared.pagination import CursorCodec
 from shared.predictions.runner import PredictionRunner
 from shared.predictions.service import PredictionService
-from shared.queue.sqs import SqsPredictionQueue
+from shared.predictions.transitions import Transitions
+from shared.queue.sqs import SqsDeliveryQueue, SqsPredictionQueue
 from shared.registry.service import ModelRegistry
 from shared.runtimes.loader import load_runtime
 from shared.settings import cursor_settings, queue_settings, store_settings
@@ -40,16 +41,20 @@ def prediction_store() -> DynamoPredictionStore:
     return DynamoPredictionStore(store_settings().table_name, dynamodb_client())
 
 
+def transitions() -> Transitions:
+    return Transitions(prediction_store(), SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client()))
+
+
 @cache
 def prediction_service() -> PredictionService:
     queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
     retention = timedelta(days=store_settings().retention_days)
-    return PredictionService(prediction_store(), queue, model_registry(), cursor_codec(), retention)
+    return PredictionService(prediction_store(), transitions(), queue, model_registry(), cursor_codec(), retention)
 
 
 @cache
 def prediction_runner() -> PredictionRunner:
-    return PredictionRunner(prediction_store(), model_registry(), load_runtime)
+    return PredictionRunner(prediction_store(), transitions(), model_registry(), load_runtime)
 
 
 def reset_services() -> None:

@@ -24,6 +24,7 @@ class QueueSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True)
 
     predictions_queue_url: str = Field(validation_alias="PREDICTIONS_QUEUE_URL", min_length=1)
+    webhooks_queue_url: str = Field(validation_alias="WEBHOOKS_QUEUE_URL", min_length=1)
 
 
 class CursorSettings(BaseSettings):

@@ -36,6 +36,21 @@ class WebhookEvent(StrEnum):
     COMPLETED = "completed"
 
 
+class EventType(StrEnum):
+    PREDICTION_STARTED = "prediction.started"
+    PREDICTION_COMPLETED = "prediction.completed"
+
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    """A webhook delivery that exists if and only if its transition happened (one DynamoDB transaction)."""
+
+    id: str
+    event: EventType
+    url: str
+    expires_at: int  # the prediction's retention
+
+
 @dataclass(frozen=True)
 class PredictionError:
     code: str
@@ -77,6 +92,7 @@ class Transition:
     output: dict[str, Any] | None = None
     error: PredictionError | None = None
     predict_time: float | None = None
+    deliveries: tuple["PlannedDelivery", ...] = ()  # webhook outbox entries written with the change
 
     @property
     def sources(self) -> frozenset[PredictionStatus]:

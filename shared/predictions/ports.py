@@ -2,7 +2,7 @@
 
 from typing import Protocol
 
-from shared.predictions.models import Prediction, Transition
+from shared.predictions.models import PlannedDelivery, Prediction, Transition
 
 
 class PredictionStore(Protocol):
@@ -25,3 +25,9 @@ class PredictionStore(Protocol):
 
 class PredictionQueue(Protocol):
     def enqueue(self, tenant: str, prediction_id: str, correlation_id: str | None) -> None: ...
+
+
+class DeliveryPublisher(Protocol):
+    def publish(self, tenant: str, prediction_id: str, deliveries: tuple[PlannedDelivery, ...]) -> None:
+        """Hand committed deliveries to the delivery worker (raises on failure; the relay recovers)."""
+        ...

@@ -7,18 +7,18 @@ a redelivery after a crash, or a cancel racing the model all end with one termin
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
-from shared.clock import to_rfc3339, utc_now
 from shared.observability import logger, metrics
 from shared.predictions.models import (
     Prediction,
     PredictionError,
     PredictionNotFoundError,
     PredictionStatus,
-    Transition,
     TransitionRejectedError,
 )
 from shared.predictions.ports import PredictionStore
+from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
 from shared.runtimes.base import ModelFailure, ModelRuntime
@@ -34,8 +34,11 @@ RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
 
 
 class PredictionRunner:
-    def __init__(self, store: PredictionStore, registry: ModelRegistry, load_runtime: RuntimeLoader) -> None:
+    def __init__(
+        self, store: PredictionStore, transitions: Transitions, registry: ModelRegistry, load_runtime: RuntimeLoader
+    ) -> None:
         self._store = store
+        self._transitions = transitions
         self._registry = registry
         self._load_runtime = load_runtime
 
@@ -49,9 +52,9 @@ class PredictionRunner:
         started = self._start(prediction)
         if started is None:
             return RunOutcome.SKIPPED
-        transition = self._predict(started)
+        status, result = self._predict(started)
         try:
-            finished = self._store.transition(tenant, prediction_id, transition)
+            finished = self._transitions.move(started, status, **result)
         except TransitionRejectedError as lost:
             logger.info(
                 "prediction result discarded", extra={"prediction_id": prediction_id, "status": lost.current.status}
@@ -69,13 +72,11 @@ class PredictionRunner:
         if prediction.status is not PredictionStatus.STARTING:
             return None
         try:
-            return self._store.transition(
-                prediction.tenant, prediction.id, Transition(PredictionStatus.PROCESSING, to_rfc3339(utc_now()))
-            )
+            return self._transitions.move(prediction, PredictionStatus.PROCESSING)
         except TransitionRejectedError as lost:
             return lost.current if lost.current.status is PredictionStatus.PROCESSING else None
 
-    def _predict(self, prediction: Prediction) -> Transition:
+    def _predict(self, prediction: Prediction) -> tuple[PredictionStatus, dict[str, Any]]:
         version = self._registry.resolve(ModelRef(prediction.model, prediction.version))
         began = time.perf_counter()
         try:
@@ -84,8 +85,7 @@ class PredictionRunner:
             logger.exception("model raised", extra={"prediction_id": prediction.id, "model": prediction.model})
             result = ModelFailure("model_error", "The model failed on this input.")
         predict_time = time.perf_counter() - began
-        at = to_rfc3339(utc_now())
         if isinstance(result, ModelFailure):
             error = PredictionError(result.code, result.message)
-            return Transition(PredictionStatus.FAILED, at, error=error, predict_time=predict_time)
-        return Transition(PredictionStatus.SUCCEEDED, at, output=result, predict_time=predict_time)
+            return PredictionStatus.FAILED, {"error": error, "predict_time": predict_time}
+        return PredictionStatus.SUCCEEDED, {"output": result, "predict_time": predict_time}

@@ -17,11 +17,11 @@ from shared.predictions.models import (
     PredictionError,
     PredictionNotFoundError,
     PredictionStatus,
-    Transition,
     TransitionRejectedError,
     WebhookEvent,
 )
 from shared.predictions.ports import PredictionQueue, PredictionStore
+from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
 from shared.registry.service import ModelRegistry
 
@@ -42,12 +42,14 @@ class PredictionService:
     def __init__(
         self,
         store: PredictionStore,
+        transitions: Transitions,
         queue: PredictionQueue,
         registry: ModelRegistry,
         cursors: CursorCodec,
         retention: timedelta,
     ) -> None:
         self._store = store
+        self._transitions = transitions
         self._queue = queue
         self._registry = registry
         self._cursors = cursors
@@ -102,9 +104,7 @@ class PredictionService:
         if current.status.is_terminal:
             return current
         try:
-            canceled = self._store.transition(
-                tenant, prediction_id, Transition(PredictionStatus.CANCELED, to_rfc3339(utc_now()))
-            )
+            canceled = self._transitions.move(current, PredictionStatus.CANCELED)
         except TransitionRejectedError as lost:
             return lost.current  # finished meanwhile: returned unchanged
         logger.info("prediction canceled", extra={"prediction_id": prediction_id})
@@ -134,8 +134,7 @@ class PredictionService:
 
     def _fail_unqueued(self, prediction: Prediction) -> None:
         error = PredictionError("queue_unavailable", "The prediction could not be queued; submit it again.")
-        failed = Transition(PredictionStatus.FAILED, to_rfc3339(utc_now()), error=error)
         try:
-            self._store.transition(prediction.tenant, prediction.id, failed)
+            self._transitions.move(prediction, PredictionStatus.FAILED, error=error)
         except Exception:  # noqa: BLE001 - the original fault is re-raised by the caller
             logger.exception("could not mark an unqueued prediction failed", extra={"prediction_id": prediction.id})

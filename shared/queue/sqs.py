@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.errors import TransientError
-from shared.observability import CORRELATION_ID_ATTRIBUTE
-from shared.queue.messages import RunPrediction
+from shared.observability import CORRELATION_ID_ATTRIBUTE, correlation_id
+from shared.predictions.models import PlannedDelivery
+from shared.queue.messages import DeliverWebhook, RunPrediction
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -30,3 +31,30 @@ class SqsPredictionQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise TransientError("the predictions queue is unavailable") from exc
+
+
+class SqsDeliveryQueue:
+    """Publishes committed webhook deliveries to the WebhooksQueue."""
+
+    def __init__(self, queue_url: str, client: "SQSClient") -> None:
+        self._queue_url = queue_url
+        self._client = client
+
+    def publish(self, tenant: str, prediction_id: str, deliveries: tuple[PlannedDelivery, ...]) -> None:
+        for delivery in deliveries:
+            self.send(DeliverWebhook(tenant, prediction_id, delivery.id))
+
+    def send(self, message: DeliverWebhook, delay_seconds: int = 0) -> None:
+        attributes: dict[str, MessageAttributeValueTypeDef] = {}
+        current = correlation_id()
+        if current:
+            attributes[CORRELATION_ID_ATTRIBUTE] = {"DataType": "String", "StringValue": current}
+        try:
+            self._client.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=message.to_body(),
+                MessageAttributes=attributes,
+                DelaySeconds=delay_seconds,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientError("the webhooks queue is unavailable") from exc

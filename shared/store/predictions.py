@@ -7,7 +7,7 @@ sibling item ``PREDOUT#<id>`` written in the same transaction as the status chan
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -21,11 +21,16 @@ from shared.predictions.models import (
     TransitionRejectedError,
     WebhookEvent,
 )
+from shared.store.deliveries import delivery_item
 from shared.store.dynamo import call, is_condition_failure, tenant_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, UpdateItemInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateItemInputTypeDef,
+    )
 
 Item = dict[str, "AttributeValueTypeDef"]
 
@@ -77,9 +82,18 @@ class DynamoPredictionStore:
     def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
         overflow = transition.output is not None and len(dumps(transition.output).encode()) > INLINE_OUTPUT_LIMIT
         update = _update_for(self._table, tenant, prediction_id, transition, inline_output=not overflow)
+        together: list[TransactWriteItemTypeDef] = [
+            {"Put": {"TableName": self._table, "Item": delivery_item(tenant, prediction_id, d, transition.at)}}
+            for d in transition.deliveries
+        ]
+        if overflow:
+            together.append(
+                {"Put": {"TableName": self._table, "Item": self._overflow_item(tenant, prediction_id, transition)}}
+            )
         try:
-            if overflow:
-                self._transition_with_overflow(tenant, prediction_id, transition, update)
+            if together:  # the status change and what it implies, all or nothing
+                items: list[TransactWriteItemTypeDef] = [{"Update": cast(Any, update)}, *together]
+                call(lambda: self._client.transact_write_items(TransactItems=items))
                 return self.get(tenant, prediction_id)
             update["ReturnValues"] = "ALL_NEW"
             response = call(lambda: self._client.update_item(**update))
@@ -89,25 +103,13 @@ class DynamoPredictionStore:
             raise
         return _from_item(response["Attributes"])
 
-    def _transition_with_overflow(
-        self, tenant: str, prediction_id: str, transition: Transition, update: "UpdateItemInputTypeDef"
-    ) -> None:
-        """Write the status change and the large output together, or neither."""
-        expires_at = self.get(tenant, prediction_id).expires_at
-        overflow: Item = {
+    def _overflow_item(self, tenant: str, prediction_id: str, transition: Transition) -> Item:
+        return {
             "PK": {"S": tenant_pk(tenant)},
             "SK": {"S": OUTPUT_PREFIX + prediction_id},
             "output": {"S": dumps(transition.output)},
-            "expires_at": {"N": str(expires_at)},
+            "expires_at": {"N": str(self.get(tenant, prediction_id).expires_at)},
         }
-        call(
-            lambda: self._client.transact_write_items(
-                TransactItems=[
-                    {"Update": update},  # type: ignore[typeddict-item]
-                    {"Put": {"TableName": self._table, "Item": overflow}},
-                ]
-            )
-        )
 
     def _with_output(self, prediction: Prediction, item: Item) -> Prediction:
         if "output_ref" not in item:

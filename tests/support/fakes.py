@@ -4,17 +4,19 @@ from shared.errors import TransientError
 from shared.keys.models import ApiKey, KeyNotFoundError
 from shared.keys.ports import KeyStore
 from shared.predictions.models import (
+    PlannedDelivery,
     Prediction,
     PredictionNotFoundError,
     Transition,
     TransitionRejectedError,
 )
-from shared.predictions.ports import PredictionQueue, PredictionStore
+from shared.predictions.ports import DeliveryPublisher, PredictionQueue, PredictionStore
 
 
 class InMemoryPredictionStore:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Prediction] = {}
+        self.deliveries: list[tuple[str, PlannedDelivery]] = []  # the outbox, written with transitions
         self.writes = 0
 
     def create(self, prediction: Prediction) -> None:
@@ -43,6 +45,7 @@ class InMemoryPredictionStore:
             raise TransitionRejectedError(current)
         updated = transition.apply(current)
         self.items[(tenant, prediction_id)] = updated
+        self.deliveries += [(prediction_id, delivery) for delivery in transition.deliveries]
         self.writes += 1
         return updated
 
@@ -56,6 +59,17 @@ class InMemoryQueue:
         if self.fail:
             raise TransientError("queue down")
         self.messages.append((tenant, prediction_id, correlation_id))
+
+
+class InMemoryPublisher:
+    def __init__(self, fail: bool = False) -> None:
+        self.published: list[tuple[str, str, PlannedDelivery]] = []
+        self.fail = fail
+
+    def publish(self, tenant: str, prediction_id: str, deliveries: tuple[PlannedDelivery, ...]) -> None:
+        if self.fail:
+            raise TransientError("webhooks queue down")
+        self.published += [(tenant, prediction_id, delivery) for delivery in deliveries]
 
 
 class InMemoryKeyStore:
@@ -88,4 +102,5 @@ def _conforms() -> None:
     store: PredictionStore = InMemoryPredictionStore()
     queue: PredictionQueue = InMemoryQueue()
     keys: KeyStore = InMemoryKeyStore()
-    del store, queue, keys
+    publisher: DeliveryPublisher = InMemoryPublisher()
+    del store, queue, keys, publisher

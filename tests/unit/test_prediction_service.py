@@ -8,9 +8,10 @@ from shared.errors import TransientError
 from shared.pagination import CursorCodec, InvalidCursorError
 from shared.predictions.models import InputTooLargeError, PredictionNotFoundError, PredictionStatus, Transition
 from shared.predictions.service import NewPrediction, PredictionService
+from shared.predictions.transitions import Transitions
 from shared.registry.models import InvalidModelRefError, UnknownModelError
 from shared.registry.service import InvalidModelInputError, ModelRegistry
-from tests.support.fakes import InMemoryPredictionStore, InMemoryQueue
+from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher, InMemoryQueue
 
 
 @pytest.fixture
@@ -25,7 +26,10 @@ def queue() -> InMemoryQueue:
 
 @pytest.fixture
 def service(store: InMemoryPredictionStore, queue: InMemoryQueue) -> PredictionService:
-    return PredictionService(store, queue, ModelRegistry(), CursorCodec(lambda: b"k" * 32), timedelta(days=7))
+    transitions = Transitions(store, InMemoryPublisher())
+    return PredictionService(
+        store, transitions, queue, ModelRegistry(), CursorCodec(lambda: b"k" * 32), timedelta(days=7)
+    )
 
 
 def test_create_stores_a_starting_prediction_and_queues_it_with_the_correlation_id(
@@ -96,8 +100,9 @@ def test_input_just_under_the_limit_is_accepted(service: PredictionService) -> N
 
 
 def test_a_prediction_that_cannot_be_queued_is_failed_not_left_starting(store: InMemoryPredictionStore) -> None:
+    transitions = Transitions(store, InMemoryPublisher())
     broken = PredictionService(
-        store, InMemoryQueue(fail=True), ModelRegistry(), CursorCodec(lambda: b"k"), timedelta(days=1)
+        store, transitions, InMemoryQueue(fail=True), ModelRegistry(), CursorCodec(lambda: b"k"), timedelta(days=1)
     )
 
     with pytest.raises(TransientError):

@@ -8,11 +8,12 @@ import pytest
 from shared.clock import to_rfc3339, utc_now
 from shared.predictions.models import Prediction, PredictionStatus, Transition
 from shared.predictions.runner import PredictionRunner, RunOutcome
+from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelVersion
 from shared.registry.service import ModelRegistry
 from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
 from shared.runtimes.echo import EchoRuntime
-from tests.support.fakes import InMemoryPredictionStore
+from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher
 
 PRED_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
 
@@ -48,7 +49,7 @@ def _runner(store: InMemoryPredictionStore, runtime: ModelRuntime) -> Prediction
     def load(version: ModelVersion) -> ModelRuntime:
         return runtime
 
-    return PredictionRunner(store, ModelRegistry(), load)
+    return PredictionRunner(store, Transitions(store, InMemoryPublisher()), ModelRegistry(), load)
 
 
 def test_a_queued_prediction_succeeds_with_output_and_predict_time() -> None:

@@ -1,0 +1,19 @@
+"""Which webhook events a status change triggers; planned with the transition and written with it."""
+
+from shared.ids import IdKind, new_id
+from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus, WebhookEvent
+
+
+def plan_deliveries(prediction: Prediction, new_status: PredictionStatus) -> tuple[PlannedDelivery, ...]:
+    if prediction.webhook is None:
+        return ()
+    wanted = set(prediction.webhook_events_filter)
+    if new_status is PredictionStatus.PROCESSING and WebhookEvent.START in wanted:
+        return (_delivery(prediction, prediction.webhook, EventType.PREDICTION_STARTED),)
+    if new_status.is_terminal and WebhookEvent.COMPLETED in wanted:
+        return (_delivery(prediction, prediction.webhook, EventType.PREDICTION_COMPLETED),)
+    return ()
+
+
+def _delivery(prediction: Prediction, url: str, event: EventType) -> PlannedDelivery:
+    return PlannedDelivery(new_id(IdKind.DELIVERY), event, url, prediction.expires_at)

@@ -1,0 +1,1 @@
+"""Webhooks: Standard Webhooks signing, per-tenant secrets, durable SSRF-safe delivery."""

@@ -1,0 +1,77 @@
+"""Which transitions create webhook deliveries, and that they are handed off after the write."""
+
+import pytest
+
+from shared.clock import to_rfc3339, utc_now
+from shared.predictions.events import plan_deliveries
+from shared.predictions.models import EventType, Prediction, PredictionStatus, WebhookEvent
+from shared.predictions.transitions import Transitions
+from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher
+
+START, COMPLETED = WebhookEvent.START, WebhookEvent.COMPLETED
+
+
+def _prediction(
+    webhook: str | None = "https://example.com/hook", events: tuple[WebhookEvent, ...] = (COMPLETED,)
+) -> Prediction:
+    return Prediction(
+        id="pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK",
+        tenant="acme",
+        model="echo",
+        version=1,
+        status=PredictionStatus.STARTING,
+        input={},
+        created_at=to_rfc3339(utc_now()),
+        expires_at=2_000_000_000,
+        webhook=webhook,
+        webhook_events_filter=events,
+    )
+
+
+@pytest.mark.parametrize(
+    ("events", "status", "expected"),
+    [
+        ((COMPLETED,), PredictionStatus.PROCESSING, []),
+        ((COMPLETED,), PredictionStatus.SUCCEEDED, [EventType.PREDICTION_COMPLETED]),
+        ((COMPLETED,), PredictionStatus.FAILED, [EventType.PREDICTION_COMPLETED]),
+        ((COMPLETED,), PredictionStatus.CANCELED, [EventType.PREDICTION_COMPLETED]),
+        ((START,), PredictionStatus.PROCESSING, [EventType.PREDICTION_STARTED]),
+        ((START,), PredictionStatus.SUCCEEDED, []),
+        ((START, COMPLETED), PredictionStatus.PROCESSING, [EventType.PREDICTION_STARTED]),
+        ((START, COMPLETED), PredictionStatus.CANCELED, [EventType.PREDICTION_COMPLETED]),
+    ],
+)
+def test_events_follow_the_filter(
+    events: tuple[WebhookEvent, ...], status: PredictionStatus, expected: list[EventType]
+) -> None:
+    planned = plan_deliveries(_prediction(events=events), status)
+
+    assert [d.event for d in planned] == expected
+    assert all(d.url == "https://example.com/hook" and d.id.startswith("dlv_") for d in planned)
+    assert all(d.expires_at == 2_000_000_000 for d in planned)
+
+
+def test_no_webhook_no_deliveries() -> None:
+    assert plan_deliveries(_prediction(webhook=None, events=(START, COMPLETED)), PredictionStatus.SUCCEEDED) == ()
+
+
+def test_deliveries_are_written_with_the_transition_and_then_published() -> None:
+    store, publisher = InMemoryPredictionStore(), InMemoryPublisher()
+    store.create(_prediction(events=(START, COMPLETED)))
+
+    moved = Transitions(store, publisher).move(_prediction(), PredictionStatus.CANCELED)
+
+    assert moved.status is PredictionStatus.CANCELED
+    [(_, written)] = store.deliveries
+    assert publisher.published == [("acme", moved.id, written)]
+
+
+def test_a_failed_hand_off_keeps_the_committed_transition_and_delivery() -> None:
+    store, publisher = InMemoryPredictionStore(), InMemoryPublisher(fail=True)
+    store.create(_prediction())
+
+    moved = Transitions(store, publisher).move(_prediction(), PredictionStatus.CANCELED)
+
+    assert moved.status is PredictionStatus.CANCELED
+    assert len(store.deliveries) == 1
+    assert publisher.published == []
