@@ -1,21 +1,36 @@
 """Composition root: builds each service once per container from settings and lazy AWS clients."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from shared.aws import dynamodb_client, sqs_client
 from shared.keys.service import KeyService
 from shared.pagination import CursorCodec
+from shared.predictions.models import Prediction
 from shared.predictions.runner import PredictionRunner
 from shared.predictions.service import PredictionService
 from shared.predictions.transitions import Transitions
 from shared.queue.sqs import SqsDeliveryQueue, SqsPredictionQueue
 from shared.registry.service import ModelRegistry
 from shared.runtimes.loader import load_runtime
-from shared.settings import cursor_settings, queue_settings, store_settings
+from shared.settings import (
+    cursor_settings,
+    queue_settings,
+    store_settings,
+    webhook_settings,
+    webhook_validation_settings,
+)
+from shared.store.deliveries import DynamoDeliveryStore
 from shared.store.keys import DynamoKeyStore
 from shared.store.predictions import DynamoPredictionStore
 from shared.store.secrets import reset_secrets, secret_bytes
+from shared.webhooks.schedule import RetrySchedule
+from shared.webhooks.service import DeliveryQueries, SecretService, WebhookDeliverer
+
+if TYPE_CHECKING:
+    from shared.webhooks.http import DeliveryResponse
 
 
 @cache
@@ -49,7 +64,10 @@ def transitions() -> Transitions:
 def prediction_service() -> PredictionService:
     queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
     retention = timedelta(days=store_settings().retention_days)
-    return PredictionService(prediction_store(), transitions(), queue, model_registry(), cursor_codec(), retention)
+    allow_insecure = webhook_validation_settings().allow_insecure
+    return PredictionService(
+        prediction_store(), transitions(), queue, model_registry(), cursor_codec(), retention, allow_insecure
+    )
 
 
 @cache
@@ -57,8 +75,58 @@ def prediction_runner() -> PredictionRunner:
     return PredictionRunner(prediction_store(), transitions(), model_registry(), load_runtime)
 
 
+def delivery_store() -> DynamoDeliveryStore:
+    return DynamoDeliveryStore(store_settings().table_name, dynamodb_client())
+
+
+@cache
+def secret_service() -> SecretService:
+    return SecretService(delivery_store())
+
+
+@cache
+def delivery_queries() -> DeliveryQueries:
+    return DeliveryQueries(delivery_store(), prediction_store())
+
+
+def webhooks_queue() -> SqsDeliveryQueue:
+    return SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client())
+
+
+def webhooks_dead_letters() -> SqsDeliveryQueue:
+    return SqsDeliveryQueue(webhook_settings().webhooks_dlq_url, sqs_client())
+
+
+@cache
+def webhook_deliverer() -> WebhookDeliverer:
+    from shared.api.schemas import PredictionOut  # the webhook's data is the prediction as GET returns it
+    from shared.webhooks.http import post_webhook
+
+    settings = webhook_settings()
+
+    def send(url: str, body: bytes, headers: Mapping[str, str]) -> "DeliveryResponse":
+        return post_webhook(
+            url, body, headers, timeout_seconds=settings.timeout_seconds, allow_insecure=settings.allow_insecure
+        )
+
+    def render(prediction: Prediction) -> dict[str, Any]:
+        return PredictionOut.of(prediction, settings.api_base_url).model_dump(mode="json")
+
+    schedule = RetrySchedule(scale=settings.retry_scale)
+    return WebhookDeliverer(delivery_store(), prediction_store(), secret_service(), send, render, schedule)
+
+
 def reset_services() -> None:
     """Forget built services (tests switch settings and endpoints)."""
-    for factory in (model_registry, cursor_codec, key_service, prediction_service, prediction_runner):
+    for factory in (
+        model_registry,
+        cursor_codec,
+        key_service,
+        prediction_service,
+        prediction_runner,
+        secret_service,
+        delivery_queries,
+        webhook_deliverer,
+    ):
         factory.cache_clear()
     reset_secrets()

@@ -46,6 +46,26 @@ class ApiSettings(BaseSettings):
     wait_poll_interval_seconds: float = Field(default=0.25, gt=0, le=5, validation_alias="WAIT_POLL_INTERVAL")
 
 
+class WebhookSettings(BaseSettings):
+    """Delivery of webhooks. ``allow_insecure`` (http and loopback) is for the local stack only."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    api_base_url: str = Field(validation_alias="API_BASE_URL", min_length=1)
+    webhooks_dlq_url: str = Field(default="", validation_alias="WEBHOOKS_DLQ_URL")
+    allow_insecure: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_INSECURE")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=10, validation_alias="WEBHOOK_TIMEOUT_SECONDS")
+    retry_scale: float = Field(default=1.0, gt=0, le=1, validation_alias="WEBHOOK_RETRY_SCALE")
+
+
+class WebhookValidationSettings(BaseSettings):
+    """What the API accepts as a webhook URL at creation time."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    allow_insecure: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_INSECURE")
+
+
 @cache
 def store_settings() -> StoreSettings:
     return StoreSettings()
@@ -66,7 +86,24 @@ def api_settings() -> ApiSettings:
     return ApiSettings()
 
 
+@cache
+def webhook_settings() -> WebhookSettings:
+    return WebhookSettings()
+
+
+@cache
+def webhook_validation_settings() -> WebhookValidationSettings:
+    return WebhookValidationSettings()
+
+
 def clear_settings() -> None:
     """Forget cached settings (tests change the environment between cases)."""
-    for accessor in (store_settings, queue_settings, cursor_settings, api_settings):
+    for accessor in (
+        store_settings,
+        queue_settings,
+        cursor_settings,
+        api_settings,
+        webhook_settings,
+        webhook_validation_settings,
+    ):
         accessor.cache_clear()

@@ -20,9 +20,9 @@ import uvicorn
 from moto.server import ThreadedMotoServer
 
 from shared.keys.models import looks_like_key
-from tools.pollers import QueuePoller
+from tools.pollers import QueuePoller, ScheduledInvoker
 from tools.provision import Stack, function_environment, provision
-from tools.template import ROOT, Template, load_template
+from tools.template import ROOT, Template, load_template, rate_seconds
 
 STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
 REGION = "us-east-1"
@@ -36,7 +36,7 @@ class LocalStack:
     aws_endpoint_url: str
     admin_key: str
     stack: Stack
-    pollers: list[QueuePoller]
+    pollers: list[QueuePoller | ScheduledInvoker]
 
 
 def free_port() -> int:
@@ -73,14 +73,16 @@ def seed_admin_key(secret: str | None) -> str:
     return generated
 
 
-def start_pollers(template: Template, stack: Stack) -> list[QueuePoller]:
+def start_pollers(template: Template, stack: Stack) -> list[QueuePoller | ScheduledInvoker]:
+    """One poller per SQS event source and one timer per schedule, as the template declares them."""
     sqs = boto3.client("sqs")
-    pollers = []
+    pollers: list[QueuePoller | ScheduledInvoker] = []
     for spec in template.functions:
         for trigger in spec.queue_triggers:
-            poller = QueuePoller(spec, trigger, stack.refs[trigger.queue], stack.arns[trigger.queue], sqs)
-            poller.start()
-            pollers.append(poller)
+            pollers.append(QueuePoller(spec, trigger, stack.refs[trigger.queue], stack.arns[trigger.queue], sqs))
+        pollers += [ScheduledInvoker(spec, rate_seconds(expression)) for expression in spec.schedules]
+    for poller in pollers:
+        poller.start()
     return pollers
 
 
@@ -90,7 +92,11 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     endpoint = f"http://127.0.0.1:{aws_port}"
     point_aws_at(endpoint)
     template = load_template()
-    stack = provision(template, prefix="infergate-local")
+    # Locally, webhooks may go to http and loopback receivers (WEBHOOKS_ALLOW_INSECURE=false to refuse them
+    # as a deployment does); template.yaml never sets it.
+    insecure = os.environ.get("WEBHOOKS_ALLOW_INSECURE", "true")
+    local_settings = {"API_BASE_URL": f"http://127.0.0.1:{port}", "WEBHOOKS_ALLOW_INSECURE": insecure}
+    stack = provision(template, prefix="infergate-local", overrides=local_settings)
     os.environ.update(function_environment(template, stack))
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
@@ -154,7 +160,16 @@ def main() -> None:
         sys.stdout.write("Infergate local stack stopped.\n")
 
 
-_STATE_VARIABLES = {"TABLE_NAME", "PREDICTIONS_QUEUE_URL", "CURSOR_SECRET_ARN", "RETENTION_DAYS"}
+_STATE_VARIABLES = {
+    "TABLE_NAME",
+    "PREDICTIONS_QUEUE_URL",
+    "WEBHOOKS_QUEUE_URL",
+    "WEBHOOKS_DLQ_URL",
+    "CURSOR_SECRET_ARN",
+    "RETENTION_DAYS",
+    "API_BASE_URL",
+    "WEBHOOKS_ALLOW_INSECURE",
+}
 
 if __name__ == "__main__":
     main()

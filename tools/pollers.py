@@ -71,3 +71,26 @@ class QueuePoller(threading.Thread):
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         return len(done)
+
+
+class ScheduledInvoker(threading.Thread):
+    """The local stand-in for an EventBridge schedule: invoke the function every ``period`` seconds."""
+
+    def __init__(self, spec: FunctionSpec, period_seconds: float) -> None:
+        super().__init__(name=f"schedule-{spec.logical_id}", daemon=True)
+        self._spec = spec
+        self._period = period_seconds
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        handler = load_handler(self._spec)
+        while not self._stopping.wait(self._period):
+            try:
+                handler(
+                    {"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}}, context_for(self._spec)
+                )
+            except Exception:
+                log.exception("scheduled run of %s failed", self._spec.logical_id)

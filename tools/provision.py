@@ -39,6 +39,8 @@ class Stack:
     """Physical names of what was created, by logical id, and how to resolve intrinsics."""
 
     prefix: str
+    # Values that only exist once deployed (API_BASE_URL is a !Sub of the API's id) and local-only settings.
+    overrides: dict[str, str] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)
     arns: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -47,6 +49,8 @@ class Stack:
         if isinstance(value, dict) and "Ref" in value:
             name = value["Ref"]
             return self.refs[name] if name in self.refs else self.parameters[name]
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            raise ValueError(f"{value} only resolves once deployed: pass a local override")
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             logical, attribute = value["Fn::GetAtt"]
             if attribute != "Arn":
@@ -55,13 +59,19 @@ class Stack:
         return value
 
     def environment(self, variables: dict[str, Any]) -> dict[str, str]:
-        return {name: str(self.resolve(value)) for name, value in variables.items()}
+        resolved = {name: self.overrides.get(name) or str(self.resolve(value)) for name, value in variables.items()}
+        return {**resolved, **{k: v for k, v in self.overrides.items() if k not in resolved and k in LOCAL_ONLY}}
+
+
+DEFAULT_LOCAL_BASE_URL = "http://127.0.0.1:8000"
+LOCAL_ONLY = frozenset({"WEBHOOKS_ALLOW_INSECURE"})  # never set in template.yaml
 
 
 def provision(
     template: Template,
     prefix: str = "infergate",
     *,
+    overrides: dict[str, str] | None = None,
     dynamodb: "DynamoDBClient | None" = None,
     sqs: "SQSClient | None" = None,
     secretsmanager: "SecretsManagerClient | None" = None,
@@ -69,7 +79,11 @@ def provision(
     dynamodb = dynamodb or boto3.client("dynamodb")
     sqs = sqs or boto3.client("sqs")
     secretsmanager = secretsmanager or boto3.client("secretsmanager")
-    stack = Stack(prefix=prefix, parameters=template.parameter_defaults())
+    stack = Stack(
+        prefix=prefix,
+        overrides={"API_BASE_URL": DEFAULT_LOCAL_BASE_URL, **(overrides or {})},
+        parameters=template.parameter_defaults(),
+    )
     for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
         _create_table(dynamodb, stack, logical_id, resource["Properties"])
     queues = template.of_type("AWS::SQS::Queue")

@@ -57,6 +57,7 @@ class FunctionSpec:
     routes: list[HttpRoute] = field(default_factory=list)
     default_route: bool = False
     queue_triggers: list[QueueTrigger] = field(default_factory=list)
+    schedules: list[str] = field(default_factory=list)  # rate(...) expressions
 
     @property
     def module(self) -> str:
@@ -113,6 +114,8 @@ class Template:
                     spec.routes.append(HttpRoute(event_props["Method"].upper(), event_props["Path"]))
                 elif event["Type"] == "HttpApi":
                     spec = _with_default_route(spec)
+                elif event["Type"] in {"Schedule", "ScheduleV2"}:
+                    spec.schedules.append(str(event_props.get("ScheduleExpression") or event_props["Schedule"]))
                 elif event["Type"] == "SQS":
                     spec.queue_triggers.append(
                         QueueTrigger(
@@ -144,6 +147,7 @@ def _with_default_route(spec: FunctionSpec) -> FunctionSpec:
         spec.routes,
         True,
         spec.queue_triggers,
+        spec.schedules,
     )
 
 
@@ -154,3 +158,10 @@ def parse(text: str) -> Template:
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> Template:
     return parse(path.read_text(encoding="utf-8"))
+
+
+def rate_seconds(expression: str) -> float:
+    """Seconds between runs of a ``rate(N unit)`` schedule expression."""
+    value, unit = expression.removeprefix("rate(").removesuffix(")").split()
+    per_unit = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+    return float(value) * per_unit[unit]

@@ -17,6 +17,9 @@ KNOWN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/v1/predictions"),
     ("GET", "/v1/predictions/{prediction_id}"),
     ("POST", "/v1/predictions/{prediction_id}/cancel"),
+    ("GET", "/v1/predictions/{prediction_id}/webhook-deliveries"),
+    ("GET", "/v1/webhooks/secret"),
+    ("POST", "/v1/webhooks/secret/rotate"),
 )
 
 

@@ -3,12 +3,13 @@
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.keys.models import ApiKey, Scope
 from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 from shared.predictions.service import NewPrediction
 from shared.registry.models import Model, ModelVersion
+from shared.webhooks.models import Delivery, DeliveryStatus
 
 
 def _finite_json(value: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +38,13 @@ class StrictModel(BaseModel):
 class CreatePredictionRequest(StrictModel):
     model: str = Field(max_length=80, examples=["sentiment", "sentiment:1"], description="`name` or `name:version`.")
     input: JsonObject = Field(description="Validated against the model version's `input_schema`; at most 256 KiB.")
-    webhook: HttpUrl | None = Field(default=None, description="HTTPS URL notified of prediction events.")
+    webhook: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="HTTPS URL that receives signed `prediction.started`/`prediction.completed` events "
+        "(Standard Webhooks). Must resolve to public addresses only.",
+        examples=["https://example.com/hooks/infergate"],
+    )
     webhook_events_filter: list[WebhookEvent] = Field(
         default_factory=lambda: [WebhookEvent.COMPLETED], min_length=1, max_length=2
     )
@@ -48,7 +55,7 @@ class CreatePredictionRequest(StrictModel):
             model=self.model,
             input=self.input,
             metadata=self.metadata,
-            webhook=str(self.webhook) if self.webhook else None,
+            webhook=self.webhook,
             webhook_events_filter=tuple(dict.fromkeys(self.webhook_events_filter)),
         )
 
@@ -197,3 +204,41 @@ class ModelList(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok"]
     version: str
+
+
+class WebhookSecretOut(BaseModel):
+    key: str = Field(description="The tenant's Standard Webhooks signing secret (`whsec_...`).")
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str = Field(
+        description="Also the `webhook-id` header of every attempt.", examples=["dlv_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"]
+    )
+    event: str = Field(examples=["prediction.completed"])
+    url: str
+    status: DeliveryStatus
+    attempts: int
+    last_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> "WebhookDeliveryOut":
+        return cls(
+            id=delivery.id,
+            event=delivery.event.value,
+            url=delivery.url,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            last_attempt_at=delivery.last_attempt_at,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            next_attempt_at=delivery.next_attempt_at,
+            created_at=delivery.created_at,
+        )
+
+
+class WebhookDeliveryList(BaseModel):
+    results: list[WebhookDeliveryOut]

@@ -24,6 +24,7 @@ from shared.predictions.ports import PredictionQueue, PredictionStore
 from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
 from shared.registry.service import ModelRegistry
+from shared.webhooks.destinations import check_url
 
 MAX_INPUT_BYTES = 256 * 1024
 LISTING = "predictions"
@@ -47,7 +48,9 @@ class PredictionService:
         registry: ModelRegistry,
         cursors: CursorCodec,
         retention: timedelta,
+        allow_insecure_webhooks: bool = False,
     ) -> None:
+        self._allow_insecure_webhooks = allow_insecure_webhooks
         self._store = store
         self._transitions = transitions
         self._queue = queue
@@ -63,6 +66,8 @@ class PredictionService:
         if encoded_size(request.input) > MAX_INPUT_BYTES:
             raise InputTooLargeError(MAX_INPUT_BYTES)
         self._registry.validate_input(version, request.input)
+        if request.webhook is not None:
+            check_url(request.webhook, allow_insecure=self._allow_insecure_webhooks)
         now = utc_now()
         prediction = Prediction(
             id=new_id(IdKind.PREDICTION),

@@ -58,3 +58,12 @@ class SqsDeliveryQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise TransientError("the webhooks queue is unavailable") from exc
+
+    def postpone(self, receipt_handle: str, seconds: float) -> None:
+        """Make a received message visible again in ``seconds`` (how delivery retries are scheduled)."""
+        try:
+            self._client.change_message_visibility(
+                QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, round(seconds))
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientError("the webhooks queue is unavailable") from exc

@@ -48,4 +48,7 @@ def test_the_documented_surface_is_the_contracts() -> None:
         ("GET", "/v1/predictions"),
         ("GET", "/v1/predictions/{prediction_id}"),
         ("POST", "/v1/predictions/{prediction_id}/cancel"),
+        ("GET", "/v1/predictions/{prediction_id}/webhook-deliveries"),
+        ("GET", "/v1/webhooks/secret"),
+        ("POST", "/v1/webhooks/secret/rotate"),
     }

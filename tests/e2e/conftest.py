@@ -61,10 +61,13 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def spawn_local_stack(port: int, state_file: Path, admin_key: str | None) -> "subprocess.Popen[str]":
+def spawn_local_stack(
+    port: int, state_file: Path, admin_key: str | None, settings: dict[str, str] | None = None
+) -> "subprocess.Popen[str]":
     """`make dev`'s command, in its own process group, with no real AWS settings inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "INFERGATE_DEV_ADMIN_KEY"}
     env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
+    env.update(settings or {})
     if admin_key:
         env["INFERGATE_DEV_ADMIN_KEY"] = admin_key
     return subprocess.Popen(
@@ -82,7 +85,8 @@ def spawn_local_stack(port: int, state_file: Path, admin_key: str | None) -> "su
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     port = _free_port()
     state_file = tmp_path_factory.mktemp("devstack") / "state.json"
-    process = spawn_local_stack(port, state_file, ADMIN_KEY)
+    # Webhook destinations are checked as in a deployment (no http, no loopback).
+    process = spawn_local_stack(port, state_file, ADMIN_KEY, {"WEBHOOKS_ALLOW_INSECURE": "false"})
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process)

@@ -8,6 +8,7 @@ runs here against moto with what it refers to seeded first: the example key as a
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,9 +22,9 @@ from shared import __version__
 from shared.aws import dynamodb_client, sqs_client
 from shared.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
-from shared.predictions.models import Prediction, PredictionStatus
-from shared.queue.messages import RunPrediction
-from shared.services import key_service, prediction_store
+from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus, Transition
+from shared.queue.messages import DeliverWebhook, RunPrediction
+from shared.services import delivery_queries, key_service, prediction_store, secret_service
 from shared.settings import queue_settings, store_settings
 from shared.store.keys import DynamoKeyStore
 from tests.support.events import response_json
@@ -213,6 +214,76 @@ def prediction_is_run(response: Response, event: Event) -> None:
     assert stored.output["label"] == "positive"
 
 
+WEBHOOK_DELIVERY_ID = "dlv_01JD5YB4W3ZV0B4S8FZ7Q6N9XP"
+BLOCKED_WEBHOOK = "https://10.0.0.1/hooks/infergate"  # private: refused before any connection
+
+
+def prediction_with_webhook_delivery() -> None:
+    """The example prediction, canceled, with the prediction.completed delivery that wrote."""
+    now = utc_now()
+    prediction = Prediction(
+        id=PREDICTION_ID,
+        tenant=EXAMPLE_TENANT,
+        model="sentiment",
+        version=1,
+        status=PredictionStatus.STARTING,
+        input=PREDICTION_INPUT,
+        created_at=to_rfc3339(now),
+        expires_at=int((now + timedelta(days=7)).timestamp()),
+        webhook=BLOCKED_WEBHOOK,
+    )
+    prediction_store().create(prediction)
+    planned = PlannedDelivery(
+        WEBHOOK_DELIVERY_ID, EventType.PREDICTION_COMPLETED, BLOCKED_WEBHOOK, prediction.expires_at
+    )
+    transition = Transition(PredictionStatus.CANCELED, to_rfc3339(now), deliveries=(planned,))
+    prediction_store().transition(EXAMPLE_TENANT, PREDICTION_ID, transition)
+
+
+def secret_exists() -> None:
+    secret_service().current(EXAMPLE_TENANT)
+
+
+def secret_is_returned(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    key = response_json(response)["key"]
+    assert key.startswith("whsec_")
+    assert key == secret_service().current(EXAMPLE_TENANT).current
+
+
+def secret_is_rotated(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    stored = secret_service().current(EXAMPLE_TENANT)
+    assert response_json(response)["key"] == stored.current
+    assert stored.previous is not None
+    assert stored.signing_keys(time.time()) == [stored.current, stored.previous]
+
+
+def deliveries_are_listed(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    [delivery] = response_json(response)["results"]
+    assert (delivery["id"], delivery["event"], delivery["status"], delivery["attempts"]) == (
+        WEBHOOK_DELIVERY_ID,
+        "prediction.completed",
+        "pending",
+        0,
+    )
+
+
+def blocked_delivery_is_retried_later(response: Response, event: Event) -> None:
+    [record] = event["Records"]
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    [delivery] = delivery_queries().for_prediction(EXAMPLE_TENANT, PREDICTION_ID)
+    assert (delivery.status.value, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert delivery.last_error is not None
+    assert "10.0.0.1" in delivery.last_error
+    assert delivery.next_attempt_at is not None
+
+
+def outbox_is_relayed(response: Response, event: Event) -> None:
+    assert response == {"relayed": 0}  # nothing is overdue in a fresh table
+
+
 @dataclass(frozen=True)
 class Scenario:
     given: Callable[[], None]
@@ -232,6 +303,16 @@ SCENARIOS: dict[str, Scenario] = {
     "CancelPredictionFunction": Scenario(example_prediction, prediction_is_canceled),
     "RouteNotFoundFunction": Scenario(nothing, route_is_not_found),
     "RunPredictionsFunction": Scenario(example_prediction, prediction_is_run),
+    "GetWebhookSecretFunction": Scenario(nothing, secret_is_returned),
+    "RotateWebhookSecretFunction": Scenario(secret_exists, secret_is_rotated),
+    "ListWebhookDeliveriesFunction": Scenario(prediction_with_webhook_delivery, deliveries_are_listed),
+    "DeliverWebhooksFunction": Scenario(prediction_with_webhook_delivery, blocked_delivery_is_retried_later),
+    "RelayWebhooksFunction": Scenario(nothing, outbox_is_relayed),
+}
+MESSAGES: dict[str, Any] = {"PredictionsQueue": RunPrediction, "WebhooksQueue": DeliverWebhook}
+EXPECTED_MESSAGES: dict[str, Any] = {
+    "PredictionsQueue": RunPrediction(EXAMPLE_TENANT, PREDICTION_ID),
+    "WebhooksQueue": DeliverWebhook(EXAMPLE_TENANT, PREDICTION_ID, WEBHOOK_DELIVERY_ID),
 }
 
 
@@ -325,7 +406,7 @@ def test_queue_sample_event_is_what_the_sqs_trigger_delivers(spec: FunctionSpec)
             rf"arn:aws:sqs:{record['awsRegion']}:\d{{12}}:infergate-{trigger.queue}", record["eventSourceARN"]
         )
         assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324 - SQS's checksum
-        assert RunPrediction.from_body(record["body"]) == RunPrediction(EXAMPLE_TENANT, PREDICTION_ID)
+        assert MESSAGES[trigger.queue].from_body(record["body"]) == EXPECTED_MESSAGES[trigger.queue]
         assert record["messageAttributes"]["correlation_id"]["dataType"] == "String"
         assert record["messageAttributes"]["correlation_id"]["stringValue"]
         sent = datetime.fromtimestamp(int(record["attributes"]["SentTimestamp"]) / 1000, UTC)

@@ -1,0 +1,24 @@
+"""GET /v1/webhooks/secret: the tenant's signing secret (created on first use)."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.problems import responses
+from shared.api.schemas import WebhookSecretOut
+from shared.services import secret_service
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/webhooks/secret",
+    response_model=WebhookSecretOut,
+    responses=responses(401, 403),
+    summary="Get the webhook signing secret",
+)
+def get_webhook_secret(caller: PredictCaller) -> WebhookSecretOut:
+    return WebhookSecretOut(key=secret_service().current(caller.tenant).current)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,27 @@
+"""GET /v1/predictions/{prediction_id}/webhook-deliveries: what was sent, how often, with what result."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.params import PredictionIdPath
+from shared.api.problems import responses
+from shared.api.schemas import WebhookDeliveryList, WebhookDeliveryOut
+from shared.services import delivery_queries, prediction_service
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/predictions/{prediction_id}/webhook-deliveries",
+    response_model=WebhookDeliveryList,
+    responses=responses(401, 403, 404),
+    summary="List a prediction's webhook deliveries",
+)
+def list_webhook_deliveries(prediction_id: PredictionIdPath, caller: PredictCaller) -> WebhookDeliveryList:
+    prediction = prediction_service().get(caller.tenant, prediction_id)
+    deliveries = delivery_queries().for_prediction(caller.tenant, prediction.id)
+    return WebhookDeliveryList(results=[WebhookDeliveryOut.of(d) for d in deliveries])
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,24 @@
+"""POST /v1/webhooks/secret/rotate (admin): a new secret; the old one also signs for 24 hours."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import AdminCaller
+from shared.api.problems import responses
+from shared.api.schemas import WebhookSecretOut
+from shared.services import secret_service
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/webhooks/secret/rotate",
+    response_model=WebhookSecretOut,
+    responses=responses(401, 403),
+    summary="Rotate the webhook signing secret",
+)
+def rotate_webhook_secret(caller: AdminCaller) -> WebhookSecretOut:
+    return WebhookSecretOut(key=secret_service().rotate(caller.tenant).current)
+
+
+handler = lambda_handler(router)

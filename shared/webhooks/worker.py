@@ -1,0 +1,40 @@
+"""Queue mechanics of delivery: retries are visibility changes, exhausted deliveries go to the DLQ."""
+
+from datetime import timedelta
+
+from shared.observability import logger
+from shared.queue.messages import DeliverWebhook
+from shared.queue.sqs import SqsDeliveryQueue
+from shared.webhooks.service import AttemptResult, DeliveryQueries, WebhookDeliverer
+
+RELAY_AFTER = timedelta(minutes=2)
+
+
+class RetryScheduledError(Exception):
+    """Reported as a batch item failure so SQS redelivers the message when its visibility ends."""
+
+
+def process(
+    message: DeliverWebhook,
+    receipt_handle: str,
+    deliverer: WebhookDeliverer,
+    queue: SqsDeliveryQueue,
+    dead_letters: SqsDeliveryQueue,
+) -> None:
+    attempt = deliverer.attempt(message.tenant, message.prediction_id, message.delivery_id)
+    if attempt.result is AttemptResult.RETRY and attempt.retry_in_seconds is not None:
+        queue.postpone(receipt_handle, attempt.retry_in_seconds)
+        raise RetryScheduledError(f"next attempt in {attempt.retry_in_seconds:.0f} s")
+    if attempt.result is AttemptResult.PARK:
+        dead_letters.send(message)
+        logger.warning("webhook delivery parked in the dead-letter queue", extra={"delivery_id": message.delivery_id})
+
+
+def relay(queries: DeliveryQueries, queue: SqsDeliveryQueue) -> int:
+    """Hand off committed deliveries whose hand-off was lost (nobody attempted them for a while)."""
+    due = queries.outbox_due(RELAY_AFTER)
+    for tenant, prediction_id, delivery_id in due:
+        queue.send(DeliverWebhook(tenant, prediction_id, delivery_id))
+    if due:
+        logger.info("relayed webhook deliveries", extra={"count": len(due)})
+    return len(due)
