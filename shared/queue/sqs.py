@@ -67,3 +67,19 @@ class SqsDeliveryQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise TransientError("the webhooks queue is unavailable") from exc
+
+    def receive(self, limit: int = 10, wait_seconds: int = 1) -> list[tuple[DeliverWebhook, str]]:
+        """Up to ``limit`` messages with their receipt handles (for draining the dead-letter queue)."""
+        try:
+            response = self._client.receive_message(
+                QueueUrl=self._queue_url, MaxNumberOfMessages=min(limit, 10), WaitTimeSeconds=wait_seconds
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientError("the webhooks queue is unavailable") from exc
+        return [(DeliverWebhook.from_body(m["Body"]), m["ReceiptHandle"]) for m in response.get("Messages", [])]
+
+    def delete(self, receipt_handle: str) -> None:
+        try:
+            self._client.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt_handle)
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientError("the webhooks queue is unavailable") from exc

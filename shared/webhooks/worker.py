@@ -5,6 +5,8 @@ from datetime import timedelta
 from shared.observability import logger
 from shared.queue.messages import DeliverWebhook
 from shared.queue.sqs import SqsDeliveryQueue
+from shared.webhooks.models import AttemptConflictError, DeliveryNotFoundError, DeliveryStatus
+from shared.webhooks.ports import DeliveryStore
 from shared.webhooks.service import AttemptResult, DeliveryQueries, WebhookDeliverer
 
 RELAY_AFTER = timedelta(minutes=2)
@@ -38,3 +40,26 @@ def relay(queries: DeliveryQueries, queue: SqsDeliveryQueue) -> int:
     if due:
         logger.info("relayed webhook deliveries", extra={"count": len(due)})
     return len(due)
+
+
+def redrive(
+    dead_letters: SqsDeliveryQueue, queue: SqsDeliveryQueue, deliveries: DeliveryStore, limit: int = 1000
+) -> int:
+    """Give every parked delivery a fresh retry schedule and queue it again. Returns how many moved."""
+    moved = 0
+    while moved < limit:
+        batch = dead_letters.receive(limit=10, wait_seconds=0)
+        if not batch:
+            break
+        for message, receipt in batch:
+            try:
+                delivery = deliveries.get(message.tenant, message.prediction_id, message.delivery_id)
+                if delivery.status is DeliveryStatus.FAILED:
+                    deliveries.reopen(delivery)
+            except (DeliveryNotFoundError, AttemptConflictError):
+                pass  # expired, or redriven concurrently: the worker will find out
+            queue.send(message)
+            dead_letters.delete(receipt)
+            moved += 1
+    logger.info("redrove webhook deliveries", extra={"count": moved})
+    return moved

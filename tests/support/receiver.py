@@ -1,0 +1,67 @@
+"""A real webhook receiver on 127.0.0.1 that records every request and answers from a script."""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class Receiver:
+    url: str
+    answers: list[int] = field(default_factory=list)  # status per request; the last one repeats
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    requests: list[Received] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_status(self) -> int:
+        with self._lock:
+            index = min(len(self.requests), len(self.answers) - 1)
+            return self.answers[index] if self.answers else 200
+
+    def verified(self, secret: str) -> list[dict[str, Any]]:
+        """Every request, checked with the reference Standard Webhooks library (raises if one fails)."""
+        verifier = Webhook(secret)
+        return [verifier.verify(r.body, r.headers) for r in self.requests]
+
+
+@contextmanager
+def receiver(answers: list[int] | None = None, extra_headers: dict[str, str] | None = None) -> Iterator[Receiver]:
+    state = Receiver(url="", answers=answers or [200], extra_headers=extra_headers or {})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", "0"))
+            body = self.rfile.read(length).decode("utf-8")
+            status = state.next_status()
+            with state._lock:
+                state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(status)
+            for name, value in state.extra_headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
