@@ -37,7 +37,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver(answers: list[int] | None = None, extra_headers: dict[str, str] | None = None) -> Iterator[Receiver]:
+def receiver(
+    answers: list[int] | None = None, extra_headers: dict[str, str] | None = None, port: int = 0
+) -> Iterator[Receiver]:
     state = Receiver(url="", answers=answers or [200], extra_headers=extra_headers or {})
 
     class Handler(BaseHTTPRequestHandler):
@@ -56,7 +58,7 @@ def receiver(answers: list[int] | None = None, extra_headers: dict[str, str] | N
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,0 +1,160 @@
+"""Webhooks over the local stack: real HTTP, real pollers, a real receiver verifying every delivery."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ADMIN_KEY, LocalStack, _free_port, _group_alive, _wait_until_up, spawn_local_stack
+from tests.support.receiver import receiver
+from tools.template import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def webhook_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The local stack as `make dev` runs it (loopback receivers allowed), with a millisecond retry schedule."""
+    port = _free_port()
+    state_file = tmp_path_factory.mktemp("webhooks") / "state.json"
+    settings = {"WEBHOOKS_ALLOW_INSECURE": "true", "WEBHOOK_RETRY_SCALE": "0.00001"}
+    process = spawn_local_stack(port, state_file, ADMIN_KEY, settings)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, process)
+        yield LocalStack(base_url, ADMIN_KEY, state_file, process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        finally:
+            if _group_alive(process.pid):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def _eventually(check: Callable[[], Any], seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def _deliveries(client: httpx.Client, prediction_id: str) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = client.get(f"/v1/predictions/{prediction_id}/webhook-deliveries").json()["results"]
+    return results
+
+
+def _settled(client: httpx.Client, prediction_id: str, count: int) -> list[dict[str, Any]] | None:
+    found = _deliveries(client, prediction_id)
+    done = len(found) == count and all(d["status"] != "pending" for d in found)
+    return found if done else None
+
+
+def _create(client: httpx.Client, url: str, events: list[str]) -> dict[str, Any]:
+    body = {"model": "sentiment", "input": {"text": "Great news!"}, "webhook": url, "webhook_events_filter": events}
+    response = client.post("/v1/predictions", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_started_and_completed_events_arrive_signed(webhook_stack: LocalStack) -> None:
+    with receiver() as target, webhook_stack.client(webhook_stack.admin_key) as client:
+        secret = client.get("/v1/webhooks/secret").json()["key"]
+        created = _create(client, target.url, ["start", "completed"])
+        settled = _eventually(lambda: _settled(client, created["id"], 2))
+        final = client.get(f"/v1/predictions/{created['id']}").json()
+
+    payloads = {p["type"]: p for p in target.verified(secret)}
+    assert settled is not None
+    assert sorted(payloads) == ["prediction.completed", "prediction.started"]
+    assert payloads["prediction.started"]["data"]["status"] == "processing"
+    assert payloads["prediction.completed"]["data"] == final
+    assert {d["status"] for d in settled} == {"delivered"}
+    assert {r.headers["webhook-id"] for r in target.requests} == {d["id"] for d in settled}
+
+
+def test_three_failures_then_one_accepted_event_with_one_stable_id(webhook_stack: LocalStack) -> None:
+    with receiver([500, 503, 429, 200]) as target, webhook_stack.client(webhook_stack.admin_key) as client:
+        secret = client.get("/v1/webhooks/secret").json()["key"]
+        created = _create(client, target.url, ["completed"])
+        settled = _eventually(lambda: _settled(client, created["id"], 1))
+
+    assert settled is not None
+    [delivery] = settled
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == ("delivered", 4, 200)
+    assert len(target.requests) == 4
+    assert {r.headers["webhook-id"] for r in target.requests} == {delivery["id"]}
+    assert len(target.verified(secret)) == 4  # every attempt is validly signed; only the last was accepted
+
+
+def test_410_gone_gets_no_further_attempts(webhook_stack: LocalStack) -> None:
+    with receiver([410]) as target, webhook_stack.client(webhook_stack.admin_key) as client:
+        created = _create(client, target.url, ["completed"])
+        settled = _eventually(lambda: _settled(client, created["id"], 1))
+        time.sleep(1.5)  # a few poller cycles: nothing more may arrive
+
+    assert settled is not None
+    assert settled[0]["status"] == "gone"
+    assert len(target.requests) == 1
+
+
+def test_an_unreachable_receiver_is_parked_and_redriven_once_it_is_back(webhook_stack: LocalStack) -> None:
+    port = _free_port()  # nothing listens here yet: connection refused
+    url = f"http://127.0.0.1:{port}/hooks"
+    with webhook_stack.client(webhook_stack.admin_key) as client:
+        secret = client.get("/v1/webhooks/secret").json()["key"]
+        created = _create(client, url, ["completed"])
+        parked = _eventually(lambda: _settled(client, created["id"], 1))
+        with receiver(port=port) as target:
+            env = {**os.environ, "INFERGATE_DEV_STATE_FILE": str(webhook_stack.state_file)}
+            done = subprocess.run(
+                [sys.executable, "-m", "tools.webhooks", "redrive", "--local"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            delivered = _eventually(lambda: _settled(client, created["id"], 1))
+
+    assert parked is not None
+    assert (parked[0]["status"], parked[0]["attempts"], parked[0]["last_status_code"]) == ("failed", 11, None)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["redriven"] >= 1
+    assert delivered is not None
+    assert (delivered[0]["status"], delivered[0]["attempts"]) == ("delivered", 12)
+    [payload] = target.verified(secret)
+    assert payload["data"]["id"] == created["id"]
+
+
+def test_webhooks_to_private_addresses_are_refused_at_creation(local_stack: LocalStack) -> None:
+    """The default stack checks destinations as a deployment does."""
+    with local_stack.client(local_stack.admin_key) as client:
+        answers = [
+            client.post("/v1/predictions", json={"model": "echo", "input": {}, "webhook": url})
+            for url in ("http://127.0.0.1:9/h", "https://10.1.2.3/h", "https://[fd00:ec2::254]/", "https://2130706433/")
+        ]
+
+    assert [a.status_code for a in answers] == [422, 422, 422, 422]
+    assert all(a.json()["errors"][0]["pointer"] == "/webhook" for a in answers)
+
+
+def test_the_secret_endpoint_and_rotation(webhook_stack: LocalStack) -> None:
+    with webhook_stack.client(webhook_stack.admin_key) as client:
+        first = client.get("/v1/webhooks/secret").json()["key"]
+        rotated = client.post("/v1/webhooks/secret/rotate")
+        after = client.get("/v1/webhooks/secret").json()["key"]
+
+    assert first.startswith("whsec_")
+    assert rotated.status_code == 200
+    assert rotated.json()["key"] == after != first

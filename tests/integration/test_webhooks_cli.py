@@ -1,0 +1,74 @@
+"""The redrive command against a moto server standing in for the running local stack."""
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from shared.predictions.models import EventType, PlannedDelivery
+from shared.queue.messages import DeliverWebhook
+from shared.store.deliveries import DynamoDeliveryStore, delivery_item
+from shared.webhooks.models import AttemptOutcome, DeliveryStatus
+from tests.e2e.conftest import _free_port
+from tools import webhooks
+from tools.provision import function_environment, provision
+from tools.template import load_template
+
+
+def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
+    aws_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        stack = provision(load_template(), prefix="cli")
+        environment = function_environment(load_template(), stack)
+        state = tmp_path / "state.json"
+        state.write_text(json.dumps({"aws_endpoint_url": endpoint, "environment": environment}), encoding="utf-8")
+        monkeypatch.setattr(webhooks, "STATE_FILE", state)
+        deliveries = DynamoDeliveryStore(environment["TABLE_NAME"], boto3.client("dynamodb"))
+        planned = PlannedDelivery(
+            "dlv_01JD5YB4W3ZV0B4S8FZ7Q6N9XP", EventType.PREDICTION_COMPLETED, "https://example.com/h", 2_000_000_000
+        )
+        boto3.client("dynamodb").put_item(
+            TableName=environment["TABLE_NAME"],
+            Item=delivery_item("acme", "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", planned, "2026-11-21T00:00:00.000Z"),
+        )
+        parked = deliveries.record_attempt(
+            deliveries.get("acme", "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", planned.id),
+            AttemptOutcome(DeliveryStatus.FAILED, "2026-11-22T00:00:00.000Z", 500, None, None),
+        )
+        message = DeliverWebhook("acme", "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", planned.id)
+        boto3.client("sqs").send_message(QueueUrl=environment["WEBHOOKS_DLQ_URL"], MessageBody=message.to_body())
+
+        code = webhooks.main(["redrive", "--local"])
+
+        assert code == 0
+        assert json.loads(capsys.readouterr().out) == {"redriven": 1}
+        reopened = deliveries.get("acme", "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", planned.id)
+        assert (parked.status, reopened.status, reopened.round_attempts, reopened.attempts) == (
+            DeliveryStatus.FAILED,
+            DeliveryStatus.PENDING,
+            0,
+            1,
+        )
+        queued = boto3.client("sqs").receive_message(QueueUrl=environment["WEBHOOKS_QUEUE_URL"])["Messages"]
+        assert [DeliverWebhook.from_body(m["Body"]) for m in queued] == [message]
+        assert "Messages" not in boto3.client("sqs").receive_message(QueueUrl=environment["WEBHOOKS_DLQ_URL"])
+    finally:
+        server.stop()
+
+
+def test_redrive_needs_a_target(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhooks, "STATE_FILE", tmp_path / "missing.json")
+
+    assert webhooks.main(["redrive"]) == 2
+    assert webhooks.main(["redrive", "--local"]) == 2
+    assert "no local stack" in capsys.readouterr().err
