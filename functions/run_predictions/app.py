@@ -1,32 +1,15 @@
 """PredictionsQueue consumer: run each queued prediction once; report failures per record."""
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import CORRELATION_ID_ATTRIBUTE, logger, metrics, set_correlation_id
+from shared.queue.consumer import sqs_handler
 from shared.queue.messages import RunPrediction
 from shared.services import prediction_runner
 
-# An all-failed batch is reported item by item too (same redelivery, no invocation error).
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+def run_prediction(record: SQSRecord) -> None:
+    message = RunPrediction.from_body(record.body)
+    prediction_runner().run(message.tenant, message.prediction_id)
 
 
-def record_handler(record: SQSRecord) -> None:
-    attribute = record.message_attributes[CORRELATION_ID_ATTRIBUTE]  # None when absent
-    set_correlation_id(attribute.string_value if attribute else record.message_id)
-    try:
-        message = RunPrediction.from_body(record.body)
-        prediction_runner().run(message.tenant, message.prediction_id)
-    except Exception:
-        logger.exception("record left for redelivery", extra={"message_id": record.message_id})
-        raise
-
-
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+handler = sqs_handler(run_prediction)

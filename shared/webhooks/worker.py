@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from shared.observability import logger
+from shared.queue.consumer import ExpectedRetryError
 from shared.queue.messages import DeliverWebhook
 from shared.queue.sqs import SqsDeliveryQueue
 from shared.webhooks.models import AttemptConflictError, DeliveryNotFoundError, DeliveryStatus
@@ -12,7 +13,7 @@ from shared.webhooks.service import AttemptResult, DeliveryQueries, WebhookDeliv
 RELAY_AFTER = timedelta(minutes=2)
 
 
-class RetryScheduledError(Exception):
+class RetryScheduledError(ExpectedRetryError):
     """Reported as a batch item failure so SQS redelivers the message when its visibility ends."""
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tools.template import load_template
+from tools.template import ROOT, load_template
 
 READ_ONLY_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "secretsmanager:GetSecretValue"}
 READ_ONLY_FUNCTIONS = {
@@ -80,3 +80,10 @@ def test_only_inference_functions_carry_the_models_layer() -> None:
         has_models = {"Ref": "ModelsLayer"} in layers
         assert has_models == (logical_id == "RunPredictionsFunction"), logical_id
     assert {"Ref": "ModelsLayer"} not in template.raw["Globals"]["Function"]["Layers"]
+
+
+def test_the_local_only_webhook_setting_is_never_deployed() -> None:
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+
+    assert "WEBHOOKS_ALLOW_INSECURE" not in text
+    assert "WEBHOOK_RETRY_SCALE" not in text

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +82,12 @@ def spawn_local_stack(
     )
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+@contextmanager
+def running_stack(folder: Path, settings: dict[str, str]) -> Iterator[LocalStack]:
+    """A local stack for the duration of the block, stopped with Ctrl-C (SIGINT) like a developer would."""
     port = _free_port()
-    state_file = tmp_path_factory.mktemp("devstack") / "state.json"
-    # Webhook destinations are checked as in a deployment (no http, no loopback).
-    process = spawn_local_stack(port, state_file, ADMIN_KEY, {"WEBHOOKS_ALLOW_INSECURE": "false"})
+    state_file = folder / "state.json"
+    process = spawn_local_stack(port, state_file, ADMIN_KEY, settings)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process)
@@ -99,3 +100,10 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         finally:
             if _group_alive(process.pid):
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # Webhook destinations are checked as in a deployment (no http, no loopback).
+    with running_stack(tmp_path_factory.mktemp("devstack"), {"WEBHOOKS_ALLOW_INSECURE": "false"}) as stack:
+        yield stack

@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import ADMIN_KEY, LocalStack, _free_port, _group_alive, _wait_until_up, spawn_local_stack
+from tests.e2e.conftest import LocalStack, _free_port, running_stack
 from tests.support.receiver import receiver
 from tools.template import ROOT
 
@@ -22,21 +21,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def webhook_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """The local stack as `make dev` runs it (loopback receivers allowed), with a millisecond retry schedule."""
-    port = _free_port()
-    state_file = tmp_path_factory.mktemp("webhooks") / "state.json"
     settings = {"WEBHOOKS_ALLOW_INSECURE": "true", "WEBHOOK_RETRY_SCALE": "0.00001"}
-    process = spawn_local_stack(port, state_file, ADMIN_KEY, settings)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base_url, process)
-        yield LocalStack(base_url, ADMIN_KEY, state_file, process)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        finally:
-            if _group_alive(process.pid):
-                os.killpg(process.pid, signal.SIGKILL)
+    with running_stack(tmp_path_factory.mktemp("webhooks"), settings) as stack:
+        yield stack
 
 
 def _eventually(check: Callable[[], Any], seconds: float = 30) -> Any:
