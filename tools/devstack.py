@@ -92,9 +92,9 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     endpoint = f"http://127.0.0.1:{aws_port}"
     point_aws_at(endpoint)
     template = load_template()
-    # Locally, webhooks may go to http and loopback receivers (WEBHOOKS_ALLOW_INSECURE=false to refuse them
-    # as a deployment does); template.yaml never sets it.
-    insecure = os.environ.get("WEBHOOKS_ALLOW_INSECURE", "true")
+    # `WEBHOOKS_ALLOW_INSECURE=true make dev` lets webhooks reach http and loopback receivers on this
+    # machine. Off by default, as in deployments; template.yaml never sets it.
+    insecure = os.environ.get("WEBHOOKS_ALLOW_INSECURE", "false")
     local_settings = {"API_BASE_URL": f"http://127.0.0.1:{port}", "WEBHOOKS_ALLOW_INSECURE": insecure}
     stack = provision(template, prefix="infergate-local", overrides=local_settings)
     os.environ.update(function_environment(template, stack))

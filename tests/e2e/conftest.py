@@ -66,7 +66,8 @@ def spawn_local_stack(
     port: int, state_file: Path, admin_key: str | None, settings: dict[str, str] | None = None
 ) -> "subprocess.Popen[str]":
     """`make dev`'s command, in its own process group, with no real AWS settings inherited."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "INFERGATE_DEV_ADMIN_KEY"}
+    inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
     env.update(settings or {})
     if admin_key:
@@ -104,6 +105,6 @@ def running_stack(folder: Path, settings: dict[str, str]) -> Iterator[LocalStack
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    # Webhook destinations are checked as in a deployment (no http, no loopback).
-    with running_stack(tmp_path_factory.mktemp("devstack"), {"WEBHOOKS_ALLOW_INSECURE": "false"}) as stack:
+    # Default settings: webhook destinations are checked as in a deployment (no http, no loopback).
+    with running_stack(tmp_path_factory.mktemp("devstack"), {}) as stack:
         yield stack

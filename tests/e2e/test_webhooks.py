@@ -125,7 +125,7 @@ def test_an_unreachable_receiver_is_parked_and_redriven_once_it_is_back(webhook_
 
 
 def test_webhooks_to_private_addresses_are_refused_at_creation(local_stack: LocalStack) -> None:
-    """The default stack checks destinations as a deployment does."""
+    """By default the local stack checks destinations as a deployment does."""
     with local_stack.client(local_stack.admin_key) as client:
         answers = [
             client.post("/v1/predictions", json={"model": "echo", "input": {}, "webhook": url})
