@@ -79,7 +79,13 @@ _EXTRA_HEADERS: dict[type[Exception], dict[str, str]] = {
     AuthenticationError: {"WWW-Authenticate": "Bearer"},
     TransientError: {"Retry-After": "1"},
 }
-_HTTP_SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+# Starlette/FastAPI raise these themselves: 400 only when the body cannot be parsed at all.
+_HTTP_SLUGS = {400: "malformed-json", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+_HTTP_DETAILS = {
+    400: "The request body could not be parsed as JSON (malformed, not UTF-8, or nested too deeply).",
+    404: "There is no such route.",
+    405: "This route does not support that method.",
+}
 
 
 def _lookup(exc: Exception) -> tuple[int, str, dict[str, str]]:
@@ -112,9 +118,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
-    detail = {404: "There is no such route.", 405: "This route does not support that method."}.get(
-        exc.status_code, HTTPStatus(exc.status_code).phrase
-    )
+    detail = _HTTP_DETAILS.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
     return problem_response(request.url.path, exc.status_code, slug, detail, headers=exc.headers)
 
 

@@ -21,7 +21,14 @@ def _create(body: Any) -> dict[str, Any]:
     return {"body": body}
 
 
+DEEP_JSON = b'{"model":"echo","input":{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+NOT_UTF8 = b'{"model":"echo","input":{"a":"\xff\xfe"}}'
+HUGE_INTEGER = b'{"model":"echo","input":{"a":' + b"9" * 5000 + b"}}"
+
 BAD_REQUESTS: list[BadRequest] = [
+    BadRequest("POST", PREDICTIONS, {"raw_body": DEEP_JSON}, 400, "malformed-json"),
+    BadRequest("POST", PREDICTIONS, {"raw_body": NOT_UTF8}, 400, "malformed-json"),
+    BadRequest("POST", PREDICTIONS, {"raw_body": HUGE_INTEGER}, 400, "malformed-json"),
     BadRequest("POST", PREDICTIONS, {"raw_body": b'{"model": "echo", "input": '}, 400, "malformed-json"),
     BadRequest("POST", PREDICTIONS, _create({"input": {}}), 422, "validation-failed", "/model"),
     BadRequest(
