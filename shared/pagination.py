@@ -45,7 +45,7 @@ class CursorCodec:
         return f"{payload}.{self._sign(tenant, listing, payload)}"
 
     def decode(self, tenant: str, listing: str, cursor: str) -> str:
-        if len(cursor) > MAX_CURSOR_LENGTH or cursor.count(".") != 1:
+        if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii() or cursor.count(".") != 1:
             raise InvalidCursorError()
         payload, signature = cursor.split(".")
         if not hmac.compare_digest(signature, self._sign(tenant, listing, payload)):

@@ -11,22 +11,37 @@ from shared.predictions.service import NewPrediction
 from shared.registry.models import Model, ModelVersion
 from shared.webhooks.models import Delivery, DeliveryStatus
 
+MAX_JSON_DEPTH = 64
 
-def _finite_json(value: dict[str, Any]) -> dict[str, Any]:
-    """Refuse NaN and Infinity, which are not JSON (Python's parser lets them through)."""
-    stack: list[Any] = [value]
+
+def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse what JSON or our storage cannot carry: NaN/Infinity, lone surrogates, nesting over 64 levels."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"must not nest deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(item, float) and not math.isfinite(item):
             raise ValueError("must not contain NaN or Infinity")
-        if isinstance(item, dict):
-            stack.extend(item.values())
+        if isinstance(item, str):
+            _encodable(item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _encodable(key)
+                stack.append((child, depth + 1))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
     return value
 
 
-JsonObject = Annotated[dict[str, Any], AfterValidator(_finite_json)]
+def _encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_plain_json)]
 MetadataValue = Annotated[str, Field(max_length=512)]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=64)]
 

@@ -75,7 +75,7 @@ class PermissionDeniedError(InfergateError):
 
 class KeyNotFoundError(NotFoundError):
     def __init__(self, key_id: str) -> None:
-        super().__init__(f"There is no API key '{key_id}'.")
+        super().__init__("There is no such API key.")
 
 
 class InvalidTenantError(InvalidRequestError):

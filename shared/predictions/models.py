@@ -113,7 +113,7 @@ class Transition:
 
 class PredictionNotFoundError(NotFoundError):
     def __init__(self, prediction_id: str) -> None:
-        super().__init__(f"There is no prediction '{prediction_id}'.")
+        super().__init__("There is no such prediction.")  # never echo the caller's id back
         self.prediction_id = prediction_id
 
 

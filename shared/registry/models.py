@@ -9,6 +9,7 @@ from shared.errors import FieldError, InvalidRequestError, NotFoundError
 Runtime = Literal["builtin", "onnx"]
 JsonSchema = dict[str, Any]
 
+_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _REF_PATTERN = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_-]{0,63})(?::(?P<version>[1-9][0-9]{0,8}))?$")
 
 
@@ -60,7 +61,9 @@ class ModelNotFoundError(NotFoundError):
     def __init__(self, name: str, version: int | None = None) -> None:
         self.name = name
         self.version = version
-        target = f"model '{name}'" if version is None else f"version {version} of model '{name}'"
+        # Name the model only when it is a well-formed name (never echo arbitrary caller input).
+        shown = f"model '{name}'" if _NAME_PATTERN.fullmatch(name) else "such model"
+        target = shown if version is None else f"version {version} of {shown}"
         super().__init__(f"There is no {target}.")
 
 

@@ -45,7 +45,7 @@ class AttemptOutcome:
 
 class DeliveryNotFoundError(NotFoundError):
     def __init__(self, delivery_id: str) -> None:
-        super().__init__(f"There is no webhook delivery '{delivery_id}'.")
+        super().__init__("There is no such webhook delivery.")
 
 
 class AttemptConflictError(ConflictError):

@@ -17,6 +17,13 @@ class BadRequest(NamedTuple):
     pointer: str | None = None
 
 
+def _nest(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def _create(body: Any) -> dict[str, Any]:
     return {"body": body}
 
@@ -25,7 +32,13 @@ DEEP_JSON = b'{"model":"echo","input":{"a":' + b"[" * 100_000 + b"]" * 100_000 +
 NOT_UTF8 = b'{"model":"echo","input":{"a":"\xff\xfe"}}'
 HUGE_INTEGER = b'{"model":"echo","input":{"a":' + b"9" * 5000 + b"}}"
 
+DEEP_INPUT = {"model": "echo", "input": {"a": _nest(300)}}
+LONE_SURROGATE = b'{"model":"echo","input":{"a":"\\ud800"}}'
+
 BAD_REQUESTS: list[BadRequest] = [
+    BadRequest("POST", PREDICTIONS, {"body": DEEP_INPUT}, 422, "validation-failed", "/input"),
+    BadRequest("POST", PREDICTIONS, {"raw_body": LONE_SURROGATE}, 422, "validation-failed", "/input"),
+    BadRequest("GET", f"{PREDICTIONS}?cursor=a.%C3%A9", {}, 400, "bad-request"),
     BadRequest("POST", PREDICTIONS, {"raw_body": DEEP_JSON}, 400, "malformed-json"),
     BadRequest("POST", PREDICTIONS, {"raw_body": NOT_UTF8}, 400, "malformed-json"),
     BadRequest("POST", PREDICTIONS, {"raw_body": HUGE_INTEGER}, 400, "malformed-json"),
