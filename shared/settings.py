@@ -52,7 +52,7 @@ class WebhookSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True)
 
     api_base_url: str = Field(validation_alias="API_BASE_URL", min_length=1)
-    webhooks_dlq_url: str = Field(default="", validation_alias="WEBHOOKS_DLQ_URL")
+    webhooks_dlq_url: str = Field(validation_alias="WEBHOOKS_DLQ_URL", min_length=1)
     allow_insecure: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_INSECURE")
     timeout_seconds: float = Field(default=10.0, gt=0, le=10, validation_alias="WEBHOOK_TIMEOUT_SECONDS")
     retry_scale: float = Field(default=1.0, gt=0, le=1, validation_alias="WEBHOOK_RETRY_SCALE")

@@ -7,7 +7,7 @@ from shared.api.auth import PredictCaller
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
 from shared.api.schemas import WebhookDeliveryList, WebhookDeliveryOut
-from shared.services import delivery_queries, prediction_service
+from shared.services import delivery_queries
 
 router = APIRouter()
 
@@ -19,8 +19,7 @@ router = APIRouter()
     summary="List a prediction's webhook deliveries",
 )
 def list_webhook_deliveries(prediction_id: PredictionIdPath, caller: PredictCaller) -> WebhookDeliveryList:
-    prediction = prediction_service().get(caller.tenant, prediction_id)
-    deliveries = delivery_queries().for_prediction(caller.tenant, prediction.id)
+    deliveries = delivery_queries().for_prediction(caller.tenant, prediction_id)  # 404 for unknown ids
     return WebhookDeliveryList(results=[WebhookDeliveryOut.of(d) for d in deliveries])
 
 

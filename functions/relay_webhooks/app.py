@@ -5,11 +5,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.observability import logger, metrics
-from shared.services import delivery_queries, webhooks_queue
+from shared.services import delivery_store, webhooks_queue
 from shared.webhooks.worker import relay
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return {"relayed": relay(delivery_queries(), webhooks_queue())}
+    return {"relayed": relay(delivery_store(), webhooks_queue())}

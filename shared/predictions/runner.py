@@ -19,9 +19,10 @@ from shared.predictions.models import (
 )
 from shared.predictions.ports import PredictionStore
 from shared.predictions.transitions import Transitions
-from shared.registry.models import ModelRef, ModelVersion
+from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
 from shared.runtimes.base import ModelFailure, ModelRuntime
+from shared.runtimes.loader import RuntimeUnavailableError
 
 
 class RunOutcome(StrEnum):
@@ -77,10 +78,16 @@ class PredictionRunner:
             return lost.current if lost.current.status is PredictionStatus.PROCESSING else None
 
     def _predict(self, prediction: Prediction) -> tuple[PredictionStatus, dict[str, Any]]:
-        version = self._registry.resolve(ModelRef(prediction.model, prediction.version))
+        try:
+            version = self._registry.resolve(ModelRef(prediction.model, prediction.version))
+            runtime = self._load_runtime(version)
+        except (ModelNotFoundError, RuntimeUnavailableError):
+            logger.exception("model unavailable", extra={"prediction_id": prediction.id, "model": prediction.model})
+            unavailable = PredictionError("model_unavailable", "This model version is not available.")
+            return PredictionStatus.FAILED, {"error": unavailable}
         began = time.perf_counter()
         try:
-            [result] = self._load_runtime(version).predict([prediction.input])
+            [result] = runtime.predict([prediction.input])
         except Exception:  # noqa: BLE001 - any model fault fails this prediction, without a retry storm
             logger.exception("model raised", extra={"prediction_id": prediction.id, "model": prediction.model})
             result = ModelFailure("model_error", "The model failed on this input.")

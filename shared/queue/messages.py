@@ -8,7 +8,7 @@ from shared.errors import InfergateError
 
 
 class MalformedMessageError(InfergateError):
-    """A queue message that no retry can fix (logged and dropped to the DLQ path by the worker)."""
+    """A queue message that is not ours. Reported as failed, so it reaches the queue's DLQ for a human."""
 
 
 @dataclass(frozen=True)

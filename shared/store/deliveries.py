@@ -158,6 +158,25 @@ class DynamoDeliveryStore:
             found.append((tenant, prediction_id, delivery_id))
         return found
 
+    def postpone_outbox(self, tenant: str, prediction_id: str, delivery_id: str, at: str) -> bool:
+        """Move a relayed entry's outbox time to ``at`` (so it is relayed again only if still unattempted
+        later); False when it left the outbox meanwhile."""
+        try:
+            call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=_key(tenant, prediction_id, delivery_id),
+                    UpdateExpression="SET outbox_sk = :sk",
+                    ConditionExpression="attribute_exists(outbox_pk)",
+                    ExpressionAttributeValues={":sk": {"S": f"{at}#{tenant}#{prediction_id}#{delivery_id}"}},
+                )
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     def secrets(self, tenant: str) -> WebhookSecrets | None:
         key = {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": SECRET_SK}}
         item = call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)).get("Item")

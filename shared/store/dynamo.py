@@ -48,6 +48,9 @@ def call(operation: Callable[[], T]) -> T:
     except ClientError as exc:
         if error_code(exc) in TRANSIENT_CODES:
             raise TransientError(f"DynamoDB is unavailable ({error_code(exc)})") from exc
+        if error_code(exc) == TRANSACTION_CANCELED and not is_condition_failure(exc):
+            # Cancelled by a conflicting transaction or throttling, not by our conditions: retry it.
+            raise TransientError("a DynamoDB transaction conflicted") from exc
         raise
     except BotoCoreError as exc:
         raise TransientError("DynamoDB could not be reached") from exc

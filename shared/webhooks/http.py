@@ -37,6 +37,7 @@ from shared.webhooks.destinations import (
     is_loopback_address,
     refusal_reason,
 )
+from shared.webhooks.models import DeliveryError
 
 MAX_RESPONSE_BYTES = 64 * 1024
 
@@ -47,14 +48,6 @@ Resolver = Callable[[str, int], list[IPAddress]]
 class DeliveryResponse:
     status: int
     retry_after_seconds: float | None
-
-
-class DeliveryError(Exception):
-    """The webhook was not delivered. ``reason`` is safe to log and to show the webhook's owner."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class DestinationBlockedError(DeliveryError):

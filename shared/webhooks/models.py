@@ -48,6 +48,14 @@ class DeliveryNotFoundError(NotFoundError):
         super().__init__("There is no such webhook delivery.")
 
 
+class DeliveryError(Exception):
+    """The webhook was not delivered. ``reason`` is safe to log and to show the webhook's owner."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class AttemptConflictError(ConflictError):
     """Another worker recorded an attempt of this delivery first (a duplicate message)."""
 

@@ -9,14 +9,15 @@ from enum import StrEnum
 from typing import Any
 
 from shared.clock import to_rfc3339, utc_now
+from shared.ids import IdKind, is_valid_id
 from shared.observability import logger, metrics
 from shared.predictions.models import EventType, Prediction, PredictionNotFoundError, PredictionStatus
 from shared.predictions.ports import PredictionStore
-from shared.webhooks.http import DeliveryError
 from shared.webhooks.models import (
     AttemptConflictError,
     AttemptOutcome,
     Delivery,
+    DeliveryError,
     DeliveryNotFoundError,
     DeliveryStatus,
     WebhookSecrets,
@@ -98,6 +99,8 @@ class WebhookDeliverer:
         except (DeliveryNotFoundError, PredictionNotFoundError):
             logger.warning("webhook delivery expired before it was attempted", extra={"delivery_id": delivery_id})
             return Attempt(AttemptResult.DONE)
+        if delivery.status is DeliveryStatus.FAILED:
+            return Attempt(AttemptResult.PARK)  # its parking may not have happened: park (again)
         if delivery.status is not DeliveryStatus.PENDING:
             return Attempt(AttemptResult.DONE)  # a duplicate message
         body = self.body(delivery, prediction)
@@ -169,8 +172,7 @@ class DeliveryQueries:
         self._predictions = predictions
 
     def for_prediction(self, tenant: str, prediction_id: str) -> list[Delivery]:
+        if not is_valid_id(IdKind.PREDICTION, prediction_id):
+            raise PredictionNotFoundError(prediction_id)
         prediction = self._predictions.get(tenant, prediction_id)  # 404 for unknown and foreign ids
         return sorted(self._deliveries.list_for_prediction(tenant, prediction.id), key=lambda d: d.created_at)
-
-    def outbox_due(self, older_than: timedelta) -> list[tuple[str, str, str]]:
-        return self._deliveries.outbox_due(to_rfc3339(utc_now() - older_than))

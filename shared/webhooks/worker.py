@@ -2,13 +2,14 @@
 
 from datetime import timedelta
 
+from shared.clock import to_rfc3339, utc_now
 from shared.observability import logger
 from shared.queue.consumer import ExpectedRetryError
 from shared.queue.messages import DeliverWebhook
 from shared.queue.sqs import SqsDeliveryQueue
 from shared.webhooks.models import AttemptConflictError, DeliveryNotFoundError, DeliveryStatus
 from shared.webhooks.ports import DeliveryStore
-from shared.webhooks.service import AttemptResult, DeliveryQueries, WebhookDeliverer
+from shared.webhooks.service import AttemptResult, WebhookDeliverer
 
 RELAY_AFTER = timedelta(minutes=2)
 
@@ -33,14 +34,24 @@ def process(
         logger.warning("webhook delivery parked in the dead-letter queue", extra={"delivery_id": message.delivery_id})
 
 
-def relay(queries: DeliveryQueries, queue: SqsDeliveryQueue) -> int:
-    """Hand off committed deliveries whose hand-off was lost (nobody attempted them for a while)."""
-    due = queries.outbox_due(RELAY_AFTER)
-    for tenant, prediction_id, delivery_id in due:
-        queue.send(DeliverWebhook(tenant, prediction_id, delivery_id))
-    if due:
-        logger.info("relayed webhook deliveries", extra={"count": len(due)})
-    return len(due)
+def relay(deliveries: DeliveryStore, queue: SqsDeliveryQueue, pages: int = 10, page_size: int = 100) -> int:
+    """Hand off committed deliveries whose hand-off was lost (nobody attempted them for a while).
+
+    Each relayed entry's outbox time moves to now, so a slow queue does not get it again every run.
+    """
+    relayed = 0
+    for _ in range(pages):
+        cut_off = to_rfc3339(utc_now() - RELAY_AFTER)
+        due = deliveries.outbox_due(cut_off, limit=page_size)
+        for tenant, prediction_id, delivery_id in due:
+            queue.send(DeliverWebhook(tenant, prediction_id, delivery_id))
+            deliveries.postpone_outbox(tenant, prediction_id, delivery_id, to_rfc3339(utc_now()))
+            relayed += 1
+        if len(due) < page_size:
+            break
+    if relayed:
+        logger.info("relayed webhook deliveries", extra={"count": relayed})
+    return relayed
 
 
 def redrive(
@@ -49,7 +60,7 @@ def redrive(
     """Give every parked delivery a fresh retry schedule and queue it again. Returns how many moved."""
     moved = 0
     while moved < limit:
-        batch = dead_letters.receive(limit=10, wait_seconds=0)
+        batch = dead_letters.receive(limit=10, wait_seconds=1)  # long polling: an empty answer means empty
         if not batch:
             break
         for message, receipt in batch:

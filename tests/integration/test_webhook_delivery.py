@@ -199,3 +199,25 @@ def _admin_headers() -> dict[str, str]:
 
     _, secret = key_service().create("acme", "reader", [Scope.PREDICT])
     return {"authorization": f"Bearer {secret}"}
+
+
+def test_a_failed_delivery_whose_parking_was_lost_is_parked_again(local_receivers: Stack) -> None:
+    from shared.queue.messages import DeliverWebhook
+    from shared.services import delivery_store, webhook_deliverer, webhooks_dead_letters, webhooks_queue
+    from shared.webhooks.models import AttemptOutcome, DeliveryStatus
+    from shared.webhooks.worker import process
+
+    with receiver() as target:
+        prediction_id = _submit(target, model="echo")
+        prediction_service().cancel("acme", prediction_id)
+    [pending] = delivery_queries().for_prediction("acme", prediction_id)
+    delivery_store().record_attempt(
+        pending, AttemptOutcome(DeliveryStatus.FAILED, "2026-11-22T00:00:00.000Z", 500, None, None)
+    )
+    message = DeliverWebhook("acme", prediction_id, pending.id)
+
+    process(message, "unused-receipt", webhook_deliverer(), webhooks_queue(), webhooks_dead_letters())
+
+    parked = webhooks_dead_letters().receive(wait_seconds=0)
+    assert [m for m, _ in parked] == [message]
+    assert target.requests == []

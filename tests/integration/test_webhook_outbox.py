@@ -70,3 +70,41 @@ def test_predictions_without_webhooks_write_no_deliveries(stack: Stack) -> None:
     prediction_service().cancel("acme", prediction_id)
 
     assert _deliveries().list_for_prediction("acme", prediction_id) == []
+
+
+def test_the_relay_hands_off_lost_deliveries_once_per_window(stack: Stack) -> None:
+    from shared.services import delivery_store, webhooks_queue
+    from shared.webhooks.worker import relay
+
+    prediction_id = _submit()
+    with failing(sqs_client(), "SendMessage", code="ServiceUnavailable", times=5):
+        prediction_service().cancel("acme", prediction_id)
+    [delivery] = _deliveries().list_for_prediction("acme", prediction_id)
+    table, key = (
+        os.environ["TABLE_NAME"],
+        {"PK": {"S": "TENANT#acme"}, "SK": {"S": f"DLVR#{prediction_id}#{delivery.id}"}},
+    )
+    dynamodb_client().update_item(  # committed three minutes ago: overdue
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET outbox_sk = :sk",
+        ExpressionAttributeValues={":sk": {"S": f"2000-01-01T00:00:00.000Z#acme#{prediction_id}#{delivery.id}"}},
+    )
+
+    first = relay(delivery_store(), webhooks_queue())
+    second = relay(delivery_store(), webhooks_queue())
+
+    assert (first, second) == (1, 0)
+    assert _messages(stack) == [{"tenant": "acme", "prediction_id": prediction_id, "delivery_id": delivery.id}]
+
+
+def test_a_transaction_cancelled_by_a_conflict_is_transient(stack: Stack) -> None:
+    prediction_id = _submit()
+
+    with (
+        failing(dynamodb_client(), "TransactWriteItems", code="TransactionCanceledException"),
+        pytest.raises(TransientError),
+    ):
+        prediction_service().cancel("acme", prediction_id)
+
+    assert prediction_store().get("acme", prediction_id).status is PredictionStatus.STARTING

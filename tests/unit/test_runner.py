@@ -159,3 +159,22 @@ def test_finished_predictions_are_not_run_again(status: PredictionStatus) -> Non
 
     assert _runner(store, runtime).run("acme", PRED_ID) is RunOutcome.SKIPPED
     assert runtime.calls == 0
+
+
+def test_a_model_without_a_runtime_fails_as_unavailable_and_is_not_left_processing() -> None:
+    from shared.runtimes.loader import RuntimeUnavailableError
+
+    store = InMemoryPredictionStore()
+    store.create(_prediction())
+
+    def broken(version: ModelVersion) -> ModelRuntime:
+        raise RuntimeUnavailableError("no layer")
+
+    outcome = PredictionRunner(store, Transitions(store, InMemoryPublisher()), ModelRegistry(), broken).run(
+        "acme", PRED_ID
+    )
+
+    stored = store.get("acme", PRED_ID)
+    assert outcome is RunOutcome.FAILED
+    assert stored.error is not None
+    assert stored.error.code == "model_unavailable"
