@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
-from shared.api.params import PreferHeader
+from shared.api.params import IdempotencyKeyHeader, PreferHeader
 from shared.api.prefer import requested_wait
 from shared.api.problems import responses
 from shared.api.schemas import CreatePredictionRequest, PredictionOut
@@ -19,7 +19,7 @@ router = APIRouter()
     "/v1/predictions",
     status_code=status.HTTP_201_CREATED,
     response_model=PredictionOut,
-    responses=responses(400, 401, 403, 413, 422, 503),
+    responses=responses(400, 401, 403, 409, 413, 422, 503),
     summary="Create a prediction",
 )
 def create_prediction(
@@ -28,8 +28,9 @@ def create_prediction(
     request: Request,
     response: Response,
     prefer: PreferHeader = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> PredictionOut:
-    prediction = prediction_service().create(caller.tenant, body.to_domain(), correlation_id())
+    prediction = prediction_service().create(caller.tenant, body.to_domain(), correlation_id(), idempotency_key)
     settings = api_settings()
     wait = requested_wait(prefer, settings.max_wait_seconds)
     if wait is not None:

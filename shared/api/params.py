@@ -18,3 +18,14 @@ PreferHeader = Annotated[
     ),
 ]
 DEFAULT_LIMIT = 20
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any printable ASCII token (<=255). The same key and body within 24 h return the first "
+        "prediction again (201); the same key with a different body is a 409.",
+    ),
+]

@@ -125,6 +125,29 @@ class TransitionRejectedError(ConflictError):
         self.current = current
 
 
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """``Idempotency-Key`` of a create: stored with the prediction, in the same write, for 24 hours."""
+
+    key_hash: str  # sha256 of the caller's key: the key itself is never stored
+    fingerprint: str  # sha256 of the canonical request
+    expires_at: int
+
+
+class IdempotentReplayError(Exception):
+    """The key was used before (within its 24 hours): raised by the store instead of creating."""
+
+    def __init__(self, prediction_id: str, fingerprint: str) -> None:
+        super().__init__("idempotency key already used")
+        self.prediction_id = prediction_id
+        self.fingerprint = fingerprint
+
+
+class IdempotencyConflictError(ConflictError):
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was used with a different request in the last 24 hours.")
+
+
 class InputTooLargeError(Exception):
     """The input exceeds the synchronous size limit (413)."""
 

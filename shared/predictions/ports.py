@@ -2,12 +2,15 @@
 
 from typing import Protocol
 
-from shared.predictions.models import PlannedDelivery, Prediction, Transition
+from shared.predictions.models import IdempotencyClaim, PlannedDelivery, Prediction, Transition
 
 
 class PredictionStore(Protocol):
-    def create(self, prediction: Prediction) -> None:
-        """Store a new prediction; never overwrites an existing one."""
+    def create(self, prediction: Prediction, claim: IdempotencyClaim | None = None) -> None:
+        """Store a new prediction (and its idempotency claim, atomically); never overwrites anything.
+
+        Raise ``IdempotentReplayError`` when the claim's key is already held by an unexpired claim.
+        """
         ...
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:

@@ -1,17 +1,21 @@
 """Use cases of the prediction API: create, get, list, cancel, wait."""
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.clock import to_rfc3339, utc_now
 from shared.ids import IdKind, is_valid_id, new_id
-from shared.jsoncodec import encoded_size
+from shared.jsoncodec import dumps, encoded_size
 from shared.observability import logger, metrics
 from shared.pagination import CursorCodec, Page
 from shared.predictions.models import (
+    IdempotencyClaim,
+    IdempotencyConflictError,
+    IdempotentReplayError,
     InputTooLargeError,
     Prediction,
     PredictionError,
@@ -27,6 +31,7 @@ from shared.registry.service import ModelRegistry
 from shared.webhooks.destinations import check_url
 
 MAX_INPUT_BYTES = 256 * 1024
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 LISTING = "predictions"
 
 
@@ -58,7 +63,11 @@ class PredictionService:
         self._cursors = cursors
         self._retention = retention
 
-    def create(self, tenant: str, request: NewPrediction, correlation_id: str | None) -> Prediction:
+    def create(
+        self, tenant: str, request: NewPrediction, correlation_id: str | None, idempotency_key: str | None = None
+    ) -> Prediction:
+        """Validate, store and queue. With ``idempotency_key``: the same key and request within 24 hours
+        return the first prediction again; the same key with another request is a conflict (409)."""
         try:
             version = self._registry.resolve(ModelRef.parse(request.model))
         except ModelNotFoundError as missing:
@@ -82,7 +91,15 @@ class PredictionService:
             webhook=request.webhook,
             webhook_events_filter=request.webhook_events_filter,
         )
-        self._store.create(prediction)
+        claim = self._claim(request, idempotency_key, now)
+        try:
+            self._store.create(prediction, claim)
+        except IdempotentReplayError as replay:
+            assert claim is not None
+            if replay.fingerprint != claim.fingerprint:
+                raise IdempotencyConflictError() from None
+            logger.info("idempotent replay", extra={"prediction_id": replay.prediction_id})
+            return self._store.get(tenant, replay.prediction_id)
         try:
             self._queue.enqueue(tenant, prediction.id, correlation_id)
         except Exception:
@@ -92,6 +109,25 @@ class PredictionService:
         logger.info("prediction queued", extra={"prediction_id": prediction.id, "model": prediction.model})
         metrics.add_metric(name="PredictionCreated", unit="Count", value=1)
         return prediction
+
+    @staticmethod
+    def _claim(request: NewPrediction, key: str | None, now: datetime) -> IdempotencyClaim | None:
+        if key is None:
+            return None
+        canonical = dumps(
+            {
+                "model": request.model,
+                "input": request.input,
+                "metadata": request.metadata,
+                "webhook": request.webhook,
+                "webhook_events_filter": [event.value for event in request.webhook_events_filter],
+            }
+        )
+        return IdempotencyClaim(
+            key_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
+            fingerprint=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+            expires_at=int((now + IDEMPOTENCY_WINDOW).timestamp()),
+        )
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:
         if not is_valid_id(IdKind.PREDICTION, prediction_id):

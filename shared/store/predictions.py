@@ -6,13 +6,17 @@ sibling item ``PREDOUT#<id>`` written in the same transaction as the status chan
 """
 
 import json
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from shared.errors import TransientError
 from shared.jsoncodec import dumps
 from shared.predictions.models import (
+    IdempotencyClaim,
+    IdempotentReplayError,
     Prediction,
     PredictionError,
     PredictionNotFoundError,
@@ -36,6 +40,7 @@ Item = dict[str, "AttributeValueTypeDef"]
 
 PREFIX = "PRED#"
 OUTPUT_PREFIX = "PREDOUT#"
+IDEMPOTENCY_PREFIX = "IDEM#"
 # Input is at most 256 KiB, so an output up to this size always fits the 400 KB item beside it.
 INLINE_OUTPUT_LIMIT = 100_000
 
@@ -45,13 +50,59 @@ class DynamoPredictionStore:
         self._table = table_name
         self._client = client
 
-    def create(self, prediction: Prediction) -> None:
+    def create(self, prediction: Prediction, claim: IdempotencyClaim | None = None) -> None:
         item = _to_item(prediction)
-        call(
-            lambda: self._client.put_item(
-                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+        if claim is None:
+            call(
+                lambda: self._client.put_item(
+                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+                )
             )
-        )
+            return
+        claim_item: Item = {
+            "PK": {"S": tenant_pk(prediction.tenant)},
+            "SK": {"S": IDEMPOTENCY_PREFIX + claim.key_hash},
+            "kind": {"S": "idempotency_claim"},
+            "prediction_id": {"S": prediction.id},
+            "fingerprint": {"S": claim.fingerprint},
+            "expires_at": {"N": str(claim.expires_at)},
+        }
+        now = str(int(time.time()))
+        try:
+            call(
+                lambda: self._client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": item,
+                                "ConditionExpression": "attribute_not_exists(PK)",
+                            }
+                        },
+                        {
+                            "Put": {  # TTL deletes lazily: an expired claim counts as absent
+                                "TableName": self._table,
+                                "Item": claim_item,
+                                "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
+                                "ExpressionAttributeValues": {":now": {"N": now}},
+                            }
+                        },
+                    ]
+                )
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            held = call(
+                lambda: self._client.get_item(
+                    TableName=self._table,
+                    Key={"PK": claim_item["PK"], "SK": claim_item["SK"]},
+                    ConsistentRead=True,
+                )
+            ).get("Item")
+            if held is None:  # the claim expired between the two calls: let the caller retry
+                raise TransientError("an idempotency claim changed concurrently") from exc
+            raise IdempotentReplayError(held["prediction_id"]["S"], held["fingerprint"]["S"]) from exc
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:
         response = call(

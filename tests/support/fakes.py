@@ -4,6 +4,8 @@ from shared.errors import TransientError
 from shared.keys.models import ApiKey, KeyNotFoundError
 from shared.keys.ports import KeyStore
 from shared.predictions.models import (
+    IdempotencyClaim,
+    IdempotentReplayError,
     PlannedDelivery,
     Prediction,
     PredictionNotFoundError,
@@ -17,11 +19,17 @@ class InMemoryPredictionStore:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Prediction] = {}
         self.deliveries: list[tuple[str, PlannedDelivery]] = []  # the outbox, written with transitions
+        self.claims: dict[tuple[str, str], tuple[str, str]] = {}  # (tenant, key hash) -> (prediction, fingerprint)
         self.writes = 0
 
-    def create(self, prediction: Prediction) -> None:
+    def create(self, prediction: Prediction, claim: IdempotencyClaim | None = None) -> None:
         key = (prediction.tenant, prediction.id)
         assert key not in self.items
+        if claim is not None:
+            held = self.claims.get((prediction.tenant, claim.key_hash))
+            if held is not None:
+                raise IdempotentReplayError(*held)
+            self.claims[(prediction.tenant, claim.key_hash)] = (prediction.id, claim.fingerprint)
         self.items[key] = prediction
         self.writes += 1
 

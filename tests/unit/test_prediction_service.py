@@ -6,7 +6,13 @@ import pytest
 
 from shared.errors import TransientError
 from shared.pagination import CursorCodec, InvalidCursorError
-from shared.predictions.models import InputTooLargeError, PredictionNotFoundError, PredictionStatus, Transition
+from shared.predictions.models import (
+    IdempotencyConflictError,
+    InputTooLargeError,
+    PredictionNotFoundError,
+    PredictionStatus,
+    Transition,
+)
 from shared.predictions.service import NewPrediction, PredictionService
 from shared.predictions.transitions import Transitions
 from shared.registry.models import InvalidModelRefError, UnknownModelError
@@ -209,3 +215,31 @@ def test_wait_gives_up_at_the_deadline_and_returns_the_current_state(service: Pr
 
     assert result.status is PredictionStatus.STARTING
     assert clock[0] == pytest.approx(2.0)
+
+
+def test_the_same_idempotency_key_and_request_return_the_first_prediction(
+    service: PredictionService, store: InMemoryPredictionStore, queue: InMemoryQueue
+) -> None:
+    first = service.create("acme", NewPrediction("echo", {"a": 1}), None, idempotency_key="order-42")
+    again = service.create("acme", NewPrediction("echo", {"a": 1}), None, idempotency_key="order-42")
+
+    assert again == first
+    assert len(store.items) == 1
+    assert len(queue.messages) == 1
+
+
+def test_the_same_idempotency_key_with_another_request_is_a_conflict(
+    service: PredictionService, store: InMemoryPredictionStore
+) -> None:
+    service.create("acme", NewPrediction("echo", {"a": 1}), None, idempotency_key="order-42")
+
+    with pytest.raises(IdempotencyConflictError):
+        service.create("acme", NewPrediction("echo", {"a": 2}), None, idempotency_key="order-42")
+    assert len(store.items) == 1
+
+
+def test_idempotency_keys_are_per_tenant(service: PredictionService) -> None:
+    mine = service.create("acme", NewPrediction("echo", {}), None, idempotency_key="k")
+    theirs = service.create("globex", NewPrediction("echo", {}), None, idempotency_key="k")
+
+    assert mine.id != theirs.id

@@ -1,0 +1,81 @@
+"""Idempotency-Key on POST /v1/predictions, on DynamoDB: one prediction per key, even under concurrency."""
+
+import os
+from typing import Any
+
+import boto3
+
+from tests.conftest import Credential
+from tests.support.events import bearer, response_json
+from tests.support.gateway import call
+from tools.provision import Stack
+
+BODY = {"model": "echo", "input": {"order": 42}}
+
+
+def _create(admin: Credential, key: str, body: dict[str, Any] = BODY) -> dict[str, Any]:
+    return call("POST", "/v1/predictions", body=body, headers={**bearer(admin.secret), "idempotency-key": key})
+
+
+def _stored_predictions() -> int:
+    items = boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])["Items"]
+    return sum(1 for item in items if item["SK"]["S"].startswith("PRED#"))
+
+
+def test_a_retry_with_the_same_key_returns_the_same_prediction(admin: Credential, stack: Stack) -> None:
+    first, retry = _create(admin, "order-42"), _create(admin, "order-42")
+
+    assert (first["statusCode"], retry["statusCode"]) == (201, 201)
+    assert response_json(retry)["id"] == response_json(first)["id"]
+    assert _stored_predictions() == 1
+    queued = boto3.client("sqs").receive_message(QueueUrl=stack.refs["PredictionsQueue"], MaxNumberOfMessages=10)
+    assert len(queued["Messages"]) == 1
+
+
+def test_the_same_key_with_another_body_is_409_and_creates_nothing(admin: Credential) -> None:
+    _create(admin, "order-42")
+
+    conflict = _create(admin, "order-42", {"model": "echo", "input": {"order": 43}})
+
+    assert conflict["statusCode"] == 409
+    assert response_json(conflict)["type"] == "urn:infergate:problem:conflict"
+    assert _stored_predictions() == 1
+
+
+def test_a_duplicate_writes_nothing_not_even_its_own_prediction_item(admin: Credential) -> None:
+    """The claim and the prediction are one transaction: a racing duplicate that loses leaves no trace."""
+    first = response_json(_create(admin, "burst"))
+
+    for _ in range(3):
+        assert response_json(_create(admin, "burst"))["id"] == first["id"]
+
+    assert _stored_predictions() == 1
+
+
+def test_malformed_keys_are_refused(admin: Credential) -> None:
+    for key in ("", "x" * 256, "has space"):
+        response = _create(admin, key)
+        assert response["statusCode"] == 400, key
+    assert _stored_predictions() == 0
+
+
+def test_a_key_older_than_24_hours_starts_a_new_prediction(admin: Credential) -> None:
+    first = response_json(_create(admin, "order-7"))
+    claims = [
+        i
+        for i in boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])["Items"]
+        if i["SK"]["S"].startswith("IDEM#")
+    ]
+    [claim] = claims
+    boto3.client("dynamodb").update_item(  # as if 24 h had passed and TTL had not removed it yet
+        TableName=os.environ["TABLE_NAME"],
+        Key={"PK": claim["PK"], "SK": claim["SK"]},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+
+    later = response_json(_create(admin, "order-7", {"model": "echo", "input": {"order": 7}}))
+
+    assert later["id"] != first["id"]
+    assert _stored_predictions() == 2
+    assert "order-7" not in str(claims)  # only a hash of the key is stored
