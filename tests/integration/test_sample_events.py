@@ -81,20 +81,25 @@ def nothing() -> None:
     """The event needs nothing beyond the caller's key."""
 
 
-def example_prediction() -> None:
+def _store_example_prediction(webhook: str | None = None) -> Prediction:
     now = utc_now()
-    prediction_store().create(
-        Prediction(
-            id=PREDICTION_ID,
-            tenant=EXAMPLE_TENANT,
-            model="sentiment",
-            version=1,
-            status=PredictionStatus.STARTING,
-            input=PREDICTION_INPUT,
-            created_at=to_rfc3339(now),
-            expires_at=int((now + timedelta(days=7)).timestamp()),
-        )
+    prediction = Prediction(
+        id=PREDICTION_ID,
+        tenant=EXAMPLE_TENANT,
+        model="sentiment",
+        version=1,
+        status=PredictionStatus.STARTING,
+        input=PREDICTION_INPUT,
+        created_at=to_rfc3339(now),
+        expires_at=int((now + timedelta(days=7)).timestamp()),
+        webhook=webhook,
     )
+    prediction_store().create(prediction)
+    return prediction
+
+
+def example_prediction() -> None:
+    _store_example_prediction()
 
 
 def key_to_revoke() -> None:
@@ -218,26 +223,19 @@ WEBHOOK_DELIVERY_ID = "dlv_01JD5YB4W3ZV0B4S8FZ7Q6N9XP"
 BLOCKED_WEBHOOK = "https://10.0.0.1/hooks/infergate"  # private: refused before any connection
 
 
-def prediction_with_webhook_delivery() -> None:
-    """The example prediction, canceled, with the prediction.completed delivery that wrote."""
-    now = utc_now()
-    prediction = Prediction(
-        id=PREDICTION_ID,
-        tenant=EXAMPLE_TENANT,
-        model="sentiment",
-        version=1,
-        status=PredictionStatus.STARTING,
-        input=PREDICTION_INPUT,
-        created_at=to_rfc3339(now),
-        expires_at=int((now + timedelta(days=7)).timestamp()),
-        webhook=BLOCKED_WEBHOOK,
-    )
-    prediction_store().create(prediction)
+def prediction_with_webhook_delivery(at: str | None = None) -> None:
+    """The example prediction, canceled (at ``at``), with the prediction.completed delivery that wrote."""
+    prediction = _store_example_prediction(webhook=BLOCKED_WEBHOOK)
     planned = PlannedDelivery(
         WEBHOOK_DELIVERY_ID, EventType.PREDICTION_COMPLETED, BLOCKED_WEBHOOK, prediction.expires_at
     )
-    transition = Transition(PredictionStatus.CANCELED, to_rfc3339(now), deliveries=(planned,))
+    transition = Transition(PredictionStatus.CANCELED, at or to_rfc3339(utc_now()), deliveries=(planned,))
     prediction_store().transition(EXAMPLE_TENANT, PREDICTION_ID, transition)
+
+
+def overdue_webhook_delivery() -> None:
+    """A delivery committed long ago whose hand-off to the queue was lost."""
+    prediction_with_webhook_delivery(at="2024-11-20T18:03:00.000Z")
 
 
 def secret_exists() -> None:
@@ -281,7 +279,11 @@ def blocked_delivery_is_retried_later(response: Response, event: Event) -> None:
 
 
 def outbox_is_relayed(response: Response, event: Event) -> None:
-    assert response == {"relayed": 0}  # nothing is overdue in a fresh table
+    assert response == {"relayed": 1}
+    queued = sqs_client().receive_message(QueueUrl=queue_settings().webhooks_queue_url, MaxNumberOfMessages=10)
+    assert [DeliverWebhook.from_body(m["Body"]) for m in queued["Messages"]] == [
+        DeliverWebhook(EXAMPLE_TENANT, PREDICTION_ID, WEBHOOK_DELIVERY_ID)
+    ]
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,7 @@ SCENARIOS: dict[str, Scenario] = {
     "RotateWebhookSecretFunction": Scenario(secret_exists, secret_is_rotated),
     "ListWebhookDeliveriesFunction": Scenario(prediction_with_webhook_delivery, deliveries_are_listed),
     "DeliverWebhooksFunction": Scenario(prediction_with_webhook_delivery, blocked_delivery_is_retried_later),
-    "RelayWebhooksFunction": Scenario(nothing, outbox_is_relayed),
+    "RelayWebhooksFunction": Scenario(overdue_webhook_delivery, outbox_is_relayed),
 }
 MESSAGES: dict[str, Any] = {"PredictionsQueue": RunPrediction, "WebhooksQueue": DeliverWebhook}
 EXPECTED_MESSAGES: dict[str, Any] = {
