@@ -8,6 +8,8 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
 # Fail fast inside Lambda time budgets; botocore's "standard" mode retries throttling with backoff.
@@ -24,7 +26,19 @@ def sqs_client() -> "SQSClient":
     return boto3.client("sqs", config=_CONFIG)
 
 
+@cache
+def s3_client() -> "S3Client":
+    # SigV4 everywhere, so presigned PUTs sign Content-Type and Content-Length.
+    return boto3.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4", read_timeout=30)))
+
+
+@cache
+def lambda_client() -> "LambdaClient":
+    # A synchronous invoke of the artifact inspector may take most of the API's time budget.
+    return boto3.client("lambda", config=_CONFIG.merge(Config(read_timeout=25, retries={"max_attempts": 1})))
+
+
 def reset_clients() -> None:
     """Drop cached clients (tests switch endpoints and credentials)."""
-    dynamodb_client.cache_clear()
-    sqs_client.cache_clear()
+    for factory in (dynamodb_client, sqs_client, s3_client, lambda_client):
+        factory.cache_clear()

@@ -3,9 +3,11 @@
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.aws import dynamodb_client, sqs_client
+from shared.aws import dynamodb_client, lambda_client, s3_client, sqs_client
+from shared.inference.service import InferenceService
 from shared.keys.service import KeyService
 from shared.pagination import CursorCodec
 from shared.predictions.models import Prediction
@@ -13,19 +15,29 @@ from shared.predictions.runner import PredictionRunner
 from shared.predictions.service import PredictionService
 from shared.predictions.transitions import Transitions
 from shared.queue.sqs import SqsDeliveryQueue, SqsPredictionQueue
+from shared.registry.registration import ModelRegistration
 from shared.registry.service import ModelRegistry
-from shared.runtimes.loader import load_runtime
+from shared.runtimes.artifacts import ArtifactFiles
+from shared.runtimes.loader import RuntimeLoader
 from shared.settings import (
+    bucket_settings,
     cursor_settings,
+    inspector_settings,
     queue_settings,
+    runtime_settings,
     store_settings,
     webhook_settings,
     webhook_validation_settings,
 )
 from shared.store.deliveries import DynamoDeliveryStore
+from shared.store.inspector import LambdaArtifactInspector
 from shared.store.keys import DynamoKeyStore
+from shared.store.models import DynamoModelStore
+from shared.store.objects import S3ObjectStore
 from shared.store.predictions import DynamoPredictionStore
 from shared.store.secrets import reset_secrets, secret_bytes
+from shared.store.uploads import DynamoUploadStore
+from shared.uploads.service import UploadService
 from shared.webhooks.schedule import RetrySchedule
 from shared.webhooks.service import DeliveryQueries, SecretService, WebhookDeliverer
 
@@ -33,9 +45,41 @@ if TYPE_CHECKING:
     from shared.webhooks.http import DeliveryResponse
 
 
+def model_store() -> DynamoModelStore:
+    return DynamoModelStore(store_settings().table_name, dynamodb_client())
+
+
 @cache
 def model_registry() -> ModelRegistry:
-    return ModelRegistry()
+    return ModelRegistry(model_store())
+
+
+def object_store() -> S3ObjectStore:
+    return S3ObjectStore(bucket_settings().bucket_name, s3_client())
+
+
+@cache
+def upload_service() -> UploadService:
+    lifetime = timedelta(seconds=bucket_settings().upload_url_seconds)
+    return UploadService(
+        DynamoUploadStore(store_settings().table_name, dynamodb_client()),
+        object_store(),
+        lifetime,
+        timedelta(days=store_settings().retention_days),
+    )
+
+
+@cache
+def model_registration() -> ModelRegistration:
+    inspector = LambdaArtifactInspector(inspector_settings().inspector_function_name, lambda_client())
+    return ModelRegistration(model_registry(), model_store(), upload_service(), inspector)
+
+
+@cache
+def runtime_loader() -> RuntimeLoader:
+    settings = runtime_settings()
+    files = ArtifactFiles(object_store(), Path(settings.model_dir))
+    return RuntimeLoader(files, max_sessions=settings.max_sessions, max_bytes=settings.max_bytes)
 
 
 @cache
@@ -50,6 +94,11 @@ def cursor_codec() -> CursorCodec:
 @cache
 def key_service() -> KeyService:
     return KeyService(DynamoKeyStore(store_settings().table_name, dynamodb_client()), cursor_codec())
+
+
+@cache
+def inference_service() -> InferenceService:
+    return InferenceService(model_registry(), runtime_loader())
 
 
 def prediction_store() -> DynamoPredictionStore:
@@ -72,7 +121,7 @@ def prediction_service() -> PredictionService:
 
 @cache
 def prediction_runner() -> PredictionRunner:
-    return PredictionRunner(prediction_store(), transitions(), model_registry(), load_runtime)
+    return PredictionRunner(prediction_store(), transitions(), model_registry(), runtime_loader())
 
 
 def delivery_store() -> DynamoDeliveryStore:
@@ -120,6 +169,10 @@ def reset_services() -> None:
     """Forget built services (tests switch settings and endpoints)."""
     for factory in (
         model_registry,
+        upload_service,
+        model_registration,
+        runtime_loader,
+        inference_service,
         cursor_codec,
         key_service,
         prediction_service,

@@ -66,6 +66,33 @@ class WebhookValidationSettings(BaseSettings):
     allow_insecure: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_INSECURE")
 
 
+class BucketSettings(BaseSettings):
+    """The S3 bucket of uploads and model artifacts."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    bucket_name: str = Field(validation_alias="BUCKET_NAME", min_length=1)
+    upload_url_seconds: int = Field(default=3600, ge=60, le=43200, validation_alias="UPLOAD_URL_SECONDS")
+
+
+class RuntimeSettings(BaseSettings):
+    """Where model files are kept in the container, and how many loaded models may stay in memory."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    model_dir: str = Field(default="/tmp/infergate-models", validation_alias="MODEL_DIR")  # noqa: S108 - Lambda's disk
+    max_sessions: int = Field(default=8, ge=1, le=256, validation_alias="MODEL_CACHE_MAX_SESSIONS")
+    max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1, validation_alias="MODEL_CACHE_MAX_BYTES")
+
+
+class InspectorSettings(BaseSettings):
+    """The function that loads an uploaded model file before its version is registered."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    inspector_function_name: str = Field(validation_alias="INSPECTOR_FUNCTION_NAME", min_length=1)
+
+
 @cache
 def store_settings() -> StoreSettings:
     return StoreSettings()
@@ -96,6 +123,21 @@ def webhook_validation_settings() -> WebhookValidationSettings:
     return WebhookValidationSettings()
 
 
+@cache
+def bucket_settings() -> BucketSettings:
+    return BucketSettings()
+
+
+@cache
+def runtime_settings() -> RuntimeSettings:
+    return RuntimeSettings()
+
+
+@cache
+def inspector_settings() -> InspectorSettings:
+    return InspectorSettings()
+
+
 def clear_settings() -> None:
     """Forget cached settings (tests change the environment between cases)."""
     for accessor in (
@@ -105,5 +147,8 @@ def clear_settings() -> None:
         api_settings,
         webhook_settings,
         webhook_validation_settings,
+        bucket_settings,
+        runtime_settings,
+        inspector_settings,
     ):
         accessor.cache_clear()

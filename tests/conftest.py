@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -15,6 +16,7 @@ from shared.keys.models import Scope
 from shared.observability import logger
 from shared.services import key_service, reset_services
 from shared.settings import clear_settings
+from tools.local_lambda import LocalLambda
 from tools.provision import Stack, function_environment, provision
 from tools.template import load_template
 
@@ -39,7 +41,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials; never a real endpoint or profile."""
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     _reset()
     yield
@@ -47,15 +49,21 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
     """moto with the tables, queues and secrets of template.yaml, and the functions' environment."""
     with mock_aws():
         template = load_template()
         created = provision(template, prefix="test")
         for name, value in function_environment(template, created).items():
             monkeypatch.setenv(name, value)
+        monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))
+        functions = LocalLambda(template, created).start()  # the Lambda Invoke API, in this process
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", functions.endpoint)
         _reset()
-        yield created
+        try:
+            yield created
+        finally:
+            functions.stop()
     _reset()
 
 

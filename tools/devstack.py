@@ -20,6 +20,7 @@ import uvicorn
 from moto.server import ThreadedMotoServer
 
 from shared.keys.models import looks_like_key
+from tools.local_lambda import LocalLambda
 from tools.pollers import QueuePoller, ScheduledInvoker
 from tools.provision import Stack, function_environment, provision
 from tools.template import ROOT, Template, load_template, rate_seconds
@@ -37,6 +38,7 @@ class LocalStack:
     admin_key: str
     stack: Stack
     pollers: list[QueuePoller | ScheduledInvoker]
+    functions: LocalLambda
 
 
 def free_port() -> int:
@@ -98,6 +100,8 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     local_settings = {"API_BASE_URL": f"http://127.0.0.1:{port}", "WEBHOOKS_ALLOW_INSECURE": insecure}
     stack = provision(template, prefix="infergate-local", overrides=local_settings)
     os.environ.update(function_environment(template, stack))
+    functions = LocalLambda(template, stack).start()  # functions that invoke functions reach it with boto3
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
     from shared.aws import reset_clients
@@ -109,7 +113,7 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     reset_services()
     key = seed_admin_key(admin_key)
     pollers = start_pollers(template, stack)
-    local = LocalStack(f"http://127.0.0.1:{port}", endpoint, key, stack, pollers)
+    local = LocalStack(f"http://127.0.0.1:{port}", endpoint, key, stack, pollers, functions)
     return local, aws
 
 
@@ -155,6 +159,7 @@ def main() -> None:
             poller.stop()
         for poller in local.pollers:
             poller.join(timeout=5)
+        local.functions.stop()
         aws.stop()
         STATE_FILE.unlink(missing_ok=True)
         sys.stdout.write("Infergate local stack stopped.\n")
@@ -169,6 +174,9 @@ _STATE_VARIABLES = {
     "RETENTION_DAYS",
     "API_BASE_URL",
     "WEBHOOKS_ALLOW_INSECURE",
+    "BUCKET_NAME",
+    "INSPECTOR_FUNCTION_NAME",
+    "AWS_ENDPOINT_URL_LAMBDA",
 }
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from moto import mock_aws
 
 from tools.devstack import REGION, STATE_FILE, point_aws_at
 from tools.lambda_runtime import invoke
+from tools.local_lambda import LocalLambda
 from tools.provision import provision
 from tools.template import FunctionSpec, Template, load_template
 
@@ -151,14 +152,19 @@ def _forget_cached_configuration() -> None:
 @contextmanager
 def ephemeral_aws(template: Template, spec: FunctionSpec) -> Iterator[None]:
     """moto in this process with the template's resources; the function's environment resolved against them."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):  # never a real endpoint or account
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_PROFILE"):  # never a real endpoint or account
         os.environ.pop(name, None)
     os.environ.update(FAKE_CREDENTIALS)
     with mock_aws():
         stack = provision(template, prefix=EPHEMERAL_PREFIX)
         os.environ.update(stack.environment(spec.environment))
+        functions = LocalLambda(template, stack).start()  # for functions that invoke functions
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
         _forget_cached_configuration()
-        yield
+        try:
+            yield
+        finally:
+            functions.stop()
 
 
 def use_running_stack(state_file: Path) -> None:

@@ -15,6 +15,7 @@ from tools.template import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -75,8 +76,10 @@ def provision(
     dynamodb: "DynamoDBClient | None" = None,
     sqs: "SQSClient | None" = None,
     secretsmanager: "SecretsManagerClient | None" = None,
+    s3: "S3Client | None" = None,
 ) -> Stack:
     dynamodb = dynamodb or boto3.client("dynamodb")
+    s3 = s3 or boto3.client("s3")
     sqs = sqs or boto3.client("sqs")
     secretsmanager = secretsmanager or boto3.client("secretsmanager")
     stack = Stack(
@@ -96,6 +99,16 @@ def provision(
         arn = secretsmanager.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))["ARN"]
         stack.refs[logical_id] = arn
         stack.arns[logical_id] = arn
+    for logical_id in template.of_type("AWS::S3::Bucket"):
+        bucket = f"{prefix}-{logical_id}".lower()
+        s3.create_bucket(Bucket=bucket)
+        stack.refs[logical_id] = bucket
+        stack.arns[logical_id] = f"arn:aws:s3:::{bucket}"
+    for logical_id in template.of_type("AWS::Serverless::Function"):
+        # Functions are not created in the emulator: the local stack runs them in-process.
+        name = f"{prefix}-{logical_id}"
+        stack.refs[logical_id] = name
+        stack.arns[logical_id] = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
     return stack
 
 

@@ -2,12 +2,11 @@
 
 import json
 import uuid
-from http import HTTPStatus
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.api.problems import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
+from shared.api.problems import PROBLEM_MEDIA_TYPE, is_oip_path, problem_body
 from shared.observability import logger, set_correlation_id
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -88,15 +87,9 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _send_problem(send: Send, scope: Scope, status: int, slug: str, detail: str) -> None:
-    body = json.dumps(
-        {
-            "type": TYPE_PREFIX + slug,
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "detail": detail,
-            "instance": scope.get("path", ""),
-        }
-    ).encode()
-    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    path = scope.get("path", "")
+    body = json.dumps(problem_body(path, status, slug, detail)).encode()
+    media_type = "application/json" if is_oip_path(path) else PROBLEM_MEDIA_TYPE
+    headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

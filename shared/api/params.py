@@ -9,6 +9,9 @@ Cursor = Annotated[str | None, Query(max_length=1024, description="Opaque cursor
 PredictionIdPath = Annotated[str, Path(max_length=64, description="A prediction id (`pred_...`).")]
 KeyIdPath = Annotated[str, Path(max_length=64, description="An API key id (`key_...`).")]
 ModelNamePath = Annotated[str, Path(max_length=64, description="A model name.")]
+ModelRefPath = Annotated[str, Path(max_length=80, description="`name` (latest version) or `name:version`.")]
+OipModelNamePath = Annotated[str, Path(max_length=64, description="A model name.")]
+OipModelVersionPath = Annotated[str, Path(max_length=16, description="A version number; empty means the latest.")]
 PreferHeader = Annotated[
     str | None,
     Header(

@@ -19,9 +19,13 @@ from shared.errors import (
     NotFoundError,
     TransientError,
 )
+from shared.inference.oip import InvalidInferRequestError
+from shared.inference.service import ModelUnavailableError, PredictionFailedError
 from shared.keys.models import AuthenticationError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
+from shared.registry.registration import ArtifactRejectedError, InvalidSchemaError
 from shared.registry.service import InvalidModelInputError
+from shared.uploads.models import UnusableUploadError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:infergate:problem:"
@@ -43,6 +47,29 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] | None = None
 
 
+class OipError(BaseModel):
+    """The Open Inference Protocol's error body, kept on every ``/v2`` route."""
+
+    error: str
+
+
+def is_oip_path(path: str) -> bool:
+    return path == "/v2" or path.startswith("/v2/")
+
+
+def problem_body(request_path: str, status: int, slug: str, detail: str) -> dict[str, Any]:
+    """RFC 9457, or ``{"error": detail}`` on the Open Inference Protocol's routes."""
+    if is_oip_path(request_path):
+        return {"error": detail}
+    return {
+        "type": TYPE_PREFIX + slug,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request_path,
+    }
+
+
 def problem_response(
     request_path: str,
     status: int,
@@ -51,13 +78,11 @@ def problem_response(
     errors: Sequence[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": TYPE_PREFIX + slug,
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "instance": request_path,
-    }
+    if is_oip_path(request_path):
+        if errors:
+            detail = f"{detail} " + "; ".join(f"{e.pointer}: {e.detail}" for e in errors)
+        return JSONResponse({"error": detail}, status_code=status, headers=dict(headers or {}))
+    body = problem_body(request_path, status, slug, detail)
     if errors is not None:
         body["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in errors]
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
@@ -71,13 +96,20 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ConflictError: (409, "conflict"),
     InputTooLargeError: (413, "payload-too-large"),
     InvalidModelInputError: (422, "invalid-model-input"),
+    PredictionFailedError: (422, "prediction-failed"),
+    InvalidSchemaError: (422, "invalid-schema"),
+    ArtifactRejectedError: (422, "invalid-artifact"),
+    UnusableUploadError: (422, "unusable-upload"),
+    ModelUnavailableError: (503, "model-unavailable"),
     InvalidRequestError: (422, "invalid-request"),
+    InvalidInferRequestError: (400, "invalid-infer-request"),
     BadRequestError: (400, "bad-request"),
     TransientError: (503, "service-unavailable"),
 }
 _EXTRA_HEADERS: dict[type[Exception], dict[str, str]] = {
     AuthenticationError: {"WWW-Authenticate": "Bearer"},
     TransientError: {"Retry-After": "1"},
+    ModelUnavailableError: {"Retry-After": "5"},
 }
 # Starlette/FastAPI raise these themselves: 400 only when the body cannot be parsed at all.
 _HTTP_SLUGS = {400: "malformed-json", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
@@ -135,6 +167,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InputTooLargeError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+
+
+def oip_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error responses of an Open Inference Protocol route."""
+    return {status: {"model": OipError, "description": HTTPStatus(status).phrase} for status in statuses}
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -13,6 +13,9 @@ KNOWN_ROUTES: tuple[tuple[str, str], ...] = (
     ("DELETE", "/v1/keys/{key_id}"),
     ("GET", "/v1/models"),
     ("GET", "/v1/models/{name}"),
+    ("POST", "/v1/models/{name}/versions"),
+    ("POST", "/v1/models/{name}/predict"),
+    ("POST", "/v1/uploads"),
     ("POST", "/v1/predictions"),
     ("GET", "/v1/predictions"),
     ("GET", "/v1/predictions/{prediction_id}"),
@@ -20,6 +23,15 @@ KNOWN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/v1/predictions/{prediction_id}/webhook-deliveries"),
     ("GET", "/v1/webhooks/secret"),
     ("POST", "/v1/webhooks/secret/rotate"),
+    ("GET", "/v2/health/live"),
+    ("GET", "/v2/health/ready"),
+    ("GET", "/v2"),
+    ("GET", "/v2/models/{model_name}"),
+    ("GET", "/v2/models/{model_name}/versions/{model_version}"),
+    ("GET", "/v2/models/{model_name}/ready"),
+    ("GET", "/v2/models/{model_name}/versions/{model_version}/ready"),
+    ("POST", "/v2/models/{model_name}/infer"),
+    ("POST", "/v2/models/{model_name}/versions/{model_version}/infer"),
 )
 
 

@@ -5,10 +5,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.inference.service import SyncPrediction
 from shared.keys.models import ApiKey, Scope
 from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 from shared.predictions.service import NewPrediction
 from shared.registry.models import Model, ModelVersion
+from shared.registry.registration import VersionRequest
+from shared.uploads.models import MAX_SIZE, PresignedPut, Purpose, Upload
 from shared.webhooks.models import Delivery, DeliveryStatus
 
 MAX_JSON_DEPTH = 64
@@ -214,6 +217,72 @@ class ModelOut(BaseModel):
 
 class ModelList(BaseModel):
     results: list[ModelOut]
+
+
+class CreateModelVersionRequest(StrictModel):
+    runtime: Literal["onnx"] = Field(description="Only `onnx` versions can be registered.")
+    upload_id: str = Field(max_length=64, description="A `model_artifact` upload holding the `.onnx` file.")
+    input_schema: JsonObject = Field(description="JSON Schema (draft 2020-12) of one input object.")
+    output_schema: JsonObject = Field(description="JSON Schema (draft 2020-12) of one output object.")
+    description: str = Field(default="", max_length=1000)
+
+    def to_domain(self) -> VersionRequest:
+        return VersionRequest(
+            runtime=self.runtime,
+            upload_id=self.upload_id,
+            input_schema=self.input_schema,
+            output_schema=self.output_schema,
+            description=self.description,
+        )
+
+
+class SyncPredictRequest(StrictModel):
+    input: JsonObject = Field(description="Validated against the model version's `input_schema`; at most 256 KiB.")
+
+
+class SyncMetricsOut(BaseModel):
+    predict_time: float = Field(description="Seconds the model took.")
+
+
+class SyncPredictionOut(BaseModel):
+    model: str
+    version: int
+    output: dict[str, Any]
+    metrics: SyncMetricsOut
+
+    @classmethod
+    def of(cls, result: SyncPrediction) -> "SyncPredictionOut":
+        return cls(
+            model=result.version.name,
+            version=result.version.version,
+            output=result.output,
+            metrics=SyncMetricsOut(predict_time=result.predict_time),
+        )
+
+
+class CreateUploadRequest(StrictModel):
+    purpose: Purpose
+    content_type: str = Field(
+        min_length=1,
+        max_length=100,
+        description="`model_artifact`: `application/octet-stream` or `application/onnx`; "
+        "`batch_input`: `application/jsonl` or `application/x-ndjson`.",
+    )
+    size: int = Field(ge=1, le=max(MAX_SIZE.values()), description="Exact size of the file in bytes.")
+
+
+class UploadOut(BaseModel):
+    id: str
+    url: str = Field(description="A presigned S3 URL that accepts one PUT of the file until `expires_at`.")
+    method: Literal["PUT"]
+    headers: dict[str, str] = Field(description="Headers the PUT must carry exactly (they are signed).")
+    expires_at: str
+
+    @classmethod
+    def of(cls, upload: Upload, presigned: PresignedPut) -> "UploadOut":
+        return cls(
+            id=upload.id, url=presigned.url, method="PUT", headers=presigned.headers, expires_at=upload.expires_at
+        )
 
 
 class HealthOut(BaseModel):

@@ -1,15 +1,20 @@
-"""The worker's use case: run one queued prediction exactly once, whatever the queue delivers.
+"""The worker's use case: run queued predictions exactly once, whatever the queue delivers.
 
 Idempotent by construction: every status change is a conditional write, so a duplicate message,
 a redelivery after a crash, or a cancel racing the model all end with one terminal state.
+
+Micro-batching: the predictions of one delivery that target the same model version run in one
+runtime call. A model that raises on the batch is retried one input at a time, so a bad input fails
+only its own prediction.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.observability import logger, metrics
+from shared.observability import logger, metrics, set_correlation_id
 from shared.predictions.models import (
     Prediction,
     PredictionError,
@@ -21,7 +26,8 @@ from shared.predictions.ports import PredictionStore
 from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
-from shared.runtimes.base import ModelFailure, ModelRuntime
+from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
 
 
@@ -34,6 +40,22 @@ class RunOutcome(StrEnum):
 RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
 
 
+@dataclass(frozen=True)
+class Job:
+    tenant: str
+    prediction_id: str
+    correlation_id: str | None = None
+
+
+JobResult = RunOutcome | Exception  # an exception leaves the job's message for redelivery
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    status: PredictionStatus
+    fields: dict[str, Any]
+
+
 class PredictionRunner:
     def __init__(
         self, store: PredictionStore, transitions: Transitions, registry: ModelRegistry, load_runtime: RuntimeLoader
@@ -44,29 +66,46 @@ class PredictionRunner:
         self._load_runtime = load_runtime
 
     def run(self, tenant: str, prediction_id: str) -> RunOutcome:
-        """Infrastructure faults (``TransientError``) propagate so the message is redelivered."""
-        try:
-            prediction = self._store.get(tenant, prediction_id)
-        except PredictionNotFoundError:
-            logger.warning("queued prediction no longer exists", extra={"prediction_id": prediction_id})
-            return RunOutcome.SKIPPED
-        started = self._start(prediction)
-        if started is None:
-            return RunOutcome.SKIPPED
-        status, result = self._predict(started)
-        try:
-            finished = self._transitions.move(started, status, **result)
-        except TransitionRejectedError as lost:
-            logger.info(
-                "prediction result discarded", extra={"prediction_id": prediction_id, "status": lost.current.status}
-            )
-            return RunOutcome.SKIPPED
-        metrics.add_metric(name=f"Prediction{finished.status.value.capitalize()}", unit="Count", value=1)
-        logger.info("prediction finished", extra={"prediction_id": prediction_id, "status": finished.status})
-        return RunOutcome(finished.status.value)
+        """One prediction; infrastructure faults (``TransientError``) propagate so the message is redelivered."""
+        [result] = self.run_many([Job(tenant, prediction_id)])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-    def _start(self, prediction: Prediction) -> Prediction | None:
+    def run_many(self, jobs: Sequence[Job]) -> list[JobResult]:
+        """One result per job, in order; jobs for the same model version share one runtime call."""
+        results: list[JobResult | None] = [None] * len(jobs)
+        started: list[tuple[int, Prediction]] = []
+        for index, job in enumerate(jobs):
+            set_correlation_id(job.correlation_id)
+            try:
+                prediction = self._start(job)
+            except Exception as exc:  # noqa: BLE001 - this job's fault, reported for its own redelivery
+                results[index] = exc
+                continue
+            if prediction is None:
+                results[index] = RunOutcome.SKIPPED
+            else:
+                started.append((index, prediction))
+        verdicts = self._predict_grouped([prediction for _, prediction in started])
+        for (index, prediction), verdict in zip(started, verdicts, strict=True):
+            set_correlation_id(jobs[index].correlation_id)
+            if isinstance(verdict, Exception):
+                results[index] = verdict
+                continue
+            try:
+                results[index] = self._finish(prediction, verdict)
+            except Exception as exc:  # noqa: BLE001
+                results[index] = exc
+        return [result if result is not None else RunOutcome.SKIPPED for result in results]
+
+    def _start(self, job: Job) -> Prediction | None:
         """Move to ``processing``; a prediction already there (a redelivery) is run again."""
+        try:
+            prediction = self._store.get(job.tenant, job.prediction_id)
+        except PredictionNotFoundError:
+            logger.warning("queued prediction no longer exists", extra={"prediction_id": job.prediction_id})
+            return None
         if prediction.status is PredictionStatus.PROCESSING:
             logger.info("prediction redelivered while processing", extra={"prediction_id": prediction.id})
             return prediction
@@ -77,22 +116,53 @@ class PredictionRunner:
         except TransitionRejectedError as lost:
             return lost.current if lost.current.status is PredictionStatus.PROCESSING else None
 
-    def _predict(self, prediction: Prediction) -> tuple[PredictionStatus, dict[str, Any]]:
+    def _predict_grouped(self, predictions: Sequence[Prediction]) -> list[_Verdict | Exception]:
+        groups: dict[tuple[str, str, int], list[int]] = {}
+        for index, prediction in enumerate(predictions):
+            groups.setdefault((prediction.tenant, prediction.model, prediction.version), []).append(index)
+        verdicts: list[_Verdict | Exception] = [RuntimeError("not run")] * len(predictions)
+        for (tenant, model, version_number), members in groups.items():
+            group = [predictions[i] for i in members]
+            outcomes: Sequence[_Verdict | Exception]
+            try:
+                outcomes = self._predict_group(tenant, model, version_number, group)
+            except Exception as exc:  # noqa: BLE001 - e.g. the registry throttled: redeliver the group's jobs
+                outcomes = [exc] * len(group)
+            for i, outcome in zip(members, outcomes, strict=True):
+                verdicts[i] = outcome
+        return verdicts
+
+    def _predict_group(
+        self, tenant: str, model: str, version_number: int, group: Sequence[Prediction]
+    ) -> list[_Verdict]:
         try:
-            version = self._registry.resolve(ModelRef(prediction.model, prediction.version))
+            version = self._registry.resolve(tenant, ModelRef(model, version_number))
             runtime = self._load_runtime(version)
         except (ModelNotFoundError, RuntimeUnavailableError):
-            logger.exception("model unavailable", extra={"prediction_id": prediction.id, "model": prediction.model})
+            logger.exception("model unavailable", extra={"model": model, "version": version_number})
             unavailable = PredictionError("model_unavailable", "This model version is not available.")
-            return PredictionStatus.FAILED, {"error": unavailable}
+            return [_Verdict(PredictionStatus.FAILED, {"error": unavailable}) for _ in group]
         began = time.perf_counter()
+        results = predict_isolating_faults(runtime, [prediction.input for prediction in group], model)
+        share = (time.perf_counter() - began) / len(group)  # each input's share of the runtime call
+        metrics.add_metric(name="MicroBatchSize", unit="Count", value=len(group))
+        return [_verdict(result, share) for result in results]
+
+    def _finish(self, prediction: Prediction, verdict: _Verdict) -> RunOutcome:
         try:
-            [result] = runtime.predict([prediction.input])
-        except Exception:  # noqa: BLE001 - any model fault fails this prediction, without a retry storm
-            logger.exception("model raised", extra={"prediction_id": prediction.id, "model": prediction.model})
-            result = ModelFailure("model_error", "The model failed on this input.")
-        predict_time = time.perf_counter() - began
-        if isinstance(result, ModelFailure):
-            error = PredictionError(result.code, result.message)
-            return PredictionStatus.FAILED, {"error": error, "predict_time": predict_time}
-        return PredictionStatus.SUCCEEDED, {"output": result, "predict_time": predict_time}
+            finished = self._transitions.move(prediction, verdict.status, **verdict.fields)
+        except TransitionRejectedError as lost:
+            logger.info(
+                "prediction result discarded", extra={"prediction_id": prediction.id, "status": lost.current.status}
+            )
+            return RunOutcome.SKIPPED
+        metrics.add_metric(name=f"Prediction{finished.status.value.capitalize()}", unit="Count", value=1)
+        logger.info("prediction finished", extra={"prediction_id": prediction.id, "status": finished.status})
+        return RunOutcome(finished.status.value)
+
+
+def _verdict(result: RuntimeResult, predict_time: float) -> _Verdict:
+    if isinstance(result, ModelFailure):
+        error = PredictionError(result.code, result.message)
+        return _Verdict(PredictionStatus.FAILED, {"error": error, "predict_time": predict_time})
+    return _Verdict(PredictionStatus.SUCCEEDED, {"output": result, "predict_time": predict_time})

@@ -69,7 +69,7 @@ class PredictionService:
         """Validate, store and queue. With ``idempotency_key``: the same key and request within 24 hours
         return the first prediction again; the same key with another request is a conflict (409)."""
         try:
-            version = self._registry.resolve(ModelRef.parse(request.model))
+            version = self._registry.resolve(tenant, ModelRef.parse(request.model))
         except ModelNotFoundError as missing:
             raise UnknownModelError(missing) from missing
         if encoded_size(request.input) > MAX_INPUT_BYTES:

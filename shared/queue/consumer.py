@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.observability import CORRELATION_ID_ATTRIBUTE, logger, metrics, set_correlation_id
@@ -24,8 +24,7 @@ def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
-        attribute = record.message_attributes[CORRELATION_ID_ATTRIBUTE]  # None when absent
-        set_correlation_id(attribute.string_value if attribute else record.message_id)
+        set_correlation_id(correlation_of(record))
         try:
             handle_record(record)
         except ExpectedRetryError as retry:
@@ -45,3 +44,47 @@ def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
         )
 
     return handler
+
+
+BatchHandler = Callable[[list[SQSRecord]], list[Exception | None]]
+
+
+def sqs_batch_handler(handle_batch: BatchHandler) -> SqsHandler:
+    """Like ``sqs_handler``, for consumers that work on the whole batch at once (micro-batching).
+
+    ``handle_batch`` returns one entry per record: None when done, or the exception that leaves the
+    record for redelivery; the function reports those records in ``batchItemFailures``.
+    """
+
+    @metrics.log_metrics
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        records = list(SQSEvent(event).records)
+        failures: list[PartialItemFailures] = []
+        try:
+            outcomes = handle_batch(records)
+        except Exception:  # noqa: BLE001 - every record is redelivered; nothing is lost
+            logger.exception("batch left for redelivery", extra={"records": len(records)})
+            outcomes = [RuntimeError("batch failed")] * len(records)
+        for record, outcome in zip(records, outcomes, strict=True):
+            if outcome is None:
+                continue
+            set_correlation_id(correlation_of(record))
+            if isinstance(outcome, ExpectedRetryError):
+                logger.info("record scheduled for a later attempt", extra={"message_id": record.message_id})
+            else:
+                logger.error(
+                    "record left for redelivery",
+                    extra={"message_id": record.message_id, "error": type(outcome).__name__},
+                    exc_info=outcome,
+                )
+            failures.append({"itemIdentifier": record.message_id})
+        return {"batchItemFailures": failures}
+
+    return handler
+
+
+def correlation_of(record: SQSRecord) -> str:
+    """The request id that queued the record, or the message id when it carries none."""
+    attribute = record.message_attributes[CORRELATION_ID_ATTRIBUTE]
+    return attribute.string_value if attribute and attribute.string_value else record.message_id

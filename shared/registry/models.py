@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.errors import FieldError, InvalidRequestError, NotFoundError
+from shared.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
 
 Runtime = Literal["builtin", "onnx"]
 JsonSchema = dict[str, Any]
@@ -13,10 +13,32 @@ _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _REF_PATTERN = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_-]{0,63})(?::(?P<version>[1-9][0-9]{0,8}))?$")
 
 
+# Open Inference Protocol tensor datatypes (KServe V2).
+DATATYPES = frozenset(
+    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"}
+)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One named tensor a model takes or returns. ``-1`` is a dimension of any size; the first is the batch.
+
+    A model's JSON input (or output) for one example is an object with one member per tensor, whose
+    value is that example's row: the tensor without its first dimension (a scalar when rank 1).
+    """
+
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class Artifact:
+    """A model file: its sha256 and size, and where it lives (an S3 key, or ``bundled:<file>``)."""
+
     sha256: str
     size: int
+    location: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,9 @@ class ModelVersion:
     output_schema: JsonSchema
     created_at: str
     artifact: Artifact | None = None
+    description: str = ""
+    inputs: tuple[TensorSpec, ...] = ()
+    outputs: tuple[TensorSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,24 @@ class ModelRef:
         version = match.group("version")
         return cls(name=match.group("name"), version=int(version) if version else None)
 
+    @classmethod
+    def of_parts(cls, name: str, version: str | None) -> "ModelRef":
+        """A reference from separate name and version texts (the OIP paths); anything malformed is not found."""
+        if _NAME_PATTERN.fullmatch(name) is None:
+            raise ModelNotFoundError(name)
+        if version in (None, ""):
+            return cls(name=name)
+        if version is None or re.fullmatch(r"[1-9][0-9]{0,8}", version) is None:
+            raise ModelNotFoundError(name)
+        return cls(name=name, version=int(version))
+
+    @classmethod
+    def parse_name(cls, text: str) -> "ModelRef":
+        """A bare model name (no version), as used to register one."""
+        if _NAME_PATTERN.fullmatch(text) is None:
+            raise InvalidModelNameError()
+        return cls(name=text)
+
 
 class ModelNotFoundError(NotFoundError):
     def __init__(self, name: str, version: int | None = None) -> None:
@@ -74,9 +117,54 @@ class InvalidModelRefError(InvalidRequestError):
         self.errors = [FieldError("/model", message)]
 
 
+class InvalidModelNameError(InvalidRequestError):
+    def __init__(self) -> None:
+        message = "A model name is 1-64 of lower-case letters, digits, '-' and '_', starting with a letter or digit."
+        super().__init__(message)
+        self.errors = [FieldError("#/path/name", message)]
+
+
 class UnknownModelError(InvalidRequestError):
     """A request names a model (or version) that does not exist: the caller's input is wrong (422)."""
 
     def __init__(self, missing: ModelNotFoundError) -> None:
         super().__init__(str(missing))
         self.errors = [FieldError("/model", str(missing))]
+
+
+class BuiltinModelError(ConflictError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Model '{name}' is built in; it cannot get new versions. Register under another name.")
+
+
+class VersionRaceError(ConflictError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Another version of model '{name}' was registered at the same time; retry the request.")
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """What registering a version asks for; the registry assigns the number and the time."""
+
+    name: str
+    runtime: Runtime
+    input_schema: JsonSchema
+    output_schema: JsonSchema
+    description: str
+    artifact: Artifact
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+
+    def numbered(self, version: int, created_at: str) -> ModelVersion:
+        return ModelVersion(
+            name=self.name,
+            version=version,
+            runtime=self.runtime,
+            input_schema=self.input_schema,
+            output_schema=self.output_schema,
+            created_at=created_at,
+            artifact=self.artifact,
+            description=self.description,
+            inputs=self.inputs,
+            outputs=self.outputs,
+        )

@@ -1,4 +1,4 @@
-"""Resolve model references and validate inputs against a version's JSON Schema."""
+"""The registry's read side: list and resolve models for a tenant, and validate inputs against a version."""
 
 import json
 from collections.abc import Iterable, Mapping
@@ -11,6 +11,9 @@ from jsonschema.exceptions import ValidationError
 from shared.errors import FieldError, InvalidRequestError
 from shared.registry.builtins import BUILTIN_MODELS
 from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion
+from shared.registry.ports import ModelStore
+
+_PINNED_CACHE_SIZE = 256
 
 
 class InvalidModelInputError(InvalidRequestError):
@@ -20,34 +23,57 @@ class InvalidModelInputError(InvalidRequestError):
 
 
 class ModelRegistry:
-    """Read access to models. Built-ins only for now; uploaded versions join through the same API."""
+    """Built-in models (every tenant sees them) plus the tenant's own registered models.
 
-    def __init__(self, models: Iterable[Model] = BUILTIN_MODELS) -> None:
-        self._models = {model.name: model for model in models}
+    Versions never change once written, so a resolved pinned version is cached for the container's life.
+    """
 
-    def list(self) -> list[Model]:
-        return sorted(self._models.values(), key=lambda m: m.name)
+    def __init__(self, store: ModelStore, builtins: Iterable[Model] = BUILTIN_MODELS) -> None:
+        self._store = store
+        self._builtins = {model.name: model for model in builtins}
+        self._pinned: dict[tuple[str, str, int], ModelVersion] = {}
 
-    def get(self, name: str) -> Model:
-        try:
-            return self._models[name]
-        except KeyError:
-            raise ModelNotFoundError(name) from None
+    def is_builtin(self, name: str) -> bool:
+        return name in self._builtins
 
-    def resolve(self, ref: ModelRef) -> ModelVersion:
-        model = self.get(ref.name)
-        if ref.version is None:
-            return model.latest
-        for version in model.versions:
-            if version.version == ref.version:
-                return version
-        raise ModelNotFoundError(ref.name, ref.version)
+    def list(self, tenant: str) -> list[Model]:
+        registered = [m for m in self._store.list_models(tenant) if m.name not in self._builtins]
+        return sorted([*self._builtins.values(), *registered], key=lambda m: m.name)
+
+    def get(self, tenant: str, name: str) -> Model:
+        model = self._builtins.get(name) or self._store.get_model(tenant, name)
+        if model is None:
+            raise ModelNotFoundError(name)
+        return model
+
+    def resolve(self, tenant: str, ref: ModelRef) -> ModelVersion:
+        builtin = self._builtins.get(ref.name)
+        if builtin is not None:
+            return _pick(builtin, ref)
+        if ref.version is not None and (tenant, ref.name, ref.version) in self._pinned:
+            return self._pinned[(tenant, ref.name, ref.version)]
+        version = self._store.get_version(tenant, ref.name, ref.version)
+        if version is None:
+            raise ModelNotFoundError(ref.name, ref.version)
+        if len(self._pinned) >= _PINNED_CACHE_SIZE:
+            self._pinned.pop(next(iter(self._pinned)))
+        self._pinned[(tenant, version.name, version.version)] = version
+        return version
 
     def validate_input(self, version: ModelVersion, payload: Mapping[str, Any], pointer_prefix: str = "/input") -> None:
         validator = _validator(version.name, version.version, _freeze(version.input_schema))
         errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
         if errors:
             raise InvalidModelInputError(version.name, [_field_error(e, pointer_prefix) for e in errors[:20]])
+
+
+def _pick(model: Model, ref: ModelRef) -> ModelVersion:
+    if ref.version is None:
+        return model.latest
+    for version in model.versions:
+        if version.version == ref.version:
+            return version
+    raise ModelNotFoundError(ref.name, ref.version)
 
 
 def _freeze(schema: Mapping[str, Any]) -> str:
@@ -74,6 +100,10 @@ def _field_error(error: ValidationError, prefix: str) -> FieldError:
             return FieldError(prefix + path, f"must be at least {constraint} characters long")
         case "maxLength":
             return FieldError(prefix + path, f"must be at most {constraint} characters long")
+        case "minItems":
+            return FieldError(prefix + path, f"must have at least {constraint} items")
+        case "maxItems":
+            return FieldError(prefix + path, f"must have at most {constraint} items")
         case "additionalProperties":
             return FieldError(prefix + path, "has properties the model's input schema does not allow")
         case "enum":

@@ -1,9 +1,18 @@
-"""Find and cache the runtime for a model version (one instance per container)."""
+"""Find the runtime for a model version, build it once per container, and bound what stays loaded.
 
-from functools import cache
+Built-in runtimes are small and stay for the container's life. ONNX sessions are kept in an LRU
+cache keyed by model version (name, number and artifact digest), bounded by a count and by the
+total size of their artifacts; an evicted session's downloaded file is deleted from ``/tmp`` too.
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable
 from importlib import import_module
+from threading import Lock
 
+from shared.observability import logger
 from shared.registry.models import ModelVersion
+from shared.runtimes.artifacts import ArtifactFiles, ArtifactIntegrityError
 from shared.runtimes.base import ModelRuntime
 
 # Built-in runtimes by model name, as "module:class" so nothing heavy is imported until needed.
@@ -12,20 +21,73 @@ _BUILTIN_RUNTIMES = {
     "sentiment": "shared.runtimes.sentiment:SentimentRuntime",
 }
 
+CacheKey = tuple[str, int, str]
+
 
 class RuntimeUnavailableError(Exception):
-    """No runtime can serve this model version (a deployment fault, not the caller's)."""
+    """No runtime can serve this model version (a deployment or integrity fault, not the caller's)."""
 
 
-def load_runtime(version: ModelVersion) -> ModelRuntime:
-    return _load(version.runtime, version.name, version.version)
+class RuntimeLoader:
+    def __init__(self, files: ArtifactFiles, max_sessions: int = 8, max_bytes: int = 1024 * 1024 * 1024) -> None:
+        self._files = files
+        self._max_sessions = max_sessions
+        self._max_bytes = max_bytes
+        self._builtins: dict[str, ModelRuntime] = {}
+        self._sessions: OrderedDict[CacheKey, tuple[ModelVersion, ModelRuntime]] = OrderedDict()
+        self._lock = Lock()
+
+    def __call__(self, version: ModelVersion) -> ModelRuntime:
+        with self._lock:  # one load at a time: two threads never build the same session twice
+            if version.runtime == "builtin":
+                return self._builtin(version)
+            if version.runtime == "onnx" and version.artifact is not None:
+                return self._onnx(version)
+        raise RuntimeUnavailableError(f"no {version.runtime} runtime for {version.name}:{version.version}")
+
+    @property
+    def loaded(self) -> list[CacheKey]:
+        """Cached ONNX sessions, least recently used first."""
+        return list(self._sessions)
+
+    def _builtin(self, version: ModelVersion) -> ModelRuntime:
+        if version.name not in self._builtins:
+            if version.name not in _BUILTIN_RUNTIMES:
+                raise RuntimeUnavailableError(f"no builtin runtime for {version.name}:{version.version}")
+            self._builtins[version.name] = _instantiate(_BUILTIN_RUNTIMES[version.name])()
+        return self._builtins[version.name]
+
+    def _onnx(self, version: ModelVersion) -> ModelRuntime:
+        assert version.artifact is not None
+        key = (version.name, version.version, version.artifact.sha256)
+        if key in self._sessions:
+            self._sessions.move_to_end(key)
+            return self._sessions[key][1]
+        from shared.runtimes.onnx import OnnxRuntime, UnsupportedModelError  # heavy: inference functions only
+
+        try:
+            path = self._files.local_path(version.artifact)
+            runtime = OnnxRuntime(path)
+        except (ArtifactIntegrityError, UnsupportedModelError, OSError) as exc:
+            logger.error("model artifact unusable", extra={"model": version.name, "version": version.version})
+            raise RuntimeUnavailableError(f"{version.name}:{version.version}: {exc}") from exc
+        self._sessions[key] = (version, runtime)
+        self._evict()
+        logger.info("onnx session loaded", extra={"model": version.name, "version": version.version})
+        return runtime
+
+    def _evict(self) -> None:
+        def total() -> int:
+            return sum(v.artifact.size for v, _ in self._sessions.values() if v.artifact is not None)
+
+        while len(self._sessions) > 1 and (len(self._sessions) > self._max_sessions or total() > self._max_bytes):
+            _, (evicted, _) = self._sessions.popitem(last=False)
+            if evicted.artifact is not None:
+                self._files.discard(evicted.artifact)
+            logger.info("onnx session evicted", extra={"model": evicted.name, "version": evicted.version})
 
 
-@cache
-def _load(runtime: str, name: str, version: int) -> ModelRuntime:
-    if runtime != "builtin" or name not in _BUILTIN_RUNTIMES:
-        raise RuntimeUnavailableError(f"no {runtime} runtime for {name}:{version}")
-    module_name, class_name = _BUILTIN_RUNTIMES[name].split(":")
-    runtime_class = getattr(import_module(module_name), class_name)
-    instance: ModelRuntime = runtime_class()
-    return instance
+def _instantiate(target: str) -> Callable[[], ModelRuntime]:
+    module_name, class_name = target.split(":")
+    factory: Callable[[], ModelRuntime] = getattr(import_module(module_name), class_name)
+    return factory

@@ -78,6 +78,7 @@ def running_stack(aws_env: None, tmp_path: Path) -> Iterator[RunningStack]:
             dynamodb=boto3.client("dynamodb", endpoint_url=endpoint),
             sqs=boto3.client("sqs", endpoint_url=endpoint),
             secretsmanager=boto3.client("secretsmanager", endpoint_url=endpoint),
+            s3=boto3.client("s3", endpoint_url=endpoint),
         )
         state = {
             "base_url": "http://127.0.0.1:8000",

@@ -19,14 +19,24 @@ from urllib.parse import parse_qsl
 import pytest
 
 from shared import __version__
-from shared.aws import dynamodb_client, sqs_client
+from shared.aws import dynamodb_client, s3_client, sqs_client
 from shared.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
 from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus, Transition
 from shared.queue.messages import DeliverWebhook, RunPrediction
-from shared.services import delivery_queries, key_service, prediction_store, secret_service
-from shared.settings import queue_settings, store_settings
+from shared.services import (
+    delivery_queries,
+    key_service,
+    model_registry,
+    prediction_store,
+    secret_service,
+    upload_service,
+)
+from shared.settings import bucket_settings, queue_settings, store_settings
 from shared.store.keys import DynamoKeyStore
+from shared.store.uploads import DynamoUploadStore
+from shared.uploads.models import Purpose, Upload
+from shared.uploads.service import object_key
 from tests.support.events import response_json
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
@@ -41,6 +51,8 @@ PREDICTION_INPUT = {"text": "Infergate makes serving models easy!"}
 KEY_ID = "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XM"
 REVOKED_KEY_SECRET = "igk_cipipelinekey111111111111111111111"
 PROBLEM_JSON = "application/problem+json"
+UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ"
+IRIS_BYTES = (ROOT / "shared" / "runtimes" / "bundled" / "iris.onnx").read_bytes()
 
 FUNCTIONS = load_template().functions
 HTTP_FUNCTIONS = [spec for spec in FUNCTIONS if spec.routes or spec.default_route]
@@ -115,6 +127,25 @@ def key_to_revoke() -> None:
     store.create(key, hash_secret(REVOKED_KEY_SECRET))
 
 
+def artifact_upload() -> None:
+    """The iris model file, uploaded as the example upload the register-version event names."""
+    now = utc_now()
+    upload = Upload(
+        id=UPLOAD_ID,
+        tenant=EXAMPLE_TENANT,
+        purpose=Purpose.MODEL_ARTIFACT,
+        content_type="application/octet-stream",
+        size=len(IRIS_BYTES),
+        key=object_key(EXAMPLE_TENANT, UPLOAD_ID),
+        created_at=to_rfc3339(now),
+        expires_at=to_rfc3339(now + timedelta(hours=1)),
+    )
+    DynamoUploadStore(store_settings().table_name, dynamodb_client()).create(upload, int(now.timestamp()) + 3600)
+    s3_client().put_object(
+        Bucket=bucket_settings().bucket_name, Key=upload.key, Body=IRIS_BYTES, ContentType=upload.content_type
+    )
+
+
 # ---------------------------------------------------------------- Then: what each function answers
 
 
@@ -152,7 +183,7 @@ def key_is_revoked(response: Response, event: Event) -> None:
 
 def models_are_listed(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200
-    assert [model["name"] for model in response_json(response)["results"]] == ["echo", "sentiment"]
+    assert [model["name"] for model in response_json(response)["results"]] == ["echo", "iris", "sentiment"]
 
 
 def model_is_described(response: Response, event: Event) -> None:
@@ -286,6 +317,68 @@ def outbox_is_relayed(response: Response, event: Event) -> None:
     ]
 
 
+def upload_is_presigned(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 201
+    body = response_json(response)
+    assert (body["method"], body["headers"]["Content-Length"]) == ("PUT", str(request_body(event)["size"]))
+    assert body["url"].startswith("https://")
+    upload = upload_service().get(EXAMPLE_TENANT, body["id"])
+    assert (upload.purpose, upload.size) == (Purpose.MODEL_ARTIFACT, request_body(event)["size"])
+
+
+def version_is_registered(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 201, response_json(response)
+    body = response_json(response)
+    assert (body["version"], body["runtime"], body["artifact"]["size"]) == (1, "onnx", len(IRIS_BYTES))
+    assert body["artifact"]["sha256"] == hashlib.sha256(IRIS_BYTES).hexdigest()
+    model = model_registry().get(EXAMPLE_TENANT, event["pathParameters"]["name"])
+    assert [v.version for v in model.versions] == [1]
+    assert [spec.name for spec in model.latest.inputs] == ["features"]
+
+
+def artifact_is_accepted(response: Response, event: Event) -> None:
+    result = response["result"]
+    assert result["ok"] is True
+    assert result["sha256"] == hashlib.sha256(IRIS_BYTES).hexdigest()
+    stored = s3_client().get_object(Bucket=bucket_settings().bucket_name, Key=result["location"])
+    assert stored["Body"].read() == IRIS_BYTES
+
+
+def iris_is_predicted(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert (body["model"], body["version"], body["output"]["label"]) == ("iris", 1, "setosa")
+    assert body["metrics"]["predict_time"] >= 0
+
+
+def server_is_live(response: Response, event: Event) -> None:
+    assert (response["statusCode"], response_json(response)) == (200, {"live": True})
+
+
+def server_is_ready(response: Response, event: Event) -> None:
+    assert (response["statusCode"], response_json(response)) == (200, {"ready": True, "live": True})
+
+
+def server_is_described(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    assert response_json(response) == {
+        "name": "infergate",
+        "version": __version__,
+        "extensions": ["binary_tensor_data"],
+    }
+
+
+def model_metadata_is_described(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert (body["name"], body["versions"], body["platform"]) == ("iris", ["1"], "onnxruntime_onnx")
+    assert body["inputs"] == [{"name": "features", "datatype": "FP32", "shape": [-1, 4]}]
+
+
+def model_is_ready(response: Response, event: Event) -> None:
+    assert (response["statusCode"], response_json(response)) == (200, {"name": "sentiment", "ready": True})
+
+
 @dataclass(frozen=True)
 class Scenario:
     given: Callable[[], None]
@@ -310,6 +403,15 @@ SCENARIOS: dict[str, Scenario] = {
     "ListWebhookDeliveriesFunction": Scenario(prediction_with_webhook_delivery, deliveries_are_listed),
     "DeliverWebhooksFunction": Scenario(prediction_with_webhook_delivery, blocked_delivery_is_retried_later),
     "RelayWebhooksFunction": Scenario(overdue_webhook_delivery, outbox_is_relayed),
+    "CreateUploadFunction": Scenario(nothing, upload_is_presigned),
+    "CreateModelVersionFunction": Scenario(artifact_upload, version_is_registered),
+    "InspectModelArtifactFunction": Scenario(artifact_upload, artifact_is_accepted),
+    "PredictModelFunction": Scenario(nothing, iris_is_predicted),
+    "GetServerLiveFunction": Scenario(nothing, server_is_live),
+    "GetServerReadyFunction": Scenario(nothing, server_is_ready),
+    "GetServerMetadataFunction": Scenario(nothing, server_is_described),
+    "GetModelMetadataFunction": Scenario(nothing, model_metadata_is_described),
+    "GetModelReadyFunction": Scenario(nothing, model_is_ready),
 }
 MESSAGES: dict[str, Any] = {"PredictionsQueue": RunPrediction, "WebhooksQueue": DeliverWebhook}
 EXPECTED_MESSAGES: dict[str, Any] = {

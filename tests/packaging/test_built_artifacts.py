@@ -25,6 +25,7 @@ cp312, so a 3.11 interpreter cannot honestly run them): it is never skipped sile
 """
 
 import glob
+import hashlib
 import importlib.machinery
 import json
 import os
@@ -34,13 +35,17 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -54,11 +59,15 @@ from shared.predictions.models import EventType, PlannedDelivery, Prediction, Pr
 from shared.store.deliveries import DynamoDeliveryStore, delivery_item
 from shared.store.keys import DynamoKeyStore
 from shared.store.predictions import DynamoPredictionStore
+from shared.store.uploads import DynamoUploadStore
+from shared.uploads.models import Purpose, Upload
+from shared.uploads.service import object_key
 from tools.provision import Stack, provision
 from tools.template import ROOT, FunctionSpec, Template, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -92,7 +101,17 @@ EXPECTED_STATUS = {
     "GetWebhookSecretFunction": 200,
     "RotateWebhookSecretFunction": 200,
     "ListWebhookDeliveriesFunction": 200,
+    "CreateUploadFunction": 201,
+    "CreateModelVersionFunction": 201,  # invokes the built InspectModelArtifactFunction
+    "PredictModelFunction": 200,  # iris: onnxruntime from the ModelsLayer, the artifact from the SharedLayer
+    "GetServerLiveFunction": 200,
+    "GetServerReadyFunction": 200,
+    "GetServerMetadataFunction": 200,
+    "GetModelMetadataFunction": 200,
+    "GetModelReadyFunction": 200,
 }
+UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ"
+IRIS_BYTES = (ROOT / "shared" / "runtimes" / "bundled" / "iris.onnx").read_bytes()
 DELIVERY_ID = "dlv_01JD5YB4W3ZV0B4S8FZ7Q6N9XP"
 BLOCKED_WEBHOOK = "https://10.0.0.1/hooks/infergate"  # refused by the SSRF checks before any connection
 
@@ -331,8 +350,9 @@ def deployment(aws_endpoint: str) -> Deployment:
     dynamodb: DynamoDBClient = boto3.client("dynamodb", **connection)
     sqs: SQSClient = boto3.client("sqs", **connection)
     secretsmanager: SecretsManagerClient = boto3.client("secretsmanager", **connection)
+    s3: S3Client = boto3.client("s3", **connection)
     prefix = f"built-{uuid.uuid4().hex[:8]}"
-    stack = provision(load_template(), prefix, dynamodb=dynamodb, sqs=sqs, secretsmanager=secretsmanager)
+    stack = provision(load_template(), prefix, dynamodb=dynamodb, sqs=sqs, secretsmanager=secretsmanager, s3=s3)
     deployed = Deployment(aws_endpoint, stack, dynamodb)
     keys = DynamoKeyStore(deployed.table, dynamodb)
     KeyService(keys, CursorCodec(lambda: b"unused")).import_secret(TENANT, "example admin", [Scope.ADMIN], ADMIN_SECRET)
@@ -357,6 +377,21 @@ def deployment(aws_endpoint: str) -> Deployment:
     planned = PlannedDelivery(DELIVERY_ID, EventType.PREDICTION_COMPLETED, BLOCKED_WEBHOOK, 2_000_000_000)
     overdue = "2024-11-20T18:03:00.000Z"  # committed long ago, never attempted: the relay must pick it up
     dynamodb.put_item(TableName=deployed.table, Item=delivery_item(TENANT, PREDICTION_ID, planned, overdue))
+    # The example upload the register-version and inspector events name: the iris model file.
+    upload = Upload(
+        UPLOAD_ID,
+        TENANT,
+        Purpose.MODEL_ARTIFACT,
+        "application/octet-stream",
+        len(IRIS_BYTES),
+        object_key(TENANT, UPLOAD_ID),
+        now,
+        now,
+    )
+    DynamoUploadStore(deployed.table, dynamodb).create(upload, 2_000_000_000)
+    s3.put_object(
+        Bucket=stack.refs["ArtifactsBucket"], Key=upload.key, Body=IRIS_BYTES, ContentType=upload.content_type
+    )
     return deployed
 
 
@@ -372,7 +407,14 @@ class Invocation:
     foreign_modules: dict[str, str]
 
 
-def invoke_built(build: Path, spec: FunctionSpec, event_file: Path, deployed: Deployment, workdir: Path) -> Invocation:
+def invoke_built(
+    build: Path,
+    spec: FunctionSpec,
+    event_file: Path,
+    deployed: Deployment,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+) -> Invocation:
     template = load_template()
     module, handler = spec.handler.rsplit(".", 1)
     result_file = workdir / "result.json"
@@ -406,6 +448,7 @@ def invoke_built(build: Path, spec: FunctionSpec, event_file: Path, deployed: De
         "POWERTOOLS_METRICS_DISABLED": "true",
         # This function's own environment from template.yaml, references resolved against the stack.
         **deployed.stack.environment(spec.environment),
+        **(extra_env or {}),
     }
     completed = subprocess.run(
         [*interpreter(build), "-c", DRIVER, json.dumps(config)],
@@ -430,11 +473,51 @@ def event_path(spec: FunctionSpec) -> Path:
     return path
 
 
+class BuiltFunctions:
+    """The Lambda Invoke API over the built artifacts: each invoke runs the built function in a subprocess."""
+
+    def __init__(self, build: Path, deployed: Deployment, workdir: Path) -> None:
+        specs = {deployed.stack.refs[spec.logical_id]: spec for spec in FUNCTIONS}
+        specs |= {deployed.stack.arns[spec.logical_id]: spec for spec in FUNCTIONS}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                spec = specs[unquote(self.path.split("/")[3])]
+                folder = Path(tempfile.mkdtemp(dir=workdir))
+                event_file = folder / "event.json"
+                event_file.write_bytes(self.rfile.read(int(self.headers["Content-Length"])))
+                invocation = invoke_built(build, spec, event_file, deployed, folder)
+                payload = json.dumps(invocation.result).encode()
+                self.send_response(200)
+                if invocation.returncode != 0:
+                    self.send_header("X-Amz-Function-Error", "Unhandled")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.logical_id for spec in FUNCTIONS])
 def test_built_function_handles_its_event(
     spec: FunctionSpec, host_build: Path, deployment: Deployment, tmp_path: Path
 ) -> None:
-    invocation = invoke_built(host_build, spec, event_path(spec), deployment, tmp_path)
+    functions = BuiltFunctions(host_build, deployment, tmp_path)
+    try:
+        invocation = invoke_built(
+            host_build, spec, event_path(spec), deployment, tmp_path, {"AWS_ENDPOINT_URL_LAMBDA": functions.endpoint}
+        )
+    finally:
+        functions.server.shutdown()
 
     assert invocation.returncode == 0, f"{spec.logical_id} failed in the built artifact\n{invocation.output}"
     assert invocation.python is not None
@@ -443,6 +526,10 @@ def test_built_function_handles_its_event(
     assert invocation.foreign_modules == {}, "imported from outside the artifact and the standard library"
 
     result = invocation.result
+    if spec.logical_id == "InspectModelArtifactFunction":
+        assert result["result"]["ok"] is True, invocation.output  # onnxruntime loaded the uploaded file
+        assert result["result"]["sha256"] == hashlib.sha256(IRIS_BYTES).hexdigest()
+        return
     if spec.logical_id == "RelayWebhooksFunction":
         assert result == {"relayed": 1}, invocation.output  # the seeded delivery nobody attempted
         return

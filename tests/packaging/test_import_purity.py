@@ -33,13 +33,22 @@ API_FUNCTIONS = [spec for spec in FUNCTIONS if spec.routes or spec.default_route
 QUEUE_FUNCTIONS = [spec for spec in FUNCTIONS if spec.queue_triggers]
 
 
-SENTIMENT_RUN = (
-    "from shared.registry.builtins import BUILTIN_MODELS\n"
-    "from shared.runtimes.loader import load_runtime\n"
-    "[version] = next(model for model in BUILTIN_MODELS if model.name == 'sentiment').versions\n"
-    "assert load_runtime(version).predict([{'text': 'great'}])[0]['label'] == 'positive'\n"
-)
-PROBES = {spec.logical_id: f"import {spec.module}" for spec in FUNCTIONS} | {"sentiment run": SENTIMENT_RUN}
+def _model_run(name: str, payload: str, expected: str) -> str:
+    return (
+        "from pathlib import Path\n"
+        "from shared.registry.builtins import BUILTIN_MODELS\n"
+        "from shared.runtimes.artifacts import ArtifactFiles\n"
+        "from shared.runtimes.loader import RuntimeLoader\n"
+        f"[version] = next(model for model in BUILTIN_MODELS if model.name == {name!r}).versions\n"
+        "load = RuntimeLoader(ArtifactFiles(None, Path('/nonexistent')))\n"
+        f"assert load(version).predict([{payload}])[0]['label'] == {expected!r}\n"
+    )
+
+
+PROBES = {spec.logical_id: f"import {spec.module}" for spec in FUNCTIONS} | {
+    "sentiment run": _model_run("sentiment", "{'text': 'great'}", "positive"),
+    "iris run": _model_run("iris", "{'features': [5.1, 3.5, 1.4, 0.2]}", "setosa"),
+}
 
 
 # Records every top-level name the import system is asked for, found or not: a module that is not installed
@@ -109,3 +118,8 @@ def test_queue_function_import_loads_no_model_runtime(
 def test_sentiment_runtime_loads_vader_when_it_runs(probes: dict[str, "Future[set[str]]"]) -> None:
     """The positive control of the checks above: running the sentiment model does import vaderSentiment."""
     assert "vaderSentiment" in probes["sentiment run"].result()
+
+
+def test_iris_loads_onnxruntime_when_it_runs(probes: dict[str, "Future[set[str]]"]) -> None:
+    """The positive control for onnxruntime and numpy: running the bundled iris model imports them."""
+    assert {"onnxruntime", "numpy"} <= probes["iris run"].result()

@@ -13,6 +13,8 @@ from shared.predictions.models import (
     TransitionRejectedError,
 )
 from shared.predictions.ports import DeliveryPublisher, PredictionQueue, PredictionStore
+from shared.registry.models import Model, ModelVersion, NewVersion
+from shared.registry.ports import ModelStore
 
 
 class InMemoryPredictionStore:
@@ -111,4 +113,39 @@ def _conforms() -> None:
     queue: PredictionQueue = InMemoryQueue()
     keys: KeyStore = InMemoryKeyStore()
     publisher: DeliveryPublisher = InMemoryPublisher()
-    del store, queue, keys, publisher
+    models: ModelStore = InMemoryModelStore()
+    del store, queue, keys, publisher, models
+
+
+class InMemoryModelStore:
+    """Registered models of every tenant, numbered as the DynamoDB store numbers them."""
+
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, str], list[ModelVersion]] = {}
+        self.descriptions: dict[tuple[str, str], str] = {}
+        self.reads = 0
+
+    def list_models(self, tenant: str) -> list[Model]:
+        names = sorted(name for owner, name in self.versions if owner == tenant)
+        return [model for name in names if (model := self.get_model(tenant, name)) is not None]
+
+    def get_model(self, tenant: str, name: str) -> Model | None:
+        self.reads += 1
+        found = self.versions.get((tenant, name))
+        if not found:
+            return None
+        return Model(name=name, description=self.descriptions[(tenant, name)], versions=tuple(found))
+
+    def get_version(self, tenant: str, name: str, version: int | None) -> ModelVersion | None:
+        self.reads += 1
+        found = self.versions.get((tenant, name), [])
+        if version is None:
+            return found[-1] if found else None
+        return next((v for v in found if v.version == version), None)
+
+    def add_version(self, tenant: str, new: NewVersion, created_at: str) -> ModelVersion:
+        found = self.versions.setdefault((tenant, new.name), [])
+        version = new.numbered(len(found) + 1, created_at)
+        found.append(version)
+        self.descriptions[(tenant, new.name)] = new.description
+        return version

@@ -17,7 +17,7 @@ from shared.predictions.service import NewPrediction, PredictionService
 from shared.predictions.transitions import Transitions
 from shared.registry.models import InvalidModelRefError, UnknownModelError
 from shared.registry.service import InvalidModelInputError, ModelRegistry
-from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher, InMemoryQueue
+from tests.support.fakes import InMemoryModelStore, InMemoryPredictionStore, InMemoryPublisher, InMemoryQueue
 
 
 @pytest.fixture
@@ -34,7 +34,12 @@ def queue() -> InMemoryQueue:
 def service(store: InMemoryPredictionStore, queue: InMemoryQueue) -> PredictionService:
     transitions = Transitions(store, InMemoryPublisher())
     return PredictionService(
-        store, transitions, queue, ModelRegistry(), CursorCodec(lambda: b"k" * 32), timedelta(days=7)
+        store,
+        transitions,
+        queue,
+        ModelRegistry(InMemoryModelStore()),
+        CursorCodec(lambda: b"k" * 32),
+        timedelta(days=7),
     )
 
 
@@ -108,7 +113,12 @@ def test_input_just_under_the_limit_is_accepted(service: PredictionService) -> N
 def test_a_prediction_that_cannot_be_queued_is_failed_not_left_starting(store: InMemoryPredictionStore) -> None:
     transitions = Transitions(store, InMemoryPublisher())
     broken = PredictionService(
-        store, transitions, InMemoryQueue(fail=True), ModelRegistry(), CursorCodec(lambda: b"k"), timedelta(days=1)
+        store,
+        transitions,
+        InMemoryQueue(fail=True),
+        ModelRegistry(InMemoryModelStore()),
+        CursorCodec(lambda: b"k"),
+        timedelta(days=1),
     )
 
     with pytest.raises(TransientError):

@@ -4,6 +4,7 @@ import pytest
 
 from shared.registry.models import ModelNotFoundError, ModelRef
 from shared.registry.service import InvalidModelInputError, ModelRegistry
+from tests.support.fakes import InMemoryModelStore
 
 
 @pytest.mark.parametrize(
@@ -15,16 +16,16 @@ def test_parse_model_refs(text: str, expected: ModelRef) -> None:
 
 
 def test_builtins_are_listed_by_name() -> None:
-    assert [m.name for m in ModelRegistry().list()] == ["echo", "sentiment"]
+    assert [m.name for m in ModelRegistry(InMemoryModelStore()).list("acme")] == ["echo", "iris", "sentiment"]
 
 
 def test_unpinned_reference_resolves_to_latest_version() -> None:
-    assert ModelRegistry().resolve(ModelRef("sentiment")).version == 1
+    assert ModelRegistry(InMemoryModelStore()).resolve("acme", ModelRef("sentiment")).version == 1
 
 
 def test_unknown_version_names_model_and_version() -> None:
     with pytest.raises(ModelNotFoundError, match="version 3 of model 'sentiment'"):
-        ModelRegistry().resolve(ModelRef("sentiment", 3))
+        ModelRegistry(InMemoryModelStore()).resolve("acme", ModelRef("sentiment", 3))
 
 
 @pytest.mark.parametrize(
@@ -40,10 +41,10 @@ def test_unknown_version_names_model_and_version() -> None:
 def test_sentiment_input_errors_carry_pointers_and_never_echo_the_value(
     payload: dict[str, object], pointer: str, detail: str
 ) -> None:
-    version = ModelRegistry().resolve(ModelRef("sentiment"))
+    version = ModelRegistry(InMemoryModelStore()).resolve("acme", ModelRef("sentiment"))
 
     with pytest.raises(InvalidModelInputError) as raised:
-        ModelRegistry().validate_input(version, payload)
+        ModelRegistry(InMemoryModelStore()).validate_input(version, payload)
 
     [error] = raised.value.errors
     assert (error.pointer, error.detail) == (pointer, detail)
@@ -51,6 +52,6 @@ def test_sentiment_input_errors_carry_pointers_and_never_echo_the_value(
 
 
 def test_echo_accepts_any_object() -> None:
-    version = ModelRegistry().resolve(ModelRef("echo"))
+    version = ModelRegistry(InMemoryModelStore()).resolve("acme", ModelRef("echo"))
 
-    ModelRegistry().validate_input(version, {"nested": {"list": [1, 2, {"a": None}]}})
+    ModelRegistry(InMemoryModelStore()).validate_input(version, {"nested": {"list": [1, 2, {"a": None}]}})

@@ -1,19 +1,21 @@
 """PredictionRunner: exactly one terminal state whatever the queue delivers."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from shared.clock import to_rfc3339, utc_now
+from shared.errors import TransientError
 from shared.predictions.models import Prediction, PredictionStatus, Transition
-from shared.predictions.runner import PredictionRunner, RunOutcome
+from shared.predictions.runner import Job, PredictionRunner, RunOutcome
 from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelVersion
 from shared.registry.service import ModelRegistry
 from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
 from shared.runtimes.echo import EchoRuntime
-from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher
+from tests.support.fakes import InMemoryModelStore, InMemoryPredictionStore, InMemoryPublisher
 
 PRED_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
 
@@ -49,7 +51,7 @@ def _runner(store: InMemoryPredictionStore, runtime: ModelRuntime) -> Prediction
     def load(version: ModelVersion) -> ModelRuntime:
         return runtime
 
-    return PredictionRunner(store, Transitions(store, InMemoryPublisher()), ModelRegistry(), load)
+    return PredictionRunner(store, Transitions(store, InMemoryPublisher()), ModelRegistry(InMemoryModelStore()), load)
 
 
 def test_a_queued_prediction_succeeds_with_output_and_predict_time() -> None:
@@ -170,11 +172,73 @@ def test_a_model_without_a_runtime_fails_as_unavailable_and_is_not_left_processi
     def broken(version: ModelVersion) -> ModelRuntime:
         raise RuntimeUnavailableError("no layer")
 
-    outcome = PredictionRunner(store, Transitions(store, InMemoryPublisher()), ModelRegistry(), broken).run(
-        "acme", PRED_ID
-    )
+    outcome = PredictionRunner(
+        store, Transitions(store, InMemoryPublisher()), ModelRegistry(InMemoryModelStore()), broken
+    ).run("acme", PRED_ID)
 
     stored = store.get("acme", PRED_ID)
     assert outcome is RunOutcome.FAILED
     assert stored.error is not None
     assert stored.error.code == "model_unavailable"
+
+
+def _queued(store: InMemoryPredictionStore, count: int, model: str = "echo") -> list[str]:
+    ids = []
+    for index in range(count):
+        prediction_id = f"pred_01JD5YB4W3ZV0B4S8FZ7Q6N9{index:02d}"
+        store.create(replace(_prediction(), id=prediction_id, model=model, input={"n": index}))
+        ids.append(prediction_id)
+    return ids
+
+
+class PickyRuntime:
+    """Raises on any batch holding ``{"n": 2}``; fails ``{"n": 3}`` politely."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+        self.batches.append(len(inputs))
+        if any(item.get("n") == 2 for item in inputs):
+            raise RuntimeError("boom")
+        return [ModelFailure("invalid_input", "no 3s") if item.get("n") == 3 else dict(item) for item in inputs]
+
+
+def test_one_runtime_call_per_model_version_and_a_raising_input_fails_alone() -> None:
+    store = InMemoryPredictionStore()
+    ids = _queued(store, 5)
+    runtime = PickyRuntime()
+
+    results = _runner(store, runtime).run_many([Job("acme", i) for i in ids])
+
+    assert results == [
+        RunOutcome.SUCCEEDED,
+        RunOutcome.SUCCEEDED,
+        RunOutcome.FAILED,
+        RunOutcome.FAILED,
+        RunOutcome.SUCCEEDED,
+    ]
+    assert runtime.batches == [5, 1, 1, 1, 1, 1]  # the batch raised: then one by one
+    assert store.get("acme", ids[2]).error.code == "model_error"  # type: ignore[union-attr]
+    assert store.get("acme", ids[3]).error.code == "invalid_input"  # type: ignore[union-attr]
+    assert store.get("acme", ids[4]).output == {"n": 4}
+
+
+def test_an_infrastructure_fault_in_one_group_leaves_only_its_jobs_for_redelivery() -> None:
+    store = InMemoryPredictionStore()
+    echo_ids = _queued(store, 2)
+    sentiment_id = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9ZZ"
+    store.create(replace(_prediction(), id=sentiment_id, model="sentiment", input={"text": "hi"}))
+
+    def load(version: ModelVersion) -> ModelRuntime:
+        if version.name == "sentiment":
+            raise TransientError("throttled")
+        return EchoRuntime()
+
+    runner = PredictionRunner(store, Transitions(store, InMemoryPublisher()), ModelRegistry(InMemoryModelStore()), load)
+    results = runner.run_many([Job("acme", echo_ids[0]), Job("acme", sentiment_id), Job("acme", echo_ids[1])])
+
+    assert results[0] is RunOutcome.SUCCEEDED
+    assert isinstance(results[1], TransientError)
+    assert results[2] is RunOutcome.SUCCEEDED
+    assert store.get("acme", sentiment_id).status is PredictionStatus.PROCESSING  # redelivery finishes it

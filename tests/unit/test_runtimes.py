@@ -1,12 +1,18 @@
 """Built-in runtimes."""
 
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal
+
 import pytest
 
 from shared.registry.models import ModelRef
 from shared.registry.service import ModelRegistry
+from shared.runtimes.artifacts import ArtifactFiles
 from shared.runtimes.base import ModelFailure
-from shared.runtimes.loader import RuntimeUnavailableError, load_runtime
+from shared.runtimes.loader import RuntimeLoader, RuntimeUnavailableError
 from shared.runtimes.sentiment import SentimentRuntime, label_for
+from tests.support.fakes import InMemoryModelStore
 
 
 @pytest.mark.parametrize(
@@ -35,17 +41,27 @@ def test_sentiment_fails_only_the_bad_item() -> None:
     assert isinstance(bad, ModelFailure)
 
 
-def test_runtimes_are_loaded_once_per_container() -> None:
-    version = ModelRegistry().resolve(ModelRef("echo"))
-
-    assert load_runtime(version) is load_runtime(version)
-    assert load_runtime(version).predict([{"a": 1}]) == [{"a": 1}]
+def _loader(tmp_path: Path) -> RuntimeLoader:
+    return RuntimeLoader(ArtifactFiles(_NoDownloads(), tmp_path))
 
 
-def test_a_model_without_a_runtime_is_reported() -> None:
-    from dataclasses import replace
+class _NoDownloads:
+    def download(self, key: str, destination: Path) -> None:
+        raise AssertionError("built-in runtimes download nothing")
 
-    version = replace(ModelRegistry().resolve(ModelRef("echo")), runtime="onnx")
+
+def test_runtimes_are_loaded_once_per_container(tmp_path: Path) -> None:
+    version = ModelRegistry(InMemoryModelStore()).resolve("acme", ModelRef("echo"))
+    load = _loader(tmp_path)
+
+    assert load(version) is load(version)
+    assert load(version).predict([{"a": 1}]) == [{"a": 1}]
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "builtin"])
+def test_a_model_without_a_runtime_is_reported(tmp_path: Path, runtime: Literal["onnx", "builtin"]) -> None:
+    echo = ModelRegistry(InMemoryModelStore()).resolve("acme", ModelRef("echo"))
+    version = replace(echo, runtime=runtime, name="echo" if runtime == "onnx" else "mystery")
 
     with pytest.raises(RuntimeUnavailableError):
-        load_runtime(version)
+        _loader(tmp_path)(version)

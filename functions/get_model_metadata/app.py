@@ -1,0 +1,42 @@
+"""GET /v2/models/{model_name}[/versions/{model_version}]: Open Inference Protocol model metadata."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.oip_schemas import ModelMetadataOut
+from shared.api.params import OipModelNamePath, OipModelVersionPath
+from shared.api.problems import oip_responses
+from shared.registry.models import ModelRef
+from shared.services import model_registry
+
+router = APIRouter(tags=["Open Inference Protocol"])
+_RESPONSES = oip_responses(400, 401, 403, 404)
+
+
+@router.get(
+    "/v2/models/{model_name}", response_model=ModelMetadataOut, responses=_RESPONSES, summary="OIP: model metadata"
+)
+def get_model_metadata(model_name: OipModelNamePath, caller: PredictCaller) -> ModelMetadataOut:
+    return _metadata(caller.tenant, model_name, None)
+
+
+@router.get(
+    "/v2/models/{model_name}/versions/{model_version}",
+    response_model=ModelMetadataOut,
+    responses=_RESPONSES,
+    summary="OIP: model version metadata",
+)
+def get_model_version_metadata(
+    model_name: OipModelNamePath, model_version: OipModelVersionPath, caller: PredictCaller
+) -> ModelMetadataOut:
+    return _metadata(caller.tenant, model_name, model_version)
+
+
+def _metadata(tenant: str, name: str, version: str | None) -> ModelMetadataOut:
+    registry = model_registry()
+    resolved = registry.resolve(tenant, ModelRef.of_parts(name, version))
+    return ModelMetadataOut.of(registry.get(tenant, resolved.name), resolved)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,44 @@
+"""GET /v2/models/{model_name}[/versions/{model_version}]/ready: Open Inference Protocol model readiness.
+
+Every registered version was loaded once before it was accepted, so a version that exists is ready.
+"""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.oip_schemas import ModelReadyOut
+from shared.api.params import OipModelNamePath, OipModelVersionPath
+from shared.api.problems import oip_responses
+from shared.registry.models import ModelRef
+from shared.services import model_registry
+
+router = APIRouter(tags=["Open Inference Protocol"])
+_RESPONSES = oip_responses(400, 401, 403, 404)
+
+
+@router.get(
+    "/v2/models/{model_name}/ready", response_model=ModelReadyOut, responses=_RESPONSES, summary="OIP: model ready"
+)
+def get_model_ready(model_name: OipModelNamePath, caller: PredictCaller) -> ModelReadyOut:
+    return _ready(caller.tenant, model_name, None)
+
+
+@router.get(
+    "/v2/models/{model_name}/versions/{model_version}/ready",
+    response_model=ModelReadyOut,
+    responses=_RESPONSES,
+    summary="OIP: model version ready",
+)
+def get_model_version_ready(
+    model_name: OipModelNamePath, model_version: OipModelVersionPath, caller: PredictCaller
+) -> ModelReadyOut:
+    return _ready(caller.tenant, model_name, model_version)
+
+
+def _ready(tenant: str, name: str, version: str | None) -> ModelReadyOut:
+    resolved = model_registry().resolve(tenant, ModelRef.of_parts(name, version))
+    return ModelReadyOut(name=resolved.name, ready=True)
+
+
+handler = lambda_handler(router)

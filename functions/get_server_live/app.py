@@ -1,0 +1,16 @@
+"""GET /v2/health/live (open): Open Inference Protocol liveness."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.oip_schemas import LiveOut
+
+router = APIRouter()
+
+
+@router.get("/v2/health/live", response_model=LiveOut, summary="OIP: server live", tags=["Open Inference Protocol"])
+def get_server_live() -> LiveOut:
+    return LiveOut(live=True)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,24 @@
+"""GET /v2: Open Inference Protocol server metadata."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.oip_schemas import ServerMetadataOut
+from shared.api.problems import oip_responses
+
+router = APIRouter()
+
+
+@router.get(
+    "/v2",
+    response_model=ServerMetadataOut,
+    responses=oip_responses(401, 403),
+    summary="OIP: server metadata",
+    tags=["Open Inference Protocol"],
+)
+def get_server_metadata(caller: PredictCaller) -> ServerMetadataOut:
+    return ServerMetadataOut.current()
+
+
+handler = lambda_handler(router)

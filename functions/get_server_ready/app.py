@@ -1,0 +1,16 @@
+"""GET /v2/health/ready (open): Open Inference Protocol readiness."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.oip_schemas import ReadyOut
+
+router = APIRouter()
+
+
+@router.get("/v2/health/ready", response_model=ReadyOut, summary="OIP: server ready", tags=["Open Inference Protocol"])
+def get_server_ready() -> ReadyOut:
+    return ReadyOut(ready=True, live=True)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,1 @@
+"""Synchronous inference: one request in, the model's output back in the same response."""

@@ -1,0 +1,73 @@
+"""Open Inference Protocol infer: tensors in, the model's per-example JSON interface, tensors out.
+
+A request's tensors are split along their first dimension into one JSON object per example, each
+validated against the version's input schema, run in one runtime call (as the worker's micro-batches
+are), and stacked back into the version's output tensors.
+"""
+
+import zlib
+
+from shared.errors import BadRequestError
+from shared.inference.service import InferenceService, PredictionFailedError
+from shared.oip.codec import encode_infer_response, parse_header_length, parse_infer_request, select_outputs
+from shared.oip.rows import rows_from_tensors, tensors_from_rows
+from shared.oip.tensors import OipError
+from shared.registry.models import ModelRef
+from shared.runtimes.base import ModelFailure
+
+MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+class InvalidInferRequestError(BadRequestError):
+    """The infer request is not a well-formed OIP request (400)."""
+
+
+def decoded_body(body: bytes, content_encoding: str | None) -> bytes:
+    """The body as sent before ``Content-Encoding`` (gzip or deflate, as tritonclient may compress it)."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "identity":
+        return body
+    if encoding not in _WBITS:
+        raise InvalidInferRequestError("Content-Encoding must be gzip, deflate or identity.")
+    inflater = zlib.decompressobj(_WBITS[encoding])
+    try:
+        plain = inflater.decompress(body, MAX_DECOMPRESSED_BYTES + 1)
+    except zlib.error:
+        raise InvalidInferRequestError(f"The body is not valid {encoding} data.") from None
+    if len(plain) > MAX_DECOMPRESSED_BYTES or inflater.unconsumed_tail:
+        raise InvalidInferRequestError(f"The decompressed body is larger than {MAX_DECOMPRESSED_BYTES} bytes.")
+    return plain
+
+
+def infer(
+    service: InferenceService,
+    tenant: str,
+    model_name: str,
+    model_version: str | None,
+    body: bytes,
+    header_length: str | None,
+    content_encoding: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """The response body and headers; domain errors (404, 400, 413, 422, 503) propagate."""
+    version = service.resolve_ref(tenant, ModelRef.of_parts(model_name, model_version))
+    plain = decoded_body(body, content_encoding)
+    try:
+        request = parse_infer_request(plain, parse_header_length(header_length))
+        examples = rows_from_tensors(request.inputs)
+    except OipError as exc:
+        raise InvalidInferRequestError(str(exc)) from None
+    for index, example in enumerate(examples):
+        service.validate(version, example, pointer=f"/inputs/{index}")
+    results, _ = service.run(version, examples)
+    outputs = []
+    for index, result in enumerate(results):
+        if isinstance(result, ModelFailure):
+            raise PredictionFailedError(result, pointer=f"/inputs/{index}")
+        outputs.append(result)
+    tensors = tensors_from_rows(outputs, version.outputs)
+    try:
+        selected, binary = select_outputs(request, tensors)
+    except OipError as exc:
+        raise InvalidInferRequestError(str(exc)) from None
+    return encode_infer_response(version.name, str(version.version), request.id, selected, binary)

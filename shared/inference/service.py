@@ -1,0 +1,87 @@
+"""The synchronous predict use case, shared by ``POST /v1/models/{name}/predict`` and the OIP infer route.
+
+The same registry, validation and runtime calls as the asynchronous worker, so a model gives the
+same output both ways.
+"""
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import FieldError, InfergateError, InvalidRequestError
+from shared.jsoncodec import encoded_size
+from shared.observability import logger
+from shared.predictions.models import InputTooLargeError
+from shared.predictions.service import MAX_INPUT_BYTES
+from shared.registry.models import InvalidModelRefError, ModelNotFoundError, ModelRef, ModelVersion
+from shared.registry.service import ModelRegistry
+from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.calls import predict_isolating_faults
+from shared.runtimes.loader import RuntimeUnavailableError
+
+RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
+
+
+class ModelUnavailableError(InfergateError):
+    """The model version exists but cannot be served right now (503)."""
+
+    def __init__(self) -> None:
+        super().__init__("This model version is not available.")
+
+
+class PredictionFailedError(InvalidRequestError):
+    """The model could not produce an output for this input (422, with the model's code)."""
+
+    def __init__(self, failure: ModelFailure, pointer: str = "/input") -> None:
+        super().__init__(f"The model did not produce an output ({failure.code}): {failure.message}")
+        self.code = failure.code
+        self.errors = [FieldError(pointer, f"{failure.code}: {failure.message}")]
+
+
+@dataclass(frozen=True)
+class SyncPrediction:
+    version: ModelVersion
+    output: dict[str, Any]
+    predict_time: float
+
+
+class InferenceService:
+    def __init__(self, registry: ModelRegistry, load_runtime: RuntimeLoader) -> None:
+        self._registry = registry
+        self._load_runtime = load_runtime
+
+    def resolve(self, tenant: str, ref: str) -> ModelVersion:
+        """``name`` or ``name:version``; raise ``ModelNotFoundError`` (404) for an unknown or malformed one."""
+        try:
+            parsed = ModelRef.parse(ref)
+        except InvalidModelRefError:
+            raise ModelNotFoundError(ref) from None
+        return self.resolve_ref(tenant, parsed)
+
+    def resolve_ref(self, tenant: str, ref: ModelRef) -> ModelVersion:
+        return self._registry.resolve(tenant, ref)
+
+    def validate(self, version: ModelVersion, payload: Mapping[str, Any], pointer: str = "/input") -> None:
+        if encoded_size(payload) > MAX_INPUT_BYTES:
+            raise InputTooLargeError(MAX_INPUT_BYTES)
+        self._registry.validate_input(version, payload, pointer)
+
+    def predict(self, tenant: str, ref: str, payload: Mapping[str, Any]) -> SyncPrediction:
+        version = self.resolve(tenant, ref)
+        self.validate(version, payload)
+        [result], predict_time = self.run(version, [payload])
+        if isinstance(result, ModelFailure):
+            raise PredictionFailedError(result)
+        return SyncPrediction(version, result, predict_time)
+
+    def run(self, version: ModelVersion, inputs: Sequence[Mapping[str, Any]]) -> tuple[list[RuntimeResult], float]:
+        """Already validated inputs, in one runtime call; also the seconds the call took."""
+        try:
+            runtime = self._load_runtime(version)
+        except RuntimeUnavailableError:
+            logger.exception("model unavailable", extra={"model": version.name, "version": version.version})
+            raise ModelUnavailableError() from None
+        began = time.perf_counter()
+        results = predict_isolating_faults(runtime, inputs, version.name)
+        return results, time.perf_counter() - began

@@ -1,0 +1,1 @@
+"""Model artifacts shipped with the package (built-in ONNX models)."""

@@ -1,0 +1,28 @@
+"""Call a runtime on many inputs so that a model fault fails only the inputs that caused it."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shared.observability import logger
+from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+
+MODEL_ERROR = ModelFailure("model_error", "The model failed on this input.")
+
+
+def predict_isolating_faults(
+    runtime: ModelRuntime, inputs: Sequence[Mapping[str, Any]], model: str
+) -> list[RuntimeResult]:
+    """One result per input. A runtime that raises (or miscounts) on a batch is retried one input at a time."""
+    try:
+        results = runtime.predict(inputs)
+        if len(results) == len(inputs):
+            return results
+        logger.error("model returned the wrong number of results", extra={"model": model})
+    except Exception:  # noqa: BLE001 - any model fault fails predictions, never the batch or the queue
+        if len(inputs) == 1:
+            logger.exception("model raised", extra={"model": model})
+            return [MODEL_ERROR]
+        logger.warning("model raised on a micro-batch; retrying one by one", extra={"model": model})
+    if len(inputs) == 1:
+        return [MODEL_ERROR]
+    return [result for item in inputs for result in predict_isolating_faults(runtime, [item], model)]

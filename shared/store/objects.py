@@ -1,0 +1,65 @@
+"""S3 adapter: presigned PUTs, object metadata, and reading or writing whole objects."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.errors import TransientError
+from shared.store.dynamo import error_code
+from shared.uploads.models import PresignedPut, StoredObject
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_TRANSIENT = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "503", "500"})
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+class S3ObjectStore:
+    def __init__(self, bucket: str, client: "S3Client") -> None:
+        self._bucket = bucket
+        self._client = client
+
+    def presign_put(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedPut:
+        # Content-Type and Content-Length are signed: S3 refuses a PUT of another type or size.
+        url = self._client.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+        )
+        return PresignedPut(url=url, headers={"Content-Type": content_type, "Content-Length": str(size)})
+
+    def head(self, key: str) -> StoredObject | None:
+        try:
+            response = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if error_code(exc) in _MISSING:
+                return None
+            raise _translated(exc) from exc
+        except BotoCoreError as exc:
+            raise TransientError("S3 could not be reached") from exc
+        return StoredObject(size=int(response["ContentLength"]), content_type=response.get("ContentType", ""))
+
+    def download(self, key: str, destination: Path) -> None:
+        try:
+            self._client.download_file(self._bucket, key, str(destination))
+        except ClientError as exc:
+            raise _translated(exc) from exc
+        except BotoCoreError as exc:
+            raise TransientError("S3 could not be reached") from exc
+
+    def upload(self, source: Path, key: str, content_type: str) -> None:
+        try:
+            self._client.upload_file(str(source), self._bucket, key, ExtraArgs={"ContentType": content_type})
+        except ClientError as exc:
+            raise _translated(exc) from exc
+        except BotoCoreError as exc:
+            raise TransientError("S3 could not be reached") from exc
+
+
+def _translated(exc: ClientError) -> Exception:
+    if error_code(exc) in _TRANSIENT:
+        return TransientError(f"S3 is unavailable ({error_code(exc)})")
+    return exc

@@ -1,0 +1,183 @@
+"""The model registry and synchronous inference over the local stack, with real HTTP clients.
+
+The upload's presigned URL is PUT to the moto server over HTTP, the register function reaches the
+inspector function through the local Lambda Invoke API, and the Open Inference Protocol routes are
+driven by NVIDIA's own ``tritonclient.http``.
+"""
+
+import hashlib
+import os
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+import tritonclient.http as triton
+from sklearn.datasets import load_iris
+from tritonclient.utils import InferenceServerException
+
+from tests.e2e.conftest import LocalStack
+from tests.support.onnx_models import linear_expected, linear_model, linear_schemas
+from tools.build_iris_model import train_classifier
+
+pytestmark = pytest.mark.e2e
+
+W1 = [[1.0, 0.5], [-2.0, 0.25], [0.5, 3.0], [0.0, 1.0]]
+B1 = [0.1, -0.2]
+W2 = [[0.5, 0.0], [0.0, 0.5], [1.0, 1.0], [2.0, 0.0]]
+B2 = [1.0, 1.0]
+X = [1.5, -2.0, 4.0, 0.5]
+
+
+def _upload(client: httpx.Client, data: bytes) -> str:
+    upload = client.post(
+        "/v1/uploads", json={"purpose": "model_artifact", "content_type": "application/octet-stream", "size": len(data)}
+    )
+    assert upload.status_code == 201, upload.text
+    body = upload.json()
+    put = httpx.put(body["url"], content=data, headers=body["headers"], timeout=30)  # straight to S3 (moto)
+    assert put.status_code == 200, put.text
+    return str(body["id"])
+
+
+def _register(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
+    input_schema, output_schema = linear_schemas(4)
+    body = {"runtime": "onnx", "upload_id": _upload(client, data), "input_schema": input_schema}
+    return client.post(f"/v1/models/{name}/versions", json={**body, "output_schema": output_schema})
+
+
+@pytest.fixture(scope="module")
+def admin(local_stack: LocalStack) -> httpx.Client:
+    return local_stack.client(local_stack.admin_key)
+
+
+@pytest.fixture(scope="module")
+def triton_client(local_stack: LocalStack) -> Any:
+    return triton.InferenceServerClient(url=local_stack.base_url.removeprefix("http://"), network_timeout=60)
+
+
+@pytest.fixture
+def auth(local_stack: LocalStack) -> dict[str, str]:
+    # A fresh dict per test: tritonclient writes Inference-Header-Content-Length into the dict it is given.
+    return {"Authorization": f"Bearer {local_stack.admin_key}"}
+
+
+def test_a_model_generated_here_is_registered_and_served_sync_and_async(admin: httpx.Client) -> None:
+    model = linear_model(W1, B1)
+
+    first = _register(admin, "e2e-linear", model)
+    second = _register(admin, "e2e-linear", linear_model(W2, B2))
+    latest = admin.post("/v1/models/e2e-linear/predict", json={"input": {"x": X}})
+    pinned = admin.post("/v1/models/e2e-linear:1/predict", json={"input": {"x": X}})
+    queued = admin.post(
+        "/v1/predictions", json={"model": "e2e-linear:1", "input": {"x": X}}, headers={"Prefer": "wait=20"}
+    )
+
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    assert (first.json()["version"], second.json()["version"]) == (1, 2)
+    assert first.json()["artifact"] == {"sha256": hashlib.sha256(model).hexdigest(), "size": len(model)}
+    assert latest.json()["version"] == 2
+    assert latest.json()["output"]["y"] == pytest.approx(linear_expected(W2, B2, X), rel=1e-6)
+    assert pinned.json()["version"] == 1
+    assert pinned.json()["output"]["y"] == pytest.approx(linear_expected(W1, B1, X), rel=1e-6)
+    assert queued.json()["status"] == "succeeded", queued.text
+    assert queued.json()["output"] == pinned.json()["output"]  # the same bits both ways
+
+
+def test_a_corrupt_model_file_is_refused_over_http(admin: httpx.Client) -> None:
+    refused = _register(admin, "e2e-corrupt", os.urandom(4096))
+
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:infergate:problem:invalid-artifact"
+    assert admin.get("/v1/models/e2e-corrupt").status_code == 404
+
+
+def test_tritonclient_health_and_metadata(triton_client: Any, auth: dict[str, str]) -> None:
+    assert triton_client.is_server_live()
+    assert triton_client.is_server_ready()
+    assert triton_client.is_model_ready("iris", headers=auth)
+    assert triton_client.is_model_ready("sentiment", model_version="1", headers=auth)
+    assert not triton_client.is_model_ready("no-such-model", headers=auth)
+    assert not triton_client.is_model_ready("iris")  # no key: 401
+
+    server = triton_client.get_server_metadata(headers=auth)
+    iris = triton_client.get_model_metadata("iris", headers=auth)
+    sentiment = triton_client.get_model_metadata("sentiment", model_version="1", headers=auth)
+
+    assert server["name"] == "infergate"
+    assert iris["inputs"] == [{"name": "features", "datatype": "FP32", "shape": [-1, 4]}]
+    assert [o["name"] for o in iris["outputs"]] == ["label", "probabilities"]
+    assert sentiment["inputs"] == [{"name": "text", "datatype": "BYTES", "shape": [-1]}]
+    with pytest.raises(InferenceServerException) as missing:
+        triton_client.get_model_metadata("no-such-model", headers=auth)
+    assert missing.value.status() == "404"
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
+def test_tritonclient_iris_on_the_whole_dataset_equals_scikit_learn(
+    triton_client: Any, auth: dict[str, str], binary: bool
+) -> None:
+    data = load_iris().data.astype(np.float32)
+    features = triton.InferInput("features", list(data.shape), "FP32")
+    features.set_data_from_numpy(data, binary_data=binary)
+    outputs = [triton.InferRequestedOutput(name, binary_data=binary) for name in ("label", "probabilities")]
+
+    result = triton_client.infer("iris", [features], outputs=outputs, headers=auth, request_id="iris-all")
+
+    classifier = train_classifier()
+    labels = [v.decode() if isinstance(v, bytes) else v for v in result.as_numpy("label")]
+    assert labels == list(classifier.predict(load_iris().data))
+    assert result.as_numpy("probabilities") == pytest.approx(classifier.predict_proba(load_iris().data), abs=1e-5)
+    assert result.get_response()["id"] == "iris-all"
+
+
+def test_tritonclient_sentiment_with_default_binary_tensors(triton_client: Any, auth: dict[str, str]) -> None:
+    texts = np.array(["I love this!", "This is awful.", "It is a table."], dtype=np.object_)
+    text = triton.InferInput("text", [3], "BYTES")
+    text.set_data_from_numpy(texts)
+
+    result = triton_client.infer("sentiment", [text], headers=auth)
+
+    assert [v.decode() for v in result.as_numpy("label")] == ["positive", "negative", "neutral"]
+    assert result.as_numpy("compound").dtype == np.float32
+    assert result.get_response()["model_version"] == "1"
+
+
+def test_tritonclient_errors_keep_the_oip_shape(triton_client: Any, auth: dict[str, str]) -> None:
+    wrong = triton.InferInput("features", [1, 3], "FP32")
+    wrong.set_data_from_numpy(np.zeros((1, 3), dtype=np.float32))
+
+    with pytest.raises(InferenceServerException) as invalid:
+        triton_client.infer("iris", [wrong], headers=dict(auth))
+    with pytest.raises(InferenceServerException) as unauthenticated:
+        triton_client.infer("iris", [wrong])
+
+    assert invalid.value.status() == "422"
+    assert "features" in invalid.value.message()
+    assert unauthenticated.value.status() == "401"
+
+
+def test_oip_and_v1_predict_agree_on_iris(admin: httpx.Client, local_stack: LocalStack) -> None:
+    row = [6.7, 3.0, 5.2, 2.3]
+    v1 = admin.post("/v1/models/iris/predict", json={"input": {"features": row}}).json()
+    v2 = admin.post(
+        "/v2/models/iris/versions/1/infer",
+        json={
+            "inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 4], "data": row}],
+            "outputs": [{"name": "label"}],
+        },
+    ).json()
+
+    assert v2["outputs"] == [{"name": "label", "datatype": "BYTES", "shape": [1], "data": [v1["output"]["label"]]}]
+    assert (v2["model_name"], v2["model_version"]) == ("iris", "1")
+
+
+@pytest.mark.parametrize("algorithm", ["gzip", "deflate"])
+def test_tritonclient_compressed_requests(triton_client: Any, auth: dict[str, str], algorithm: str) -> None:
+    features = triton.InferInput("features", [2, 4], "FP32")
+    features.set_data_from_numpy(np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], dtype=np.float32))
+
+    result = triton_client.infer("iris", [features], headers=auth, request_compression_algorithm=algorithm)
+
+    assert [v.decode() for v in result.as_numpy("label")] == ["setosa", "virginica"]

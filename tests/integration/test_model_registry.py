@@ -1,0 +1,288 @@
+"""Uploads, registering ONNX versions, sync and async predictions of them: the real handlers on moto.
+
+The register function invokes the inspector function through the Lambda Invoke API (served in this
+process by ``tools.local_lambda``), exactly as it does deployed.
+"""
+
+import hashlib
+import os
+from typing import Any
+
+import boto3
+import pytest
+
+from shared.aws import s3_client
+from shared.settings import bucket_settings
+from tests.conftest import Credential, MintKey
+from tests.support.events import bearer, response_json
+from tests.support.gateway import call
+from tests.support.onnx_models import linear_expected, linear_model, linear_schemas
+from tests.support.registry_flow import create_upload, put_file, register, upload_file
+from tools.lambda_runtime import invoke_function
+from tools.provision import Stack
+from tools.sqs_events import lambda_event
+
+W1 = [[1.0, 0.5], [-2.0, 0.25], [0.5, 3.0]]
+B1 = [0.1, -0.2]
+W2 = [[2.0, 0.0], [0.0, 2.0], [1.0, 1.0]]
+B2 = [0.0, 1.0]
+SCHEMAS = linear_schemas(3)
+X = [1.5, -2.0, 4.0]
+
+
+def _predict(secret: str, ref: str, payload: dict[str, Any]) -> dict[str, Any]:
+    response: dict[str, Any] = call(
+        "POST", f"/v1/models/{ref}/predict", body={"input": payload}, headers=bearer(secret)
+    )
+    return response
+
+
+def _registered(secret: str, name: str, model: bytes) -> dict[str, Any]:
+    response = register(secret, name, upload_file(secret, model), SCHEMAS, description="a linear model")
+    assert response["statusCode"] == 201, response_json(response)
+    body: dict[str, Any] = response_json(response)
+    return body
+
+
+def _run_worker(stack: Stack) -> dict[str, Any]:
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(
+        QueueUrl=stack.refs["PredictionsQueue"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    result: dict[str, Any] = invoke_function(
+        "RunPredictionsFunction", lambda_event([dict(m) for m in messages], stack.arns["PredictionsQueue"], "us-east-1")
+    )
+    return result
+
+
+def test_a_registered_onnx_model_serves_sync_and_async_with_identical_outputs(stack: Stack, admin: Credential) -> None:
+    model = linear_model(W1, B1)
+
+    version = _registered(admin.secret, "linear", model)
+    sync = _predict(admin.secret, "linear", {"x": X})
+    created = response_json(
+        call("POST", "/v1/predictions", body={"model": "linear", "input": {"x": X}}, headers=bearer(admin.secret))
+    )
+    assert _run_worker(stack) == {"batchItemFailures": []}
+    finished = response_json(call("GET", f"/v1/predictions/{created['id']}", headers=bearer(admin.secret)))
+
+    assert (version["version"], version["runtime"]) == (1, "onnx")
+    assert version["artifact"] == {"sha256": hashlib.sha256(model).hexdigest(), "size": len(model)}
+    assert sync["statusCode"] == 200
+    body = response_json(sync)
+    assert (body["model"], body["version"]) == ("linear", 1)
+    assert body["output"]["y"] == pytest.approx(linear_expected(W1, B1, X), rel=1e-6)
+    assert finished["status"] == "succeeded"
+    assert finished["output"] == body["output"]
+
+
+def test_versions_are_numbered_and_pinnable(stack: Stack, admin: Credential) -> None:
+    first = _registered(admin.secret, "linear", linear_model(W1, B1))
+    second = _registered(admin.secret, "linear", linear_model(W2, B2))
+
+    latest = response_json(_predict(admin.secret, "linear", {"x": X}))
+    pinned = response_json(_predict(admin.secret, "linear:1", {"x": X}))
+    described = response_json(call("GET", "/v1/models/linear", headers=bearer(admin.secret)))
+    missing = _predict(admin.secret, "linear:3", {"x": X})
+
+    assert (first["version"], second["version"]) == (1, 2)
+    assert (latest["version"], pinned["version"]) == (2, 1)
+    assert latest["output"]["y"] == pytest.approx(linear_expected(W2, B2, X), rel=1e-6)
+    assert pinned["output"]["y"] == pytest.approx(linear_expected(W1, B1, X), rel=1e-6)
+    assert described["latest_version"] == 2
+    assert described["description"] == "a linear model"
+    assert [v["version"] for v in described["versions"]] == [1, 2]
+    assert missing["statusCode"] == 404
+
+
+def _nothing_registered(secret: str, name: str) -> None:
+    assert call("GET", f"/v1/models/{name}", headers=bearer(secret))["statusCode"] == 404
+    listed = response_json(call("GET", "/v1/models", headers=bearer(secret)))
+    assert name not in [m["name"] for m in listed["results"]]
+
+
+def _assert_refused(response: dict[str, Any], status: int, slug: str, pointer: str | None) -> None:
+    body = response_json(response)
+    assert response["statusCode"] == status, body
+    assert body["type"] == f"urn:infergate:problem:{slug}"
+    if pointer is not None:
+        assert [e["pointer"] for e in body["errors"]] == [pointer]
+
+
+def test_a_corrupt_file_is_refused_and_nothing_is_registered(stack: Stack, admin: Credential) -> None:
+    upload_id = upload_file(admin.secret, os.urandom(2048))
+
+    response = register(admin.secret, "broken", upload_id, SCHEMAS)
+
+    _assert_refused(response, 422, "invalid-artifact", "/upload_id")
+    assert "not a usable ONNX model" in response_json(response)["detail"]
+    _nothing_registered(admin.secret, "broken")
+    listed = s3_client().list_objects_v2(Bucket=bucket_settings().bucket_name, Prefix="artifacts/")
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_a_batch_input_upload_is_not_a_model(stack: Stack, admin: Credential) -> None:
+    upload_id = upload_file(admin.secret, b'{"custom_id": "1", "input": {}}\n', purpose="batch_input")
+
+    response = register(admin.secret, "linear", upload_id, SCHEMAS)
+
+    _assert_refused(response, 422, "unusable-upload", "/upload_id")
+    _nothing_registered(admin.secret, "linear")
+
+
+def test_an_upload_whose_file_never_arrived_is_refused(stack: Stack, admin: Credential) -> None:
+    upload = create_upload(admin.secret, 1234)
+
+    response = register(admin.secret, "linear", upload["id"], SCHEMAS)
+
+    _assert_refused(response, 422, "unusable-upload", "/upload_id")
+    assert "Nothing has been uploaded" in response_json(response)["detail"]
+    _nothing_registered(admin.secret, "linear")
+
+
+def test_a_file_of_another_size_than_declared_is_refused(stack: Stack, admin: Credential) -> None:
+    model = linear_model(W1, B1)
+    upload = create_upload(admin.secret, len(model) + 10)
+    s3_client().put_object(
+        Bucket=bucket_settings().bucket_name,
+        Key=f"uploads/acme/{upload['id']}",
+        Body=model,
+        ContentType="application/octet-stream",
+    )
+
+    response = register(admin.secret, "linear", upload["id"], SCHEMAS)
+
+    _assert_refused(response, 422, "unusable-upload", "/upload_id")
+    _nothing_registered(admin.secret, "linear")
+
+
+def test_a_file_stored_with_another_content_type_is_refused(stack: Stack, admin: Credential) -> None:
+    model = linear_model(W1, B1)
+    upload = create_upload(admin.secret, len(model))
+    s3_client().put_object(
+        Bucket=bucket_settings().bucket_name, Key=f"uploads/acme/{upload['id']}", Body=model, ContentType="text/html"
+    )
+
+    response = register(admin.secret, "linear", upload["id"], SCHEMAS)
+
+    _assert_refused(response, 422, "unusable-upload", "/upload_id")
+    _nothing_registered(admin.secret, "linear")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "slug", "pointer"),
+    [
+        ({"upload_id": "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ"}, 422, "unusable-upload", "/upload_id"),
+        ({"upload_id": "not-an-id"}, 422, "unusable-upload", "/upload_id"),
+        ({"input_schema": {"type": "object", "properties": {"x": {"type": 12}}}}, 422, "invalid-schema", None),
+        ({"output_schema": {"type": "array"}}, 422, "invalid-schema", "/output_schema/type"),
+        ({"runtime": "builtin"}, 422, "validation-failed", "/runtime"),
+        ({"input_schema": "not a schema"}, 422, "validation-failed", "/input_schema"),
+        ({"extra": True}, 422, "validation-failed", "/extra"),
+    ],
+)
+def test_bad_registration_requests_are_refused_and_change_nothing(
+    stack: Stack, admin: Credential, body: dict[str, Any], status: int, slug: str, pointer: str | None
+) -> None:
+    good: dict[str, Any] = {"runtime": "onnx", "upload_id": upload_file(admin.secret, linear_model(W1, B1))}
+    good |= {"input_schema": SCHEMAS[0], "output_schema": SCHEMAS[1]}
+
+    response = call("POST", "/v1/models/linear/versions", body={**good, **body}, headers=bearer(admin.secret))
+
+    _assert_refused(response, status, slug, pointer)
+    _nothing_registered(admin.secret, "linear")
+
+
+def test_built_in_names_and_malformed_names_cannot_be_registered(stack: Stack, admin: Credential) -> None:
+    upload_id = upload_file(admin.secret, linear_model(W1, B1))
+
+    builtin = register(admin.secret, "iris", upload_id, SCHEMAS)
+    malformed = register(admin.secret, "Not_A_Name", upload_id, SCHEMAS)
+
+    _assert_refused(builtin, 409, "conflict", None)
+    _assert_refused(malformed, 422, "invalid-request", "#/path/name")
+
+
+def test_registering_needs_admin_and_models_stay_in_their_tenant(
+    stack: Stack, admin: Credential, mint: MintKey
+) -> None:
+    from shared.keys.models import Scope
+
+    predictor = mint("acme", (Scope.PREDICT,))
+    other = mint("globex", (Scope.ADMIN,))
+    _registered(admin.secret, "linear", linear_model(W1, B1))
+
+    forbidden = register(predictor.secret, "mine", upload_file(predictor.secret, linear_model(W1, B1)), SCHEMAS)
+    foreign_upload = register(other.secret, "stolen", upload_file(admin.secret, linear_model(W1, B1)), SCHEMAS)
+
+    assert forbidden["statusCode"] == 403
+    assert _predict(predictor.secret, "linear", {"x": X})["statusCode"] == 200
+    assert _predict(other.secret, "linear", {"x": X})["statusCode"] == 404
+    assert call("GET", "/v1/models/linear", headers=bearer(other.secret))["statusCode"] == 404
+    assert call("GET", "/v2/models/linear", headers=bearer(other.secret))["statusCode"] == 404
+    _assert_refused(foreign_upload, 422, "unusable-upload", "/upload_id")
+    created = call("POST", "/v1/predictions", body={"model": "linear", "input": {"x": X}}, headers=bearer(other.secret))
+    assert created["statusCode"] == 422
+
+
+def test_an_artifact_changed_after_registration_is_never_served(stack: Stack, admin: Credential) -> None:
+    version = _registered(admin.secret, "linear", linear_model(W1, B1))
+    key = f"artifacts/acme/linear/{version['artifact']['sha256']}.onnx"
+    s3_client().put_object(Bucket=bucket_settings().bucket_name, Key=key, Body=linear_model(W2, B2))
+    created = response_json(
+        call("POST", "/v1/predictions", body={"model": "linear", "input": {"x": X}}, headers=bearer(admin.secret))
+    )
+
+    sync = _predict(admin.secret, "linear", {"x": X})
+    _run_worker(stack)
+    finished = response_json(call("GET", f"/v1/predictions/{created['id']}", headers=bearer(admin.secret)))
+
+    _assert_refused(sync, 503, "model-unavailable", None)
+    assert finished["status"] == "failed"
+    assert finished["error"]["code"] == "model_unavailable"
+
+
+def test_a_second_put_to_the_upload_url_cannot_swap_the_registered_file(stack: Stack, admin: Credential) -> None:
+    model = linear_model(W1, B1)
+    upload = create_upload(admin.secret, len(model))
+    put_file(upload, model)
+    _registered_version = register(admin.secret, "linear", upload["id"], SCHEMAS)
+    assert _registered_version["statusCode"] == 201
+
+    put_file(upload, linear_model(W2, B2))  # same size, other weights, same still-valid URL
+    served = response_json(_predict(admin.secret, "linear", {"x": X}))
+
+    assert served["output"]["y"] == pytest.approx(linear_expected(W1, B1, X), rel=1e-6)
+
+
+def test_sync_predict_validates_against_the_version_schema(stack: Stack, admin: Credential) -> None:
+    _registered(admin.secret, "linear", linear_model(W1, B1))
+
+    wrong = _predict(admin.secret, "linear", {"x": [1, 2]})
+    echoed = _predict(admin.secret, "echo", {"anything": [1, "two"]})
+    sentiment = _predict(admin.secret, "sentiment", {"text": ""})
+
+    _assert_refused(wrong, 422, "invalid-model-input", "/input/x")
+    assert response_json(echoed)["output"] == {"anything": [1, "two"]}
+    _assert_refused(sentiment, 422, "invalid-model-input", "/input/text")
+
+
+def test_two_registrations_racing_for_one_number_cannot_both_win(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.registry.models import NewVersion, VersionRaceError
+    from shared.services import model_store
+
+    first = _registered(admin.secret, "linear", linear_model(W1, B1))
+    store = model_store()
+    stale = store.get_version("acme", "linear", None)
+    _registered(admin.secret, "linear", linear_model(W2, B2))  # takes number 2
+    monkeypatch.setattr(store, "get_version", lambda *_: stale)  # a writer that read before that
+    assert stale is not None
+    new = NewVersion("linear", "onnx", {}, {}, "", stale.artifact, (), ())  # type: ignore[arg-type]
+
+    with pytest.raises(VersionRaceError):
+        store.add_version("acme", new, "2026-11-21T00:00:00.000Z")
+
+    described = response_json(call("GET", "/v1/models/linear", headers=bearer(admin.secret)))
+    assert [v["version"] for v in described["versions"]] == [first["version"], 2]

@@ -1,0 +1,34 @@
+"""The client side of registering a model: create an upload, PUT the file to its URL, register a version."""
+
+from typing import Any
+
+import requests
+
+from tests.support.events import bearer, response_json
+from tests.support.gateway import call
+
+
+def create_upload(secret: str, size: int, purpose: str = "model_artifact", content_type: str | None = None) -> Any:
+    content_type = content_type or ("application/octet-stream" if purpose == "model_artifact" else "application/jsonl")
+    body = {"purpose": purpose, "content_type": content_type, "size": size}
+    return response_json(call("POST", "/v1/uploads", body=body, headers=bearer(secret)))
+
+
+def put_file(upload: dict[str, Any], data: bytes) -> None:
+    """What a client does with the presigned URL (moto answers it in-process or over HTTP)."""
+    response = requests.put(upload["url"], data=data, headers=upload["headers"], timeout=30)
+    response.raise_for_status()
+
+
+def upload_file(secret: str, data: bytes, purpose: str = "model_artifact") -> str:
+    upload = create_upload(secret, len(data), purpose)
+    put_file(upload, data)
+    return str(upload["id"])
+
+
+def register(secret: str, name: str, upload_id: str, schemas: tuple[Any, Any], **extra: Any) -> dict[str, Any]:
+    body = {"runtime": "onnx", "upload_id": upload_id, "input_schema": schemas[0], "output_schema": schemas[1]}
+    response: dict[str, Any] = call(
+        "POST", f"/v1/models/{name}/versions", body={**body, **extra}, headers=bearer(secret)
+    )
+    return response
