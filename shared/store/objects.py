@@ -51,8 +51,9 @@ class S3ObjectStore:
             raise TransientError("S3 could not be reached") from exc
 
     def upload(self, source: Path, key: str, content_type: str) -> None:
-        try:
-            self._client.upload_file(str(source), self._bucket, key, ExtraArgs={"ContentType": content_type})
+        try:  # one PUT (up to 5 GB; artifacts are at most 100 MiB): errors stay ClientErrors
+            with source.open("rb") as body:
+                self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
         except ClientError as exc:
             raise _translated(exc) from exc
         except BotoCoreError as exc:
