@@ -15,6 +15,8 @@ from shared.predictions.runner import PredictionRunner
 from shared.predictions.service import PredictionService
 from shared.predictions.transitions import Transitions
 from shared.queue.sqs import SqsDeliveryQueue, SqsPredictionQueue
+from shared.ratelimit.models import RateLimit
+from shared.ratelimit.service import RateLimiter
 from shared.registry.registration import ModelRegistration
 from shared.registry.service import ModelRegistry
 from shared.runtimes.artifacts import ArtifactFiles
@@ -24,6 +26,7 @@ from shared.settings import (
     cursor_settings,
     inspector_settings,
     queue_settings,
+    rate_limit_settings,
     runtime_settings,
     store_settings,
     webhook_settings,
@@ -35,6 +38,7 @@ from shared.store.keys import DynamoKeyStore
 from shared.store.models import DynamoModelStore
 from shared.store.objects import S3ObjectStore
 from shared.store.predictions import DynamoPredictionStore
+from shared.store.ratelimits import DynamoRateLimitStore
 from shared.store.secrets import reset_secrets, secret_bytes
 from shared.store.uploads import DynamoUploadStore
 from shared.uploads.service import UploadService
@@ -89,6 +93,13 @@ def cursor_codec() -> CursorCodec:
         return secret_bytes(settings.cursor_secret_arn, settings.cursor_secret_max_age_seconds)
 
     return CursorCodec(secret)
+
+
+@cache
+def rate_limiter() -> RateLimiter:
+    settings = rate_limit_settings()
+    limit = RateLimit(settings.per_second, settings.burst) if settings.per_second > 0 else None
+    return RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), limit)
 
 
 @cache
@@ -175,6 +186,7 @@ def reset_services() -> None:
         inference_service,
         cursor_codec,
         key_service,
+        rate_limiter,
         prediction_service,
         prediction_runner,
         secret_service,

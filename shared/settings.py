@@ -93,6 +93,15 @@ class InspectorSettings(BaseSettings):
     inspector_function_name: str = Field(validation_alias="INSPECTOR_FUNCTION_NAME", min_length=1)
 
 
+class RateLimitSettings(BaseSettings):
+    """Requests per second (sustained) and burst per API key; a rate of 0 turns the limit off."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    per_second: float = Field(default=50.0, ge=0, le=100_000, validation_alias="RATE_LIMIT_PER_SECOND")
+    burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="RATE_LIMIT_BURST")
+
+
 @cache
 def store_settings() -> StoreSettings:
     return StoreSettings()
@@ -138,6 +147,11 @@ def inspector_settings() -> InspectorSettings:
     return InspectorSettings()
 
 
+@cache
+def rate_limit_settings() -> RateLimitSettings:
+    return RateLimitSettings()
+
+
 def clear_settings() -> None:
     """Forget cached settings (tests change the environment between cases)."""
     for accessor in (
@@ -150,5 +164,6 @@ def clear_settings() -> None:
         bucket_settings,
         runtime_settings,
         inspector_settings,
+        rate_limit_settings,
     ):
         accessor.cache_clear()

@@ -25,6 +25,7 @@ from tools.pollers import QueuePoller, ScheduledInvoker
 from tools.provision import Stack, function_environment, provision
 from tools.template import ROOT, Template, load_template, rate_seconds
 
+LOCAL_OVERRIDES = ("RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST")
 STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
 REGION = "us-east-1"
 DEV_TENANT = "local"
@@ -98,6 +99,8 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     # machine. Off by default, as in deployments; template.yaml never sets it.
     insecure = os.environ.get("WEBHOOKS_ALLOW_INSECURE", "false")
     local_settings = {"API_BASE_URL": f"http://127.0.0.1:{port}", "WEBHOOKS_ALLOW_INSECURE": insecure}
+    # The template's parameters that a developer may override for the local stack, e.g. to load-test.
+    local_settings |= {name: os.environ[name] for name in LOCAL_OVERRIDES if os.environ.get(name)}
     stack = provision(template, prefix="infergate-local", overrides=local_settings)
     os.environ.update(function_environment(template, stack))
     functions = LocalLambda(template, stack).start()  # functions that invoke functions reach it with boto3

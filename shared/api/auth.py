@@ -1,4 +1,4 @@
-"""The auth dependency: resolve the bearer key to a Caller with the needed scope."""
+"""The auth dependency: resolve the bearer key to a Caller with the needed scope, within its rate limit."""
 
 from collections.abc import Callable
 from typing import Annotated
@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.keys.models import AuthenticationError, Caller, Scope
 from shared.observability import logger
-from shared.services import key_service
+from shared.services import key_service, rate_limiter
 
 _bearer = HTTPBearer(auto_error=False, description="An Infergate API key: `Authorization: Bearer igk_...`")
 
@@ -23,6 +23,7 @@ def authenticated(scope: Scope) -> Callable[[HTTPAuthorizationCredentials | None
             raise AuthenticationError()
         caller = key_service().authenticate(credentials.credentials, scope)
         logger.append_keys(tenant=caller.tenant, key_id=caller.key_id)
+        rate_limiter().check(caller.key_id)
         return caller
 
     return dependency

@@ -23,6 +23,7 @@ from shared.inference.oip import InvalidInferRequestError
 from shared.inference.service import ModelUnavailableError, PredictionFailedError
 from shared.keys.models import AuthenticationError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
+from shared.ratelimit.models import RateLimitedError
 from shared.registry.registration import ArtifactRejectedError, InvalidSchemaError
 from shared.registry.service import InvalidModelInputError
 from shared.uploads.models import UnusableUploadError
@@ -94,6 +95,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     PermissionDeniedError: (403, "forbidden"),
     NotFoundError: (404, "not-found"),
     ConflictError: (409, "conflict"),
+    RateLimitedError: (429, "rate-limited"),
     InputTooLargeError: (413, "payload-too-large"),
     InvalidModelInputError: (422, "invalid-model-input"),
     PredictionFailedError: (422, "prediction-failed"),
@@ -131,6 +133,8 @@ def _lookup(exc: Exception) -> tuple[int, str, dict[str, str]]:
 
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     status, slug, headers = _lookup(exc)
+    if isinstance(exc, RateLimitedError):
+        headers = {**headers, "Retry-After": str(exc.retry_after)}
     errors = getattr(exc, "errors", None)
     return problem_response(request.url.path, status, slug, str(exc), errors, headers)
 
@@ -171,12 +175,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def oip_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error responses of an Open Inference Protocol route."""
-    return {status: {"model": OipError, "description": HTTPStatus(status).phrase} for status in statuses}
+    return {status: {"model": OipError, "description": HTTPStatus(status).phrase} for status in _with_limits(statuses)}
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem responses a route can give."""
     return {
         status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_MEDIA_TYPE: {}}}
-        for status in statuses
+        for status in _with_limits(statuses)
     }
+
+
+def _with_limits(statuses: tuple[int, ...]) -> tuple[int, ...]:
+    """Every authenticated route (it can answer 401) is rate limited too (429)."""
+    return (*statuses, 429) if 401 in statuses and 429 not in statuses else statuses

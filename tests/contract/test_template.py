@@ -17,10 +17,17 @@ READ_ONLY_FUNCTIONS = {
 }
 
 
+RATE_LIMIT_POLICY = {"Ref": "RateLimitPolicy"}
+OPEN_FUNCTIONS = {"GetHealthFunction", "GetServerLiveFunction", "GetServerReadyFunction", "RouteNotFoundFunction"}
+
+
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:
+    """Every statement a function holds: its inline ones and those of the template's managed policies."""
     found: list[dict[str, Any]] = []
     for policy in policies:
-        assert isinstance(policy, dict), "inline statements only, no managed policies"
+        if policy == RATE_LIMIT_POLICY:
+            policy = load_template().raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]
+        assert isinstance(policy, dict), "inline statements or the template's own managed policies only"
         assert "Statement" in policy
         found.extend(policy["Statement"])
     return found
@@ -67,9 +74,11 @@ def test_no_wildcards_in_policies() -> None:
 
 
 def test_read_only_functions_have_read_only_access() -> None:
+    """Read-only functions read; their only write is their caller's rate-limit item (RateLimitPolicy)."""
     for spec in load_template().functions:
         if spec.logical_id in READ_ONLY_FUNCTIONS:
-            for statement in _statements(spec.policies):
+            inline = [policy for policy in spec.policies if policy != RATE_LIMIT_POLICY]
+            for statement in _statements(inline):
                 assert set(_actions(statement)) <= READ_ONLY_ACTIONS, spec.logical_id
 
 
@@ -101,3 +110,16 @@ def test_the_local_only_webhook_setting_is_never_deployed() -> None:
 
     assert "WEBHOOKS_ALLOW_INSECURE" not in text
     assert "WEBHOOK_RETRY_SCALE" not in text
+
+
+def test_every_authenticated_function_is_rate_limited_and_may_write_only_rate_items() -> None:
+    template = load_template()
+    for spec in template.functions:
+        if spec.routes and spec.logical_id not in OPEN_FUNCTIONS:
+            assert RATE_LIMIT_POLICY in spec.policies, spec.logical_id
+    [statement] = template.raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "dynamodb:UpdateItem"
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
+    assert template.raw["Globals"]["Function"]["Environment"]["Variables"]["RATE_LIMIT_PER_SECOND"] == {
+        "Ref": "RateLimitPerSecond"
+    }

@@ -66,7 +66,7 @@ def spawn_local_stack(
     port: int, state_file: Path, admin_key: str | None, settings: dict[str, str] | None = None
 ) -> "subprocess.Popen[str]":
     """`make dev`'s command, in its own process group, with no real AWS settings inherited."""
-    inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY")
+    inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY", "RATE_LIMIT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
     env.update(settings or {})
@@ -106,5 +106,7 @@ def running_stack(folder: Path, settings: dict[str, str]) -> Iterator[LocalStack
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # Default settings: webhook destinations are checked as in a deployment (no http, no loopback).
-    with running_stack(tmp_path_factory.mktemp("devstack"), {}) as stack:
+    # The suite sends requests back to back with one key: per-key limits are tested on their own.
+    settings = {"RATE_LIMIT_PER_SECOND": "1000", "RATE_LIMIT_BURST": "1000"}
+    with running_stack(tmp_path_factory.mktemp("devstack"), settings) as stack:
         yield stack

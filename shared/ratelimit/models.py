@@ -1,0 +1,32 @@
+"""Rate limit policy and the error a limited caller gets."""
+
+import math
+from dataclasses import dataclass
+
+from shared.errors import InfergateError
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``per_second`` sustained requests, and up to ``burst`` at once after a quiet spell."""
+
+    per_second: float
+    burst: int
+
+    @property
+    def interval_ms(self) -> float:
+        """The emission interval T of the generic cell rate algorithm."""
+        return 1000.0 / self.per_second
+
+    @property
+    def tolerance_ms(self) -> float:
+        """How far ahead of now the theoretical arrival time may run: ``burst - 1`` intervals."""
+        return (self.burst - 1) * self.interval_ms
+
+
+class RateLimitedError(InfergateError):
+    """Too many requests for this API key (429 with ``Retry-After``)."""
+
+    def __init__(self, retry_after_seconds: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after_seconds))
+        super().__init__(f"This API key is over its rate limit; retry after {self.retry_after} s.")

@@ -1,0 +1,111 @@
+"""Per-key rate limits on DynamoDB (moto): the GCRA arithmetic, sharing across containers, and the 429s."""
+
+import pytest
+
+from shared.aws import dynamodb_client
+from shared.ratelimit.models import RateLimit, RateLimitedError
+from shared.ratelimit.service import RateLimiter
+from shared.settings import clear_settings, store_settings
+from shared.store.ratelimits import DynamoRateLimitStore
+from tests.conftest import Credential, MintKey
+from tests.support.events import bearer, response_json
+from tests.support.gateway import call
+from tools.provision import Stack
+
+LIMIT = RateLimit(per_second=10, burst=3)  # one request per 100 ms, three at once
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = 1_800_000_000_000
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+def _container(clock: Clock) -> RateLimiter:
+    """What one Lambda container builds: its own client and limiter, the shared table."""
+    import boto3
+
+    return RateLimiter(DynamoRateLimitStore(store_settings().table_name, boto3.client("dynamodb")), LIMIT, clock)
+
+
+def _admitted(limiter: RateLimiter, key: str) -> bool:
+    try:
+        limiter.check(key)
+    except RateLimitedError:
+        return False
+    return True
+
+
+def test_a_burst_is_admitted_then_the_sustained_rate(stack: Stack) -> None:
+    clock = Clock()
+    limiter = _container(clock)
+
+    burst = [_admitted(limiter, "key_a") for _ in range(4)]
+    clock.ms += 100  # one interval later: exactly one more
+    after_one_interval = [_admitted(limiter, "key_a") for _ in range(2)]
+    clock.ms += 1000  # a quiet second: the full burst again
+    after_quiet = [_admitted(limiter, "key_a") for _ in range(4)]
+
+    assert burst == [True, True, True, False]
+    assert after_one_interval == [True, False]
+    assert after_quiet == [True, True, True, False]
+
+
+def test_the_limit_is_shared_by_every_container_and_separate_per_key(stack: Stack) -> None:
+    clock = Clock()
+    containers = [_container(clock) for _ in range(3)]
+
+    first_key = [_admitted(containers[i % 3], "key_a") for i in range(6)]
+    other_key = [_admitted(containers[i % 3], "key_b") for i in range(3)]
+
+    assert first_key == [True, True, True, False, False, False]
+    assert other_key == [True, True, True]
+
+
+def test_retry_after_says_when_the_next_request_is_admitted(stack: Stack) -> None:
+    clock = Clock()
+    limiter = _container(clock)
+    for _ in range(3):
+        limiter.check("key_a")
+
+    with pytest.raises(RateLimitedError) as limited:
+        limiter.check("key_a")
+
+    assert limited.value.retry_after == 1  # 100 ms, rounded up to whole seconds for the header
+    clock.ms += 100
+    assert _admitted(limiter, "key_a")
+
+
+def test_no_limit_configured_admits_everything(stack: Stack) -> None:
+    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), None)
+
+    for _ in range(50):
+        limiter.check("key_a")
+
+
+def test_over_the_limit_is_a_429_problem_with_retry_after(
+    stack: Stack, mint: MintKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT_PER_SECOND", "0.5")
+    monkeypatch.setenv("RATE_LIMIT_BURST", "2")
+    clear_settings()
+    from shared.services import reset_services
+
+    reset_services()
+    caller: Credential = mint("acme")
+    other: Credential = mint("acme")
+
+    answers = [call("GET", "/v1/predictions", headers=bearer(caller.secret)) for _ in range(3)]
+    oip = call("GET", "/v2/models/iris", headers=bearer(caller.secret))
+    unaffected = call("GET", "/v1/predictions", headers=bearer(other.secret))
+
+    assert [a["statusCode"] for a in answers] == [200, 200, 429]
+    limited = answers[2]
+    assert limited["headers"]["content-type"] == "application/problem+json"
+    assert limited["headers"]["retry-after"] == "2"
+    assert response_json(limited)["type"] == "urn:infergate:problem:rate-limited"
+    assert oip["statusCode"] == 429
+    assert list(response_json(oip)) == ["error"]
+    assert unaffected["statusCode"] == 200
