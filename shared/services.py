@@ -13,6 +13,7 @@ from shared.pagination import CursorCodec
 from shared.predictions.models import Prediction
 from shared.predictions.runner import PredictionRunner
 from shared.predictions.service import PredictionService
+from shared.predictions.sweeper import Sweeper
 from shared.predictions.transitions import Transitions
 from shared.queue.sqs import SqsDeliveryQueue, SqsPredictionQueue
 from shared.ratelimit.models import RateLimit
@@ -29,6 +30,7 @@ from shared.settings import (
     rate_limit_settings,
     runtime_settings,
     store_settings,
+    sweep_settings,
     webhook_settings,
     webhook_validation_settings,
 )
@@ -113,7 +115,17 @@ def inference_service() -> InferenceService:
 
 
 def prediction_store() -> DynamoPredictionStore:
-    return DynamoPredictionStore(store_settings().table_name, dynamodb_client())
+    stuck_after = timedelta(seconds=sweep_settings().stuck_after_seconds)
+    return DynamoPredictionStore(store_settings().table_name, dynamodb_client(), stuck_after)
+
+
+@cache
+def sweeper() -> Sweeper:
+    settings = sweep_settings()
+    queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
+    store = prediction_store()
+    stuck_after = timedelta(seconds=settings.stuck_after_seconds)
+    return Sweeper(store, store, transitions(), queue, stuck_after, settings.max_requeues)
 
 
 def transitions() -> Transitions:
@@ -189,6 +201,7 @@ def reset_services() -> None:
         rate_limiter,
         prediction_service,
         prediction_runner,
+        sweeper,
         secret_service,
         delivery_queries,
         webhook_deliverer,

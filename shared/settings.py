@@ -93,6 +93,15 @@ class InspectorSettings(BaseSettings):
     inspector_function_name: str = Field(validation_alias="INSPECTOR_FUNCTION_NAME", min_length=1)
 
 
+class SweepSettings(BaseSettings):
+    """When an unfinished prediction counts as stuck, and how often the sweeper re-queues it before failing it."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    stuck_after_seconds: int = Field(default=900, ge=1, le=86_400, validation_alias="SWEEP_AFTER_SECONDS")
+    max_requeues: int = Field(default=2, ge=0, le=20, validation_alias="SWEEP_MAX_REQUEUES")
+
+
 class RateLimitSettings(BaseSettings):
     """Requests per second (sustained) and burst per API key; a rate of 0 turns the limit off."""
 
@@ -148,6 +157,11 @@ def inspector_settings() -> InspectorSettings:
 
 
 @cache
+def sweep_settings() -> SweepSettings:
+    return SweepSettings()
+
+
+@cache
 def rate_limit_settings() -> RateLimitSettings:
     return RateLimitSettings()
 
@@ -165,5 +179,6 @@ def clear_settings() -> None:
         runtime_settings,
         inspector_settings,
         rate_limit_settings,
+        sweep_settings,
     ):
         accessor.cache_clear()

@@ -1,6 +1,7 @@
 """``make dev``: the whole stack in one process, no Docker, no AWS account.
 
-moto in server mode emulates AWS (so the AWS CLI and presigned URLs work against it); the resources
+moto in server mode emulates AWS (so the AWS CLI and presigned URLs work against it; one call at a
+time, see ``tools.emulator``); the resources
 of ``template.yaml`` are created in it; the routers of every route function are served by uvicorn on
 ``http://127.0.0.1:$PORT`` (Swagger UI at ``/docs``); pollers feed queue functions SQS-shaped events.
 Ctrl-C (SIGINT) or SIGTERM stops everything: it is all threads of this one process.
@@ -17,15 +18,15 @@ from typing import Any
 
 import boto3
 import uvicorn
-from moto.server import ThreadedMotoServer
 
 from shared.keys.models import looks_like_key
+from tools.emulator import SerializedMotoServer
 from tools.local_lambda import LocalLambda
 from tools.pollers import QueuePoller, ScheduledInvoker
 from tools.provision import Stack, function_environment, provision
 from tools.template import ROOT, Template, load_template, rate_seconds
 
-LOCAL_OVERRIDES = ("RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST")
+LOCAL_OVERRIDES = ("RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "POWERTOOLS_LOG_LEVEL")
 STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
 REGION = "us-east-1"
 DEV_TENANT = "local"
@@ -89,8 +90,8 @@ def start_pollers(template: Template, stack: Stack) -> list[QueuePoller | Schedu
     return pollers
 
 
-def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, ThreadedMotoServer]:
-    aws = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, SerializedMotoServer]:
+    aws = SerializedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
     aws.start()
     endpoint = f"http://127.0.0.1:{aws_port}"
     point_aws_at(endpoint)

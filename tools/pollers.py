@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger("infergate.local.pollers")
+IDLE_SECONDS = 0.1  # pause after an empty receive
 
 
 class QueuePoller(threading.Thread):
@@ -38,7 +39,8 @@ class QueuePoller(threading.Thread):
         handler = load_handler(self._spec)
         while not self._stopping.is_set():
             try:
-                self.poll_once(handler)
+                if not self.poll_once(handler):
+                    self._stopping.wait(IDLE_SECONDS)
             except Exception:
                 log.exception("poller error on %s", self._spec.logical_id)
                 self._stopping.wait(1.0)
@@ -47,7 +49,7 @@ class QueuePoller(threading.Thread):
         response = self._client.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=min(self._trigger.batch_size, 10),
-            WaitTimeSeconds=1,
+            WaitTimeSeconds=0,  # short polls: the emulator serves one call at a time
             MessageAttributeNames=["All"],
             MessageSystemAttributeNames=["All"],
         )

@@ -1,6 +1,7 @@
 """The Prediction and its forward-only state machine."""
 
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +30,20 @@ ALLOWED_SOURCES: dict[PredictionStatus, frozenset[PredictionStatus]] = {
     PredictionStatus.FAILED: frozenset({PredictionStatus.STARTING, PredictionStatus.PROCESSING}),
     PredictionStatus.CANCELED: frozenset({PredictionStatus.STARTING, PredictionStatus.PROCESSING}),
 }
+
+
+# An unfinished prediction whose status has not changed for this long is re-queued by the sweeper.
+STUCK_AFTER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An unfinished prediction past its deadline, as the sweeper finds it."""
+
+    tenant: str
+    prediction_id: str
+    deadline: str
+    sweeps: int  # how many times the sweeper has re-queued it already
 
 
 class WebhookEvent(StrEnum):

@@ -98,8 +98,10 @@ class PredictionService:
             assert claim is not None
             if replay.fingerprint != claim.fingerprint:
                 raise IdempotencyConflictError() from None
-            logger.info("idempotent replay", extra={"prediction_id": replay.prediction_id})
-            return self._store.get(tenant, replay.prediction_id)
+            if replay.prediction_id != prediction.id:
+                logger.info("idempotent replay", extra={"prediction_id": replay.prediction_id})
+                return self._store.get(tenant, replay.prediction_id)
+            # Our own write, retried by the SDK after a lost response: it is stored; queue it as usual.
         try:
             self._queue.enqueue(tenant, prediction.id, correlation_id)
         except Exception:

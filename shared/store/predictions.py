@@ -5,18 +5,23 @@ round-trip exactly. An output too large to sit beside its input in one 400 KB it
 sibling item ``PREDOUT#<id>`` written in the same transaction as the status change.
 """
 
+import builtins
 import json
 import time
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from shared.clock import from_rfc3339, to_rfc3339
 from shared.errors import TransientError
 from shared.jsoncodec import dumps
 from shared.predictions.models import (
+    STUCK_AFTER,
     IdempotencyClaim,
     IdempotentReplayError,
+    Overdue,
     Prediction,
     PredictionError,
     PredictionNotFoundError,
@@ -45,19 +50,38 @@ IDEMPOTENCY_PREFIX = "IDEM#"
 INLINE_OUTPUT_LIMIT = 100_000
 
 
+SWEEP_PARTITION = "SWEEP"
+SWEEP_INDEX = "Sweep"
+
+
 class DynamoPredictionStore:
-    def __init__(self, table_name: str, client: "DynamoDBClient") -> None:
+    """Unfinished predictions carry ``sweep_pk``/``sweep_at`` (their deadline), which puts them in the
+    sparse ``Sweep`` index; a terminal transition removes both, so the index holds only live work."""
+
+    def __init__(self, table_name: str, client: "DynamoDBClient", stuck_after: timedelta = STUCK_AFTER) -> None:
         self._table = table_name
         self._client = client
+        self._stuck_after = stuck_after
 
     def create(self, prediction: Prediction, claim: IdempotencyClaim | None = None) -> None:
         item = _to_item(prediction)
+        item["sweep_pk"] = {"S": SWEEP_PARTITION}
+        item["sweep_at"] = {"S": _after(prediction.created_at, self._stuck_after)}
         if claim is None:
-            call(
-                lambda: self._client.put_item(
-                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+            try:
+                call(
+                    lambda: self._client.put_item(
+                        TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+                    )
                 )
-            )
+            except ClientError as exc:
+                # The id is a fresh ULID, so an item already there is this very write: the SDK retried it
+                # after losing the first response. Anything else is a fault.
+                if (
+                    not is_condition_failure(exc)
+                    or self.get(prediction.tenant, prediction.id).input != prediction.input
+                ):
+                    raise
             return
         claim_item: Item = {
             "PK": {"S": tenant_pk(prediction.tenant)},
@@ -133,6 +157,12 @@ class DynamoPredictionStore:
     def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
         overflow = transition.output is not None and len(dumps(transition.output).encode()) > INLINE_OUTPUT_LIMIT
         update = _update_for(self._table, tenant, prediction_id, transition, inline_output=not overflow)
+        if transition.status is PredictionStatus.PROCESSING:  # a new deadline for the run
+            update["UpdateExpression"] += ", sweep_at = :deadline"
+            deadline: AttributeValueTypeDef = {"S": _after(transition.at, self._stuck_after)}
+            update["ExpressionAttributeValues"] = {**update["ExpressionAttributeValues"], ":deadline": deadline}
+        else:  # finished: out of the sweeper's index
+            update["UpdateExpression"] += " REMOVE sweep_pk, sweep_at"
         together: list[TransactWriteItemTypeDef] = [
             {"Put": {"TableName": self._table, "Item": delivery_item(tenant, prediction_id, d, transition.at)}}
             for d in transition.deliveries
@@ -154,6 +184,53 @@ class DynamoPredictionStore:
             raise
         return _from_item(response["Attributes"])
 
+    def overdue(self, now: str, limit: int) -> "builtins.list[Overdue]":
+        """Unfinished predictions whose deadline is before ``now``, oldest deadline first."""
+        response = call(
+            lambda: self._client.query(
+                TableName=self._table,
+                IndexName=SWEEP_INDEX,
+                KeyConditionExpression="sweep_pk = :pk AND sweep_at < :now",
+                ExpressionAttributeValues={":pk": {"S": SWEEP_PARTITION}, ":now": {"S": now}},
+                Limit=limit,
+            )
+        )
+        return [
+            Overdue(
+                tenant=item["PK"]["S"].removeprefix("TENANT#"),
+                prediction_id=item["SK"]["S"].removeprefix(PREFIX),
+                deadline=item["sweep_at"]["S"],
+                sweeps=int(item["sweeps"]["N"]) if "sweeps" in item else 0,
+            )
+            for item in response.get("Items", [])
+        ]
+
+    def postpone(self, overdue: Overdue, next_deadline: str) -> bool:
+        """Count one more sweep and move the deadline, unless the prediction finished or another sweeper
+        got there first (the deadline it saw has changed)."""
+        try:
+            call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=_key(overdue.tenant, overdue.prediction_id),
+                    UpdateExpression="SET sweep_at = :next ADD sweeps :one",
+                    ConditionExpression="sweep_at = :seen AND #status IN (:starting, :processing)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":next": {"S": next_deadline},
+                        ":one": {"N": "1"},
+                        ":seen": {"S": overdue.deadline},
+                        ":starting": {"S": PredictionStatus.STARTING.value},
+                        ":processing": {"S": PredictionStatus.PROCESSING.value},
+                    },
+                )
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     def _overflow_item(self, tenant: str, prediction_id: str, transition: Transition) -> Item:
         return {
             "PK": {"S": tenant_pk(tenant)},
@@ -169,6 +246,10 @@ class DynamoPredictionStore:
         response = call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
         stored = response.get("Item")
         return replace(prediction, output=json.loads(stored["output"]["S"])) if stored else prediction
+
+
+def _after(moment: str, delay: timedelta) -> str:
+    return to_rfc3339(from_rfc3339(moment) + delay)
 
 
 def _key(tenant: str, prediction_id: str) -> Item:

@@ -123,3 +123,52 @@ def test_every_authenticated_function_is_rate_limited_and_may_write_only_rate_it
     assert template.raw["Globals"]["Function"]["Environment"]["Variables"]["RATE_LIMIT_PER_SECOND"] == {
         "Ref": "RateLimitPerSecond"
     }
+
+
+def _alarms(template: Any) -> list[dict[str, Any]]:
+    return [resource["Properties"] for resource in template.of_type("AWS::CloudWatch::Alarm").values()]
+
+
+def _watched(alarm: dict[str, Any]) -> Any:
+    [dimension] = alarm["Dimensions"]
+    return dimension["Value"]
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm() -> None:
+    template = load_template()
+    alarms = _alarms(template)
+    for spec in template.functions:
+        for metric in ("Errors", "Throttles"):
+            found = [
+                a
+                for a in alarms
+                if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", metric)
+                and _watched(a) == {"Ref": spec.logical_id}
+            ]
+            assert len(found) == 1, f"{spec.logical_id} needs one {metric} alarm"
+            assert found[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_every_dead_letter_queue_depth_and_every_queue_age_is_alarmed() -> None:
+    template = load_template()
+    alarms = _alarms(template)
+    queues = template.of_type("AWS::SQS::Queue")
+    dead_letter = {
+        props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for props in (q["Properties"] for q in queues.values())
+        if "RedrivePolicy" in props
+    }
+    for name in queues:
+        metric = "ApproximateNumberOfMessagesVisible" if name in dead_letter else "ApproximateAgeOfOldestMessage"
+        found = [a for a in alarms if a["MetricName"] == metric and _watched(a) == {"Fn::GetAtt": [name, "QueueName"]}]
+        assert len(found) == 1, f"{name} needs an alarm on {metric}"
+    assert dead_letter == {"PredictionsDLQ", "WebhooksDLQ"}
+
+
+def test_every_function_logs_to_a_group_with_retention() -> None:
+    template = load_template()
+    assert template.raw["Globals"]["Function"]["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionsLogGroup"}}
+    group = template.raw["Resources"]["FunctionsLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    for spec in template.functions:  # none overrides the shared log group
+        assert "LoggingConfig" not in template.raw["Resources"][spec.logical_id]["Properties"], spec.logical_id

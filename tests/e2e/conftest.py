@@ -39,11 +39,12 @@ def _free_port() -> int:
         return port
 
 
-def _wait_until_up(base_url: str, process: "subprocess.Popen[str]") -> None:
+def _wait_until_up(base_url: str, process: "subprocess.Popen[str]", log_file: Path | None = None) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
+            output += log_file.read_text(encoding="utf-8", errors="replace") if log_file else ""
             raise RuntimeError(f"local stack exited with {process.returncode}:\n{output[-4000:]}")
         try:
             if httpx.get(f"{base_url}/v1/health", timeout=1.0).status_code == 200:
@@ -63,9 +64,16 @@ def _group_alive(pgid: int) -> bool:
 
 
 def spawn_local_stack(
-    port: int, state_file: Path, admin_key: str | None, settings: dict[str, str] | None = None
+    port: int,
+    state_file: Path,
+    admin_key: str | None,
+    settings: dict[str, str] | None = None,
+    log_file: Path | None = None,
 ) -> "subprocess.Popen[str]":
-    """`make dev`'s command, in its own process group, with no real AWS settings inherited."""
+    """`make dev`'s command, in its own process group, with no real AWS settings inherited.
+
+    Its output goes to ``log_file`` when given: a pipe nobody reads would fill up and block the stack.
+    """
     inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY", "RATE_LIMIT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
@@ -76,7 +84,7 @@ def spawn_local_stack(
         [sys.executable, "-m", "tools.devstack"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log_file.open("w", encoding="utf-8") if log_file else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
@@ -88,10 +96,11 @@ def running_stack(folder: Path, settings: dict[str, str]) -> Iterator[LocalStack
     """A local stack for the duration of the block, stopped with Ctrl-C (SIGINT) like a developer would."""
     port = _free_port()
     state_file = folder / "state.json"
-    process = spawn_local_stack(port, state_file, ADMIN_KEY, settings)
+    log_file = folder / "stack.log"
+    process = spawn_local_stack(port, state_file, ADMIN_KEY, settings, log_file)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base_url, process)
+        _wait_until_up(base_url, process, log_file)
         yield LocalStack(base_url, ADMIN_KEY, state_file, process)
     finally:
         if process.poll() is None:

@@ -1,7 +1,7 @@
 """Idempotency-Key on POST /v1/predictions, on DynamoDB: one prediction per key, even under concurrency."""
 
 import os
-from typing import Any
+from typing import Any, cast
 
 import boto3
 
@@ -79,3 +79,52 @@ def test_a_key_older_than_24_hours_starts_a_new_prediction(admin: Credential) ->
     assert later["id"] != first["id"]
     assert _stored_predictions() == 2
     assert "order-7" not in str(claims)  # only a hash of the key is stored
+
+
+def _lose_first_response(operation: str) -> Any:
+    """Make botocore resend ``operation`` once after it succeeded, as when its response is lost in transit."""
+    from shared.aws import dynamodb_client
+
+    client = dynamodb_client()
+    resent = {"count": 0}
+
+    def retry_once(response: Any = None, **_: Any) -> int | None:
+        if response is not None and response[0].status_code == 200 and resent["count"] == 0:
+            resent["count"] += 1
+            return 0  # retry now
+        return None
+
+    client.meta.events.register(
+        f"needs-retry.dynamodb.{operation}", cast(Any, retry_once), unique_id="lose-first-response"
+    )
+    return resent
+
+
+def test_a_create_the_sdk_resent_after_a_lost_response_is_one_queued_prediction(
+    admin: Credential, stack: Stack
+) -> None:
+    resent = _lose_first_response("PutItem")
+
+    response = call("POST", "/v1/predictions", body=BODY, headers=bearer(admin.secret))
+
+    assert resent["count"] == 1  # the write really was sent twice
+    assert response["statusCode"] == 201, response_json(response)
+    assert _stored_predictions() == 1
+    queued = boto3.client("sqs").receive_message(QueueUrl=stack.refs["PredictionsQueue"], MaxNumberOfMessages=10)
+    assert [m["Body"] for m in queued["Messages"]] == [
+        f'{{"tenant": "acme", "prediction_id": "{response_json(response)["id"]}"}}'
+    ]
+
+
+def test_an_idempotent_create_the_sdk_resent_is_one_queued_prediction(admin: Credential, stack: Stack) -> None:
+    resent = _lose_first_response("TransactWriteItems")
+
+    response = _create(admin, "order-7")
+    retry = _create(admin, "order-7")
+
+    assert resent["count"] == 1
+    assert (response["statusCode"], retry["statusCode"]) == (201, 201)
+    assert response_json(retry)["id"] == response_json(response)["id"]
+    assert _stored_predictions() == 1
+    queued = boto3.client("sqs").receive_message(QueueUrl=stack.refs["PredictionsQueue"], MaxNumberOfMessages=10)
+    assert len(queued["Messages"]) == 1  # queued by the first call, not again by the replay

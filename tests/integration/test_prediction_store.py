@@ -1,6 +1,7 @@
 """The DynamoDB prediction adapter on moto: conditional transitions, large outputs, paging, TTL."""
 
 import os
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -60,9 +61,13 @@ def test_round_trip_and_ttl(stack: Stack) -> None:
 def test_create_never_overwrites(stack: Stack) -> None:
     store = prediction_store()
     store.create(_prediction())
+    stored = store.get("acme", _prediction().id)
 
+    store.create(_prediction())  # the same write again (an SDK resend): accepted, nothing changes
     with pytest.raises(Exception, match="ConditionalCheckFailed"):
-        store.create(_prediction())
+        store.create(replace(_prediction(), input={"another": "input"}))
+
+    assert store.get("acme", _prediction().id) == stored
 
 
 def test_transitions_are_conditional_and_return_the_current_state_when_they_lose(stack: Stack) -> None:

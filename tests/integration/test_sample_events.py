@@ -127,6 +127,25 @@ def key_to_revoke() -> None:
     store.create(key, hash_secret(REVOKED_KEY_SECRET))
 
 
+STUCK_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XR"
+
+
+def stuck_prediction() -> None:
+    """Created an hour ago and never run: its message was lost."""
+    created = utc_now() - timedelta(hours=1)
+    prediction = Prediction(
+        id=STUCK_ID,
+        tenant=EXAMPLE_TENANT,
+        model="sentiment",
+        version=1,
+        status=PredictionStatus.STARTING,
+        input=PREDICTION_INPUT,
+        created_at=to_rfc3339(created),
+        expires_at=int((created + timedelta(days=7)).timestamp()),
+    )
+    prediction_store().create(prediction)
+
+
 def artifact_upload() -> None:
     """The iris model file, uploaded as the example upload the register-version event names."""
     now = utc_now()
@@ -379,6 +398,14 @@ def model_is_ready(response: Response, event: Event) -> None:
     assert (response["statusCode"], response_json(response)) == (200, {"name": "sentiment", "ready": True})
 
 
+def stuck_prediction_is_requeued(response: Response, event: Event) -> None:
+    assert response == {"requeued": 1, "timed_out": 0, "skipped": 0}
+    messages = sqs_client().receive_message(QueueUrl=queue_settings().predictions_queue_url, MaxNumberOfMessages=10)
+    assert [RunPrediction.from_body(m["Body"]) for m in messages["Messages"]] == [
+        RunPrediction(EXAMPLE_TENANT, STUCK_ID)
+    ]
+
+
 @dataclass(frozen=True)
 class Scenario:
     given: Callable[[], None]
@@ -404,6 +431,7 @@ SCENARIOS: dict[str, Scenario] = {
     "DeliverWebhooksFunction": Scenario(prediction_with_webhook_delivery, blocked_delivery_is_retried_later),
     "RelayWebhooksFunction": Scenario(overdue_webhook_delivery, outbox_is_relayed),
     "CreateUploadFunction": Scenario(nothing, upload_is_presigned),
+    "SweepPredictionsFunction": Scenario(stuck_prediction, stuck_prediction_is_requeued),
     "CreateModelVersionFunction": Scenario(artifact_upload, version_is_registered),
     "InspectModelArtifactFunction": Scenario(artifact_upload, artifact_is_accepted),
     "PredictModelFunction": Scenario(nothing, iris_is_predicted),

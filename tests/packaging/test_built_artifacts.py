@@ -84,6 +84,7 @@ TENANT = "example"
 ADMIN_SECRET = "igk_exampleadminkey00000000000000000000"
 PREDICTION_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
 KEY_ID = "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XM"
+STUCK_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XR"
 
 # The status each API function must answer its committed event with, given the seeded data.
 EXPECTED_STATUS = {
@@ -374,6 +375,19 @@ def deployment(aws_endpoint: str) -> Deployment:
             expires_at=int((utc_now() + retention).timestamp()),
         )
     )
+    stuck = utc_now() - timedelta(hours=1)  # created an hour ago, never run: the sweeper re-queues it
+    deployed.predictions().create(
+        Prediction(
+            id=STUCK_ID,
+            tenant=TENANT,
+            model="echo",
+            version=1,
+            status=PredictionStatus.STARTING,
+            input={"n": 1},
+            created_at=to_rfc3339(stuck),
+            expires_at=int((stuck + retention).timestamp()),
+        )
+    )
     planned = PlannedDelivery(DELIVERY_ID, EventType.PREDICTION_COMPLETED, BLOCKED_WEBHOOK, 2_000_000_000)
     overdue = "2024-11-20T18:03:00.000Z"  # committed long ago, never attempted: the relay must pick it up
     dynamodb.put_item(TableName=deployed.table, Item=delivery_item(TENANT, PREDICTION_ID, planned, overdue))
@@ -529,6 +543,9 @@ def test_built_function_handles_its_event(
     if spec.logical_id == "InspectModelArtifactFunction":
         assert result["result"]["ok"] is True, invocation.output  # onnxruntime loaded the uploaded file
         assert result["result"]["sha256"] == hashlib.sha256(IRIS_BYTES).hexdigest()
+        return
+    if spec.logical_id == "SweepPredictionsFunction":
+        assert result == {"requeued": 1, "timed_out": 0, "skipped": 0}, invocation.output  # the seeded stuck one
         return
     if spec.logical_id == "RelayWebhooksFunction":
         assert result == {"relayed": 1}, invocation.output  # the seeded delivery nobody attempted
