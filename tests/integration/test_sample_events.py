@@ -93,10 +93,12 @@ def nothing() -> None:
     """The event needs nothing beyond the caller's key."""
 
 
-def _store_example_prediction(webhook: str | None = None) -> Prediction:
-    now = utc_now()
+def _store_example_prediction(
+    webhook: str | None = None, prediction_id: str = PREDICTION_ID, age: timedelta = timedelta(0)
+) -> Prediction:
+    now = utc_now() - age
     prediction = Prediction(
-        id=PREDICTION_ID,
+        id=prediction_id,
         tenant=EXAMPLE_TENANT,
         model="sentiment",
         version=1,
@@ -132,18 +134,7 @@ STUCK_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XR"
 
 def stuck_prediction() -> None:
     """Created an hour ago and never run: its message was lost."""
-    created = utc_now() - timedelta(hours=1)
-    prediction = Prediction(
-        id=STUCK_ID,
-        tenant=EXAMPLE_TENANT,
-        model="sentiment",
-        version=1,
-        status=PredictionStatus.STARTING,
-        input=PREDICTION_INPUT,
-        created_at=to_rfc3339(created),
-        expires_at=int((created + timedelta(days=7)).timestamp()),
-    )
-    prediction_store().create(prediction)
+    _store_example_prediction(prediction_id=STUCK_ID, age=timedelta(hours=1))
 
 
 def artifact_upload() -> None:
