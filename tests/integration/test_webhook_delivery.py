@@ -1,6 +1,10 @@
 """Webhook delivery end to end on moto: real handlers, a real receiver on 127.0.0.1, reference verification."""
 
 import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -8,7 +12,7 @@ import pytest
 
 from shared.predictions.models import WebhookEvent
 from shared.predictions.service import NewPrediction
-from shared.services import delivery_queries, prediction_service, reset_services, secret_service
+from shared.services import delivery_queries, prediction_service, prediction_store, reset_services, secret_service
 from shared.settings import clear_settings
 from tests.conftest import CapturedLogs
 from tests.support.events import response_json
@@ -221,3 +225,53 @@ def test_a_failed_delivery_whose_parking_was_lost_is_parked_again(local_receiver
     parked = webhooks_dead_letters().receive(wait_seconds=0)
     assert [m for m, _ in parked] == [message]
     assert target.requests == []
+
+
+@contextmanager
+def hanging_receiver() -> Iterator[str]:
+    """A receiver that accepts connections, reads the request and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            held.append(connection)  # kept open, never answered
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+        server.close()
+
+
+def test_a_receiver_that_hangs_delays_only_its_delivery(
+    local_receivers: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.5")
+    clear_settings()
+    reset_services()
+    with hanging_receiver() as url:
+        request = NewPrediction("echo", {"n": 1}, webhook=url, webhook_events_filter=(COMPLETED,))
+        prediction_id = prediction_service().create("acme", request, "req-hang").id
+        _drain(local_receivers, "PredictionsQueue", "RunPredictionsFunction")
+        _drain(local_receivers, "WebhooksQueue", "DeliverWebhooksFunction")  # returns: the attempt timed out
+
+    stored = prediction_store().get("acme", prediction_id)
+    [delivery] = delivery_queries().for_prediction("acme", prediction_id)
+    assert (stored.status.value, stored.output) == ("succeeded", {"n": 1})  # one terminal state, one output
+    assert (delivery.status.value, delivery.attempts) == ("pending", 1)  # retried later, not lost
+    assert delivery.last_error is not None
+    assert _queue_depth(local_receivers, "WebhooksQueue") == 1
