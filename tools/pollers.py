@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger("infergate.local.pollers")
-IDLE_SECONDS = 0.1  # pause after an empty receive
+IDLE_SECONDS = (0.05, 1.0)  # pause after an empty receive: doubling from the first to the second
 
 
 class QueuePoller(threading.Thread):
@@ -37,10 +37,14 @@ class QueuePoller(threading.Thread):
 
     def run(self) -> None:
         handler = load_handler(self._spec)
+        idle = IDLE_SECONDS[0]
         while not self._stopping.is_set():
             try:
-                if not self.poll_once(handler):
-                    self._stopping.wait(IDLE_SECONDS)
+                if self.poll_once(handler):
+                    idle = IDLE_SECONDS[0]
+                else:  # an empty queue: back off, so an idle stack costs (almost) no CPU
+                    self._stopping.wait(idle)
+                    idle = min(idle * 2, IDLE_SECONDS[1])
             except Exception:
                 log.exception("poller error on %s", self._spec.logical_id)
                 self._stopping.wait(1.0)
