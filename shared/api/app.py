@@ -14,8 +14,11 @@ from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from shared.observability import logger, metrics
 
 API_DESCRIPTION = """\
-Self-hosted serverless model inference: asynchronous predictions with optional wait, a model
-registry, and API keys with scopes and strict tenant isolation.
+Self-hosted serverless model inference: synchronous predictions, asynchronous predictions with
+optional wait, a model registry (built-ins plus versioned ONNX models from presigned uploads), the
+Open Inference Protocol (KServe V2, `/v2`, errors there are `{"error": ...}`), and API keys with scopes
+and strict tenant isolation. Every authenticated request counts against its key's rate limit: over it,
+429 with `Retry-After`.
 
 Every error is an RFC 9457 `application/problem+json` document. Every response carries
 `X-Request-Id`, the correlation id of the logs. List endpoints take `limit` (1-100, default 20) and an
