@@ -13,7 +13,11 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 # Fail fast inside Lambda time budgets; botocore's "standard" mode retries throttling with backoff.
-_CONFIG = Config(connect_timeout=2, read_timeout=8, retries={"mode": "standard", "max_attempts": 3})
+# A Lambda container serves one request at a time; the local stack shares these clients between its
+# request threads, hence a pool larger than botocore's 10.
+_CONFIG = Config(
+    connect_timeout=2, read_timeout=8, retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50
+)
 
 
 @cache

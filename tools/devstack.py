@@ -20,7 +20,7 @@ import boto3
 import uvicorn
 
 from shared.keys.models import looks_like_key
-from tools.emulator import SerializedMotoServer
+from tools.emulator import EmulatorProcess
 from tools.local_lambda import LocalLambda
 from tools.pollers import QueuePoller, ScheduledInvoker
 from tools.provision import Stack, function_environment, provision
@@ -30,6 +30,7 @@ LOCAL_OVERRIDES = ("RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "POWERTOOLS_LOG_
 STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
 REGION = "us-east-1"
 DEV_TENANT = "local"
+POLLERS_PER_QUEUE = 4
 log = logging.getLogger("infergate.local")
 
 
@@ -78,22 +79,30 @@ def seed_admin_key(secret: str | None) -> str:
 
 
 def start_pollers(template: Template, stack: Stack) -> list[QueuePoller | ScheduledInvoker]:
-    """One poller per SQS event source and one timer per schedule, as the template declares them."""
+    """Pollers per SQS event source and one timer per schedule, as the template declares them.
+
+    Lambda reads a standard queue with several batches in flight at once (five pollers to start
+    with); so does the local stack, with ``POLLERS_PER_QUEUE`` threads per event source. With one,
+    a busy API starved the workers: each of their AWS calls queued behind the API's at the emulator.
+    """
     sqs = boto3.client("sqs")
     pollers: list[QueuePoller | ScheduledInvoker] = []
     for spec in template.functions:
         for trigger in spec.queue_triggers:
-            pollers.append(QueuePoller(spec, trigger, stack.refs[trigger.queue], stack.arns[trigger.queue], sqs))
+            pollers += [
+                QueuePoller(spec, trigger, stack.refs[trigger.queue], stack.arns[trigger.queue], sqs, number)
+                for number in range(POLLERS_PER_QUEUE)
+            ]
         pollers += [ScheduledInvoker(spec, rate_seconds(expression)) for expression in spec.schedules]
     for poller in pollers:
         poller.start()
     return pollers
 
 
-def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, SerializedMotoServer]:
-    aws = SerializedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, EmulatorProcess]:
+    aws = EmulatorProcess("127.0.0.1", aws_port)
     aws.start()
-    endpoint = f"http://127.0.0.1:{aws_port}"
+    endpoint = aws.endpoint_url
     point_aws_at(endpoint)
     template = load_template()
     # `WEBHOOKS_ALLOW_INSECURE=true make dev` lets webhooks reach http and loopback receivers on this

@@ -22,9 +22,15 @@ IDLE_SECONDS = (0.05, 1.0)  # pause after an empty receive: doubling from the fi
 
 class QueuePoller(threading.Thread):
     def __init__(
-        self, spec: FunctionSpec, trigger: QueueTrigger, queue_url: str, queue_arn: str, client: "SQSClient"
+        self,
+        spec: FunctionSpec,
+        trigger: QueueTrigger,
+        queue_url: str,
+        queue_arn: str,
+        client: "SQSClient",
+        number: int = 0,
     ) -> None:
-        super().__init__(name=f"poller-{spec.logical_id}", daemon=True)
+        super().__init__(name=f"poller-{spec.logical_id}-{number}", daemon=True)
         self._spec = spec
         self._trigger = trigger
         self._queue_url = queue_url

@@ -15,7 +15,7 @@ router = APIRouter()
 @router.post(
     "/v1/predictions/{prediction_id}/cancel",
     response_model=PredictionOut,
-    responses=responses(400, 401, 403, 404, 503),
+    responses=responses(400, 401, 403, 404, 415, 503),
     summary="Cancel a prediction",
 )
 def cancel_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:

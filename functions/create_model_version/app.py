@@ -17,7 +17,7 @@ router = APIRouter()
     "/v1/models/{name}/versions",
     status_code=status.HTTP_201_CREATED,
     response_model=ModelVersionOut,
-    responses=responses(400, 401, 403, 409, 422, 503),
+    responses=responses(400, 401, 403, 409, 415, 422, 503),
     summary="Register a model version",
     description="Loads the uploaded file before accepting it; versions are numbered from 1 and never change.",
 )

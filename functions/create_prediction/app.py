@@ -19,7 +19,7 @@ router = APIRouter()
     "/v1/predictions",
     status_code=status.HTTP_201_CREATED,
     response_model=PredictionOut,
-    responses=responses(400, 401, 403, 409, 413, 422, 503),
+    responses=responses(400, 401, 403, 409, 413, 415, 422, 503),
     summary="Create a prediction",
 )
 def create_prediction(

@@ -15,7 +15,7 @@ router = APIRouter()
     "/v1/uploads",
     status_code=status.HTTP_201_CREATED,
     response_model=UploadOut,
-    responses=responses(400, 401, 403, 422, 503),
+    responses=responses(400, 401, 403, 415, 422, 503),
     summary="Create an upload",
     description="Returns a presigned S3 PUT. Send the file with exactly the returned `headers` before `expires_at`.",
 )

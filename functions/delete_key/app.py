@@ -15,7 +15,7 @@ router = APIRouter()
     "/v1/keys/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=responses(401, 403, 404),
+    responses=responses(400, 401, 403, 404),
     summary="Revoke an API key",
 )
 def delete_key(key_id: KeyIdPath, caller: AdminCaller) -> Response:

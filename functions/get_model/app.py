@@ -12,7 +12,9 @@ from shared.services import model_registry
 router = APIRouter()
 
 
-@router.get("/v1/models/{name}", response_model=ModelOut, responses=responses(401, 403, 404), summary="Get a model")
+@router.get(
+    "/v1/models/{name}", response_model=ModelOut, responses=responses(400, 401, 403, 404), summary="Get a model"
+)
 def get_model(name: ModelNamePath, caller: PredictCaller) -> ModelOut:
     return ModelOut.of(model_registry().get(caller.tenant, name))
 

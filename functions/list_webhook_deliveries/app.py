@@ -15,7 +15,7 @@ router = APIRouter()
 @router.get(
     "/v1/predictions/{prediction_id}/webhook-deliveries",
     response_model=WebhookDeliveryList,
-    responses=responses(401, 403, 404),
+    responses=responses(400, 401, 403, 404),
     summary="List a prediction's webhook deliveries",
 )
 def list_webhook_deliveries(prediction_id: PredictionIdPath, caller: PredictCaller) -> WebhookDeliveryList:

@@ -25,7 +25,7 @@ router = APIRouter()
 @router.post(
     "/v1/models/{name}/predict",
     response_model=SyncPredictionOut,
-    responses=responses(400, 401, 403, 404, 413, 422, 503),
+    responses=responses(400, 401, 403, 404, 413, 415, 422, 503),
     summary="Predict synchronously",
     description="Runs the model now and returns its output; the same output an asynchronous prediction gets.",
 )

@@ -14,7 +14,7 @@ router = APIRouter()
 @router.post(
     "/v1/webhooks/secret/rotate",
     response_model=WebhookSecretOut,
-    responses=responses(401, 403),
+    responses=responses(401, 403, 415),
     summary="Rotate the webhook signing secret",
 )
 def rotate_webhook_secret(caller: AdminCaller) -> WebhookSecretOut:

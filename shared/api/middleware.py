@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request id (correlation id), body size limit, and the last-resort 500."""
+"""Pure ASGI middleware: request id (correlation id), body size and media type, and the last-resort 500."""
 
 import json
 import uuid
@@ -11,6 +11,9 @@ from shared.observability import logger, set_correlation_id
 
 REQUEST_ID_HEADER = "x-request-id"
 MAX_BODY_BYTES = 1024 * 1024
+# API Gateway's HTTP API quota for the request line and headers together: a request over it never
+# reaches a function. Checked here too, so every other way of serving the app (the local stack) agrees.
+MAX_HEADER_BYTES = 10 * 1024
 
 
 class RequestContextMiddleware:
@@ -35,9 +38,17 @@ class RequestContextMiddleware:
                 message["headers"] = [*headers, (REQUEST_ID_HEADER.encode(), request_id.encode())]
             await send(message)
 
+        if _request_head_size(scope) > MAX_HEADER_BYTES:
+            detail = f"The request line and headers exceed {MAX_HEADER_BYTES} bytes."
+            await _send_problem(send_with_id, scope, 431, "headers-too-large", detail)
+            return
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
             await _send_problem(send_with_id, scope, 413, "payload-too-large", "The request body is too large.")
+            return
+        if body and not _acceptable_media_type(scope):
+            detail = "The request body must be JSON: send it with Content-Type: application/json."
+            await _send_problem(send_with_id, scope, 415, "unsupported-media-type", detail)
             return
         try:
             await self.app(scope, _replay(body), send_with_id)
@@ -53,6 +64,25 @@ def _request_id(scope: Scope) -> str:
     context = event.get("requestContext") if isinstance(event, dict) else None
     request_id = context.get("requestId") if isinstance(context, dict) else None
     return str(request_id) if request_id else uuid.uuid4().hex
+
+
+def _request_head_size(scope: Scope) -> int:
+    line = len(scope.get("method", "")) + len(scope.get("raw_path") or scope.get("path", "").encode())
+    line += len(scope.get("query_string", b""))
+    return line + sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))  # ": " and CRLF
+
+
+def _acceptable_media_type(scope: Scope) -> bool:
+    """Bodies of the /v1 API are JSON, declared as such; anything else is refused, not guessed at.
+
+    The Open Inference Protocol's routes take JSON or Triton's binary tensors
+    (``Inference-Header-Content-Length``, any or no Content-Type); its codec judges those bodies.
+    """
+    if is_oip_path(scope.get("path", "")):
+        return True
+    raw = next((value for name, value in scope.get("headers", []) if name.lower() == b"content-type"), b"")
+    media_type = raw.decode("latin-1").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -23,7 +23,7 @@ class RateLimiter:
         """Raise ``RateLimitedError`` when the key is over its limit (no limit configured: always admit)."""
         if self._limit is None:
             return
-        wait_ms = self._store.admit(key_id, self._now_ms(), self._limit)
+        wait_ms = self._store.admit(key_id, self._now_ms, self._limit)
         if wait_ms is not None:
             logger.info("request rate limited", extra={"key_id": key_id, "retry_after_ms": int(wait_ms)})
             raise RateLimitedError(wait_ms / 1000)

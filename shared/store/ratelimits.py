@@ -5,8 +5,12 @@ A request is admitted when ``max(tat, now) <= now + tolerance``, and then ``tat`
 ``max(tat, now) + interval``. DynamoDB cannot compute ``max``, so the two cases are two conditional
 updates; usually the first one applies (one write per request), and a key over its limit costs two
 failed conditional writes and no read. Every container shares the item, so the limit is global.
+
+The clock is read again at every attempt: a request that waited (a retried or slow call) must not be
+judged against a ``now`` taken before other requests moved ``tat`` on.
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -27,12 +31,13 @@ class DynamoRateLimitStore:
         self._table = table_name
         self._client = client
 
-    def admit(self, key_id: str, now_ms: int, limit: RateLimit) -> float | None:
+    def admit(self, key_id: str, clock: Callable[[], int], limit: RateLimit) -> float | None:
         key: dict[str, AttributeValueTypeDef] = {"PK": {"S": f"RATE#{key_id}"}, "SK": {"S": "RATE"}}
         interval = int(limit.interval_ms)
-        ceiling = now_ms + int(limit.tolerance_ms)
-        expires: AttributeValueTypeDef = {"N": str(now_ms // 1000 + _KEEP_SECONDS)}
         for _ in range(_ATTEMPTS):
+            now_ms = clock()
+            ceiling = now_ms + int(limit.tolerance_ms)
+            expires: AttributeValueTypeDef = {"N": str(now_ms // 1000 + _KEEP_SECONDS)}
             # Idle key (tat in the past, or no item): tat = now + interval.
             applied, _ = self._update(
                 key,
@@ -56,8 +61,10 @@ class DynamoRateLimitStore:
             )
             if applied:
                 return None
-            if stored is not None and stored > ceiling:
-                return float(stored - ceiling)
+            if stored is not None:
+                wait_ms = stored - (clock() + int(limit.tolerance_ms))  # judged now, not when we started
+                if wait_ms > 0:
+                    return float(wait_ms)
             # Neither applied: another request moved tat in between; evaluate again.
         return float(interval)
 

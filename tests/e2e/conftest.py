@@ -1,5 +1,6 @@
 """The local stack, started exactly as `make dev` starts it, as a subprocess; used over real HTTP."""
 
+import json
 import os
 import signal
 import socket
@@ -110,6 +111,21 @@ def running_stack(folder: Path, settings: dict[str, str]) -> Iterator[LocalStack
         finally:
             if _group_alive(process.pid):
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+_MINTED: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def mint_key(local_stack: LocalStack, tenant: str, *scopes: str) -> str:
+    """A key for another tenant, minted the documented way: the CLI against the running stack."""
+    if (tenant, scopes) in _MINTED:
+        return _MINTED[(tenant, scopes)]
+    command = [sys.executable, "-m", "tools.keys", "mint", "--tenant", tenant, "--local", "--scopes", *scopes]
+    env = {**os.environ, "INFERGATE_DEV_STATE_FILE": str(local_stack.state_file)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60)
+    key: str = json.loads(done.stdout)["key"]
+    _MINTED[(tenant, scopes)] = key
+    return key
 
 
 @pytest.fixture(scope="session")

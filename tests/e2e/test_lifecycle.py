@@ -1,7 +1,9 @@
 """`make dev` prints what a developer needs and stops cleanly on Ctrl-C, leaving no process behind."""
 
+import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,7 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     try:
         _wait_until_up(base_url, process)
         assert state_file.exists()
+        aws_endpoint = json.loads(state_file.read_text(encoding="utf-8"))["aws_endpoint_url"]
 
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
@@ -33,6 +36,32 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
         assert not state_file.exists()
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{base_url}/v1/health", timeout=1.0)
+        with pytest.raises(httpx.TransportError):  # the AWS emulator (a child process) is gone too
+            httpx.get(aws_endpoint, timeout=1.0)
+    finally:
+        if _group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_the_aws_emulator_does_not_outlive_a_killed_stack(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    port = _free_port()
+    process = spawn_local_stack(port, state_file, admin_key=None)
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}", process)
+        aws_endpoint = json.loads(state_file.read_text(encoding="utf-8"))["aws_endpoint_url"]
+        os.killpg(process.pid, signal.SIGKILL)  # no clean-up code runs
+        process.wait(timeout=10)
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(aws_endpoint, timeout=1.0)
+            except httpx.TransportError:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the emulator kept running after its stack was killed")
     finally:
         if _group_alive(process.pid):
             os.killpg(process.pid, signal.SIGKILL)

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +12,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import LocalStack, mint_key
 from tests.support.bad_requests import BAD_REQUESTS, PREDICTIONS, BadRequest
 from tools.template import ROOT
 
@@ -25,21 +24,6 @@ def _walkthrough() -> str:
     match = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", readme, re.S)
     assert match, "README.md lost its walk-through block"
     return match.group(1)
-
-
-_MINTED: dict[tuple[str, tuple[str, ...]], str] = {}
-
-
-def _mint(local_stack: LocalStack, tenant: str, *scopes: str) -> str:
-    """A key for another tenant, minted the documented way: the CLI against the running stack."""
-    if (tenant, scopes) in _MINTED:
-        return _MINTED[(tenant, scopes)]
-    command = [sys.executable, "-m", "tools.keys", "mint", "--tenant", tenant, "--local", "--scopes", *scopes]
-    env = {**os.environ, "INFERGATE_DEV_STATE_FILE": str(local_stack.state_file)}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60)
-    key: str = json.loads(done.stdout)["key"]
-    _MINTED[(tenant, scopes)] = key
-    return key
 
 
 def _poll(client: httpx.Client, prediction_id: str, deadline_seconds: float = 20) -> dict[str, Any]:
@@ -92,7 +76,7 @@ def test_prefer_wait_returns_the_finished_prediction(local_stack: LocalStack) ->
 
 
 def test_pagination_across_pages(local_stack: LocalStack) -> None:
-    key = _mint(local_stack, "paging", "predict")
+    key = mint_key(local_stack, "paging", "predict")
     with local_stack.client(key) as client:
         created = [client.post(PREDICTIONS, json={"model": "echo", "input": {"i": i}}).json()["id"] for i in range(7)]
         seen: list[str] = []
@@ -111,7 +95,7 @@ def test_pagination_across_pages(local_stack: LocalStack) -> None:
 
 
 def test_cancel_races_end_in_exactly_one_consistent_state(local_stack: LocalStack) -> None:
-    key = _mint(local_stack, "canceling", "predict")
+    key = mint_key(local_stack, "canceling", "predict")
     with local_stack.client(key) as client:
         ids = [client.post(PREDICTIONS, json={"model": "echo", "input": {"i": i}}).json()["id"] for i in range(10)]
         with ThreadPoolExecutor(max_workers=5) as pool:
@@ -136,22 +120,25 @@ def test_cancelling_a_finished_prediction_returns_it_unchanged(local_stack: Loca
     assert answer.json() == finished
 
 
-def test_two_tenants_cannot_see_each_others_predictions_or_keys(local_stack: LocalStack) -> None:
-    acme, globex = _mint(local_stack, "acme", "admin"), _mint(local_stack, "globex", "admin")
+def test_two_tenants_cannot_see_each_others_predictions_deliveries_secrets_or_keys(local_stack: LocalStack) -> None:
+    acme, globex = mint_key(local_stack, "acme", "admin"), mint_key(local_stack, "globex", "admin")
     with local_stack.client(globex) as theirs, local_stack.client(acme) as mine:
         secret = theirs.post(PREDICTIONS, json={"model": "echo", "input": {"secret": 1}}).json()
         their_keys = theirs.get("/v1/keys").json()["results"]
         get = mine.get(f"{PREDICTIONS}/{secret['id']}")
         cancel = mine.post(f"{PREDICTIONS}/{secret['id']}/cancel")
+        deliveries = mine.get(f"{PREDICTIONS}/{secret['id']}/webhook-deliveries")
         listed = mine.get(PREDICTIONS, params={"limit": 100}).json()["results"]
+        secrets = [mine.get("/v1/webhooks/secret").json()["key"], theirs.get("/v1/webhooks/secret").json()["key"]]
         my_keys = mine.get("/v1/keys").json()["results"]
         revoke = mine.delete(f"/v1/keys/{their_keys[0]['id']}")
         theirs.post(PREDICTIONS, json={"model": "echo", "input": {}})  # two: a first page has a next cursor
         foreign_cursor = theirs.get(PREDICTIONS, params={"limit": 1}).json()["next"]
         cursor_use = mine.get(PREDICTIONS, params={"cursor": foreign_cursor})
 
-    assert (get.status_code, cancel.status_code, revoke.status_code) == (404, 404, 404)
+    assert (get.status_code, cancel.status_code, deliveries.status_code, revoke.status_code) == (404, 404, 404, 404)
     assert secret["id"] not in {p["id"] for p in listed}
+    assert secrets[0] != secrets[1]  # one webhook signing secret per tenant
     assert not {k["id"] for k in my_keys} & {k["id"] for k in their_keys}
     assert foreign_cursor is not None
     assert cursor_use.status_code == 400
@@ -159,7 +146,7 @@ def test_two_tenants_cannot_see_each_others_predictions_or_keys(local_stack: Loc
 
 @pytest.mark.parametrize("case", BAD_REQUESTS, ids=lambda c: f"{c.status}-{c.method}-{c.path[:40]}")
 def test_bad_input_gets_a_problem_and_changes_nothing(local_stack: LocalStack, case: BadRequest) -> None:
-    key = _mint(local_stack, "hostile", "admin")
+    key = mint_key(local_stack, "hostile", "admin")
     with local_stack.client(key) as client:
         before = client.get(PREDICTIONS, params={"limit": 100}).json()["results"]
         kwargs: dict[str, Any] = {}
@@ -197,7 +184,7 @@ def test_bad_keys_are_401(local_stack: LocalStack, authorization: str | None) ->
 
 
 def test_a_predict_key_cannot_manage_keys(local_stack: LocalStack) -> None:
-    key = _mint(local_stack, "scoped", "predict")
+    key = mint_key(local_stack, "scoped", "predict")
     with local_stack.client(key) as client:
         response = client.post("/v1/keys", json={"name": "escalate", "scopes": ["admin"]})
 

@@ -127,11 +127,12 @@ def test_tenants_cannot_see_each_other(mint: MintKey) -> None:
 
     get = call("GET", f"{PREDICTIONS}/{theirs['id']}", headers=bearer(acme.secret))
     cancel = call("POST", f"{PREDICTIONS}/{theirs['id']}/cancel", headers=bearer(acme.secret))
+    deliveries = call("GET", f"{PREDICTIONS}/{theirs['id']}/webhook-deliveries", headers=bearer(acme.secret))
     listed = response_json(call("GET", PREDICTIONS, headers=bearer(acme.secret)))
     keys = response_json(call("GET", "/v1/keys", headers=bearer(acme.secret)))
     revoke = call("DELETE", f"/v1/keys/{globex.key_id}", headers=bearer(acme.secret))
 
-    assert (get["statusCode"], cancel["statusCode"], revoke["statusCode"]) == (404, 404, 404)
+    assert (get["statusCode"], cancel["statusCode"], deliveries["statusCode"], revoke["statusCode"]) == (404,) * 4
     assert listed["results"] == []
     assert [k["id"] for k in keys["results"]] == [acme.key_id]
     assert _create(globex.secret)["statusCode"] == 201  # the revoke attempt changed nothing

@@ -64,6 +64,21 @@ def test_the_limit_is_shared_by_every_container_and_separate_per_key(stack: Stac
     assert other_key == [True, True, True]
 
 
+def test_a_request_that_waited_is_judged_at_the_time_of_its_write(stack: Stack) -> None:
+    """Found by the load test: a request whose first clock reading went stale while others moved the
+    key's arrival time on was refused although the key was within its limit. The clock is read again."""
+    clock = Clock()
+    limiter = _container(clock)
+    clock.ms += 5000
+    assert [_admitted(limiter, "key_a") for _ in range(2)] == [True, True]  # one of three left
+    readings = iter([clock.ms - 5000])  # the request read the clock 5 s ago, then waited
+
+    waited = RateLimiter(limiter._store, LIMIT, lambda: next(readings, clock.ms))
+
+    assert _admitted(waited, "key_a")
+    assert not _admitted(limiter, "key_a")  # and the limit still holds: that was the third
+
+
 def test_retry_after_says_when_the_next_request_is_admitted(stack: Stack) -> None:
     clock = Clock()
     limiter = _container(clock)

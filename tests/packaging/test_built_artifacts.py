@@ -8,9 +8,10 @@ Two builds, each once per session:
 * its host-architecture twin (``LAYER_ARCH=x86_64 sam build``): the same requirements, the same Makefile
   and the same function code, but wheels this x86_64 machine can load. Every function of template.yaml
   is invoked on its committed sample event (``events/<function folder>.json``) in a fresh CPython 3.12
-  (``-I -S -B``: isolated, no site-packages, no .pyc written) whose ``sys.path`` holds only the standard
-  library, the function's build folder and the ``python/`` folders of its layers (Globals' and its own,
-  read from template.yaml), so an import that only works thanks to the developer's virtualenv fails here.
+  (``-I -S``: isolated, no site-packages; bytecode cached outside the build) whose ``sys.path`` holds
+  only the standard library, the function's build folder and the ``python/`` folders of its layers
+  (Globals' and its own, read from template.yaml), so an import that only works thanks to the
+  developer's virtualenv fails here.
 
 AWS is a moto server started by this process, provisioned from template.yaml and seeded through the real
 DynamoDB adapters with what the sample events refer to; the function's subprocess reaches it through
@@ -19,7 +20,7 @@ the variables Lambda sets. Never real AWS.
 
 Python 3.12 is ``$LAMBDA_PYTHON``, else ``python3.12`` on PATH, else pyenv's 3.12 (a pyenv shim for a
 version that is installed but not selected does not run, so each candidate is tried). When none is found,
-the functions run under this interpreter (also ``-I -S -B``) but only if every compiled module of the
+the functions run under this interpreter (also ``-I -S``) but only if every compiled module of the
 built layers carries one of its extension suffixes; otherwise the test fails and says why (the wheels are
 cp312, so a 3.11 interpreter cannot honestly run them): it is never skipped silently.
 """
@@ -268,8 +269,11 @@ def python312() -> str | None:
 
 
 # Isolated (no PYTHON* variables, no user site, no script dir), no site-packages, and no .pyc written
-# into the build folders (Lambda's /var/task and /opt are read-only too).
-ISOLATED = ("-I", "-S", "-B")
+# into the build folders (Lambda's /var/task and /opt are read-only too): bytecode goes to a cache
+# outside them, shared by the session's invocations (compiling boto3 and pydantic from source in
+# every one of them cost about three seconds per function).
+_PYCACHE = tempfile.TemporaryDirectory(prefix="infergate-built-pycache-")
+ISOLATED = ("-I", "-S", "-X", f"pycache_prefix={_PYCACHE.name}")
 
 
 def interpreter(build: Path) -> list[str]:
