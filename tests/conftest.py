@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,12 +49,20 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _reset()
 
 
+@cache
+def _provisioning_clients() -> dict[str, Any]:
+    """Created once: a boto3 client costs ~60 ms to build, and moto answers any client while mocking."""
+    import boto3
+
+    return {name: boto3.client(name, region_name="us-east-1") for name in ("dynamodb", "s3", "sqs", "secretsmanager")}
+
+
 @pytest.fixture
 def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
     """moto with the tables, queues and secrets of template.yaml, and the functions' environment."""
     with mock_aws():
         template = load_template()
-        created = provision(template, prefix="test")
+        created = provision(template, prefix="test", **_provisioning_clients())
         for name, value in function_environment(template, created).items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))

@@ -8,13 +8,15 @@ real AWS call is. Calls are short: the local pollers do not long-poll (see ``too
 ``make dev`` runs it in a process of its own (``EmulatorProcess``), with ``tools.moto_speedups``.
 """
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +55,7 @@ class EmulatorProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         host, port = self._address
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tools.emulator", host, str(port)], cwd=_ROOT, start_new_session=True
-        )
+        self._process = subprocess.Popen([sys.executable, "-m", "tools.emulator", host, str(port)], cwd=_ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -86,21 +86,28 @@ def _exit_with_parent() -> None:
     os._exit(0)
 
 
-def main() -> None:
-    """``python -m tools.emulator HOST PORT``: serve until SIGTERM or until the parent process ends.
+class _StoppedBySigtermOnly(uvicorn.Server):
+    """Ctrl-C reaches the stack's whole process group; the emulator ignores it so the stack can drain
+    its pollers against it first, then stops it with SIGTERM."""
 
-    It runs in a session of its own, so a Ctrl-C meant for the local stack does not stop it before
-    the stack has drained; the stack stops it (SIGTERM) last.
-    """
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, self.handle_exit)
+        yield
+
+
+def main() -> None:
+    """``python -m tools.emulator HOST PORT``: serve until SIGTERM or until the parent process ends."""
     host, port = sys.argv[1], int(sys.argv[2])
     moto_speedups.install()
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     # uvicorn keeps connections alive; moto's own werkzeug server closes each one after a response,
-    # so every AWS call paid for a new connection and a new thread (8 ms a call, now about 2).
+    # so every AWS call paid for a new connection and a new thread.
     config = uvicorn.Config(
         serialized_moto_app(), host=host, port=port, interface="wsgi", log_level="warning", access_log=False
     )
-    uvicorn.Server(config).run()
+    _StoppedBySigtermOnly(config).run()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,10 @@ class LocalLambda:
         functions |= {stack.arns[spec.logical_id]: spec for spec in template.functions}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(functions))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-lambda", daemon=True)
+        # A short poll interval: shutdown() waits for the serve loop's next poll (0.5 s by default).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="local-lambda", daemon=True
+        )
 
     @property
     def endpoint(self) -> str:

@@ -1,0 +1,1 @@
+"""Batches: JSONL files of many inputs for one model, with progress counts and result files."""

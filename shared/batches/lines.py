@@ -1,0 +1,108 @@
+"""One line of a batch input file: ``{"custom_id": str, "input": {...}}``, parsed strictly.
+
+A line is read the way a request body is: UTF-8 JSON, no NaN/Infinity, no lone surrogates, nesting at
+most 64 levels, an object with exactly ``custom_id`` and ``input``. What is wrong with a line is a
+``LineError`` with its 1-based line number and a stable code, so a caller can point at it.
+Blank lines (including a trailing newline) are skipped, as JSONL readers commonly do.
+"""
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+MAX_LINE_BYTES = 256 * 1024  # the size limit of one prediction's input, plus room for the custom_id
+MAX_CUSTOM_ID_LENGTH = 64
+MAX_JSON_DEPTH = 64
+
+
+class LineErrorCode(StrEnum):
+    INVALID_JSON = "invalid_json"
+    NOT_AN_OBJECT = "not_an_object"
+    INVALID_CUSTOM_ID = "invalid_custom_id"
+    INVALID_LINE = "invalid_line"
+    DUPLICATE_CUSTOM_ID = "duplicate_custom_id"
+    LINE_TOO_LARGE = "line_too_large"
+    INVALID_INPUT = "invalid_input"
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    number: int
+    custom_id: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    code: LineErrorCode
+    message: str
+
+
+def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
+    """Parse line ``number`` (1-based; ``raw`` without its line break)."""
+    if len(raw) > MAX_LINE_BYTES:
+        return LineError(number, LineErrorCode.LINE_TOO_LARGE, f"The line is over {MAX_LINE_BYTES} bytes.")
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return LineError(number, LineErrorCode.INVALID_JSON, "The line is not valid UTF-8 JSON.")
+    if not isinstance(value, dict):
+        return LineError(number, LineErrorCode.NOT_AN_OBJECT, "The line is not a JSON object.")
+    custom_id = value.get("custom_id")
+    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
+        message = f"custom_id must be a string of 1 to {MAX_CUSTOM_ID_LENGTH} characters."
+        return LineError(number, LineErrorCode.INVALID_CUSTOM_ID, message)
+    extra = sorted(set(value) - {"custom_id", "input"})
+    if extra:
+        return LineError(number, LineErrorCode.INVALID_LINE, f"Unexpected field '{extra[0]}'.")
+    payload = value.get("input")
+    if not isinstance(payload, dict):
+        return LineError(number, LineErrorCode.INVALID_LINE, "input must be a JSON object.")
+    problem = _plain_json_problem(value)
+    if problem is not None:
+        return LineError(number, LineErrorCode.INVALID_JSON, problem)
+    return BatchLine(number, custom_id, payload)
+
+
+def split_lines(data: bytes, first_number: int = 1) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of ``data`` (``\\n`` or ``\\r\\n`` endings), blank ones skipped but counted."""
+    for offset, raw in enumerate(data.split(b"\n")):
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        if line.strip():
+            yield first_number + offset, line
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _plain_json_problem(value: Any) -> str | None:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"The line nests deeper than {MAX_JSON_DEPTH} levels."
+        if isinstance(item, float) and not math.isfinite(item):
+            return "The line contains a number out of range."
+        if isinstance(item, str) and not _encodable(item):
+            return "The line contains a lone surrogate."
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not _encodable(key):
+                    return "The line contains a lone surrogate."
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
