@@ -9,7 +9,9 @@ import pytest
 from shared.aws import dynamodb_client
 from shared.predictions.models import PredictionStatus
 from shared.predictions.service import NewPrediction
+from shared.runtimes.echo import EchoRuntime
 from shared.services import prediction_service, prediction_store
+from shared.store.predictions import DynamoPredictionStore
 from tests.conftest import CapturedLogs
 from tests.support.faults import failing, failing_response
 from tools.lambda_runtime import invoke_function
@@ -75,6 +77,43 @@ def test_duplicate_delivery_of_one_message_produces_one_result(stack: Stack) -> 
     assert stored.status is PredictionStatus.SUCCEEDED
     assert stored.output == {"n": 1}
     assert stored.completed_at == completed_at  # the finished result was not written again
+
+
+def test_the_same_message_delivered_twice_at_once_finishes_the_prediction_once(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two containers get the same message: the second runs to the end while the first is inside the
+    model (after its ``processing`` write). One terminal write, one output; both report success."""
+    prediction_id = _submit("echo", {"n": 7})
+    [message] = _receive(stack)
+    terminal_writes: list[str] = []
+    transition = DynamoPredictionStore.transition
+
+    def counting(self: DynamoPredictionStore, tenant: str, pid: str, change: Any) -> Any:
+        moved = transition(self, tenant, pid, change)
+        if moved.status not in (PredictionStatus.STARTING, PredictionStatus.PROCESSING):
+            terminal_writes.append(moved.status.value)
+        return moved
+
+    overlapping: list[Any] = []
+    predict = EchoRuntime.predict
+
+    def with_second_delivery_meanwhile(self: EchoRuntime, inputs: Any) -> Any:
+        if not overlapping:
+            overlapping.append(None)
+            assert prediction_store().get("acme", prediction_id).status is PredictionStatus.PROCESSING
+            overlapping[0] = invoke_function(WORKER, _event(stack, [message]))
+        return predict(self, inputs)
+
+    monkeypatch.setattr(DynamoPredictionStore, "transition", counting)
+    monkeypatch.setattr(EchoRuntime, "predict", with_second_delivery_meanwhile)
+    first = invoke_function(WORKER, _event(stack, [message]))
+
+    stored = prediction_store().get("acme", prediction_id)
+    assert first == overlapping[0] == {"batchItemFailures": []}
+    assert terminal_writes == ["succeeded"]
+    assert stored.status is PredictionStatus.SUCCEEDED
+    assert stored.output == {"n": 7}
 
 
 def test_a_message_for_a_canceled_prediction_does_nothing(stack: Stack) -> None:
