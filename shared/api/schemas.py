@@ -1,11 +1,11 @@
 """Request and response bodies (pydantic v2). Conversions from domain objects live here too."""
 
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.inference.service import SyncPrediction
+from shared.jsoncodec import plain_json_problem
 from shared.keys.models import ApiKey, Scope
 from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 from shared.predictions.service import NewPrediction
@@ -14,34 +14,13 @@ from shared.registry.registration import VersionRequest
 from shared.uploads.models import MAX_SIZE, PresignedPut, Purpose, Upload
 from shared.webhooks.models import Delivery, DeliveryStatus
 
-MAX_JSON_DEPTH = 64
-
 
 def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
     """Refuse what JSON or our storage cannot carry: NaN/Infinity, lone surrogates, nesting over 64 levels."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ValueError(f"must not nest deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("must not contain NaN or Infinity")
-        if isinstance(item, str):
-            _encodable(item)
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                _encodable(key)
-                stack.append((child, depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+    problem = plain_json_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
-
-
-def _encodable(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode (no lone surrogates)") from None
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_plain_json)]

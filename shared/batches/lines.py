@@ -7,15 +7,15 @@ Blank lines (including a trailing newline) are skipped, as JSONL readers commonl
 """
 
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from shared.jsoncodec import plain_json_problem
+
 MAX_LINE_BYTES = 256 * 1024  # the size limit of one prediction's input, plus room for the custom_id
 MAX_CUSTOM_ID_LENGTH = 64
-MAX_JSON_DEPTH = 64
 
 
 class LineErrorCode(StrEnum):
@@ -62,9 +62,9 @@ def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
     payload = value.get("input")
     if not isinstance(payload, dict):
         return LineError(number, LineErrorCode.INVALID_LINE, "input must be a JSON object.")
-    problem = _plain_json_problem(value)
+    problem = plain_json_problem(value)
     if problem is not None:
-        return LineError(number, LineErrorCode.INVALID_JSON, problem)
+        return LineError(number, LineErrorCode.INVALID_JSON, f"The line {problem}.")
     return BatchLine(number, custom_id, payload)
 
 
@@ -78,31 +78,3 @@ def split_lines(data: bytes, first_number: int = 1) -> Iterator[tuple[int, bytes
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-def _plain_json_problem(value: Any) -> str | None:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return f"The line nests deeper than {MAX_JSON_DEPTH} levels."
-        if isinstance(item, float) and not math.isfinite(item):
-            return "The line contains a number out of range."
-        if isinstance(item, str) and not _encodable(item):
-            return "The line contains a lone surrogate."
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if not _encodable(key):
-                    return "The line contains a lone surrogate."
-                stack.append((child, depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
