@@ -140,24 +140,6 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
-@pytest.fixture
-def untraced() -> Iterator[None]:
-    """Pause coverage while the clients run: the code under test runs in the stack's processes, and
-    tracing these 20 client threads only slowed the load down (about a fifth of the test's time)."""
-    import coverage
-
-    tracer = coverage.Coverage.current()
-    if tracer is None:
-        yield
-        return
-    tracer.stop()
-    try:
-        yield
-    finally:
-        tracer.start()
-
-
-@pytest.mark.usefixtures("untraced")
 def test_thousands_of_predictions_under_load_are_each_finished_exactly_once(
     local_stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
