@@ -54,7 +54,7 @@ validate: $(SAM_VENV)/.synced  ## sam validate --lint
 	$(SAM_ENV) $(SAM) validate --lint
 
 pytest: $(VENV)/.synced $(SAM_VENV)/.synced  ## unit, integration, contract, built-artifact and end-to-end tests
-	SAM_CLI=$(abspath $(SAM)) $(VENV)/bin/pytest
+	SAM_CLI=$(abspath $(SAM)) $(VENV)/bin/pytest --numprocesses 2 --dist loadfile
 
 build: $(SAM_VENV)/.synced  ## sam build (no Docker): functions plus makefile-built layers for python3.12/arm64
 	$(SAM_ENV) $(SAM) build

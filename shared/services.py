@@ -7,15 +7,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.aws import dynamodb_client, lambda_client, s3_client, sqs_client
+from shared.batches.finalizer import BatchFinalizer
+from shared.batches.models import BatchNotFoundError
+from shared.batches.runner import ChunkRunner
+from shared.batches.service import BatchService
+from shared.batches.validation import BatchValidator, ValidationLimits
 from shared.inference.service import InferenceService
 from shared.keys.service import KeyService
 from shared.pagination import CursorCodec
-from shared.predictions.models import Prediction
+from shared.predictions.events import as_of_event
+from shared.predictions.models import EventType, PredictionNotFoundError
 from shared.predictions.runner import PredictionRunner
 from shared.predictions.service import PredictionService
 from shared.predictions.sweeper import Sweeper
 from shared.predictions.transitions import Transitions
-from shared.queue.sqs import SqsDeliveryQueue, SqsPredictionQueue
+from shared.queue.sqs import SqsBatchSteps, SqsChunkQueue, SqsDeliveryQueue, SqsPredictionQueue
 from shared.ratelimit.models import RateLimit
 from shared.ratelimit.service import RateLimiter
 from shared.registry.registration import ModelRegistration
@@ -23,6 +29,7 @@ from shared.registry.service import ModelRegistry
 from shared.runtimes.artifacts import ArtifactFiles
 from shared.runtimes.loader import RuntimeLoader
 from shared.settings import (
+    batch_settings,
     bucket_settings,
     cursor_settings,
     inspector_settings,
@@ -34,6 +41,8 @@ from shared.settings import (
     webhook_settings,
     webhook_validation_settings,
 )
+from shared.store.batch_files import S3BatchFiles
+from shared.store.batches import DynamoBatchStore
 from shared.store.deliveries import DynamoDeliveryStore
 from shared.store.inspector import LambdaArtifactInspector
 from shared.store.keys import DynamoKeyStore
@@ -49,6 +58,7 @@ from shared.webhooks.service import DeliveryQueries, SecretService, WebhookDeliv
 
 if TYPE_CHECKING:
     from shared.webhooks.http import DeliveryResponse
+    from shared.webhooks.models import Delivery
 
 
 def model_store() -> DynamoModelStore:
@@ -171,21 +181,83 @@ def webhooks_dead_letters() -> SqsDeliveryQueue:
 
 @cache
 def webhook_deliverer() -> WebhookDeliverer:
-    from shared.api.schemas import PredictionOut  # the webhook's data is the prediction as GET returns it
-    from shared.webhooks.http import post_webhook
-
     settings = webhook_settings()
 
     def send(url: str, body: bytes, headers: Mapping[str, str]) -> "DeliveryResponse":
+        from shared.webhooks.http import post_webhook
+
         return post_webhook(
             url, body, headers, timeout_seconds=settings.timeout_seconds, allow_insecure=settings.allow_insecure
         )
 
-    def render(prediction: Prediction) -> dict[str, Any]:
-        return PredictionOut.of(prediction, settings.api_base_url).model_dump(mode="json")
-
     schedule = RetrySchedule(scale=settings.retry_scale)
-    return WebhookDeliverer(delivery_store(), prediction_store(), secret_service(), send, render, schedule)
+    return WebhookDeliverer(delivery_store(), event_data, secret_service(), send, schedule)
+
+
+def event_data(delivery: "Delivery") -> dict[str, Any] | None:
+    """A webhook event's ``data``: the prediction or batch as GET returns it (None once it expired)."""
+    from shared.api.schemas import BatchOut, PredictionOut  # rendered exactly as the API renders them
+
+    if delivery.event is EventType.BATCH_COMPLETED:
+        try:
+            batch = batch_store().get(delivery.tenant, delivery.prediction_id)
+        except BatchNotFoundError:
+            return None
+        return BatchOut.of(batch, download_url).model_dump(mode="json")
+    try:
+        prediction = prediction_store().get(delivery.tenant, delivery.prediction_id)
+    except PredictionNotFoundError:
+        return None
+    snapshot = as_of_event(prediction, delivery.event)
+    return PredictionOut.of(snapshot, webhook_settings().api_base_url).model_dump(mode="json")
+
+
+def batch_store() -> DynamoBatchStore:
+    return DynamoBatchStore(store_settings().table_name, dynamodb_client())
+
+
+def batch_files() -> S3BatchFiles:
+    return S3BatchFiles(bucket_settings().bucket_name, s3_client())
+
+
+def download_url(key: str) -> str:
+    """A short-lived presigned GET of a batch's result file."""
+    return batch_files().presign_get(key, batch_settings().download_url_seconds)
+
+
+def batch_steps() -> SqsBatchSteps:
+    return SqsBatchSteps(batch_settings().batches_queue_url, sqs_client())
+
+
+def batch_finalizer() -> BatchFinalizer:
+    return BatchFinalizer(batch_store(), batch_files(), webhooks_queue())
+
+
+@cache
+def batch_service() -> BatchService:
+    return BatchService(
+        batch_store(),
+        batch_steps(),
+        batch_finalizer(),
+        model_registry(),
+        upload_service(),
+        cursor_codec(),
+        timedelta(days=store_settings().retention_days),
+        webhook_validation_settings().allow_insecure,
+    )
+
+
+@cache
+def batch_validator() -> BatchValidator:
+    settings = batch_settings()
+    chunks = SqsChunkQueue(queue_settings().predictions_queue_url, sqs_client())
+    limits = ValidationLimits(step_bytes=settings.step_bytes, chunk_lines=settings.chunk_lines)
+    return BatchValidator(batch_store(), batch_files(), batch_steps(), chunks, batch_finalizer(), limits)
+
+
+@cache
+def chunk_runner() -> ChunkRunner:
+    return ChunkRunner(batch_store(), batch_files(), batch_steps(), model_registry(), runtime_loader())
 
 
 def reset_services() -> None:
@@ -205,6 +277,9 @@ def reset_services() -> None:
         secret_service,
         delivery_queries,
         webhook_deliverer,
+        batch_service,
+        batch_validator,
+        chunk_runner,
     ):
         factory.cache_clear()
     reset_secrets()

@@ -111,6 +111,17 @@ class RateLimitSettings(BaseSettings):
     burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="RATE_LIMIT_BURST")
 
 
+class BatchSettings(BaseSettings):
+    """The batches queue, how batch files are read, and how long their download URLs work."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    batches_queue_url: str = Field(validation_alias="BATCHES_QUEUE_URL", min_length=1)
+    download_url_seconds: int = Field(default=3600, ge=60, le=43200, validation_alias="DOWNLOAD_URL_SECONDS")
+    step_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, validation_alias="BATCH_STEP_BYTES")
+    chunk_lines: int = Field(default=100, ge=1, le=1000, validation_alias="BATCH_CHUNK_LINES")
+
+
 @cache
 def store_settings() -> StoreSettings:
     return StoreSettings()
@@ -166,6 +177,11 @@ def rate_limit_settings() -> RateLimitSettings:
     return RateLimitSettings()
 
 
+@cache
+def batch_settings() -> BatchSettings:
+    return BatchSettings()
+
+
 def clear_settings() -> None:
     """Forget cached settings (tests change the environment between cases)."""
     for accessor in (
@@ -180,5 +196,6 @@ def clear_settings() -> None:
         inspector_settings,
         rate_limit_settings,
         sweep_settings,
+        batch_settings,
     ):
         accessor.cache_clear()

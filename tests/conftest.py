@@ -3,7 +3,7 @@
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -127,3 +127,29 @@ def captured_logs() -> Iterator[CapturedLogs]:
         yield CapturedLogs(stream)
     finally:
         service_logger.removeHandler(handler)
+
+
+# Reports a test wants shown after the run (load-test figures, built sizes). They travel in the test's
+# ``user_properties``, so they reach the terminal also when the test ran in a pytest-xdist worker.
+REPORT_PROPERTY = "infergate_report"
+_pending_reports: list[str] = []  # filled in the controlling process, printed at the end
+
+
+@pytest.fixture
+def report(record_property: Callable[[str, object], None]) -> Callable[[str], None]:
+    """``report(text)``: print ``text`` in the summary at the end of the run."""
+    return lambda text: record_property(REPORT_PROPERTY, text)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    texts = [str(value) for name, value in report.user_properties if name == REPORT_PROPERTY]
+    if texts and report.when == "call":
+        _pending_reports.extend(texts)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _pending_reports:
+        return
+    terminalreporter.section("reports")
+    for text in _pending_reports:
+        terminalreporter.write_line(text)

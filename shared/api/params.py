@@ -32,3 +32,4 @@ IdempotencyKeyHeader = Annotated[
         "prediction again (201); the same key with a different body is a 409.",
     ),
 ]
+BatchIdPath = Annotated[str, Path(max_length=64, description="A batch id (`bat_...`).")]

@@ -1,9 +1,12 @@
 """Request and response bodies (pydantic v2). Conversions from domain objects live here too."""
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.batches.models import Batch, BatchStatus
+from shared.batches.service import NewBatch
 from shared.inference.service import SyncPrediction
 from shared.jsoncodec import plain_json_problem
 from shared.keys.models import ApiKey, Scope
@@ -305,3 +308,75 @@ class WebhookDeliveryOut(BaseModel):
 
 class WebhookDeliveryList(BaseModel):
     results: list[WebhookDeliveryOut]
+
+
+class CreateBatchRequest(StrictModel):
+    model: str = Field(max_length=80, examples=["sentiment", "sentiment:1"], description="`name` or `name:version`.")
+    input_upload_id: str = Field(
+        max_length=64,
+        description="An upload of purpose `batch_input` whose JSONL file has arrived: one "
+        '`{"custom_id": str, "input": {...}}` per line, at most 50,000 lines and 100 MB.',
+    )
+    webhook: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="HTTPS URL that receives a signed `batch.completed` event when the batch ends.",
+    )
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=16)
+
+    def to_domain(self) -> NewBatch:
+        return NewBatch(
+            model=self.model, input_upload_id=self.input_upload_id, webhook=self.webhook, metadata=self.metadata
+        )
+
+
+class RequestCountsOut(BaseModel):
+    total: int = Field(description="Lines of the file (known once it is validated).")
+    completed: int
+    failed: int
+
+
+class BatchProblemOut(BaseModel):
+    line: int = Field(description="1-based line number; 0 for the file as a whole.")
+    code: str
+    message: str
+
+
+class BatchOut(BaseModel):
+    id: str = Field(examples=["bat_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"])
+    model: str
+    version: int
+    status: BatchStatus
+    input_upload_id: str
+    request_counts: RequestCountsOut
+    output_url: str | None = Field(description="Presigned GET of the output file (JSONL), short-lived.")
+    errors_url: str | None = Field(description="Presigned GET of the error file (JSONL), short-lived.")
+    errors: list[BatchProblemOut] = Field(description="Why the file was refused, when `status` is `failed`.")
+    metadata: dict[str, str]
+    webhook: str | None
+    created_at: str
+    completed_at: str | None
+
+    @classmethod
+    def of(cls, batch: Batch, presign: Callable[[str], str]) -> "BatchOut":
+        counts = batch.counts
+        return cls(
+            id=batch.id,
+            model=batch.model,
+            version=batch.version,
+            status=batch.status,
+            input_upload_id=batch.input_upload_id,
+            request_counts=RequestCountsOut(total=counts.total, completed=counts.completed, failed=counts.failed),
+            output_url=presign(batch.output_key) if batch.output_key else None,
+            errors_url=presign(batch.errors_key) if batch.errors_key else None,
+            errors=[BatchProblemOut(line=p.line, code=p.code, message=p.message) for p in batch.errors],
+            metadata=batch.metadata,
+            webhook=batch.webhook,
+            created_at=batch.created_at,
+            completed_at=batch.completed_at,
+        )
+
+
+class BatchList(BaseModel):
+    results: list[BatchOut]
+    next: str | None = Field(description="Cursor of the next page, or null on the last page.")

@@ -16,6 +16,7 @@ from shared.jsoncodec import plain_json_problem
 
 MAX_LINE_BYTES = 256 * 1024  # the size limit of one prediction's input, plus room for the custom_id
 MAX_CUSTOM_ID_LENGTH = 64
+LINE_TOO_LARGE_MESSAGE = f"The line is over {MAX_LINE_BYTES} bytes."
 
 
 class LineErrorCode(StrEnum):
@@ -45,7 +46,7 @@ class LineError:
 def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
     """Parse line ``number`` (1-based; ``raw`` without its line break)."""
     if len(raw) > MAX_LINE_BYTES:
-        return LineError(number, LineErrorCode.LINE_TOO_LARGE, f"The line is over {MAX_LINE_BYTES} bytes.")
+        return LineError(number, LineErrorCode.LINE_TOO_LARGE, LINE_TOO_LARGE_MESSAGE)
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):

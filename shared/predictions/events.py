@@ -1,5 +1,7 @@
 """Which webhook events a status change triggers; planned with the transition and written with it."""
 
+from dataclasses import replace
+
 from shared.ids import IdKind, new_id
 from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus, WebhookEvent
 
@@ -17,3 +19,12 @@ def plan_deliveries(prediction: Prediction, new_status: PredictionStatus) -> tup
 
 def _delivery(prediction: Prediction, url: str, event: EventType) -> PlannedDelivery:
     return PlannedDelivery(new_id(IdKind.DELIVERY), event, url, prediction.expires_at)
+
+
+def as_of_event(prediction: Prediction, event: EventType) -> Prediction:
+    """The prediction as it was when ``event`` happened (a started event shows it processing)."""
+    if event is not EventType.PREDICTION_STARTED:
+        return prediction
+    return replace(
+        prediction, status=PredictionStatus.PROCESSING, output=None, error=None, completed_at=None, predict_time=None
+    )

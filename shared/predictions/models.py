@@ -54,6 +54,7 @@ class WebhookEvent(StrEnum):
 class EventType(StrEnum):
     PREDICTION_STARTED = "prediction.started"
     PREDICTION_COMPLETED = "prediction.completed"
+    BATCH_COMPLETED = "batch.completed"
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class TransitionRejectedError(ConflictError):
 
 @dataclass(frozen=True)
 class IdempotencyClaim:
-    """``Idempotency-Key`` of a create: stored with the prediction, in the same write, for 24 hours."""
+    """``Idempotency-Key`` of a create: stored with the prediction (or batch), in the same write, for 24 hours."""
 
     key_hash: str  # sha256 of the caller's key: the key itself is never stored
     fingerprint: str  # sha256 of the canonical request
@@ -152,9 +153,9 @@ class IdempotencyClaim:
 class IdempotentReplayError(Exception):
     """The key was used before (within its 24 hours): raised by the store instead of creating."""
 
-    def __init__(self, prediction_id: str, fingerprint: str) -> None:
+    def __init__(self, resource_id: str, fingerprint: str) -> None:
         super().__init__("idempotency key already used")
-        self.prediction_id = prediction_id
+        self.resource_id = resource_id  # the prediction (or batch) the key created
         self.fingerprint = fingerprint
 
 

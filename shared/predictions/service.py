@@ -98,9 +98,9 @@ class PredictionService:
             assert claim is not None
             if replay.fingerprint != claim.fingerprint:
                 raise IdempotencyConflictError() from None
-            if replay.prediction_id != prediction.id:
-                logger.info("idempotent replay", extra={"prediction_id": replay.prediction_id})
-                return self._store.get(tenant, replay.prediction_id)
+            if replay.resource_id != prediction.id:
+                logger.info("idempotent replay", extra={"prediction_id": replay.resource_id})
+                return self._store.get(tenant, replay.resource_id)
             # Our own write, retried by the SDK after a lost response: it is stored; queue it as usual.
         try:
             self._queue.enqueue(tenant, prediction.id, correlation_id)

@@ -1,17 +1,19 @@
 """Publish prediction work to SQS, carrying the correlation id as a message attribute."""
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.batches.chunks import Chunk
 from shared.errors import TransientError
 from shared.observability import CORRELATION_ID_ATTRIBUTE, correlation_id
 from shared.predictions.models import PlannedDelivery
-from shared.queue.messages import DeliverWebhook, RunPrediction
+from shared.queue.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageBatchRequestEntryTypeDef
 
 
 class SqsPredictionQueue:
@@ -83,3 +85,59 @@ class SqsDeliveryQueue:
             self._client.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt_handle)
         except (ClientError, BotoCoreError) as exc:
             raise TransientError("the webhooks queue is unavailable") from exc
+
+
+class SqsChunkQueue:
+    """Sends a batch's chunks to the predictions queue, ten messages per request."""
+
+    def __init__(self, queue_url: str, client: "SQSClient") -> None:
+        self._queue_url = queue_url
+        self._client = client
+
+    def send_chunks(self, tenant: str, batch_id: str, chunks: Sequence[Chunk]) -> None:
+        for first in range(0, len(chunks), 10):
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {
+                    "Id": str(chunk.index),
+                    "MessageBody": RunBatchChunk(
+                        tenant, batch_id, chunk.index, chunk.first_line, chunk.start, chunk.end
+                    ).to_body(),
+                    "MessageAttributes": _correlation_attributes(),
+                }
+                for chunk in chunks[first : first + 10]
+            ]
+            try:
+                response = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise TransientError("the predictions queue is unavailable") from exc
+            if response.get("Failed"):  # sent again with the step's redelivery; counted once anyway
+                raise TransientError(f"{len(response['Failed'])} chunk messages were not queued")
+
+
+class SqsBatchSteps:
+    """The batches queue: validation steps and finalization."""
+
+    def __init__(self, queue_url: str, client: "SQSClient") -> None:
+        self._queue_url = queue_url
+        self._client = client
+
+    def validate(self, tenant: str, batch_id: str, offset: int, line: int) -> None:
+        self._send(BatchStep(BatchStepKind.VALIDATE, tenant, batch_id, offset, line))
+
+    def finalize(self, tenant: str, batch_id: str) -> None:
+        self._send(BatchStep(BatchStepKind.FINALIZE, tenant, batch_id))
+
+    def _send(self, step: BatchStep) -> None:
+        try:
+            self._client.send_message(
+                QueueUrl=self._queue_url, MessageBody=step.to_body(), MessageAttributes=_correlation_attributes()
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientError("the batches queue is unavailable") from exc
+
+
+def _correlation_attributes() -> "dict[str, MessageAttributeValueTypeDef]":
+    current = correlation_id()
+    if not current:
+        return {}
+    return {CORRELATION_ID_ATTRIBUTE: {"DataType": "String", "StringValue": current}}

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _TRANSIENT = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "503", "500"})
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class S3ObjectStore:
@@ -35,9 +35,9 @@ class S3ObjectStore:
         try:
             response = self._client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
-            if error_code(exc) in _MISSING:
+            if error_code(exc) in MISSING_CODES:
                 return None
-            raise _translated(exc) from exc
+            raise s3_error(exc) from exc
         except BotoCoreError as exc:
             raise TransientError("S3 could not be reached") from exc
         return StoredObject(size=int(response["ContentLength"]), content_type=response.get("ContentType", ""))
@@ -46,7 +46,7 @@ class S3ObjectStore:
         try:
             self._client.download_file(self._bucket, key, str(destination))
         except ClientError as exc:
-            raise _translated(exc) from exc
+            raise s3_error(exc) from exc
         except BotoCoreError as exc:
             raise TransientError("S3 could not be reached") from exc
 
@@ -55,12 +55,13 @@ class S3ObjectStore:
             with source.open("rb") as body:
                 self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
         except ClientError as exc:
-            raise _translated(exc) from exc
+            raise s3_error(exc) from exc
         except BotoCoreError as exc:
             raise TransientError("S3 could not be reached") from exc
 
 
-def _translated(exc: ClientError) -> Exception:
+def s3_error(exc: ClientError) -> Exception:
+    """Throttling and S3's own faults become ``TransientError``; anything else stays as it is."""
     if error_code(exc) in _TRANSIENT:
         return TransientError(f"S3 is unavailable ({error_code(exc)})")
     return exc

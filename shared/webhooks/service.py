@@ -3,7 +3,7 @@
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from shared.clock import to_rfc3339, utc_now
 from shared.ids import IdKind, is_valid_id
 from shared.observability import logger, metrics
-from shared.predictions.models import EventType, Prediction, PredictionNotFoundError, PredictionStatus
+from shared.predictions.models import PredictionNotFoundError
 from shared.predictions.ports import PredictionStore
 from shared.webhooks.models import (
     AttemptConflictError,
@@ -27,7 +27,7 @@ from shared.webhooks.schedule import RetrySchedule
 from shared.webhooks.signing import generate_secret, signature_header
 
 ROTATION_GRACE = timedelta(hours=24)
-Render = Callable[[Prediction], dict[str, Any]]
+EventData = Callable[[Delivery], dict[str, Any] | None]  # the event's ``data``; None once its subject expired
 
 
 class SecretService:
@@ -77,33 +77,34 @@ class WebhookDeliverer:
     def __init__(
         self,
         deliveries: DeliveryStore,
-        predictions: PredictionStore,
+        event_data: EventData,
         secrets: SecretService,
         send: Sender,
-        render: Render,
         schedule: RetrySchedule,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._deliveries = deliveries
-        self._predictions = predictions
+        self._event_data = event_data
         self._secrets = secrets
         self._send = send
-        self._render = render
         self._schedule = schedule
         self._clock = clock
 
-    def attempt(self, tenant: str, prediction_id: str, delivery_id: str) -> Attempt:
+    def attempt(self, tenant: str, subject_id: str, delivery_id: str) -> Attempt:
+        """One attempt of the delivery of an event about ``subject_id`` (a prediction or a batch)."""
         try:
-            delivery = self._deliveries.get(tenant, prediction_id, delivery_id)
-            prediction = self._predictions.get(tenant, prediction_id)
-        except (DeliveryNotFoundError, PredictionNotFoundError):
+            delivery = self._deliveries.get(tenant, subject_id, delivery_id)
+        except DeliveryNotFoundError:
+            delivery = None
+        data = self._event_data(delivery) if delivery is not None else None
+        if delivery is None or data is None:
             logger.warning("webhook delivery expired before it was attempted", extra={"delivery_id": delivery_id})
             return Attempt(AttemptResult.DONE)
         if delivery.status is DeliveryStatus.FAILED:
             return Attempt(AttemptResult.PARK)  # its parking may not have happened: park (again)
         if delivery.status is not DeliveryStatus.PENDING:
             return Attempt(AttemptResult.DONE)  # a duplicate message
-        body = self.body(delivery, prediction)
+        body = self.body(delivery, data)
         now = int(self._clock())
         headers = {
             "content-type": "application/json",
@@ -122,19 +123,10 @@ class WebhookDeliverer:
             error = failure.reason
         return self._record(delivery, status_code, error, retry_after)
 
-    def body(self, delivery: Delivery, prediction: Prediction) -> str:
-        """The envelope; ``data`` is the prediction as GET returned it when the event happened."""
-        snapshot = prediction
-        if delivery.event is EventType.PREDICTION_STARTED:
-            snapshot = replace(
-                prediction,
-                status=PredictionStatus.PROCESSING,
-                output=None,
-                error=None,
-                completed_at=None,
-                predict_time=None,
-            )
-        envelope = {"type": delivery.event.value, "timestamp": delivery.created_at, "data": self._render(snapshot)}
+    @staticmethod
+    def body(delivery: Delivery, data: dict[str, Any]) -> str:
+        """The envelope: ``data`` is the prediction or batch as GET returned it when the event happened."""
+        envelope = {"type": delivery.event.value, "timestamp": delivery.created_at, "data": data}
         return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
     def _record(

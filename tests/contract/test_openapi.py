@@ -69,4 +69,8 @@ def test_the_documented_surface_is_the_contracts() -> None:
         ("GET", "/v1/predictions/{prediction_id}/webhook-deliveries"),
         ("GET", "/v1/webhooks/secret"),
         ("POST", "/v1/webhooks/secret/rotate"),
+        ("POST", "/v1/batches"),
+        ("GET", "/v1/batches"),
+        ("GET", "/v1/batches/{batch_id}"),
+        ("POST", "/v1/batches/{batch_id}/cancel"),
     }

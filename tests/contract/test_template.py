@@ -4,7 +4,13 @@ from typing import Any
 
 from tools.template import ROOT, load_template
 
-READ_ONLY_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "secretsmanager:GetSecretValue"}
+READ_ONLY_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "secretsmanager:GetSecretValue",
+    "s3:GetObject",  # presigned GETs of batch result files are signed with the function's role
+}
 READ_ONLY_FUNCTIONS = {
     "GetHealthFunction",
     "ListKeysFunction",
@@ -14,6 +20,8 @@ READ_ONLY_FUNCTIONS = {
     "GetPredictionFunction",
     "RouteNotFoundFunction",
     "ListWebhookDeliveriesFunction",
+    "ListBatchesFunction",
+    "GetBatchFunction",
 }
 
 
@@ -60,6 +68,7 @@ _SCOPED_RESOURCES = (
     "${Table.Arn}/index/Outbox",
     "${ArtifactsBucket.Arn}/uploads/*",
     "${ArtifactsBucket.Arn}/artifacts/*",
+    "${ArtifactsBucket.Arn}/batches/*",
 )
 
 
@@ -162,7 +171,7 @@ def test_every_dead_letter_queue_depth_and_every_queue_age_is_alarmed() -> None:
         metric = "ApproximateNumberOfMessagesVisible" if name in dead_letter else "ApproximateAgeOfOldestMessage"
         found = [a for a in alarms if a["MetricName"] == metric and _watched(a) == {"Fn::GetAtt": [name, "QueueName"]}]
         assert len(found) == 1, f"{name} needs an alarm on {metric}"
-    assert dead_letter == {"PredictionsDLQ", "WebhooksDLQ"}
+    assert dead_letter == {"PredictionsDLQ", "WebhooksDLQ", "BatchesDLQ"}
 
 
 def test_every_function_logs_to_a_group_with_retention() -> None:

@@ -14,7 +14,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,7 +141,7 @@ def _percentile(values: list[float], q: int) -> float:
 
 
 def test_thousands_of_predictions_under_load_are_each_finished_exactly_once(
-    local_stack: LocalStack, capsys: pytest.CaptureFixture[str]
+    local_stack: LocalStack, report: Callable[[str], None]
 ) -> None:
     admin = mint_key(local_stack, "load-tenant", "admin")
     with local_stack.client(admin) as tenant_admin:
@@ -197,8 +197,5 @@ def test_thousands_of_predictions_under_load_are_each_finished_exactly_once(
         ),
         ("create latency p50 / p95 / p99", " / ".join(f"{_percentile(latencies, q):.0f} ms" for q in (50, 95, 99))),
     ]
-    with capsys.disabled():
-        width = max(len(name) for name, _ in rows)
-        print("\n\nNo-loss load test (local stack)")  # noqa: T201
-        for name, value in rows:
-            print(f"  {name:<{width}}  {value}")  # noqa: T201
+    width = max(len(name) for name, _ in rows)
+    report("\n".join(["No-loss load test (local stack)", *(f"  {name:<{width}}  {value}" for name, value in rows)]))

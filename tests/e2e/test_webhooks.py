@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LocalStack, _free_port, running_stack
+from tests.support.batch_flow import create as create_batch
+from tests.support.batch_flow import jsonl, mixed, watch
 from tests.support.receiver import receiver
 from tools.template import ROOT
 
@@ -145,3 +147,19 @@ def test_the_secret_endpoint_and_rotation(webhook_stack: LocalStack) -> None:
     assert first.startswith("whsec_")
     assert rotated.status_code == 200
     assert rotated.json()["key"] == after != first
+
+
+def test_a_batch_sends_one_signed_batch_completed_event(webhook_stack: LocalStack) -> None:
+    with receiver() as target, webhook_stack.client(webhook_stack.admin_key) as client:
+        secret = client.get("/v1/webhooks/secret").json()["key"]
+        created = create_batch(client, jsonl(mixed(40)), webhook=target.url)
+        final = watch(client, created["id"])[-1]
+        arrived = _eventually(lambda: target.requests)
+
+    [payload] = target.verified(secret)  # the reference Standard Webhooks library checks the signature
+    assert arrived
+    assert payload["type"] == "batch.completed"
+    data = payload["data"]
+    assert (data["id"], data["status"], data["request_counts"]) == (created["id"], "completed", final["request_counts"])
+    assert final["request_counts"] == {"total": 40, "completed": 35, "failed": 5}
+    assert data["output_url"] is not None

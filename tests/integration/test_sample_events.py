@@ -20,11 +20,13 @@ import pytest
 
 from shared import __version__
 from shared.aws import dynamodb_client, s3_client, sqs_client
+from shared.batches.models import BatchStatus
 from shared.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
 from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus, Transition
-from shared.queue.messages import DeliverWebhook, RunPrediction
+from shared.queue.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
 from shared.services import (
+    batch_store,
     delivery_queries,
     key_service,
     model_registry,
@@ -32,12 +34,13 @@ from shared.services import (
     secret_service,
     upload_service,
 )
-from shared.settings import bucket_settings, queue_settings, store_settings
+from shared.settings import batch_settings, bucket_settings, queue_settings, store_settings
 from shared.store.keys import DynamoKeyStore
 from shared.store.uploads import DynamoUploadStore
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
 from tests.support.events import response_json
+from tests.support.example_batch import BATCH_FILE, BATCH_ID, BATCH_UPLOAD_ID, store_batch_upload, store_example_batch
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_record
@@ -154,6 +157,27 @@ def artifact_upload() -> None:
     s3_client().put_object(
         Bucket=bucket_settings().bucket_name, Key=upload.key, Body=IRIS_BYTES, ContentType=upload.content_type
     )
+
+
+def batch_upload() -> None:
+    """A three-line JSONL file, uploaded as the example batch upload the create-batch event names."""
+    store_batch_upload(
+        EXAMPLE_TENANT, store_settings().table_name, bucket_settings().bucket_name, dynamodb_client(), s3_client()
+    )
+
+
+def example_batch() -> None:
+    """The example batch, just created from the example upload (still validating)."""
+    store_example_batch(
+        EXAMPLE_TENANT, store_settings().table_name, bucket_settings().bucket_name, dynamodb_client(), s3_client()
+    )
+
+
+def batches_queued() -> list[BatchStep]:
+    queued = sqs_client().receive_message(
+        QueueUrl=batch_settings().batches_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )
+    return [BatchStep.from_body(message["Body"]) for message in queued.get("Messages", [])]
 
 
 # ---------------------------------------------------------------- Then: what each function answers
@@ -397,6 +421,46 @@ def stuck_prediction_is_requeued(response: Response, event: Event) -> None:
     ]
 
 
+def batch_is_queued_for_validation(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 201, response_json(response)
+    body = response_json(response)
+    requested = request_body(event)
+    assert (body["model"], body["version"], body["status"]) == (requested["model"], 1, "validating")
+    assert body["request_counts"] == {"total": 0, "completed": 0, "failed": 0}
+    assert headers_of(response)["location"] == f"/v1/batches/{body['id']}"
+    assert batches_queued() == [BatchStep(BatchStepKind.VALIDATE, EXAMPLE_TENANT, body["id"], 0, 1)]
+
+
+def batches_are_listed(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert [(b["id"], b["status"]) for b in body["results"]] == [(BATCH_ID, "validating")]
+    assert body["next"] is None
+
+
+def batch_is_returned(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert (body["id"], body["status"], body["input_upload_id"]) == (BATCH_ID, "validating", BATCH_UPLOAD_ID)
+    assert (body["output_url"], body["errors_url"], body["errors"]) == (None, None, [])
+
+
+def batch_is_canceling(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    assert response_json(response)["status"] == "canceling"
+    assert batches_queued() == [BatchStep(BatchStepKind.FINALIZE, EXAMPLE_TENANT, BATCH_ID)]
+
+
+def batch_is_validated_and_fanned_out(response: Response, event: Event) -> None:
+    assert response == {"batchItemFailures": []}
+    batch = batch_store().get(EXAMPLE_TENANT, BATCH_ID)
+    assert (batch.status, batch.counts.total, batch.chunks_total) == (BatchStatus.IN_PROGRESS, 3, 1)
+    queued = sqs_client().receive_message(QueueUrl=queue_settings().predictions_queue_url, MaxNumberOfMessages=10)
+    assert [RunBatchChunk.from_body(m["Body"]) for m in queued["Messages"]] == [
+        RunBatchChunk(EXAMPLE_TENANT, BATCH_ID, 0, 1, 0, len(BATCH_FILE))
+    ]
+
+
 @dataclass(frozen=True)
 class Scenario:
     given: Callable[[], None]
@@ -431,11 +495,21 @@ SCENARIOS: dict[str, Scenario] = {
     "GetServerMetadataFunction": Scenario(nothing, server_is_described),
     "GetModelMetadataFunction": Scenario(nothing, model_metadata_is_described),
     "GetModelReadyFunction": Scenario(nothing, model_is_ready),
+    "CreateBatchFunction": Scenario(batch_upload, batch_is_queued_for_validation),
+    "ListBatchesFunction": Scenario(example_batch, batches_are_listed),
+    "GetBatchFunction": Scenario(example_batch, batch_is_returned),
+    "CancelBatchFunction": Scenario(example_batch, batch_is_canceling),
+    "ProcessBatchesFunction": Scenario(example_batch, batch_is_validated_and_fanned_out),
 }
-MESSAGES: dict[str, Any] = {"PredictionsQueue": RunPrediction, "WebhooksQueue": DeliverWebhook}
+MESSAGES: dict[str, Any] = {
+    "PredictionsQueue": RunPrediction,
+    "WebhooksQueue": DeliverWebhook,
+    "BatchesQueue": BatchStep,
+}
 EXPECTED_MESSAGES: dict[str, Any] = {
     "PredictionsQueue": RunPrediction(EXAMPLE_TENANT, PREDICTION_ID),
     "WebhooksQueue": DeliverWebhook(EXAMPLE_TENANT, PREDICTION_ID, WEBHOOK_DELIVERY_ID),
+    "BatchesQueue": BatchStep(BatchStepKind.VALIDATE, EXAMPLE_TENANT, BATCH_ID),
 }
 
 

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -52,17 +52,20 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from shared.batches.models import BatchStatus
 from shared.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, Scope, generate_secret, hash_secret
 from shared.keys.service import KeyService
 from shared.pagination import CursorCodec
 from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus
+from shared.store.batches import DynamoBatchStore
 from shared.store.deliveries import DynamoDeliveryStore, delivery_item
 from shared.store.keys import DynamoKeyStore
 from shared.store.predictions import DynamoPredictionStore
 from shared.store.uploads import DynamoUploadStore
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
+from tests.support.example_batch import BATCH_ID, store_example_batch
 from tools.provision import Stack, provision
 from tools.template import ROOT, FunctionSpec, Template, load_template
 
@@ -111,6 +114,10 @@ EXPECTED_STATUS = {
     "GetServerMetadataFunction": 200,
     "GetModelMetadataFunction": 200,
     "GetModelReadyFunction": 200,
+    "CreateBatchFunction": 201,
+    "ListBatchesFunction": 200,
+    "GetBatchFunction": 200,
+    "CancelBatchFunction": 200,
 }
 UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ"
 IRIS_BYTES = (ROOT / "shared" / "runtimes" / "bundled" / "iris.onnx").read_bytes()
@@ -119,7 +126,6 @@ BLOCKED_WEBHOOK = "https://10.0.0.1/hooks/infergate"  # refused by the SSRF chec
 
 FUNCTIONS = load_template().functions
 LAYERS = list(load_template().of_type("AWS::Serverless::LayerVersion"))
-SizeReport = dict[str, dict[str, int]]  # the `size_report` fixture of tests/packaging/conftest.py
 
 # Runs inside the built artifact's interpreter: argv[1] is a JSON config. Standard library only.
 DRIVER = r"""
@@ -410,6 +416,8 @@ def deployment(aws_endpoint: str) -> Deployment:
     s3.put_object(
         Bucket=stack.refs["ArtifactsBucket"], Key=upload.key, Body=IRIS_BYTES, ContentType=upload.content_type
     )
+    # The example batch (and its upload) the batch events name.
+    store_example_batch(TENANT, deployed.table, stack.refs["ArtifactsBucket"], dynamodb, s3)
     return deployed
 
 
@@ -563,6 +571,11 @@ def test_built_function_handles_its_event(
         )
         assert (delivery.attempts, delivery.last_error is not None) == (1, True), invocation.output
         return
+    if spec.logical_id == "ProcessBatchesFunction":  # validated the example file and fanned its chunk out
+        assert result == {"batchItemFailures": []}, invocation.output
+        batch = DynamoBatchStore(deployment.table, deployment.dynamodb).get(TENANT, BATCH_ID)
+        assert (batch.status, batch.counts.total, batch.chunks_total) == (BatchStatus.IN_PROGRESS, 3, 1)
+        return
     if spec.queue_triggers:
         assert result == {"batchItemFailures": []}, invocation.output
         finished = deployment.predictions().get(TENANT, PREDICTION_ID)
@@ -610,7 +623,7 @@ def test_functions_fit_lambda_size_limit(
     arch: str,
     request: pytest.FixtureRequest,
     record_property: Any,
-    size_report: SizeReport,
+    report: Callable[[str], None],
 ) -> None:
     build: Path = request.getfixturevalue("deploy_build" if arch == "aarch64" else "host_build")
     template = load_template()
@@ -626,7 +639,12 @@ def test_functions_fit_lambda_size_limit(
     for name, size in sizes.items():
         if not name.endswith(" with layers"):
             record_property(name, size)
-    size_report[arch] = sizes
+    report(
+        "\n".join(
+            [f"Built artifact sizes, {arch} (unzipped)"]
+            + [f"  {name:40} {size / 2**20:9.2f} MiB {size:>12,} bytes" for name, size in sorted(sizes.items())]
+        )
+    )
     assert too_big == {}, f"over Lambda's {LAMBDA_UNZIPPED_LIMIT} bytes unzipped (function + layers)"
 
 

@@ -6,6 +6,9 @@ PREDICTIONS = "/v1/predictions"
 BIG = "x" * (256 * 1024)
 HUGE_BODY = b'{"model":"echo","input":{"a":"' + b"x" * (1100 * 1024) + b'"}}'
 UNKNOWN_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
+BATCHES = "/v1/batches"
+UNKNOWN_BATCH = "bat_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
+UNKNOWN_UPLOAD = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
 
 
 class BadRequest(NamedTuple):
@@ -179,4 +182,31 @@ BAD_REQUESTS: list[BadRequest] = [
     BadRequest("POST", "/v1/models/iris/versions", {"raw_body": b"{"}, 400, "malformed-json"),
     BadRequest("POST", "/v1/models/new/versions", _create({"runtime": "onnx"}), 422, "validation-failed", "/upload_id"),
     BadRequest("GET", "/v1/uploads", {}, 405, "method-not-allowed"),
+    BadRequest("POST", BATCHES, {"raw_body": b'{"model": '}, 400, "malformed-json"),
+    BadRequest("POST", BATCHES, _create({"model": "echo"}), 422, "validation-failed", "/input_upload_id"),
+    BadRequest(
+        "POST",
+        BATCHES,
+        _create({"model": "echo", "input_upload_id": UNKNOWN_UPLOAD, "x": 1}),
+        422,
+        "validation-failed",
+        "/x",
+    ),
+    BadRequest(
+        "POST",
+        BATCHES,
+        _create({"model": "echo", "input_upload_id": UNKNOWN_UPLOAD}),
+        422,
+        "unusable-upload",
+        "/input_upload_id",
+    ),
+    BadRequest(
+        "POST", BATCHES, _create({"model": "nope", "input_upload_id": UNKNOWN_UPLOAD}), 422, "invalid-request", "/model"
+    ),
+    BadRequest("GET", f"{BATCHES}/{UNKNOWN_BATCH}", {}, 404, "not-found"),
+    BadRequest("GET", f"{BATCHES}/not-a-batch", {}, 404, "not-found"),
+    BadRequest("POST", f"{BATCHES}/{UNKNOWN_BATCH}/cancel", {}, 404, "not-found"),
+    BadRequest("GET", f"{BATCHES}?cursor=forged.cursor", {}, 400, "bad-request"),
+    BadRequest("GET", f"{BATCHES}?limit=0", {}, 400, "bad-request", "#/query/limit"),
+    BadRequest("DELETE", BATCHES, {}, 405, "method-not-allowed"),
 ]

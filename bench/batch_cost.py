@@ -1,0 +1,234 @@
+"""AWS requests and list-price cost of a 10,000-line batch, against the same inputs as single predictions.
+
+    .venv/bin/python -m bench.batch_cost [--lines 10000] [--singles 500]
+
+Everything runs in this process on moto (no network): the real handlers of template.yaml are invoked
+with the events their triggers would send, and every AWS call they make is counted (by service and
+operation) at botocore's client level. The batch path is: create the upload and the batch (API), the
+validation step and fan-out, every chunk, the finalizer, one GET of the batch and the two result
+downloads. The single-prediction path is create + run + one GET per input, measured on ``--singles``
+inputs and scaled to ``--lines`` (the calls per prediction do not depend on how many there are).
+SQS receives/deletes made by Lambda's own poller are added as 2 per 10 messages (one receive, one
+batch delete), which is what the event source mapping does at full batches.
+
+Prices: us-east-1 list prices, 2026-11: API Gateway HTTP API $1.00/M requests; DynamoDB on-demand
+$0.625/M write and $0.125/M read request units; S3 Standard $0.005/1,000 PUT/COPY/POST/LIST and
+$0.0004/1,000 GET/HEAD; SQS standard $0.40/M requests. Lambda is left out: both paths run the same
+model on the same inputs (the batch path with fewer, larger invocations).
+"""
+
+import argparse
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from moto import mock_aws
+
+PRICES = {  # dollars per request or unit
+    "apigateway": 1.00 / 1e6,
+    "dynamodb:write": 0.625 / 1e6,
+    "dynamodb:read": 0.125 / 1e6,
+    "s3:put": 0.005 / 1000,
+    "s3:get": 0.0004 / 1000,
+    "sqs": 0.40 / 1e6,
+}
+S3_PUT_CLASS = {"PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"}
+DYNAMO_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+TENANT = "bench"
+
+
+@contextmanager
+def counting() -> Iterator[Counter[tuple[str, str]]]:
+    """Counts every AWS call made through botocore while the block runs: (service, operation) -> n.
+
+    TransactWriteItems counts as one write per item it holds (that is how DynamoDB bills it, x2)."""
+    calls: Counter[tuple[str, str]] = Counter()
+    original: Callable[..., Any] = vars(BaseClient)["_make_api_call"]  # private and untyped: patched by name
+
+    def counted(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        service = self.meta.service_model.service_name
+        if operation == "TransactWriteItems":
+            calls[(service, "TransactWriteItems (per item, x2)")] += 2 * len(params["TransactItems"])
+        else:
+            calls[(service, operation)] += 1
+        return original(self, operation, params)
+
+    setattr(BaseClient, "_make_api_call", counted)  # noqa: B010
+    try:
+        yield calls
+    finally:
+        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
+
+
+def with_api_overhead(calls: Counter[tuple[str, str]], api_requests: int) -> Counter[tuple[str, str]]:
+    """The services are called directly here; through the API each request also authenticates its key
+    (GetItem) and counts against its rate limit (UpdateItem)."""
+    calls[("dynamodb", "GetItem (API key)")] += api_requests
+    calls[("dynamodb", "UpdateItem (rate limit)")] += api_requests
+    return calls
+
+
+def cost(calls: Counter[tuple[str, str]], api_requests: int) -> tuple[dict[str, int], float]:
+    units = Counter({"apigateway": api_requests})
+    for (service, operation), count in calls.items():
+        if service == "dynamodb":
+            write = operation.split(" ")[0] in DYNAMO_WRITES or operation.startswith("TransactWriteItems")
+            units["dynamodb:write" if write else "dynamodb:read"] += count
+        elif service == "s3":
+            units["s3:put" if operation in S3_PUT_CLASS else "s3:get"] += count
+        elif service == "sqs":
+            units["sqs"] += count
+    return dict(units), sum(PRICES[kind] * n for kind, n in units.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=10_000)
+    parser.add_argument("--singles", type=int, default=500)
+    args = parser.parse_args()
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }.items():
+        os.environ[name] = value
+    with mock_aws():
+        batch_units, batch_cost = run_batch(args.lines)
+        single_units, single_cost = run_singles(args.singles, args.lines)
+    rows = [
+        ("API Gateway requests", "apigateway"),
+        ("DynamoDB write units", "dynamodb:write"),
+        ("DynamoDB read requests", "dynamodb:read"),
+        ("S3 PUT/COPY requests", "s3:put"),
+        ("S3 GET/HEAD requests", "s3:get"),
+        ("SQS requests", "sqs"),
+    ]
+    print(f"\nAWS requests for {args.lines:,} inputs (sentiment), counted on the real handlers\n")  # noqa: T201
+    print(f"| | one batch | {args.lines:,} single predictions | ratio |")  # noqa: T201
+    print("|---|---:|---:|---:|")  # noqa: T201
+    for label, kind in rows:
+        b, s = batch_units.get(kind, 0), single_units.get(kind, 0)
+        ratio = f"{s / b:.0f}x" if b else "-"
+        print(f"| {label} | {b:,} | {s:,} | {ratio} |")  # noqa: T201
+    print(  # noqa: T201
+        f"| **list price (excl. Lambda)** | **${batch_cost:.4f}** | **${single_cost:.4f}** | "
+        f"**{single_cost / batch_cost:.0f}x** |"
+    )
+
+
+def _stack() -> None:
+    from shared.aws import reset_clients
+    from shared.services import reset_services
+    from shared.settings import clear_settings
+    from tools.provision import function_environment, provision
+    from tools.template import load_template
+
+    template = load_template()
+    created = provision(template, prefix="bench")
+    os.environ.update(function_environment(template, created))
+    os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
+    clear_settings()
+    reset_clients()
+    reset_services()
+    _stack_refs.update(created.refs)
+    _stack_arns.update(created.arns)
+
+
+_stack_refs: dict[str, str] = {}
+_stack_arns: dict[str, str] = {}
+
+
+def _drain(queue: str, function: str) -> int:
+    """Deliver every message of ``queue`` to ``function`` in SQS-trigger batches; returns how many."""
+    from tools.lambda_runtime import invoke_function
+    from tools.sqs_events import lambda_event
+
+    sqs = boto3.client("sqs")
+    delivered = 0
+    while True:
+        response = sqs.receive_message(
+            QueueUrl=_stack_refs[queue], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        )
+        messages: list[dict[str, Any]] = [dict(m) for m in response.get("Messages", [])]
+        if not messages:
+            return delivered
+        size = 1 if queue == "BatchesQueue" else 10
+        for first in range(0, len(messages), size):
+            group = messages[first : first + size]
+            result = invoke_function(function, lambda_event(group, _stack_arns[queue], "us-east-1"))
+            assert result == {"batchItemFailures": []}, result
+            for message in group:
+                sqs.delete_message(QueueUrl=_stack_refs[queue], ReceiptHandle=str(message["ReceiptHandle"]))
+            delivered += len(group)
+
+
+def _poller_requests(messages: int) -> int:
+    return 2 * -(-messages // 10)  # a receive and a batch delete per (full) batch of ten
+
+
+def run_batch(lines: int) -> tuple[dict[str, int], float]:
+    from shared.batches.models import BatchStatus
+    from shared.batches.service import NewBatch
+    from shared.services import batch_service, batch_store, download_url, upload_service
+    from shared.settings import bucket_settings
+    from shared.uploads.models import Purpose
+
+    _stack()
+    data = b"".join(
+        json.dumps({"custom_id": f"row-{n}", "input": {"text": "What a lovely day!"}}).encode() + b"\n"
+        for n in range(lines)
+    )
+    with counting() as calls:
+        upload, _ = upload_service().create(TENANT, Purpose.BATCH_INPUT, "application/jsonl", len(data))
+        boto3.client("s3").put_object(Bucket=bucket_settings().bucket_name, Key=upload.key, Body=data)  # the client
+        batch = batch_service().create(TENANT, NewBatch("sentiment", upload.id))
+        messages = 0
+        while True:
+            moved = _drain("BatchesQueue", "ProcessBatchesFunction") + _drain(
+                "PredictionsQueue", "RunPredictionsFunction"
+            )
+            messages += moved
+            if not moved:
+                break
+        finished = batch_store().get(TENANT, batch.id)
+        assert finished.status is BatchStatus.COMPLETED, finished
+        for key in (finished.output_key, finished.errors_key):
+            if key:
+                download_url(key)
+                boto3.client("s3").get_object(Bucket=bucket_settings().bucket_name, Key=key)  # the user's GET
+    calls[("sqs", "Lambda poller (receive + delete)")] += _poller_requests(messages)
+    # The client's own requests are not counted as the receive loop's: remove the bench's receive/delete.
+    for operation in ("ReceiveMessage", "DeleteMessage"):
+        calls.pop(("sqs", operation), None)
+    return cost(with_api_overhead(calls, 3), api_requests=3)  # create upload, create batch, one GET
+
+
+def run_singles(count: int, scale_to: int) -> tuple[dict[str, int], float]:
+    from shared.predictions.service import NewPrediction
+    from shared.services import prediction_service
+
+    _stack()
+    with counting() as calls:
+        ids = [
+            prediction_service().create(TENANT, NewPrediction("sentiment", {"text": "What a lovely day!"}), None).id
+            for _ in range(count)
+        ]
+        messages = _drain("PredictionsQueue", "RunPredictionsFunction")
+        for prediction_id in ids:
+            prediction_service().get(TENANT, prediction_id)
+    calls[("sqs", "Lambda poller (receive + delete)")] += _poller_requests(messages)
+    for operation in ("ReceiveMessage", "DeleteMessage"):
+        calls.pop(("sqs", operation), None)
+    scaled = Counter({key: round(value * scale_to / count) for key, value in calls.items()})
+    return cost(with_api_overhead(scaled, 2 * scale_to), 2 * scale_to)  # a create and one GET each
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""POST /v1/batches/{batch_id}/cancel: unfinished lines are not run; finished ones stay in the output."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.params import BatchIdPath
+from shared.api.problems import responses
+from shared.api.schemas import BatchOut
+from shared.services import batch_service, download_url
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/batches/{batch_id}/cancel",
+    response_model=BatchOut,
+    responses=responses(400, 401, 403, 404, 415, 503),
+    summary="Cancel a batch",
+)
+def cancel_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
+    return BatchOut.of(batch_service().cancel(caller.tenant, batch_id), download_url)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,22 @@
+"""GET /v1/batches/{batch_id}: status, counts and (once finished) short-lived URLs of the result files."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.params import BatchIdPath
+from shared.api.problems import responses
+from shared.api.schemas import BatchOut
+from shared.services import batch_service, download_url
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/batches/{batch_id}", response_model=BatchOut, responses=responses(400, 401, 403, 404), summary="Get a batch"
+)
+def get_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
+    return BatchOut.of(batch_service().get(caller.tenant, batch_id), download_url)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,32 @@
+"""Where a batch's objects live in the bucket: ``batches/<tenant>/<batch id>/...``."""
+
+from shared.batches.models import Batch
+
+
+def _folder(batch: Batch) -> str:
+    return f"batches/{batch.tenant}/{batch.id}"
+
+
+def input_key(batch: Batch) -> str:
+    """The batch's own copy of its input file (the upload could be replaced; this cannot)."""
+    return f"{_folder(batch)}/input.jsonl"
+
+
+def validation_key(batch: Batch) -> str:
+    return f"{_folder(batch)}/validation.json"
+
+
+def output_part_key(batch: Batch, chunk: int) -> str:
+    return f"{_folder(batch)}/parts/{chunk:06d}.output.jsonl"
+
+
+def errors_part_key(batch: Batch, chunk: int) -> str:
+    return f"{_folder(batch)}/parts/{chunk:06d}.errors.jsonl"
+
+
+def output_key(batch: Batch) -> str:
+    return f"{_folder(batch)}/output.jsonl"
+
+
+def errors_key(batch: Batch) -> str:
+    return f"{_folder(batch)}/errors.jsonl"

@@ -1,0 +1,64 @@
+"""What the batch use cases need from storage and queues (adapters and test fakes implement these)."""
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from shared.batches.chunks import Chunk
+from shared.batches.models import Batch, BatchStatus, ChunkResult
+from shared.predictions.models import IdempotencyClaim, PlannedDelivery
+
+
+class BatchStore(Protocol):
+    def create(self, batch: Batch, claim: IdempotencyClaim | None = None) -> None: ...
+
+    def get(self, tenant: str, batch_id: str) -> Batch:
+        """Raise ``BatchNotFoundError`` when the tenant has no such batch."""
+        ...
+
+    def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[Batch], str | None]: ...
+
+    def transition(
+        self,
+        batch: Batch,
+        status: BatchStatus,
+        sources: frozenset[BatchStatus],
+        fields: dict[str, Any],
+        deliveries: tuple[PlannedDelivery, ...] = (),
+        at: str = "",
+    ) -> Batch:
+        """Apply if the stored status is in ``sources``, else ``BatchTransitionRejectedError``."""
+        ...
+
+    def count_chunk(self, tenant: str, batch_id: str, result: ChunkResult) -> Batch | None:
+        """Add a chunk's counts unless it was counted before (then None)."""
+        ...
+
+
+class BatchFiles(Protocol):
+    def stream(self, key: str, start: int) -> Iterator[bytes]: ...
+
+    def read_range(self, key: str, start: int, end: int) -> bytes: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def copy(self, source: str, destination: str) -> None: ...
+
+    def put(self, key: str, data: bytes, content_type: str = "application/jsonl") -> None: ...
+
+    def concatenate(self, sources: Iterable[str], destination: str, content_type: str = "application/jsonl") -> int: ...
+
+    def presign_get(self, key: str, expires_in: int) -> str: ...
+
+
+class BatchSteps(Protocol):
+    """The batches queue: validation steps that continue themselves, and finalization."""
+
+    def validate(self, tenant: str, batch_id: str, offset: int, line: int) -> None: ...
+
+    def finalize(self, tenant: str, batch_id: str) -> None: ...
+
+
+class ChunkQueue(Protocol):
+    """The predictions queue, for chunks of a batch's lines."""
+
+    def send_chunks(self, tenant: str, batch_id: str, chunks: Sequence[Chunk]) -> None: ...

@@ -1,0 +1,146 @@
+"""Use cases of the batch API: create, get, list, cancel."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.batches.finalizer import BatchFinalizer
+from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, BatchTransitionRejectedError, LineProblem
+from shared.batches.ports import BatchSteps, BatchStore
+from shared.clock import to_rfc3339, utc_now
+from shared.ids import IdKind, is_valid_id, new_id
+from shared.jsoncodec import dumps
+from shared.observability import logger, metrics
+from shared.pagination import CursorCodec, Page
+from shared.predictions.models import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
+from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
+from shared.registry.service import ModelRegistry
+from shared.uploads.models import Purpose
+from shared.uploads.service import UploadService
+from shared.webhooks.destinations import check_url
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+LISTING = "batches"
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    model: str
+    input_upload_id: str
+    webhook: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class BatchService:
+    def __init__(
+        self,
+        store: BatchStore,
+        steps: BatchSteps,
+        finalizer: BatchFinalizer,
+        registry: ModelRegistry,
+        uploads: UploadService,
+        cursors: CursorCodec,
+        retention: timedelta,
+        allow_insecure_webhooks: bool = False,
+    ) -> None:
+        self._store = store
+        self._steps = steps
+        self._finalizer = finalizer
+        self._registry = registry
+        self._uploads = uploads
+        self._cursors = cursors
+        self._retention = retention
+        self._allow_insecure_webhooks = allow_insecure_webhooks
+
+    def create(self, tenant: str, request: NewBatch, idempotency_key: str | None = None) -> Batch:
+        """Check the model, the upload and the webhook, store the batch and queue its validation."""
+        try:
+            version = self._registry.resolve(tenant, ModelRef.parse(request.model))
+        except ModelNotFoundError as missing:
+            raise UnknownModelError(missing) from missing
+        upload = self._uploads.ready_for(tenant, request.input_upload_id, Purpose.BATCH_INPUT, "/input_upload_id")
+        if request.webhook is not None:
+            check_url(request.webhook, allow_insecure=self._allow_insecure_webhooks)
+        now = utc_now()
+        batch = Batch(
+            id=new_id(IdKind.BATCH),
+            tenant=tenant,
+            model=version.name,
+            version=version.version,
+            status=BatchStatus.VALIDATING,
+            input_upload_id=upload.id,
+            input_key=upload.key,
+            created_at=to_rfc3339(now),
+            expires_at=int((now + self._retention).timestamp()),
+            metadata=request.metadata,
+            webhook=request.webhook,
+        )
+        claim = _claim(request, idempotency_key, now)
+        try:
+            self._store.create(batch, claim)
+        except IdempotentReplayError as replay:
+            assert claim is not None
+            if replay.fingerprint != claim.fingerprint:
+                raise IdempotencyConflictError() from None
+            if replay.resource_id != batch.id:
+                logger.info("idempotent replay", extra={"batch_id": replay.resource_id})
+                return self._store.get(tenant, replay.resource_id)
+        try:
+            self._steps.validate(tenant, batch.id, 0, 1)
+        except Exception:
+            self._fail_unqueued(batch)  # never leave a batch that nothing will ever validate
+            raise
+        logger.info("batch created", extra={"batch_id": batch.id, "model": batch.model})
+        metrics.add_metric(name="BatchCreated", unit="Count", value=1)
+        return batch
+
+    def get(self, tenant: str, batch_id: str) -> Batch:
+        if not is_valid_id(IdKind.BATCH, batch_id):
+            raise BatchNotFoundError(batch_id)
+        return self._store.get(tenant, batch_id)
+
+    def list(self, tenant: str, limit: int, cursor: str | None) -> Page[Batch]:
+        after = self._cursors.decode(tenant, LISTING, cursor) if cursor else None
+        items, position = self._store.list(tenant, limit, after)
+        next_cursor = self._cursors.encode(tenant, LISTING, position) if position else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def cancel(self, tenant: str, batch_id: str) -> Batch:
+        """Unfinished lines are not run; what finished stays in the files. A finished batch is returned as it is."""
+        current = self.get(tenant, batch_id)
+        if current.status not in (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS):
+            return current
+        try:
+            canceling = self._store.transition(
+                current, BatchStatus.CANCELING, frozenset({BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS}), {}
+            )
+        except BatchTransitionRejectedError as lost:
+            return lost.current
+        logger.info("batch canceling", extra={"batch_id": batch_id})
+        self._steps.finalize(tenant, batch_id)  # ends it now if no chunk is left to count
+        return canceling
+
+    def _fail_unqueued(self, batch: Batch) -> None:
+        problem = LineProblem(0, "queue_unavailable", "The batch could not be queued; create it again.")
+        try:
+            self._finalizer.fail(batch, (problem,))
+        except Exception:  # noqa: BLE001 - the original fault is re-raised by the caller
+            logger.exception("could not mark an unqueued batch failed", extra={"batch_id": batch.id})
+
+
+def _claim(request: NewBatch, key: str | None, now: datetime) -> IdempotencyClaim | None:
+    if key is None:
+        return None
+    canonical = dumps(
+        {
+            "model": request.model,
+            "input_upload_id": request.input_upload_id,
+            "webhook": request.webhook,
+            "metadata": request.metadata,
+        }
+    )
+    return IdempotencyClaim(
+        key_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
+        fingerprint=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        expires_at=int((now + IDEMPOTENCY_WINDOW).timestamp()),
+    )

@@ -1,0 +1,239 @@
+"""DynamoDB adapter for batches: ``TENANT#<tenant> / BATCH#<id>``.
+
+Counts are numbers updated with ``ADD``; ``done_chunks`` is a number set of the chunks already counted,
+so a chunk delivered twice is counted once (the update is conditional on the chunk not being in it).
+"""
+
+import builtins
+import json
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.exceptions import ClientError
+
+from shared.batches.models import (
+    Batch,
+    BatchNotFoundError,
+    BatchStatus,
+    BatchTransitionRejectedError,
+    ChunkResult,
+    LineProblem,
+    RequestCounts,
+)
+from shared.errors import TransientError
+from shared.predictions.models import IdempotencyClaim, IdempotentReplayError, PlannedDelivery
+from shared.store.deliveries import delivery_item
+from shared.store.dynamo import call, is_condition_failure, tenant_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+Item = dict[str, "AttributeValueTypeDef"]
+
+PREFIX = "BATCH#"
+IDEMPOTENCY_PREFIX = "IDEM#batches#"  # a key used for a prediction and for a batch names two requests
+
+
+class DynamoBatchStore:
+    def __init__(self, table_name: str, client: "DynamoDBClient") -> None:
+        self._table = table_name
+        self._client = client
+
+    def create(self, batch: Batch, claim: IdempotencyClaim | None = None) -> None:
+        """Store a new batch (with its idempotency claim, atomically); ``IdempotentReplayError`` when the
+        claim's key is held by an unexpired claim."""
+        condition = "attribute_not_exists(PK)"
+        put: TransactWriteItemTypeDef = {
+            "Put": {"TableName": self._table, "Item": _to_item(batch), "ConditionExpression": condition}
+        }
+        if claim is None:
+            call(lambda: self._client.transact_write_items(TransactItems=[put]))
+            return
+        claim_item: Item = {
+            "PK": {"S": tenant_pk(batch.tenant)},
+            "SK": {"S": IDEMPOTENCY_PREFIX + claim.key_hash},
+            "kind": {"S": "idempotency_claim"},
+            "batch_id": {"S": batch.id},
+            "fingerprint": {"S": claim.fingerprint},
+            "expires_at": {"N": str(claim.expires_at)},
+        }
+        claim_put: TransactWriteItemTypeDef = {
+            "Put": {  # TTL deletes lazily: an expired claim counts as absent
+                "TableName": self._table,
+                "Item": claim_item,
+                "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
+                "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+            }
+        }
+        try:
+            call(lambda: self._client.transact_write_items(TransactItems=[put, claim_put]))
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            key = {"PK": claim_item["PK"], "SK": claim_item["SK"]}
+            held = call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)).get("Item")
+            if held is None:
+                raise TransientError("an idempotency claim changed concurrently") from exc
+            raise IdempotentReplayError(held["batch_id"]["S"], held["fingerprint"]["S"]) from exc
+
+    def get(self, tenant: str, batch_id: str) -> Batch:
+        response = call(
+            lambda: self._client.get_item(TableName=self._table, Key=_key(tenant, batch_id), ConsistentRead=True)
+        )
+        item = response.get("Item")
+        if item is None:
+            raise BatchNotFoundError(batch_id)
+        return _from_item(item)
+
+    def list(self, tenant: str, limit: int, after: str | None) -> tuple["builtins.list[Batch]", str | None]:
+        """Newest first."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": tenant_pk(tenant)}, ":prefix": {"S": PREFIX}},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if after is not None:
+            query["ExclusiveStartKey"] = _key(tenant, after)
+        response = call(lambda: self._client.query(**query))
+        items = [_from_item(item) for item in response.get("Items", [])]
+        if len(items) > limit:
+            return items[:limit], items[limit - 1].id
+        more = "LastEvaluatedKey" in response and bool(items)
+        return items, items[-1].id if more else None
+
+    def transition(
+        self,
+        batch: Batch,
+        status: BatchStatus,
+        sources: frozenset[BatchStatus],
+        fields: dict[str, Any],
+        deliveries: tuple[PlannedDelivery, ...] = (),
+        at: str = "",
+    ) -> Batch:
+        """Write ``status`` and ``fields`` if the stored status is one of ``sources``; else
+        ``BatchTransitionRejectedError``. Webhook deliveries are written in the same transaction."""
+        names = {"#status": "status"}
+        values: dict[str, Any] = {f":src{i}": {"S": s.value} for i, s in enumerate(sorted(sources))}
+        values[":status"] = {"S": status.value}
+        sets = ["#status = :status"]
+        for name, value in fields.items():
+            names[f"#{name}"] = name
+            values[f":{name}"] = _attribute(name, value)
+            sets.append(f"#{name} = :{name}")
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(batch.tenant, batch.id),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "#status IN (" + ", ".join(f":src{i}" for i in range(len(sources))) + ")",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        try:
+            if deliveries:
+                items: list[TransactWriteItemTypeDef] = [{"Update": cast(Any, update)}]
+                for planned in deliveries:
+                    item = delivery_item(batch.tenant, batch.id, planned, at)
+                    items.append({"Put": {"TableName": self._table, "Item": item}})
+                call(lambda: self._client.transact_write_items(TransactItems=items))
+                return self.get(batch.tenant, batch.id)
+            response = call(lambda: self._client.update_item(**update, ReturnValues="ALL_NEW"))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise BatchTransitionRejectedError(self.get(batch.tenant, batch.id)) from exc
+            raise
+        return _from_item(response["Attributes"])
+
+    def count_chunk(self, tenant: str, batch_id: str, result: ChunkResult) -> Batch | None:
+        """Add the chunk's counts once. None when it was counted before (a duplicate delivery) or the
+        batch is no longer running."""
+        try:
+            response = call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=_key(tenant, batch_id),
+                    UpdateExpression="ADD completed :completed, failed :failed, chunks_done :one, done_chunks :chunk"
+                    + (", ran_chunks :chunk" if result.ran else ""),
+                    ConditionExpression="NOT contains(done_chunks, :index) AND #status IN (:running, :canceling)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":completed": {"N": str(result.completed)},
+                        ":failed": {"N": str(result.failed)},
+                        ":one": {"N": "1"},
+                        ":chunk": {"NS": [str(result.chunk)]},
+                        ":index": {"N": str(result.chunk)},
+                        ":running": {"S": BatchStatus.IN_PROGRESS.value},
+                        ":canceling": {"S": BatchStatus.CANCELING.value},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return _from_item(response["Attributes"])
+
+
+def _attribute(name: str, value: Any) -> "AttributeValueTypeDef":
+    if name == "errors":
+        return {"S": json.dumps([[p.line, p.code, p.message] for p in value])}
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"unsupported batch field {name}")
+    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+
+
+def _key(tenant: str, batch_id: str) -> Item:
+    return {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": PREFIX + batch_id}}
+
+
+def _to_item(batch: Batch) -> Item:
+    item: Item = {
+        **_key(batch.tenant, batch.id),
+        "kind": {"S": "batch"},
+        "status": {"S": batch.status.value},
+        "model": {"S": batch.model},
+        "version": {"N": str(batch.version)},
+        "input_upload_id": {"S": batch.input_upload_id},
+        "input_key": {"S": batch.input_key},
+        "metadata": {"S": json.dumps(batch.metadata)},
+        "created_at": {"S": batch.created_at},
+        "expires_at": {"N": str(batch.expires_at)},
+        "total": {"N": str(batch.counts.total)},
+        "completed": {"N": "0"},
+        "failed": {"N": "0"},
+        "chunks_done": {"N": "0"},
+    }
+    if batch.webhook is not None:
+        item["webhook"] = {"S": batch.webhook}
+    return item
+
+
+def _from_item(item: Item) -> Batch:
+    def text(name: str) -> str | None:
+        return item[name]["S"] if name in item else None
+
+    errors = tuple(LineProblem(int(line), code, message) for line, code, message in json.loads(text("errors") or "[]"))
+    return Batch(
+        id=item["SK"]["S"].removeprefix(PREFIX),
+        tenant=item["PK"]["S"].removeprefix("TENANT#"),
+        model=item["model"]["S"],
+        version=int(item["version"]["N"]),
+        status=BatchStatus(item["status"]["S"]),
+        input_upload_id=item["input_upload_id"]["S"],
+        input_key=item["input_key"]["S"],
+        created_at=item["created_at"]["S"],
+        expires_at=int(item["expires_at"]["N"]),
+        counts=RequestCounts(int(item["total"]["N"]), int(item["completed"]["N"]), int(item["failed"]["N"])),
+        errors=errors,
+        metadata=json.loads(item["metadata"]["S"]),
+        webhook=text("webhook"),
+        completed_at=text("completed_at"),
+        chunks_total=int(item["chunks_total"]["N"]) if "chunks_total" in item else None,
+        chunks_done=int(item["chunks_done"]["N"]),
+        ran_chunks=frozenset(int(n) for n in item["ran_chunks"]["NS"]) if "ran_chunks" in item else frozenset(),
+        output_key=text("output_key"),
+        errors_key=text("errors_key"),
+    )
