@@ -11,6 +11,9 @@ inputs and scaled to ``--lines`` (the calls per prediction do not depend on how 
 SQS receives/deletes made by Lambda's own poller are added as 2 per 10 messages (one receive, one
 batch delete), which is what the event source mapping does at full batches.
 
+DynamoDB writes are priced as one 1 KB write unit each (a prediction item with a small input, and the
+batch item, stay under 2 KB: at worst x2 on that line).
+
 Prices: us-east-1 list prices, 2026-11: API Gateway HTTP API $1.00/M requests; DynamoDB on-demand
 $0.625/M write and $0.125/M read request units; S3 Standard $0.005/1,000 PUT/COPY/POST/LIST and
 $0.0004/1,000 GET/HEAD; SQS standard $0.40/M requests. Lambda is left out: both paths run the same
@@ -18,11 +21,12 @@ model on the same inputs (the batch path with fewer, larger invocations).
 """
 
 import argparse
+import io
 import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from typing import Any
 
 import boto3
@@ -99,12 +103,12 @@ def main() -> None:
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }.items():
         os.environ[name] = value
-    with mock_aws():
+    with mock_aws(), redirect_stdout(io.StringIO()):  # the functions' metric lines (EMF) go to stdout
         batch_units, batch_cost = run_batch(args.lines)
         single_units, single_cost = run_singles(args.singles, args.lines)
     rows = [
         ("API Gateway requests", "apigateway"),
-        ("DynamoDB write units", "dynamodb:write"),
+        ("DynamoDB write requests", "dynamodb:write"),
         ("DynamoDB read requests", "dynamodb:read"),
         ("S3 PUT/COPY requests", "s3:put"),
         ("S3 GET/HEAD requests", "s3:get"),
@@ -115,7 +119,7 @@ def main() -> None:
     print("|---|---:|---:|---:|")  # noqa: T201
     for label, kind in rows:
         b, s = batch_units.get(kind, 0), single_units.get(kind, 0)
-        ratio = f"{s / b:.0f}x" if b else "-"
+        ratio = f"{s / b:.0f}x" if b and s else "-"
         print(f"| {label} | {b:,} | {s:,} | {ratio} |")  # noqa: T201
     print(  # noqa: T201
         f"| **list price (excl. Lambda)** | **${batch_cost:.4f}** | **${single_cost:.4f}** | "
@@ -123,7 +127,7 @@ def main() -> None:
     )
 
 
-def _stack() -> None:
+def _stack(prefix: str) -> None:
     from shared.aws import reset_clients
     from shared.services import reset_services
     from shared.settings import clear_settings
@@ -131,7 +135,7 @@ def _stack() -> None:
     from tools.template import load_template
 
     template = load_template()
-    created = provision(template, prefix="bench")
+    created = provision(template, prefix=prefix)
     os.environ.update(function_environment(template, created))
     os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
     clear_settings()
@@ -180,14 +184,15 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
     from shared.settings import bucket_settings
     from shared.uploads.models import Purpose
 
-    _stack()
+    _stack("bench-batch")
     data = b"".join(
         json.dumps({"custom_id": f"row-{n}", "input": {"text": "What a lovely day!"}}).encode() + b"\n"
         for n in range(lines)
     )
     with counting() as calls:
         upload, _ = upload_service().create(TENANT, Purpose.BATCH_INPUT, "application/jsonl", len(data))
-        boto3.client("s3").put_object(Bucket=bucket_settings().bucket_name, Key=upload.key, Body=data)  # the client
+        s3 = boto3.client("s3")
+        s3.put_object(Bucket=bucket_settings().bucket_name, Key=upload.key, Body=data, ContentType="application/jsonl")
         batch = batch_service().create(TENANT, NewBatch("sentiment", upload.id))
         messages = 0
         while True:
@@ -214,7 +219,7 @@ def run_singles(count: int, scale_to: int) -> tuple[dict[str, int], float]:
     from shared.predictions.service import NewPrediction
     from shared.services import prediction_service
 
-    _stack()
+    _stack("bench-singles")
     with counting() as calls:
         ids = [
             prediction_service().create(TENANT, NewPrediction("sentiment", {"text": "What a lovely day!"}), None).id
