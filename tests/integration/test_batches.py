@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from shared.api.schemas import BatchOut
+from shared.batches import validation
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
 from shared.errors import ConflictError
@@ -262,3 +263,31 @@ def test_finalizing_twice_writes_one_batch_completed_webhook(stack: Stack) -> No
     deliveries = delivery_store().list_for_prediction(TENANT, batch_id)
     assert again is None
     assert [d.event.value for d in deliveries] == ["batch.completed"]
+
+
+def test_a_file_over_the_line_limit_fails_at_the_first_line_too_many(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validation, "MAX_LINES", 30)  # 50,000 in production: the same check, sooner
+    batch_id = create(jsonl(mixed_lines(45)))
+
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.FAILED
+    assert [(p.line, p.code) for p in batch.errors] == [(31, "too_many_lines")]
+
+
+def test_a_redelivered_old_validation_step_changes_nothing(stack: Stack) -> None:
+    batch_id = create(jsonl(mixed_lines(150)))  # several 4 KiB steps
+    [first_step] = receive(stack, "BatchesQueue", hide_seconds=300)
+    deliver(stack, "BatchesQueue", [first_step])
+    list(pump(stack, batch_id))
+    done = batch_store().get(TENANT, batch_id)
+
+    deliver(stack, "BatchesQueue", [first_step], delete=False)  # a very late duplicate of step one
+
+    assert done.status is BatchStatus.COMPLETED
+    assert batch_store().get(TENANT, batch_id) == done
+    assert receive(stack, "BatchesQueue") == []
+    assert receive(stack, "PredictionsQueue") == []
