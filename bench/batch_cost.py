@@ -14,9 +14,7 @@ batch delete), which is what the event source mapping does at full batches.
 DynamoDB writes are priced as one 1 KB write unit each (a prediction item with a small input, and the
 batch item, stay under 2 KB: at worst x2 on that line).
 
-Prices: us-east-1 list prices, 2026-11: API Gateway HTTP API $1.00/M requests; DynamoDB on-demand
-$0.625/M write and $0.125/M read request units; S3 Standard $0.005/1,000 PUT/COPY/POST/LIST and
-$0.0004/1,000 GET/HEAD; SQS standard $0.40/M requests. Lambda is left out: both paths run the same
+Prices: ``bench/aws_calls.py`` (us-east-1 list prices). Lambda is left out: both paths run the same
 model on the same inputs (the batch path with fewer, larger invocations).
 """
 
@@ -25,51 +23,18 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import redirect_stdout
 from typing import Any
 
 import boto3
-from botocore.client import BaseClient
 from moto import mock_aws
 
-PRICES = {  # dollars per request or unit
-    "apigateway": 1.00 / 1e6,
-    "dynamodb:write": 0.625 / 1e6,
-    "dynamodb:read": 0.125 / 1e6,
-    "s3:put": 0.005 / 1000,
-    "s3:get": 0.0004 / 1000,
-    "sqs": 0.40 / 1e6,
-}
-S3_PUT_CLASS = {"PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"}
-DYNAMO_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+from bench.aws_calls import Calls, billable, counting, fake_aws_environment, price
+
 TENANT = "bench"
 
 
-@contextmanager
-def counting() -> Iterator[Counter[tuple[str, str]]]:
-    """Counts every AWS call made through botocore while the block runs: (service, operation) -> n.
-
-    TransactWriteItems counts as one write per item it holds (that is how DynamoDB bills it, x2)."""
-    calls: Counter[tuple[str, str]] = Counter()
-    original: Callable[..., Any] = vars(BaseClient)["_make_api_call"]  # private and untyped: patched by name
-
-    def counted(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        service = self.meta.service_model.service_name
-        if operation == "TransactWriteItems":
-            calls[(service, "TransactWriteItems (per item, x2)")] += 2 * len(params["TransactItems"])
-        else:
-            calls[(service, operation)] += 1
-        return original(self, operation, params)
-
-    setattr(BaseClient, "_make_api_call", counted)  # noqa: B010
-    try:
-        yield calls
-    finally:
-        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
-
-
-def with_api_overhead(calls: Counter[tuple[str, str]], api_requests: int) -> Counter[tuple[str, str]]:
+def with_api_overhead(calls: Calls, api_requests: int) -> Calls:
     """The services are called directly here; through the API each request also authenticates its key
     (GetItem) and counts against its rate limit (UpdateItem)."""
     calls[("dynamodb", "GetItem (API key)")] += api_requests
@@ -77,17 +42,10 @@ def with_api_overhead(calls: Counter[tuple[str, str]], api_requests: int) -> Cou
     return calls
 
 
-def cost(calls: Counter[tuple[str, str]], api_requests: int) -> tuple[dict[str, int], float]:
-    units = Counter({"apigateway": api_requests})
-    for (service, operation), count in calls.items():
-        if service == "dynamodb":
-            write = operation.split(" ")[0] in DYNAMO_WRITES or operation.startswith("TransactWriteItems")
-            units["dynamodb:write" if write else "dynamodb:read"] += count
-        elif service == "s3":
-            units["s3:put" if operation in S3_PUT_CLASS else "s3:get"] += count
-        elif service == "sqs":
-            units["sqs"] += count
-    return dict(units), sum(PRICES[kind] * n for kind, n in units.items())
+def cost(calls: Calls, api_requests: int) -> tuple[dict[str, int], float]:
+    units = billable(calls)
+    units["apigateway"] += api_requests
+    return dict(units), price(units)
 
 
 def main() -> None:
@@ -95,14 +53,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--singles", type=int, default=500)
     args = parser.parse_args()
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }.items():
-        os.environ[name] = value
+    fake_aws_environment()
     with mock_aws(), redirect_stdout(io.StringIO()):  # the functions' metric lines (EMF) go to stdout
         batch_units, batch_cost = run_batch(args.lines)
         single_units, single_cost = run_singles(args.singles, args.lines)

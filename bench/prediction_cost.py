@@ -1,0 +1,140 @@
+"""AWS requests, billable units and list-price cost per async prediction, and per 1 million.
+
+    .venv/bin/python -m bench.prediction_cost [--predictions 200] [--model sentiment]
+
+One lifecycle = the committed sample events through the real handlers, in this process on moto:
+``POST /v1/predictions`` (CreatePredictionFunction, API key auth and rate limit included), the worker
+on SQS batches of ten (RunPredictionsFunction), then one ``GET /v1/predictions/{id}`` (a poll). Every
+AWS call is counted at botocore's client level; Lambda's own SQS polling is added as one receive and
+one batch delete per ten messages. Lambda duration is each invocation's in-process wall time (moto
+answers the AWS calls here, about as fast as AWS does from inside a region), billed per 1 ms at the
+template's memory size. The reference is the issue's: a hosted API at $0.0001 per second, 200 ms of
+CPU per prediction, i.e. $20 per million.
+"""
+
+import argparse
+import copy
+import io
+import json
+import os
+import time
+from collections import Counter
+from contextlib import redirect_stdout
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from bench.aws_calls import PRICES, billable, counting, fake_aws_environment
+from tools.template import ROOT, load_template
+
+HOSTED_PER_MILLION = 1e6 * 0.0001 * 0.2
+EVENTS = ROOT / "events"
+
+
+def _event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def run(predictions: int, model: str) -> tuple[Counter[str], dict[str, float], Counter[tuple[str, str]]]:
+    from shared.aws import reset_clients
+    from shared.services import reset_services
+    from shared.settings import clear_settings
+    from tools.invoke import seed_bearer_key
+    from tools.lambda_runtime import invoke_function
+    from tools.provision import function_environment, provision
+    from tools.sqs_events import lambda_event
+
+    template = load_template()
+    memory = {spec.logical_id: spec.memory_size for spec in template.functions}
+
+    stack = provision(template, prefix="bench-prediction")
+    os.environ.update(function_environment(template, stack))
+    os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
+    clear_settings()
+    reset_clients()
+    reset_services()
+    create, get = _event("create_prediction"), _event("get_prediction")
+    body = json.loads(create["body"])
+    if model != body["model"]:
+        body = {"model": model, "input": {"echo": {"n": 1}, "iris": {"features": [5.1, 3.5, 1.4, 0.2]}}[model]}
+        create["body"] = json.dumps(body)
+        create["headers"]["content-length"] = str(len(create["body"]))
+    seed_bearer_key(create)
+    gb_seconds: dict[str, float] = {}
+
+    def timed(function: str, event: dict[str, Any]) -> Any:
+        began = time.perf_counter()
+        result = invoke_function(function, event)
+        billed_ms = max(1, round((time.perf_counter() - began) * 1000))
+        gb_seconds[function] = gb_seconds.get(function, 0.0) + billed_ms / 1000 * memory[function] / 1024
+        return result
+
+    timed("CreatePredictionFunction", copy.deepcopy(create))  # warm both up: cold starts are issue 7's table 1
+    sqs = boto3.client("sqs")
+    queue = stack.refs["PredictionsQueue"]
+    warm = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    timed("RunPredictionsFunction", lambda_event([dict(m) for m in warm], stack.arns["PredictionsQueue"], "us-east-1"))
+    for message in warm:
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    gb_seconds.clear()
+
+    ids: list[str] = []
+    with counting() as calls:
+        for _ in range(predictions):
+            response = timed("CreatePredictionFunction", copy.deepcopy(create))
+            ids.append(json.loads(response["body"])["id"])
+    messages: list[dict[str, Any]] = []
+    while len(messages) < predictions:
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+        messages += [dict(m) for m in got.get("Messages", [])]
+    with counting() as worker_calls:
+        for first in range(0, len(messages), 10):
+            group = messages[first : first + 10]
+            result = timed("RunPredictionsFunction", lambda_event(group, stack.arns["PredictionsQueue"], "us-east-1"))
+            assert result == {"batchItemFailures": []}, result
+    with counting() as poll_calls:
+        for prediction_id in ids:
+            event = copy.deepcopy(get)
+            event["pathParameters"]["prediction_id"] = prediction_id
+            event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v1/predictions/{prediction_id}"
+            response = timed("GetPredictionFunction", event)
+            assert json.loads(response["body"])["status"] == "succeeded", response
+    calls.update(worker_calls)
+    calls.update(poll_calls)
+    calls[("sqs", "Lambda poller: receive + batch delete")] += 2 * -(-predictions // 10)
+    units = billable(calls)
+    units["apigateway"] += 2 * predictions
+    units["lambda:request"] += 2 * predictions + -(-predictions // 10)
+    return units, dict(gb_seconds), calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--predictions", type=int, default=200)
+    parser.add_argument("--model", choices=["sentiment", "echo", "iris"], default="sentiment")
+    args = parser.parse_args()
+    fake_aws_environment()
+    with mock_aws(), redirect_stdout(io.StringIO()):
+        units, gb_seconds, calls = run(args.predictions, args.model)
+    n = args.predictions
+    print(f"\nPer async {args.model} prediction (create + run + one poll), {n} measured\n")  # noqa: T201
+    print("| AWS call | per prediction |\n|---|---:|")  # noqa: T201
+    for (service, operation), count in sorted(calls.items()):
+        print(f"| {service} {operation} | {count / n:.2f} |")  # noqa: T201
+    amounts: dict[str, float] = {**units, "lambda:gb-second": sum(gb_seconds.values())}
+    per_million = {kind: PRICES[kind] * amount / n * 1e6 for kind, amount in amounts.items()}
+    print("\n| price line (us-east-1 list) | units per prediction | $ per 1M predictions |\n|---|---:|---:|")  # noqa: T201
+    for kind in sorted(per_million):
+        print(f"| {kind} | {amounts[kind] / n:.3f} | {per_million[kind]:.2f} |")  # noqa: T201
+    total = sum(per_million.values())
+    print(f"| **total** | | **{total:.2f}** |")  # noqa: T201
+    hosted = f"{HOSTED_PER_MILLION:.2f} (ratio {HOSTED_PER_MILLION / total:.1f}x)"
+    print(f"| hosted CPU API ($0.0001/s x 200 ms) | | {hosted} |")  # noqa: T201
+    for function, seconds in sorted(gb_seconds.items()):
+        print(f"\n{function}: {seconds / n * 1000:.1f} GB-ms per prediction")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
