@@ -11,7 +11,7 @@ import pytest
 
 from bench.aws_calls import billable, counting
 from tests.conftest import Credential
-from tests.support.events import bearer, response_json
+from tests.support.events import response_json
 from tests.support.gateway import call
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
