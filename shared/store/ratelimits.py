@@ -3,8 +3,10 @@
 One item per API key, ``RATE#<key id> / RATE``, holding the theoretical arrival time ``tat`` (ms).
 A request is admitted when ``max(tat, now) <= now + tolerance``, and then ``tat`` moves to
 ``max(tat, now) + interval``. DynamoDB cannot compute ``max``, so the two cases are two conditional
-updates; usually the first one applies (one write per request), and a key over its limit costs two
-failed conditional writes and no read. Every container shares the item, so the limit is global.
+updates. The container tries first the one the key needed last time (a key sending faster than its
+interval stays "busy", a quiet one "idle"), so a request usually costs one write; when the condition
+fails, the stored ``tat`` it returns says which update applies, or that the key is over its limit
+(one failed write, no read). Every container shares the item, so the limit is global.
 
 The clock is read again at every attempt: a request that waited (a retried or slow call) must not be
 judged against a ``now`` taken before other requests moved ``tat`` on.
@@ -24,49 +26,72 @@ if TYPE_CHECKING:
 
 _ATTEMPTS = 3  # the item may change between the two updates; re-evaluate a few times
 _KEEP_SECONDS = 3600  # TTL: an idle key's item disappears after an hour
+_REMEMBERED_KEYS = 10_000  # busy-key hints kept per container (a hint only orders the two updates)
 
 
 class DynamoRateLimitStore:
     def __init__(self, table_name: str, client: "DynamoDBClient") -> None:
         self._table = table_name
         self._client = client
+        self._busy_keys: dict[str, None] = {}  # insertion-ordered set: keys last admitted while busy
 
     def admit(self, key_id: str, clock: Callable[[], int], limit: RateLimit) -> float | None:
         key: dict[str, AttributeValueTypeDef] = {"PK": {"S": f"RATE#{key_id}"}, "SK": {"S": "RATE"}}
-        interval = int(limit.interval_ms)
+        tolerance = int(limit.tolerance_ms)
+        busy = key_id in self._busy_keys  # the branch this key needed last time in this container
         for _ in range(_ATTEMPTS):
             now_ms = clock()
-            ceiling = now_ms + int(limit.tolerance_ms)
-            expires: AttributeValueTypeDef = {"N": str(now_ms // 1000 + _KEEP_SECONDS)}
-            # Idle key (tat in the past, or no item): tat = now + interval.
-            applied, _ = self._update(
-                key,
-                "SET tat = :next, expires_at = :expires",
-                "attribute_not_exists(tat) OR tat <= :now",
-                {":next": {"N": str(now_ms + interval)}, ":now": {"N": str(now_ms)}, ":expires": expires},
-            )
+            applied, stored = self._busy(key, now_ms, tolerance, limit) if busy else self._idle(key, now_ms, limit)
             if applied:
+                self._remember(key_id, busy)
                 return None
-            # Busy key (tat ahead of now): admitted while tat is within the tolerance.
-            applied, stored = self._update(
-                key,
-                "SET tat = tat + :interval, expires_at = :expires",
-                "tat > :now AND tat <= :ceiling",
-                {
-                    ":interval": {"N": str(interval)},
-                    ":now": {"N": str(now_ms)},
-                    ":ceiling": {"N": str(ceiling)},
-                    ":expires": expires,
-                },
-            )
-            if applied:
-                return None
-            if stored is not None:
-                wait_ms = stored - (clock() + int(limit.tolerance_ms))  # judged now, not when we started
-                if wait_ms > 0:
-                    return float(wait_ms)
-            # Neither applied: another request moved tat in between; evaluate again.
-        return float(interval)
+            # The condition failed: the stored tat says which branch applies now (judged now, not when we
+            # started: a request that waited must not be refused for other requests' moves).
+            now_ms = clock()
+            if stored is None or stored <= now_ms:
+                busy = False
+            elif stored <= now_ms + tolerance:
+                busy = True
+            else:
+                return float(stored - (now_ms + tolerance))
+        return float(limit.interval_ms)
+
+    def _idle(self, key: dict[str, "AttributeValueTypeDef"], now_ms: int, limit: RateLimit) -> tuple[bool, int | None]:
+        """Idle key (tat in the past, or no item): tat = now + interval."""
+        return self._update(
+            key,
+            "SET tat = :next, expires_at = :expires",
+            "attribute_not_exists(tat) OR tat <= :now",
+            {
+                ":next": {"N": str(now_ms + int(limit.interval_ms))},
+                ":now": {"N": str(now_ms)},
+                ":expires": _expiry(now_ms),
+            },
+        )
+
+    def _busy(
+        self, key: dict[str, "AttributeValueTypeDef"], now_ms: int, tolerance: int, limit: RateLimit
+    ) -> tuple[bool, int | None]:
+        """Busy key (tat ahead of now): admitted while tat is within the tolerance; tat moves one interval."""
+        return self._update(
+            key,
+            "SET tat = tat + :interval, expires_at = :expires",
+            "tat > :now AND tat <= :ceiling",
+            {
+                ":interval": {"N": str(int(limit.interval_ms))},
+                ":now": {"N": str(now_ms)},
+                ":ceiling": {"N": str(now_ms + tolerance)},
+                ":expires": _expiry(now_ms),
+            },
+        )
+
+    def _remember(self, key_id: str, busy: bool) -> None:
+        if not busy:
+            self._busy_keys.pop(key_id, None)
+            return
+        self._busy_keys[key_id] = None
+        if len(self._busy_keys) > _REMEMBERED_KEYS:
+            self._busy_keys.pop(next(iter(self._busy_keys)))
 
     def _update(
         self,
@@ -93,3 +118,7 @@ class DynamoRateLimitStore:
             old: Any = exc.response.get("Item") or {}
             return False, int(old["tat"]["N"]) if "tat" in old else None
         return True, None
+
+
+def _expiry(now_ms: int) -> "AttributeValueTypeDef":
+    return {"N": str(now_ms // 1000 + _KEEP_SECONDS)}

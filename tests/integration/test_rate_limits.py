@@ -124,3 +124,23 @@ def test_over_the_limit_is_a_429_problem_with_retry_after(
     assert oip["statusCode"] == 429
     assert list(response_json(oip)) == ["error"]
     assert unaffected["statusCode"] == 200
+
+
+def test_a_key_costs_one_write_per_admitted_request_whether_busy_or_idle(stack: Stack) -> None:
+    from bench.aws_calls import counting
+
+    clock = Clock()
+    limiter = _container(clock)
+    writes = []
+    for step_ms in (0, 0, 100, 100, 100, 1000, 1000, 40, 40):  # a burst, a steady busy run, quiet, busy
+        clock.ms += step_ms
+        with counting() as calls:
+            assert _admitted(limiter, "key_w")
+        writes.append(calls[("dynamodb", "UpdateItem")])
+    with counting() as refused:  # the key is at its limit now (tat 200 ms ahead)
+        assert [_admitted(limiter, "key_w") for _ in range(3)] == [False, False, False]
+
+    # One write each, except where the key changed between busy and idle (two: the other branch).
+    assert writes == [1, 2, 1, 1, 1, 2, 1, 2, 1]
+    assert refused[("dynamodb", "UpdateItem")] == 3  # each refusal: one failed write, no read
+    assert refused[("dynamodb", "GetItem")] == 0
