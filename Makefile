@@ -15,7 +15,7 @@ SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east
 	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint format typecheck validate pytest build invoke openapi lock clean
+.PHONY: help dev test lint format typecheck validate pytest build invoke openapi lock clean bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,11 @@ build: $(SAM_VENV)/.synced  ## sam build (no Docker): functions plus makefile-bu
 
 invoke: $(VENV)/.synced  ## run one function on an event: make invoke FUNCTION=GetHealthFunction EVENT=events/get_health.json
 	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT)
+
+bench: $(VENV)/.synced  ## the benchmarks under bench/ (cold starts, AWS requests and cost); figures in docs/performance.md
+	$(PY) -m bench.cold_start
+	$(PY) -m bench.prediction_cost
+	$(PY) -m bench.batch_cost
 
 openapi: $(VENV)/.synced  ## regenerate the committed openapi.json from the routers
 	$(PY) -m tools.openapi > openapi.json

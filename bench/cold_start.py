@@ -1,0 +1,230 @@
+"""Cold start of every function against the floor and the Lambdalith, on a local moto server.
+
+    .venv/bin/python -m bench.cold_start [--runs 10] [--only CreatePredictionFunction ...]
+
+Each sample is a fresh interpreter that imports the function's module, initialises it and serves the
+function's committed event from ``events/`` (the example admin key is seeded, nothing else: a GET of
+the example prediction may answer 404, which is still a full request with its AWS calls). Timed inside
+the interpreter from its first line to the response (interpreter start-up itself is the same for every
+variant and is left out); the median of ``--runs``.
+
+References, in the same run:
+- floor: a bare handler doing the same first AWS call (a DynamoDB ``GetItem`` with boto3) and building
+  its answer with pydantic — the least any of our functions could do;
+- Lambdalith: ``bench/lambdalith.py`` (one FastAPI + Mangum function with every route and the model
+  runtimes), serving the ``POST /v1/predictions`` event.
+"""
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from bench.lambdalith import API_MODULES
+from tools.devstack import free_port
+from tools.provision import function_environment, provision
+from tools.template import ROOT, FunctionSpec, load_template
+
+EXAMPLE_KEY = "igk_exampleadminkey00000000000000000000"
+
+DRIVER = r"""
+import time
+began = time.perf_counter()
+import importlib, json, sys
+config = json.loads(sys.argv[1])
+module = importlib.import_module(config["module"])
+handler = getattr(module, config["handler"])
+imported = time.perf_counter()
+
+class Context:
+    function_name = config["name"]
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:" + config["name"]
+    memory_limit_in_mb = 512
+    aws_request_id = "cold-start"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
+    def get_remaining_time_in_millis(self):
+        return 10000
+
+with open(config["event"], encoding="utf-8") as file:
+    event = json.load(file)
+try:
+    handler(event, Context())
+    raised = False
+except Exception:  # what Lambda returns as the invocation's error: the request was still served
+    raised = True
+served = time.perf_counter()
+sys.stderr.write(json.dumps({"import": imported - began, "total": served - began, "raised": raised}) + "\n")
+"""
+
+FLOOR = r"""
+import os
+import boto3
+from pydantic import BaseModel
+
+class Answer(BaseModel):
+    found: bool
+
+client = boto3.client("dynamodb")
+
+def handler(event, context):
+    item = client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "TENANT#example"}, "SK": {"S": "X"}})
+    return {"statusCode": 200, "body": Answer(found="Item" in item).model_dump_json()}
+"""
+
+
+def sample(config: dict[str, str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median (import seconds, total seconds) over ``runs`` fresh interpreters."""
+    imports, totals = [], []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", DRIVER, json.dumps(config)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        lines = [line for line in done.stderr.splitlines() if line.startswith('{"import"')]
+        if done.returncode != 0 or not lines:
+            raise RuntimeError(f"{config['name']} failed:\n{done.stderr[-3000:]}")
+        timing: dict[str, float] = json.loads(lines[-1])
+        if timing["raised"]:
+            sys.stderr.write(f"{config['name']}: the handler raised (its sample event needs data not seeded)\n")
+        imports.append(timing["import"])
+        totals.append(timing["total"])
+    return statistics.median(imports), statistics.median(totals)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--only", nargs="*", default=None, help="logical ids of the functions to measure")
+    args = parser.parse_args()
+    template = load_template()
+    api_modules = tuple(spec.module for spec in template.functions if spec.routes)
+    assert api_modules == API_MODULES, "bench/lambdalith.py's API_MODULES is out of date with template.yaml"
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    fake = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+    try:
+        connection = {"endpoint_url": endpoint, **_lower(fake)}
+        dynamodb = boto3.client("dynamodb", **connection)
+        stack = provision(
+            template,
+            prefix="cold",
+            dynamodb=dynamodb,
+            s3=boto3.client("s3", **connection),
+            sqs=boto3.client("sqs", **connection),
+            secretsmanager=boto3.client("secretsmanager", **connection),
+        )
+        _seed_key(stack.refs["Table"], dynamodb)
+        iris = (ROOT / "shared" / "runtimes" / "bundled" / "iris.onnx").read_bytes()  # the inspector's upload
+        boto3.client("s3", **connection).put_object(
+            Bucket=stack.refs["ArtifactsBucket"], Key="uploads/example/upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ", Body=iris
+        )
+        with tempfile.TemporaryDirectory() as models:
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))},
+                **fake,
+                **function_environment(template, stack),
+                "AWS_ENDPOINT_URL": endpoint,
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": "WARNING",
+                "MODEL_DIR": models,
+                "PYTHONDONTWRITEBYTECODE": "",
+            }
+            rows = measure(template.functions, env, args.runs, args.only)
+    finally:
+        server.stop()
+    print_table(rows)
+
+
+def measure(
+    functions: list[FunctionSpec], env: dict[str, str], runs: int, only: list[str] | None
+) -> list[tuple[str, float, float]]:
+    events = ROOT / "events"
+    rows: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        floor_module = Path(folder) / "floor_handler.py"
+        floor_module.write_text(FLOOR, encoding="utf-8")
+        floor_env = {**env, "PYTHONPATH": folder}
+        floor = {
+            "module": "floor_handler",
+            "handler": "handler",
+            "name": "Floor",
+            "event": str(events / "get_health.json"),
+        }
+        rows.append(("floor (boto3 GetItem + pydantic)", *sample(floor, floor_env, runs)))
+        lambdalith = {
+            "module": "bench.lambdalith",
+            "handler": "handler",
+            "name": "Lambdalith",
+            "event": str(events / "create_prediction.json"),
+        }
+        rows.append(("Lambdalith (POST /v1/predictions)", *sample(lambdalith, env, runs)))
+        for spec in functions:
+            if only and spec.logical_id not in only:
+                continue
+            config = {
+                "module": spec.module,
+                "handler": spec.handler_name,
+                "name": spec.logical_id,
+                "event": str(events / f"{spec.folder}.json"),
+            }
+            rows.append((spec.logical_id, *sample(config, env, runs)))
+            sys.stderr.write(f"{spec.logical_id}: {rows[-1][2] * 1000:.0f} ms\n")
+    return rows
+
+
+def print_table(rows: list[tuple[str, float, float]]) -> None:
+    floor, lambdalith = rows[0][2], rows[1][2]
+    print("\n| function | import ms | import + first event ms | x floor | x Lambdalith |")  # noqa: T201
+    print("|---|---:|---:|---:|---:|")  # noqa: T201
+    for name, imported, total in rows:
+        print(  # noqa: T201
+            f"| {name} | {imported * 1000:.0f} | {total * 1000:.0f} | {total / floor:.2f} | {total / lambdalith:.2f} |"
+        )
+
+
+def _lower(fake: dict[str, str]) -> dict[str, Any]:
+    return {
+        "aws_access_key_id": fake["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": fake["AWS_SECRET_ACCESS_KEY"],
+        "region_name": fake["AWS_DEFAULT_REGION"],
+    }
+
+
+def _seed_key(table: str, dynamodb: Any) -> None:
+    from shared.keys.models import Scope
+    from shared.keys.service import KeyService
+    from shared.pagination import CursorCodec
+    from shared.store.keys import DynamoKeyStore
+
+    KeyService(DynamoKeyStore(table, dynamodb), CursorCodec(lambda: b"unused")).import_secret(
+        "example", "example admin", [Scope.ADMIN], EXAMPLE_KEY
+    )
+
+
+if __name__ == "__main__":
+    main()
