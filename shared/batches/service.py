@@ -1,15 +1,13 @@
 """Use cases of the batch API: create, get, list, cancel."""
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared.batches.finalizer import BatchFinalizer
 from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, BatchTransitionRejectedError, LineProblem
 from shared.batches.ports import BatchSteps, BatchStore
 from shared.clock import to_rfc3339, utc_now
 from shared.ids import IdKind, is_valid_id, new_id
-from shared.jsoncodec import dumps
 from shared.observability import logger, metrics
 from shared.pagination import CursorCodec, Page
 from shared.predictions.models import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
@@ -19,7 +17,6 @@ from shared.uploads.models import Purpose
 from shared.uploads.service import UploadService
 from shared.webhooks.destinations import check_url
 
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
 LISTING = "batches"
 
 
@@ -75,7 +72,16 @@ class BatchService:
             metadata=request.metadata,
             webhook=request.webhook,
         )
-        claim = _claim(request, idempotency_key, now)
+        claim = IdempotencyClaim.of(
+            idempotency_key,
+            {
+                "model": request.model,
+                "input_upload_id": request.input_upload_id,
+                "webhook": request.webhook,
+                "metadata": request.metadata,
+            },
+            now,
+        )
         try:
             self._store.create(batch, claim)
         except IdempotentReplayError as replay:
@@ -126,21 +132,3 @@ class BatchService:
             self._finalizer.fail(batch, (problem,))
         except Exception:  # noqa: BLE001 - the original fault is re-raised by the caller
             logger.exception("could not mark an unqueued batch failed", extra={"batch_id": batch.id})
-
-
-def _claim(request: NewBatch, key: str | None, now: datetime) -> IdempotencyClaim | None:
-    if key is None:
-        return None
-    canonical = dumps(
-        {
-            "model": request.model,
-            "input_upload_id": request.input_upload_id,
-            "webhook": request.webhook,
-            "metadata": request.metadata,
-        }
-    )
-    return IdempotencyClaim(
-        key_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
-        fingerprint=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        expires_at=int((now + IDEMPOTENCY_WINDOW).timestamp()),
-    )

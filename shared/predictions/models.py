@@ -1,12 +1,15 @@
 """The Prediction and its forward-only state machine."""
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from shared.clock import from_rfc3339
 from shared.errors import ConflictError, NotFoundError
+from shared.jsoncodec import dumps
 
 
 class PredictionStatus(StrEnum):
@@ -31,6 +34,8 @@ ALLOWED_SOURCES: dict[PredictionStatus, frozenset[PredictionStatus]] = {
     PredictionStatus.CANCELED: frozenset({PredictionStatus.STARTING, PredictionStatus.PROCESSING}),
 }
 
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 # An unfinished prediction whose status has not changed for this long is re-queued by the sweeper.
 STUCK_AFTER = timedelta(minutes=15)
@@ -148,6 +153,17 @@ class IdempotencyClaim:
     key_hash: str  # sha256 of the caller's key: the key itself is never stored
     fingerprint: str  # sha256 of the canonical request
     expires_at: int
+
+    @classmethod
+    def of(cls, key: str | None, request: Mapping[str, Any], now: datetime) -> "IdempotencyClaim | None":
+        """The claim of an ``Idempotency-Key`` (None without one) on ``request`` (what makes it "the same")."""
+        if key is None:
+            return None
+        return cls(
+            key_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
+            fingerprint=hashlib.sha256(dumps(dict(request)).encode("utf-8")).hexdigest(),
+            expires_at=int((now + IDEMPOTENCY_WINDOW).timestamp()),
+        )
 
 
 class IdempotentReplayError(Exception):

@@ -1,15 +1,14 @@
 """Use cases of the prediction API: create, get, list, cancel, wait."""
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from shared.clock import to_rfc3339, utc_now
 from shared.ids import IdKind, is_valid_id, new_id
-from shared.jsoncodec import dumps, encoded_size
+from shared.jsoncodec import encoded_size
 from shared.observability import logger, metrics
 from shared.pagination import CursorCodec, Page
 from shared.predictions.models import (
@@ -31,7 +30,6 @@ from shared.registry.service import ModelRegistry
 from shared.webhooks.destinations import check_url
 
 MAX_INPUT_BYTES = 256 * 1024
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
 LISTING = "predictions"
 
 
@@ -91,7 +89,17 @@ class PredictionService:
             webhook=request.webhook,
             webhook_events_filter=request.webhook_events_filter,
         )
-        claim = self._claim(request, idempotency_key, now)
+        claim = IdempotencyClaim.of(
+            idempotency_key,
+            {
+                "model": request.model,
+                "input": request.input,
+                "metadata": request.metadata,
+                "webhook": request.webhook,
+                "webhook_events_filter": [event.value for event in request.webhook_events_filter],
+            },
+            now,
+        )
         try:
             self._store.create(prediction, claim)
         except IdempotentReplayError as replay:
@@ -111,25 +119,6 @@ class PredictionService:
         logger.info("prediction queued", extra={"prediction_id": prediction.id, "model": prediction.model})
         metrics.add_metric(name="PredictionCreated", unit="Count", value=1)
         return prediction
-
-    @staticmethod
-    def _claim(request: NewPrediction, key: str | None, now: datetime) -> IdempotencyClaim | None:
-        if key is None:
-            return None
-        canonical = dumps(
-            {
-                "model": request.model,
-                "input": request.input,
-                "metadata": request.metadata,
-                "webhook": request.webhook,
-                "webhook_events_filter": [event.value for event in request.webhook_events_filter],
-            }
-        )
-        return IdempotencyClaim(
-            key_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
-            fingerprint=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-            expires_at=int((now + IDEMPOTENCY_WINDOW).timestamp()),
-        )
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:
         if not is_valid_id(IdKind.PREDICTION, prediction_id):

@@ -6,7 +6,6 @@ so a chunk delivered twice is counted once (the update is conditional on the chu
 
 import builtins
 import json
-import time
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -20,10 +19,10 @@ from shared.batches.models import (
     LineProblem,
     RequestCounts,
 )
-from shared.errors import TransientError
-from shared.predictions.models import IdempotencyClaim, IdempotentReplayError, PlannedDelivery
+from shared.predictions.models import IdempotencyClaim, PlannedDelivery
 from shared.store.deliveries import delivery_item
-from shared.store.dynamo import call, is_condition_failure, tenant_pk
+from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
+from shared.store.idempotency import claim_put, replay_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -47,35 +46,18 @@ class DynamoBatchStore:
         put: TransactWriteItemTypeDef = {
             "Put": {"TableName": self._table, "Item": _to_item(batch), "ConditionExpression": condition}
         }
-        if claim is None:
-            call(lambda: self._client.transact_write_items(TransactItems=[put]))
+        if claim is None:  # one PutItem: a one-item transaction would cost twice the write units
+            call(lambda: self._client.put_item(**put["Put"]))
             return
-        claim_item: Item = {
-            "PK": {"S": tenant_pk(batch.tenant)},
-            "SK": {"S": IDEMPOTENCY_PREFIX + claim.key_hash},
-            "kind": {"S": "idempotency_claim"},
-            "batch_id": {"S": batch.id},
-            "fingerprint": {"S": claim.fingerprint},
-            "expires_at": {"N": str(claim.expires_at)},
-        }
-        claim_put: TransactWriteItemTypeDef = {
-            "Put": {  # TTL deletes lazily: an expired claim counts as absent
-                "TableName": self._table,
-                "Item": claim_item,
-                "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
-                "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
-            }
-        }
+        taken = claim_put(self._table, batch.tenant, claim, IDEMPOTENCY_PREFIX, "batch_id", batch.id)
         try:
-            call(lambda: self._client.transact_write_items(TransactItems=[put, claim_put]))
+            call(lambda: self._client.transact_write_items(TransactItems=[put, taken]))
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            key = {"PK": claim_item["PK"], "SK": claim_item["SK"]}
-            held = call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)).get("Item")
-            if held is None:
-                raise TransientError("an idempotency claim changed concurrently") from exc
-            raise IdempotentReplayError(held["batch_id"]["S"], held["fingerprint"]["S"]) from exc
+            raise replay_of(
+                self._client, self._table, batch.tenant, claim, IDEMPOTENCY_PREFIX, "batch_id", exc
+            ) from exc
 
     def get(self, tenant: str, batch_id: str) -> Batch:
         response = call(
@@ -88,21 +70,7 @@ class DynamoBatchStore:
 
     def list(self, tenant: str, limit: int, after: str | None) -> tuple["builtins.list[Batch]", str | None]:
         """Newest first."""
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": tenant_pk(tenant)}, ":prefix": {"S": PREFIX}},
-            "ScanIndexForward": False,
-            "Limit": limit + 1,
-        }
-        if after is not None:
-            query["ExclusiveStartKey"] = _key(tenant, after)
-        response = call(lambda: self._client.query(**query))
-        items = [_from_item(item) for item in response.get("Items", [])]
-        if len(items) > limit:
-            return items[:limit], items[limit - 1].id
-        more = "LastEvaluatedKey" in response and bool(items)
-        return items, items[-1].id if more else None
+        return newest_first_page(self._client, self._table, tenant, PREFIX, limit, after, _from_item)
 
     def transition(
         self,

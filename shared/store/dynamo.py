@@ -1,13 +1,18 @@
 """Helpers shared by the DynamoDB adapters: key layout and error translation."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.errors import TransientError
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
 T = TypeVar("T")
+Item = dict[str, "AttributeValueTypeDef"]
 
 TRANSIENT_CODES = frozenset(
     {
@@ -54,3 +59,42 @@ def call(operation: Callable[[], T]) -> T:
         raise
     except BotoCoreError as exc:
         raise TransientError("DynamoDB could not be reached") from exc
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_HasId)
+
+
+def newest_first_page(
+    client: "DynamoDBClient",
+    table: str,
+    tenant: str,
+    prefix: str,
+    limit: int,
+    after: str | None,
+    parse: Callable[[Item], R],
+) -> tuple[list[R], str | None]:
+    """One page of a tenant's items whose sort key is ``prefix`` + a time-sortable id, newest first.
+
+    Returns the page and the id to resume after (None on the last page). One more item than asked is
+    read, so a page that ends exactly at the last item says so without an empty extra page.
+    """
+    query: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": tenant_pk(tenant)}, ":prefix": {"S": prefix}},
+        "ScanIndexForward": False,
+        "Limit": limit + 1,
+    }
+    if after is not None:
+        query["ExclusiveStartKey"] = {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": prefix + after}}
+    response = call(lambda: client.query(**query))
+    items = [parse(item) for item in response.get("Items", [])]
+    if len(items) > limit:
+        return items[:limit], items[limit - 1].id
+    more = "LastEvaluatedKey" in response and bool(items)
+    return items, items[-1].id if more else None

@@ -5,12 +5,12 @@ Two items per key, written and deleted together in one transaction:
 secret, read with a strongly consistent GetItem so revocation takes effect at once).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from shared.keys.models import ApiKey, KeyNotFoundError, Scope
-from shared.store.dynamo import call, is_condition_failure, tenant_pk
+from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,21 +51,10 @@ class DynamoKeyStore:
         return _from_item(item, tenant=item["tenant"]["S"], key_id=item["key_id"]["S"])
 
     def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[ApiKey], str | None]:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": tenant_pk(tenant)}, ":prefix": {"S": PREFIX}},
-            "ScanIndexForward": False,
-            "Limit": limit + 1,
-        }
-        if after is not None:
-            query["ExclusiveStartKey"] = _tenant_key(tenant, after)
-        response = call(lambda: self._client.query(**query))
-        keys = [_from_item(item, tenant, item["SK"]["S"].removeprefix(PREFIX)) for item in response.get("Items", [])]
-        if len(keys) > limit:
-            return keys[:limit], keys[limit - 1].id
-        more = "LastEvaluatedKey" in response and bool(keys)
-        return keys, keys[-1].id if more else None
+        def parse(item: Item) -> ApiKey:
+            return _from_item(item, tenant, item["SK"]["S"].removeprefix(PREFIX))
+
+        return newest_first_page(self._client, self._table, tenant, PREFIX, limit, after, parse)
 
     def delete(self, tenant: str, key_id: str) -> None:
         response = call(

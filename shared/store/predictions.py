@@ -7,7 +7,6 @@ sibling item ``PREDOUT#<id>`` written in the same transaction as the status chan
 
 import builtins
 import json
-import time
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -15,12 +14,10 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import ClientError
 
 from shared.clock import from_rfc3339, to_rfc3339
-from shared.errors import TransientError
 from shared.jsoncodec import dumps
 from shared.predictions.models import (
     STUCK_AFTER,
     IdempotencyClaim,
-    IdempotentReplayError,
     Overdue,
     Prediction,
     PredictionError,
@@ -31,7 +28,8 @@ from shared.predictions.models import (
     WebhookEvent,
 )
 from shared.store.deliveries import delivery_item
-from shared.store.dynamo import call, is_condition_failure, tenant_pk
+from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
+from shared.store.idempotency import claim_put, replay_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -83,50 +81,19 @@ class DynamoPredictionStore:
                 ):
                     raise
             return
-        claim_item: Item = {
-            "PK": {"S": tenant_pk(prediction.tenant)},
-            "SK": {"S": IDEMPOTENCY_PREFIX + claim.key_hash},
-            "kind": {"S": "idempotency_claim"},
-            "prediction_id": {"S": prediction.id},
-            "fingerprint": {"S": claim.fingerprint},
-            "expires_at": {"N": str(claim.expires_at)},
+        put: TransactWriteItemTypeDef = {
+            "Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
         }
-        now = str(int(time.time()))
+        taken = claim_put(self._table, prediction.tenant, claim, IDEMPOTENCY_PREFIX, "prediction_id", prediction.id)
         try:
-            call(
-                lambda: self._client.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self._table,
-                                "Item": item,
-                                "ConditionExpression": "attribute_not_exists(PK)",
-                            }
-                        },
-                        {
-                            "Put": {  # TTL deletes lazily: an expired claim counts as absent
-                                "TableName": self._table,
-                                "Item": claim_item,
-                                "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
-                                "ExpressionAttributeValues": {":now": {"N": now}},
-                            }
-                        },
-                    ]
-                )
-            )
+            call(lambda: self._client.transact_write_items(TransactItems=[put, taken]))
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            held = call(
-                lambda: self._client.get_item(
-                    TableName=self._table,
-                    Key={"PK": claim_item["PK"], "SK": claim_item["SK"]},
-                    ConsistentRead=True,
-                )
-            ).get("Item")
-            if held is None:  # the claim expired between the two calls: let the caller retry
-                raise TransientError("an idempotency claim changed concurrently") from exc
-            raise IdempotentReplayError(held["prediction_id"]["S"], held["fingerprint"]["S"]) from exc
+            lost = replay_of(
+                self._client, self._table, prediction.tenant, claim, IDEMPOTENCY_PREFIX, "prediction_id", exc
+            )
+            raise lost from exc
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:
         response = call(
@@ -138,21 +105,10 @@ class DynamoPredictionStore:
         return self._with_output(_from_item(item), item)
 
     def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[Prediction], str | None]:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": tenant_pk(tenant)}, ":prefix": {"S": PREFIX}},
-            "ScanIndexForward": False,
-            "Limit": limit + 1,
-        }
-        if after is not None:
-            query["ExclusiveStartKey"] = _key(tenant, after)
-        response = call(lambda: self._client.query(**query))
-        items = [self._with_output(_from_item(item), item) for item in response.get("Items", [])]
-        if len(items) > limit:
-            return items[:limit], items[limit - 1].id
-        more = "LastEvaluatedKey" in response and bool(items)
-        return items, items[-1].id if more else None
+        def parse(item: Item) -> Prediction:
+            return self._with_output(_from_item(item), item)
+
+        return newest_first_page(self._client, self._table, tenant, PREFIX, limit, after, parse)
 
     def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
         overflow = transition.output is not None and len(dumps(transition.output).encode()) > INLINE_OUTPUT_LIMIT

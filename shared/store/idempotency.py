@@ -1,0 +1,59 @@
+"""Idempotency claims in the table: ``TENANT#<t> / <prefix><sha256(key)>``, written in the same
+transaction as the resource they name, so a claim never points to something that does not exist."""
+
+import time
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from shared.errors import TransientError
+from shared.predictions.models import IdempotencyClaim, IdempotentReplayError
+from shared.store.dynamo import call, tenant_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+Item = dict[str, "AttributeValueTypeDef"]
+
+
+def claim_put(
+    table: str, tenant: str, claim: IdempotencyClaim, prefix: str, id_attribute: str, resource_id: str
+) -> "TransactWriteItemTypeDef":
+    """The transaction item that takes the claim (an expired claim counts as absent: TTL deletes lazily)."""
+    item: Item = {
+        "PK": {"S": tenant_pk(tenant)},
+        "SK": {"S": prefix + claim.key_hash},
+        "kind": {"S": "idempotency_claim"},
+        id_attribute: {"S": resource_id},
+        "fingerprint": {"S": claim.fingerprint},
+        "expires_at": {"N": str(claim.expires_at)},
+    }
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+        }
+    }
+
+
+def replay_of(
+    client: "DynamoDBClient",
+    table: str,
+    tenant: str,
+    claim: IdempotencyClaim,
+    prefix: str,
+    id_attribute: str,
+    lost: ClientError,
+) -> IdempotentReplayError | TransientError:
+    """After the claim's transaction lost its condition: what the held claim says, to raise."""
+    key: Item = {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": prefix + claim.key_hash}}
+    held = call(lambda: client.get_item(TableName=table, Key=key, ConsistentRead=True)).get("Item")
+    if held is None:  # the claim expired between the two calls: let the caller retry
+        error: IdempotentReplayError | TransientError = TransientError("an idempotency claim changed concurrently")
+    else:
+        error = IdempotentReplayError(held[id_attribute]["S"], held["fingerprint"]["S"])
+    error.__cause__ = lost
+    return error
