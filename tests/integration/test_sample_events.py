@@ -36,11 +36,17 @@ from shared.services import (
 )
 from shared.settings import batch_settings, bucket_settings, queue_settings, store_settings
 from shared.store.keys import DynamoKeyStore
-from shared.store.uploads import DynamoUploadStore
-from shared.uploads.models import Purpose, Upload
-from shared.uploads.service import object_key
+from shared.uploads.models import Purpose
 from tests.support.events import response_json
-from tests.support.example_batch import BATCH_FILE, BATCH_ID, BATCH_UPLOAD_ID, store_batch_upload, store_example_batch
+from tests.support.example_batch import (
+    BATCH_FILE,
+    BATCH_ID,
+    BATCH_UPLOAD_ID,
+    Places,
+    store_batch_upload,
+    store_example_batch,
+    store_upload,
+)
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_record
@@ -142,35 +148,22 @@ def stuck_prediction() -> None:
 
 def artifact_upload() -> None:
     """The iris model file, uploaded as the example upload the register-version event names."""
-    now = utc_now()
-    upload = Upload(
-        id=UPLOAD_ID,
-        tenant=EXAMPLE_TENANT,
-        purpose=Purpose.MODEL_ARTIFACT,
-        content_type="application/octet-stream",
-        size=len(IRIS_BYTES),
-        key=object_key(EXAMPLE_TENANT, UPLOAD_ID),
-        created_at=to_rfc3339(now),
-        expires_at=to_rfc3339(now + timedelta(hours=1)),
-    )
-    DynamoUploadStore(store_settings().table_name, dynamodb_client()).create(upload, int(now.timestamp()) + 3600)
-    s3_client().put_object(
-        Bucket=bucket_settings().bucket_name, Key=upload.key, Body=IRIS_BYTES, ContentType=upload.content_type
-    )
+    store_upload(EXAMPLE_TENANT, UPLOAD_ID, Purpose.MODEL_ARTIFACT, "application/octet-stream", IRIS_BYTES, _places())
 
 
 def batch_upload() -> None:
     """A three-line JSONL file, uploaded as the example batch upload the create-batch event names."""
-    store_batch_upload(
-        EXAMPLE_TENANT, store_settings().table_name, bucket_settings().bucket_name, dynamodb_client(), s3_client()
-    )
+    store_batch_upload(EXAMPLE_TENANT, *_places())
 
 
 def example_batch() -> None:
     """The example batch, just created from the example upload (still validating)."""
-    store_example_batch(
-        EXAMPLE_TENANT, store_settings().table_name, bucket_settings().bucket_name, dynamodb_client(), s3_client()
-    )
+    store_example_batch(EXAMPLE_TENANT, *_places())
+
+
+def _places() -> Places:
+    """The table, the bucket and their clients, for the shared seeding helpers."""
+    return store_settings().table_name, bucket_settings().bucket_name, dynamodb_client(), s3_client()
 
 
 def batches_queued() -> list[BatchStep]:

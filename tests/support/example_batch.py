@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
+Places = tuple[str, str, "DynamoDBClient", "S3Client"]  # table, bucket and their clients
+
 BATCH_ID = "bat_01JD5YB4W3ZV0B4S8FZ7Q6N9XS"
 BATCH_UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XT"
 BATCH_LINES = [
@@ -26,20 +28,31 @@ BATCH_LINES = [
 BATCH_FILE = b"".join(json.dumps(line).encode() + b"\n" for line in BATCH_LINES)
 
 
-def store_batch_upload(tenant: str, table: str, bucket: str, dynamodb: "DynamoDBClient", s3: "S3Client") -> None:
+def store_upload(
+    tenant: str, upload_id: str, purpose: Purpose, content_type: str, data: bytes, places: "Places"
+) -> Upload:
+    """An upload whose file has arrived: its item, and the object at its key."""
+    table, bucket, dynamodb, s3 = places
     now = utc_now()
     upload = Upload(
-        id=BATCH_UPLOAD_ID,
+        id=upload_id,
         tenant=tenant,
-        purpose=Purpose.BATCH_INPUT,
-        content_type="application/jsonl",
-        size=len(BATCH_FILE),
-        key=object_key(tenant, BATCH_UPLOAD_ID),
+        purpose=purpose,
+        content_type=content_type,
+        size=len(data),
+        key=object_key(tenant, upload_id),
         created_at=to_rfc3339(now),
         expires_at=to_rfc3339(now + timedelta(hours=1)),
     )
     DynamoUploadStore(table, dynamodb).create(upload, int(now.timestamp()) + 3600)
-    s3.put_object(Bucket=bucket, Key=upload.key, Body=BATCH_FILE, ContentType=upload.content_type)
+    s3.put_object(Bucket=bucket, Key=upload.key, Body=data, ContentType=content_type)
+    return upload
+
+
+def store_batch_upload(tenant: str, table: str, bucket: str, dynamodb: "DynamoDBClient", s3: "S3Client") -> None:
+    store_upload(
+        tenant, BATCH_UPLOAD_ID, Purpose.BATCH_INPUT, "application/jsonl", BATCH_FILE, (table, bucket, dynamodb, s3)
+    )
 
 
 def store_example_batch(tenant: str, table: str, bucket: str, dynamodb: "DynamoDBClient", s3: "S3Client") -> None:
