@@ -1,4 +1,8 @@
-"""Composition root: builds each service once per container from settings and lazy AWS clients."""
+"""Composition root: builds each service once per container from settings and lazy AWS clients.
+
+Each factory imports what it builds, when it is first called: a function pays at cold start only for
+the services its route uses (``bench/cold_start.py``), not for every service of the application.
+"""
 
 from collections.abc import Mapping
 from datetime import timedelta
@@ -7,27 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.aws import dynamodb_client, lambda_client, s3_client, sqs_client
-from shared.batches.finalizer import BatchFinalizer
-from shared.batches.models import BatchNotFoundError
-from shared.batches.runner import ChunkRunner
-from shared.batches.service import BatchService
-from shared.batches.validation import BatchValidator, ValidationLimits
-from shared.inference.service import InferenceService
-from shared.keys.service import KeyService
-from shared.pagination import CursorCodec
-from shared.predictions.events import as_of_event
-from shared.predictions.models import EventType, PredictionNotFoundError
-from shared.predictions.runner import PredictionRunner
-from shared.predictions.service import PredictionService
-from shared.predictions.sweeper import Sweeper
-from shared.predictions.transitions import Transitions
-from shared.queue.sqs import SqsBatchSteps, SqsChunkQueue, SqsDeliveryQueue, SqsPredictionQueue
-from shared.ratelimit.models import RateLimit
-from shared.ratelimit.service import RateLimiter
-from shared.registry.registration import ModelRegistration
-from shared.registry.service import ModelRegistry
-from shared.runtimes.artifacts import ArtifactFiles
-from shared.runtimes.loader import RuntimeLoader
 from shared.settings import (
     batch_settings,
     bucket_settings,
@@ -41,41 +24,60 @@ from shared.settings import (
     webhook_settings,
     webhook_validation_settings,
 )
-from shared.store.batch_files import S3BatchFiles
-from shared.store.batches import DynamoBatchStore
-from shared.store.deliveries import DynamoDeliveryStore
-from shared.store.inspector import LambdaArtifactInspector
-from shared.store.keys import DynamoKeyStore
-from shared.store.models import DynamoModelStore
-from shared.store.objects import S3ObjectStore
-from shared.store.predictions import DynamoPredictionStore
-from shared.store.ratelimits import DynamoRateLimitStore
-from shared.store.secrets import reset_secrets, secret_bytes
-from shared.store.uploads import DynamoUploadStore
-from shared.uploads.service import UploadService
-from shared.webhooks.schedule import RetrySchedule
-from shared.webhooks.service import DeliveryQueries, SecretService, WebhookDeliverer
 
 if TYPE_CHECKING:
+    from shared.batches.finalizer import BatchFinalizer
+    from shared.batches.runner import ChunkRunner
+    from shared.batches.service import BatchService
+    from shared.batches.validation import BatchValidator
+    from shared.inference.service import InferenceService
+    from shared.keys.service import KeyService
+    from shared.pagination import CursorCodec
+    from shared.predictions.runner import PredictionRunner
+    from shared.predictions.service import PredictionService
+    from shared.predictions.sweeper import Sweeper
+    from shared.predictions.transitions import Transitions
+    from shared.queue.sqs import SqsBatchSteps, SqsDeliveryQueue
+    from shared.ratelimit.service import RateLimiter
+    from shared.registry.registration import ModelRegistration
+    from shared.registry.service import ModelRegistry
+    from shared.runtimes.loader import RuntimeLoader
+    from shared.store.batch_files import S3BatchFiles
+    from shared.store.batches import DynamoBatchStore
+    from shared.store.deliveries import DynamoDeliveryStore
+    from shared.store.models import DynamoModelStore
+    from shared.store.objects import S3ObjectStore
+    from shared.store.predictions import DynamoPredictionStore
+    from shared.uploads.service import UploadService
     from shared.webhooks.http import DeliveryResponse
     from shared.webhooks.models import Delivery
+    from shared.webhooks.service import DeliveryQueries, SecretService, WebhookDeliverer
 
 
-def model_store() -> DynamoModelStore:
+def model_store() -> "DynamoModelStore":
+    from shared.store.models import DynamoModelStore
+
     return DynamoModelStore(store_settings().table_name, dynamodb_client())
 
 
 @cache
-def model_registry() -> ModelRegistry:
+def model_registry() -> "ModelRegistry":
+    from shared.registry.service import ModelRegistry
+
     return ModelRegistry(model_store())
 
 
-def object_store() -> S3ObjectStore:
+def object_store() -> "S3ObjectStore":
+    from shared.store.objects import S3ObjectStore
+
     return S3ObjectStore(bucket_settings().bucket_name, s3_client())
 
 
 @cache
-def upload_service() -> UploadService:
+def upload_service() -> "UploadService":
+    from shared.store.uploads import DynamoUploadStore
+    from shared.uploads.service import UploadService
+
     lifetime = timedelta(seconds=bucket_settings().upload_url_seconds)
     return UploadService(
         DynamoUploadStore(store_settings().table_name, dynamodb_client()),
@@ -86,20 +88,29 @@ def upload_service() -> UploadService:
 
 
 @cache
-def model_registration() -> ModelRegistration:
+def model_registration() -> "ModelRegistration":
+    from shared.registry.registration import ModelRegistration
+    from shared.store.inspector import LambdaArtifactInspector
+
     inspector = LambdaArtifactInspector(inspector_settings().inspector_function_name, lambda_client())
     return ModelRegistration(model_registry(), model_store(), upload_service(), inspector)
 
 
 @cache
-def runtime_loader() -> RuntimeLoader:
+def runtime_loader() -> "RuntimeLoader":
+    from shared.runtimes.artifacts import ArtifactFiles
+    from shared.runtimes.loader import RuntimeLoader
+
     settings = runtime_settings()
     files = ArtifactFiles(object_store(), Path(settings.model_dir))
     return RuntimeLoader(files, max_sessions=settings.max_sessions, max_bytes=settings.max_bytes)
 
 
 @cache
-def cursor_codec() -> CursorCodec:
+def cursor_codec() -> "CursorCodec":
+    from shared.pagination import CursorCodec
+    from shared.store.secrets import secret_bytes
+
     def secret() -> bytes:  # read on use: only listing functions hold the secret's permission
         settings = cursor_settings()
         return secret_bytes(settings.cursor_secret_arn, settings.cursor_secret_max_age_seconds)
@@ -108,29 +119,43 @@ def cursor_codec() -> CursorCodec:
 
 
 @cache
-def rate_limiter() -> RateLimiter:
+def rate_limiter() -> "RateLimiter":
+    from shared.ratelimit.models import RateLimit
+    from shared.ratelimit.service import RateLimiter
+    from shared.store.ratelimits import DynamoRateLimitStore
+
     settings = rate_limit_settings()
     limit = RateLimit(settings.per_second, settings.burst) if settings.per_second > 0 else None
     return RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), limit)
 
 
 @cache
-def key_service() -> KeyService:
+def key_service() -> "KeyService":
+    from shared.keys.service import KeyService
+    from shared.store.keys import DynamoKeyStore
+
     return KeyService(DynamoKeyStore(store_settings().table_name, dynamodb_client()), cursor_codec())
 
 
 @cache
-def inference_service() -> InferenceService:
+def inference_service() -> "InferenceService":
+    from shared.inference.service import InferenceService
+
     return InferenceService(model_registry(), runtime_loader())
 
 
-def prediction_store() -> DynamoPredictionStore:
+def prediction_store() -> "DynamoPredictionStore":
+    from shared.store.predictions import DynamoPredictionStore
+
     stuck_after = timedelta(seconds=sweep_settings().stuck_after_seconds)
     return DynamoPredictionStore(store_settings().table_name, dynamodb_client(), stuck_after)
 
 
 @cache
-def sweeper() -> Sweeper:
+def sweeper() -> "Sweeper":
+    from shared.predictions.sweeper import Sweeper
+    from shared.queue.sqs import SqsPredictionQueue
+
     settings = sweep_settings()
     queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
     store = prediction_store()
@@ -138,12 +163,18 @@ def sweeper() -> Sweeper:
     return Sweeper(store, store, transitions(), queue, stuck_after, settings.max_requeues)
 
 
-def transitions() -> Transitions:
+def transitions() -> "Transitions":
+    from shared.predictions.transitions import Transitions
+    from shared.queue.sqs import SqsDeliveryQueue
+
     return Transitions(prediction_store(), SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client()))
 
 
 @cache
-def prediction_service() -> PredictionService:
+def prediction_service() -> "PredictionService":
+    from shared.predictions.service import PredictionService
+    from shared.queue.sqs import SqsPredictionQueue
+
     queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
     retention = timedelta(days=store_settings().retention_days)
     allow_insecure = webhook_validation_settings().allow_insecure
@@ -153,34 +184,49 @@ def prediction_service() -> PredictionService:
 
 
 @cache
-def prediction_runner() -> PredictionRunner:
+def prediction_runner() -> "PredictionRunner":
+    from shared.predictions.runner import PredictionRunner
+
     return PredictionRunner(prediction_store(), transitions(), model_registry(), runtime_loader())
 
 
-def delivery_store() -> DynamoDeliveryStore:
+def delivery_store() -> "DynamoDeliveryStore":
+    from shared.store.deliveries import DynamoDeliveryStore
+
     return DynamoDeliveryStore(store_settings().table_name, dynamodb_client())
 
 
 @cache
-def secret_service() -> SecretService:
+def secret_service() -> "SecretService":
+    from shared.webhooks.service import SecretService
+
     return SecretService(delivery_store())
 
 
 @cache
-def delivery_queries() -> DeliveryQueries:
+def delivery_queries() -> "DeliveryQueries":
+    from shared.webhooks.service import DeliveryQueries
+
     return DeliveryQueries(delivery_store(), prediction_store())
 
 
-def webhooks_queue() -> SqsDeliveryQueue:
+def webhooks_queue() -> "SqsDeliveryQueue":
+    from shared.queue.sqs import SqsDeliveryQueue
+
     return SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client())
 
 
-def webhooks_dead_letters() -> SqsDeliveryQueue:
+def webhooks_dead_letters() -> "SqsDeliveryQueue":
+    from shared.queue.sqs import SqsDeliveryQueue
+
     return SqsDeliveryQueue(webhook_settings().webhooks_dlq_url, sqs_client())
 
 
 @cache
-def webhook_deliverer() -> WebhookDeliverer:
+def webhook_deliverer() -> "WebhookDeliverer":
+    from shared.webhooks.schedule import RetrySchedule
+    from shared.webhooks.service import WebhookDeliverer
+
     settings = webhook_settings()
 
     def send(url: str, body: bytes, headers: Mapping[str, str]) -> "DeliveryResponse":
@@ -197,6 +243,9 @@ def webhook_deliverer() -> WebhookDeliverer:
 def event_data(delivery: "Delivery") -> dict[str, Any] | None:
     """A webhook event's ``data``: the prediction or batch as GET returns it (None once it expired)."""
     from shared.api.schemas import BatchOut, PredictionOut  # rendered exactly as the API renders them
+    from shared.batches.models import BatchNotFoundError
+    from shared.predictions.events import as_of_event
+    from shared.predictions.models import EventType, PredictionNotFoundError
 
     if delivery.event is EventType.BATCH_COMPLETED:
         try:
@@ -212,11 +261,15 @@ def event_data(delivery: "Delivery") -> dict[str, Any] | None:
     return PredictionOut.of(snapshot, webhook_settings().api_base_url).model_dump(mode="json")
 
 
-def batch_store() -> DynamoBatchStore:
+def batch_store() -> "DynamoBatchStore":
+    from shared.store.batches import DynamoBatchStore
+
     return DynamoBatchStore(store_settings().table_name, dynamodb_client())
 
 
-def batch_files() -> S3BatchFiles:
+def batch_files() -> "S3BatchFiles":
+    from shared.store.batch_files import S3BatchFiles
+
     return S3BatchFiles(bucket_settings().bucket_name, s3_client())
 
 
@@ -225,16 +278,22 @@ def download_url(key: str) -> str:
     return batch_files().presign_get(key, batch_settings().download_url_seconds)
 
 
-def batch_steps() -> SqsBatchSteps:
+def batch_steps() -> "SqsBatchSteps":
+    from shared.queue.sqs import SqsBatchSteps
+
     return SqsBatchSteps(batch_settings().batches_queue_url, sqs_client())
 
 
-def batch_finalizer() -> BatchFinalizer:
+def batch_finalizer() -> "BatchFinalizer":
+    from shared.batches.finalizer import BatchFinalizer
+
     return BatchFinalizer(batch_store(), batch_files(), webhooks_queue())
 
 
 @cache
-def batch_service() -> BatchService:
+def batch_service() -> "BatchService":
+    from shared.batches.service import BatchService
+
     return BatchService(
         batch_store(),
         batch_steps(),
@@ -248,7 +307,10 @@ def batch_service() -> BatchService:
 
 
 @cache
-def batch_validator() -> BatchValidator:
+def batch_validator() -> "BatchValidator":
+    from shared.batches.validation import BatchValidator, ValidationLimits
+    from shared.queue.sqs import SqsChunkQueue
+
     settings = batch_settings()
     chunks = SqsChunkQueue(queue_settings().predictions_queue_url, sqs_client())
     limits = ValidationLimits(step_bytes=settings.step_bytes, chunk_lines=settings.chunk_lines)
@@ -256,12 +318,16 @@ def batch_validator() -> BatchValidator:
 
 
 @cache
-def chunk_runner() -> ChunkRunner:
+def chunk_runner() -> "ChunkRunner":
+    from shared.batches.runner import ChunkRunner
+
     return ChunkRunner(batch_store(), batch_files(), batch_steps(), model_registry(), runtime_loader())
 
 
 def reset_services() -> None:
     """Forget built services (tests switch settings and endpoints)."""
+    from shared.store.secrets import reset_secrets
+
     for factory in (
         model_registry,
         upload_service,

@@ -156,9 +156,9 @@ def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("MOTO_PORT") or free_port())
     local, aws = start(port, aws_port, admin_key)
-    from tools.local_api import build_app
+    from tools.local_api import serving_app
 
-    app = build_app()
+    app = serving_app()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     write_state(local, {k: v for k, v in os.environ.items() if k in _STATE_VARIABLES})
     sys.stdout.write(banner(local))

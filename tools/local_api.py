@@ -1,10 +1,20 @@
-"""The local HTTP API: every route function's router, mounted on the same app factory."""
+"""The local HTTP API: every route function's router, mounted on the same app factory.
 
+The route functions are ``async def`` and make blocking AWS calls: in Lambda each container serves one
+request at a time, so nothing waits behind them (and no thread hop is paid). One local server serves
+every route and many clients at once, so :class:`RequestPerThread` gives each request its own thread
+and event loop — as Lambda gives each concurrent request its own container.
+"""
+
+import asyncio
 from importlib import import_module
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.app import create_app
+from shared.api.middleware import MAX_BODY_BYTES
 from tools.template import Template, load_template
 
 
@@ -19,3 +29,61 @@ def routers(template: Template) -> list[APIRouter]:
 
 def build_app(template: Template | None = None) -> FastAPI:
     return create_app(*routers(template or load_template()), with_docs=True)
+
+
+def serving_app(template: Template | None = None) -> "RequestPerThread":
+    """The app the local stack serves over HTTP."""
+    return RequestPerThread(build_app(template))
+
+
+class RequestPerThread:
+    """ASGI wrapper: read the request, run the app on a worker thread's own loop, send its response.
+
+    The body is read up to one byte past the API's limit: the app's own middleware then answers 413,
+    as it would in Lambda, without this server buffering an oversized upload.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = await self._read_body(receive)
+        for message in await anyio.to_thread.run_sync(self._serve, scope, body):
+            await send(message)
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while size <= self.max_body_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    def _serve(self, scope: Scope, body: bytes) -> list[Message]:
+        sent: list[Message] = []
+        delivered = False
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def collect(message: Message) -> None:
+            sent.append(message)
+
+        async def serve() -> None:
+            await self.app(scope, receive, collect)
+
+        asyncio.run(serve())
+        return sent

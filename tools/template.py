@@ -73,6 +73,11 @@ class FunctionSpec:
     def folder(self) -> str:
         return self.code_uri.strip("/").rsplit("/", 1)[-1]
 
+    @property
+    def is_api(self) -> bool:
+        """Triggered by the HTTP API (an ``HttpApi`` event: a route or the catch-all default route)."""
+        return bool(self.routes) or self.default_route
+
 
 @dataclass(frozen=True)
 class Template:

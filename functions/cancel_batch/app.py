@@ -18,7 +18,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 404, 415, 503),
     summary="Cancel a batch",
 )
-def cancel_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
+async def cancel_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
     return BatchOut.of(batch_service().cancel(caller.tenant, batch_id), download_url)
 
 

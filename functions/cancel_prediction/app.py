@@ -18,7 +18,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 404, 415, 503),
     summary="Cancel a prediction",
 )
-def cancel_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:
+async def cancel_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:
     return PredictionOut.of(prediction_service().cancel(caller.tenant, prediction_id), str(request.base_url))
 
 

@@ -19,7 +19,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 409, 413, 415, 422, 503),
     summary="Create a batch",
 )
-def create_batch(
+async def create_batch(
     body: CreateBatchRequest, caller: PredictCaller, response: Response, idempotency_key: IdempotencyKeyHeader = None
 ) -> BatchOut:
     batch = batch_service().create(caller.tenant, body.to_domain(), idempotency_key)

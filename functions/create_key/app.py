@@ -18,7 +18,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 415, 422),
     summary="Create an API key",
 )
-def create_key(body: CreateKeyRequest, caller: AdminCaller) -> CreatedKeyOut:
+async def create_key(body: CreateKeyRequest, caller: AdminCaller) -> CreatedKeyOut:
     key, secret = key_service().create(caller.tenant, body.name, body.scopes)
     return CreatedKeyOut.of(key, secret)
 

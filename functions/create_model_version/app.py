@@ -21,7 +21,9 @@ router = APIRouter()
     summary="Register a model version",
     description="Loads the uploaded file before accepting it; versions are numbered from 1 and never change.",
 )
-def create_model_version(name: ModelNamePath, body: CreateModelVersionRequest, caller: AdminCaller) -> ModelVersionOut:
+async def create_model_version(
+    name: ModelNamePath, body: CreateModelVersionRequest, caller: AdminCaller
+) -> ModelVersionOut:
     ref = ModelRef.parse_name(name)
     version = model_registration().register(caller.tenant, ref.name, body.to_domain())
     return ModelVersionOut.of(version)

@@ -22,7 +22,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 409, 413, 415, 422, 503),
     summary="Create a prediction",
 )
-def create_prediction(
+async def create_prediction(
     body: CreatePredictionRequest,
     caller: PredictCaller,
     request: Request,

@@ -19,7 +19,7 @@ router = APIRouter()
     summary="Create an upload",
     description="Returns a presigned S3 PUT. Send the file with exactly the returned `headers` before `expires_at`.",
 )
-def create_upload(body: CreateUploadRequest, caller: PredictCaller) -> UploadOut:
+async def create_upload(body: CreateUploadRequest, caller: PredictCaller) -> UploadOut:
     upload, presigned = upload_service().create(caller.tenant, body.purpose, body.content_type, body.size)
     return UploadOut.of(upload, presigned)
 

@@ -18,7 +18,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 404),
     summary="Revoke an API key",
 )
-def delete_key(key_id: KeyIdPath, caller: AdminCaller) -> Response:
+async def delete_key(key_id: KeyIdPath, caller: AdminCaller) -> Response:
     key_service().revoke(caller.tenant, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

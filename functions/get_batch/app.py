@@ -15,7 +15,7 @@ router = APIRouter()
 @router.get(
     "/v1/batches/{batch_id}", response_model=BatchOut, responses=responses(400, 401, 403, 404), summary="Get a batch"
 )
-def get_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
+async def get_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
     return BatchOut.of(batch_service().get(caller.tenant, batch_id), download_url)
 
 

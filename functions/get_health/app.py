@@ -10,7 +10,7 @@ router = APIRouter()
 
 
 @router.get("/v1/health", response_model=HealthOut, summary="Health")
-def get_health() -> HealthOut:
+async def get_health() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
 
 

@@ -15,7 +15,7 @@ router = APIRouter()
 @router.get(
     "/v1/models/{name}", response_model=ModelOut, responses=responses(400, 401, 403, 404), summary="Get a model"
 )
-def get_model(name: ModelNamePath, caller: PredictCaller) -> ModelOut:
+async def get_model(name: ModelNamePath, caller: PredictCaller) -> ModelOut:
     return ModelOut.of(model_registry().get(caller.tenant, name))
 
 

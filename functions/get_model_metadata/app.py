@@ -17,7 +17,7 @@ _RESPONSES = oip_responses(400, 401, 403, 404)
 @router.get(
     "/v2/models/{model_name}", response_model=ModelMetadataOut, responses=_RESPONSES, summary="OIP: model metadata"
 )
-def get_model_metadata(model_name: OipModelNamePath, caller: PredictCaller) -> ModelMetadataOut:
+async def get_model_metadata(model_name: OipModelNamePath, caller: PredictCaller) -> ModelMetadataOut:
     return _metadata(caller.tenant, model_name, None)
 
 
@@ -27,7 +27,7 @@ def get_model_metadata(model_name: OipModelNamePath, caller: PredictCaller) -> M
     responses=_RESPONSES,
     summary="OIP: model version metadata",
 )
-def get_model_version_metadata(
+async def get_model_version_metadata(
     model_name: OipModelNamePath, model_version: OipModelVersionPath, caller: PredictCaller
 ) -> ModelMetadataOut:
     return _metadata(caller.tenant, model_name, model_version)

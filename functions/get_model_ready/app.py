@@ -20,7 +20,7 @@ _RESPONSES = oip_responses(400, 401, 403, 404)
 @router.get(
     "/v2/models/{model_name}/ready", response_model=ModelReadyOut, responses=_RESPONSES, summary="OIP: model ready"
 )
-def get_model_ready(model_name: OipModelNamePath, caller: PredictCaller) -> ModelReadyOut:
+async def get_model_ready(model_name: OipModelNamePath, caller: PredictCaller) -> ModelReadyOut:
     return _ready(caller.tenant, model_name, None)
 
 
@@ -30,7 +30,7 @@ def get_model_ready(model_name: OipModelNamePath, caller: PredictCaller) -> Mode
     responses=_RESPONSES,
     summary="OIP: model version ready",
 )
-def get_model_version_ready(
+async def get_model_version_ready(
     model_name: OipModelNamePath, model_version: OipModelVersionPath, caller: PredictCaller
 ) -> ModelReadyOut:
     return _ready(caller.tenant, model_name, model_version)

@@ -18,7 +18,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 404),
     summary="Get a prediction",
 )
-def get_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:
+async def get_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:
     return PredictionOut.of(prediction_service().get(caller.tenant, prediction_id), str(request.base_url))
 
 

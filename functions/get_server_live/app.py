@@ -9,7 +9,7 @@ router = APIRouter()
 
 
 @router.get("/v2/health/live", response_model=LiveOut, summary="OIP: server live", tags=["Open Inference Protocol"])
-def get_server_live() -> LiveOut:
+async def get_server_live() -> LiveOut:
     return LiveOut(live=True)
 
 

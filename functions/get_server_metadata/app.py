@@ -17,7 +17,7 @@ router = APIRouter()
     summary="OIP: server metadata",
     tags=["Open Inference Protocol"],
 )
-def get_server_metadata(caller: PredictCaller) -> ServerMetadataOut:
+async def get_server_metadata(caller: PredictCaller) -> ServerMetadataOut:
     return ServerMetadataOut.current()
 
 

@@ -9,7 +9,7 @@ router = APIRouter()
 
 
 @router.get("/v2/health/ready", response_model=ReadyOut, summary="OIP: server ready", tags=["Open Inference Protocol"])
-def get_server_ready() -> ReadyOut:
+async def get_server_ready() -> ReadyOut:
     return ReadyOut(ready=True, live=True)
 
 

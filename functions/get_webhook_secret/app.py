@@ -17,7 +17,7 @@ router = APIRouter()
     responses=responses(401, 403),
     summary="Get the webhook signing secret",
 )
-def get_webhook_secret(caller: PredictCaller) -> WebhookSecretOut:
+async def get_webhook_secret(caller: PredictCaller) -> WebhookSecretOut:
     return WebhookSecretOut(key=secret_service().current(caller.tenant).current)
 
 

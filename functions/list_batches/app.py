@@ -13,7 +13,7 @@ router = APIRouter()
 
 
 @router.get("/v1/batches", response_model=BatchList, responses=responses(400, 401, 403), summary="List batches")
-def list_batches(caller: PredictCaller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> BatchList:
+async def list_batches(caller: PredictCaller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> BatchList:
     page = batch_service().list(caller.tenant, limit, cursor)
     return BatchList(results=[BatchOut.of(b, download_url) for b in page.items], next=page.next_cursor)
 

@@ -13,7 +13,7 @@ router = APIRouter()
 
 
 @router.get("/v1/keys", response_model=KeyList, responses=responses(400, 401, 403), summary="List API keys")
-def list_keys(caller: AdminCaller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> KeyList:
+async def list_keys(caller: AdminCaller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> KeyList:
     page = key_service().list(caller.tenant, limit, cursor)
     return KeyList(results=[KeyOut.of(key) for key in page.items], next=page.next_cursor)
 

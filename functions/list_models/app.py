@@ -12,7 +12,7 @@ router = APIRouter()
 
 
 @router.get("/v1/models", response_model=ModelList, responses=responses(401, 403), summary="List models")
-def list_models(caller: PredictCaller) -> ModelList:
+async def list_models(caller: PredictCaller) -> ModelList:
     return ModelList(results=[ModelOut.of(model) for model in model_registry().list(caller.tenant)])
 
 

@@ -15,7 +15,7 @@ router = APIRouter()
 @router.get(
     "/v1/predictions", response_model=PredictionList, responses=responses(400, 401, 403), summary="List predictions"
 )
-def list_predictions(
+async def list_predictions(
     caller: PredictCaller, request: Request, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PredictionList:
     page = prediction_service().list(caller.tenant, limit, cursor)

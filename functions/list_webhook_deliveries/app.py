@@ -18,7 +18,7 @@ router = APIRouter()
     responses=responses(400, 401, 403, 404),
     summary="List a prediction's webhook deliveries",
 )
-def list_webhook_deliveries(prediction_id: PredictionIdPath, caller: PredictCaller) -> WebhookDeliveryList:
+async def list_webhook_deliveries(prediction_id: PredictionIdPath, caller: PredictCaller) -> WebhookDeliveryList:
     deliveries = delivery_queries().for_prediction(caller.tenant, prediction_id)  # 404 for unknown ids
     return WebhookDeliveryList(results=[WebhookDeliveryOut.of(d) for d in deliveries])
 

@@ -7,7 +7,6 @@ the loaded models, whichever of its routes is called.
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
@@ -29,7 +28,7 @@ router = APIRouter()
     summary="Predict synchronously",
     description="Runs the model now and returns its output; the same output an asynchronous prediction gets.",
 )
-def predict_model(name: ModelRefPath, body: SyncPredictRequest, caller: PredictCaller) -> SyncPredictionOut:
+async def predict_model(name: ModelRefPath, body: SyncPredictRequest, caller: PredictCaller) -> SyncPredictionOut:
     return SyncPredictionOut.of(inference_service().predict(caller.tenant, name, body.input))
 
 
@@ -67,9 +66,7 @@ async def _infer(tenant: str, model_name: str, model_version: str | None, reques
     body = await request.body()
     header_length = request.headers.get(HEADER_LENGTH)
     encoding = request.headers.get("content-encoding")
-    content, headers = await run_in_threadpool(
-        infer, inference_service(), tenant, model_name, model_version, body, header_length, encoding
-    )
+    content, headers = infer(inference_service(), tenant, model_name, model_version, body, header_length, encoding)
     return Response(content=content, headers=headers, media_type=headers.get("Content-Type"))
 
 

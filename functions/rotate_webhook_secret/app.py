@@ -17,7 +17,7 @@ router = APIRouter()
     responses=responses(401, 403, 415),
     summary="Rotate the webhook signing secret",
 )
-def rotate_webhook_secret(caller: AdminCaller) -> WebhookSecretOut:
+async def rotate_webhook_secret(caller: AdminCaller) -> WebhookSecretOut:
     return WebhookSecretOut(key=secret_service().rotate(caller.tenant).current)
 
 

@@ -11,7 +11,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 @router.api_route("/{path:path}", methods=ALL_METHODS, include_in_schema=False)
-def route_not_found(request: Request) -> None:
+async def route_not_found(request: Request) -> None:
     allowed = allowed_methods(request.url.path)
     if allowed:
         raise HTTPException(status_code=405, headers={"Allow": ", ".join(allowed)})

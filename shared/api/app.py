@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
-from shared import __version__
+from shared import __version__, snapstart
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from shared.observability import logger, metrics
@@ -45,10 +45,12 @@ def create_app(*routers: APIRouter, with_docs: bool = False) -> FastAPI:
 
 
 def lambda_handler(router: APIRouter) -> LambdaHandler:
-    """Build the app and its Mangum adapter once per container; wrap with Powertools."""
+    """Build the app and its Mangum adapter once per container (SnapStart: once per published
+    version); wrap with Powertools."""
     # problem+json is text: without this Mangum would base64-encode every error body.
     text_types = [*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE]
     adapter = Mangum(create_app(router), lifespan="off", text_mime_types=text_types)
+    snapstart.register()
 
     @metrics.log_metrics
     @logger.inject_lambda_context(clear_state=True)

@@ -1,7 +1,7 @@
 """The auth dependency: resolve the bearer key to a Caller with the needed scope, within its rate limit."""
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,10 +15,16 @@ _bearer = HTTPBearer(auto_error=False, description="An Infergate API key: `Autho
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def authenticated(scope: Scope) -> Callable[[HTTPAuthorizationCredentials | None], Caller]:
-    """A FastAPI dependency that admits keys holding ``scope`` (``admin`` implies ``predict``)."""
+def authenticated(scope: Scope) -> Callable[[HTTPAuthorizationCredentials | None], Coroutine[Any, Any, Caller]]:
+    """A FastAPI dependency that admits keys holding ``scope`` (``admin`` implies ``predict``).
 
-    def dependency(credentials: Credentials) -> Caller:
+    ``async`` although its AWS calls block, like every route function: a Lambda container serves one
+    request at a time, so there is nothing else for the loop to run, and FastAPI would otherwise
+    move each call to a worker thread and back (hundreds of microseconds per request,
+    ``bench/warm_overhead.py``). The local server gives each request its own thread instead.
+    """
+
+    async def dependency(credentials: Credentials) -> Caller:
         if credentials is None:
             raise AuthenticationError()
         caller = key_service().authenticate(credentials.credentials, scope)

@@ -19,8 +19,7 @@ from shared.errors import (
     NotFoundError,
     TransientError,
 )
-from shared.inference.oip import InvalidInferRequestError
-from shared.inference.service import ModelUnavailableError, PredictionFailedError
+from shared.inference.errors import InvalidInferRequestError, ModelUnavailableError, PredictionFailedError
 from shared.keys.models import AuthenticationError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError

@@ -7,8 +7,8 @@ are), and stacked back into the version's output tensors.
 
 import zlib
 
-from shared.errors import BadRequestError
-from shared.inference.service import InferenceService, PredictionFailedError
+from shared.inference.errors import InvalidInferRequestError, PredictionFailedError
+from shared.inference.service import InferenceService
 from shared.oip.codec import encode_infer_response, parse_header_length, parse_infer_request, select_outputs
 from shared.oip.rows import rows_from_tensors, tensors_from_rows
 from shared.oip.tensors import OipError
@@ -17,10 +17,6 @@ from shared.runtimes.base import ModelFailure
 
 MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
-
-
-class InvalidInferRequestError(BadRequestError):
-    """The infer request is not a well-formed OIP request (400)."""
 
 
 def decoded_body(body: bytes, content_encoding: str | None) -> bytes:

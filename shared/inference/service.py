@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import FieldError, InfergateError, InvalidRequestError
+from shared.inference.errors import ModelUnavailableError, PredictionFailedError
 from shared.jsoncodec import encoded_size
 from shared.observability import logger
 from shared.predictions.models import InputTooLargeError
@@ -21,22 +21,6 @@ from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
 
 RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
-
-
-class ModelUnavailableError(InfergateError):
-    """The model version exists but cannot be served right now (503)."""
-
-    def __init__(self) -> None:
-        super().__init__("This model version is not available.")
-
-
-class PredictionFailedError(InvalidRequestError):
-    """The model could not produce an output for this input (422, with the model's code)."""
-
-    def __init__(self, failure: ModelFailure, pointer: str = "/input") -> None:
-        super().__init__(f"The model did not produce an output ({failure.code}): {failure.message}")
-        self.code = failure.code
-        self.errors = [FieldError(pointer, f"{failure.code}: {failure.message}")]
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from shared.clock import to_rfc3339, utc_now
 from shared.errors import FieldError, InvalidRequestError
 from shared.observability import logger
@@ -97,6 +94,9 @@ class ModelRegistration:
 
 
 def _check_schema(pointer: str, schema: Mapping[str, Any]) -> None:
+    from jsonschema import Draft202012Validator  # on first registration, not at every cold start
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:

@@ -3,15 +3,16 @@
 import json
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import FieldError, InvalidRequestError
 from shared.registry.builtins import BUILTIN_MODELS
 from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.ports import ModelStore
+
+if TYPE_CHECKING:  # jsonschema is imported on first validation: most functions never validate an input
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _PINNED_CACHE_SIZE = 256
 
@@ -81,12 +82,14 @@ def _freeze(schema: Mapping[str, Any]) -> str:
 
 
 @cache
-def _validator(name: str, version: int, schema_json: str) -> Draft202012Validator:
+def _validator(name: str, version: int, schema_json: str) -> "Draft202012Validator":
     """Compiled once per container and schema (name and version keep the cache readable)."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(json.loads(schema_json))
 
 
-def _field_error(error: ValidationError, prefix: str) -> FieldError:
+def _field_error(error: "ValidationError", prefix: str) -> FieldError:
     """Describe the failure without echoing the caller's value back."""
     path = "".join(f"/{_escape(part)}" for part in error.absolute_path)
     constraint = error.validator_value
@@ -112,7 +115,7 @@ def _field_error(error: ValidationError, prefix: str) -> FieldError:
             return FieldError(prefix + path, f"fails the '{error.validator}' rule of the model's input schema")
 
 
-def _missing_property(error: ValidationError) -> str:
+def _missing_property(error: "ValidationError") -> str:
     required = error.validator_value
     instance = error.instance
     if isinstance(required, list) and isinstance(instance, Mapping):

@@ -67,6 +67,7 @@ from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
 from tests.support.example_batch import BATCH_ID, store_example_batch
 from tools.provision import Stack, provision
+from tools.sam_build import FAKE_CREDENTIALS, REGION, SamBuildError, layers_of, run_sam_build, tree_size
 from tools.template import ROOT, FunctionSpec, Template, load_template
 
 if TYPE_CHECKING:
@@ -77,9 +78,18 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.build
 
-REGION = "us-east-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # function code plus all of its layers
+KIB = 1024
+MIB = 1024 * KIB
+# Size budgets of the API functions (HttpApi events), deployment build (arm64), unzipped. Set on 2026-11-22
+# from the measured figures (`python -m bench.package_size`): own code at most 3,225 bytes
+# (PredictModelFunction; every other API function 0.4-1.6 KiB); code + layers at most 39,250,173 bytes =
+# 37.43 MiB without the ModelsLayer (CreatePredictionFunction: DependenciesLayer 37.09 MiB + SharedLayer
+# 0.34 MiB) and 154,911,038 bytes = 147.73 MiB with it (PredictModelFunction: + ModelsLayer 110.30 MiB).
+# Raise one only on purpose, with the new figures here.
+API_CODE_BUDGET = 8 * KIB  # ~2.5x the biggest: a handler stays thin, the code lives in the SharedLayer
+API_TOTAL_BUDGET = 45 * MIB  # +20 % over 37.43 MiB: a new heavy dependency in a layer trips it
+API_MODELS_TOTAL_BUDGET = 180 * MIB  # +22 % over 147.73 MiB (API functions with the ModelsLayer)
 EM_AARCH64 = 183
 EM_X86_64 = 62
 
@@ -172,34 +182,12 @@ with open(config["result"], "w", encoding="utf-8") as file:
 # ---------------------------------------------------------------- the builds
 
 
-def sam_cli() -> Path:
-    sam = Path(os.environ.get("SAM_CLI") or ROOT / ".venv-sam" / "bin" / "sam")
-    if not sam.is_file():
-        pytest.fail(f"SAM CLI not found at {sam}: run `make pytest` (it installs .venv-sam) or set SAM_CLI")
-    return sam
-
-
 def sam_build(build_dir: Path, layer_arch: str | None) -> Path:
-    """``sam build`` from the repository root (samconfig.toml: build_in_source) into ``build_dir``."""
-    env = {name: value for name, value in os.environ.items() if name not in {"AWS_PROFILE", "LAYER_ARCH"}}
-    env.update(FAKE_CREDENTIALS)
-    env.update({"SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
-    if layer_arch is not None:
-        env["LAYER_ARCH"] = layer_arch
-    completed = subprocess.run(
-        [str(sam_cli()), "build", "--build-dir", str(build_dir)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
-    if completed.returncode != 0:
-        pytest.fail(
-            f"sam build failed ({completed.returncode}):\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}"
-        )
-    return build_dir
+    """``sam build`` (tools.sam_build) into ``build_dir``; a missing SAM CLI or a failed build fails the test."""
+    try:
+        return run_sam_build(build_dir, layer_arch)
+    except SamBuildError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
@@ -212,19 +200,6 @@ def host_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def deploy_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Exactly what `make build` / `sam deploy` ship: the layers Makefile's default LAYER_ARCH (aarch64)."""
     return sam_build(tmp_path_factory.mktemp("sam-build-aarch64"), None)
-
-
-def layers_of(template: Template, spec: FunctionSpec) -> list[str]:
-    """Logical ids of the function's layers in Lambda's order: Globals' first, then its own (SAM appends)."""
-    global_layers = template.raw.get("Globals", {}).get("Function", {}).get("Layers", [])
-    own_layers = template.resources[spec.logical_id]["Properties"].get("Layers", [])
-    layer_ids = []
-    for layer in [*global_layers, *own_layers]:
-        assert isinstance(layer, dict), f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
-        assert set(layer) == {"Ref"}, f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
-        assert template.resources[layer["Ref"]]["Type"] == "AWS::Serverless::LayerVersion"
-        layer_ids.append(layer["Ref"])
-    return layer_ids
 
 
 def import_paths(build: Path, template: Template, spec: FunctionSpec) -> list[str]:
@@ -614,10 +589,6 @@ def test_layer_shared_objects_match_architecture(arch: str, machine: int, reques
     assert wrong == {}, f"not {arch} (e_machine {machine})"
 
 
-def tree_size(folder: Path) -> int:
-    return sum(path.lstat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
-
-
 @pytest.mark.parametrize("arch", ["aarch64", "x86_64"], ids=["deploy-aarch64", "twin-x86_64"])
 def test_functions_fit_lambda_size_limit(
     arch: str,
@@ -646,6 +617,31 @@ def test_functions_fit_lambda_size_limit(
         )
     )
     assert too_big == {}, f"over Lambda's {LAMBDA_UNZIPPED_LIMIT} bytes unzipped (function + layers)"
+
+
+def test_api_functions_within_size_budget(deploy_build: Path) -> None:
+    """Every API function's own code and its code + layers (unzipped, as deployed) stay under the budgets."""
+    template = load_template()
+    api_functions = [spec for spec in FUNCTIONS if spec.is_api]
+    assert api_functions, "template.yaml has no function with an HttpApi event"
+    layer_sizes = {layer: tree_size(deploy_build / layer) for layer in LAYERS}
+    over = []
+    for spec in api_functions:
+        layers = layers_of(template, spec)
+        code = tree_size(deploy_build / spec.logical_id)
+        total = code + sum(layer_sizes[layer] for layer in layers)
+        total_budget = API_MODELS_TOTAL_BUDGET if "ModelsLayer" in layers else API_TOTAL_BUDGET
+        if code > API_CODE_BUDGET:
+            over.append(
+                f"{spec.logical_id}: own code {code:,} bytes ({code / KIB:.1f} KiB)"
+                f" > budget {API_CODE_BUDGET:,} bytes ({API_CODE_BUDGET / KIB:.0f} KiB)"
+            )
+        if total > total_budget:
+            over.append(
+                f"{spec.logical_id}: code + layers ({', '.join(layers)}) {total:,} bytes ({total / MIB:.2f} MiB)"
+                f" > budget {total_budget:,} bytes ({total_budget / MIB:.0f} MiB)"
+            )
+    assert not over, "over the API package size budget (deployment build, unzipped):\n" + "\n".join(over)
 
 
 def test_layers_agree_on_shared_distributions(deploy_build: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.inference.oip import MAX_DECOMPRESSED_BYTES, InvalidInferRequestError, decoded_body
+from shared.inference.errors import InvalidInferRequestError
+from shared.inference.oip import MAX_DECOMPRESSED_BYTES, decoded_body
 from shared.registry.builtins import IRIS_ARTIFACT
 from shared.registry.models import Artifact, ModelVersion
 from shared.runtimes.artifacts import ArtifactFiles, ArtifactIntegrityError

@@ -1,0 +1,98 @@
+"""An in-memory fake for AWS that answers instantly: record one invocation on moto, replay it.
+
+Warm benchmarks want to time our code, not moto's (an in-process moto ``GetItem`` costs about a
+millisecond of Python). So a function serves its event once on moto while :func:`recording` keeps
+every call's parsed answer, then :class:`Replay` answers the same calls, in the same order, straight
+from memory — for the function and for the floor alike, so the AWS side costs the same in both.
+
+The patch sits at botocore's ``BaseClient._make_api_call``: the client method call is real, request
+serialisation, signing and HTTP are skipped. A replay checks each call's service and operation
+against the recording and raises :class:`ReplayMismatchError` when code takes another path, so a
+benchmark cannot silently measure something else.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    service: str
+    operation: str
+    params: dict[str, Any]
+    response: dict[str, Any] | None  # None when the call raised
+    error: dict[str, Any] | None  # a ClientError's error response
+
+
+class ReplayMismatchError(AssertionError):
+    """The replayed code made a call the recording does not have at this point."""
+
+
+_ORIGINAL: Callable[..., Any] = vars(BaseClient)["_make_api_call"]  # private and untyped: patched by name
+
+
+@contextmanager
+def _patched(replacement: Callable[[BaseClient, str, dict[str, Any]], Any]) -> Iterator[None]:
+    setattr(BaseClient, "_make_api_call", replacement)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(BaseClient, "_make_api_call", _ORIGINAL)  # noqa: B010
+
+
+@contextmanager
+def recording() -> Iterator[list[RecordedCall]]:
+    """Every AWS call made while the block runs (on whatever answers them, e.g. moto), with its answer."""
+    calls: list[RecordedCall] = []
+
+    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.service_name
+        try:
+            response = _ORIGINAL(client, operation, params)
+        except ClientError as error:
+            calls.append(RecordedCall(service, operation, params, None, dict(error.response)))
+            raise
+        calls.append(RecordedCall(service, operation, params, response, None))
+        return response
+
+    with _patched(record):
+        yield calls
+
+
+class Replay:
+    """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation."""
+
+    def __init__(self, calls: list[RecordedCall]) -> None:
+        self._calls = calls
+        self._next = 0
+
+    def rewind(self) -> None:
+        if self._next != len(self._calls):
+            raise ReplayMismatchError(f"made {self._next} of the {len(self._calls)} recorded calls")
+        self._next = 0
+
+    def answer(self, client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if self._next >= len(self._calls):
+            raise ReplayMismatchError(f"unrecorded extra call {operation}")
+        call = self._calls[self._next]
+        self._next += 1
+        if call.operation != operation or call.service != client.meta.service_model.service_name:
+            raise ReplayMismatchError(f"call {self._next}: {operation}, recorded {call.service} {call.operation}")
+        if call.error is not None:
+            raise ClientError(call.error, operation)  # type: ignore[arg-type]
+        return call.response
+
+    @contextmanager
+    def installed(self) -> Iterator["Replay"]:
+        self._next = 0
+
+        def answer(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            return self.answer(client, operation, params)
+
+        with _patched(answer):
+            yield self

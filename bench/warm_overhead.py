@@ -1,0 +1,201 @@
+"""Warm overhead per request of every API function, against the floor, with AWS answered from memory.
+
+    .venv/bin/python -m bench.warm_overhead [--invocations 10000] [--only GetPredictionFunction ...]
+
+Per API function, in this one process: its handler serves its committed ``events/`` event once on
+moto (warm-up), once more while every AWS call is recorded (``bench/fake_aws.py``), then
+``--invocations`` times with those calls answered instantly from the recording. The floor is a bare
+handler making the same recorded AWS calls through boto3 clients and answering with a pydantic model
+(the least any function could do for that request), replayed the same way; both run in alternating
+rounds so noise hits both. Overhead = median time per invocation of the function minus the floor's:
+what our framework and code add to a request beyond its AWS calls. Target (issue 7): ≤ 0.3 ms.
+
+The events carry the example admin key (seeded); nothing else is seeded, so an event naming a
+prediction, batch or model that does not exist is served as its 404 (a complete request: auth, rate
+limit, lookup, problem document); the status column says which.
+
+Also measured: one ``async def`` against one ``def`` FastAPI route under Mangum (the thread-pool hop
+that FastAPI makes for ``def`` routes).
+"""
+
+import argparse
+import copy
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from contextlib import redirect_stdout, suppress
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from moto import mock_aws
+from pydantic import BaseModel
+
+from bench.aws_calls import fake_aws_environment
+from bench.fake_aws import RecordedCall, Replay, recording
+from tools.template import ROOT, FunctionSpec, load_template
+
+Handler = Callable[[dict[str, Any], Any], Any]
+TARGET_MS = 0.3
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    status: int
+    aws_calls: int
+    function_ms: float
+    floor_ms: float
+
+    @property
+    def overhead_ms(self) -> float:
+        return self.function_ms - self.floor_ms
+
+
+class _Answer(BaseModel):
+    calls: int
+    body: dict[str, Any] | None
+
+
+def floor_handler(calls: list[RecordedCall], clients: dict[str, Any]) -> Handler:
+    """The recorded calls made straight through boto3, the body parsed and the answer built by pydantic."""
+    steps = [(getattr(clients[call.service], xform_name(call.operation)), call.params) for call in calls]
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        body = json.loads(event["body"]) if event.get("body") else None
+        for method, params in steps:
+            with suppress(Exception):  # a recorded ClientError: a 404 lookup, a lost condition
+                method(**params)
+        return {"statusCode": 200, "body": _Answer(calls=len(steps), body=body).model_dump_json()}
+
+    return handler
+
+
+def timed_rounds(
+    subjects: dict[str, tuple[Handler, Replay]], event: dict[str, Any], invocations: int, context: Any, rounds: int = 10
+) -> dict[str, list[float]]:
+    """Seconds per invocation of each subject, in alternating rounds; events are copied outside the timer."""
+    times: dict[str, list[float]] = {name: [] for name in subjects}
+    per_round = max(1, invocations // rounds)
+    for _ in range(rounds):
+        for name, (handler, replay) in subjects.items():
+            events = [copy.deepcopy(event) for _ in range(per_round)]
+            spent = times[name]
+            with replay.installed():
+                for each in events:
+                    began = time.perf_counter()
+                    handler(each, context)
+                    spent.append(time.perf_counter() - began)
+                    replay.rewind()
+    return times
+
+
+def measure_function(spec: FunctionSpec, invocations: int, clients: dict[str, Any]) -> Row:
+    from tools.lambda_runtime import context_for, load_handler
+
+    event = json.loads((ROOT / "events" / f"{spec.folder}.json").read_text(encoding="utf-8"))
+    handler = load_handler(spec)
+    context = context_for(spec)
+    handler(copy.deepcopy(event), context)  # warm-up on moto: lazy clients, first-request work
+    with recording() as calls:
+        response = handler(copy.deepcopy(event), context)
+    recorded = copy.deepcopy(calls)
+    replay = Replay(calls)
+    floor = floor_handler(calls, clients)
+    times = timed_rounds({"function": (handler, replay), "floor": (floor, Replay(calls))}, event, invocations, context)
+    if [call.response for call in calls] != [call.response for call in recorded]:
+        raise RuntimeError(f"{spec.logical_id} mutated the answers it was given: the replay is not valid")
+    return Row(
+        spec.logical_id,
+        int(response.get("statusCode", 0)),
+        len(calls),
+        statistics.median(times["function"]) * 1000,
+        statistics.median(times["floor"]) * 1000,
+    )
+
+
+def measure_route_kinds(invocations: int) -> list[Row]:
+    """The same trivial route as ``async def`` and as ``def`` under Mangum; no AWS calls."""
+    from fastapi import FastAPI
+    from mangum import Mangum
+
+    app = FastAPI()
+
+    @app.get("/async")
+    async def async_route() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/sync")
+    def sync_route() -> dict[str, bool]:
+        return {"ok": True}
+
+    adapter = Mangum(app, lifespan="off")
+    base = json.loads((ROOT / "events" / "get_health.json").read_text(encoding="utf-8"))
+    rows = []
+    for path in ("/async", "/sync"):
+        event = {**base, "rawPath": path, "routeKey": f"GET {path}"}
+        event["requestContext"] = {**base["requestContext"], "http": {**base["requestContext"]["http"], "path": path}}
+        handler: Handler = adapter  # Mangum's context argument is typed; these routes never read it
+        handler(copy.deepcopy(event), None)
+        times = timed_rounds({"route": (handler, Replay([]))}, event, invocations, None)
+        kind = "async def" if path == "/async" else "def"
+        rows.append(Row(f"FastAPI + Mangum, one `{kind}` route", 200, 0, statistics.median(times["route"]) * 1000, 0.0))
+    return rows
+
+
+def run(invocations: int, only: list[str] | None) -> list[Row]:
+    from tools.invoke import seed_bearer_key
+    from tools.provision import function_environment, provision
+
+    template = load_template()
+    stack = provision(template, prefix="bench-warm")
+    os.environ.update(function_environment(template, stack))
+    os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
+    seed_bearer_key(json.loads((ROOT / "events" / "create_prediction.json").read_text(encoding="utf-8")))
+    clients = {service: boto3.client(service) for service in ("dynamodb", "sqs", "s3", "secretsmanager", "lambda")}
+    rows = []
+    for spec in template.functions:
+        if not spec.routes or (only and spec.logical_id not in only):
+            continue
+        gc.collect()
+        rows.append(measure_function(spec, invocations, clients))
+        sys.stderr.write(f"{spec.logical_id}: {rows[-1].function_ms:.3f} ms, floor {rows[-1].floor_ms:.3f} ms\n")
+    return rows
+
+
+def table(rows: list[Row], kinds: list[Row]) -> str:
+    lines = [
+        "| function | status | AWS calls | function ms | floor ms | overhead ms | ≤ 0.3 ms |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        met = "yes" if row.overhead_ms <= TARGET_MS else "no"
+        lines.append(
+            f"| {row.name} | {row.status} | {row.aws_calls} | {row.function_ms:.3f} | {row.floor_ms:.3f} "
+            f"| {row.overhead_ms:.3f} | {met} |"
+        )
+    lines += ["", "| route kind under Mangum | ms per request |", "|---|---:|"]
+    lines += [f"| {row.name} | {row.function_ms:.3f} |" for row in kinds]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invocations", type=int, default=10_000)
+    parser.add_argument("--only", nargs="*", default=None, help="logical ids of the functions to measure")
+    args = parser.parse_args()
+    fake_aws_environment()
+    with mock_aws(), open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):  # EMF metrics, logs
+        rows = run(args.invocations, args.only)
+        kinds = measure_route_kinds(args.invocations)
+    print(f"\nWarm overhead per request, median of {args.invocations} invocations each\n")  # noqa: T201
+    print(table(rows, kinds))  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()

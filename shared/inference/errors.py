@@ -1,0 +1,25 @@
+"""The inference use cases' errors, in a module of their own: the HTTP glue maps them to problems
+without importing the use cases (and what they import) at every function's cold start."""
+
+from shared.errors import BadRequestError, FieldError, InfergateError, InvalidRequestError
+from shared.runtimes.base import ModelFailure
+
+
+class ModelUnavailableError(InfergateError):
+    """The model version exists but cannot be served right now (503)."""
+
+    def __init__(self) -> None:
+        super().__init__("This model version is not available.")
+
+
+class PredictionFailedError(InvalidRequestError):
+    """The model could not produce an output for this input (422, with the model's code)."""
+
+    def __init__(self, failure: ModelFailure, pointer: str = "/input") -> None:
+        super().__init__(f"The model did not produce an output ({failure.code}): {failure.message}")
+        self.code = failure.code
+        self.errors = [FieldError(pointer, f"{failure.code}: {failure.message}")]
+
+
+class InvalidInferRequestError(BadRequestError):
+    """The infer request is not a well-formed OIP request (400)."""
