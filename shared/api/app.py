@@ -1,5 +1,6 @@
 """The one app factory: every route function and the local server are built by it."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -50,11 +51,16 @@ def lambda_handler(router: APIRouter) -> LambdaHandler:
     # problem+json is text: without this Mangum would base64-encode every error body.
     text_types = [*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE]
     adapter = Mangum(create_app(router), lifespan="off", text_mime_types=text_types)
+    # Mangum runs each request on `asyncio.get_event_loop()`, which raises once anything in the
+    # process has run and closed a loop of its own (`asyncio.run` leaves "no current loop" behind)
+    # and is deprecated when it has to make one. The handler owns its loop and makes it current.
+    loop = asyncio.new_event_loop()
     snapstart.register()
 
     @metrics.log_metrics
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        asyncio.set_event_loop(loop)
         response: dict[str, Any] = adapter(event, cast(Any, context))
         return response
 

@@ -111,8 +111,10 @@ class DynamoPredictionStore:
         return newest_first_page(self._client, self._table, tenant, PREFIX, limit, after, parse)
 
     def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
-        overflow = transition.output is not None and len(dumps(transition.output).encode()) > INLINE_OUTPUT_LIMIT
-        update = _update_for(self._table, tenant, prediction_id, transition, inline_output=not overflow)
+        output = dumps(transition.output) if transition.output is not None else None  # encoded once
+        # The output when it is too large to sit inline, stored in its own item then.
+        overflow = output if output is not None and len(output.encode()) > INLINE_OUTPUT_LIMIT else None
+        update = _update_for(self._table, tenant, prediction_id, transition, output, inline_output=overflow is None)
         if transition.status is PredictionStatus.PROCESSING:  # a new deadline for the run
             update["UpdateExpression"] += ", sweep_at = :deadline"
             deadline: AttributeValueTypeDef = {"S": _after(transition.at, self._stuck_after)}
@@ -123,9 +125,9 @@ class DynamoPredictionStore:
             {"Put": {"TableName": self._table, "Item": delivery_item(tenant, prediction_id, d, transition.at)}}
             for d in transition.deliveries
         ]
-        if overflow:
+        if overflow is not None:
             together.append(
-                {"Put": {"TableName": self._table, "Item": self._overflow_item(tenant, prediction_id, transition)}}
+                {"Put": {"TableName": self._table, "Item": self._overflow_item(tenant, prediction_id, overflow)}}
             )
         try:
             if together:  # the status change and what it implies, all or nothing
@@ -187,11 +189,11 @@ class DynamoPredictionStore:
             raise
         return True
 
-    def _overflow_item(self, tenant: str, prediction_id: str, transition: Transition) -> Item:
+    def _overflow_item(self, tenant: str, prediction_id: str, output: str) -> Item:
         return {
             "PK": {"S": tenant_pk(tenant)},
             "SK": {"S": OUTPUT_PREFIX + prediction_id},
-            "output": {"S": dumps(transition.output)},
+            "output": {"S": output},
             "expires_at": {"N": str(self.get(tenant, prediction_id).expires_at)},
         }
 
@@ -213,8 +215,9 @@ def _key(tenant: str, prediction_id: str) -> Item:
 
 
 def _update_for(
-    table: str, tenant: str, prediction_id: str, transition: Transition, *, inline_output: bool
+    table: str, tenant: str, prediction_id: str, transition: Transition, output: str | None, *, inline_output: bool
 ) -> "UpdateItemInputTypeDef":
+    """``output`` is ``transition.output`` as stored (compact JSON), None when there is none."""
     sources = sorted(transition.sources)
     names = {"#status": "status"}
     values: dict[str, Any] = {f":src{i}": {"S": s.value} for i, s in enumerate(sources)}
@@ -224,11 +227,11 @@ def _update_for(
         expression = "SET #status = :status, started_at = :at"
     else:
         parts = ["#status = :status", "completed_at = :at"]
-        if transition.output is not None and inline_output:
+        if output is not None and inline_output:
             names["#output"] = "output"
-            values[":output"] = {"S": dumps(transition.output)}
+            values[":output"] = {"S": output}
             parts.insert(0, "#output = :output")
-        elif transition.output is not None:
+        elif output is not None:
             values[":ref"] = {"S": OUTPUT_PREFIX}
             parts.append("output_ref = :ref")
         if transition.error is not None:

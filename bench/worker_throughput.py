@@ -1,0 +1,371 @@
+"""Worker throughput: predictions per second of ``run_predictions`` on SQS batches of ten, micro-batched
+against one by one, for ``echo``, ``sentiment`` and ``iris``. Target (issue 7): micro-batched at least 3x one
+by one for ``iris``.
+
+    .venv/bin/python -m bench.worker_throughput [--batches 200] [--rounds 10] [--models iris ...]
+
+Per model, in this one process on moto: predictions are created through the real
+CreatePredictionFunction handler (the committed ``events/create_prediction.json``, its key seeded),
+their ten SQS messages received and turned into the SQS event Lambda delivers. A first batch warms
+the worker up (runtime built, ONNX session loaded); then RunPredictionsFunction's handler serves one
+fresh batch of ten in each mode while every AWS call is recorded (``bench/fake_aws.py``), and
+``--batches`` times per mode with those calls answered instantly from the recording, so what is timed
+is our worker and the model, not moto. All models' modes take turns batch by batch (in rotating,
+alternately reversed order) so noise hits them all alike; a mode's figure is the median over
+``--rounds`` rounds of ten predictions per batch divided by the round's mean time per batch.
+
+- micro-batched: the product's worker: the ten predictions (one model version) run in one runtime call.
+- one by one: the same worker, handler, SQS batch and AWS calls (checked: the two recordings make the
+  same operations in the same order, and give the same outputs), but the runtime's batch call is made
+  once per input, as if there were no micro-batching. A bench-only wrapper does that around the
+  runtime the loader returns; the runner is built from the same services as the product's and swapped
+  in for the handler's ``prediction_runner``. The runner's work per group (registry resolve, runtime
+  lookup, one ``MicroBatchSize`` metric) stays once per batch, which flatters one by one slightly.
+
+In both modes a wrapper adds up the time spent inside the runtime (the model call share): the rest of
+a prediction's time is ours (SQS parsing, three DynamoDB calls and their (de)serialisation, the
+state machine, logs, metrics). Logs are at the template's level (INFO) and EMF metrics on, as in
+production, written to /dev/null.
+"""
+
+import argparse
+import copy
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+
+from bench.aws_calls import fake_aws_environment
+from bench.fake_aws import RecordedCall, Replay, recording
+from tools.template import ROOT, load_template
+
+if TYPE_CHECKING:
+    from shared.predictions.runner import PredictionRunner
+    from shared.registry.models import ModelVersion
+    from shared.runtimes.base import ModelRuntime, RuntimeResult
+
+MODELS = ("echo", "sentiment", "iris")
+BATCH = 10  # the SQS batch size of the worker's event source mapping
+TARGET_RATIO = 3.0  # for iris
+FUNCTION = "RunPredictionsFunction"
+
+_IRIS_ROWS = (
+    [5.1, 3.5, 1.4, 0.2],
+    [4.9, 3.0, 1.4, 0.2],
+    [7.0, 3.2, 4.7, 1.4],
+    [6.4, 3.2, 4.5, 1.5],
+    [6.3, 3.3, 6.0, 2.5],
+    [5.8, 2.7, 5.1, 1.9],
+)
+_TEXTS = (
+    "Infergate makes serving models easy!",
+    "The queue was slow today and the results came late.",
+    "It works.",
+    "I really love how predictable the latency is, great job.",
+    "Terrible: the model failed twice and nobody noticed.",
+)
+
+
+def model_input(model: str, index: int) -> dict[str, Any]:
+    """A different, valid input for each prediction of a batch."""
+    if model == "iris":
+        return {"features": _IRIS_ROWS[index % len(_IRIS_ROWS)]}
+    if model == "sentiment":
+        return {"text": _TEXTS[index % len(_TEXTS)]}
+    return {"n": index, "tags": ["a", "b"]}
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    per_second: float  # predictions per second, median over the rounds
+    model_seconds: float  # time inside the runtime per prediction, median over the rounds
+    batch_seconds: float  # worker time per SQS batch of ten, median over the rounds
+
+
+@dataclass(frozen=True)
+class Row:
+    model: str
+    micro_batched: ModeResult
+    one_by_one: ModeResult
+    aws_calls: int  # per SQS batch of ten, the same in both modes
+
+    @property
+    def ratio(self) -> float:
+        return self.micro_batched.per_second / self.one_by_one.per_second
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+
+class _TimedRuntime:
+    """The runtime, timed; ``one_by_one`` makes its batch call once per input (no micro-batching)."""
+
+    def __init__(self, runtime: "ModelRuntime", one_by_one: bool, stopwatch: _Stopwatch) -> None:
+        self._runtime = runtime
+        self._one_by_one = one_by_one
+        self._stopwatch = stopwatch
+
+    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> "list[RuntimeResult]":
+        began = time.perf_counter()
+        try:
+            if self._one_by_one:
+                return [result for item in inputs for result in self._runtime.predict([item])]
+            return self._runtime.predict(inputs)
+        finally:
+            self._stopwatch.seconds += time.perf_counter() - began
+
+
+def _runner(one_by_one: bool, stopwatch: _Stopwatch) -> "PredictionRunner":
+    """A worker built exactly as ``shared.services.prediction_runner`` builds it, its runtimes wrapped."""
+    from shared.predictions.runner import PredictionRunner
+    from shared.services import model_registry, prediction_store, runtime_loader, transitions
+
+    loader = runtime_loader()
+
+    def load(version: "ModelVersion") -> "ModelRuntime":
+        return _TimedRuntime(loader(version), one_by_one, stopwatch)
+
+    return PredictionRunner(prediction_store(), transitions(), model_registry(), load)
+
+
+@dataclass
+class _Mode:
+    name: str
+    runner: "PredictionRunner"
+    stopwatch: _Stopwatch
+    event: dict[str, Any]
+    replay: Replay
+    calls: list[RecordedCall]
+    per_second: list[float] = field(default_factory=list)
+    model_seconds: list[float] = field(default_factory=list)
+    batch_seconds: list[float] = field(default_factory=list)
+
+    @contextmanager
+    def installed(self, app: Any) -> Iterator[None]:
+        def prediction_runner() -> "PredictionRunner":
+            return self.runner
+
+        with mock.patch.object(app, "prediction_runner", prediction_runner):
+            yield
+
+
+class _Stack:
+    """The ephemeral moto stack and the handlers that create predictions and run them."""
+
+    def __init__(self) -> None:
+        from tools.invoke import seed_bearer_key
+        from tools.lambda_runtime import context_for, load_handler
+        from tools.provision import function_environment, provision
+
+        template = load_template()
+        self.stack = provision(template, prefix="bench-worker")
+        os.environ.update(function_environment(template, self.stack))
+        os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
+        os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)  # as deployed: EMF metrics on
+        from shared.aws import reset_clients
+        from shared.observability import logger
+        from shared.services import reset_services
+        from shared.settings import clear_settings
+
+        logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])  # the template's, whenever the logger was made
+        clear_settings()
+        reset_clients()
+        reset_services()
+        self.create_event: dict[str, Any] = json.loads(
+            (ROOT / "events" / "create_prediction.json").read_text(encoding="utf-8")
+        )
+        seed_bearer_key(self.create_event)
+        create_spec, worker_spec = template.function("CreatePredictionFunction"), template.function(FUNCTION)
+        self.create = load_handler(create_spec)
+        self.create_context = context_for(create_spec)
+        self.worker = load_handler(worker_spec)
+        self.worker_context = context_for(worker_spec)
+        self.app = import_module(worker_spec.module)
+        self.sqs = boto3.client("sqs")
+
+    def batch_event(self, model: str) -> dict[str, Any]:
+        """Ten new predictions of ``model`` through the create handler, as the worker's SQS event."""
+        from tools.sqs_events import lambda_event
+
+        for index in range(BATCH):
+            event = copy.deepcopy(self.create_event)
+            event["body"] = json.dumps({"model": model, "input": model_input(model, index)})
+            event["headers"]["content-length"] = str(len(event["body"].encode()))
+            response = self.create(event, self.create_context)
+            if response["statusCode"] != 201:
+                raise RuntimeError(f"create {model}: {response['statusCode']} {response['body']}")
+        queue = self.stack.refs["PredictionsQueue"]
+        messages: list[dict[str, Any]] = []
+        while len(messages) < BATCH:
+            got = self.sqs.receive_message(
+                QueueUrl=queue, MaxNumberOfMessages=BATCH - len(messages), MessageAttributeNames=["All"]
+            )
+            messages += [dict(message) for message in got.get("Messages", [])]
+        for message in messages:
+            self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return lambda_event(messages, self.stack.arns["PredictionsQueue"], "us-east-1")
+
+    def run(self, mode: "_Mode | None", event: dict[str, Any]) -> None:
+        if mode is None:
+            response = self.worker(copy.deepcopy(event), self.worker_context)
+        else:
+            with mode.installed(self.app):
+                response = self.worker(copy.deepcopy(event), self.worker_context)
+        if response != {"batchItemFailures": []}:
+            raise RuntimeError(f"the worker left records for redelivery: {response}")
+
+    def outputs(self, event: dict[str, Any]) -> list[str]:
+        """Each prediction of the event's input and output, as sorted JSON lines (they must have succeeded)."""
+        from shared.services import prediction_store
+
+        store, found = prediction_store(), []
+        for record in event["Records"]:
+            body = json.loads(record["body"])
+            prediction = store.get(body["tenant"], body["prediction_id"])
+            if prediction.status != "succeeded":
+                raise RuntimeError(f"prediction {prediction.id} is {prediction.status}")
+            found.append(json.dumps([prediction.input, prediction.output], sort_keys=True))
+        return sorted(found)
+
+
+def _record(stack: _Stack, model: str, name: str, one_by_one: bool) -> _Mode:
+    """A fresh batch of ten served once on moto in this mode, every AWS call recorded."""
+    stopwatch = _Stopwatch()
+    calls: list[RecordedCall] = []
+    mode = _Mode(name, _runner(one_by_one, stopwatch), stopwatch, stack.batch_event(model), Replay(calls), calls)
+    with recording() as recorded:
+        stack.run(mode, mode.event)
+    calls += recorded
+    return mode
+
+
+def _timed_rounds(stack: _Stack, modes: Sequence[_Mode], per_round: int, rounds: int) -> None:
+    """Each round, each mode serves ``per_round`` replayed batches, the modes taking turns batch by batch
+    (the order rotates and reverses, so none always goes first or last): a burst of noise hits them all."""
+    for _ in range(rounds):
+        events = [[copy.deepcopy(mode.event) for _ in range(per_round)] for mode in modes]  # outside the clock
+        spent = [0.0] * len(modes)
+        for mode in modes:
+            mode.stopwatch.seconds = 0.0
+        for index in range(per_round):
+            turn = index % len(modes)
+            order = [*range(turn, len(modes)), *range(turn)]
+            for number in order if index % 2 == 0 else order[::-1]:
+                mode = modes[number]
+                with mode.replay.installed(), mode.installed(stack.app):
+                    began = time.perf_counter()
+                    stack.worker(events[number][index], stack.worker_context)
+                    spent[number] += time.perf_counter() - began
+                    mode.replay.rewind()
+        for mode, seconds in zip(modes, spent, strict=True):
+            mode.per_second.append(per_round * BATCH / seconds)
+            mode.model_seconds.append(mode.stopwatch.seconds / (per_round * BATCH))
+            mode.batch_seconds.append(seconds / per_round)
+
+
+def _prepare(stack: _Stack, model: str) -> tuple[_Mode, _Mode]:
+    """Warm the worker up on ``model``, then record a batch in each mode; check the two are comparable."""
+    stack.run(None, stack.batch_event(model))  # on moto: runtime built, session loaded, clients made
+    batched = _record(stack, model, "micro-batched", one_by_one=False)
+    single = _record(stack, model, "one by one", one_by_one=True)
+    if [(c.service, c.operation) for c in batched.calls] != [(c.service, c.operation) for c in single.calls]:
+        raise RuntimeError(f"{model}: the two modes make different AWS calls; the comparison is not fair")
+    if stack.outputs(batched.event) != stack.outputs(single.event):
+        raise RuntimeError(f"{model}: micro-batched and one-by-one outputs differ")
+    return batched, single
+
+
+def _result(mode: _Mode) -> ModeResult:
+    median = statistics.median
+    return ModeResult(median(mode.per_second), median(mode.model_seconds), median(mode.batch_seconds))
+
+
+def run(batches: int, rounds: int, models: Sequence[str] = MODELS) -> list[Row]:
+    """The rows; call inside ``mock_aws()`` with the fake AWS environment (``measure`` does both).
+
+    Every model's two modes are timed together, turn by turn, so the figures compare across models too."""
+    stack = _Stack()
+    pairs = [_prepare(stack, model) for model in models]
+    modes = [mode for pair in pairs for mode in pair]
+    answers = copy.deepcopy([(c.response, c.error) for mode in modes for c in mode.calls])
+    gc.collect()
+    gc.freeze()  # moto and the set-up stay out of the collections: a worker's heap in Lambda is far smaller
+    try:
+        _timed_rounds(stack, modes, max(1, batches // rounds), rounds)
+    finally:
+        gc.unfreeze()
+    if [(c.response, c.error) for mode in modes for c in mode.calls] != answers:
+        raise RuntimeError("the worker mutated the answers it was given: the replay is not valid")
+    rows = [
+        Row(model, _result(batched), _result(single), len(batched.calls))
+        for model, (batched, single) in zip(models, pairs, strict=True)
+    ]
+    for row in rows:
+        sys.stderr.write(
+            f"{row.model}: {row.micro_batched.per_second:.0f}/s micro-batched, "
+            f"{row.one_by_one.per_second:.0f}/s one by one ({row.ratio:.2f}x)\n"
+        )
+    return rows
+
+
+def measure(batches: int = 200, rounds: int = 10, models: Sequence[str] = MODELS) -> list[Row]:
+    """The whole benchmark in this process: moto, fake credentials, logs and metrics to /dev/null."""
+    fake_aws_environment()
+    with mock_aws(), open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
+        return run(batches, rounds, models)
+
+
+def table(rows: Sequence[Row]) -> str:
+    def model_share(mode: ModeResult) -> str:
+        share = mode.model_seconds * BATCH / mode.batch_seconds
+        return f"{mode.model_seconds * 1e6:.0f} µs ({share:.0%})"
+
+    lines = [
+        "| model | micro-batched predictions/s | one-by-one predictions/s | ratio "
+        "| worker µs/prediction, micro-batched | model call µs/prediction (share), micro-batched "
+        "| worker µs/prediction, one by one | model call µs/prediction (share), one by one | AWS calls per batch |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        batched, single = row.micro_batched, row.one_by_one
+        lines.append(
+            f"| {row.model} | {batched.per_second:,.0f} | {single.per_second:,.0f} | {row.ratio:.2f}x "
+            f"| {batched.batch_seconds / BATCH * 1e6:.0f} | {model_share(batched)} "
+            f"| {single.batch_seconds / BATCH * 1e6:.0f} | {model_share(single)} | {row.aws_calls} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=200, help="replayed SQS batches of ten, per model and mode")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the batches are split into")
+    parser.add_argument("--models", nargs="*", choices=MODELS, default=list(MODELS))
+    args = parser.parse_args()
+    rows = measure(args.batches, args.rounds, args.models)
+    target = next((row for row in rows if row.model == "iris"), None)
+    print(  # noqa: T201
+        f"\nWorker throughput, SQS batches of {BATCH}: median of {args.rounds} alternating rounds, "
+        f"{args.batches} batches per model and mode\n"
+    )
+    print(table(rows))  # noqa: T201
+    if target is not None:
+        met = "met" if target.ratio >= TARGET_RATIO else "NOT met"
+        print(f"\niris: micro-batched {target.ratio:.2f}x one by one (target ≥ {TARGET_RATIO:.0f}x: {met})")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
