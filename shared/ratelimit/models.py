@@ -24,6 +24,15 @@ class RateLimit:
         return (self.burst - 1) * self.interval_ms
 
 
+@dataclass(frozen=True)
+class Admission:
+    """The store's answer: ``granted`` requests admitted (at most the number asked for), or none and
+    ``retry_after_ms`` until one would be."""
+
+    granted: int
+    retry_after_ms: float = 0.0
+
+
 class RateLimitedError(InfergateError):
     """Too many requests for this API key (429 with ``Retry-After``)."""
 

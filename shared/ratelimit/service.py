@@ -1,11 +1,32 @@
-"""Admit or refuse one request of an API key."""
+"""Admit or refuse one request of an API key.
+
+A container that sees a key send faster than it can write takes the key's tokens a few at a time: one
+conditional write admits up to ``lease`` requests (counted against the key as arriving now), the next
+ones are admitted from that lease without a write while it lasts. A lease lasts as long as the
+sustained rate would take to earn its tokens (``granted / per_second``); what is unused then is
+dropped. It starts at one token (an idle key costs one write per request) and doubles each time a lease
+is used up within its time, up to ``MAX_LEASE`` and a tenth of the burst. The price: a key can go over
+its burst by at most one lease per warm container that holds one.
+"""
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from shared.observability import logger
 from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.ports import RateLimitStore
+
+MAX_LEASE = 10  # tokens one write may take
+BURST_SHARE = 10  # ... and never more than a tenth of the key's burst
+_REMEMBERED_KEYS = 10_000  # leases kept per container
+
+
+@dataclass
+class _Lease:
+    size: int
+    left: int
+    until_ms: float
 
 
 class RateLimiter:
@@ -18,12 +39,29 @@ class RateLimiter:
         self._store = store
         self._limit = limit
         self._now_ms = now_ms
+        self._max_lease = max(1, min(MAX_LEASE, limit.burst // BURST_SHARE)) if limit is not None else 1
+        self._leases: dict[str, _Lease] = {}  # insertion-ordered: the oldest is dropped first
 
     def check(self, key_id: str) -> None:
         """Raise ``RateLimitedError`` when the key is over its limit (no limit configured: always admit)."""
         if self._limit is None:
             return
-        wait_ms = self._store.admit(key_id, self._now_ms, self._limit)
-        if wait_ms is not None:
-            logger.info("request rate limited", extra={"key_id": key_id, "retry_after_ms": int(wait_ms)})
-            raise RateLimitedError(wait_ms / 1000)
+        now = self._now_ms()
+        lease = self._leases.pop(key_id, None)
+        if lease is not None and lease.left > 0 and now <= lease.until_ms:
+            lease.left -= 1
+            self._leases[key_id] = lease
+            return
+        used_up_in_time = lease is not None and lease.left == 0 and now <= lease.until_ms
+        wanted = min(self._max_lease, lease.size * 2) if lease is not None and used_up_in_time else 1
+        admission = self._store.admit(key_id, self._now_ms, self._limit, wanted)
+        if admission.granted == 0:
+            logger.info(
+                "request rate limited", extra={"key_id": key_id, "retry_after_ms": int(admission.retry_after_ms)}
+            )
+            raise RateLimitedError(admission.retry_after_ms / 1000)
+        if self._max_lease > 1:
+            until = now + admission.granted * self._limit.interval_ms
+            self._leases[key_id] = _Lease(admission.granted, admission.granted - 1, until)
+            if len(self._leases) > _REMEMBERED_KEYS:
+                self._leases.pop(next(iter(self._leases)))

@@ -6,7 +6,9 @@ A request is admitted when ``max(tat, now) <= now + tolerance``, and then ``tat`
 updates. The container tries first the one the key needed last time (a key sending faster than its
 interval stays "busy", a quiet one "idle"), so a request usually costs one write; when the condition
 fails, the stored ``tat`` it returns says which update applies, or that the key is over its limit
-(one failed write, no read). Every container shares the item, so the limit is global.
+(one failed write, no read). Every container shares the item, so the limit is global. One write may
+count several requests at once (a container's lease, ``shared/ratelimit/service.py``): the last of them
+must fit the tolerance, and when it does not, the stored ``tat`` says how many do.
 
 The clock is read again at every attempt: a request that waited (a retried or slow call) must not be
 judged against a ``now`` taken before other requests moved ``tat`` on.
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from shared.ratelimit.models import RateLimit
+from shared.ratelimit.models import Admission, RateLimit
 from shared.store.dynamo import call, is_condition_failure
 
 if TYPE_CHECKING:
@@ -35,52 +37,62 @@ class DynamoRateLimitStore:
         self._client = client
         self._busy_keys: dict[str, None] = {}  # insertion-ordered set: keys last admitted while busy
 
-    def admit(self, key_id: str, clock: Callable[[], int], limit: RateLimit) -> float | None:
+    def admit(self, key_id: str, clock: Callable[[], int], limit: RateLimit, wanted: int = 1) -> Admission:
         key: dict[str, AttributeValueTypeDef] = {"PK": {"S": f"RATE#{key_id}"}, "SK": {"S": "RATE"}}
         tolerance = int(limit.tolerance_ms)
+        interval = max(1, int(limit.interval_ms))
+        wanted = max(1, min(wanted, limit.burst))
         busy = key_id in self._busy_keys  # the branch this key needed last time in this container
         for _ in range(_ATTEMPTS):
             now_ms = clock()
-            applied, stored = self._busy(key, now_ms, tolerance, limit) if busy else self._idle(key, now_ms, limit)
+            if busy:
+                applied, stored = self._busy(key, now_ms, tolerance, interval, wanted)
+            else:
+                applied, stored = self._idle(key, now_ms, interval, wanted)
             if applied:
                 self._remember(key_id, busy)
-                return None
+                return Admission(granted=wanted)
             # The condition failed: the stored tat says which branch applies now (judged now, not when we
-            # started: a request that waited must not be refused for other requests' moves).
+            # started: a request that waited must not be refused for other requests' moves), and how
+            # many of the wanted requests still fit.
             now_ms = clock()
             if stored is None or stored <= now_ms:
                 busy = False
             elif stored <= now_ms + tolerance:
                 busy = True
+                wanted = min(wanted, (now_ms + tolerance - stored) // interval + 1)
             else:
-                return float(stored - (now_ms + tolerance))
-        return float(limit.interval_ms)
+                return Admission(granted=0, retry_after_ms=float(stored - (now_ms + tolerance)))
+        return Admission(granted=0, retry_after_ms=float(interval))
 
-    def _idle(self, key: dict[str, "AttributeValueTypeDef"], now_ms: int, limit: RateLimit) -> tuple[bool, int | None]:
-        """Idle key (tat in the past, or no item): tat = now + interval."""
+    def _idle(
+        self, key: dict[str, "AttributeValueTypeDef"], now_ms: int, interval: int, wanted: int
+    ) -> tuple[bool, int | None]:
+        """Idle key (tat in the past, or no item): tat = now + wanted intervals (wanted <= burst fits)."""
         return self._update(
             key,
             "SET tat = :next, expires_at = :expires",
             "attribute_not_exists(tat) OR tat <= :now",
             {
-                ":next": {"N": str(now_ms + int(limit.interval_ms))},
+                ":next": {"N": str(now_ms + wanted * interval)},
                 ":now": {"N": str(now_ms)},
                 ":expires": _expiry(now_ms),
             },
         )
 
     def _busy(
-        self, key: dict[str, "AttributeValueTypeDef"], now_ms: int, tolerance: int, limit: RateLimit
+        self, key: dict[str, "AttributeValueTypeDef"], now_ms: int, tolerance: int, interval: int, wanted: int
     ) -> tuple[bool, int | None]:
-        """Busy key (tat ahead of now): admitted while tat is within the tolerance; tat moves one interval."""
+        """Busy key (tat ahead of now): admitted while the last of the wanted requests stays within the
+        tolerance; tat moves one interval per request."""
         return self._update(
             key,
-            "SET tat = tat + :interval, expires_at = :expires",
+            "SET tat = tat + :step, expires_at = :expires",
             "tat > :now AND tat <= :ceiling",
             {
-                ":interval": {"N": str(int(limit.interval_ms))},
+                ":step": {"N": str(wanted * interval)},
                 ":now": {"N": str(now_ms)},
-                ":ceiling": {"N": str(now_ms + tolerance)},
+                ":ceiling": {"N": str(now_ms + tolerance - (wanted - 1) * interval)},
                 ":expires": _expiry(now_ms),
             },
         )

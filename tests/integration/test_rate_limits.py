@@ -144,3 +144,88 @@ def test_a_key_costs_one_write_per_admitted_request_whether_busy_or_idle(stack: 
     assert writes == [1, 2, 1, 1, 1, 2, 1, 2, 1]
     assert refused[("dynamodb", "UpdateItem")] == 3  # each refusal: one failed write, no read
     assert refused[("dynamodb", "GetItem")] == 0
+
+
+BUSY_LIMIT = RateLimit(per_second=50, burst=100)  # the template's defaults: leases of up to 10 tokens
+
+
+def _writes(limiter: RateLimiter, key: str, clock: Clock, step_ms: int, requests: int) -> tuple[int, list[bool]]:
+    from bench.aws_calls import counting
+
+    admitted = []
+    with counting() as calls:
+        for _ in range(requests):
+            admitted.append(_admitted(limiter, key))
+            clock.ms += step_ms
+    return calls[("dynamodb", "UpdateItem")], admitted
+
+
+def test_a_busy_key_takes_its_tokens_a_lease_at_a_time(stack: Stack) -> None:
+    clock = Clock()
+    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+
+    writes, admitted = _writes(limiter, "key_busy", clock, step_ms=10, requests=100)
+
+    assert all(admitted)
+    # Leases of 1, 2, 4, 8, then 10 at a time (15 + 8 x 10 + 5: 13 leases), one failed write more when the
+    # key turned from idle to busy (the other GCRA branch, as without leases).
+    assert writes == 14
+
+
+def test_leases_admit_exactly_the_burst_at_once_then_refuse_with_one_failed_write(stack: Stack) -> None:
+    clock = Clock()
+    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+
+    _, burst = _writes(limiter, "key_burst", clock, step_ms=0, requests=100)
+    refused_writes, refused = _writes(limiter, "key_burst", clock, step_ms=0, requests=3)
+
+    assert all(burst)  # the last lease asked for 10 and got the 5 that still fit
+    assert refused == [False, False, False]
+    assert refused_writes == 3
+
+
+def test_an_idle_key_costs_one_write_per_request_again_after_a_busy_spell(stack: Stack) -> None:
+    clock = Clock()
+    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+    _writes(limiter, "key_calm", clock, step_ms=10, requests=40)  # holds a lease of 10 now, partly used
+    clock.ms += 5000
+
+    writes, admitted = _writes(limiter, "key_calm", clock, step_ms=1000, requests=5)
+
+    assert all(admitted)
+    # The old lease expired unused; each new one is a single token: one write per request, one more when
+    # the key turned from busy to idle.
+    assert writes == 6
+
+
+def test_containers_with_leases_keep_a_key_within_its_limit_plus_one_lease_each(stack: Stack) -> None:
+    """Three containers share a key sending far faster than its limit for a second: what they admit
+    in total is what the limit allows, give or take the leases' unused or early-spent tokens."""
+    clock = Clock()
+    table = store_settings().table_name
+    import boto3
+
+    containers = [
+        RateLimiter(DynamoRateLimitStore(table, boto3.client("dynamodb")), BUSY_LIMIT, clock) for _ in range(3)
+    ]
+    admitted = 0
+    for request in range(1000):  # one request a millisecond, round robin
+        admitted += _admitted(containers[request % 3], "key_shared")
+        clock.ms += 1
+
+    allowed = BUSY_LIMIT.burst + BUSY_LIMIT.per_second  # the burst, then a second at the sustained rate
+    most_over = 3 * 10  # one lease per container
+    assert allowed - most_over <= admitted <= allowed + most_over, admitted
+
+
+def test_a_container_remembers_a_bounded_number_of_leases(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.ratelimit import service
+
+    monkeypatch.setattr(service, "_REMEMBERED_KEYS", 2)
+    clock = Clock()
+    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+
+    for key in ("key_1", "key_2", "key_3"):
+        limiter.check(key)
+
+    assert list(limiter._leases) == ["key_2", "key_3"]
