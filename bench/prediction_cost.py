@@ -1,6 +1,6 @@
 """AWS requests, billable units and list-price cost per async prediction, and per 1 million.
 
-    .venv/bin/python -m bench.prediction_cost [--predictions 200] [--model sentiment]
+    .venv/bin/python -m bench.prediction_cost [--predictions 200] [--model sentiment] [--key-rate 40]
 
 One lifecycle = the committed sample events through the real handlers, in this process on moto:
 ``POST /v1/predictions`` (CreatePredictionFunction, API key auth and rate limit included), the worker
@@ -8,8 +8,11 @@ on SQS batches of ten (RunPredictionsFunction), then one ``GET /v1/predictions/{
 AWS call is counted at botocore's client level; Lambda's own SQS polling is added as one receive and
 one batch delete per ten messages. Lambda duration is each invocation's in-process wall time (moto
 answers the AWS calls here, about as fast as AWS does from inside a region), billed per 1 ms at the
-template's memory size. The reference is the issue's: a hosted API at $0.0001 per second, 200 ms of
-CPU per prediction, i.e. $20 per million.
+template's memory size. The API requests are paced at ``--key-rate`` per second (one client's key at
+80 % of the template's default limit of 50/s: the rate limiter leases a busy key's tokens, about one
+write per ten requests); ``--key-rate 10`` is a quiet key (each lease lapses before the next request:
+one rate-limit write per request, the worst case). The reference is the issue's: a hosted API at
+$0.0001 per second, 200 ms of CPU per prediction, i.e. $20 per million.
 """
 
 import argparse
@@ -37,7 +40,21 @@ def _event(name: str) -> dict[str, Any]:
     return loaded
 
 
-def run(predictions: int, model: str) -> tuple[Counter[str], dict[str, float], Counter[tuple[str, str]]]:
+class Pacer:
+    """Start the n-th request no earlier than n / rate seconds after the first."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1 / rate
+        self._next = time.monotonic()
+
+    def wait(self) -> None:
+        time.sleep(max(0.0, self._next - time.monotonic()))
+        self._next = max(self._next, time.monotonic() - self._interval) + self._interval
+
+
+def run(
+    predictions: int, model: str, key_rate: float = 40.0
+) -> tuple[Counter[str], dict[str, float], Counter[tuple[str, str]]]:
     from shared.aws import reset_clients
     from shared.services import reset_services
     from shared.settings import clear_settings
@@ -81,8 +98,10 @@ def run(predictions: int, model: str) -> tuple[Counter[str], dict[str, float], C
     gb_seconds.clear()
 
     ids: list[str] = []
+    pacer = Pacer(key_rate)
     with counting() as calls:
         for _ in range(predictions):
+            pacer.wait()
             response = timed("CreatePredictionFunction", copy.deepcopy(create))
             ids.append(json.loads(response["body"])["id"])
     messages: list[dict[str, Any]] = []
@@ -96,6 +115,7 @@ def run(predictions: int, model: str) -> tuple[Counter[str], dict[str, float], C
             assert result == {"batchItemFailures": []}, result
     with counting() as poll_calls:
         for prediction_id in ids:
+            pacer.wait()
             event = copy.deepcopy(get)
             event["pathParameters"]["prediction_id"] = prediction_id
             event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v1/predictions/{prediction_id}"
@@ -114,12 +134,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--predictions", type=int, default=200)
     parser.add_argument("--model", choices=["sentiment", "echo", "iris"], default="sentiment")
+    parser.add_argument("--key-rate", type=float, default=40.0, help="API requests per second of the key")
     args = parser.parse_args()
     fake_aws_environment()
     with mock_aws(), redirect_stdout(io.StringIO()):
-        units, gb_seconds, calls = run(args.predictions, args.model)
+        units, gb_seconds, calls = run(args.predictions, args.model, args.key_rate)
     n = args.predictions
-    print(f"\nPer async {args.model} prediction (create + run + one poll), {n} measured\n")  # noqa: T201
+    print(f"\nPer async {args.model} prediction (create + run + one poll), {n} measured, key at {args.key_rate}/s\n")  # noqa: T201
     print("| AWS call | per prediction |\n|---|---:|")  # noqa: T201
     for (service, operation), count in sorted(calls.items()):
         print(f"| {service} {operation} | {count / n:.2f} |")  # noqa: T201

@@ -1,12 +1,11 @@
 """Admit or refuse one request of an API key.
 
-A container that sees a key send faster than it can write takes the key's tokens a few at a time: one
-conditional write admits up to ``lease`` requests (counted against the key as arriving now), the next
-ones are admitted from that lease without a write while it lasts. A lease lasts as long as the
-sustained rate would take to earn its tokens (``granted / per_second``); what is unused then is
-dropped. It starts at one token (an idle key costs one write per request) and doubles each time a lease
-is used up within its time, up to ``MAX_LEASE`` and a tenth of the burst. The price: a key can go over
-its burst by at most one lease per warm container that holds one.
+A container that sees a key busy takes its tokens a few at a time: one conditional write admits up to
+``lease`` requests (counted against the key as arriving now), the next ones are admitted from that
+lease without a write, for at most ``LEASE_MS``; what is unused then is dropped. A lease starts at one
+token (a quiet key costs one write per request) and doubles each time one is used up in time, up to
+``MAX_LEASE`` and a tenth of the burst (a burst under 20 is counted exactly). The price: over any span
+of time a key can be admitted at most one lease per warm container more than its limit allows.
 """
 
 import time
@@ -18,6 +17,7 @@ from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.ports import RateLimitStore
 
 MAX_LEASE = 10  # tokens one write may take
+LEASE_MS = 1000  # how long leased tokens stay usable
 BURST_SHARE = 10  # ... and never more than a tenth of the key's burst
 _REMEMBERED_KEYS = 10_000  # leases kept per container
 
@@ -26,7 +26,7 @@ _REMEMBERED_KEYS = 10_000  # leases kept per container
 class _Lease:
     size: int
     left: int
-    until_ms: float
+    until_ms: int
 
 
 class RateLimiter:
@@ -48,11 +48,11 @@ class RateLimiter:
             return
         now = self._now_ms()
         lease = self._leases.pop(key_id, None)
-        if lease is not None and lease.left > 0 and now <= lease.until_ms:
+        if lease is not None and lease.left > 0 and now < lease.until_ms:
             lease.left -= 1
             self._leases[key_id] = lease
             return
-        used_up_in_time = lease is not None and lease.left == 0 and now <= lease.until_ms
+        used_up_in_time = lease is not None and lease.left == 0 and now < lease.until_ms
         wanted = min(self._max_lease, lease.size * 2) if lease is not None and used_up_in_time else 1
         admission = self._store.admit(key_id, self._now_ms, self._limit, wanted)
         if admission.granted == 0:
@@ -61,7 +61,6 @@ class RateLimiter:
             )
             raise RateLimitedError(admission.retry_after_ms / 1000)
         if self._max_lease > 1:
-            until = now + admission.granted * self._limit.interval_ms
-            self._leases[key_id] = _Lease(admission.granted, admission.granted - 1, until)
+            self._leases[key_id] = _Lease(admission.granted, admission.granted - 1, now + LEASE_MS)
             if len(self._leases) > _REMEMBERED_KEYS:
                 self._leases.pop(next(iter(self._leases)))

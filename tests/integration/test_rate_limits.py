@@ -172,6 +172,16 @@ def test_a_busy_key_takes_its_tokens_a_lease_at_a_time(stack: Stack) -> None:
     assert writes == 14
 
 
+def test_a_key_steady_below_its_limit_costs_about_one_write_per_ten_requests(stack: Stack) -> None:
+    clock = Clock()
+    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+
+    writes, admitted = _writes(limiter, "key_steady", clock, step_ms=25, requests=200)  # 40/s against 50/s
+
+    assert all(admitted)
+    assert writes == 23  # leases of 1, 2, 4, 8 (15 requests), then 19 of 10 (the last one partly used)
+
+
 def test_leases_admit_exactly_the_burst_at_once_then_refuse_with_one_failed_write(stack: Stack) -> None:
     clock = Clock()
     limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
@@ -190,7 +200,7 @@ def test_an_idle_key_costs_one_write_per_request_again_after_a_busy_spell(stack:
     _writes(limiter, "key_calm", clock, step_ms=10, requests=40)  # holds a lease of 10 now, partly used
     clock.ms += 5000
 
-    writes, admitted = _writes(limiter, "key_calm", clock, step_ms=1000, requests=5)
+    writes, admitted = _writes(limiter, "key_calm", clock, step_ms=1500, requests=5)  # each lease lapses first
 
     assert all(admitted)
     # The old lease expired unused; each new one is a single token: one write per request, one more when
