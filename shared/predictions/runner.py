@@ -9,6 +9,7 @@ only its own prediction.
 """
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -97,6 +98,12 @@ class PredictionRunner:
                 results[index] = self._finish(prediction, verdict)
             except Exception as exc:  # noqa: BLE001
                 results[index] = exc
+        finished = Counter(result for result in results if isinstance(result, RunOutcome))
+        for outcome in (RunOutcome.SUCCEEDED, RunOutcome.FAILED):  # one metric value per outcome and delivery
+            if finished[outcome]:
+                metrics.add_metric(
+                    name=f"Prediction{outcome.value.capitalize()}", unit="Count", value=finished[outcome]
+                )
         return [result if result is not None else RunOutcome.SKIPPED for result in results]
 
     def _start(self, job: Job) -> Prediction | None:
@@ -156,7 +163,6 @@ class PredictionRunner:
                 "prediction result discarded", extra={"prediction_id": prediction.id, "status": lost.current.status}
             )
             return RunOutcome.SKIPPED
-        metrics.add_metric(name=f"Prediction{finished.status.value.capitalize()}", unit="Count", value=1)
         logger.info("prediction finished", extra={"prediction_id": prediction.id, "status": finished.status})
         return RunOutcome(finished.status.value)
 

@@ -224,6 +224,20 @@ def test_one_runtime_call_per_model_version_and_a_raising_input_fails_alone() ->
     assert store.get("acme", ids[4]).output == {"n": 4}
 
 
+def test_a_delivery_counts_its_outcomes_in_one_metric_value_each() -> None:
+    from shared.observability import metrics
+
+    store = InMemoryPredictionStore()
+    ids = _queued(store, 5)
+    metrics.clear_metrics()
+
+    _runner(store, PickyRuntime()).run_many([Job("acme", i) for i in ids])
+
+    recorded = {name: metric["Value"] for name, metric in metrics.metric_set.items()}
+    metrics.clear_metrics()
+    assert recorded == {"MicroBatchSize": [5.0], "PredictionSucceeded": [3.0], "PredictionFailed": [2.0]}
+
+
 def test_an_infrastructure_fault_in_one_group_leaves_only_its_jobs_for_redelivery() -> None:
     store = InMemoryPredictionStore()
     echo_ids = _queued(store, 2)
