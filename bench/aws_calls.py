@@ -29,11 +29,16 @@ DYNAMO_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 Calls = Counter[tuple[str, str]]
 
 
+RATE_LIMIT = " (rate limit)"  # the label ``counting(label_rate_limits=True)`` gives the rate limiter's writes
+
+
 @contextmanager
-def counting() -> Iterator[Calls]:
+def counting(label_rate_limits: bool = False) -> Iterator[Calls]:
     """Every AWS call made through botocore while the block runs: (service, operation) -> count.
 
-    ``TransactWriteItems`` counts as two writes per item it holds (that is how DynamoDB bills it)."""
+    ``TransactWriteItems`` counts as two writes per item it holds (that is how DynamoDB bills it). With
+    ``label_rate_limits``, DynamoDB calls on a rate-limit item (``RATE#...``) count as ``<operation> (rate
+    limit)``."""
     calls: Calls = Counter()
     original: Callable[..., Any] = vars(BaseClient)["_make_api_call"]  # private and untyped: patched by name
 
@@ -41,6 +46,8 @@ def counting() -> Iterator[Calls]:
         service = self.meta.service_model.service_name
         if operation == "TransactWriteItems":
             calls[(service, "TransactWriteItems (per item, x2)")] += 2 * len(params["TransactItems"])
+        elif label_rate_limits and str(params.get("Key", {}).get("PK", {}).get("S", "")).startswith("RATE#"):
+            calls[(service, operation + RATE_LIMIT)] += 1
         else:
             calls[(service, operation)] += 1
         return original(self, operation, params)

@@ -24,6 +24,7 @@ import json
 import os
 from collections import Counter
 from contextlib import redirect_stdout
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -52,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--singles", type=int, default=500)
+    parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
     fake_aws_environment()
     with mock_aws(), redirect_stdout(io.StringIO()):  # the functions' metric lines (EMF) go to stdout
@@ -76,6 +78,8 @@ def main() -> None:
         f"| **list price (excl. Lambda)** | **${batch_cost:.4f}** | **${single_cost:.4f}** | "
         f"**{single_cost / batch_cost:.0f}x** |"
     )
+    if args.json:
+        args.json.write_text(json.dumps({"batch": batch_cost, "singles": single_cost}), encoding="utf-8")
 
 
 def _stack(prefix: str) -> None:

@@ -13,6 +13,7 @@ the API functions is ``test_api_functions_within_size_budget`` in
 """
 
 import argparse
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,7 @@ def table(rows: list[PackageSize]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", type=Path, help="measure this existing sam build output instead of building")
+    parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
     try:
         rows = package_sizes(args.build_dir)
@@ -109,6 +111,9 @@ def main() -> None:
         parser.exit(1, f"{error}\n")
     print("\nPackage sizes of the deployment build (arm64), unzipped and DEFLATE-zipped\n")  # noqa: T201
     print(table(rows))  # noqa: T201
+    if args.json:
+        figures = {row.name: {"kind": row.kind, "code": row.code, "total": row.total} for row in rows}
+        args.json.write_text(json.dumps(figures), encoding="utf-8")
 
 
 if __name__ == "__main__":

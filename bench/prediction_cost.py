@@ -23,12 +23,13 @@ import os
 import time
 from collections import Counter
 from contextlib import redirect_stdout
+from pathlib import Path
 from typing import Any
 
 import boto3
 from moto import mock_aws
 
-from bench.aws_calls import PRICES, billable, counting, fake_aws_environment
+from bench.aws_calls import DYNAMO_WRITES, PRICES, RATE_LIMIT, billable, counting, fake_aws_environment
 from tools.template import ROOT, load_template
 
 HOSTED_PER_MILLION = 1e6 * 0.0001 * 0.2
@@ -99,7 +100,7 @@ def run(
 
     ids: list[str] = []
     pacer = Pacer(key_rate)
-    with counting() as calls:
+    with counting(label_rate_limits=True) as calls:
         for _ in range(predictions):
             pacer.wait()
             response = timed("CreatePredictionFunction", copy.deepcopy(create))
@@ -108,12 +109,12 @@ def run(
     while len(messages) < predictions:
         got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
         messages += [dict(m) for m in got.get("Messages", [])]
-    with counting() as worker_calls:
+    with counting(label_rate_limits=True) as worker_calls:
         for first in range(0, len(messages), 10):
             group = messages[first : first + 10]
             result = timed("RunPredictionsFunction", lambda_event(group, stack.arns["PredictionsQueue"], "us-east-1"))
             assert result == {"batchItemFailures": []}, result
-    with counting() as poll_calls:
+    with counting(label_rate_limits=True) as poll_calls:
         for prediction_id in ids:
             pacer.wait()
             event = copy.deepcopy(get)
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--predictions", type=int, default=200)
     parser.add_argument("--model", choices=["sentiment", "echo", "iris"], default="sentiment")
     parser.add_argument("--key-rate", type=float, default=40.0, help="API requests per second of the key")
+    parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
     fake_aws_environment()
     with mock_aws(), redirect_stdout(io.StringIO()):
@@ -155,6 +157,22 @@ def main() -> None:
     print(f"| hosted CPU API ($0.0001/s x 200 ms) | | {hosted} |")  # noqa: T201
     for function, seconds in sorted(gb_seconds.items()):
         print(f"\n{function}: {seconds / n * 1000:.1f} GB-ms per prediction")  # noqa: T201
+    if args.json:
+        writes = sum(count for (service, op), count in calls.items() if service == "dynamodb" and _is_write(op))
+        limiter = sum(count for (service, op), count in calls.items() if service == "dynamodb" and RATE_LIMIT in op)
+        figures = {
+            "model": args.model,
+            "key_rate": args.key_rate,
+            "per_million": total,
+            "dynamodb_writes": (writes - limiter) / n,
+            "rate_limit_writes": limiter / n,
+            "s3_requests": sum(count for (service, _), count in calls.items() if service == "s3") / n,
+        }
+        args.json.write_text(json.dumps(figures), encoding="utf-8")
+
+
+def _is_write(operation: str) -> bool:
+    return operation.split(" ")[0] in DYNAMO_WRITES or operation.startswith("TransactWriteItems")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -354,6 +355,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=200, help="replayed SQS batches of ten, per model and mode")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the batches are split into")
     parser.add_argument("--models", nargs="*", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
     rows = measure(args.batches, args.rounds, args.models)
     target = next((row for row in rows if row.model == "iris"), None)
@@ -365,6 +367,8 @@ def main() -> None:
     if target is not None:
         met = "met" if target.ratio >= TARGET_RATIO else "NOT met"
         print(f"\niris: micro-batched {target.ratio:.2f}x one by one (target ≥ {TARGET_RATIO:.0f}x: {met})")  # noqa: T201
+    if args.json:
+        args.json.write_text(json.dumps({"ratios": {row.model: row.ratio for row in rows}}), encoding="utf-8")
 
 
 if __name__ == "__main__":

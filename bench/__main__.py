@@ -1,0 +1,139 @@
+"""Every benchmark, then one table: issue 7's targets against what this run measured.
+
+    .venv/bin/python -m bench [--quick]
+
+Each benchmark runs in its own interpreter (they provision moto stacks and set the environment) and
+prints its own tables as it goes; each also writes its key figures to a JSON file, from which the
+targets table at the end is computed. ``--quick`` runs every benchmark with a fraction of its samples:
+to check the harness, not for figures. The package sizes need ``SAM_CLI`` (``make bench`` sets it).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.template import ROOT, load_template
+
+INFERENCE_FUNCTION = "PredictModelFunction"  # the synchronous inference route (models loaded in the function)
+QUIET_KEY_RATE = 0.9  # requests per second: each rate-limit lease lapses before the next request
+
+Figures = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str  # the figures' key, and the module under bench/
+    args: tuple[str, ...]
+    quick: tuple[str, ...]
+    module: str = ""
+
+    def command(self, quick: bool, json_path: Path) -> list[str]:
+        module = self.module or self.name
+        args = self.quick if quick else self.args
+        return [sys.executable, "-m", f"bench.{module}", *args, "--json", str(json_path)]
+
+
+BENCHES = (
+    Bench("cold_start", (), ("--runs", "2")),
+    Bench("warm_overhead", (), ("--invocations", "500")),
+    Bench("worker_throughput", (), ("--batches", "20", "--rounds", "4")),
+    Bench("prediction_cost", (), ("--predictions", "40")),
+    Bench(
+        "prediction_cost_quiet_key",
+        ("--key-rate", str(QUIET_KEY_RATE), "--predictions", "50"),
+        ("--key-rate", "5", "--predictions", "10"),
+        module="prediction_cost",
+    ),
+    Bench("batch_cost", (), ("--lines", "200", "--singles", "50")),
+    Bench("package_size", (), ()),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    measured: str
+    met: bool
+
+
+def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Target]:
+    """Issue 7's targets, judged on one run's figures (a benchmark that did not run is left out)."""
+    rows: list[Target] = []
+    if cold := figures.get("cold_start"):
+        floor, lambdalith = cold["floor"], cold["lambdalith"]
+        api = {  # the inference function has a target of its own
+            name: total
+            for name, total in cold["functions"].items()
+            if name in api_functions and name != INFERENCE_FUNCTION
+        }
+        worst = max(api, key=api.__getitem__)
+        to_lambdalith, to_floor = api[worst] / lambdalith, api[worst] / floor
+        rows.append(Target("API cold start ≤ 0.6 x Lambdalith", _worst(to_lambdalith, worst), to_lambdalith <= 0.6))
+        rows.append(Target("API cold start ≤ 2 x floor", _worst(to_floor, worst), to_floor <= 2))
+        if INFERENCE_FUNCTION in cold["functions"]:
+            ratio = cold["functions"][INFERENCE_FUNCTION] / lambdalith
+            rows.append(Target("inference cold start ≤ 0.8 x Lambdalith", f"{ratio:.2f}x", ratio <= 0.8))
+    if warm := figures.get("warm_overhead"):
+        overheads = warm["functions"]
+        worst = max(overheads, key=overheads.__getitem__)
+        within = sum(1 for ms in overheads.values() if ms <= 0.3)
+        measured = f"worst {overheads[worst]:.2f} ms ({worst}); {within} of {len(overheads)} within"
+        rows.append(Target("API warm overhead ≤ 0.3 ms above the floor", measured, overheads[worst] <= 0.3))
+    if worker := figures.get("worker_throughput"):
+        iris = worker["ratios"]["iris"]
+        rows.append(Target("iris micro-batched ≥ 3 x one by one", f"{iris:.2f}x", iris >= 3))
+    if cost := figures.get("prediction_cost"):
+        writes = cost["dynamodb_writes"]
+        rows.append(Target("DynamoDB writes per async prediction (no webhook) ≤ 3", f"{writes:.2f}", writes <= 3))
+        s3 = cost["s3_requests"]
+        rows.append(Target("S3 requests per prediction (output < 256 KiB) = 0", f"{s3:.2f}", s3 == 0))
+    for key, label in (("prediction_cost", "busy key"), ("prediction_cost_quiet_key", "quiet key")):
+        if found := figures.get(key):
+            measured = f"${found['per_million']:.2f} ({found['rate_limit_writes']:.2f} rate-limit writes)"
+            name = f"$ per 1M {found['model']} predictions ≤ 7 ({label}, {found['key_rate']:g} requests/s)"
+            rows.append(Target(name, measured, found["per_million"] <= 7))
+    return rows
+
+
+def _worst(ratio: float, name: str) -> str:
+    return f"worst {ratio:.2f}x ({name})"
+
+
+def table(rows: list[Target]) -> str:
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {row.name} | {row.measured} | {'yes' if row.met else 'NO'} |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few samples: checks the harness, not for figures")
+    parser.add_argument("--only", nargs="*", choices=[b.name for b in BENCHES], help="run only these benchmarks")
+    args = parser.parse_args()
+    figures: dict[str, Figures] = {}
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="infergate-bench-") as folder:
+        for bench in BENCHES:
+            if args.only and bench.name not in args.only:
+                continue
+            out = Path(folder) / f"{bench.name}.json"
+            print(f"\n## {bench.name}", flush=True)  # noqa: T201
+            if subprocess.run(bench.command(args.quick, out), cwd=ROOT, check=False).returncode != 0:
+                failed.append(bench.name)
+                continue
+            figures[bench.name] = json.loads(out.read_text(encoding="utf-8"))
+    api_functions = {spec.logical_id for spec in load_template().functions if spec.is_api}
+    print("\n## Targets (issue 7), this run\n")  # noqa: T201
+    print(table(targets(figures, api_functions)))  # noqa: T201
+    if failed:
+        sys.exit(f"\nbenchmarks that failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
