@@ -55,3 +55,29 @@ def test_echo_accepts_any_object() -> None:
     version = ModelRegistry(InMemoryModelStore()).resolve("acme", ModelRef("echo"))
 
     ModelRegistry(InMemoryModelStore()).validate_input(version, {"nested": {"list": [1, 2, {"a": None}]}})
+
+
+def test_a_schema_is_checked_against_the_meta_schema_once_per_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jsonschema import Draft202012Validator
+
+    from shared.registry import registration
+
+    checked: list[object] = []
+    original = Draft202012Validator.check_schema
+
+    def counted(schema: object) -> None:
+        checked.append(schema)
+        original(schema)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Draft202012Validator, "check_schema", counted)
+    registration._meta_schema_problem.cache_clear()
+    schema = {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": 12}}}
+
+    verdicts = []
+    for same in (schema, dict(reversed(schema.items()))):  # the same schema, keys in another order
+        with pytest.raises(registration.InvalidSchemaError) as refused:
+            registration._check_schema("/input_schema", same)
+        verdicts.append((refused.value.errors[0].pointer, refused.value.errors[0].detail))
+
+    assert len(checked) == 1
+    assert verdicts == [("/input_schema/properties/y/type", "fails the 'anyOf' rule of JSON Schema")] * 2
