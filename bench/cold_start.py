@@ -6,7 +6,8 @@ Each sample is a fresh interpreter that imports the function's module, initialis
 function's committed event from ``events/`` (the example admin key is seeded, nothing else: a GET of
 the example prediction may answer 404, which is still a full request with its AWS calls). Timed inside
 the interpreter from its first line to the response (interpreter start-up itself is the same for every
-variant and is left out); the median of ``--runs``.
+variant and is left out); the median of ``--runs``. Also the median peak RSS of those interpreters after
+the first event: what the function needs of its memory size.
 
 References, in the same run:
 - floor: a bare handler doing the same first AWS call (a DynamoDB ``GetItem`` with boto3) and building
@@ -64,7 +65,10 @@ try:
 except Exception:  # what Lambda returns as the invocation's error: the request was still served
     raised = True
 served = time.perf_counter()
-sys.stderr.write(json.dumps({"import": imported - began, "total": served - began, "raised": raised}) + "\n")
+with open("/proc/self/status", encoding="utf-8") as status:  # VmHWM: this process's peak RSS, in kB
+    peak_mib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+timing = {"import": imported - began, "total": served - began, "raised": raised, "rss": peak_mib}
+sys.stderr.write(json.dumps(timing) + "\n")
 """
 
 FLOOR = r"""
@@ -83,9 +87,9 @@ def handler(event, context):
 """
 
 
-def sample(config: dict[str, str], env: dict[str, str], runs: int) -> tuple[float, float]:
-    """Median (import seconds, total seconds) over ``runs`` fresh interpreters."""
-    imports, totals = [], []
+def sample(config: dict[str, str], env: dict[str, str], runs: int) -> tuple[float, float, float]:
+    """Median (import seconds, total seconds, peak RSS MiB) over ``runs`` fresh interpreters."""
+    imports, totals, peaks = [], [], []
     for _ in range(runs):
         done = subprocess.run(
             [sys.executable, "-c", DRIVER, json.dumps(config)],
@@ -104,7 +108,8 @@ def sample(config: dict[str, str], env: dict[str, str], runs: int) -> tuple[floa
             sys.stderr.write(f"{config['name']}: the handler raised (its sample event needs data not seeded)\n")
         imports.append(timing["import"])
         totals.append(timing["total"])
-    return statistics.median(imports), statistics.median(totals)
+        peaks.append(timing["rss"])
+    return statistics.median(imports), statistics.median(totals), statistics.median(peaks)
 
 
 def main() -> None:
@@ -116,13 +121,19 @@ def main() -> None:
     rows = run(args.runs, args.only)
     print_table(rows)
     if args.json:
-        (_, _, floor_s), (_, _, lambdalith_s), *functions = rows
-        figures = {"floor": floor_s, "lambdalith": lambdalith_s, "functions": {n: total for n, _, total in functions}}
+        (_, _, floor_s, _), (_, _, lambdalith_s, _), *functions = rows
+        figures = {
+            "floor": floor_s,
+            "lambdalith": lambdalith_s,
+            "functions": {name: total for name, _, total, _ in functions},
+            "peak_rss_mib": {name: rss for name, _, _, rss in functions},
+        }
         args.json.write_text(json.dumps(figures), encoding="utf-8")
 
 
-def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float]]:
-    """(name, median import s, median import + first event s): the floor, the Lambdalith, then each function."""
+def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, float]]:
+    """(name, median import s, median import + first event s, median peak RSS MiB): the floor, the
+    Lambdalith, then each function."""
     template = load_template()
     api_modules = tuple(spec.module for spec in template.functions if spec.routes)
     assert api_modules == API_MODULES, "bench/lambdalith.py's API_MODULES is out of date with template.yaml"
@@ -172,9 +183,9 @@ def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float]]:
 
 def measure(
     functions: list[FunctionSpec], env: dict[str, str], runs: int, only: list[str] | None
-) -> list[tuple[str, float, float]]:
+) -> list[tuple[str, float, float, float]]:
     events = ROOT / "events"
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         floor_module = Path(folder) / "floor_handler.py"
         floor_module.write_text(FLOOR, encoding="utf-8")
@@ -207,13 +218,14 @@ def measure(
     return rows
 
 
-def print_table(rows: list[tuple[str, float, float]]) -> None:
+def print_table(rows: list[tuple[str, float, float, float]]) -> None:
     floor, lambdalith = rows[0][2], rows[1][2]
-    print("\n| function | import ms | import + first event ms | x floor | x Lambdalith |")  # noqa: T201
-    print("|---|---:|---:|---:|---:|")  # noqa: T201
-    for name, imported, total in rows:
+    print("\n| function | import ms | import + first event ms | x floor | x Lambdalith | peak RSS MiB |")  # noqa: T201
+    print("|---|---:|---:|---:|---:|---:|")  # noqa: T201
+    for name, imported, total, rss in rows:
         print(  # noqa: T201
-            f"| {name} | {imported * 1000:.0f} | {total * 1000:.0f} | {total / floor:.2f} | {total / lambdalith:.2f} |"
+            f"| {name} | {imported * 1000:.0f} | {total * 1000:.0f} | {total / floor:.2f} | {total / lambdalith:.2f} "
+            f"| {rss:.0f} |"
         )
 
 
