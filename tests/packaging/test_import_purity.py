@@ -1,4 +1,5 @@
-"""Cold-start hygiene: importing a function's module loads no model runtime and no tracing SDK.
+"""Cold-start hygiene: importing a function's module loads no model runtime, no tracing SDK and no JSON
+Schema validator (each loads when a request needs it).
 
 Every import runs in a fresh interpreter, so nothing another test imported can hide or fake a result;
 the interpreters of the module run side by side (one per core) and each test waits for its own.
@@ -15,7 +16,7 @@ import pytest
 
 from tools.template import ROOT, FunctionSpec, load_template
 
-HEAVY_MODULES = ("numpy", "onnxruntime", "vaderSentiment", "aws_xray_sdk")
+HEAVY_MODULES = ("numpy", "onnxruntime", "vaderSentiment", "aws_xray_sdk", "jsonschema")
 DUMMY_ENVIRONMENT = {
     "TABLE_NAME": "dummy-table",
     "PREDICTIONS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dummy-queue",
