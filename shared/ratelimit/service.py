@@ -1,8 +1,8 @@
 """Admit or refuse one request of an API key.
 
-A container that sees a key busy takes its tokens a few at a time: one conditional write admits up to
-``lease`` requests (counted against the key as arriving now), the next ones are admitted from that
-lease without a write, for at most ``LEASE_MS``; what is unused then is dropped. A lease starts at one
+A container that sees a key busy takes its tokens a few at a time: one conditional write admits a lease
+of several requests (counted against the key as arriving now), and the next requests are admitted from
+that lease without a write, for at most ``LEASE_MS``; what is unused then is dropped. A lease starts at one
 token (a quiet key costs one write per request) and doubles each time one is used up in time, up to
 ``MAX_LEASE`` and a tenth of the burst (a burst under 20 is counted exactly). The price: over any span
 of time a key can be admitted at most one lease per warm container more than its limit allows.
