@@ -21,7 +21,6 @@ model on the same inputs (the batch path with fewer, larger invocations).
 import argparse
 import io
 import json
-import os
 from collections import Counter
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -31,6 +30,7 @@ import boto3
 from moto import mock_aws
 
 from bench.aws_calls import Calls, billable, counting, fake_aws_environment, price
+from bench.stack import provision_stack
 
 TENANT = "bench"
 
@@ -83,19 +83,7 @@ def main() -> None:
 
 
 def _stack(prefix: str) -> None:
-    from shared.aws import reset_clients
-    from shared.services import reset_services
-    from shared.settings import clear_settings
-    from tools.provision import function_environment, provision
-    from tools.template import load_template
-
-    template = load_template()
-    created = provision(template, prefix=prefix)
-    os.environ.update(function_environment(template, created))
-    os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
-    clear_settings()
-    reset_clients()
-    reset_services()
+    created = provision_stack(prefix)
     _stack_refs.update(created.refs)
     _stack_arns.update(created.arns)
 

@@ -10,8 +10,8 @@ one batch delete per ten messages. Lambda duration is each invocation's in-proce
 answers the AWS calls here, about as fast as AWS does from inside a region), billed per 1 ms at the
 template's memory size. The API requests are paced at ``--key-rate`` per second (one client's key at
 80 % of the template's default limit of 50/s: the rate limiter leases a busy key's tokens, about one
-write per ten requests); ``--key-rate 10`` is a quiet key (each lease lapses before the next request:
-one rate-limit write per request, the worst case). The reference is the issue's: a hosted API at
+write per ten requests); a rate under one a second is a quiet key (each lease lapses before the next
+request: one rate-limit write per request, the worst case). The reference is the issue's: a hosted API at
 $0.0001 per second, 200 ms of CPU per prediction, i.e. $20 per million.
 """
 
@@ -19,7 +19,6 @@ import argparse
 import copy
 import io
 import json
-import os
 import time
 from collections import Counter
 from contextlib import redirect_stdout
@@ -29,7 +28,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from bench.aws_calls import DYNAMO_WRITES, PRICES, RATE_LIMIT, billable, counting, fake_aws_environment
+from bench.aws_calls import PRICES, RATE_LIMIT, billable, counting, fake_aws_environment
+from bench.stack import provision_stack
 from tools.template import ROOT, load_template
 
 HOSTED_PER_MILLION = 1e6 * 0.0001 * 0.2
@@ -42,7 +42,8 @@ def _event(name: str) -> dict[str, Any]:
 
 
 class Pacer:
-    """Start the n-th request no earlier than n / rate seconds after the first."""
+    """Requests at ``rate`` a second: one that starts late moves the schedule on, so there is never a burst
+    to catch up."""
 
     def __init__(self, rate: float) -> None:
         self._interval = 1 / rate
@@ -56,23 +57,12 @@ class Pacer:
 def run(
     predictions: int, model: str, key_rate: float = 40.0
 ) -> tuple[Counter[str], dict[str, float], Counter[tuple[str, str]]]:
-    from shared.aws import reset_clients
-    from shared.services import reset_services
-    from shared.settings import clear_settings
     from tools.invoke import seed_bearer_key
     from tools.lambda_runtime import invoke_function
-    from tools.provision import function_environment, provision
     from tools.sqs_events import lambda_event
 
-    template = load_template()
-    memory = {spec.logical_id: spec.memory_size for spec in template.functions}
-
-    stack = provision(template, prefix="bench-prediction")
-    os.environ.update(function_environment(template, stack))
-    os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
-    clear_settings()
-    reset_clients()
-    reset_services()
+    memory = {spec.logical_id: spec.memory_size for spec in load_template().functions}
+    stack = provision_stack("bench-prediction")
     create, get = _event("create_prediction"), _event("get_prediction")
     body = json.loads(create["body"])
     if model != body["model"]:
@@ -158,21 +148,16 @@ def main() -> None:
     for function, seconds in sorted(gb_seconds.items()):
         print(f"\n{function}: {seconds / n * 1000:.1f} GB-ms per prediction")  # noqa: T201
     if args.json:
-        writes = sum(count for (service, op), count in calls.items() if service == "dynamodb" and _is_write(op))
         limiter = sum(count for (service, op), count in calls.items() if service == "dynamodb" and RATE_LIMIT in op)
         figures = {
             "model": args.model,
             "key_rate": args.key_rate,
             "per_million": total,
-            "dynamodb_writes": (writes - limiter) / n,
+            "dynamodb_writes": (units["dynamodb:write"] - limiter) / n,
             "rate_limit_writes": limiter / n,
-            "s3_requests": sum(count for (service, _), count in calls.items() if service == "s3") / n,
+            "s3_requests": (units["s3:put"] + units["s3:get"]) / n,
         }
         args.json.write_text(json.dumps(figures), encoding="utf-8")
-
-
-def _is_write(operation: str) -> bool:
-    return operation.split(" ")[0] in DYNAMO_WRITES or operation.startswith("TransactWriteItems")
 
 
 if __name__ == "__main__":

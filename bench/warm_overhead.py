@@ -13,7 +13,7 @@ what our framework and code add to a request beyond its AWS calls. Target (issue
 The events carry the example admin key (seeded); nothing else is seeded, so an event naming a
 prediction, batch or model that does not exist is served as its 404 (a complete request: auth, rate
 limit, lookup, problem document); the status column says which. The rate limiter runs its quiet-key
-path, one conditional write per request (``RATE_LIMIT_BURST`` 19 keeps its leases at one token): the
+path, one conditional write per request (a burst under twice ``BURST_SHARE`` keeps leases at one token): the
 worst case, and the same calls at every invocation, as the replay needs.
 
 Also measured: one ``async def`` against one ``def`` FastAPI route under Mangum (the thread-pool hop
@@ -41,6 +41,7 @@ from pydantic import BaseModel
 
 from bench.aws_calls import fake_aws_environment
 from bench.fake_aws import RecordedCall, Replay, recording
+from bench.stack import provision_stack
 from tools.template import ROOT, FunctionSpec, load_template
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -152,14 +153,12 @@ def measure_route_kinds(invocations: int) -> list[Row]:
 
 
 def run(invocations: int, only: list[str] | None) -> list[Row]:
+    from shared.ratelimit.service import BURST_SHARE
     from tools.invoke import seed_bearer_key
-    from tools.provision import function_environment, provision
 
     template = load_template()
-    stack = provision(template, prefix="bench-warm")
-    os.environ.update(function_environment(template, stack))
-    os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
-    os.environ["RATE_LIMIT_BURST"] = "19"  # leases of one token: one rate-limit write at every request
+    # A burst too small for leases of more than one token: one rate-limit write at every request.
+    provision_stack("bench-warm", RATE_LIMIT_BURST=str(2 * BURST_SHARE - 1))
     seed_bearer_key(json.loads((ROOT / "events" / "create_prediction.json").read_text(encoding="utf-8")))
     clients = {service: boto3.client(service) for service in ("dynamodb", "sqs", "s3", "secretsmanager", "lambda")}
     rows = []

@@ -49,6 +49,7 @@ from moto import mock_aws
 
 from bench.aws_calls import fake_aws_environment
 from bench.fake_aws import RecordedCall, Replay, recording
+from bench.stack import provision_stack
 from tools.template import ROOT, load_template
 
 if TYPE_CHECKING:
@@ -169,22 +170,13 @@ class _Stack:
     def __init__(self) -> None:
         from tools.invoke import seed_bearer_key
         from tools.lambda_runtime import context_for, load_handler
-        from tools.provision import function_environment, provision
 
         template = load_template()
-        self.stack = provision(template, prefix="bench-worker")
-        os.environ.update(function_environment(template, self.stack))
-        os.environ["MODEL_DIR"] = "/tmp/infergate-bench-models"  # noqa: S108
+        self.stack = provision_stack("bench-worker")
         os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)  # as deployed: EMF metrics on
-        from shared.aws import reset_clients
         from shared.observability import logger
-        from shared.services import reset_services
-        from shared.settings import clear_settings
 
         logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])  # the template's, whenever the logger was made
-        clear_settings()
-        reset_clients()
-        reset_services()
         self.create_event: dict[str, Any] = json.loads(
             (ROOT / "events" / "create_prediction.json").read_text(encoding="utf-8")
         )

@@ -47,13 +47,14 @@ class RateLimiter:
         if self._limit is None:
             return
         now = self._now_ms()
+        wanted = 1
         lease = self._leases.pop(key_id, None)
-        if lease is not None and lease.left > 0 and now < lease.until_ms:
-            lease.left -= 1
-            self._leases[key_id] = lease
-            return
-        used_up_in_time = lease is not None and lease.left == 0 and now < lease.until_ms
-        wanted = min(self._max_lease, lease.size * 2) if lease is not None and used_up_in_time else 1
+        if lease is not None and now < lease.until_ms:
+            if lease.left > 0:
+                lease.left -= 1
+                self._leases[key_id] = lease  # to the end: the most recently used
+                return
+            wanted = min(self._max_lease, lease.size * 2)  # used up in time: the key is busier than the lease
         admission = self._store.admit(key_id, self._now_ms, self._limit, wanted)
         if admission.granted == 0:
             logger.info(

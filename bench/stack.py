@@ -1,0 +1,25 @@
+"""The moto stack an in-process benchmark runs its functions on."""
+
+import os
+
+from tools.provision import Stack, function_environment, provision
+from tools.template import load_template
+
+MODEL_DIR = "/tmp/infergate-bench-models"  # noqa: S108 - a cache of downloaded model files, as in Lambda
+
+
+def provision_stack(prefix: str, **environment: str) -> Stack:
+    """Provision template.yaml on moto (call inside ``mock_aws()``), give this process the functions'
+    environment (plus ``environment``), and drop settings, clients and services made before."""
+    from shared.aws import reset_clients
+    from shared.services import reset_services
+    from shared.settings import clear_settings
+
+    template = load_template()
+    stack = provision(template, prefix=prefix)
+    os.environ.update(function_environment(template, stack))
+    os.environ.update({"MODEL_DIR": MODEL_DIR, **environment})
+    clear_settings()
+    reset_clients()
+    reset_services()
+    return stack
