@@ -8,8 +8,11 @@ and numbers its lines from ``first_line``.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 from shared.batches.lines import MAX_LINE_BYTES
+
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"  # UTF-8's; editors on Windows often start a file with it
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,12 @@ def read_lines(blocks: Iterable[bytes], start: int = 0, first_number: int = 1) -
     """Numbered lines of a stream of byte blocks (e.g. ``StreamingBody.iter_chunks()``), blank ones included.
 
     ``start`` is the file offset of the first block. A line over ``MAX_LINE_BYTES`` is reported with
-    ``too_long`` and its bytes are dropped as they arrive.
+    ``too_long`` and its bytes are dropped as they arrive. A UTF-8 byte-order mark at the start of the
+    file is not part of its first line: that line (and so the first chunk's byte range) begins after it.
     """
+    if start == 0:
+        skipped, blocks = _without_byte_order_mark(blocks)
+        start += skipped
     position = line_start = start
     number = first_number
     kept = bytearray()
@@ -65,6 +72,19 @@ def read_lines(blocks: Iterable[bytes], start: int = 0, first_number: int = 1) -
             index = newline + 1
     if position > line_start:
         yield _line(number, line_start, position, kept, dropped)
+
+
+def _without_byte_order_mark(blocks: Iterable[bytes]) -> tuple[int, Iterator[bytes]]:
+    """The blocks without a leading byte-order mark, and how many bytes that removed (0 or 3)."""
+    remaining = iter(blocks)
+    head = b""
+    for block in remaining:
+        head += block
+        if len(head) >= len(BYTE_ORDER_MARK):
+            break
+    if head.startswith(BYTE_ORDER_MARK):
+        return len(BYTE_ORDER_MARK), chain([head[len(BYTE_ORDER_MARK) :]], remaining)
+    return 0, chain([head], remaining)
 
 
 def _line(number: int, start: int, end: int, kept: bytearray, dropped: bool) -> RawLine:

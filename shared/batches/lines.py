@@ -48,9 +48,19 @@ def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
     if len(raw) > MAX_LINE_BYTES:
         return LineError(number, LineErrorCode.LINE_TOO_LARGE, LINE_TOO_LARGE_MESSAGE)
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return LineError(number, LineErrorCode.INVALID_JSON, "The line is not valid UTF-8 JSON.")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return LineError(number, LineErrorCode.INVALID_JSON, _not_utf8(raw, bad))
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as bad:
+        return LineError(number, LineErrorCode.INVALID_JSON, _not_json(text, bad))
+    except _RefusedConstantError as bad:
+        return LineError(number, LineErrorCode.INVALID_JSON, f"The line is not valid JSON: {bad}.")
+    except ValueError:  # the only other: an integer over Python's 4300-digit conversion limit
+        return LineError(number, LineErrorCode.INVALID_JSON, "The line is not valid JSON: a number is too long.")
+    except RecursionError:
+        return LineError(number, LineErrorCode.INVALID_JSON, "The line is not valid JSON: it is nested too deeply.")
     if not isinstance(value, dict):
         return LineError(number, LineErrorCode.NOT_AN_OBJECT, "The line is not a JSON object.")
     custom_id = value.get("custom_id")
@@ -77,5 +87,23 @@ def split_lines(data: bytes, first_number: int = 1) -> Iterator[tuple[int, bytes
             yield first_number + offset, line
 
 
+class _RefusedConstantError(ValueError):
+    pass
+
+
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise _RefusedConstantError(f"{name} is not allowed")
+
+
+def _not_utf8(raw: bytes, bad: UnicodeDecodeError) -> str:
+    """Where the line stops being UTF-8: the byte and its offset in the line (never the line's text)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "The line starts with a UTF-16 byte-order mark: the file must be UTF-8."
+    return f"The line is not valid UTF-8: byte 0x{raw[bad.start]:02X} at byte offset {bad.start} of the line."
+
+
+def _not_json(text: str, bad: json.JSONDecodeError) -> str:
+    if text.startswith("\ufeff"):
+        return "The line starts with a byte-order mark (U+FEFF): only the start of the file may have one."
+    offset = len(text[: bad.pos].encode("utf-8"))
+    return f"The line is not valid JSON: {bad.msg} at byte offset {offset} of the line."

@@ -141,6 +141,33 @@ def test_a_batch_is_validated_in_steps_runs_in_chunks_and_completes_with_exact_c
     assert tenth["error"]["message"].startswith("Line 10: ")
 
 
+def test_a_file_that_starts_with_a_utf8_byte_order_mark_runs_every_line(stack: Stack) -> None:
+    lines = mixed_lines(50)
+    batch_id = create(b"\xef\xbb\xbf" + jsonl(lines))  # as Notepad and Excel save "UTF-8"
+
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert (batch.status, batch.errors) == (BatchStatus.COMPLETED, ())
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (50, 45, 5)
+    outputs, errors = files(batch_id)
+    assert sorted(row["custom_id"] for row in outputs + errors) == sorted(line["custom_id"] for line in lines)
+    assert [row["output"]["label"] for row in outputs if row["custom_id"] == "row-1"] == ["positive"]
+
+
+def test_a_byte_order_mark_inside_the_file_fails_its_line_saying_so(stack: Stack) -> None:
+    data = jsonl(mixed_lines(3)) + b"\xef\xbb\xbf" + jsonl([{"custom_id": "row-4", "input": {"text": "x"}}])
+    batch_id = create(data)
+
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.FAILED
+    [problem] = batch.errors
+    assert (problem.line, problem.code) == (4, "invalid_json")
+    assert "byte-order mark" in problem.message
+
+
 def test_duplicate_custom_ids_fail_the_file_at_validation_with_their_line_numbers_and_nothing_runs(
     stack: Stack,
 ) -> None:

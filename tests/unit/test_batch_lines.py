@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from shared.batches.chunks import ChunkPlanner, read_lines
+from shared.batches.chunks import BYTE_ORDER_MARK, ChunkPlanner, read_lines
 from shared.batches.lines import MAX_LINE_BYTES, BatchLine, LineError, LineErrorCode, parse_line, split_lines
 
 
@@ -45,6 +45,45 @@ def test_a_bad_line_is_an_error_with_its_number_and_code(raw: bytes, code: LineE
     assert (error.line, error.code) == (17, code)
     assert error.message
     assert "x" * 20 not in error.message  # never echoes the line back
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"custom_id": "a", "input": {"x": "\xff"}}', "not valid UTF-8: byte 0xFF at byte offset 35 of the line"),
+        (b'{"custom_id": "\xc3\xa9", "input": {}, }', "not valid JSON: Expecting property name enclosed in double"),
+        (b'{"custom_id": "\xc3\xa9", "input": {}, }', "at byte offset 33 of the line"),  # bytes, not characters
+        (b"\xff\xfe{\x00", "starts with a UTF-16 byte-order mark: the file must be UTF-8"),
+        (BYTE_ORDER_MARK + b'{"custom_id": "a", "input": {}}', "starts with a byte-order mark (U+FEFF)"),
+        (b'{"custom_id": "a", "input": {"x": NaN}}', "not valid JSON: NaN is not allowed"),
+        (b'{"custom_id": "a", "input": {"x": ' + b"9" * 5000 + b"}}", "not valid JSON: a number is too long"),
+        (b'{"custom_id": "a", "input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    ],
+)
+def test_an_unreadable_line_says_exactly_what_is_wrong_and_where(raw: bytes, message: str) -> None:
+    error = parse_line(1, raw)
+
+    assert isinstance(error, LineError)
+    assert error.code is LineErrorCode.INVALID_JSON
+    assert message in error.message
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 3, 4, 64])
+def test_a_byte_order_mark_at_the_start_of_the_file_is_not_part_of_the_first_line(block_size: int) -> None:
+    data = BYTE_ORDER_MARK + b'{"a": 1}\n{"b": 2}\n'
+
+    lines = list(read_lines(_blocks(data, block_size)))
+
+    assert [(line.number, line.data, line.start) for line in lines] == [(1, b'{"a": 1}', 3), (2, b'{"b": 2}', 12)]
+    assert [data[line.start : line.end] for line in lines] == [b'{"a": 1}\n', b'{"b": 2}\n']
+
+
+def test_a_byte_order_mark_is_only_skipped_at_the_start_of_the_file() -> None:
+    later = list(read_lines([BYTE_ORDER_MARK + b'{"a": 1}\n'], start=100, first_number=9))
+    short = list(read_lines([b"\xef\xbb"]))
+
+    assert [(line.number, line.data, line.start) for line in later] == [(9, BYTE_ORDER_MARK + b'{"a": 1}', 100)]
+    assert [(line.data, line.start) for line in short] == [(b"\xef\xbb", 0)]
 
 
 def test_lines_are_numbered_as_in_the_file_and_blank_ones_skipped() -> None:
