@@ -332,8 +332,12 @@ class CreateBatchRequest(StrictModel):
 
 class RequestCountsOut(BaseModel):
     total: int = Field(description="Lines of the file (known once it is validated).")
-    completed: int
-    failed: int
+    completed: int = Field(description="Lines in the output file.")
+    failed: int = Field(
+        description="Lines in the error file: model and input errors, and lines that did not run because the "
+        "batch was canceled (code `canceled`) or did not finish in time (`timeout`). Once the batch is final, "
+        "`completed + failed` is `total`."
+    )
 
 
 class BatchProblemOut(BaseModel):

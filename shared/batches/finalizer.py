@@ -1,13 +1,21 @@
 """End a batch once: assemble its result files, then one conditional write of its final status.
 
-Triggered by the chunk that completes the counts, by a cancel, or by a refused file — possibly more than
-once. Two finalizers may both assemble the files (the same bytes, from the same parts in chunk order),
-but only one wins the status write, and the ``batch.completed`` webhook is written in that same
-transaction, so it exists exactly once.
+Triggered by the chunk that completes the counts, by a cancel, by the sweeper, or by a refused file —
+possibly more than once. Two finalizers may both assemble the files (the same bytes, from the same parts
+in chunk order), but only one wins the status write, and the ``batch.completed`` webhook is written in
+that same transaction, so it exists exactly once.
+
+Once the file is validated, every line is in exactly one of the two files: a chunk that ran contributes
+its output and error parts, a chunk that did not run its ``canceled`` or ``timeout`` error lines. A
+canceled batch none of whose chunks was skipped by the cancel ends ``completed``: the cancel came too
+late to keep any line from running. A batch canceled before its file was validated ends ``canceled``
+with no files (no line of it was accepted as a request: ``total`` is 0).
 """
 
-from shared.batches.keys import errors_key, errors_part_key, output_key, output_part_key
-from shared.batches.models import Batch, BatchStatus, BatchTransitionRejectedError, LineProblem
+from collections.abc import Iterator
+
+from shared.batches.keys import errors_key, errors_part_key, output_key, output_part_key, unrun_part_key
+from shared.batches.models import Batch, BatchStatus, BatchTransitionRejectedError, ChunkOutcome, LineProblem
 from shared.batches.ports import BatchFiles, BatchStore
 from shared.clock import to_rfc3339, utc_now
 from shared.ids import IdKind, new_id
@@ -24,18 +32,16 @@ class BatchFinalizer:
 
     def finish(self, batch: Batch) -> Batch | None:
         """The final state, if the batch's work is over (every chunk counted, or canceled); else None."""
-        all_counted = batch.chunks_total is not None and batch.chunks_done >= batch.chunks_total
-        if batch.status is BatchStatus.IN_PROGRESS and all_counted:
-            target = BatchStatus.COMPLETED
-        elif batch.status is BatchStatus.CANCELING and (batch.chunks_total is None or all_counted):
-            target = BatchStatus.CANCELED
-        else:
+        target = final_status(batch)
+        if target is None:
             return None
-        chunks = sorted(batch.ran_chunks)
         fields: dict[str, object] = {}
-        if chunks:  # a batch canceled before anything ran has no files
-            self._files.concatenate((output_part_key(batch, c) for c in chunks), output_key(batch))
-            self._files.concatenate((errors_part_key(batch, c) for c in chunks), errors_key(batch))
+        if batch.chunks_total:  # validated: the files hold every line
+            chunks = range(batch.chunks_total)
+            self._files.concatenate(
+                (output_part_key(batch, c) for c in chunks if c in batch.ran_chunks), output_key(batch)
+            )
+            self._files.concatenate(_error_parts(batch), errors_key(batch))
             fields = {"output_key": output_key(batch), "errors_key": errors_key(batch)}
         return self._end(batch, target, fields)
 
@@ -65,6 +71,30 @@ class BatchFinalizer:
         )
         metrics.add_metric(name=f"Batch{target.value.capitalize()}", unit="Count", value=1)
         return ended
+
+
+def final_status(batch: Batch) -> BatchStatus | None:
+    """Where the batch ends now, or None while chunks are still to be counted."""
+    all_counted = batch.chunks_total is not None and batch.chunks_done >= batch.chunks_total
+    if batch.status is BatchStatus.IN_PROGRESS and all_counted:
+        return BatchStatus.COMPLETED
+    if batch.status is BatchStatus.CANCELING:
+        if batch.chunks_total is None:
+            return BatchStatus.CANCELED
+        if all_counted:
+            return BatchStatus.CANCELED if batch.canceled_chunks else BatchStatus.COMPLETED
+    return None
+
+
+def _error_parts(batch: Batch) -> Iterator[str]:
+    """The error lines of each chunk in order: what it ran into, or why it did not run."""
+    for chunk in range(batch.chunks_total or 0):
+        if chunk in batch.ran_chunks:
+            yield errors_part_key(batch, chunk)
+        elif chunk in batch.canceled_chunks:
+            yield unrun_part_key(batch, chunk, ChunkOutcome.CANCELED)
+        elif chunk in batch.timed_out_chunks:
+            yield unrun_part_key(batch, chunk, ChunkOutcome.TIMED_OUT)
 
 
 def _planned(batch: Batch) -> tuple[PlannedDelivery, ...]:

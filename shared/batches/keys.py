@@ -1,6 +1,6 @@
 """Where a batch's objects live in the bucket: ``batches/<tenant>/<batch id>/...``."""
 
-from shared.batches.models import Batch
+from shared.batches.models import Batch, ChunkOutcome
 
 
 def _folder(batch: Batch) -> str:
@@ -22,6 +22,12 @@ def output_part_key(batch: Batch, chunk: int) -> str:
 
 def errors_part_key(batch: Batch, chunk: int) -> str:
     return f"{_folder(batch)}/parts/{chunk:06d}.errors.jsonl"
+
+
+def unrun_part_key(batch: Batch, chunk: int, outcome: ChunkOutcome) -> str:
+    """The error lines of a chunk that did not run; a name per outcome, so a cancel and the sweeper,
+    racing for the same chunk, never write one object: only the outcome that was counted is read."""
+    return f"{_folder(batch)}/parts/{chunk:06d}.{outcome.value}.jsonl"
 
 
 def output_key(batch: Batch) -> str:

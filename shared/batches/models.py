@@ -1,8 +1,10 @@
 """The Batch and its forward-only state machine.
 
 validating → in_progress → completed; validating → failed (the file is unusable as a whole: nothing
-runs); validating | in_progress → canceling → canceled. ``request_counts`` only grow and never pass
-``total``; ``total`` is known once validation has read the whole file.
+runs); validating | in_progress → canceling → canceled, or → completed when the cancel came too late to
+keep any line from running. ``request_counts`` only grow and never pass ``total``; ``total`` is known once
+validation has read the whole file, and a finished batch's ``completed + failed`` is its ``total``: every
+line is in the output or the error file, lines that never ran (canceled, timed out) in the error file.
 """
 
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ FINAL_STATUSES = frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStat
 
 ALLOWED_SOURCES: dict[BatchStatus, frozenset[BatchStatus]] = {
     BatchStatus.IN_PROGRESS: frozenset({BatchStatus.VALIDATING}),
-    BatchStatus.COMPLETED: frozenset({BatchStatus.IN_PROGRESS}),
+    BatchStatus.COMPLETED: frozenset({BatchStatus.IN_PROGRESS, BatchStatus.CANCELING}),
     BatchStatus.FAILED: frozenset({BatchStatus.VALIDATING}),
     BatchStatus.CANCELING: frozenset({BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS}),
     BatchStatus.CANCELED: frozenset({BatchStatus.CANCELING}),
@@ -72,22 +74,31 @@ class Batch:
     completed_at: str | None = None
     chunks_total: int | None = None  # known once validated
     chunks_done: int = 0
-    ran_chunks: frozenset[int] = frozenset()  # counted chunks whose lines ran (not skipped by a cancel)
+    done_chunks: frozenset[int] = frozenset()  # every counted chunk, in exactly one of the three sets below
+    ran_chunks: frozenset[int] = frozenset()  # counted chunks whose lines ran
+    canceled_chunks: frozenset[int] = frozenset()  # counted without running: the batch was canceling
+    timed_out_chunks: frozenset[int] = frozenset()  # counted without running: the sweeper gave up on them
     output_key: str | None = None
     errors_key: str | None = None
 
 
+class ChunkOutcome(StrEnum):
+    """How a chunk was counted. A chunk that did not run has each of its lines in the error file, with
+    this value as the error code."""
+
+    RAN = "ran"
+    CANCELED = "canceled"
+    TIMED_OUT = "timeout"
+
+
 @dataclass(frozen=True)
 class ChunkResult:
-    """What running one chunk produced: counted once, however often the chunk is delivered.
-
-    ``ran`` is False for a chunk skipped because the batch was canceling: it has no result parts.
-    """
+    """What one chunk produced: counted once, however often the chunk is delivered or skipped."""
 
     chunk: int
     completed: int = 0
     failed: int = 0
-    ran: bool = True
+    outcome: ChunkOutcome = ChunkOutcome.RAN
 
 
 class BatchNotFoundError(NotFoundError):

@@ -2,18 +2,19 @@
 
 The parts are written before the counts, under names fixed by the chunk: a chunk run twice (a
 duplicate delivery, a crash between the two writes) writes the same parts again and is counted once,
-so no line is ever in the result files twice. The chunk whose count completes the batch queues the
-finalizer; so does any later delivery that finds the counts complete, in case that message was lost.
+so no line is ever in the result files twice. A chunk of a canceling batch is not run: its lines go to
+its error part as ``canceled``. The chunk whose count completes the batch queues the finalizer; so does
+any later delivery that finds the counts complete, in case that message was lost.
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.batches.keys import errors_part_key, input_key, output_part_key
-from shared.batches.lines import BatchLine, parse_line, split_lines
-from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, ChunkResult
+from shared.batches.keys import errors_part_key, output_part_key
+from shared.batches.lines import BatchLine
+from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, ChunkOutcome, ChunkResult
+from shared.batches.parts import chunk_lines, jsonl, skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
@@ -59,8 +60,10 @@ class ChunkRunner:
             return
         if batch.status is BatchStatus.IN_PROGRESS:
             result = self._execute(batch, job)
-        elif batch.status is BatchStatus.CANCELING:
-            result = ChunkResult(job.chunk, ran=False)  # canceled: its lines are not run
+        elif batch.status is BatchStatus.CANCELING:  # its lines are not run: they are failed as canceled
+            result = skip_chunk(
+                self._files, batch, job.chunk, job.first_line, job.start, job.end, ChunkOutcome.CANCELED
+            )
         else:
             return  # finished already: a late duplicate
         counted = self._store.count_chunk(job.tenant, job.batch_id, result)
@@ -73,22 +76,16 @@ class ChunkRunner:
             self._steps.finalize(job.tenant, job.batch_id)
 
     def _execute(self, batch: Batch, job: ChunkJob) -> ChunkResult:
-        data = self._files.read_range(input_key(batch), job.start, job.end)
-        lines: list[BatchLine] = []
-        for number, raw in split_lines(data, job.first_line):
-            parsed = parse_line(number, raw)
-            if not isinstance(parsed, BatchLine):  # validated before: only a changed object gets here
-                raise ValueError(f"line {number} of a validated batch does not parse")
-            lines.append(parsed)
+        lines = chunk_lines(self._files, batch, job.first_line, job.start, job.end)
         outputs: list[bytes] = []
         errors: list[bytes] = []
         for line, outcome in zip(lines, self._predict(batch, lines), strict=True):
             if isinstance(outcome, ModelFailure):
                 errors.append(
-                    _jsonl({"custom_id": line.custom_id, "error": {"code": outcome.code, "message": outcome.message}})
+                    jsonl({"custom_id": line.custom_id, "error": {"code": outcome.code, "message": outcome.message}})
                 )
             else:
-                outputs.append(_jsonl({"custom_id": line.custom_id, "output": outcome}))
+                outputs.append(jsonl({"custom_id": line.custom_id, "output": outcome}))
         if outputs:
             self._files.put(output_part_key(batch, job.chunk), b"".join(outputs))
         if errors:
@@ -119,7 +116,3 @@ class ChunkRunner:
         for index, result in zip(runnable, results, strict=True):
             outcomes[index] = result
         return outcomes
-
-
-def _jsonl(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"

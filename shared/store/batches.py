@@ -1,7 +1,9 @@
 """DynamoDB adapter for batches: ``TENANT#<tenant> / BATCH#<id>``.
 
 Counts are numbers updated with ``ADD``; ``done_chunks`` is a number set of the chunks already counted,
-so a chunk delivered twice is counted once (the update is conditional on the chunk not being in it).
+so a chunk delivered twice is counted once (the update is conditional on the chunk not being in it), and
+the same update adds it to the set of its outcome (``ran_chunks``, ``canceled_chunks``,
+``timed_out_chunks``), which says which of its parts the result files are made of.
 """
 
 import builtins
@@ -15,6 +17,7 @@ from shared.batches.models import (
     BatchNotFoundError,
     BatchStatus,
     BatchTransitionRejectedError,
+    ChunkOutcome,
     ChunkResult,
     LineProblem,
     RequestCounts,
@@ -31,6 +34,11 @@ if TYPE_CHECKING:
 Item = dict[str, "AttributeValueTypeDef"]
 
 PREFIX = "BATCH#"
+OUTCOME_SETS = {
+    ChunkOutcome.RAN: "ran_chunks",
+    ChunkOutcome.CANCELED: "canceled_chunks",
+    ChunkOutcome.TIMED_OUT: "timed_out_chunks",
+}
 IDEMPOTENCY_PREFIX = "IDEM#batches#"  # a key used for a prediction and for a batch names two requests
 
 
@@ -122,8 +130,8 @@ class DynamoBatchStore:
                 lambda: self._client.update_item(
                     TableName=self._table,
                     Key=_key(tenant, batch_id),
-                    UpdateExpression="ADD completed :completed, failed :failed, chunks_done :one, done_chunks :chunk"
-                    + (", ran_chunks :chunk" if result.ran else ""),
+                    UpdateExpression="ADD completed :completed, failed :failed, chunks_done :one, done_chunks :chunk, "
+                    + f"{OUTCOME_SETS[result.outcome]} :chunk",
                     ConditionExpression="NOT contains(done_chunks, :index) AND #status IN (:running, :canceling)",
                     ExpressionAttributeNames={"#status": "status"},
                     ExpressionAttributeValues={
@@ -201,7 +209,14 @@ def _from_item(item: Item) -> Batch:
         completed_at=text("completed_at"),
         chunks_total=int(item["chunks_total"]["N"]) if "chunks_total" in item else None,
         chunks_done=int(item["chunks_done"]["N"]),
-        ran_chunks=frozenset(int(n) for n in item["ran_chunks"]["NS"]) if "ran_chunks" in item else frozenset(),
+        done_chunks=_numbers(item, "done_chunks"),
+        ran_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.RAN]),
+        canceled_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.CANCELED]),
+        timed_out_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.TIMED_OUT]),
         output_key=text("output_key"),
         errors_key=text("errors_key"),
     )
+
+
+def _numbers(item: Item, name: str) -> frozenset[int]:
+    return frozenset(int(n) for n in item[name]["NS"]) if name in item else frozenset()

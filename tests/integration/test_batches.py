@@ -233,14 +233,20 @@ def test_every_message_delivered_twice_still_gives_one_output_line_per_custom_id
     assert len(ids) == len(set(ids)) == 100
 
 
-def test_cancel_mid_way_keeps_what_finished_and_runs_nothing_else(stack: Stack) -> None:
-    lines = mixed_lines(200)
-    batch_id = create(jsonl(lines))
+def validated_with_chunks_held(stack: Stack, batch_id: str) -> list[dict[str, Any]]:
+    """Validate the batch; its chunk messages, taken off the queue (hidden for five minutes)."""
     while batch_store().get(TENANT, batch_id).status is BatchStatus.VALIDATING:
         deliver(stack, "BatchesQueue", receive(stack, "BatchesQueue"))
     chunks: list[dict[str, Any]] = []
     while len(chunks) < batch_store().get(TENANT, batch_id).chunks_total:  # type: ignore[operator]
         chunks += receive(stack, "PredictionsQueue", hide_seconds=300)
+    return sorted(chunks, key=lambda message: json.loads(message["Body"])["chunk"])
+
+
+def test_cancel_mid_way_keeps_what_finished_and_fails_the_rest_as_canceled(stack: Stack) -> None:
+    lines = mixed_lines(200)
+    batch_id = create(jsonl(lines))
+    chunks = validated_with_chunks_held(stack, batch_id)
     deliver(stack, "PredictionsQueue", chunks[:3])  # three chunks run
 
     canceling = batch_service().cancel(TENANT, batch_id)
@@ -250,13 +256,51 @@ def test_cancel_mid_way_keeps_what_finished_and_runs_nothing_else(stack: Stack) 
     batch = batch_store().get(TENANT, batch_id)
     assert canceling.status is BatchStatus.CANCELING
     assert batch.status is BatchStatus.CANCELED
-    assert batch.counts.total == 200
     assert len(batch.ran_chunks) == 3
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (200, 54, 146)  # 60 lines ran
     outputs, errors = files(batch_id)
-    assert len(outputs) == batch.counts.completed
-    assert len(errors) == batch.counts.failed
-    assert 0 < batch.counts.completed + batch.counts.failed < 200
+    assert (len(outputs), len(errors)) == (54, 146)
+    assert sorted(row["custom_id"] for row in outputs + errors) == sorted(line["custom_id"] for line in lines)
+    canceled = [row for row in errors if row["error"]["code"] == "canceled"]
+    assert [row["custom_id"] for row in canceled] == [line["custom_id"] for line in lines[60:]]  # in file order
+    assert canceled[0]["error"]["message"] == "The batch was canceled before this line ran."
     assert batch_service().cancel(TENANT, batch_id).status is BatchStatus.CANCELED  # unchanged once final
+
+
+def test_a_batch_canceled_before_any_chunk_ran_has_every_line_in_its_error_file(stack: Stack) -> None:
+    lines = mixed_lines(100)
+    batch_id = create(jsonl(lines))
+    chunks = validated_with_chunks_held(stack, batch_id)
+
+    batch_service().cancel(TENANT, batch_id)
+    deliver(stack, "PredictionsQueue", chunks)
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.CANCELED
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (100, 0, 100)
+    outputs, errors = files(batch_id)
+    assert outputs == []
+    assert [row["custom_id"] for row in errors] == [line["custom_id"] for line in lines]
+    assert {row["error"]["code"] for row in errors} == {"canceled"}
+
+
+def test_a_cancel_that_comes_after_every_line_ran_leaves_the_batch_completed(stack: Stack) -> None:
+    lines = mixed_lines(100)
+    batch_id = create(jsonl(lines), webhook="https://hooks.example.com/batches")
+    chunks = validated_with_chunks_held(stack, batch_id)
+    deliver(stack, "PredictionsQueue", chunks)  # every chunk ran; the finalize step is still queued
+
+    canceling = batch_service().cancel(TENANT, batch_id)
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert canceling.status is BatchStatus.CANCELING
+    assert batch.status is BatchStatus.COMPLETED
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (100, 90, 10)
+    outputs, errors = files(batch_id)
+    assert sorted(row["custom_id"] for row in outputs + errors) == sorted(line["custom_id"] for line in lines)
+    assert [d.event.value for d in delivery_store().list_for_prediction(TENANT, batch_id)] == ["batch.completed"]
 
 
 def test_a_batch_canceled_while_validating_ends_canceled_without_files(stack: Stack) -> None:
