@@ -27,8 +27,10 @@ from shared.settings import (
 
 if TYPE_CHECKING:
     from shared.batches.finalizer import BatchFinalizer
+    from shared.batches.recovery import BatchRecovery
     from shared.batches.runner import ChunkRunner
     from shared.batches.service import BatchService
+    from shared.batches.sweeper import BatchSweeper
     from shared.batches.validation import BatchValidator
     from shared.inference.service import InferenceService
     from shared.keys.service import KeyService
@@ -264,7 +266,8 @@ def event_data(delivery: "Delivery") -> dict[str, Any] | None:
 def batch_store() -> "DynamoBatchStore":
     from shared.store.batches import DynamoBatchStore
 
-    return DynamoBatchStore(store_settings().table_name, dynamodb_client())
+    stuck_after = timedelta(seconds=sweep_settings().stuck_after_seconds)
+    return DynamoBatchStore(store_settings().table_name, dynamodb_client(), stuck_after)
 
 
 def batch_files() -> "S3BatchFiles":
@@ -318,6 +321,24 @@ def batch_validator() -> "BatchValidator":
 
 
 @cache
+def batch_sweeper() -> "BatchSweeper":
+    from shared.batches.sweeper import BatchSweeper
+
+    settings = sweep_settings()
+    stuck_after = timedelta(seconds=settings.stuck_after_seconds)
+    return BatchSweeper(batch_store(), batch_steps(), stuck_after, settings.max_requeues)
+
+
+@cache
+def batch_recovery() -> "BatchRecovery":
+    from shared.batches.recovery import BatchRecovery
+    from shared.queue.sqs import SqsChunkQueue
+
+    chunks = SqsChunkQueue(queue_settings().predictions_queue_url, sqs_client())
+    return BatchRecovery(batch_store(), batch_files(), batch_steps(), chunks, batch_finalizer())
+
+
+@cache
 def chunk_runner() -> "ChunkRunner":
     from shared.batches.runner import ChunkRunner
 
@@ -345,6 +366,8 @@ def reset_services() -> None:
         webhook_deliverer,
         batch_service,
         batch_validator,
+        batch_sweeper,
+        batch_recovery,
         chunk_runner,
     ):
         factory.cache_clear()

@@ -94,7 +94,8 @@ class InspectorSettings(BaseSettings):
 
 
 class SweepSettings(BaseSettings):
-    """When an unfinished prediction counts as stuck, and how often the sweeper re-queues it before failing it."""
+    """When an unfinished prediction or batch counts as stuck (no progress for that long), and how often the
+    sweeper re-queues (resumes) it before failing it (what is left of it) with ``timeout``."""
 
     model_config = SettingsConfigDict(frozen=True)
 

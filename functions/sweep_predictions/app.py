@@ -1,4 +1,5 @@
-"""Scheduled: re-queue predictions stuck in starting/processing, then fail them with ``timeout``."""
+"""Scheduled: re-queue predictions stuck in starting/processing, then fail them with ``timeout``; resume
+batches that stopped making progress, then fail what is left of them with ``timeout`` and finish them."""
 
 from dataclasses import asdict
 from typing import Any
@@ -7,10 +8,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.clock import utc_now
 from shared.observability import logger, metrics
-from shared.services import sweeper
+from shared.services import batch_sweeper, sweeper
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return asdict(sweeper().sweep(utc_now()))
+    now = utc_now()
+    predictions = asdict(sweeper().sweep(now))
+    batches = {f"batches_{name}": value for name, value in asdict(batch_sweeper().sweep(now)).items()}
+    return predictions | batches

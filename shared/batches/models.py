@@ -101,6 +101,16 @@ class ChunkResult:
     outcome: ChunkOutcome = ChunkOutcome.RAN
 
 
+@dataclass(frozen=True)
+class OverdueBatch:
+    """An unfinished batch that made no progress before its deadline, as the sweeper finds it."""
+
+    tenant: str
+    batch_id: str
+    deadline: str
+    sweeps: int  # how often the sweeper has acted on it since its last progress
+
+
 class BatchNotFoundError(NotFoundError):
     def __init__(self, batch_id: str) -> None:
         super().__init__("There is no such batch.")

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from shared.batches.chunks import Chunk
-from shared.batches.models import Batch, BatchStatus, ChunkResult
+from shared.batches.models import Batch, BatchStatus, ChunkResult, OverdueBatch
 from shared.predictions.models import IdempotencyClaim, PlannedDelivery
 
 
@@ -34,6 +34,16 @@ class BatchStore(Protocol):
         ...
 
 
+class OverdueBatches(Protocol):
+    """The sweeper's view of the store: unfinished batches by deadline."""
+
+    def overdue(self, now: str, limit: int) -> list[OverdueBatch]: ...
+
+    def postpone(self, overdue: OverdueBatch, next_deadline: str) -> bool:
+        """Count a sweep and move the deadline; False if it finished, progressed, or another sweeper won."""
+        ...
+
+
 class BatchFiles(Protocol):
     def stream(self, key: str, start: int) -> Iterator[bytes]: ...
 
@@ -51,11 +61,16 @@ class BatchFiles(Protocol):
 
 
 class BatchSteps(Protocol):
-    """The batches queue: validation steps that continue themselves, and finalization."""
+    """The batches queue: validation steps that continue themselves, finalization, and the sweeper's
+    requests to resume a stuck batch or to finish it, failing what is left as ``timeout``."""
 
     def validate(self, tenant: str, batch_id: str, offset: int, line: int) -> None: ...
 
     def finalize(self, tenant: str, batch_id: str) -> None: ...
+
+    def resume(self, tenant: str, batch_id: str) -> None: ...
+
+    def expire(self, tenant: str, batch_id: str) -> None: ...
 
 
 class ChunkQueue(Protocol):

@@ -84,11 +84,14 @@ class RunBatchChunk:
 class BatchStepKind(StrEnum):
     VALIDATE = "validate"
     FINALIZE = "finalize"
+    RESUME = "resume"  # the sweeper: send again what the batch is waiting for
+    EXPIRE = "expire"  # the sweeper: fail what is left with ``timeout`` and finish the batch
 
 
 @dataclass(frozen=True)
 class BatchStep:
-    """Batches queue: the next validation step of a batch (from byte ``offset``, line ``line``), or its end."""
+    """Batches queue: the next validation step of a batch (from byte ``offset``, line ``line``), its end, or
+    the sweeper's resume or expiry of it."""
 
     kind: BatchStepKind
     tenant: str

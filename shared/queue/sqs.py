@@ -115,7 +115,7 @@ class SqsChunkQueue:
 
 
 class SqsBatchSteps:
-    """The batches queue: validation steps and finalization."""
+    """The batches queue: validation steps, finalization, and the sweeper's resume and expire steps."""
 
     def __init__(self, queue_url: str, client: "SQSClient") -> None:
         self._queue_url = queue_url
@@ -126,6 +126,12 @@ class SqsBatchSteps:
 
     def finalize(self, tenant: str, batch_id: str) -> None:
         self._send(BatchStep(BatchStepKind.FINALIZE, tenant, batch_id))
+
+    def resume(self, tenant: str, batch_id: str) -> None:
+        self._send(BatchStep(BatchStepKind.RESUME, tenant, batch_id))
+
+    def expire(self, tenant: str, batch_id: str) -> None:
+        self._send(BatchStep(BatchStepKind.EXPIRE, tenant, batch_id))
 
     def _send(self, step: BatchStep) -> None:
         try:

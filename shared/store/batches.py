@@ -4,10 +4,15 @@ Counts are numbers updated with ``ADD``; ``done_chunks`` is a number set of the 
 so a chunk delivered twice is counted once (the update is conditional on the chunk not being in it), and
 the same update adds it to the set of its outcome (``ran_chunks``, ``canceled_chunks``,
 ``timed_out_chunks``), which says which of its parts the result files are made of.
+
+An unfinished batch carries ``sweep_pk``/``sweep_at``: its deadline, in the sparse ``Sweep`` index under a
+partition of its own (predictions' queries never see batches). Progress (a status change, a counted chunk)
+moves the deadline ``stuck_after`` on and forgets the sweeps; a final status removes both attributes.
 """
 
 import builtins
 import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
@@ -20,9 +25,11 @@ from shared.batches.models import (
     ChunkOutcome,
     ChunkResult,
     LineProblem,
+    OverdueBatch,
     RequestCounts,
 )
-from shared.predictions.models import IdempotencyClaim, PlannedDelivery
+from shared.clock import from_rfc3339, to_rfc3339, utc_now
+from shared.predictions.models import STUCK_AFTER, IdempotencyClaim, PlannedDelivery
 from shared.store.deliveries import delivery_item
 from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
 from shared.store.idempotency import claim_put, replay_of
@@ -40,19 +47,26 @@ OUTCOME_SETS = {
     ChunkOutcome.TIMED_OUT: "timed_out_chunks",
 }
 IDEMPOTENCY_PREFIX = "IDEM#batches#"  # a key used for a prediction and for a batch names two requests
+SWEEP_PARTITION = "SWEEP#BATCH"
+SWEEP_INDEX = "Sweep"
+UNFINISHED = (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS, BatchStatus.CANCELING)
 
 
 class DynamoBatchStore:
-    def __init__(self, table_name: str, client: "DynamoDBClient") -> None:
+    def __init__(self, table_name: str, client: "DynamoDBClient", stuck_after: timedelta = STUCK_AFTER) -> None:
         self._table = table_name
         self._client = client
+        self._stuck_after = stuck_after
 
     def create(self, batch: Batch, claim: IdempotencyClaim | None = None) -> None:
         """Store a new batch (with its idempotency claim, atomically); ``IdempotentReplayError`` when the
         claim's key is held by an unexpired claim."""
         condition = "attribute_not_exists(PK)"
+        item = _to_item(batch)
+        item["sweep_pk"] = {"S": SWEEP_PARTITION}
+        item["sweep_at"] = {"S": to_rfc3339(from_rfc3339(batch.created_at) + self._stuck_after)}
         put: TransactWriteItemTypeDef = {
-            "Put": {"TableName": self._table, "Item": _to_item(batch), "ConditionExpression": condition}
+            "Put": {"TableName": self._table, "Item": item, "ConditionExpression": condition}
         }
         if claim is None:  # one PutItem: a one-item transaction would cost twice the write units
             call(lambda: self._client.put_item(**put["Put"]))
@@ -99,10 +113,15 @@ class DynamoBatchStore:
             names[f"#{name}"] = name
             values[f":{name}"] = _attribute(name, value)
             sets.append(f"#{name} = :{name}")
+        if status.is_final:  # out of the sweeper's index
+            expression = "SET " + ", ".join(sets) + " REMOVE sweep_pk, sweep_at"
+        else:  # a new deadline, and a clean sheet with the sweeper
+            values[":deadline"] = {"S": self._deadline()}
+            expression = "SET " + ", ".join([*sets, "sweep_at = :deadline"]) + " REMOVE sweeps"
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": _key(batch.tenant, batch.id),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": expression,
             "ConditionExpression": "#status IN (" + ", ".join(f":src{i}" for i in range(len(sources))) + ")",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -130,7 +149,8 @@ class DynamoBatchStore:
                 lambda: self._client.update_item(
                     TableName=self._table,
                     Key=_key(tenant, batch_id),
-                    UpdateExpression="ADD completed :completed, failed :failed, chunks_done :one, done_chunks :chunk, "
+                    UpdateExpression="SET sweep_at = :deadline REMOVE sweeps "
+                    + "ADD completed :completed, failed :failed, chunks_done :one, done_chunks :chunk, "
                     + f"{OUTCOME_SETS[result.outcome]} :chunk",
                     ConditionExpression="NOT contains(done_chunks, :index) AND #status IN (:running, :canceling)",
                     ExpressionAttributeNames={"#status": "status"},
@@ -142,6 +162,7 @@ class DynamoBatchStore:
                         ":index": {"N": str(result.chunk)},
                         ":running": {"S": BatchStatus.IN_PROGRESS.value},
                         ":canceling": {"S": BatchStatus.CANCELING.value},
+                        ":deadline": {"S": self._deadline()},
                     },
                     ReturnValues="ALL_NEW",
                 )
@@ -151,6 +172,55 @@ class DynamoBatchStore:
                 return None
             raise
         return _from_item(response["Attributes"])
+
+    def overdue(self, now: str, limit: int) -> "builtins.list[OverdueBatch]":
+        """Unfinished batches whose deadline is before ``now``, oldest deadline first."""
+        response = call(
+            lambda: self._client.query(
+                TableName=self._table,
+                IndexName=SWEEP_INDEX,
+                KeyConditionExpression="sweep_pk = :pk AND sweep_at < :now",
+                ExpressionAttributeValues={":pk": {"S": SWEEP_PARTITION}, ":now": {"S": now}},
+                Limit=limit,
+            )
+        )
+        return [
+            OverdueBatch(
+                tenant=item["PK"]["S"].removeprefix("TENANT#"),
+                batch_id=item["SK"]["S"].removeprefix(PREFIX),
+                deadline=item["sweep_at"]["S"],
+                sweeps=int(item["sweeps"]["N"]) if "sweeps" in item else 0,
+            )
+            for item in response.get("Items", [])
+        ]
+
+    def postpone(self, overdue: OverdueBatch, next_deadline: str) -> bool:
+        """Count one more sweep and move the deadline, unless the batch finished or progressed, or another
+        sweeper got there first (the deadline it saw has changed)."""
+        try:
+            call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=_key(overdue.tenant, overdue.batch_id),
+                    UpdateExpression="SET sweep_at = :next ADD sweeps :one",
+                    ConditionExpression="sweep_at = :seen AND #status IN (:s0, :s1, :s2)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":next": {"S": next_deadline},
+                        ":one": {"N": "1"},
+                        ":seen": {"S": overdue.deadline},
+                        **{f":s{i}": {"S": status.value} for i, status in enumerate(UNFINISHED)},
+                    },
+                )
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def _deadline(self) -> str:
+        return to_rfc3339(utc_now() + self._stuck_after)
 
 
 def _attribute(name: str, value: Any) -> "AttributeValueTypeDef":

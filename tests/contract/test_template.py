@@ -181,3 +181,28 @@ def test_every_function_logs_to_a_group_with_retention() -> None:
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     for spec in template.functions:  # none overrides the shared log group
         assert "LoggingConfig" not in template.raw["Resources"][spec.logical_id]["Properties"], spec.logical_id
+
+
+def _grants(logical_id: str) -> dict[str, set[str]]:
+    """Each action a function holds, with the resources (logical ids, or Sub strings) it holds it on."""
+    [spec] = [s for s in load_template().functions if s.logical_id == logical_id]
+    grants: dict[str, set[str]] = {}
+    for statement in _statements(spec.policies):
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        names = {r["Fn::GetAtt"][0] if "Fn::GetAtt" in r else r["Fn::Sub"] for r in resources}
+        for action in _actions(statement):
+            grants.setdefault(action, set()).update(names)
+    return grants
+
+
+def test_the_sweeper_queues_the_recovery_of_stuck_work_and_touches_no_file() -> None:
+    """It finds overdue predictions and batches in the Sweep index, counts its sweeps on their items, and
+    queues the work: predictions again, webhooks, and a stuck batch's resume or expire step, which
+    ProcessBatchesFunction runs with the bucket access it already has."""
+    assert _grants("SweepPredictionsFunction") == {
+        "dynamodb:Query": {"${Table.Arn}/index/Sweep"},
+        "dynamodb:GetItem": {"Table"},
+        "dynamodb:PutItem": {"Table"},
+        "dynamodb:UpdateItem": {"Table"},
+        "sqs:SendMessage": {"PredictionsQueue", "WebhooksQueue", "BatchesQueue"},
+    }

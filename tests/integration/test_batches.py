@@ -4,111 +4,33 @@ A small step size (4 KiB) and chunk size (20 lines) make a few hundred lines tak
 steps and many chunk messages, so continuation and counting are exercised as a large file would be.
 """
 
-import json
-from collections.abc import Iterator
-from typing import Any
-
-import boto3
-import httpx
 import pytest
 
-from shared.api.schemas import BatchOut
 from shared.batches import validation
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
 from shared.errors import ConflictError
-from shared.services import batch_finalizer, batch_service, batch_store, delivery_store, download_url, upload_service
-from shared.settings import bucket_settings
-from shared.uploads.models import Purpose
-from tools.lambda_runtime import invoke_function
+from shared.services import batch_finalizer, batch_service, batch_store, delivery_store
+from tests.support.batch_queues import (
+    CONSUMERS,
+    TENANT,
+    create,
+    deliver,
+    files,
+    jsonl,
+    mixed_lines,
+    pump,
+    receive,
+    upload,
+    validated_with_chunks_held,
+)
 from tools.provision import Stack
-from tools.sqs_events import lambda_event
-
-TENANT = "acme"
-CONSUMERS = {"BatchesQueue": "ProcessBatchesFunction", "PredictionsQueue": "RunPredictionsFunction"}
 
 
 @pytest.fixture(autouse=True)
 def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATCH_STEP_BYTES", "4096")
     monkeypatch.setenv("BATCH_CHUNK_LINES", "20")
-
-
-def jsonl(lines: list[Any]) -> bytes:
-    return b"".join((line if isinstance(line, bytes) else json.dumps(line).encode()) + b"\n" for line in lines)
-
-
-def upload(data: bytes, tenant: str = TENANT) -> str:
-    created, _presigned = upload_service().create(tenant, Purpose.BATCH_INPUT, "application/jsonl", len(data))
-    boto3.client("s3").put_object(
-        Bucket=bucket_settings().bucket_name, Key=created.key, Body=data, ContentType="application/jsonl"
-    )
-    return created.id
-
-
-def create(data: bytes, model: str = "sentiment", **extra: Any) -> str:
-    return batch_service().create(TENANT, NewBatch(model, upload(data), **extra)).id
-
-
-def receive(stack: Stack, queue: str, hide_seconds: int = 0) -> list[dict[str, Any]]:
-    """Up to ten messages; they stay visible (to be delivered again) unless ``hide_seconds`` is given."""
-    response = boto3.client("sqs").receive_message(
-        QueueUrl=stack.refs[queue],
-        MaxNumberOfMessages=10,
-        MessageAttributeNames=["All"],
-        VisibilityTimeout=hide_seconds,
-    )
-    return [dict(m) for m in response.get("Messages", [])]
-
-
-def deliver(stack: Stack, queue: str, messages: list[dict[str, Any]], delete: bool = True) -> None:
-    """Invoke the queue's consumer as the SQS trigger would; what succeeded is deleted."""
-    for message in messages:  # one record per event: BatchesQueue's batch size, and simple to reason about
-        result = invoke_function(CONSUMERS[queue], lambda_event([message], stack.arns[queue], "us-east-1"))
-        assert result == {"batchItemFailures": []}, result
-        if delete:
-            boto3.client("sqs").delete_message(QueueUrl=stack.refs[queue], ReceiptHandle=message["ReceiptHandle"])
-
-
-def pump(stack: Stack, batch_id: str, rounds: int = 200) -> Iterator[tuple[int, int, int]]:
-    """Run both queues until they are empty; yields the batch's counts after every delivery round."""
-    for _ in range(rounds):
-        moved = False
-        for queue in CONSUMERS:
-            messages = receive(stack, queue)
-            if messages:
-                moved = True
-                deliver(stack, queue, messages)
-                counts = batch_store().get(TENANT, batch_id).counts
-                yield counts.total, counts.completed, counts.failed
-        if not moved:
-            return
-    raise AssertionError("the queues never drained")
-
-
-def download(url: str) -> list[dict[str, Any]]:
-    # moto answers presigned GETs of its own (mocked) endpoint through boto3's stubbed transport only,
-    # so the file is read with the SDK after checking the URL names the object.
-    assert "X-Amz-Signature=" in url
-    bucket = bucket_settings().bucket_name
-    key = httpx.URL(url).path.lstrip("/").removeprefix(f"{bucket}/")  # virtual-hosted or path style
-    body = boto3.client("s3").get_object(Bucket=bucket_settings().bucket_name, Key=key)["Body"].read()
-    return [json.loads(line) for line in body.decode().splitlines()]
-
-
-def files(batch_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    out = BatchOut.of(batch_store().get(TENANT, batch_id), download_url)
-    assert out.output_url is not None
-    assert out.errors_url is not None
-    return download(out.output_url), download(out.errors_url)
-
-
-def mixed_lines(count: int) -> list[dict[str, Any]]:
-    """Every 10th line's input breaks the sentiment schema (no text); the rest are valid."""
-    return [
-        {"custom_id": f"row-{n}", "input": {"txt": "no"} if n % 10 == 0 else {"text": "A wonderful day!"}}
-        for n in range(1, count + 1)
-    ]
 
 
 def test_a_batch_is_validated_in_steps_runs_in_chunks_and_completes_with_exact_counts_and_files(
@@ -231,16 +153,6 @@ def test_every_message_delivered_twice_still_gives_one_output_line_per_custom_id
     outputs, errors = files(batch_id)
     ids = [row["custom_id"] for row in outputs + errors]
     assert len(ids) == len(set(ids)) == 100
-
-
-def validated_with_chunks_held(stack: Stack, batch_id: str) -> list[dict[str, Any]]:
-    """Validate the batch; its chunk messages, taken off the queue (hidden for five minutes)."""
-    while batch_store().get(TENANT, batch_id).status is BatchStatus.VALIDATING:
-        deliver(stack, "BatchesQueue", receive(stack, "BatchesQueue"))
-    chunks: list[dict[str, Any]] = []
-    while len(chunks) < batch_store().get(TENANT, batch_id).chunks_total:  # type: ignore[operator]
-        chunks += receive(stack, "PredictionsQueue", hide_seconds=300)
-    return sorted(chunks, key=lambda message: json.loads(message["Body"])["chunk"])
 
 
 def test_cancel_mid_way_keeps_what_finished_and_fails_the_rest_as_canceled(stack: Stack) -> None:

@@ -407,7 +407,14 @@ def model_is_ready(response: Response, event: Event) -> None:
 
 
 def stuck_prediction_is_requeued(response: Response, event: Event) -> None:
-    assert response == {"requeued": 1, "timed_out": 0, "skipped": 0}
+    assert response == {
+        "requeued": 1,
+        "timed_out": 0,
+        "skipped": 0,
+        "batches_resumed": 0,
+        "batches_timed_out": 0,
+        "batches_skipped": 0,
+    }
     messages = sqs_client().receive_message(QueueUrl=queue_settings().predictions_queue_url, MaxNumberOfMessages=10)
     assert [RunPrediction.from_body(m["Body"]) for m in messages["Messages"]] == [
         RunPrediction(EXAMPLE_TENANT, STUCK_ID)

@@ -532,7 +532,10 @@ def test_built_function_handles_its_event(
         assert result["result"]["sha256"] == hashlib.sha256(IRIS_BYTES).hexdigest()
         return
     if spec.logical_id == "SweepPredictionsFunction":
-        assert result == {"requeued": 1, "timed_out": 0, "skipped": 0}, invocation.output  # the seeded stuck one
+        stuck_one = {"requeued": 1, "timed_out": 0, "skipped": 0}  # the seeded stuck prediction; no batch
+        assert result == {**stuck_one, "batches_resumed": 0, "batches_timed_out": 0, "batches_skipped": 0}, (
+            invocation.output
+        )
         return
     if spec.logical_id == "RelayWebhooksFunction":
         assert result == {"relayed": 1}, invocation.output  # the seeded delivery nobody attempted
