@@ -51,7 +51,7 @@ def test_a_file_with_duplicate_custom_ids_fails_at_validation_with_line_numbers(
     assert (final["output_url"], final["errors_url"]) == (None, None)
 
 
-def test_cancel_mid_way_leaves_consistent_counts_and_files(local_stack: LocalStack) -> None:
+def test_cancel_mid_way_accounts_for_every_line_in_exactly_one_file(local_stack: LocalStack) -> None:
     lines = [{"custom_id": f"e-{n}", "input": {"n": n}} for n in range(6000)]
     with local_stack.client(local_stack.admin_key) as client:
         created = create(client, jsonl(lines), model="echo")
@@ -65,15 +65,45 @@ def test_cancel_mid_way_leaves_consistent_counts_and_files(local_stack: LocalSta
     assert canceled.json()["status"] in ("canceling", "completed")  # it may have finished first
     assert again == final  # canceling a finished batch returns it unchanged
     counts = final["request_counts"]
-    outputs = download(final["output_url"]) if final["output_url"] else []
-    assert len(outputs) == counts["completed"]
-    assert counts["failed"] == 0
+    outputs, errors = download(final["output_url"]), download(final["errors_url"])
+    assert (len(outputs), len(errors)) == (counts["completed"], counts["failed"])
+    assert counts["completed"] + counts["failed"] == counts["total"] == 6000
+    ids = [r["custom_id"] for r in outputs + errors]
+    assert len(ids) == len(set(ids)) == 6000  # every custom_id in exactly one of the two files
     assert all(r["output"] == lines[int(r["custom_id"][2:])]["input"] for r in outputs)
-    assert len({r["custom_id"] for r in outputs}) == len(outputs)
-    if canceled.json()["status"] == "canceling":
-        assert final["status"] == "canceled"
-        assert counts["total"] == 6000
-        assert counts["completed"] < 6000
+    assert {r["error"]["code"] for r in errors} <= {"canceled"}
+    if final["status"] == "canceled":
+        assert errors  # a canceled batch skipped some lines: they are in the error file
+    else:
+        assert (final["status"], errors) == ("completed", [])  # the cancel came after every line ran
+
+
+def test_a_file_that_starts_with_a_utf8_byte_order_mark_runs(local_stack: LocalStack) -> None:
+    lines = mixed(40)
+    with local_stack.client(local_stack.admin_key) as client:
+        created = create(client, b"\xef\xbb\xbf" + jsonl(lines))  # as Excel's "CSV UTF-8" and Notepad save
+        final = watch(client, created["id"])[-1]
+
+    assert final["status"] == "completed", final
+    assert final["request_counts"] == {"total": 40, "completed": 35, "failed": 5}
+    outputs, errors = download(final["output_url"]), download(final["errors_url"])
+    assert sorted(r["custom_id"] for r in outputs + errors) == sorted(line["custom_id"] for line in lines)
+    assert [r["output"]["label"] for r in outputs if r["custom_id"] == "c-1"] == ["positive"]
+
+
+def test_an_unreadable_line_is_reported_with_its_byte_offset(local_stack: LocalStack) -> None:
+    data = jsonl(mixed(2)) + b'{"custom_id": "c-3", "input": {"text": "caf\xe9"}}\n'  # Latin-1, not UTF-8
+    with local_stack.client(local_stack.admin_key) as client:
+        final = watch(client, create(client, data)["id"])[-1]
+
+    assert final["status"] == "failed"
+    assert final["errors"] == [
+        {
+            "line": 3,
+            "code": "invalid_json",
+            "message": "The line is not valid UTF-8: byte 0xE9 at byte offset 43 of the line.",
+        }
+    ]
 
 
 def test_batches_use_idempotency_keys_and_tenant_isolation(local_stack: LocalStack) -> None:
