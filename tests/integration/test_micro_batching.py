@@ -46,10 +46,15 @@ def model_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         original = runtime_class.predict
 
         def counting(
-            self: Any, inputs: Sequence[Mapping[str, Any]], _original: Any = original, _label: str = label
+            self: Any,
+            inputs: Sequence[Mapping[str, Any]],
+            timeout: float | None = None,
+            *,
+            _original: Any = original,
+            _label: str = label,
         ) -> list[RuntimeResult]:
             calls[_label] += 1
-            result: list[RuntimeResult] = _original(self, inputs)
+            result: list[RuntimeResult] = _original(self, inputs, timeout)
             return result
 
         monkeypatch.setattr(runtime_class, "predict", counting)

@@ -98,12 +98,12 @@ def test_the_same_message_delivered_twice_at_once_finishes_the_prediction_once(
     overlapping: list[Any] = []
     predict = EchoRuntime.predict
 
-    def with_second_delivery_meanwhile(self: EchoRuntime, inputs: Any) -> Any:
+    def with_second_delivery_meanwhile(self: EchoRuntime, inputs: Any, timeout: float | None = None) -> Any:
         if not overlapping:
             overlapping.append(None)
             assert prediction_store().get("acme", prediction_id).status is PredictionStatus.PROCESSING
             overlapping[0] = invoke_function(WORKER, _event(stack, [message]))
-        return predict(self, inputs)
+        return predict(self, inputs, timeout)
 
     monkeypatch.setattr(DynamoPredictionStore, "transition", counting)
     monkeypatch.setattr(EchoRuntime, "predict", with_second_delivery_meanwhile)
