@@ -51,7 +51,7 @@ _MAP_OUTPUT_TYPES = frozenset({"seq(map(string,tensor(float)))", "seq(map(int64,
 INVALID_INPUT = "invalid_input"
 MODEL_ERROR = "model_error"
 _RUN_FAILED = ModelFailure(MODEL_ERROR, "The model failed on this input.")
-_NON_FINITE = ModelFailure(MODEL_ERROR, "The model produced a non-finite number.")
+NON_FINITE = ModelFailure(MODEL_ERROR, "The model produced a non-finite number.")
 
 
 class UnsupportedModelError(Exception):
@@ -221,7 +221,7 @@ class OnnxRuntime:
         for output, value in zip(self._outputs, example, strict=True):
             converted = _map_to_json(value) if output.is_map else _tensor_to_json(value)
             if converted is None:
-                return _NON_FINITE
+                return NON_FINITE
             result[output.name] = converted
         return result
 
