@@ -14,6 +14,9 @@ from shared.services import prediction_service, prediction_store, reset_services
 from shared.settings import clear_settings
 from shared.store.predictions import DynamoPredictionStore
 from tests.conftest import CapturedLogs, Credential
+from tests.integration.test_batches import create as create_batch
+from tests.integration.test_batches import files as batch_files
+from tests.integration.test_batches import jsonl, pump
 from tests.support.faults import failing, failing_response
 from tests.support.onnx_models import input_loop_model, loop_schemas
 from tests.support.registry_flow import register, upload_file
@@ -267,3 +270,23 @@ def test_work_without_time_left_to_start_goes_back_to_the_queue_at_once_untouche
     assert [message["MessageId"] for message in returned] == [quick_message["MessageId"]]
     assert invoke_function(WORKER, _event(stack, returned)) == {"batchItemFailures": []}
     assert prediction_store().get("acme", quick_id).status is PredictionStatus.SUCCEEDED
+
+
+def test_a_batch_line_past_the_time_limit_fails_with_timeout(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _limits(monkeypatch, MODEL_WORKER_SECONDS=0.5)
+    _register_spinner(admin)
+    batch_id = create_batch(jsonl([{"custom_id": "slow", "input": {"x": [1e12]}}]), model="spin")
+
+    counts = list(pump(stack, batch_id))[-1]
+
+    outputs, errors = batch_files(batch_id)
+    assert counts == (1, 0, 1)
+    assert outputs == []
+    assert errors == [
+        {
+            "custom_id": "slow",
+            "error": {"code": "timeout", "message": "The model did not finish within its time limit of 0.5 s."},
+        }
+    ]
