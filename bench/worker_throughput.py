@@ -120,12 +120,12 @@ class _TimedRuntime:
         self._one_by_one = one_by_one
         self._stopwatch = stopwatch
 
-    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> "list[RuntimeResult]":
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> "list[RuntimeResult]":
         began = time.perf_counter()
         try:
             if self._one_by_one:
-                return [result for item in inputs for result in self._runtime.predict([item])]
-            return self._runtime.predict(inputs)
+                return [result for item in inputs for result in self._runtime.predict([item], timeout)]
+            return self._runtime.predict(inputs, timeout)
         finally:
             self._stopwatch.seconds += time.perf_counter() - began
 

@@ -4,7 +4,7 @@ Each factory imports what it builds, when it is first called: a function pays at
 the services its route uses (``bench/cold_start.py``), not for every service of the application.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -16,6 +16,7 @@ from shared.settings import (
     bucket_settings,
     cursor_settings,
     inspector_settings,
+    model_time_settings,
     queue_settings,
     rate_limit_settings,
     runtime_settings,
@@ -39,10 +40,11 @@ if TYPE_CHECKING:
     from shared.predictions.service import PredictionService
     from shared.predictions.sweeper import Sweeper
     from shared.predictions.transitions import Transitions
-    from shared.queue.sqs import SqsBatchSteps, SqsDeliveryQueue
+    from shared.queue.sqs import SqsBatchSteps, SqsDeliveryQueue, SqsPredictionQueue
     from shared.ratelimit.service import RateLimiter
     from shared.registry.registration import ModelRegistration
     from shared.registry.service import ModelRegistry
+    from shared.runtimes.budget import WorkerBudget
     from shared.runtimes.loader import RuntimeLoader
     from shared.store.batch_files import S3BatchFiles
     from shared.store.batches import DynamoBatchStore
@@ -143,7 +145,7 @@ def key_service() -> "KeyService":
 def inference_service() -> "InferenceService":
     from shared.inference.service import InferenceService
 
-    return InferenceService(model_registry(), runtime_loader())
+    return InferenceService(model_registry(), runtime_loader(), model_time_settings().predict_seconds)
 
 
 def prediction_store() -> "DynamoPredictionStore":
@@ -183,6 +185,20 @@ def prediction_service() -> "PredictionService":
     return PredictionService(
         prediction_store(), transitions(), queue, model_registry(), cursor_codec(), retention, allow_insecure
     )
+
+
+def predictions_queue() -> "SqsPredictionQueue":
+    from shared.queue.sqs import SqsPredictionQueue
+
+    return SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
+
+
+def worker_budget(remaining_seconds: Callable[[], float]) -> "WorkerBudget":
+    """The worker's model-call limit and reserve (settings), within what is left of its invocation."""
+    from shared.runtimes.budget import WorkerBudget
+
+    settings = model_time_settings()
+    return WorkerBudget(settings.worker_seconds, settings.worker_reserve_seconds, remaining_seconds)
 
 
 @cache

@@ -85,6 +85,23 @@ class RuntimeSettings(BaseSettings):
     max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1, validation_alias="MODEL_CACHE_MAX_BYTES")
 
 
+class ModelTimeSettings(BaseSettings):
+    """How long one model call may run before a watchdog stops it, per caller; the one place for these numbers.
+
+    Each fits its function's timeout with room for the rest of the work (a contract test checks them
+    against template.yaml): PredictModel answers well before API Gateway's 30 s; the worker (60 s) starts
+    a model call only while a whole call and ``worker_reserve_seconds`` (writing its results) still fit;
+    the inspector (25 s) runs a registered model once on a generated example.
+    """
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    predict_seconds: float = Field(default=20.0, gt=0, le=25, validation_alias="MODEL_PREDICT_SECONDS")
+    worker_seconds: float = Field(default=20.0, gt=0, le=50, validation_alias="MODEL_WORKER_SECONDS")
+    worker_reserve_seconds: float = Field(default=5.0, ge=0, le=30, validation_alias="MODEL_WORKER_RESERVE_SECONDS")
+    registration_seconds: float = Field(default=10.0, gt=0, le=15, validation_alias="MODEL_REGISTRATION_SECONDS")
+
+
 class InspectorSettings(BaseSettings):
     """The function that loads an uploaded model file before its version is registered."""
 
@@ -164,6 +181,11 @@ def runtime_settings() -> RuntimeSettings:
 
 
 @cache
+def model_time_settings() -> ModelTimeSettings:
+    return ModelTimeSettings()
+
+
+@cache
 def inspector_settings() -> InspectorSettings:
     return InspectorSettings()
 
@@ -194,6 +216,7 @@ def clear_settings() -> None:
         webhook_validation_settings,
         bucket_settings,
         runtime_settings,
+        model_time_settings,
         inspector_settings,
         rate_limit_settings,
         sweep_settings,

@@ -1,17 +1,29 @@
 """PredictionsQueue consumer: run each queued prediction once, micro-batched by model version; run the
-chunks of batches (each chunk's lines are one micro-batch)."""
+chunks of batches (each chunk's lines are one micro-batch).
+
+Each model call is limited in time, and work is started only while the invocation has room for a whole
+call: the messages of work not started go back to the queue at once (visibility 0) instead of waiting
+for their visibility timeout behind a slow model.
+"""
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.batches.runner import ChunkJob
-from shared.observability import set_correlation_id
-from shared.predictions.runner import Job
-from shared.queue.consumer import correlation_of, sqs_batch_handler
+from shared.errors import TransientError
+from shared.observability import logger, set_correlation_id
+from shared.predictions.runner import Job, RunOutcome
+from shared.queue.consumer import ExpectedRetryError, correlation_of, sqs_batch_handler
 from shared.queue.messages import RunBatchChunk, predictions_queue_message
-from shared.services import chunk_runner, prediction_runner
+from shared.services import chunk_runner, prediction_runner, predictions_queue, worker_budget
 
 
-def run_predictions(records: list[SQSRecord]) -> list[Exception | None]:
+class NotStartedError(ExpectedRetryError):
+    """Too little time was left in the invocation to start this work; its message is visible again at once."""
+
+
+def run_predictions(records: list[SQSRecord], context: LambdaContext) -> list[Exception | None]:
+    budget = worker_budget(lambda: context.get_remaining_time_in_millis() / 1000)
     jobs: list[tuple[int, Job]] = []
     chunks: list[tuple[int, RunBatchChunk]] = []
     outcomes: list[Exception | None] = [None] * len(records)
@@ -25,18 +37,36 @@ def run_predictions(records: list[SQSRecord]) -> list[Exception | None]:
             chunks.append((index, message))
         else:
             jobs.append((index, Job(message.tenant, message.prediction_id, correlation_of(record))))
-    results = prediction_runner().run_many([job for _, job in jobs])
+    results = prediction_runner().run_many([job for _, job in jobs], budget)
     for (index, _), result in zip(jobs, results, strict=True):
-        outcomes[index] = result if isinstance(result, Exception) else None
+        if result is RunOutcome.DEFERRED:
+            outcomes[index] = NotStartedError("too little time left to start it")
+        elif isinstance(result, Exception):
+            outcomes[index] = result
     for index, chunk in chunks:
         set_correlation_id(correlation_of(records[index]))
+        if not budget.allows_a_call():
+            outcomes[index] = NotStartedError("too little time left to start it")
+            continue
         try:
             chunk_runner().run(
-                ChunkJob(chunk.tenant, chunk.batch_id, chunk.chunk, chunk.first_line, chunk.start, chunk.end)
+                ChunkJob(chunk.tenant, chunk.batch_id, chunk.chunk, chunk.first_line, chunk.start, chunk.end),
+                budget.call_seconds,
             )
         except Exception as exc:  # noqa: BLE001 - this chunk's fault, reported for its own redelivery
             outcomes[index] = exc
+    _release([records[i] for i, outcome in enumerate(outcomes) if isinstance(outcome, NotStartedError)])
     return outcomes
+
+
+def _release(records: list[SQSRecord]) -> None:
+    """Visibility 0 for messages not started; if that fails they come back after their visibility timeout."""
+    if not records:
+        return
+    try:
+        predictions_queue().release([record.receipt_handle for record in records])
+    except TransientError:
+        logger.warning("returned messages keep their visibility timeout", extra={"records": len(records)})
 
 
 handler = sqs_batch_handler(run_predictions)

@@ -19,7 +19,12 @@ from shared.errors import (
     NotFoundError,
     TransientError,
 )
-from shared.inference.errors import InvalidInferRequestError, ModelUnavailableError, PredictionFailedError
+from shared.inference.errors import (
+    InvalidInferRequestError,
+    ModelTimeoutError,
+    ModelUnavailableError,
+    PredictionFailedError,
+)
 from shared.keys.models import AuthenticationError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
@@ -98,6 +103,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     InputTooLargeError: (413, "payload-too-large"),
     InvalidModelInputError: (422, "invalid-model-input"),
     PredictionFailedError: (422, "prediction-failed"),
+    ModelTimeoutError: (422, "timeout"),
     InvalidSchemaError: (422, "invalid-schema"),
     ArtifactRejectedError: (422, "invalid-artifact"),
     UnusableUploadError: (422, "unusable-upload"),

@@ -51,15 +51,17 @@ class ChunkRunner:
         self._registry = registry
         self._load_runtime = load_runtime
 
-    def run(self, job: ChunkJob) -> None:
-        """Infrastructure faults propagate, so the chunk's message is delivered again."""
+    def run(self, job: ChunkJob, timeout: float | None = None) -> None:
+        """Infrastructure faults propagate, so the chunk's message is delivered again.
+
+        ``timeout`` bounds the chunk's model call: the lines it does not finish fail with ``timeout``."""
         try:
             batch = self._store.get(job.tenant, job.batch_id)
         except BatchNotFoundError:
             logger.warning("chunk of a batch that no longer exists", extra={"batch_id": job.batch_id})
             return
         if batch.status is BatchStatus.IN_PROGRESS:
-            result = self._execute(batch, job)
+            result = self._execute(batch, job, timeout)
         elif batch.status is BatchStatus.CANCELING:  # its lines are not run: they are failed as canceled
             result = skip_chunk(
                 self._files, batch, job.chunk, job.first_line, job.start, job.end, ChunkOutcome.CANCELED
@@ -75,11 +77,11 @@ class ChunkRunner:
         ):
             self._steps.finalize(job.tenant, job.batch_id)
 
-    def _execute(self, batch: Batch, job: ChunkJob) -> ChunkResult:
+    def _execute(self, batch: Batch, job: ChunkJob, timeout: float | None) -> ChunkResult:
         lines = chunk_lines(self._files, batch, job.first_line, job.start, job.end)
         outputs: list[bytes] = []
         errors: list[bytes] = []
-        for line, outcome in zip(lines, self._predict(batch, lines), strict=True):
+        for line, outcome in zip(lines, self._predict(batch, lines, timeout), strict=True):
             if isinstance(outcome, ModelFailure):
                 errors.append(
                     jsonl({"custom_id": line.custom_id, "error": {"code": outcome.code, "message": outcome.message}})
@@ -93,7 +95,9 @@ class ChunkRunner:
         metrics.add_metric(name="BatchLinesRun", unit="Count", value=len(lines))
         return ChunkResult(job.chunk, completed=len(outputs), failed=len(errors))
 
-    def _predict(self, batch: Batch, lines: list[BatchLine]) -> list[dict[str, Any] | ModelFailure]:
+    def _predict(
+        self, batch: Batch, lines: list[BatchLine], timeout: float | None
+    ) -> list[dict[str, Any] | ModelFailure]:
         try:
             version = self._registry.resolve(batch.tenant, ModelRef(batch.model, batch.version))
             runtime = self._load_runtime(version)
@@ -112,7 +116,8 @@ class ChunkRunner:
                 continue
             outcomes.append({})
             runnable.append(index)
-        results = predict_isolating_faults(runtime, [lines[i].input for i in runnable], batch.model) if runnable else []
+        inputs = [lines[i].input for i in runnable]
+        results = predict_isolating_faults(runtime, inputs, batch.model, timeout) if runnable else []
         for index, result in zip(runnable, results, strict=True):
             outcomes[index] = result
         return outcomes

@@ -2,7 +2,7 @@
 without importing the use cases (and what they import) at every function's cold start."""
 
 from shared.errors import BadRequestError, FieldError, InfergateError, InvalidRequestError
-from shared.runtimes.base import ModelFailure
+from shared.runtimes.base import TIMEOUT, ModelFailure
 
 
 class ModelUnavailableError(InfergateError):
@@ -23,3 +23,15 @@ class PredictionFailedError(InvalidRequestError):
 
 class InvalidInferRequestError(BadRequestError):
     """The infer request is not a well-formed OIP request (400)."""
+
+
+class ModelTimeoutError(PredictionFailedError):
+    """The model ran past the call's time budget and was stopped (422 ``timeout``): the same model and input
+    would run as long again, so it is the request's outcome, not a fault of the service to retry."""
+
+
+def prediction_failed(failure: ModelFailure, pointer: str = "/input") -> PredictionFailedError:
+    """The error for a model's failure on one input: ``ModelTimeoutError`` when it ran out of time."""
+    if failure.code == TIMEOUT:
+        return ModelTimeoutError(failure, pointer)
+    return PredictionFailedError(failure, pointer)

@@ -7,7 +7,7 @@ are), and stacked back into the version's output tensors.
 
 import zlib
 
-from shared.inference.errors import InvalidInferRequestError, PredictionFailedError
+from shared.inference.errors import InvalidInferRequestError, prediction_failed
 from shared.inference.service import InferenceService
 from shared.oip.codec import encode_infer_response, parse_header_length, parse_infer_request, select_outputs
 from shared.oip.rows import rows_from_tensors, tensors_from_rows
@@ -59,7 +59,7 @@ def infer(
     outputs = []
     for index, result in enumerate(results):
         if isinstance(result, ModelFailure):
-            raise PredictionFailedError(result, pointer=f"/inputs/{index}")
+            raise prediction_failed(result, pointer=f"/inputs/{index}")
         outputs.append(result)
     tensors = tensors_from_rows(outputs, version.outputs)
     try:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.inference.errors import ModelUnavailableError, PredictionFailedError
+from shared.inference.errors import ModelUnavailableError, prediction_failed
 from shared.jsoncodec import encoded_size
 from shared.observability import logger
 from shared.predictions.models import InputTooLargeError
@@ -31,9 +31,11 @@ class SyncPrediction:
 
 
 class InferenceService:
-    def __init__(self, registry: ModelRegistry, load_runtime: RuntimeLoader) -> None:
+    def __init__(self, registry: ModelRegistry, load_runtime: RuntimeLoader, call_seconds: float | None = None) -> None:
+        """``call_seconds`` bounds each model call: inputs it does not finish fail with ``timeout``."""
         self._registry = registry
         self._load_runtime = load_runtime
+        self._call_seconds = call_seconds
 
     def resolve(self, tenant: str, ref: str) -> ModelVersion:
         """``name`` or ``name:version``; raise ``ModelNotFoundError`` (404) for an unknown or malformed one."""
@@ -56,7 +58,7 @@ class InferenceService:
         self.validate(version, payload)
         [result], predict_time = self.run(version, [payload])
         if isinstance(result, ModelFailure):
-            raise PredictionFailedError(result)
+            raise prediction_failed(result)
         return SyncPrediction(version, result, predict_time)
 
     def run(self, version: ModelVersion, inputs: Sequence[Mapping[str, Any]]) -> tuple[list[RuntimeResult], float]:
@@ -67,5 +69,5 @@ class InferenceService:
             logger.exception("model unavailable", extra={"model": version.name, "version": version.version})
             raise ModelUnavailableError() from None
         began = time.perf_counter()
-        results = predict_isolating_faults(runtime, inputs, version.name)
+        results = predict_isolating_faults(runtime, inputs, version.name, self._call_seconds)
         return results, time.perf_counter() - began

@@ -5,7 +5,8 @@ a redelivery after a crash, or a cancel racing the model all end with one termin
 
 Micro-batching: the predictions of one delivery that target the same model version run in one
 runtime call. A model that raises on the batch is retried one input at a time, so a bad input fails
-only its own prediction.
+only its own prediction. Each call has a time limit; a group is started only while the invocation
+still has time for a whole call, so one slow model never makes other groups wait for a visibility timeout.
 """
 
 import time
@@ -28,6 +29,7 @@ from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
 from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.budget import WorkerBudget
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
 
@@ -36,6 +38,7 @@ class RunOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"  # already finished, canceled, expired, or finished by another delivery
+    DEFERRED = "deferred"  # not started: too little time left in the invocation (the message goes back)
 
 
 RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
@@ -73,31 +76,36 @@ class PredictionRunner:
             raise result
         return result
 
-    def run_many(self, jobs: Sequence[Job]) -> list[JobResult]:
-        """One result per job, in order; jobs for the same model version share one runtime call."""
+    def run_many(self, jobs: Sequence[Job], budget: WorkerBudget | None = None) -> list[JobResult]:
+        """One result per job, in order; jobs for the same model version share one runtime call.
+
+        With a ``budget``, each model call is limited to its ``call_seconds``, and a group is started only
+        while a whole call still fits the invocation: the jobs of the groups that do not are ``DEFERRED``,
+        untouched (still ``starting``), for their messages to be delivered again at once.
+        """
         results: list[JobResult | None] = [None] * len(jobs)
-        started: list[tuple[int, Prediction]] = []
+        groups: dict[tuple[str, str, int], list[tuple[int, Prediction]]] = {}
         for index, job in enumerate(jobs):
             set_correlation_id(job.correlation_id)
             try:
-                prediction = self._start(job)
+                prediction = self._read(job)
             except Exception as exc:  # noqa: BLE001 - this job's fault, reported for its own redelivery
                 results[index] = exc
                 continue
             if prediction is None:
                 results[index] = RunOutcome.SKIPPED
             else:
-                started.append((index, prediction))
-        verdicts = self._predict_grouped([prediction for _, prediction in started])
-        for (index, prediction), verdict in zip(started, verdicts, strict=True):
-            set_correlation_id(jobs[index].correlation_id)
-            if isinstance(verdict, Exception):
-                results[index] = verdict
+                key = (prediction.tenant, prediction.model, prediction.version)
+                groups.setdefault(key, []).append((index, prediction))
+        for (tenant, model, version_number), members in groups.items():
+            if budget is not None and not budget.allows_a_call():
+                logger.info("too little time left to run a model; returning its jobs", extra={"model": model})
+                for index, _ in members:
+                    results[index] = RunOutcome.DEFERRED
                 continue
-            try:
-                results[index] = self._finish(prediction, verdict)
-            except Exception as exc:  # noqa: BLE001
-                results[index] = exc
+            timeout = budget.call_seconds if budget is not None else None
+            for index, result in self._run_group(jobs, tenant, model, version_number, members, timeout):
+                results[index] = result
         finished = Counter(result for result in results if isinstance(result, RunOutcome))
         for outcome in (RunOutcome.SUCCEEDED, RunOutcome.FAILED):  # one metric value per outcome and delivery
             if finished[outcome]:
@@ -106,41 +114,70 @@ class PredictionRunner:
                 )
         return [result if result is not None else RunOutcome.SKIPPED for result in results]
 
-    def _start(self, job: Job) -> Prediction | None:
-        """Move to ``processing``; a prediction already there (a redelivery) is run again."""
+    def _run_group(
+        self,
+        jobs: Sequence[Job],
+        tenant: str,
+        model: str,
+        version_number: int,
+        members: Sequence[tuple[int, Prediction]],
+        timeout: float | None,
+    ) -> list[tuple[int, JobResult]]:
+        """Start the group's predictions, run the started ones in one runtime call, record each result."""
+        results: list[tuple[int, JobResult]] = []
+        started: list[tuple[int, Prediction]] = []
+        for index, prediction in members:
+            set_correlation_id(jobs[index].correlation_id)
+            try:
+                moved = self._start(prediction)
+            except Exception as exc:  # noqa: BLE001 - this job's fault, reported for its own redelivery
+                results.append((index, exc))
+                continue
+            if moved is None:
+                results.append((index, RunOutcome.SKIPPED))
+            else:
+                started.append((index, moved))
+        if not started:
+            return results
+        verdicts: Sequence[_Verdict | Exception]
+        try:
+            verdicts = self._predict_group(tenant, model, version_number, [p for _, p in started], timeout)
+        except Exception as exc:  # noqa: BLE001 - e.g. the registry throttled: redeliver the group's jobs
+            verdicts = [exc] * len(started)
+        for (index, prediction), verdict in zip(started, verdicts, strict=True):
+            set_correlation_id(jobs[index].correlation_id)
+            if isinstance(verdict, Exception):
+                results.append((index, verdict))
+                continue
+            try:
+                results.append((index, self._finish(prediction, verdict)))
+            except Exception as exc:  # noqa: BLE001
+                results.append((index, exc))
+        return results
+
+    def _read(self, job: Job) -> Prediction | None:
+        """The job's prediction if it still has to run (``starting``, or ``processing`` on a redelivery)."""
         try:
             prediction = self._store.get(job.tenant, job.prediction_id)
         except PredictionNotFoundError:
             logger.warning("queued prediction no longer exists", extra={"prediction_id": job.prediction_id})
             return None
+        if prediction.status in (PredictionStatus.STARTING, PredictionStatus.PROCESSING):
+            return prediction
+        return None
+
+    def _start(self, prediction: Prediction) -> Prediction | None:
+        """Move to ``processing``; a prediction already there (a redelivery) is run again."""
         if prediction.status is PredictionStatus.PROCESSING:
             logger.info("prediction redelivered while processing", extra={"prediction_id": prediction.id})
             return prediction
-        if prediction.status is not PredictionStatus.STARTING:
-            return None
         try:
             return self._transitions.move(prediction, PredictionStatus.PROCESSING)
         except TransitionRejectedError as lost:
             return lost.current if lost.current.status is PredictionStatus.PROCESSING else None
 
-    def _predict_grouped(self, predictions: Sequence[Prediction]) -> list[_Verdict | Exception]:
-        groups: dict[tuple[str, str, int], list[int]] = {}
-        for index, prediction in enumerate(predictions):
-            groups.setdefault((prediction.tenant, prediction.model, prediction.version), []).append(index)
-        verdicts: list[_Verdict | Exception] = [RuntimeError("not run")] * len(predictions)
-        for (tenant, model, version_number), members in groups.items():
-            group = [predictions[i] for i in members]
-            outcomes: Sequence[_Verdict | Exception]
-            try:
-                outcomes = self._predict_group(tenant, model, version_number, group)
-            except Exception as exc:  # noqa: BLE001 - e.g. the registry throttled: redeliver the group's jobs
-                outcomes = [exc] * len(group)
-            for i, outcome in zip(members, outcomes, strict=True):
-                verdicts[i] = outcome
-        return verdicts
-
     def _predict_group(
-        self, tenant: str, model: str, version_number: int, group: Sequence[Prediction]
+        self, tenant: str, model: str, version_number: int, group: Sequence[Prediction], timeout: float | None
     ) -> list[_Verdict]:
         try:
             version = self._registry.resolve(tenant, ModelRef(model, version_number))
@@ -150,7 +187,7 @@ class PredictionRunner:
             unavailable = PredictionError("model_unavailable", "This model version is not available.")
             return [_Verdict(PredictionStatus.FAILED, {"error": unavailable}) for _ in group]
         began = time.perf_counter()
-        results = predict_isolating_faults(runtime, [prediction.input for prediction in group], model)
+        results = predict_isolating_faults(runtime, [prediction.input for prediction in group], model, timeout)
         share = (time.perf_counter() - began) / len(group)  # each input's share of the runtime call
         metrics.add_metric(name="MicroBatchSize", unit="Count", value=len(group))
         return [_verdict(result, share) for result in results]

@@ -46,14 +46,15 @@ def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
     return handler
 
 
-BatchHandler = Callable[[list[SQSRecord]], list[Exception | None]]
+BatchHandler = Callable[[list[SQSRecord], LambdaContext], list[Exception | None]]
 
 
 def sqs_batch_handler(handle_batch: BatchHandler) -> SqsHandler:
     """Like ``sqs_handler``, for consumers that work on the whole batch at once (micro-batching).
 
-    ``handle_batch`` returns one entry per record: None when done, or the exception that leaves the
-    record for redelivery; the function reports those records in ``batchItemFailures``.
+    ``handle_batch`` gets the records and the invocation's context (its remaining time) and returns one
+    entry per record: None when done, or the exception that leaves the record for redelivery; the
+    function reports those records in ``batchItemFailures``.
     """
 
     @metrics.log_metrics
@@ -62,7 +63,7 @@ def sqs_batch_handler(handle_batch: BatchHandler) -> SqsHandler:
         records = list(SQSEvent(event).records)
         failures: list[PartialItemFailures] = []
         try:
-            outcomes = handle_batch(records)
+            outcomes = handle_batch(records, context)
         except Exception:  # noqa: BLE001 - every record is redelivered; nothing is lost
             logger.exception("batch left for redelivery", extra={"records": len(records)})
             outcomes = [RuntimeError("batch failed")] * len(records)

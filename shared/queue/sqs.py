@@ -13,7 +13,11 @@ from shared.queue.messages import BatchStep, BatchStepKind, DeliverWebhook, RunB
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageBatchRequestEntryTypeDef
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        MessageAttributeValueTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+    )
 
 
 class SqsPredictionQueue:
@@ -33,6 +37,20 @@ class SqsPredictionQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise TransientError("the predictions queue is unavailable") from exc
+
+    def release(self, receipt_handles: Sequence[str]) -> None:
+        """Make received messages visible again now (visibility 0): work a worker had no time to start."""
+        for first in range(0, len(receipt_handles), 10):
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+                {"Id": str(first + offset), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                for offset, handle in enumerate(receipt_handles[first : first + 10])
+            ]
+            try:
+                response = self._client.change_message_visibility_batch(QueueUrl=self._queue_url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise TransientError("the predictions queue is unavailable") from exc
+            if response.get("Failed"):
+                raise TransientError(f"{len(response['Failed'])} messages kept their visibility timeout")
 
 
 class SqsDeliveryQueue:

@@ -4,17 +4,29 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.observability import logger
-from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.base import TIMEOUT, ModelFailure, ModelRuntime, RuntimeResult
 
 MODEL_ERROR = ModelFailure("model_error", "The model failed on this input.")
 
 
 def predict_isolating_faults(
-    runtime: ModelRuntime, inputs: Sequence[Mapping[str, Any]], model: str
+    runtime: ModelRuntime, inputs: Sequence[Mapping[str, Any]], model: str, timeout: float | None = None
 ) -> list[RuntimeResult]:
-    """One result per input. A runtime that raises (or miscounts) on a batch is retried one input at a time."""
+    """One result per input. A runtime that raises (or miscounts) on a batch is retried one input at a time.
+
+    ``timeout`` bounds the runtime call (seconds); inputs it did not finish fail with ``timeout``.
+    """
+    results = _predict(runtime, inputs, model, timeout)
+    if any(isinstance(result, ModelFailure) and result.code == TIMEOUT for result in results):
+        logger.warning("model call stopped at its time limit", extra={"model": model, "seconds": timeout})
+    return results
+
+
+def _predict(
+    runtime: ModelRuntime, inputs: Sequence[Mapping[str, Any]], model: str, timeout: float | None
+) -> list[RuntimeResult]:
     try:
-        results = runtime.predict(inputs)
+        results = runtime.predict(inputs, timeout)
         if len(results) == len(inputs):
             return results
         logger.error("model returned the wrong number of results", extra={"model": model})
@@ -25,4 +37,4 @@ def predict_isolating_faults(
         logger.warning("model raised on a micro-batch; retrying one by one", extra={"model": model})
     if len(inputs) == 1:
         return [MODEL_ERROR]
-    return [result for item in inputs for result in predict_isolating_faults(runtime, [item], model)]
+    return [result for item in inputs for result in _predict(runtime, [item], model, timeout)]

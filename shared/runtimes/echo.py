@@ -7,5 +7,5 @@ from shared.runtimes.base import RuntimeResult
 
 
 class EchoRuntime:
-    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
         return [dict(item) for item in inputs]

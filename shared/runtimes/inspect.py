@@ -1,7 +1,10 @@
-"""The inspector function's work: fetch an uploaded model file, prove it loads, and store it immutably.
+"""The inspector function's work: fetch an uploaded model file, prove it loads and runs, and store it immutably.
 
 The verified local copy is what gets stored (under its sha256), so a second PUT to the upload's
-still-valid URL cannot swap the registered file.
+still-valid URL cannot swap the registered file. A model is refused when it keeps tensor data in
+external files (it could read files beside it), when it does not load, and when it does not run once on a
+generated example within the registration time limit (a model that spins forever is refused here, not
+found out by every prediction).
 """
 
 import tempfile
@@ -10,9 +13,16 @@ from typing import Protocol
 
 from shared.registry.inspection import Accepted, InspectRequest, Rejected, TensorSpecWire
 from shared.runtimes.artifacts import sha256_of
-from shared.runtimes.onnx import OnnxRuntime, UnsupportedModelError
+from shared.runtimes.base import TIMEOUT, ModelFailure
+from shared.runtimes.external_data import UnreadableModelError, has_external_data
+from shared.runtimes.onnx import NON_FINITE, OnnxRuntime, UnsupportedModelError
 
 ARTIFACT_CONTENT_TYPE = "application/octet-stream"
+NOT_A_MODEL = "The file is not an ONNX model this runtime can load."
+EXTERNAL_DATA = (
+    "The model keeps tensor data in external files; save it with every tensor inside the .onnx file "
+    "(onnx.save_model(model, path, save_as_external_data=False))."
+)
 
 
 class ArtifactObjects(Protocol):
@@ -21,7 +31,10 @@ class ArtifactObjects(Protocol):
     def upload(self, source: Path, key: str, content_type: str) -> None: ...
 
 
-def inspect_artifact(request: InspectRequest, objects: ArtifactObjects, scratch: Path) -> Accepted | Rejected:
+def inspect_artifact(
+    request: InspectRequest, objects: ArtifactObjects, scratch: Path, run_seconds: float
+) -> Accepted | Rejected:
+    """``run_seconds`` bounds the trial run on a generated example."""
     with tempfile.TemporaryDirectory(dir=scratch) as directory:
         local = Path(directory) / "model.onnx"
         objects.download(request.upload_key, local)
@@ -29,9 +42,16 @@ def inspect_artifact(request: InspectRequest, objects: ArtifactObjects, scratch:
         if size != request.size:
             return Rejected(reason=f"the file is {size} bytes, but the upload declared {request.size}")
         try:
+            if has_external_data(local):
+                return Rejected(reason=EXTERNAL_DATA)
             runtime = OnnxRuntime(local)
+        except UnreadableModelError:
+            return Rejected(reason=NOT_A_MODEL)
         except UnsupportedModelError as exc:
             return Rejected(reason=str(exc))
+        trial = _trial_run(runtime, run_seconds)
+        if trial is not None:
+            return Rejected(reason=trial)
         sha256 = sha256_of(local)
         location = f"{request.destination_prefix}{sha256}.onnx"
         objects.upload(local, location, ARTIFACT_CONTENT_TYPE)
@@ -42,3 +62,16 @@ def inspect_artifact(request: InspectRequest, objects: ArtifactObjects, scratch:
         inputs=[TensorSpecWire.of(spec) for spec in runtime.inputs],
         outputs=[TensorSpecWire.of(spec) for spec in runtime.outputs],
     )
+
+
+def _trial_run(runtime: OnnxRuntime, seconds: float) -> str | None:
+    """Why the model cannot be served, judged by one run on a generated example; None if it ran.
+
+    A non-finite output is the example's matter, not the model's, and passes."""
+    [result] = runtime.predict([runtime.example()], timeout=seconds)
+    if not isinstance(result, ModelFailure) or result == NON_FINITE:
+        return None
+    what = "a generated example (ones, every dynamic dimension of size 1)"
+    if result.code == TIMEOUT:
+        return f"it did not finish a run on {what} within {seconds:g} s"
+    return f"it failed to run on {what}"

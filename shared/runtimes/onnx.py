@@ -4,10 +4,17 @@ One example's JSON is ``{<graph input name>: row}``, a row being the input tenso
 dimension as nested lists (a scalar for a rank-1 input). The first dimension of every graph input is the batch:
 when it is dynamic, examples whose rows have the same shapes run together in one ``session.run``; when it is a
 fixed 1, examples run one at a time. Each example's result is ``{<graph output name>: row}``.
+
+A call may be given a time budget: a watchdog thread sets ``RunOptions.terminate`` when it is spent, and
+onnxruntime stops the run between kernels (a ``Loop`` checks it on every iteration), so the inputs not
+finished by then fail with ``timeout`` and the session stays usable. A single kernel that runs long
+(one huge ``MatMul``) is not interrupted: the function's own timeout is the last bound.
 """
 
 import math
 import os
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +24,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from shared.registry.models import TensorSpec
-from shared.runtimes.base import JsonObject, ModelFailure, RuntimeResult
+from shared.runtimes.base import JsonObject, ModelFailure, RuntimeResult, timed_out
 
 Signature = tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]
 Array = npt.NDArray[Any]
@@ -44,7 +51,7 @@ _MAP_OUTPUT_TYPES = frozenset({"seq(map(string,tensor(float)))", "seq(map(int64,
 INVALID_INPUT = "invalid_input"
 MODEL_ERROR = "model_error"
 _RUN_FAILED = ModelFailure(MODEL_ERROR, "The model failed on this input.")
-_NON_FINITE = ModelFailure(MODEL_ERROR, "The model produced a non-finite number.")
+NON_FINITE = ModelFailure(MODEL_ERROR, "The model produced a non-finite number.")
 
 
 class UnsupportedModelError(Exception):
@@ -80,6 +87,10 @@ class _BatchMismatchError(Exception):
     """A batched run's outputs do not split into one row per example."""
 
 
+class _TimedOutError(Exception):
+    """The call's time budget was spent (the watchdog stopped the run, or nothing was left to start one)."""
+
+
 class OnnxRuntime:
     """A runtime over one ONNX model file: CPU, single-threaded, micro-batched."""
 
@@ -107,7 +118,17 @@ class OnnxRuntime:
         """The model's ``(inputs, outputs)`` tensors; ``-1`` is a dynamic dimension."""
         return self.inputs, self.outputs
 
-    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+    def example(self) -> JsonObject:
+        """A generated example: ones (``"a"`` for strings, true for booleans), dynamic dimensions of size 1."""
+        example: JsonObject = {}
+        for spec in self._inputs:
+            shape = tuple(1 if dim is None else dim for dim in spec.row_shape)
+            fill: object = "a" if spec.dtype.kind == "O" else 1
+            example[spec.name] = np.full(shape, fill, dtype=spec.dtype).tolist()
+        return example
+
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
+        deadline = None if timeout is None else time.monotonic() + timeout
         results: list[RuntimeResult] = [_RUN_FAILED] * len(inputs)
         groups: dict[object, list[tuple[int, dict[str, Array]]]] = {}
         for index, item in enumerate(inputs):
@@ -119,7 +140,12 @@ class OnnxRuntime:
             key: object = tuple(rows[spec.name].shape for spec in self._inputs) if self._batched else index
             groups.setdefault(key, []).append((index, rows))
         for members in groups.values():
-            for (index, _), result in zip(members, self._run_group([rows for _, rows in members]), strict=True):
+            try:
+                group_results = self._run_group([rows for _, rows in members], deadline)
+            except _TimedOutError:
+                assert timeout is not None
+                group_results = [timed_out(timeout)] * len(members)
+            for (index, _), result in zip(members, group_results, strict=True):
                 results[index] = result
         return results
 
@@ -133,39 +159,69 @@ class OnnxRuntime:
             rows[spec.name] = _to_row(spec, item[spec.name])
         return rows
 
-    def _run_group(self, rows: list[dict[str, Array]]) -> list[RuntimeResult]:
-        """Run examples together; if that fails, run them one by one so only the bad ones fail."""
+    def _run_group(self, rows: list[dict[str, Array]], deadline: float | None) -> list[RuntimeResult]:
+        """Run examples together; if that fails, run them one by one so only the bad ones fail.
+
+        Out of time is not a failure of the examples: it ends the group (``_TimedOutError``)."""
         try:
-            return self._run(rows)
+            return self._run(rows, deadline)
+        except _TimedOutError:
+            raise
         except Exception:  # noqa: BLE001 - onnxruntime raises plain Exception subclasses
             if len(rows) == 1:
                 return [_RUN_FAILED]
-        return [result for row in rows for result in self._run_group([row])]
+        return [result for row in rows for result in self._run_group([row], deadline)]
 
-    def _run(self, rows: list[dict[str, Array]]) -> list[RuntimeResult]:
+    def _run(self, rows: list[dict[str, Array]], deadline: float | None) -> list[RuntimeResult]:
         # onnxruntime computes a single row with other kernels (GEMV) than a batch (GEMM), which sum in
         # another order: a lone example runs as two identical rows, so its output has the same bits
         # whether it ran alone (sync predict) or in any micro-batch. Outputs without a batch dimension
         # cannot be padded; those models run the example alone.
         if len(rows) == 1 and self._batched:
             try:
-                return self._run_rows(rows * 2)[:1]
+                return self._run_rows(rows * 2, deadline)[:1]
             except _BatchMismatchError:
                 pass
-        return self._run_rows(rows)
+        return self._run_rows(rows, deadline)
 
-    def _run_rows(self, rows: list[dict[str, Array]]) -> list[RuntimeResult]:
+    def _run_rows(self, rows: list[dict[str, Array]], deadline: float | None) -> list[RuntimeResult]:
         feeds = {spec.name: np.stack([row[spec.name] for row in rows]) for spec in self._inputs}
-        values = self._session.run(None, feeds)
+        values = self._session_run(feeds, deadline)
         columns = [_split(output, value, len(rows)) for output, value in zip(self._outputs, values, strict=True)]
         return [self._result(example) for example in zip(*columns, strict=True)]
+
+    def _session_run(self, feeds: dict[str, Array], deadline: float | None) -> Any:
+        """``session.run``, stopped by a watchdog at ``deadline`` (``time.monotonic()``) if it is still running."""
+        if deadline is None:
+            return self._session.run(None, feeds)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _TimedOutError
+        options = ort.RunOptions()
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            options.terminate = True  # onnxruntime checks it between kernels and raises from run
+
+        watchdog = threading.Timer(remaining, stop)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._session.run(None, feeds, options)
+        except Exception:
+            if fired.is_set():
+                raise _TimedOutError from None
+            raise
+        finally:
+            watchdog.cancel()
 
     def _result(self, example: tuple[Any, ...]) -> RuntimeResult:
         result: JsonObject = {}
         for output, value in zip(self._outputs, example, strict=True):
             converted = _map_to_json(value) if output.is_map else _tensor_to_json(value)
             if converted is None:
-                return _NON_FINITE
+                return NON_FINITE
             result[output.name] = converted
         return result
 

@@ -23,7 +23,7 @@ class SentimentRuntime:
 
         self._analyzer = SentimentIntensityAnalyzer()
 
-    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
         return [self._score(item) for item in inputs]
 
     def _score(self, item: Mapping[str, Any]) -> RuntimeResult:

@@ -7,6 +7,7 @@ driven by NVIDIA's own ``tritonclient.http``.
 
 import hashlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,8 +17,16 @@ import tritonclient.http as triton
 from sklearn.datasets import load_iris
 from tritonclient.utils import InferenceServerException
 
-from tests.e2e.conftest import LocalStack
-from tests.support.onnx_models import linear_expected, linear_model, linear_schemas
+from tests.e2e.conftest import LocalStack, running_stack
+from tests.support.onnx_models import (
+    external_data_model,
+    input_loop_model,
+    linear_expected,
+    linear_model,
+    linear_schemas,
+    loop_model,
+    loop_schemas,
+)
 from tools.build_iris_model import train_classifier
 
 pytestmark = pytest.mark.e2e
@@ -181,3 +190,51 @@ def test_tritonclient_compressed_requests(triton_client: Any, auth: dict[str, st
     result = triton_client.infer("iris", [features], headers=auth, request_compression_algorithm=algorithm)
 
     assert [v.decode() for v in result.as_numpy("label")] == ["setosa", "virginica"]
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A local stack whose model calls may run one second, so endless models are stopped quickly."""
+    limits = {"MODEL_PREDICT_SECONDS": "1", "MODEL_REGISTRATION_SECONDS": "1", "MODEL_WORKER_SECONDS": "1"}
+    with running_stack(tmp_path_factory.mktemp("limited"), limits) as stack, stack.client(stack.admin_key) as client:
+        yield client
+
+
+def _register_with(client: httpx.Client, name: str, data: bytes, schemas: tuple[Any, Any]) -> httpx.Response:
+    body = {"runtime": "onnx", "upload_id": _upload(client, data), "input_schema": schemas[0]}
+    return client.post(f"/v1/models/{name}/versions", json={**body, "output_schema": schemas[1]})
+
+
+def test_an_endless_model_and_one_with_external_data_are_refused_at_registration(limited: httpx.Client) -> None:
+    endless = _register_with(limited, "e2e-endless", loop_model(10**12), loop_schemas())
+    external = _register_with(limited, "e2e-external", external_data_model("model.onnx"), linear_schemas(1))
+
+    for refused in (endless, external):
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "urn:infergate:problem:invalid-artifact"
+    assert "did not finish a run on a generated example" in endless.json()["detail"]
+    assert endless.json()["detail"].endswith("within 1 s")
+    assert "keeps tensor data in external files" in external.json()["detail"]
+    assert limited.get("/v1/models/e2e-endless").status_code == 404
+    assert limited.get("/v1/models/e2e-external").status_code == 404
+
+
+def test_a_slow_input_is_stopped_sync_and_async(limited: httpx.Client) -> None:
+    """Registered (quick on the generated example), then 10^12 trips of its Loop on a large input."""
+    registered = _register_with(limited, "e2e-spin", input_loop_model(), loop_schemas())
+
+    sync = limited.post("/v1/models/e2e-spin/predict", json={"input": {"x": [1e12]}})
+    queued = limited.post(
+        "/v1/predictions", json={"model": "e2e-spin", "input": {"x": [1e12]}}, headers={"Prefer": "wait=20"}
+    )
+    quick = limited.post("/v1/models/e2e-spin/predict", json={"input": {"x": [2.0]}})
+
+    assert registered.status_code == 201, registered.text
+    assert sync.status_code == 422, sync.text
+    assert sync.headers["content-type"] == "application/problem+json"
+    assert sync.json()["type"] == "urn:infergate:problem:timeout"
+    assert "did not finish within its time limit of 1 s" in sync.json()["detail"]
+    assert queued.json()["status"] == "failed", queued.text
+    assert queued.json()["error"]["code"] == "timeout"
+    assert quick.json()["output"] == {"y": [4.0]}

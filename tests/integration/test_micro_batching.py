@@ -46,10 +46,15 @@ def model_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         original = runtime_class.predict
 
         def counting(
-            self: Any, inputs: Sequence[Mapping[str, Any]], _original: Any = original, _label: str = label
+            self: Any,
+            inputs: Sequence[Mapping[str, Any]],
+            timeout: float | None = None,
+            *,
+            _original: Any = original,
+            _label: str = label,
         ) -> list[RuntimeResult]:
             calls[_label] += 1
-            result: list[RuntimeResult] = _original(self, inputs)
+            result: list[RuntimeResult] = _original(self, inputs, timeout)
             return result
 
         monkeypatch.setattr(runtime_class, "predict", counting)
@@ -97,6 +102,7 @@ def test_micro_batched_and_one_by_one_runs_give_identical_results(
         )["statusCode"]
         == 201
     )
+    model_calls.clear()  # registration runs the model once (the inspector's trial run)
     batched_ids = _submit(admin.secret)
     single_ids = _submit(admin.secret)
 

@@ -9,14 +9,27 @@ import os
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 from shared.aws import s3_client
-from shared.settings import bucket_settings
+from shared.services import reset_services
+from shared.settings import bucket_settings, clear_settings
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
-from tests.support.onnx_models import linear_expected, linear_model, linear_schemas
+from tests.support.onnx_models import (
+    IR_VERSION,
+    OPSET,
+    external_data_model,
+    input_loop_model,
+    linear_expected,
+    linear_model,
+    linear_schemas,
+    loop_model,
+    loop_schemas,
+)
 from tests.support.registry_flow import create_upload, put_file, register, upload_file
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
@@ -286,3 +299,84 @@ def test_two_registrations_racing_for_one_number_cannot_both_win(
 
     described = response_json(call("GET", "/v1/models/linear", headers=bearer(admin.secret)))
     assert [v["version"] for v in described["versions"]] == [first["version"], 2]
+
+
+def _limit(monkeypatch: pytest.MonkeyPatch, name: str, seconds: float) -> None:
+    """A short model-call time limit, so a test waits fractions of a second for a model that never ends."""
+    monkeypatch.setenv(name, str(seconds))
+    clear_settings()
+    reset_services()
+
+
+def _nothing_stored_under_artifacts() -> None:
+    listed = s3_client().list_objects_v2(Bucket=bucket_settings().bucket_name, Prefix="artifacts/")
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_a_model_that_never_finishes_is_refused_at_registration(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _limit(monkeypatch, "MODEL_REGISTRATION_SECONDS", 0.5)
+
+    response = register(admin.secret, "spinner", upload_file(admin.secret, loop_model(10**12)), loop_schemas())
+
+    _assert_refused(response, 422, "invalid-artifact", "/upload_id")
+    detail = response_json(response)["detail"]
+    assert "did not finish a run on a generated example" in detail
+    assert "within 0.5 s" in detail
+    _nothing_registered(admin.secret, "spinner")
+    _nothing_stored_under_artifacts()
+
+
+def test_a_model_that_fails_on_a_generated_example_is_refused(stack: Stack, admin: Credential) -> None:
+    """Declares rows of any length but only works on rows of three: it cannot run on a generated example."""
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "rows_of_three"], ["y"])],
+        "picky",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+        initializer=[numpy_helper.from_array(np.array([-1, 3], dtype=np.int64), "rows_of_three")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+
+    response = register(admin.secret, "picky", upload_file(admin.secret, model.SerializeToString()), SCHEMAS)
+
+    _assert_refused(response, 422, "invalid-artifact", "/upload_id")
+    assert "failed to run on a generated example" in response_json(response)["detail"]
+    _nothing_registered(admin.secret, "picky")
+
+
+@pytest.mark.parametrize("location", ["model.onnx", "weights.bin"])
+def test_a_model_with_external_data_is_refused_at_registration(stack: Stack, admin: Credential, location: str) -> None:
+    """``model.onnx`` is the name of the inspector's own copy: it loaded (reading itself as the weights),
+    registered as ready, and then never loaded again under its digest's name (503 forever)."""
+    upload_id = upload_file(admin.secret, external_data_model(location))
+
+    response = register(admin.secret, "outside", upload_id, linear_schemas(1))
+
+    _assert_refused(response, 422, "invalid-artifact", "/upload_id")
+    assert "keeps tensor data in external files" in response_json(response)["detail"]
+    _nothing_registered(admin.secret, "outside")
+    _nothing_stored_under_artifacts()
+
+
+def test_a_sync_prediction_past_the_time_limit_is_a_timeout_problem_and_stores_nothing(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _limit(monkeypatch, "MODEL_PREDICT_SECONDS", 0.5)
+    registered = register(admin.secret, "spin", upload_file(admin.secret, input_loop_model()), loop_schemas())
+    assert registered["statusCode"] == 201, response_json(registered)  # quick on the generated example
+    tensor = {"name": "x", "shape": [1, 1], "datatype": "FP32", "data": [1e12]}
+
+    slow = _predict(admin.secret, "spin", {"x": [1e12]})  # 10^12 trips of a Loop
+    slow_infer = call("POST", "/v2/models/spin/infer", body={"inputs": [tensor]}, headers=bearer(admin.secret))
+    quick = _predict(admin.secret, "spin", {"x": [2.0]})
+
+    _assert_refused(slow, 422, "timeout", "/input")
+    assert "did not finish within its time limit of 0.5 s" in response_json(slow)["detail"]
+    assert slow["headers"]["content-type"] == "application/problem+json"
+    assert slow_infer["statusCode"] == 422
+    assert "time limit of 0.5 s" in response_json(slow_infer)["error"]
+    assert response_json(quick)["output"] == {"y": [4.0]}  # the stopped session still serves
+    listed = response_json(call("GET", "/v1/predictions", headers=bearer(admin.secret)))
+    assert listed["results"] == []

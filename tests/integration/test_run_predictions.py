@@ -10,13 +10,20 @@ from shared.aws import dynamodb_client
 from shared.predictions.models import PredictionStatus
 from shared.predictions.service import NewPrediction
 from shared.runtimes.echo import EchoRuntime
-from shared.services import prediction_service, prediction_store
+from shared.services import prediction_service, prediction_store, reset_services
+from shared.settings import clear_settings
 from shared.store.predictions import DynamoPredictionStore
-from tests.conftest import CapturedLogs
+from tests.conftest import CapturedLogs, Credential
+from tests.integration.test_batches import create as create_batch
+from tests.integration.test_batches import files as batch_files
+from tests.integration.test_batches import jsonl, pump
 from tests.support.faults import failing, failing_response
-from tools.lambda_runtime import invoke_function
+from tests.support.onnx_models import input_loop_model, loop_schemas
+from tests.support.registry_flow import register, upload_file
+from tools.lambda_runtime import LocalContext, invoke_function, load_handler
 from tools.provision import Stack
 from tools.sqs_events import lambda_event
+from tools.template import load_template
 
 WORKER = "RunPredictionsFunction"
 
@@ -98,12 +105,12 @@ def test_the_same_message_delivered_twice_at_once_finishes_the_prediction_once(
     overlapping: list[Any] = []
     predict = EchoRuntime.predict
 
-    def with_second_delivery_meanwhile(self: EchoRuntime, inputs: Any) -> Any:
+    def with_second_delivery_meanwhile(self: EchoRuntime, inputs: Any, timeout: float | None = None) -> Any:
         if not overlapping:
             overlapping.append(None)
             assert prediction_store().get("acme", prediction_id).status is PredictionStatus.PROCESSING
             overlapping[0] = invoke_function(WORKER, _event(stack, [message]))
-        return predict(self, inputs)
+        return predict(self, inputs, timeout)
 
     monkeypatch.setattr(DynamoPredictionStore, "transition", counting)
     monkeypatch.setattr(EchoRuntime, "predict", with_second_delivery_meanwhile)
@@ -209,3 +216,77 @@ def test_the_correlation_id_reaches_the_worker_logs(stack: Stack, captured_logs:
 
     finished = [line for line in captured_logs.records if line.get("message") == "prediction finished"]
     assert [line["correlation_id"] for line in finished] == ["req-correlate-me"]
+
+
+def _limits(monkeypatch: pytest.MonkeyPatch, **seconds: float) -> None:
+    for name, value in seconds.items():
+        monkeypatch.setenv(name, str(value))
+    clear_settings()
+    reset_services()
+
+
+def _register_spinner(admin: Credential) -> None:
+    """``spin``: y = x + max(x) in max(x) trips of a Loop (quick at registration, endless on 10^12)."""
+    response = register(admin.secret, "spin", upload_file(admin.secret, input_loop_model()), loop_schemas())
+    assert response["statusCode"] == 201, response
+
+
+def test_a_queued_prediction_past_the_time_limit_fails_with_timeout(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _limits(monkeypatch, MODEL_WORKER_SECONDS=0.5)
+    _register_spinner(admin)
+    prediction_id = _submit("spin", {"x": [1e12]})
+
+    result = invoke_function(WORKER, _event(stack, _receive(stack)))
+
+    stored = prediction_store().get("acme", prediction_id)
+    assert result == {"batchItemFailures": []}  # consumed: a timeout is the prediction's outcome, not retried
+    assert stored.status is PredictionStatus.FAILED
+    assert stored.error is not None
+    assert stored.error.code == "timeout"
+    assert stored.error.message == "The model did not finish within its time limit of 0.5 s."
+
+
+def test_work_without_time_left_to_start_goes_back_to_the_queue_at_once_untouched(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 4 s invocation, calls of 1 s with 2 s of reserve: after the slow model's call only 3 s minus its
+    work remain, too little for another call, so the other tenant-model's record is returned unstarted."""
+    _limits(monkeypatch, MODEL_WORKER_SECONDS=1, MODEL_WORKER_RESERVE_SECONDS=2)
+    _register_spinner(admin)
+    slow_id = _submit("spin", {"x": [1e12]})
+    quick_id = _submit("echo", {"n": 1})
+    messages = sorted(_receive(stack), key=lambda message: quick_id in message["Body"])  # the slow one first
+    quick_message = messages[1]
+
+    result = load_handler(load_template().function(WORKER))(_event(stack, messages), LocalContext(WORKER, 4))
+    returned = _receive(stack)  # visible again now, not after the queue's 360 s visibility timeout
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": quick_message["MessageId"]}]}
+    slow = prediction_store().get("acme", slow_id)
+    assert (slow.status, slow.error.code if slow.error else None) == (PredictionStatus.FAILED, "timeout")
+    assert prediction_store().get("acme", quick_id).status is PredictionStatus.STARTING  # never started
+    assert [message["MessageId"] for message in returned] == [quick_message["MessageId"]]
+    assert invoke_function(WORKER, _event(stack, returned)) == {"batchItemFailures": []}
+    assert prediction_store().get("acme", quick_id).status is PredictionStatus.SUCCEEDED
+
+
+def test_a_batch_line_past_the_time_limit_fails_with_timeout(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _limits(monkeypatch, MODEL_WORKER_SECONDS=0.5)
+    _register_spinner(admin)
+    batch_id = create_batch(jsonl([{"custom_id": "slow", "input": {"x": [1e12]}}]), model="spin")
+
+    counts = list(pump(stack, batch_id))[-1]
+
+    outputs, errors = batch_files(batch_id)
+    assert counts == (1, 0, 1)
+    assert outputs == []
+    assert errors == [
+        {
+            "custom_id": "slow",
+            "error": {"code": "timeout", "message": "The model did not finish within its time limit of 0.5 s."},
+        }
+    ]

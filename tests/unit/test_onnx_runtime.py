@@ -12,8 +12,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from shared.registry.models import TensorSpec
-from shared.runtimes.base import ModelFailure
+from shared.runtimes.base import ModelFailure, timed_out
 from shared.runtimes.onnx import OnnxRuntime, UnsupportedModelError, describe
+from tests.support.onnx_models import input_loop_model
 
 W = np.array([[1.0, -2.0], [0.5, 0.25], [-3.0, 4.0]], dtype=np.float32)
 B = np.array([0.1, -0.2], dtype=np.float32)
@@ -469,3 +470,43 @@ def test_a_corrupt_file_is_unsupported_without_naming_the_path(tmp_path: Path) -
 def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         OnnxRuntime(tmp_path / "absent.onnx")
+
+
+def _spinning(tmp_path: Path) -> OnnxRuntime:
+    path = tmp_path / "spin.onnx"
+    path.write_bytes(input_loop_model())  # y = x + max(x), in max(x) trips of a Loop
+    return OnnxRuntime(path)
+
+
+def test_a_call_past_its_time_limit_is_stopped_and_the_session_still_serves(tmp_path: Path) -> None:
+    runtime = _spinning(tmp_path)
+
+    stopped = runtime.predict([{"x": [1e12]}], timeout=0.2)  # would spin for hours
+    after = runtime.predict([{"x": [3.0]}], timeout=5)
+
+    assert stopped == [timed_out(0.2)]
+    assert stopped[0] == ModelFailure("timeout", "The model did not finish within its time limit of 0.2 s.")
+    assert after == [{"y": [6.0]}]
+
+
+def test_the_time_limit_covers_the_whole_call_and_keeps_what_finished(tmp_path: Path) -> None:
+    """Groups run in turn under one deadline: a finished group keeps its results, the rest time out."""
+    path = tmp_path / "spin-any.onnx"
+    model = onnx.load_from_string(input_loop_model())
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "n"  # rows of any length: one group per length
+    path.write_bytes(model.SerializeToString())
+    runtime = OnnxRuntime(path)
+
+    results = runtime.predict([{"x": [2.0]}, {"x": [1e12, 1.0]}, {"x": [1.0, 1.0, 1.0]}], timeout=0.2)
+
+    assert results == [{"y": [4.0]}, timed_out(0.2), timed_out(0.2)]
+
+
+def test_without_a_time_limit_a_call_runs_to_the_end(tmp_path: Path) -> None:
+    assert _spinning(tmp_path).predict([{"x": [1000.0]}]) == [{"y": [2000.0]}]
+
+
+def test_a_generated_example_fits_every_input(mixed: Path, linear: Path) -> None:
+    assert OnnxRuntime(linear).example() == {"x": [1.0, 1.0, 1.0]}
+    assert OnnxRuntime(mixed).example() == {"text": "a", "count": [1, 1]}
+    assert all(not isinstance(r, ModelFailure) for r in OnnxRuntime(mixed).predict([OnnxRuntime(mixed).example()]))

@@ -25,7 +25,7 @@ class CountingRuntime:
         self.calls = 0
         self.result = result
 
-    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
         self.calls += 1
         if isinstance(self.result, Exception):
             raise self.result
@@ -98,7 +98,7 @@ def test_a_prediction_canceled_mid_run_stays_canceled() -> None:
     store.create(_prediction())
 
     class CancelingRuntime:
-        def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+        def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
             store.transition("acme", PRED_ID, Transition(PredictionStatus.CANCELED, to_rfc3339(utc_now())))
             return [{"too": "late"}]
 
@@ -197,7 +197,7 @@ class PickyRuntime:
     def __init__(self) -> None:
         self.batches: list[int] = []
 
-    def predict(self, inputs: Sequence[Mapping[str, Any]]) -> list[RuntimeResult]:
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
         self.batches.append(len(inputs))
         if any(item.get("n") == 2 for item in inputs):
             raise RuntimeError("boom")
