@@ -187,10 +187,10 @@ def second_chunk_always_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """Running lines 21-40 raises on every attempt (as a schema that crashes its evaluator did)."""
     original = ChunkRunner._predict
 
-    def failing(self: ChunkRunner, batch: Any, lines: list[Any]) -> Any:
+    def failing(self: ChunkRunner, batch: Any, lines: list[Any], timeout: float | None) -> Any:
         if lines and lines[0].number == 21:
             raise RuntimeError("this chunk fails every time")
-        return original(self, batch, lines)
+        return original(self, batch, lines, timeout)
 
     monkeypatch.setattr(ChunkRunner, "_predict", failing)
 
