@@ -17,6 +17,7 @@ from shared.batches import validation
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
 from shared.errors import ConflictError
+from shared.keys.models import Caller, Scope
 from shared.services import batch_finalizer, batch_service, batch_store, delivery_store, download_url, upload_service
 from shared.settings import bucket_settings
 from shared.uploads.models import Purpose
@@ -39,7 +40,8 @@ def jsonl(lines: list[Any]) -> bytes:
 
 
 def upload(data: bytes, tenant: str = TENANT) -> str:
-    created, _presigned = upload_service().create(tenant, Purpose.BATCH_INPUT, "application/jsonl", len(data))
+    caller = Caller(tenant, "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", frozenset({Scope.PREDICT}))
+    created, _presigned = upload_service().create(caller, Purpose.BATCH_INPUT, "application/jsonl", len(data))
     boto3.client("s3").put_object(
         Bucket=bucket_settings().bucket_name, Key=created.key, Body=data, ContentType="application/jsonl"
     )
@@ -172,6 +174,27 @@ def test_a_file_that_is_not_jsonl_fails_with_each_bad_line_numbered(stack: Stack
         (3, "not_an_object"),
         (4, "invalid_custom_id"),
     ]
+
+
+def test_a_line_with_a_duplicate_key_fails_the_file(stack: Stack) -> None:
+    """`{"input": {"text": "good", "text": "bad"}}` would otherwise run on "bad" alone, silently."""
+    data = jsonl(
+        [{"custom_id": "a", "input": {"text": "x"}}, b'{"custom_id": "b", "input": {"text": "x", "text": "y"}}']
+    )
+    batch_id = create(data)
+
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.FAILED
+    assert [(p.line, p.code, p.message) for p in batch.errors] == [
+        (
+            2,
+            "duplicate_key",
+            'The line is not valid JSON: the key "text" appears more than once in one object (at /input/text).',
+        )
+    ]
+    assert batch.ran_chunks == frozenset()
 
 
 def test_an_empty_file_fails(stack: Stack) -> None:
