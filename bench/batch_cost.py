@@ -123,6 +123,7 @@ def _poller_requests(messages: int) -> int:
 def run_batch(lines: int) -> tuple[dict[str, int], float]:
     from shared.batches.models import BatchStatus
     from shared.batches.service import NewBatch
+    from shared.keys.models import Caller, Scope
     from shared.services import batch_service, batch_store, download_url, upload_service
     from shared.settings import bucket_settings
     from shared.uploads.models import Purpose
@@ -133,7 +134,8 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
         for n in range(lines)
     )
     with counting() as calls:
-        upload, _ = upload_service().create(TENANT, Purpose.BATCH_INPUT, "application/jsonl", len(data))
+        caller = Caller(TENANT, "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", frozenset({Scope.PREDICT}))
+        upload, _ = upload_service().create(caller, Purpose.BATCH_INPUT, "application/jsonl", len(data))
         s3 = boto3.client("s3")
         s3.put_object(Bucket=bucket_settings().bucket_name, Key=upload.key, Body=data, ContentType="application/jsonl")
         batch = batch_service().create(TENANT, NewBatch("sentiment", upload.id))

@@ -4,12 +4,13 @@ from fastapi import APIRouter, Response, status
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import IdempotencyKeyHeader
 from shared.api.problems import responses
 from shared.api.schemas import BatchOut, CreateBatchRequest
 from shared.services import batch_service, download_url
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import IdempotencyKeyHeader, PreferHeader
 from shared.api.prefer import requested_wait
 from shared.api.problems import responses
@@ -12,7 +13,7 @@ from shared.observability import correlation_id
 from shared.services import prediction_service
 from shared.settings import api_settings
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -4,11 +4,12 @@ from fastapi import APIRouter, Response, status
 
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import KeyIdPath
 from shared.api.problems import responses
 from shared.services import key_service
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.delete(

@@ -1,22 +1,29 @@
-"""GET /v1/models/{name}."""
+"""GET /v1/models/{name}: a model, or one version of it (``name:version``)."""
 
 from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
-from shared.api.params import ModelNamePath
+from shared.api.jsonbody import StrictJsonRoute
+from shared.api.params import ModelRefPath
 from shared.api.problems import responses
 from shared.api.schemas import ModelOut
 from shared.services import model_registry
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.get(
-    "/v1/models/{name}", response_model=ModelOut, responses=responses(400, 401, 403, 404), summary="Get a model"
+    "/v1/models/{name}",
+    response_model=ModelOut,
+    responses=responses(401, 403, 404),
+    summary="Get a model",
+    description="`name`: the model with every version; `name:version` (as predictions take it): the model with "
+    "that version only. An unknown or malformed name or version is a 404.",
 )
-async def get_model(name: ModelNamePath, caller: PredictCaller) -> ModelOut:
-    return ModelOut.of(model_registry().get(caller.tenant, name))
+async def get_model(name: ModelRefPath, caller: PredictCaller) -> ModelOut:
+    model, pinned = model_registry().lookup(caller.tenant, name)
+    return ModelOut.of(model, only=pinned)
 
 
 handler = lambda_handler(router)

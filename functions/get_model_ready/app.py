@@ -7,14 +7,15 @@ from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.oip_schemas import ModelReadyOut
 from shared.api.params import OipModelNamePath, OipModelVersionPath
 from shared.api.problems import oip_responses
 from shared.registry.models import ModelRef
 from shared.services import model_registry
 
-router = APIRouter(tags=["Open Inference Protocol"])
-_RESPONSES = oip_responses(400, 401, 403, 404)
+router = APIRouter(tags=["Open Inference Protocol"], route_class=StrictJsonRoute)
+_RESPONSES = oip_responses(401, 403, 404)
 
 
 @router.get(

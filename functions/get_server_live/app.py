@@ -3,9 +3,10 @@
 from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.oip_schemas import LiveOut
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.get("/v2/health/live", response_model=LiveOut, summary="OIP: server live", tags=["Open Inference Protocol"])

@@ -4,10 +4,11 @@ from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.oip_schemas import ServerMetadataOut
 from shared.api.problems import oip_responses
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.get(

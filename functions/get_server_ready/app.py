@@ -3,9 +3,10 @@
 from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.oip_schemas import ReadyOut
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.get("/v2/health/ready", response_model=ReadyOut, summary="OIP: server ready", tags=["Open Inference Protocol"])

@@ -4,12 +4,13 @@ from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import DEFAULT_LIMIT, Cursor, Limit
 from shared.api.problems import responses
 from shared.api.schemas import BatchList, BatchOut
 from shared.services import batch_service, download_url
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.get("/v1/batches", response_model=BatchList, responses=responses(400, 401, 403), summary="List batches")

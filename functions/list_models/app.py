@@ -4,11 +4,12 @@ from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.problems import responses
 from shared.api.schemas import ModelList, ModelOut
 from shared.services import model_registry
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.get("/v1/models", response_model=ModelList, responses=responses(401, 403), summary="List models")

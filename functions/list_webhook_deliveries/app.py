@@ -4,12 +4,13 @@ from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
 from shared.api.schemas import WebhookDeliveryList, WebhookDeliveryOut
 from shared.services import delivery_queries
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.get(

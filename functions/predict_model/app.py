@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.oip_schemas import INFER_REQUEST_SCHEMA, InferResponseOut
 from shared.api.params import ModelRefPath, OipModelNamePath, OipModelVersionPath
 from shared.api.problems import oip_responses, responses
@@ -18,7 +19,7 @@ from shared.inference.oip import infer
 from shared.oip.codec import HEADER_LENGTH
 from shared.services import inference_service
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.post(

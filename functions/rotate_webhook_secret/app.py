@@ -4,11 +4,12 @@ from fastapi import APIRouter
 
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.problems import responses
 from shared.api.schemas import WebhookSecretOut
 from shared.services import secret_service
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 @router.post(

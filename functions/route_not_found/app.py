@@ -4,18 +4,17 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 
 from shared.api.app import lambda_handler
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.routes import allowed_methods
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 @router.api_route("/{path:path}", methods=ALL_METHODS, include_in_schema=False)
 async def route_not_found(request: Request) -> None:
-    allowed = allowed_methods(request.url.path)
-    if allowed:
-        raise HTTPException(status_code=405, headers={"Allow": ", ".join(allowed)})
-    raise HTTPException(status_code=404)
+    # The problem handler names the allowed methods (``Allow``), as it does for every 405.
+    raise HTTPException(status_code=405 if allowed_methods(request.url.path) else 404)
 
 
 handler = lambda_handler(router)

@@ -6,10 +6,12 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from shared import __version__, snapstart
+from shared.api.jsonbody import StrictJsonRoute
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from shared.observability import logger, metrics
@@ -20,6 +22,11 @@ optional wait, a model registry (built-ins plus versioned ONNX models from presi
 Open Inference Protocol (KServe V2, `/v2`, errors there are `{"error": ...}`), and API keys with scopes
 and strict tenant isolation. Every authenticated request counts against its key's rate limit: over it,
 429 with `Retry-After`.
+
+Registered (custom) models are private to the tenant that registered them: other tenants can neither
+see nor use them (404), and may register the same name for their own. Built-in models are shared.
+A JSON body that names one key twice in an object is refused (400 `malformed-json`), never read with
+one of its values.
 
 Every error is an RFC 9457 `application/problem+json` document. Every response carries
 `X-Request-Id`, the correlation id of the logs. List endpoints take `limit` (1-100, default 20) and an
@@ -39,10 +46,18 @@ def create_app(*routers: APIRouter, with_docs: bool = False) -> FastAPI:
         openapi_url="/openapi.json" if with_docs else None,
     )
     for router in routers:
+        _check_json_bodies(router)
         app.include_router(router)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _check_json_bodies(router: APIRouter) -> None:
+    """Every route decodes bodies with the strict decoder: a router without it would accept duplicate keys."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and not isinstance(route, StrictJsonRoute):
+            raise TypeError(f"{route.path}: build the router with APIRouter(route_class=StrictJsonRoute)")
 
 
 def lambda_handler(router: APIRouter) -> LambdaHandler:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.api.routes import allowed_methods
 from shared.errors import (
     BadRequestError,
     ConflictError,
@@ -25,6 +26,7 @@ from shared.inference.errors import (
     ModelUnavailableError,
     PredictionFailedError,
 )
+from shared.jsoncodec import DuplicateKeyError
 from shared.keys.models import AuthenticationError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
@@ -148,6 +150,12 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     assert isinstance(exc, RequestValidationError)
     raw = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in raw):
+        # FastAPI raises this ``from`` the decoder's error: a duplicate key is named, with where it is.
+        if isinstance(exc.__cause__, DuplicateKeyError):
+            duplicate = exc.__cause__
+            detail = f"The request body is not valid JSON: {duplicate.msg}."
+            errors = [FieldError(duplicate.pointer, "is a duplicate key")]
+            return problem_response(request.url.path, 400, "malformed-json", detail, errors)
         return problem_response(request.url.path, 400, "malformed-json", "The request body is not valid JSON.")
     errors = [_field_error(error) for error in raw]
     in_body = all(error.get("loc", ("body",))[0] == "body" for error in raw)
@@ -160,7 +168,12 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
     detail = _HTTP_DETAILS.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
-    return problem_response(request.url.path, exc.status_code, slug, detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # One answer wherever the 405 comes from (the $default function in a deployment, Starlette's
+        # router in the local stack, which only knows the first route it matched): every method served.
+        headers["Allow"] = ", ".join(allowed_methods(request.url.path)) or headers.get("Allow", "")
+    return problem_response(request.url.path, exc.status_code, slug, detail, headers=headers)
 
 
 def _field_error(error: Mapping[str, Any]) -> FieldError:

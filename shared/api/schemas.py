@@ -121,8 +121,20 @@ class PredictionList(BaseModel):
     next: str | None = Field(description="Cursor of the next page, or null on the last page.")
 
 
+def _printable(text: str) -> str:
+    """Printable text only (``str.isprintable``): no NUL, tabs, line breaks or other control characters
+    (Unicode Cc), no invisible format characters such as bidirectional overrides or zero-width joiners
+    (Cf), no separators other than the plain space (Zs, Zl, Zp), no private-use or unassigned code
+    points. A key's name is shown in listings, terminals and logs, where those would hide or forge text."""
+    if not text.isprintable():
+        raise ValueError("must be printable text: no control, format or invisible characters")
+    return text
+
+
 class CreateKeyRequest(StrictModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, AfterValidator(_printable)] = Field(
+        min_length=1, max_length=100, description="A label for people: printable text, no control characters."
+    )
     scopes: list[Scope] = Field(min_length=1, max_length=2)
 
 
@@ -188,12 +200,14 @@ class ModelOut(BaseModel):
     versions: list[ModelVersionOut]
 
     @classmethod
-    def of(cls, model: Model) -> "ModelOut":
+    def of(cls, model: Model, only: ModelVersion | None = None) -> "ModelOut":
+        """The model with all its versions, or with ``only`` one of them (``GET /v1/models/name:3``)."""
+        versions = [only] if only is not None else sorted(model.versions, key=lambda v: v.version)
         return cls(
             name=model.name,
             description=model.description,
             latest_version=model.latest.version,
-            versions=[ModelVersionOut.of(v) for v in sorted(model.versions, key=lambda v: v.version)],
+            versions=[ModelVersionOut.of(v) for v in versions],
         )
 
 

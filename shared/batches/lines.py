@@ -1,8 +1,8 @@
 """One line of a batch input file: ``{"custom_id": str, "input": {...}}``, parsed strictly.
 
-A line is read the way a request body is: UTF-8 JSON, no NaN/Infinity, no lone surrogates, nesting at
-most 64 levels, an object with exactly ``custom_id`` and ``input``. What is wrong with a line is a
-``LineError`` with its 1-based line number and a stable code, so a caller can point at it.
+A line is read the way a request body is: UTF-8 JSON, no duplicate keys, no NaN/Infinity, no lone
+surrogates, nesting at most 64 levels, an object with exactly ``custom_id`` and ``input``. What is
+wrong with a line is a ``LineError`` with its 1-based line number and a stable code, so a caller can point at it.
 Blank lines (including a trailing newline) are skipped, as JSONL readers commonly do.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.jsoncodec import plain_json_problem
+from shared.jsoncodec import DuplicateKeyError, loads, plain_json_problem
 
 MAX_LINE_BYTES = 256 * 1024  # the size limit of one prediction's input, plus room for the custom_id
 MAX_CUSTOM_ID_LENGTH = 64
@@ -21,6 +21,7 @@ LINE_TOO_LARGE_MESSAGE = f"The line is over {MAX_LINE_BYTES} bytes."
 
 class LineErrorCode(StrEnum):
     INVALID_JSON = "invalid_json"
+    DUPLICATE_KEY = "duplicate_key"
     NOT_AN_OBJECT = "not_an_object"
     INVALID_CUSTOM_ID = "invalid_custom_id"
     INVALID_LINE = "invalid_line"
@@ -52,7 +53,9 @@ def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
     except UnicodeDecodeError as bad:
         return LineError(number, LineErrorCode.INVALID_JSON, _not_utf8(raw, bad))
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = loads(text, parse_constant=_refuse_constant)
+    except DuplicateKeyError as exc:
+        return LineError(number, LineErrorCode.DUPLICATE_KEY, f"The line is not valid JSON: {exc.msg}.")
     except json.JSONDecodeError as bad:
         return LineError(number, LineErrorCode.INVALID_JSON, _not_json(text, bad))
     except _RefusedConstantError as bad:

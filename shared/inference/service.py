@@ -14,7 +14,7 @@ from shared.jsoncodec import encoded_size
 from shared.observability import logger
 from shared.predictions.models import InputTooLargeError
 from shared.predictions.service import MAX_INPUT_BYTES
-from shared.registry.models import InvalidModelRefError, ModelNotFoundError, ModelRef, ModelVersion
+from shared.registry.models import ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
 from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
 from shared.runtimes.calls import predict_isolating_faults
@@ -39,11 +39,7 @@ class InferenceService:
 
     def resolve(self, tenant: str, ref: str) -> ModelVersion:
         """``name`` or ``name:version``; raise ``ModelNotFoundError`` (404) for an unknown or malformed one."""
-        try:
-            parsed = ModelRef.parse(ref)
-        except InvalidModelRefError:
-            raise ModelNotFoundError(ref) from None
-        return self.resolve_ref(tenant, parsed)
+        return self.resolve_ref(tenant, ModelRef.of_path(ref))
 
     def resolve_ref(self, tenant: str, ref: ModelRef) -> ModelVersion:
         return self._registry.resolve(tenant, ref)

@@ -6,6 +6,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.jsoncodec import DuplicateKeyError, loads
 from shared.oip.binary import decode_binary, encode_binary
 from shared.oip.elements import coerce_elements
 from shared.oip.tensors import (
@@ -73,9 +74,11 @@ def parse_infer_request(body: bytes, header_length: int | None) -> InferRequest:
 
 def _load_json(header: bytes) -> Any:
     try:
-        return json.loads(header.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
+        return loads(header.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
     except OipError:
         raise
+    except DuplicateKeyError as exc:
+        raise OipError(f"The request's JSON header is not valid JSON: {exc.msg}.") from None
     except (ValueError, RecursionError):
         raise OipError("The request's JSON header is not valid JSON (UTF-8, no NaN or Infinity).") from None
 

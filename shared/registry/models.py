@@ -82,6 +82,15 @@ class ModelRef:
         return cls(name=match.group("name"), version=int(version) if version else None)
 
     @classmethod
+    def of_path(cls, text: str) -> "ModelRef":
+        """A reference from a URL that looks a model up: a malformed one (of any length) names no model,
+        so it is not found (404), like a well-formed unknown one."""
+        try:
+            return cls.parse(text)
+        except InvalidModelRefError:
+            raise ModelNotFoundError(text) from None
+
+    @classmethod
     def of_parts(cls, name: str, version: str | None) -> "ModelRef":
         """A reference from separate name and version texts (the OIP paths); anything malformed is not found."""
         if _NAME_PATTERN.fullmatch(name) is None:
@@ -89,7 +98,7 @@ class ModelRef:
         if version in (None, ""):
             return cls(name=name)
         if version is None or re.fullmatch(r"[1-9][0-9]{0,8}", version) is None:
-            raise ModelNotFoundError(name)
+            raise MalformedVersionError(name)
         return cls(name=name, version=int(version))
 
     @classmethod
@@ -101,13 +110,24 @@ class ModelRef:
 
 
 class ModelNotFoundError(NotFoundError):
-    def __init__(self, name: str, version: int | None = None) -> None:
+    def __init__(self, name: str, version: int | None = None, *, target: str | None = None) -> None:
         self.name = name
         self.version = version
-        # Name the model only when it is a well-formed name (never echo arbitrary caller input).
-        shown = f"model '{name}'" if _NAME_PATTERN.fullmatch(name) else "such model"
-        target = shown if version is None else f"version {version} of {shown}"
+        if target is None:
+            target = _shown_model(name) if version is None else f"version {version} of {_shown_model(name)}"
         super().__init__(f"There is no {target}.")
+
+
+def _shown_model(name: str) -> str:
+    """Name the model only when it is a well-formed name (never echo arbitrary caller input)."""
+    return f"model '{name}'" if _NAME_PATTERN.fullmatch(name) else "such model"
+
+
+class MalformedVersionError(ModelNotFoundError):
+    """A version that is no version number (``0``, ``one``): the model may exist, that version does not."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, target=f"such version of {_shown_model(name)} (versions are numbered from 1)")
 
 
 class InvalidModelRefError(InvalidRequestError):

@@ -47,6 +47,13 @@ class ModelRegistry:
             raise ModelNotFoundError(name)
         return model
 
+    def lookup(self, tenant: str, text: str) -> tuple[Model, ModelVersion | None]:
+        """The model a URL names by ``name`` or ``name:version``, and the pinned version if there is one;
+        ``ModelNotFoundError`` when either does not exist or the reference is malformed."""
+        ref = ModelRef.of_path(text)
+        model = self.get(tenant, ref.name)
+        return model, None if ref.version is None else _pick(model, ref)
+
     def resolve(self, tenant: str, ref: ModelRef) -> ModelVersion:
         builtin = self._builtins.get(ref.name)
         if builtin is not None:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.errors import FieldError, InvalidRequestError, NotFoundError
+from shared.keys.models import Scope
 
 MIB = 1024 * 1024
 
@@ -19,6 +20,9 @@ CONTENT_TYPES: dict[Purpose, frozenset[str]] = {
     Purpose.BATCH_INPUT: frozenset({"application/jsonl", "application/x-ndjson"}),
 }
 MAX_SIZE: dict[Purpose, int] = {Purpose.MODEL_ARTIFACT: 100 * MIB, Purpose.BATCH_INPUT: 100 * MIB}
+# The scope an upload of each purpose needs: the scope of the route that can use it. Only admin keys
+# register model versions, so a predict key could never use a model artifact it uploaded.
+SCOPE_NEEDED: dict[Purpose, Scope] = {Purpose.MODEL_ARTIFACT: Scope.ADMIN, Purpose.BATCH_INPUT: Scope.PREDICT}
 
 
 @dataclass(frozen=True)

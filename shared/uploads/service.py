@@ -4,10 +4,12 @@ from datetime import timedelta
 
 from shared.clock import to_rfc3339, utc_now
 from shared.ids import IdKind, is_valid_id, new_id
+from shared.keys.models import Caller, PermissionDeniedError, grants
 from shared.observability import logger
 from shared.uploads.models import (
     CONTENT_TYPES,
     MAX_SIZE,
+    SCOPE_NEEDED,
     PresignedPut,
     Purpose,
     UnusableUploadError,
@@ -28,8 +30,12 @@ class UploadService:
         self._url_lifetime = url_lifetime
         self._retention = retention
 
-    def create(self, tenant: str, purpose: Purpose, content_type: str, size: int) -> tuple[Upload, PresignedPut]:
-        """Validate the declared file (422 on a type or size the purpose refuses) and presign its PUT."""
+    def create(self, caller: Caller, purpose: Purpose, content_type: str, size: int) -> tuple[Upload, PresignedPut]:
+        """Validate the declared file (403 without the purpose's scope, 422 on a type or size the purpose
+        refuses) and presign its PUT."""
+        if not grants(caller.scopes, SCOPE_NEEDED[purpose]):
+            raise PermissionDeniedError(SCOPE_NEEDED[purpose])
+        tenant = caller.tenant
         if content_type not in CONTENT_TYPES[purpose]:
             allowed = ", ".join(sorted(CONTENT_TYPES[purpose]))
             raise UnusableUploadError("/content_type", f"A {purpose.value} upload must be one of: {allowed}.")

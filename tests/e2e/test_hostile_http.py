@@ -135,3 +135,108 @@ def test_a_key_revoked_mid_session_stops_working_on_the_open_connection(local_st
     assert revoked.status_code == 204
     assert [r.status_code for r in after] == [401] * len(after)
     assert all(r.headers["content-type"].startswith(("application/problem+json", "application/json")) for r in after)
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        (b'{"model": "echo", "model": "sentiment", "input": {"text": "a"}}', "/model"),
+        (b'{"model": "echo", "input": {"a": 1, "a": 2}}', "/input/a"),
+    ],
+)
+def test_a_body_with_a_duplicate_key_is_refused_and_runs_nothing(
+    local_stack: LocalStack, body: bytes, pointer: str
+) -> None:
+    """Without the check the last value won: `{"model": "echo", "model": "sentiment"}` ran sentiment."""
+    key = mint_key(local_stack, "hostile-http", "admin")
+    with local_stack.client(key) as client:
+        before = _listed(client)
+        response = client.post(PREDICTIONS, content=body, headers=JSON)
+        after = _listed(client)
+
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert problem["type"] == "urn:infergate:problem:malformed-json"
+    assert problem["errors"] == [{"pointer": pointer, "detail": "is a duplicate key"}]
+    assert f"(at {pointer})" in problem["detail"]
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", PREDICTIONS, "GET, POST"),
+        ("DELETE", "/v1/keys", "GET, POST"),
+        ("PATCH", "/v1/batches", "GET, POST"),
+        ("GET", "/v1/uploads", "POST"),
+    ],
+)
+def test_a_wrong_method_is_405_naming_every_allowed_method(
+    local_stack: LocalStack, method: str, path: str, allowed: str
+) -> None:
+    key = mint_key(local_stack, "hostile-http", "admin")
+    with local_stack.client(key) as client:
+        response = client.request(method, path)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json()["type"] == "urn:infergate:problem:method-not-allowed"
+
+
+@pytest.mark.parametrize("name", ["nul\x00byte", "new\nline", "bidi\u202eoverride", "c1\x9bcontrol"])
+def test_a_key_name_with_control_characters_is_refused_and_no_key_is_made(local_stack: LocalStack, name: str) -> None:
+    key = mint_key(local_stack, "hostile-http", "admin")
+    with local_stack.client(key) as client:
+        before = client.get("/v1/keys", params={"limit": 100}).json()["results"]
+        response = client.post("/v1/keys", json={"name": name, "scopes": ["predict"]})
+        after = client.get("/v1/keys", params={"limit": 100}).json()["results"]
+
+    assert response.status_code == 422, response.text
+    assert [e["pointer"] for e in response.json()["errors"]] == ["/name"]
+    assert after == before
+
+
+def test_a_predict_key_cannot_create_a_model_artifact_upload(local_stack: LocalStack) -> None:
+    key = mint_key(local_stack, "hostile-http", "predict")
+    artifact = {"purpose": "model_artifact", "content_type": "application/octet-stream", "size": 100 * 1024 * 1024}
+    batch_input = {"purpose": "batch_input", "content_type": "application/jsonl", "size": 10}
+    with local_stack.client(key) as client:
+        refused = client.post("/v1/uploads", json=artifact)
+        allowed = client.post("/v1/uploads", json=batch_input)
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"] == "urn:infergate:problem:forbidden"
+    assert "url" not in refused.json()
+    assert allowed.status_code == 201, allowed.text
+
+
+def test_a_quoted_prefer_wait_is_honoured(local_stack: LocalStack) -> None:
+    key = mint_key(local_stack, "hostile-http", "admin")
+    with local_stack.client(key) as client:
+        response = client.post(PREDICTIONS, content=BODY, headers={**JSON, "Prefer": 'respond-async, wait="5"'})
+
+    assert response.status_code == 201, response.text
+    assert response.headers["preference-applied"] == "wait=5"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/v1/models/sentiment:1", 200),
+        ("/v1/models/sentiment:2", 404),
+        ("/v1/models/" + "a" * 200, 404),
+        ("/v1/models/" + "a" * 200 + "/predict", 404),
+        ("/v2/models/" + "a" * 200, 404),
+        ("/v2/models/sentiment/versions/0", 404),
+    ],
+)
+def test_model_references_in_urls_are_read_as_predict_reads_them(
+    local_stack: LocalStack, path: str, status: int
+) -> None:
+    key = mint_key(local_stack, "hostile-http", "admin")
+    with local_stack.client(key) as client:
+        response = client.post(path, json={"input": {"text": "a"}}) if path.endswith("/predict") else client.get(path)
+
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert [v["version"] for v in response.json()["versions"]] == [1]

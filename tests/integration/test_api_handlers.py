@@ -54,6 +54,34 @@ def test_prefer_wait_returns_the_current_state_when_the_worker_is_not_running(
     assert response_json(response)["status"] == "starting"
 
 
+@pytest.mark.parametrize("prefer", ['wait="10"', "wait = 10", 'respond-async; x="y", wait="10"'])
+def test_prefer_wait_may_be_quoted_or_spaced_as_rfc_7240_allows(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch, prefer: str
+) -> None:
+    monkeypatch.setenv("MAX_WAIT_SECONDS", "0.3")
+    from shared.settings import clear_settings
+
+    clear_settings()
+    response = _create(admin.secret, headers={"prefer": prefer})
+
+    assert response["statusCode"] == 201
+    assert response["headers"]["preference-applied"] == "wait=0"
+
+
+def test_a_duplicate_key_is_refused_with_its_name_and_place(admin: Credential) -> None:
+    """`{"model": "echo", "model": "sentiment"}` used to run sentiment (the last value won)."""
+    response = _create(admin.secret, raw_body=b'{"model": "echo", "model": "sentiment", "input": {"text": "a"}}')
+
+    problem = _problem(response)
+    assert response["statusCode"] == 400
+    assert problem["type"] == "urn:infergate:problem:malformed-json"
+    assert problem["detail"] == (
+        'The request body is not valid JSON: the key "model" appears more than once in one object (at /model).'
+    )
+    assert problem["errors"] == [{"pointer": "/model", "detail": "is a duplicate key"}]
+    assert response_json(call("GET", PREDICTIONS, headers=bearer(admin.secret)))["results"] == []
+
+
 def test_get_cancel_and_list(admin: Credential) -> None:
     created = response_json(_create(admin.secret))
     path = f"{PREDICTIONS}/{created['id']}"
@@ -170,6 +198,20 @@ def test_wrong_method_names_the_allowed_ones(stack: object) -> None:
 
     assert response["statusCode"] == 405
     assert response["headers"]["allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("PUT", PREDICTIONS, "GET, POST"), ("DELETE", "/v1/keys", "GET, POST"), ("PATCH", "/v1/uploads", "POST")],
+)
+def test_wrong_method_on_a_path_with_several_names_them_all(
+    stack: object, method: str, path: str, allowed: str
+) -> None:
+    response = call(method, path)
+
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == allowed
+    assert _problem(response)["type"] == "urn:infergate:problem:method-not-allowed"
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,27 @@ def test_a_file_that_is_not_jsonl_fails_with_each_bad_line_numbered(stack: Stack
     ]
 
 
+def test_a_line_with_a_duplicate_key_fails_the_file(stack: Stack) -> None:
+    """`{"input": {"text": "good", "text": "bad"}}` would otherwise run on "bad" alone, silently."""
+    data = jsonl(
+        [{"custom_id": "a", "input": {"text": "x"}}, b'{"custom_id": "b", "input": {"text": "x", "text": "y"}}']
+    )
+    batch_id = create(data)
+
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.FAILED
+    assert [(p.line, p.code, p.message) for p in batch.errors] == [
+        (
+            2,
+            "duplicate_key",
+            'The line is not valid JSON: the key "text" appears more than once in one object (at /input/text).',
+        )
+    ]
+    assert batch.ran_chunks == frozenset()
+
+
 def test_an_empty_file_fails(stack: Stack) -> None:
     batch_id = create(b"\n\n")
 

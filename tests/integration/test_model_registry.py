@@ -108,6 +108,52 @@ def test_versions_are_numbered_and_pinnable(stack: Stack, admin: Credential) -> 
     assert missing["statusCode"] == 404
 
 
+def test_a_model_is_read_by_name_or_by_name_and_version(stack: Stack, admin: Credential) -> None:
+    """`GET /v1/models/{ref}` takes what predict takes: `name`, or `name:version` for that version only."""
+    _registered(admin.secret, "linear", linear_model(W1, B1))
+    _registered(admin.secret, "linear", linear_model(W2, B2))
+
+    whole = call("GET", "/v1/models/linear", headers=bearer(admin.secret))
+    pinned = call("GET", "/v1/models/linear:1", headers=bearer(admin.secret))
+    builtin = call("GET", "/v1/models/sentiment:1", headers=bearer(admin.secret))
+    missing = call("GET", "/v1/models/linear:3", headers=bearer(admin.secret))
+
+    assert [v["version"] for v in response_json(whole)["versions"]] == [1, 2]
+    assert pinned["statusCode"] == 200
+    assert {**response_json(pinned), "versions": None} == {**response_json(whole), "versions": None}
+    assert response_json(pinned)["versions"] == response_json(whole)["versions"][:1]
+    assert response_json(pinned)["latest_version"] == 2
+    assert [v["version"] for v in response_json(builtin)["versions"]] == [1]
+    _assert_refused(missing, 404, "not-found", None)
+    assert response_json(missing)["detail"] == "There is no version 3 of model 'linear'."
+
+
+def test_a_predict_key_cannot_create_a_model_artifact_upload(stack: Stack, mint: MintKey) -> None:
+    """Only admin keys register versions, so a predict key's 100 MB artifact upload could never be used."""
+    from shared.keys.models import Scope
+
+    predictor = mint("acme", (Scope.PREDICT,))
+    body = {"purpose": "model_artifact", "content_type": "application/octet-stream", "size": 100 * 1024 * 1024}
+
+    refused = call("POST", "/v1/uploads", body=body, headers=bearer(predictor.secret))
+    stored = boto3.client("dynamodb").query(
+        TableName=stack.refs["Table"],
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
+        ExpressionAttributeValues={":pk": {"S": "TENANT#acme"}, ":sk": {"S": "UPLOAD#"}},
+    )["Items"]
+    batch_input = call(
+        "POST",
+        "/v1/uploads",
+        body={"purpose": "batch_input", "content_type": "application/jsonl", "size": 10},
+        headers=bearer(predictor.secret),
+    )
+
+    _assert_refused(refused, 403, "forbidden", None)
+    assert response_json(refused)["detail"] == "This API key lacks the 'admin' scope."
+    assert stored == []
+    assert batch_input["statusCode"] == 201
+
+
 def _nothing_registered(secret: str, name: str) -> None:
     assert call("GET", f"/v1/models/{name}", headers=bearer(secret))["statusCode"] == 404
     listed = response_json(call("GET", "/v1/models", headers=bearer(secret)))
@@ -225,7 +271,7 @@ def test_registering_needs_admin_and_models_stay_in_their_tenant(
     other = mint("globex", (Scope.ADMIN,))
     _registered(admin.secret, "linear", linear_model(W1, B1))
 
-    forbidden = register(predictor.secret, "mine", upload_file(predictor.secret, linear_model(W1, B1)), SCHEMAS)
+    forbidden = register(predictor.secret, "mine", upload_file(admin.secret, linear_model(W1, B1)), SCHEMAS)
     foreign_upload = register(other.secret, "stolen", upload_file(admin.secret, linear_model(W1, B1)), SCHEMAS)
 
     assert forbidden["statusCode"] == 403

@@ -91,6 +91,11 @@ def test_binary_tensors_come_back_binary_through_api_gateway(admin: Credential) 
         ("GET", "/v2/nothing-here", {}, 404),
         ("DELETE", "/v2/models/iris", {}, 405),
         ("POST", "/v2/models/iris/infer", {"raw": b"x" * (1024 * 1024 + 1)}, 413),
+        # A malformed name or version, however long, names nothing: 404, never a 400 for its length.
+        ("GET", "/v2/models/" + "a" * 200, {}, 404),
+        ("GET", "/v2/models/" + "a" * 200 + "/ready", {}, 404),
+        ("GET", "/v2/models/iris/versions/" + "1" * 17, {}, 404),
+        ("POST", "/v2/models/" + "a" * 200 + "/infer", {"body": {"inputs": [IRIS_ROW]}}, 404),
     ],
 )
 def test_oip_errors_keep_the_oip_shape(
@@ -112,6 +117,33 @@ def test_oip_errors_keep_the_oip_shape(
     assert isinstance(body["error"], str)
     assert body["error"]
     assert "x" * 50 not in body["error"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v2/models/sentiment/versions/0", "/v2/models/sentiment/versions/one/ready", "/v2/models/iris/versions/00"],
+)
+def test_a_version_that_is_not_a_number_is_a_missing_version_not_a_missing_model(admin: Credential, path: str) -> None:
+    response = call("GET", path, headers=bearer(admin.secret))
+
+    assert response["statusCode"] == 404
+    model = path.split("/")[3]
+    assert response_json(response) == {
+        "error": f"There is no such version of model '{model}' (versions are numbered from 1)."
+    }
+
+
+def test_a_duplicate_key_in_an_infer_request_is_refused(admin: Credential) -> None:
+    row = json.dumps(IRIS_ROW).encode()
+    raw = b'{"inputs": [' + row[:-1] + b', "datatype": "BYTES"}]}'
+
+    response = _infer(admin.secret, "/v2/models/iris/infer", raw=raw)
+
+    assert response["statusCode"] == 400
+    assert response_json(response) == {
+        "error": 'The request\'s JSON header is not valid JSON: the key "datatype" appears more than once in one '
+        "object (at /inputs/0/datatype)."
+    }
 
 
 def test_oip_auth_errors_keep_the_oip_shape(stack: object) -> None:

@@ -14,9 +14,9 @@ from shared.services import prediction_service, prediction_store, reset_services
 from shared.settings import clear_settings
 from shared.store.predictions import DynamoPredictionStore
 from tests.conftest import CapturedLogs, Credential
-from tests.integration.test_batches import create as create_batch
-from tests.integration.test_batches import files as batch_files
-from tests.integration.test_batches import jsonl, pump
+from tests.support.batch_queues import create as create_batch
+from tests.support.batch_queues import files as batch_files
+from tests.support.batch_queues import jsonl, pump
 from tests.support.faults import failing, failing_response
 from tests.support.onnx_models import input_loop_model, loop_schemas
 from tests.support.registry_flow import register, upload_file

@@ -10,6 +10,7 @@ import httpx
 from shared.api.schemas import BatchOut
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
+from shared.keys.models import Caller, Scope
 from shared.services import batch_service, batch_store, download_url, upload_service
 from shared.settings import bucket_settings
 from shared.uploads.models import Purpose
@@ -26,7 +27,8 @@ def jsonl(lines: list[Any]) -> bytes:
 
 
 def upload(data: bytes, tenant: str = TENANT) -> str:
-    created, _presigned = upload_service().create(tenant, Purpose.BATCH_INPUT, "application/jsonl", len(data))
+    caller = Caller(tenant, "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", frozenset({Scope.PREDICT}))
+    created, _presigned = upload_service().create(caller, Purpose.BATCH_INPUT, "application/jsonl", len(data))
     boto3.client("s3").put_object(
         Bucket=bucket_settings().bucket_name, Key=created.key, Body=data, ContentType="application/jsonl"
     )

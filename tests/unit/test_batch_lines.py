@@ -86,6 +86,23 @@ def test_a_byte_order_mark_is_only_skipped_at_the_start_of_the_file() -> None:
     assert [(line.data, line.start) for line in short] == [(b"\xef\xbb", 0)]
 
 
+@pytest.mark.parametrize(
+    ("raw", "pointer"),
+    [
+        (b'{"custom_id": "a", "custom_id": "b", "input": {}}', "/custom_id"),
+        (b'{"custom_id": "a", "input": {"text": "good", "text": "bad"}}', "/input/text"),
+        (b'{"custom_id": "a", "input": {"rows": [{}, {"x~/y": 1, "x~/y": 2}]}}', "/input/rows/1/x~0~1y"),
+    ],
+)
+def test_a_line_with_a_duplicate_key_is_refused_naming_the_key_and_where(raw: bytes, pointer: str) -> None:
+    """A repeated key would otherwise keep its last value, unlike other JSONL readers (some keep the first)."""
+    error = parse_line(5, raw)
+
+    assert isinstance(error, LineError)
+    assert (error.line, error.code) == (5, LineErrorCode.DUPLICATE_KEY)
+    assert error.message.endswith(f"appears more than once in one object (at {pointer}).")
+
+
 def test_lines_are_numbered_as_in_the_file_and_blank_ones_skipped() -> None:
     data = b'{"a": 1}\r\n\n   \n{"b": 2}\n'
 

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 import anyio
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
-from tools.local_api import RequestPerThread
+from shared.api.app import create_app
+from shared.api.routes import allowed_methods
+from tools.local_api import RequestPerThread, build_app
 
 
 @pytest.fixture
@@ -70,3 +72,39 @@ async def test_an_oversized_body_is_not_read_to_the_end() -> None:
     async with client_of(RequestPerThread(blocking_app(threading.Barrier(1)), max_body_bytes=15)) as client:
         response = await client.post("/echo", content=chunks())
     assert response.json() == {"size": 20}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/v1/predictions", "GET, POST"),
+        ("DELETE", "/v1/keys", "GET, POST"),
+        ("PATCH", "/v1/batches", "GET, POST"),
+        ("DELETE", "/v1/models/echo/predict", "POST"),
+        ("POST", "/v1/predictions/pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", "GET"),
+    ],
+)
+async def test_the_local_app_names_every_allowed_method_as_the_deployed_router_does(
+    method: str, path: str, allowed: str
+) -> None:
+    """Starlette's own 405 names only the methods of the first route that matched the path (`Allow: POST`
+    for /v1/predictions); the local stack must answer as the deployed ``$default`` function does."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_app()), base_url="http://local") as client:
+        response = await client.request(method, path)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed == ", ".join(allowed_methods(path))
+    assert response.json()["type"] == "urn:infergate:problem:method-not-allowed"
+
+
+def test_a_router_that_would_decode_bodies_leniently_is_refused() -> None:
+    """Every route must read JSON with the strict decoder (duplicate keys refused); a plain router cannot slip in."""
+    router = APIRouter()
+
+    @router.post("/v1/anything")
+    async def anything(body: dict[str, int]) -> dict[str, int]:
+        return body
+
+    with pytest.raises(TypeError, match="StrictJsonRoute"):
+        create_app(router)
