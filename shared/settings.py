@@ -103,12 +103,14 @@ class SweepSettings(BaseSettings):
 
 
 class RateLimitSettings(BaseSettings):
-    """Requests per second (sustained) and burst per API key; a rate of 0 turns the limit off."""
+    """Requests per second (sustained) and burst per API key and per tenant; a rate of 0 turns that limit off."""
 
     model_config = SettingsConfigDict(frozen=True)
 
     per_second: float = Field(default=50.0, ge=0, le=100_000, validation_alias="RATE_LIMIT_PER_SECOND")
     burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="RATE_LIMIT_BURST")
+    tenant_per_second: float = Field(default=50.0, ge=0, le=100_000, validation_alias="TENANT_RATE_LIMIT_PER_SECOND")
+    tenant_burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="TENANT_RATE_LIMIT_BURST")
 
 
 class BatchSettings(BaseSettings):
