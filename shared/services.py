@@ -16,6 +16,7 @@ from shared.settings import (
     bucket_settings,
     cursor_settings,
     inspector_settings,
+    key_settings,
     queue_settings,
     rate_limit_settings,
     runtime_settings,
@@ -138,7 +139,8 @@ def key_service() -> "KeyService":
     from shared.keys.service import KeyService
     from shared.store.keys import DynamoKeyStore
 
-    return KeyService(DynamoKeyStore(store_settings().table_name, dynamodb_client()), cursor_codec())
+    store = DynamoKeyStore(store_settings().table_name, dynamodb_client())
+    return KeyService(store, cursor_codec(), key_settings().max_keys_per_tenant)
 
 
 @cache

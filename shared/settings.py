@@ -113,6 +113,14 @@ class RateLimitSettings(BaseSettings):
     tenant_burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="TENANT_RATE_LIMIT_BURST")
 
 
+class KeySettings(BaseSettings):
+    """How many active API keys a tenant may hold (revoking one frees a slot)."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    max_keys_per_tenant: int = Field(default=200, ge=1, le=100_000, validation_alias="MAX_KEYS_PER_TENANT")
+
+
 class BatchSettings(BaseSettings):
     """The batches queue, how batch files are read, and how long their download URLs work."""
 
@@ -180,6 +188,11 @@ def rate_limit_settings() -> RateLimitSettings:
 
 
 @cache
+def key_settings() -> KeySettings:
+    return KeySettings()
+
+
+@cache
 def batch_settings() -> BatchSettings:
     return BatchSettings()
 
@@ -197,6 +210,7 @@ def clear_settings() -> None:
         runtime_settings,
         inspector_settings,
         rate_limit_settings,
+        key_settings,
         sweep_settings,
         batch_settings,
     ):
