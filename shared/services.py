@@ -16,6 +16,7 @@ from shared.settings import (
     bucket_settings,
     cursor_settings,
     inspector_settings,
+    key_settings,
     model_time_settings,
     queue_settings,
     rate_limit_settings,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from shared.predictions.sweeper import Sweeper
     from shared.predictions.transitions import Transitions
     from shared.queue.sqs import SqsBatchSteps, SqsDeliveryQueue, SqsPredictionQueue
-    from shared.ratelimit.service import RateLimiter
+    from shared.ratelimit.service import RateLimits
     from shared.registry.registration import ModelRegistration
     from shared.registry.service import ModelRegistry
     from shared.runtimes.budget import WorkerBudget
@@ -123,14 +124,18 @@ def cursor_codec() -> "CursorCodec":
 
 
 @cache
-def rate_limiter() -> "RateLimiter":
+def rate_limiter() -> "RateLimits":
     from shared.ratelimit.models import RateLimit
-    from shared.ratelimit.service import RateLimiter
+    from shared.ratelimit.service import RateLimiter, RateLimits
     from shared.store.ratelimits import DynamoRateLimitStore
 
     settings = rate_limit_settings()
-    limit = RateLimit(settings.per_second, settings.burst) if settings.per_second > 0 else None
-    return RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), limit)
+    per_key = RateLimit(settings.per_second, settings.burst) if settings.per_second > 0 else None
+    per_tenant = (
+        RateLimit(settings.tenant_per_second, settings.tenant_burst) if settings.tenant_per_second > 0 else None
+    )
+    store = DynamoRateLimitStore(store_settings().table_name, dynamodb_client())
+    return RateLimits(RateLimiter(store, per_key), RateLimiter(store, per_tenant, subject="tenant"))
 
 
 @cache
@@ -138,7 +143,8 @@ def key_service() -> "KeyService":
     from shared.keys.service import KeyService
     from shared.store.keys import DynamoKeyStore
 
-    return KeyService(DynamoKeyStore(store_settings().table_name, dynamodb_client()), cursor_codec())
+    store = DynamoKeyStore(store_settings().table_name, dynamodb_client())
+    return KeyService(store, cursor_codec(), key_settings().max_keys_per_tenant)
 
 
 @cache

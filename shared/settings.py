@@ -121,12 +121,22 @@ class SweepSettings(BaseSettings):
 
 
 class RateLimitSettings(BaseSettings):
-    """Requests per second (sustained) and burst per API key; a rate of 0 turns the limit off."""
+    """Requests per second (sustained) and burst per API key and per tenant; a rate of 0 turns that limit off."""
 
     model_config = SettingsConfigDict(frozen=True)
 
     per_second: float = Field(default=50.0, ge=0, le=100_000, validation_alias="RATE_LIMIT_PER_SECOND")
     burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="RATE_LIMIT_BURST")
+    tenant_per_second: float = Field(default=50.0, ge=0, le=100_000, validation_alias="TENANT_RATE_LIMIT_PER_SECOND")
+    tenant_burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="TENANT_RATE_LIMIT_BURST")
+
+
+class KeySettings(BaseSettings):
+    """How many active API keys a tenant may hold (revoking one frees a slot)."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    max_keys_per_tenant: int = Field(default=200, ge=1, le=100_000, validation_alias="MAX_KEYS_PER_TENANT")
 
 
 class BatchSettings(BaseSettings):
@@ -201,6 +211,11 @@ def rate_limit_settings() -> RateLimitSettings:
 
 
 @cache
+def key_settings() -> KeySettings:
+    return KeySettings()
+
+
+@cache
 def batch_settings() -> BatchSettings:
     return BatchSettings()
 
@@ -219,6 +234,7 @@ def clear_settings() -> None:
         model_time_settings,
         inspector_settings,
         rate_limit_settings,
+        key_settings,
         sweep_settings,
         batch_settings,
     ):

@@ -26,7 +26,14 @@ from tools.pollers import QueuePoller, ScheduledInvoker
 from tools.provision import Stack, function_environment, provision
 from tools.template import ROOT, Template, load_template, rate_seconds
 
-LOCAL_OVERRIDES = ("RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "POWERTOOLS_LOG_LEVEL")
+LOCAL_OVERRIDES = (
+    "RATE_LIMIT_PER_SECOND",
+    "RATE_LIMIT_BURST",
+    "TENANT_RATE_LIMIT_PER_SECOND",
+    "TENANT_RATE_LIMIT_BURST",
+    "MAX_KEYS_PER_TENANT",
+    "POWERTOOLS_LOG_LEVEL",
+)
 STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
 REGION = "us-east-1"
 DEV_TENANT = "local"

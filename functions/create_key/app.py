@@ -16,7 +16,7 @@ router = APIRouter(route_class=StrictJsonRoute)
     "/v1/keys",
     status_code=status.HTTP_201_CREATED,
     response_model=CreatedKeyOut,
-    responses=responses(400, 401, 403, 415, 422),
+    responses=responses(400, 401, 403, 409, 415, 422),
     summary="Create an API key",
 )
 async def create_key(body: CreateKeyRequest, caller: AdminCaller) -> CreatedKeyOut:

@@ -1,4 +1,5 @@
-"""The auth dependency: resolve the bearer key to a Caller with the needed scope, within its rate limit."""
+"""The auth dependency: resolve the bearer key to a Caller with the needed scope, within its key's and its
+tenant's rate limits."""
 
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -29,7 +30,7 @@ def authenticated(scope: Scope) -> Callable[[HTTPAuthorizationCredentials | None
             raise AuthenticationError()
         caller = key_service().authenticate(credentials.credentials, scope)
         logger.append_keys(tenant=caller.tenant, key_id=caller.key_id)
-        rate_limiter().check(caller.key_id)
+        rate_limiter().check(caller.key_id, caller.tenant)
         return caller
 
     return dependency

@@ -27,7 +27,7 @@ from shared.inference.errors import (
     PredictionFailedError,
 )
 from shared.jsoncodec import DuplicateKeyError
-from shared.keys.models import AuthenticationError, PermissionDeniedError
+from shared.keys.models import AuthenticationError, KeyLimitReachedError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
 from shared.registry.registration import ArtifactRejectedError, InvalidSchemaError
@@ -101,6 +101,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     PermissionDeniedError: (403, "forbidden"),
     NotFoundError: (404, "not-found"),
     ConflictError: (409, "conflict"),
+    KeyLimitReachedError: (409, "key-limit-reached"),
     RateLimitedError: (429, "rate-limited"),
     InputTooLargeError: (413, "payload-too-large"),
     InvalidModelInputError: (422, "invalid-model-input"),

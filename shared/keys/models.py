@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.errors import InfergateError, InvalidRequestError, NotFoundError
+from shared.errors import ConflictError, InfergateError, InvalidRequestError, NotFoundError
 
 KEY_PREFIX = "igk_"
 _TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -82,3 +82,13 @@ class InvalidTenantError(InvalidRequestError):
     def __init__(self, tenant: str) -> None:
         super().__init__("A tenant is 1-63 lower-case letters, digits or '-', starting with a letter or digit.")
         self.tenant = tenant
+
+
+class KeyLimitReachedError(ConflictError):
+    """The tenant already holds as many active keys as it may (409): revoking one frees a slot."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This tenant already has its maximum of {limit} active API keys; revoke one before creating another."
+        )
+        self.limit = limit

@@ -25,12 +25,14 @@ LISTING = "keys"
 
 
 class KeyService:
-    def __init__(self, store: KeyStore, cursors: CursorCodec) -> None:
+    def __init__(self, store: KeyStore, cursors: CursorCodec, max_keys_per_tenant: int | None = None) -> None:
         self._store = store
         self._cursors = cursors
+        self._max_keys = max_keys_per_tenant  # active keys a tenant may hold (None: no cap, operator tools)
 
     def create(self, tenant: str, name: str, scopes: Iterable[Scope]) -> tuple[ApiKey, str]:
-        """Return the key and its secret; the secret is never retrievable again."""
+        """Return the key and its secret; the secret is never retrievable again. ``KeyLimitReachedError``
+        when the tenant already holds its maximum of active keys."""
         secret = generate_secret()
         key = ApiKey(
             id=new_id(IdKind.KEY),
@@ -40,7 +42,7 @@ class KeyService:
             created_at=to_rfc3339(utc_now()),
             last4=secret[-4:],
         )
-        self._store.create(key, hash_secret(secret))
+        self._store.create(key, hash_secret(secret), self._max_keys)
         logger.info("api key created", extra={"key_id": key.id, "tenant": tenant, "scopes": sorted(key.scopes)})
         return key, secret
 
@@ -52,7 +54,7 @@ class KeyService:
             new_id(IdKind.KEY), validate_tenant(tenant), name, frozenset(scopes), to_rfc3339(utc_now()), secret[-4:]
         )
         if self._store.find_by_hash(hash_secret(secret)) is None:
-            self._store.create(key, hash_secret(secret))
+            self._store.create(key, hash_secret(secret), self._max_keys)
         return key
 
     def list(self, tenant: str, limit: int, cursor: str | None) -> Page[ApiKey]:

@@ -34,8 +34,8 @@ class Admission:
 
 
 class RateLimitedError(InfergateError):
-    """Too many requests for this API key (429 with ``Retry-After``)."""
+    """Too many requests for this API key, or for its tenant (429 with ``Retry-After``)."""
 
-    def __init__(self, retry_after_seconds: float) -> None:
+    def __init__(self, retry_after_seconds: float, subject: str = "API key") -> None:
         self.retry_after = max(1, math.ceil(retry_after_seconds))
-        super().__init__(f"This API key is over its rate limit; retry after {self.retry_after} s.")
+        super().__init__(f"This {subject} is over its rate limit; retry after {self.retry_after} s.")

@@ -1,4 +1,4 @@
-"""Admit or refuse one request of an API key.
+"""Admit or refuse one request: against its API key's limit, then its tenant's.
 
 A container that sees a key busy takes its tokens a few at a time: one conditional write admits a lease
 of several requests (counted against the key as arriving now), and the next requests are admitted from
@@ -20,6 +20,7 @@ MAX_LEASE = 10  # tokens one write may take
 LEASE_MS = 1000  # how long leased tokens stay usable
 BURST_SHARE = 10  # ... and never more than a tenth of the key's burst
 _REMEMBERED_KEYS = 10_000  # leases kept per container
+TENANT_PREFIX = "TENANT#"  # a tenant's item is RATE#TENANT#<tenant>; key ids (key_<ULID>) never start so
 
 
 @dataclass
@@ -35,15 +36,18 @@ class RateLimiter:
         store: RateLimitStore,
         limit: RateLimit | None,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        subject: str = "API key",
     ) -> None:
         self._store = store
         self._limit = limit
+        self._subject = subject  # what the limit is on, as the refusal names it
         self._now_ms = now_ms
         self._max_lease = max(1, min(MAX_LEASE, limit.burst // BURST_SHARE)) if limit is not None else 1
         self._leases: dict[str, _Lease] = {}  # insertion-ordered: the oldest is dropped first
 
     def check(self, key_id: str) -> None:
-        """Raise ``RateLimitedError`` when the key is over its limit (no limit configured: always admit)."""
+        """Raise ``RateLimitedError`` when ``key_id`` (an API key's id, or ``TENANT#<tenant>``) is over its
+        limit (no limit configured: always admit)."""
         if self._limit is None:
             return
         now = self._now_ms()
@@ -58,10 +62,29 @@ class RateLimiter:
         admission = self._store.admit(key_id, self._now_ms, self._limit, wanted)
         if admission.granted == 0:
             logger.info(
-                "request rate limited", extra={"key_id": key_id, "retry_after_ms": int(admission.retry_after_ms)}
+                "request rate limited",
+                extra={"limited": self._subject, "retry_after_ms": int(admission.retry_after_ms)},
             )
-            raise RateLimitedError(admission.retry_after_ms / 1000)
+            raise RateLimitedError(admission.retry_after_ms / 1000, self._subject)
         if self._max_lease > 1:
             self._leases[key_id] = _Lease(admission.granted, admission.granted - 1, now + LEASE_MS)
             if len(self._leases) > _REMEMBERED_KEYS:
                 self._leases.pop(next(iter(self._leases)))
+
+
+class RateLimits:
+    """The limits every authenticated request must pass: its API key's, then its tenant's.
+
+    In that order: a request its key refuses spends nothing of the tenant's limit, so one key sending
+    far over its own limit cannot use up what the tenant's other keys may send. (A request the tenant's
+    limit refuses has spent one of its key's tokens; that only slows the key that sent it.)
+    """
+
+    def __init__(self, per_key: RateLimiter, per_tenant: RateLimiter) -> None:
+        self._per_key = per_key
+        self._per_tenant = per_tenant
+
+    def check(self, key_id: str, tenant: str) -> None:
+        """Raise ``RateLimitedError`` when the key, or else its tenant, is over its limit."""
+        self._per_key.check(key_id)
+        self._per_tenant.check(TENANT_PREFIX + tenant)

@@ -10,8 +10,15 @@ fails, the stored ``tat`` it returns says which update applies, or that the key 
 count several requests at once (a container's lease, ``shared/ratelimit/service.py``): the last of them
 must fit the tolerance, and when it does not, the stored ``tat`` says how many do.
 
-The clock is read again at every attempt: a request that waited (a retried or slow call) must not be
-judged against a ``now`` taken before other requests moved ``tat`` on.
+Contention never refuses a request; only the stored state does. Each attempt judges the stored ``tat`` and
+writes with one and the same ``now``, and ``tat`` only ever grows (both updates move it forward), so a
+lost write means another request's write landed in between, never that the clock moved between judging
+and writing (which is what refused requests of keys well within their limit). A request is refused only
+when the ``tat`` a lost write returned is beyond ``now + tolerance``. The clock is read again after each
+of the first lost writes, so a request that waited is judged when it writes, not by a stale reading; after
+that ``now`` stays fixed, which makes the retries end: an idle update lost at that ``now`` leaves ``tat``
+after it for good, and each busy update lost leaves fewer of the wanted requests that fit, down to none,
+which is a refusal the stored state justifies.
 """
 
 from collections.abc import Callable
@@ -26,7 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-_ATTEMPTS = 3  # the item may change between the two updates; re-evaluate a few times
+_FRESH_READINGS = 4  # lost writes after which a request stops re-reading the clock (so its retries end)
 _KEEP_SECONDS = 3600  # TTL: an idle key's item disappears after an hour
 _REMEMBERED_KEYS = 10_000  # busy-key hints kept per container (a hint only orders the two updates)
 
@@ -42,9 +49,10 @@ class DynamoRateLimitStore:
         tolerance = int(limit.tolerance_ms)
         interval = max(1, int(limit.interval_ms))
         wanted = max(1, min(wanted, limit.burst))
-        busy = key_id in self._busy_keys  # the branch this key needed last time in this container
-        for _ in range(_ATTEMPTS):
-            now_ms = clock()
+        busy = key_id in self._busy_keys  # the branch this key needed last time in this container: a guess
+        now_ms = clock()
+        lost = 0
+        while True:  # ends: see the module docstring
             if busy:
                 applied, stored = self._busy(key, now_ms, tolerance, interval, wanted)
             else:
@@ -52,18 +60,16 @@ class DynamoRateLimitStore:
             if applied:
                 self._remember(key_id, busy)
                 return Admission(granted=wanted)
-            # The condition failed: the stored tat says which branch applies now (judged now, not when we
-            # started: a request that waited must not be refused for other requests' moves), and how
-            # many of the wanted requests still fit.
-            now_ms = clock()
-            if stored is None or stored <= now_ms:
-                busy = False
-            elif stored <= now_ms + tolerance:
-                busy = True
-                wanted = min(wanted, (now_ms + tolerance - stored) // interval + 1)
-            else:
+            lost += 1
+            if lost < _FRESH_READINGS:
+                now_ms = clock()  # judged when it writes: a request that waited is not judged by a stale clock
+            # The stored tat alone decides: over the limit at now_ms, or which update applies (written with
+            # this same now_ms) and how many of the wanted requests still fit.
+            if stored is not None and stored > now_ms + tolerance:
                 return Admission(granted=0, retry_after_ms=float(stored - (now_ms + tolerance)))
-        return Admission(granted=0, retry_after_ms=float(interval))
+            busy = stored is not None and stored > now_ms
+            if stored is not None and busy:
+                wanted = min(wanted, (now_ms + tolerance - stored) // interval + 1)
 
     def _idle(
         self, key: dict[str, "AttributeValueTypeDef"], now_ms: int, interval: int, wanted: int

@@ -134,6 +134,23 @@ def test_every_authenticated_function_is_rate_limited_and_may_write_only_rate_it
     }
 
 
+def test_tenants_have_a_rate_limit_and_a_cap_on_active_keys_set_by_parameters() -> None:
+    """Per-tenant limits reach every function (the auth dependency checks them); the key cap reaches the
+    function that creates keys; both default to on, the rate to a share of the stage's throttle."""
+    template = load_template()
+    parameters = template.raw["Parameters"]
+    variables = template.raw["Globals"]["Function"]["Environment"]["Variables"]
+    stage = template.raw["Resources"]["HttpApi"]["Properties"]["DefaultRouteSettings"]
+
+    assert variables["TENANT_RATE_LIMIT_PER_SECOND"] == {"Ref": "TenantRateLimitPerSecond"}
+    assert variables["TENANT_RATE_LIMIT_BURST"] == {"Ref": "TenantRateLimitBurst"}
+    assert 0 < parameters["TenantRateLimitPerSecond"]["Default"] < stage["ThrottlingRateLimit"]
+    assert 0 < parameters["TenantRateLimitBurst"]["Default"] < stage["ThrottlingBurstLimit"]
+    [create_key] = [spec for spec in template.functions if spec.logical_id == "CreateKeyFunction"]
+    assert create_key.environment["MAX_KEYS_PER_TENANT"] == {"Ref": "MaxKeysPerTenant"}
+    assert 100 <= parameters["MaxKeysPerTenant"]["Default"] <= 500
+
+
 def _alarms(template: Any) -> list[dict[str, Any]]:
     return [resource["Properties"] for resource in template.of_type("AWS::CloudWatch::Alarm").values()]
 

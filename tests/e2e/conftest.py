@@ -75,7 +75,7 @@ def spawn_local_stack(
 
     Its output goes to ``log_file`` when given: a pipe nobody reads would fill up and block the stack.
     """
-    inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY", "RATE_LIMIT_")
+    inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY", "RATE_LIMIT_", "TENANT_RATE_LIMIT_", "MAX_KEYS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
     env.update(settings or {})
@@ -131,7 +131,13 @@ def mint_key(local_stack: LocalStack, tenant: str, *scopes: str) -> str:
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # Default settings: webhook destinations are checked as in a deployment (no http, no loopback).
-    # The suite sends requests back to back with one key: per-key limits are tested on their own.
-    settings = {"RATE_LIMIT_PER_SECOND": "1000", "RATE_LIMIT_BURST": "1000"}
+    # The suite sends requests back to back with one key: per-key and per-tenant limits are tested on
+    # their own.
+    settings = {
+        "RATE_LIMIT_PER_SECOND": "1000",
+        "RATE_LIMIT_BURST": "1000",
+        "TENANT_RATE_LIMIT_PER_SECOND": "1000",
+        "TENANT_RATE_LIMIT_BURST": "1000",
+    }
     with running_stack(tmp_path_factory.mktemp("devstack"), settings) as stack:
         yield stack

@@ -20,7 +20,7 @@ from tools.sqs_events import lambda_event
 # Without webhook: the prediction item, then processing, then the result. No S3 for small outputs.
 WRITES_PER_PREDICTION = 3
 READS_PER_PREDICTION = 3  # the worker's GetItem of the prediction, the poll's GetItem; API keys apart
-RATE_LIMIT_WRITES_PER_REQUEST = 1  # an idle key: one conditional update
+RATE_LIMIT_WRITES_PER_REQUEST = 2  # an idle key of an idle tenant: one conditional update per limit
 
 
 def _lifecycle(stack: Stack, admin: Credential) -> tuple[Counter[tuple[str, str]], ...]:
@@ -47,6 +47,7 @@ def test_an_async_prediction_stays_within_its_aws_call_budget(
     stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RATE_LIMIT_PER_SECOND", "0")  # rate limiting is counted on its own below
+    monkeypatch.setenv("TENANT_RATE_LIMIT_PER_SECOND", "0")
 
     create, run, poll = _lifecycle(stack, admin)
 
@@ -59,7 +60,7 @@ def test_an_async_prediction_stays_within_its_aws_call_budget(
     assert sum(count for (service, _), count in (create + run + poll).items() if service == "sqs") == 1
 
 
-def test_rate_limiting_costs_one_write_per_request_of_an_idle_key(stack: Stack, admin: Credential) -> None:
+def test_rate_limiting_costs_one_write_per_limit_per_request_of_an_idle_key(stack: Stack, admin: Credential) -> None:
     create, _, poll = _lifecycle(stack, admin)
 
     assert billable(create)["dynamodb:write"] == 1 + RATE_LIMIT_WRITES_PER_REQUEST

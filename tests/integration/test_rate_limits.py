@@ -4,7 +4,7 @@ import pytest
 
 from shared.aws import dynamodb_client
 from shared.ratelimit.models import RateLimit, RateLimitedError
-from shared.ratelimit.service import RateLimiter
+from shared.ratelimit.service import RateLimiter, RateLimits
 from shared.settings import clear_settings, store_settings
 from shared.store.ratelimits import DynamoRateLimitStore
 from tests.conftest import Credential, MintKey
@@ -239,3 +239,82 @@ def test_a_container_remembers_a_bounded_number_of_leases(stack: Stack, monkeypa
         limiter.check(key)
 
     assert list(limiter._leases) == ["key_2", "key_3"]
+
+
+TENANT_LIMIT = RateLimit(per_second=10, burst=4)
+
+
+def _limits(clock: Clock, per_key: RateLimit = LIMIT, per_tenant: RateLimit = TENANT_LIMIT) -> RateLimits:
+    """What one container builds: the key's limiter and the tenant's, on one store."""
+    store = DynamoRateLimitStore(store_settings().table_name, dynamodb_client())
+    return RateLimits(RateLimiter(store, per_key, clock), RateLimiter(store, per_tenant, clock, subject="tenant"))
+
+
+def _passes(limits: RateLimits, key: str, tenant: str) -> bool:
+    try:
+        limits.check(key, tenant)
+    except RateLimitedError:
+        return False
+    return True
+
+
+def test_a_tenant_limit_holds_across_all_its_keys_and_containers(stack: Stack) -> None:
+    clock = Clock()
+    containers = [_limits(clock) for _ in range(2)]
+
+    # Four keys of one tenant, each well within its own limit (three at once): the tenant's four pass.
+    acme = [_passes(containers[i % 2], f"key_{i}", "acme") for i in range(6)]
+    other_tenant = _passes(containers[0], "key_9", "globex")
+
+    assert acme == [True, True, True, True, False, False]
+    assert other_tenant
+    item = dynamodb_client().get_item(
+        TableName=store_settings().table_name, Key={"PK": {"S": "RATE#TENANT#acme"}, "SK": {"S": "RATE"}}
+    )
+    assert int(item["Item"]["tat"]["N"]) == clock.ms + 4 * 100  # four requests counted on the tenant's item
+
+
+def test_a_refusal_by_the_tenant_limit_names_the_tenant(stack: Stack) -> None:
+    clock = Clock()
+    limits = _limits(clock)
+    for i in range(4):
+        limits.check(f"key_{i}", "acme")
+
+    with pytest.raises(RateLimitedError) as limited:
+        limits.check("key_5", "acme")
+
+    assert str(limited.value) == "This tenant is over its rate limit; retry after 1 s."
+
+
+def test_a_key_over_its_own_limit_spends_nothing_of_its_tenants(stack: Stack) -> None:
+    """One key hammering past its own limit must not use up what the tenant's other keys may send."""
+    clock = Clock()
+    limits = _limits(clock)
+
+    hammering = [_passes(limits, "key_loud", "acme") for _ in range(20)]  # three pass, then its own limit
+    others = [_passes(limits, "key_quiet", "acme") for _ in range(2)]
+
+    assert hammering == [True] * 3 + [False] * 17
+    assert others == [True, False]  # the tenant's fourth, then the tenant's limit
+
+
+def test_a_tenant_over_its_limit_is_a_429_problem_naming_the_tenant(
+    stack: Stack, mint: MintKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TENANT_RATE_LIMIT_PER_SECOND", "0.5")
+    monkeypatch.setenv("TENANT_RATE_LIMIT_BURST", "2")
+    clear_settings()
+    from shared.services import reset_services
+
+    reset_services()
+    keys = [mint("acme") for _ in range(3)]
+    other_tenant = mint("globex")
+
+    answers = [call("GET", "/v1/predictions", headers=bearer(key.secret)) for key in keys]
+    unaffected = call("GET", "/v1/predictions", headers=bearer(other_tenant.secret))
+
+    assert [a["statusCode"] for a in answers] == [200, 200, 429]
+    assert answers[2]["headers"]["retry-after"] == "2"
+    assert response_json(answers[2])["type"] == "urn:infergate:problem:rate-limited"
+    assert response_json(answers[2])["detail"] == "This tenant is over its rate limit; retry after 2 s."
+    assert unaffected["statusCode"] == 200

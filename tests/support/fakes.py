@@ -1,7 +1,7 @@
 """In-memory implementations of the domain ports. Typed against the Protocols so they cannot drift."""
 
 from shared.errors import TransientError
-from shared.keys.models import ApiKey, KeyNotFoundError
+from shared.keys.models import ApiKey, KeyLimitReachedError, KeyNotFoundError
 from shared.keys.ports import KeyStore
 from shared.predictions.models import (
     IdempotencyClaim,
@@ -86,7 +86,9 @@ class InMemoryKeyStore:
     def __init__(self) -> None:
         self.by_hash: dict[str, ApiKey] = {}
 
-    def create(self, key: ApiKey, secret_hash: str) -> None:
+    def create(self, key: ApiKey, secret_hash: str, max_active: int | None = None) -> None:
+        if max_active is not None and sum(k.tenant == key.tenant for k in self.by_hash.values()) >= max_active:
+            raise KeyLimitReachedError(max_active)
         self.by_hash[secret_hash] = key
 
     def find_by_hash(self, secret_hash: str) -> ApiKey | None:
