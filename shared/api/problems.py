@@ -24,7 +24,7 @@ from shared.keys.models import AuthenticationError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
 from shared.registry.registration import ArtifactRejectedError, InvalidSchemaError
-from shared.registry.service import InvalidModelInputError
+from shared.registry.service import InvalidModelInputError, UnusableModelSchemaError
 from shared.uploads.models import UnusableUploadError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -99,6 +99,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     InvalidModelInputError: (422, "invalid-model-input"),
     PredictionFailedError: (422, "prediction-failed"),
     InvalidSchemaError: (422, "invalid-schema"),
+    UnusableModelSchemaError: (422, "unusable-model-schema"),
     ArtifactRejectedError: (422, "invalid-artifact"),
     UnusableUploadError: (422, "unusable-upload"),
     ModelUnavailableError: (503, "model-unavailable"),

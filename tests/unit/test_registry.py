@@ -60,17 +60,17 @@ def test_echo_accepts_any_object() -> None:
 def test_a_schema_is_checked_against_the_meta_schema_once_per_container(monkeypatch: pytest.MonkeyPatch) -> None:
     from jsonschema import Draft202012Validator
 
-    from shared.registry import registration
+    from shared.registry import registration, schemas
 
     checked: list[object] = []
     original = Draft202012Validator.check_schema
 
-    def counted(schema: object) -> None:
+    def counted(schema: object, format_checker: object) -> None:
         checked.append(schema)
-        original(schema)  # type: ignore[arg-type]
+        original(schema, format_checker=format_checker)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Draft202012Validator, "check_schema", counted)
-    registration._meta_schema_problem.cache_clear()
+    schemas._problem.cache_clear()
     schema = {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": 12}}}
 
     verdicts = []
