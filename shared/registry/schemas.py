@@ -18,9 +18,9 @@ for versions stored before these rules, evaluation fails closed on) any schema t
   ``unevaluatedProperties``, which jsonschema would otherwise do with Python's backtracking ``re``.
   ``format`` is an annotation only (no format checker), so ``format: regex`` compiles nothing.
 
-Evaluating one value is bounded too: at most ``MAX_KEYWORD_EVALUATIONS`` keyword evaluations (a
-256 KiB input of small numbers needs about a third of that), and ``uniqueItems`` compares items by
-hashing, not pairwise. Any failure to evaluate is ``UnusableSchemaError``, the input's own error.
+Evaluating one value is bounded too: ``BASE_KEYWORD_EVALUATIONS`` keyword evaluations plus
+``KEYWORD_EVALUATIONS_PER_BYTE`` per byte of the value, and ``uniqueItems`` compares items by hashing,
+not pairwise. Any failure to evaluate is ``UnusableSchemaError``, the input's own error.
 
 jsonschema, referencing and re2 are imported on first use: most functions never evaluate a schema.
 """
@@ -38,7 +38,11 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-MAX_KEYWORD_EVALUATIONS = 1_000_000
+# Keyword evaluations one value may take: a base, plus some per byte of the value (as JSON). A
+# 256 KiB array of small numbers checked for type and range needs about one per byte; the base keeps a
+# small input from paying for a schema whose work grows exponentially with its nesting.
+BASE_KEYWORD_EVALUATIONS = 100_000
+KEYWORD_EVALUATIONS_PER_BYTE = 4
 MAX_SUBSCHEMAS_PER_VALUE = 1_000
 RE2_MAX_MEM = 1 << 20  # bytes RE2 may use for one compiled pattern (program and DFA cache)
 
@@ -84,7 +88,8 @@ def validation_errors(schema: Mapping[str, Any], instance: Any) -> list["Validat
     if problem is not None:
         raise UnusableSchemaError(*problem)
     validator = _validator(canonical)
-    token = _BUDGET.set(_Budget(MAX_KEYWORD_EVALUATIONS))
+    size = len(json.dumps(instance, separators=(",", ":"), default=str))
+    token = _BUDGET.set(_Budget(BASE_KEYWORD_EVALUATIONS + KEYWORD_EVALUATIONS_PER_BYTE * size))
     try:
         return list(validator.iter_errors(instance))
     except _BudgetSpentError:

@@ -20,11 +20,17 @@ from shared.errors import ConflictError
 from shared.services import batch_finalizer, batch_service, batch_store, delivery_store, download_url, upload_service
 from shared.settings import bucket_settings
 from shared.uploads.models import Purpose
+from tests.conftest import Credential
+from tests.support.onnx_models import linear_model, linear_schemas
+from tests.support.receiver import receiver
+from tests.support.registry_flow import register, store_unchecked_version, upload_file
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_event
 
 TENANT = "acme"
+W = [[1.0, 0.5], [-2.0, 0.25], [0.5, 3.0]]
+B = [0.1, -0.2]
 CONSUMERS = {"BatchesQueue": "ProcessBatchesFunction", "PredictionsQueue": "RunPredictionsFunction"}
 
 
@@ -291,3 +297,32 @@ def test_a_redelivered_old_validation_step_changes_nothing(stack: Stack) -> None
     assert batch_store().get(TENANT, batch_id) == done
     assert receive(stack, "BatchesQueue") == []
     assert receive(stack, "PredictionsQueue") == []
+
+
+@pytest.mark.parametrize("poison", ["itself", "loopback URL"])
+def test_a_batch_on_a_version_whose_stored_schema_cannot_be_evaluated_finishes_with_every_line_failed(
+    stack: Stack, admin: Credential, poison: str
+) -> None:
+    registered = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W, B)), linear_schemas(3))
+    assert registered["statusCode"] == 201, registered
+    with receiver() as listener:
+        schema = {"$ref": "#", "type": "object"} if poison == "itself" else {"$ref": f"{listener.url}/s.json"}
+        version = store_unchecked_version(TENANT, "linear", schema)
+        lines: list[dict[str, Any]] = [{"custom_id": f"row-{n}", "input": {"x": [1.0, 2.0, 3.0]}} for n in range(1, 31)]
+        batch_id = create(jsonl(lines), model=f"linear:{version}")
+
+        list(pump(stack, batch_id))  # every delivery succeeds (no redelivery), or pump fails
+
+        assert listener.requests == []
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.COMPLETED
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (30, 0, 30)
+    out = BatchOut.of(batch, download_url)
+    assert out.errors_url is not None
+    errors = download(out.errors_url)
+    assert sorted(row["custom_id"] for row in errors) == sorted(line["custom_id"] for line in lines)
+    assert {row["error"]["code"] for row in errors} == {"invalid_schema"}
+    [first] = [row for row in errors if row["custom_id"] == "row-1"]
+    assert first["error"]["message"].startswith(
+        f"Line 1: The input cannot be checked against the input schema of version {version}"
+    )
