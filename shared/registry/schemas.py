@@ -119,7 +119,10 @@ def _problem(canonical: str) -> tuple[str, str] | None:
         return "", shape
     if not isinstance(schema, dict):
         return "", "must be a JSON object"
-    return _meta_schema_problem(schema) or _SchemaGraph(schema).problem()
+    try:
+        return _meta_schema_problem(schema) or _SchemaGraph(schema).problem()
+    except Exception:  # noqa: BLE001 - a schema the checks themselves choke on is refused, never a 500
+        return "", "could not be checked"
 
 
 def _meta_schema_problem(schema: dict[str, Any]) -> tuple[str, str] | None:
