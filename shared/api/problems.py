@@ -31,7 +31,7 @@ from shared.keys.models import AuthenticationError, KeyLimitReachedError, Permis
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
 from shared.registry.registration import ArtifactRejectedError, InvalidSchemaError
-from shared.registry.service import InvalidModelInputError
+from shared.registry.service import InvalidModelInputError, UnusableModelSchemaError
 from shared.uploads.models import UnusableUploadError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -108,6 +108,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     PredictionFailedError: (422, "prediction-failed"),
     ModelTimeoutError: (422, "timeout"),
     InvalidSchemaError: (422, "invalid-schema"),
+    UnusableModelSchemaError: (422, "unusable-model-schema"),
     ArtifactRejectedError: (422, "invalid-artifact"),
     UnusableUploadError: (422, "unusable-upload"),
     ModelUnavailableError: (503, "model-unavailable"),

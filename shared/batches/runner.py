@@ -18,7 +18,7 @@ from shared.batches.parts import chunk_lines, jsonl, skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
-from shared.registry.service import InvalidModelInputError, ModelRegistry
+from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
 from shared.runtimes.base import ModelFailure, ModelRuntime
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
@@ -113,6 +113,9 @@ class ChunkRunner:
                 first = invalid.errors[0]
                 message = f"Line {line.number}: {first.pointer}: {first.detail}"
                 outcomes.append(ModelFailure("invalid_input", message))
+                continue
+            except UnusableModelSchemaError as unusable:
+                outcomes.append(ModelFailure("invalid_schema", f"Line {line.number}: {unusable}"))
                 continue
             outcomes.append({})
             runnable.append(index)

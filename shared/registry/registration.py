@@ -4,10 +4,8 @@ Nothing is written unless every check passed: a bad schema, an unusable upload, 
 inspector cannot load is a 422 and leaves the registry as it was.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from shared.clock import to_rfc3339, utc_now
@@ -16,6 +14,7 @@ from shared.observability import logger
 from shared.registry.inspection import ArtifactInspector, InspectRequest, Rejected
 from shared.registry.models import BuiltinModelError, JsonSchema, ModelVersion, NewVersion, Runtime
 from shared.registry.ports import ModelStore
+from shared.registry.schemas import UnusableSchemaError, check_schema
 from shared.registry.service import ModelRegistry
 from shared.uploads.models import Purpose
 from shared.uploads.service import UploadService
@@ -32,7 +31,7 @@ class VersionRequest:
 
 class InvalidSchemaError(InvalidRequestError):
     def __init__(self, pointer: str, message: str) -> None:
-        super().__init__("A schema is not a valid JSON Schema (draft 2020-12).")
+        super().__init__("A schema is not a usable JSON Schema (draft 2020-12, self-contained, RE2 patterns).")
         self.errors = [FieldError(pointer, message)]
 
 
@@ -96,26 +95,11 @@ class ModelRegistration:
 
 
 def _check_schema(pointer: str, schema: Mapping[str, Any]) -> None:
-    problem = _meta_schema_problem(json.dumps(schema, sort_keys=True, separators=(",", ":")))
-    if problem is not None:
-        where, rule = problem
-        raise InvalidSchemaError(pointer + where, f"fails the '{rule}' rule of JSON Schema")
+    """The rules of ``shared.registry.schemas`` (the meta-schema, no reference out of the document,
+    RE2 patterns, nothing endless), then: an input or output is one JSON object."""
+    try:
+        check_schema(schema)
+    except UnusableSchemaError as unusable:
+        raise InvalidSchemaError(pointer + unusable.pointer, unusable.reason) from None
     if schema.get("type", "object") != "object":
         raise InvalidSchemaError(pointer + "/type", "must describe a JSON object (type 'object')")
-
-
-@lru_cache(maxsize=128)
-def _meta_schema_problem(canonical: str) -> tuple[str, str] | None:
-    """(pointer below the schema, rule) where the schema breaks the Draft 2020-12 meta-schema, or None.
-
-    About a millisecond a schema (the meta-schema is large); a model's new versions usually repeat
-    their schemas, so the verdicts are kept per container."""
-    from jsonschema import Draft202012Validator  # on first registration, not at every cold start
-    from jsonschema.exceptions import SchemaError
-
-    try:
-        Draft202012Validator.check_schema(json.loads(canonical))
-    except SchemaError as error:
-        where = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
-        return where, str(error.validator)
-    return None

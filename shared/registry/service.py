@@ -1,17 +1,16 @@
 """The registry's read side: list and resolve models for a tenant, and validate inputs against a version."""
 
-import json
 from collections.abc import Iterable, Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import FieldError, InvalidRequestError
+from shared.observability import logger
 from shared.registry.builtins import BUILTIN_MODELS
 from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.ports import ModelStore
+from shared.registry.schemas import UnusableSchemaError, validation_errors
 
 if TYPE_CHECKING:  # jsonschema is imported on first validation: most functions never validate an input
-    from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
 _PINNED_CACHE_SIZE = 256
@@ -21,6 +20,19 @@ class InvalidModelInputError(InvalidRequestError):
     def __init__(self, model: str, errors: list[FieldError]) -> None:
         super().__init__(f"The input does not match the input schema of model '{model}'.")
         self.errors = errors
+
+
+class UnusableModelSchemaError(InvalidRequestError):
+    """The input cannot be checked against the version's input schema: a schema stored before the
+    registration rules (refused now), or one this input would take too long to evaluate."""
+
+    def __init__(self, version: ModelVersion, unusable: UnusableSchemaError, pointer: str) -> None:
+        where = f" (at '{unusable.pointer}' of the schema)" if unusable.pointer else ""
+        super().__init__(
+            f"The input cannot be checked against the input schema of version {version.version} "
+            f"of model '{version.name}'{where}: {unusable.reason}."
+        )
+        self.errors = [FieldError(pointer, "cannot be checked against the model's input schema")]
 
 
 class ModelRegistry:
@@ -69,8 +81,15 @@ class ModelRegistry:
         return version
 
     def validate_input(self, version: ModelVersion, payload: Mapping[str, Any], pointer_prefix: str = "/input") -> None:
-        validator = _validator(version.name, version.version, _freeze(version.input_schema))
-        errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        try:
+            found = validation_errors(version.input_schema, payload)
+        except UnusableSchemaError as unusable:
+            logger.warning(
+                "input schema not evaluated",
+                extra={"model": version.name, "version": version.version, "schema_pointer": unusable.pointer},
+            )
+            raise UnusableModelSchemaError(version, unusable, pointer_prefix) from None
+        errors = sorted(found, key=lambda e: list(e.absolute_path))
         if errors:
             raise InvalidModelInputError(version.name, [_field_error(e, pointer_prefix) for e in errors[:20]])
 
@@ -82,18 +101,6 @@ def _pick(model: Model, ref: ModelRef) -> ModelVersion:
         if version.version == ref.version:
             return version
     raise ModelNotFoundError(ref.name, ref.version)
-
-
-def _freeze(schema: Mapping[str, Any]) -> str:
-    return json.dumps(schema, sort_keys=True)
-
-
-@cache
-def _validator(name: str, version: int, schema_json: str) -> "Draft202012Validator":
-    """Compiled once per container and schema (name and version keep the cache readable)."""
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(json.loads(schema_json))
 
 
 def _field_error(error: "ValidationError", prefix: str) -> FieldError:

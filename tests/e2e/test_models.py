@@ -6,8 +6,10 @@ driven by NVIDIA's own ``tritonclient.http``.
 """
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +29,7 @@ from tests.support.onnx_models import (
     loop_model,
     loop_schemas,
 )
+from tests.support.receiver import receiver
 from tools.build_iris_model import train_classifier
 
 pytestmark = pytest.mark.e2e
@@ -49,8 +52,11 @@ def _upload(client: httpx.Client, data: bytes) -> str:
     return str(body["id"])
 
 
-def _register(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
-    input_schema, output_schema = linear_schemas(4)
+def _register(
+    client: httpx.Client, name: str, data: bytes, input_schema: dict[str, Any] | None = None
+) -> httpx.Response:
+    default_input, output_schema = linear_schemas(4)
+    input_schema = default_input if input_schema is None else input_schema
     body = {"runtime": "onnx", "upload_id": _upload(client, data), "input_schema": input_schema}
     return client.post(f"/v1/models/{name}/versions", json={**body, "output_schema": output_schema})
 
@@ -100,6 +106,40 @@ def test_a_corrupt_model_file_is_refused_over_http(admin: httpx.Client) -> None:
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["type"] == "urn:infergate:problem:invalid-artifact"
     assert admin.get("/v1/models/e2e-corrupt").status_code == 404
+
+
+@pytest.mark.parametrize("reference", ["loopback", "file"])
+def test_a_schema_referring_outside_itself_is_refused_and_nothing_is_fetched(
+    admin: httpx.Client, tmp_path: Path, reference: str
+) -> None:
+    probe = tmp_path / "probe.json"
+    probe.write_text(json.dumps({"required": ["probe_only_field"]}))
+    with receiver() as listener:
+        listener.get_body = probe.read_bytes()
+        target = f"{listener.url}/s.json" if reference == "loopback" else probe.as_uri()
+        schema = {"type": "object", "allOf": [{"$ref": target}], "properties": {"x": {"type": "array"}}}
+
+        refused = _register(admin, "e2e-hostile", linear_model(W1, B1), schema)
+
+        assert listener.requests == []
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:infergate:problem:invalid-schema"
+    assert refused.json()["errors"][0]["pointer"] == "/input_schema/allOf/0/$ref"
+    assert admin.get("/v1/models/e2e-hostile").status_code == 404
+
+
+def test_a_catastrophic_pattern_is_matched_in_linear_time_over_http(admin: httpx.Client) -> None:
+    schema = {"type": "object", "properties": {"x": {"type": "array"}, "tag": {"type": "string", "pattern": "^(a+)+$"}}}
+    registered = _register(admin, "e2e-pattern", linear_model(W1, B1), schema)
+    assert registered.status_code == 201, registered.text
+
+    # Python's backtracking re takes over a minute on 31 characters; RE2 is linear.
+    refused = admin.post("/v1/models/e2e-pattern/predict", json={"input": {"x": X, "tag": "a" * 30 + "!"}}, timeout=10)
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"] == "urn:infergate:problem:invalid-model-input"
+    assert [e["pointer"] for e in refused.json()["errors"]] == ["/input/tag"]
 
 
 def test_tritonclient_health_and_metadata(triton_client: Any, auth: dict[str, str]) -> None:

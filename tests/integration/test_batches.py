@@ -4,6 +4,8 @@ A small step size (4 KiB) and chunk size (20 lines) make a few hundred lines tak
 steps and many chunk messages, so continuation and counting are exercised as a large file would be.
 """
 
+from typing import Any
+
 import pytest
 
 from shared.batches import validation
@@ -11,6 +13,7 @@ from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
 from shared.errors import ConflictError
 from shared.services import batch_finalizer, batch_service, batch_store, delivery_store
+from tests.conftest import Credential
 from tests.support.batch_queues import (
     CONSUMERS,
     TENANT,
@@ -24,7 +27,13 @@ from tests.support.batch_queues import (
     upload,
     validated_with_chunks_held,
 )
+from tests.support.onnx_models import linear_model, linear_schemas
+from tests.support.receiver import receiver
+from tests.support.registry_flow import register, store_unchecked_version, upload_file
 from tools.provision import Stack
+
+W = [[1.0, 0.5], [-2.0, 0.25], [0.5, 3.0]]
+B = [0.1, -0.2]
 
 
 @pytest.fixture(autouse=True)
@@ -295,3 +304,30 @@ def test_a_redelivered_old_validation_step_changes_nothing(stack: Stack) -> None
     assert batch_store().get(TENANT, batch_id) == done
     assert receive(stack, "BatchesQueue") == []
     assert receive(stack, "PredictionsQueue") == []
+
+
+@pytest.mark.parametrize("poison", ["itself", "loopback URL"])
+def test_a_batch_on_a_version_whose_stored_schema_cannot_be_evaluated_finishes_with_every_line_failed(
+    stack: Stack, admin: Credential, poison: str
+) -> None:
+    registered = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W, B)), linear_schemas(3))
+    assert registered["statusCode"] == 201, registered
+    with receiver() as listener:
+        schema = {"$ref": "#", "type": "object"} if poison == "itself" else {"$ref": f"{listener.url}/s.json"}
+        version = store_unchecked_version(TENANT, "linear", schema)
+        lines: list[dict[str, Any]] = [{"custom_id": f"row-{n}", "input": {"x": [1.0, 2.0, 3.0]}} for n in range(1, 31)]
+        batch_id = create(jsonl(lines), model=f"linear:{version}")
+
+        list(pump(stack, batch_id))  # every delivery succeeds (no redelivery), or pump fails
+
+        assert listener.requests == []
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.COMPLETED
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (30, 0, 30)
+    _, errors = files(batch_id)
+    assert sorted(row["custom_id"] for row in errors) == sorted(line["custom_id"] for line in lines)
+    assert {row["error"]["code"] for row in errors} == {"invalid_schema"}
+    [first] = [row for row in errors if row["custom_id"] == "row-1"]
+    assert first["error"]["message"].startswith(
+        f"Line 1: The input cannot be checked against the input schema of version {version}"
+    )

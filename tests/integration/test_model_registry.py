@@ -5,7 +5,9 @@ process by ``tools.local_lambda``), exactly as it does deployed.
 """
 
 import hashlib
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,7 +32,9 @@ from tests.support.onnx_models import (
     loop_model,
     loop_schemas,
 )
-from tests.support.registry_flow import create_upload, put_file, register, upload_file
+from tests.support.receiver import receiver
+from tests.support.registry_flow import create_upload, put_file, register, store_unchecked_version, upload_file
+from tests.support.timing import finishes_within
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_event
@@ -426,3 +430,130 @@ def test_a_sync_prediction_past_the_time_limit_is_a_timeout_problem_and_stores_n
     assert response_json(quick)["output"] == {"y": [4.0]}  # the stopped session still serves
     listed = response_json(call("GET", "/v1/predictions", headers=bearer(admin.secret)))
     assert listed["results"] == []
+
+
+# --- Hostile JSON Schemas (issue 14): nothing is fetched or opened, nothing is endless ---------------
+
+PROBE_ONLY = {"required": ["probe_only_field"]}  # what a file: or http: reference would add if followed
+
+
+def _hostile_schemas(url: str, probe_uri: str) -> list[tuple[str, dict[str, Any], str]]:
+    """(case, input schema, pointer the refusal names) for schemas registration must refuse."""
+    vector = SCHEMAS[0]["properties"]["x"]
+    base: dict[str, Any] = {"type": "object", "properties": {"x": vector}}
+    return [
+        ("local file", {**base, "allOf": [{"$ref": probe_uri}]}, "/input_schema/allOf/0/$ref"),
+        ("system file", {**base, "$ref": "file:///etc/passwd"}, "/input_schema/$ref"),
+        ("loopback URL", {**base, "$ref": url}, "/input_schema/$ref"),
+        ("dynamic URL", {**base, "properties": {"x": {"$dynamicRef": url}}}, "/input_schema/properties/x/$dynamicRef"),
+        ("remote $id base", {**base, "$id": url, "properties": {"x": {"$ref": "s.json"}}}, "/input_schema/$id"),
+        ("remote $schema", {**base, "$schema": url}, "/input_schema/$schema"),
+        (
+            "other draft inside",
+            {**base, "properties": {"x": {"$schema": "http://json-schema.org/draft-07/schema#"}}},
+            "/input_schema/properties/x/$schema",
+        ),
+        ("itself", {**base, "$ref": "#"}, "/input_schema/$ref"),
+        (
+            "cycle",
+            {
+                **base,
+                "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"anyOf": [{"$ref": "#/$defs/a"}]}},
+                "$ref": "#/$defs/a",
+            },
+            "/input_schema/$defs/b/anyOf/0/$ref",
+        ),
+        ("missing $defs", {**base, "properties": {"x": {"$ref": "#/$defs/nope"}}}, "/input_schema/properties/x/$ref"),
+        ("not a subschema", {**base, "required": ["x"], "$ref": "#/required/0"}, "/input_schema/$ref"),
+        ("backreference", {**base, "properties": {"t": {"pattern": "(a)\\1"}}}, "/input_schema/properties/t/pattern"),
+        ("lookahead", {**base, "patternProperties": {"(?=x)": {}}}, "/input_schema/patternProperties/(?=x)"),
+    ]
+
+
+HOSTILE_CASES = [case for case, _, _ in _hostile_schemas("http://127.0.0.1:1/s.json", "file:///p.json")]
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES)
+def test_a_schema_that_leaves_its_document_or_cannot_be_evaluated_is_refused_and_nothing_is_fetched(
+    stack: Stack, admin: Credential, tmp_path: Path, case: str
+) -> None:
+    probe = tmp_path / "probe.json"
+    probe.write_text(json.dumps(PROBE_ONLY))
+    with receiver() as listener:
+        listener.get_body = json.dumps(PROBE_ONLY).encode()
+        [(schema, pointer)] = [
+            (schema, pointer)
+            for name, schema, pointer in _hostile_schemas(f"{listener.url}/s.json", probe.as_uri())
+            if name == case
+        ]
+
+        response = register(
+            admin.secret, "linear", upload_file(admin.secret, linear_model(W1, B1)), (schema, SCHEMAS[1])
+        )
+
+        assert listener.requests == []
+    _assert_refused(response, 422, "invalid-schema", pointer)
+    _nothing_registered(admin.secret, "linear")
+
+
+def test_an_output_schema_that_leaves_its_document_is_refused(stack: Stack, admin: Credential) -> None:
+    output_schema = {"type": "object", "properties": {"y": {"$ref": "file:///etc/passwd"}}}
+
+    response = register(
+        admin.secret, "linear", upload_file(admin.secret, linear_model(W1, B1)), (SCHEMAS[0], output_schema)
+    )
+
+    _assert_refused(response, 422, "invalid-schema", "/output_schema/properties/y/$ref")
+    _nothing_registered(admin.secret, "linear")
+
+
+def _infer_v2(secret: str, ref: str, x: list[float]) -> dict[str, Any]:
+    body = {"inputs": [{"name": "x", "shape": [1, len(x)], "datatype": "FP32", "data": x}]}
+    response: dict[str, Any] = call("POST", f"/v2/models/{ref}/infer", body=body, headers=bearer(secret))
+    return response
+
+
+@pytest.mark.parametrize("case", ["local file", "system file", "loopback URL", "dynamic URL", "itself", "cycle"])
+def test_a_version_stored_with_such_a_schema_fails_closed_on_every_route_and_fetches_nothing(
+    stack: Stack, admin: Credential, tmp_path: Path, case: str
+) -> None:
+    probe = tmp_path / "probe.json"
+    probe.write_text(json.dumps(PROBE_ONLY))
+    _registered(admin.secret, "linear", linear_model(W1, B1))
+    with receiver() as listener:
+        listener.get_body = json.dumps(PROBE_ONLY).encode()
+        [schema] = [s for name, s, _ in _hostile_schemas(f"{listener.url}/s.json", probe.as_uri()) if name == case]
+        version = store_unchecked_version("acme", "linear", schema)
+
+        sync = _predict(admin.secret, f"linear:{version}", {"x": X})
+        created = call(
+            "POST",
+            "/v1/predictions",
+            body={"model": f"linear:{version}", "input": {"x": X}},
+            headers=bearer(admin.secret),
+        )
+        inferred = _infer_v2(admin.secret, f"linear/versions/{version}", X)
+
+        assert listener.requests == []
+    _assert_refused(sync, 422, "unusable-model-schema", "/input")
+    assert f"version {version} of model 'linear'" in response_json(sync)["detail"]
+    _assert_refused(created, 422, "unusable-model-schema", "/input")
+    assert inferred["statusCode"] == 422
+    assert "cannot be checked against the input schema" in response_json(inferred)["error"]
+    assert response_json(_predict(admin.secret, "linear:1", {"x": X}))["version"] == 1  # the good version still serves
+
+
+def test_a_catastrophic_pattern_is_matched_in_linear_time(stack: Stack, admin: Credential) -> None:
+    schema = {**SCHEMAS[0], "properties": {**SCHEMAS[0]["properties"], "tag": {"type": "string", "pattern": "^(a+)+$"}}}
+    registered = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W1, B1)), (schema, SCHEMAS[1]))
+    assert registered["statusCode"] == 201, response_json(registered)
+
+    # Backtracking takes over a minute at 31 characters (four times longer with every two more); RE2 is linear.
+    [refused, accepted] = finishes_within(
+        10,
+        lambda: _predict(admin.secret, "linear", {"x": X, "tag": "a" * 30 + "!"}),
+        lambda: _predict(admin.secret, "linear", {"x": X, "tag": "a" * 100_000}),
+    )
+
+    _assert_refused(refused, 422, "invalid-model-input", "/input/tag")
+    assert accepted["statusCode"] == 200, response_json(accepted)

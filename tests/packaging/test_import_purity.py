@@ -1,5 +1,5 @@
-"""Cold-start hygiene: importing a function's module loads no model runtime, no tracing SDK and no JSON
-Schema validator (each loads when a request needs it).
+"""Cold-start hygiene: importing a function's module loads no model runtime, no tracing SDK, no JSON
+Schema validator and no RE2 (each loads when a request needs it).
 
 Every import runs in a fresh interpreter, so nothing another test imported can hide or fake a result;
 the interpreters of the module run side by side (one per core) and each test waits for its own.
@@ -16,7 +16,7 @@ import pytest
 
 from tools.template import ROOT, FunctionSpec, load_template
 
-HEAVY_MODULES = ("numpy", "onnxruntime", "vaderSentiment", "aws_xray_sdk", "jsonschema")
+HEAVY_MODULES = ("numpy", "onnxruntime", "vaderSentiment", "aws_xray_sdk", "jsonschema", "referencing", "re2")
 DUMMY_ENVIRONMENT = {
     "TABLE_NAME": "dummy-table",
     "PREDICTIONS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dummy-queue",

@@ -1,4 +1,7 @@
-"""A real webhook receiver on 127.0.0.1 that records every request and answers from a script."""
+"""A real webhook receiver on 127.0.0.1 that records every request and answers from a script.
+
+It answers GETs too (with ``get_body``), so a test can tell whether the service ever fetched a URL
+it was handed, e.g. a JSON Schema ``$ref``."""
 
 import threading
 from collections.abc import Iterator
@@ -22,6 +25,7 @@ class Receiver:
     url: str
     answers: list[int] = field(default_factory=list)  # status per request; the last one repeats
     extra_headers: dict[str, str] = field(default_factory=dict)
+    get_body: bytes = b"{}"
     requests: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -54,6 +58,15 @@ def receiver(
                 self.send_header(name, value)
             self.send_header("content-length", "0")
             self.end_headers()
+
+        def do_GET(self) -> None:
+            with state._lock:
+                state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, ""))
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(state.get_body)))
+            self.end_headers()
+            self.wfile.write(state.get_body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return
