@@ -33,6 +33,7 @@ from shared.predictions.models import STUCK_AFTER, IdempotencyClaim, PlannedDeli
 from shared.store.deliveries import delivery_item
 from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
 from shared.store.idempotency import claim_put, replay_of
+from shared.store.sweep import overdue_entries, postpone_entry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -48,7 +49,6 @@ OUTCOME_SETS = {
 }
 IDEMPOTENCY_PREFIX = "IDEM#batches#"  # a key used for a prediction and for a batch names two requests
 SWEEP_PARTITION = "SWEEP#BATCH"
-SWEEP_INDEX = "Sweep"
 UNFINISHED = (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS, BatchStatus.CANCELING)
 
 
@@ -175,49 +175,15 @@ class DynamoBatchStore:
 
     def overdue(self, now: str, limit: int) -> "builtins.list[OverdueBatch]":
         """Unfinished batches whose deadline is before ``now``, oldest deadline first."""
-        response = call(
-            lambda: self._client.query(
-                TableName=self._table,
-                IndexName=SWEEP_INDEX,
-                KeyConditionExpression="sweep_pk = :pk AND sweep_at < :now",
-                ExpressionAttributeValues={":pk": {"S": SWEEP_PARTITION}, ":now": {"S": now}},
-                Limit=limit,
-            )
-        )
-        return [
-            OverdueBatch(
-                tenant=item["PK"]["S"].removeprefix("TENANT#"),
-                batch_id=item["SK"]["S"].removeprefix(PREFIX),
-                deadline=item["sweep_at"]["S"],
-                sweeps=int(item["sweeps"]["N"]) if "sweeps" in item else 0,
-            )
-            for item in response.get("Items", [])
-        ]
+        entries = overdue_entries(self._client, self._table, SWEEP_PARTITION, PREFIX, now, limit)
+        return [OverdueBatch(e.tenant, e.item_id, e.deadline, e.sweeps) for e in entries]
 
     def postpone(self, overdue: OverdueBatch, next_deadline: str) -> bool:
         """Count one more sweep and move the deadline, unless the batch finished or progressed, or another
         sweeper got there first (the deadline it saw has changed)."""
-        try:
-            call(
-                lambda: self._client.update_item(
-                    TableName=self._table,
-                    Key=_key(overdue.tenant, overdue.batch_id),
-                    UpdateExpression="SET sweep_at = :next ADD sweeps :one",
-                    ConditionExpression="sweep_at = :seen AND #status IN (:s0, :s1, :s2)",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={
-                        ":next": {"S": next_deadline},
-                        ":one": {"N": "1"},
-                        ":seen": {"S": overdue.deadline},
-                        **{f":s{i}": {"S": status.value} for i, status in enumerate(UNFINISHED)},
-                    },
-                )
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        key = _key(overdue.tenant, overdue.batch_id)
+        unfinished = [status.value for status in UNFINISHED]
+        return postpone_entry(self._client, self._table, key, overdue.deadline, next_deadline, unfinished)
 
     def _deadline(self) -> str:
         return to_rfc3339(utc_now() + self._stuck_after)

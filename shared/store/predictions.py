@@ -30,6 +30,7 @@ from shared.predictions.models import (
 from shared.store.deliveries import delivery_item
 from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
 from shared.store.idempotency import claim_put, replay_of
+from shared.store.sweep import overdue_entries, postpone_entry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,7 +50,6 @@ INLINE_OUTPUT_LIMIT = 100_000
 
 
 SWEEP_PARTITION = "SWEEP"
-SWEEP_INDEX = "Sweep"
 
 
 class DynamoPredictionStore:
@@ -144,50 +144,15 @@ class DynamoPredictionStore:
 
     def overdue(self, now: str, limit: int) -> "builtins.list[Overdue]":
         """Unfinished predictions whose deadline is before ``now``, oldest deadline first."""
-        response = call(
-            lambda: self._client.query(
-                TableName=self._table,
-                IndexName=SWEEP_INDEX,
-                KeyConditionExpression="sweep_pk = :pk AND sweep_at < :now",
-                ExpressionAttributeValues={":pk": {"S": SWEEP_PARTITION}, ":now": {"S": now}},
-                Limit=limit,
-            )
-        )
-        return [
-            Overdue(
-                tenant=item["PK"]["S"].removeprefix("TENANT#"),
-                prediction_id=item["SK"]["S"].removeprefix(PREFIX),
-                deadline=item["sweep_at"]["S"],
-                sweeps=int(item["sweeps"]["N"]) if "sweeps" in item else 0,
-            )
-            for item in response.get("Items", [])
-        ]
+        entries = overdue_entries(self._client, self._table, SWEEP_PARTITION, PREFIX, now, limit)
+        return [Overdue(e.tenant, e.item_id, e.deadline, e.sweeps) for e in entries]
 
     def postpone(self, overdue: Overdue, next_deadline: str) -> bool:
         """Count one more sweep and move the deadline, unless the prediction finished or another sweeper
         got there first (the deadline it saw has changed)."""
-        try:
-            call(
-                lambda: self._client.update_item(
-                    TableName=self._table,
-                    Key=_key(overdue.tenant, overdue.prediction_id),
-                    UpdateExpression="SET sweep_at = :next ADD sweeps :one",
-                    ConditionExpression="sweep_at = :seen AND #status IN (:starting, :processing)",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={
-                        ":next": {"S": next_deadline},
-                        ":one": {"N": "1"},
-                        ":seen": {"S": overdue.deadline},
-                        ":starting": {"S": PredictionStatus.STARTING.value},
-                        ":processing": {"S": PredictionStatus.PROCESSING.value},
-                    },
-                )
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        key = _key(overdue.tenant, overdue.prediction_id)
+        unfinished = [PredictionStatus.STARTING.value, PredictionStatus.PROCESSING.value]
+        return postpone_entry(self._client, self._table, key, overdue.deadline, next_deadline, unfinished)
 
     def _overflow_item(self, tenant: str, prediction_id: str, output: str) -> Item:
         return {
