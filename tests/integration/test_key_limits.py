@@ -4,7 +4,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 import pytest
 
 from shared.aws import dynamodb_client
@@ -15,6 +14,7 @@ from shared.services import reset_services
 from shared.settings import clear_settings, store_settings
 from shared.store.keys import DynamoKeyStore
 from tests.conftest import Credential, MintKey
+from tests.support.emulated_table import emulated_table, emulator_client
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
 from tools.provision import Stack
@@ -103,34 +103,10 @@ def test_revoking_a_key_made_before_the_count_existed_frees_no_slot(capped: None
     assert _stored("acme") == (1, 1)
 
 
-@pytest.fixture(scope="module")
-def emulated_table() -> Iterator[tuple[str, str]]:
-    """The local stack's AWS emulator (a moto server serving calls one at a time, so thread-safe)."""
-    from tools.devstack import free_port
-    from tools.emulator import EmulatorProcess
-
-    emulator = EmulatorProcess("127.0.0.1", free_port())
-    emulator.start()
-    try:
-        _client(emulator.endpoint_url).create_table(
-            TableName="keys",
-            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield emulator.endpoint_url, "keys"
-    finally:
-        emulator.stop()
-
-
-def _client(endpoint: str) -> Any:
-    session = boto3.session.Session(
-        region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    return session.client("dynamodb", endpoint_url=endpoint)
+@pytest.fixture(scope="module", name="emulated_table")
+def emulated_table_fixture() -> Iterator[tuple[str, str]]:
+    with emulated_table("keys") as endpoint:
+        yield endpoint, "keys"
 
 
 def test_concurrent_creates_never_exceed_the_cap(emulated_table: tuple[str, str]) -> None:
@@ -138,7 +114,7 @@ def test_concurrent_creates_never_exceed_the_cap(emulated_table: tuple[str, str]
     endpoint, table = emulated_table
 
     def create(number: int) -> bool:
-        store = DynamoKeyStore(table, _client(endpoint))
+        store = DynamoKeyStore(table, emulator_client(endpoint))
         key = ApiKey(
             new_id(IdKind.KEY), "acme", f"key {number}", frozenset({Scope.PREDICT}), to_rfc3339(utc_now()), "abcd"
         )
@@ -152,7 +128,7 @@ def test_concurrent_creates_never_exceed_the_cap(emulated_table: tuple[str, str]
         outcomes = list(pool.map(create, range(12)))
 
     assert outcomes.count(True) == 5
-    stored = _client(endpoint).scan(TableName=table)["Items"]
+    stored = emulator_client(endpoint).scan(TableName=table)["Items"]
     assert len([item for item in stored if item["SK"]["S"].startswith("KEY#")]) == 5
     assert len([item for item in stored if item["PK"]["S"].startswith("APIKEY#")]) == 5
     [count] = [item for item in stored if item["SK"]["S"] == "KEY_COUNT"]

@@ -22,6 +22,7 @@ from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.service import RateLimiter
 from shared.settings import store_settings
 from shared.store.ratelimits import _FRESH_READINGS, DynamoRateLimitStore
+from tests.support.emulated_table import emulated_table, emulator_client
 from tools.provision import Stack
 
 LIMIT = RateLimit(per_second=50, burst=100)  # the template's defaults
@@ -113,35 +114,10 @@ def test_a_key_at_150_percent_is_held_to_its_rate_within_a_few_percent(stack: St
 CONCURRENT_LIMIT = RateLimit(per_second=100, burst=20)  # leases of one or two tokens: most requests write
 
 
-@pytest.fixture(scope="module")
-def emulated_table() -> Iterator[tuple[str, str]]:
-    """The local stack's AWS emulator (a moto server serving calls one at a time, so thread-safe)."""
-    from tools.devstack import free_port
-    from tools.emulator import EmulatorProcess
-
-    emulator = EmulatorProcess("127.0.0.1", free_port())
-    emulator.start()
-    try:
-        client = _emulator_client(emulator.endpoint_url)
-        client.create_table(
-            TableName="ratelimits",
-            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield emulator.endpoint_url, "ratelimits"
-    finally:
-        emulator.stop()
-
-
-def _emulator_client(endpoint: str) -> Any:
-    session = boto3.session.Session(
-        region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    return session.client("dynamodb", endpoint_url=endpoint)
+@pytest.fixture(scope="module", name="emulated_table")
+def emulated_table_fixture() -> Iterator[tuple[str, str]]:
+    with emulated_table("ratelimits") as endpoint:
+        yield endpoint, "ratelimits"
 
 
 def test_sixteen_threads_below_the_limit_are_never_refused(emulated_table: tuple[str, str]) -> None:
@@ -153,7 +129,7 @@ def test_sixteen_threads_below_the_limit_are_never_refused(emulated_table: tuple
     threads, per_thread = 16, 20
     period_s = threads / (0.6 * CONCURRENT_LIMIT.per_second)  # each thread's share of 60 % of the limit
     limiters = [
-        RateLimiter(DynamoRateLimitStore(table, _emulator_client(endpoint)), CONCURRENT_LIMIT) for _ in range(threads)
+        RateLimiter(DynamoRateLimitStore(table, emulator_client(endpoint)), CONCURRENT_LIMIT) for _ in range(threads)
     ]
     refused: list[int] = []
 
