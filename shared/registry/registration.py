@@ -14,7 +14,7 @@ from shared.observability import logger
 from shared.registry.inspection import ArtifactInspector, InspectRequest, Rejected
 from shared.registry.models import BuiltinModelError, JsonSchema, ModelVersion, NewVersion, Runtime
 from shared.registry.ports import ModelStore
-from shared.registry.schemas import UnusableSchemaError, check_schema
+from shared.registry.schema_rules import UnusableSchemaError, check_schema
 from shared.registry.service import ModelRegistry
 from shared.uploads.models import Purpose
 from shared.uploads.service import UploadService
@@ -95,7 +95,7 @@ class ModelRegistration:
 
 
 def _check_schema(pointer: str, schema: Mapping[str, Any]) -> None:
-    """The rules of ``shared.registry.schemas`` (the meta-schema, no reference out of the document,
+    """The rules of ``shared.registry.schema_rules`` (the meta-schema, no reference out of the document,
     RE2 patterns, nothing endless), then: an input or output is one JSON object."""
     try:
         check_schema(schema)

@@ -8,7 +8,8 @@ from shared.observability import logger
 from shared.registry.builtins import BUILTIN_MODELS
 from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.ports import ModelStore
-from shared.registry.schemas import UnusableSchemaError, validation_errors
+from shared.registry.schema_rules import UnusableSchemaError
+from shared.registry.schemas import validation_errors
 
 if TYPE_CHECKING:  # jsonschema is imported on first validation: most functions never validate an input
     from jsonschema.exceptions import ValidationError

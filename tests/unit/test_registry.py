@@ -63,7 +63,7 @@ def test_echo_accepts_any_object() -> None:
 def test_a_schema_is_checked_against_the_meta_schema_once_per_container(monkeypatch: pytest.MonkeyPatch) -> None:
     from jsonschema import Draft202012Validator
 
-    from shared.registry import registration, schemas
+    from shared.registry import registration, schema_rules
 
     checked: list[object] = []
     original = Draft202012Validator.check_schema
@@ -73,7 +73,7 @@ def test_a_schema_is_checked_against_the_meta_schema_once_per_container(monkeypa
         original(schema, format_checker=format_checker)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Draft202012Validator, "check_schema", counted)
-    schemas._problem.cache_clear()
+    schema_rules.schema_problem.cache_clear()
     schema = {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": 12}}}
 
     verdicts = []

@@ -1,0 +1,263 @@
+"""What a tenant's JSON Schema may be: the rules registration checks, and evaluation re-checks.
+
+A model version's schemas come from a tenant admin, so they are hostile. Registration refuses (and,
+for versions stored before these rules, evaluation fails closed on) any schema that:
+
+- leaves its own document. Every ``$ref`` and ``$dynamicRef`` is a fragment (``#``, ``#/pointer``,
+  ``#anchor``) that resolves to a subschema of the same document; ``$id`` is refused (a schema has
+  no base URI of its own to resolve against) and ``$schema`` is only draft 2020-12, only at the
+  root.
+- cannot be evaluated: a subschema that comes back to itself without descending into the value
+  (``{"$ref": "#"}``), a reference to something that is not a subschema, or one value checked
+  against more than ``MAX_SUBSCHEMAS_PER_VALUE`` subschemas (nested ``allOf`` of references grow
+  exponentially).
+- has a ``pattern`` (or ``patternProperties`` name) that RE2 cannot compile within ``RE2_MAX_MEM``
+  (backreferences, lookaround). ``format`` is an annotation only, so ``format: regex`` compiles nothing.
+
+How a schema that passes is evaluated, within bounds, is ``shared.registry.schemas``.
+jsonschema, referencing and re2 are imported on first use: most functions never check a schema.
+"""
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
+
+from shared.jsoncodec import plain_json_problem
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+MAX_SUBSCHEMAS_PER_VALUE = 1_000
+RE2_MAX_MEM = 1 << 20  # bytes RE2 may use for one compiled pattern (program and DFA cache)
+
+# Where draft 2020-12 keeps subschemas (the table referencing crawls, too). "In place" subschemas
+# apply to the same value as their parent; the others to a member or item of it, or to nothing
+# until a reference reaches them.
+_IN_PLACE_ONE = frozenset({"not", "if", "then", "else"})
+_IN_PLACE_ARRAYS = frozenset({"allOf", "anyOf", "oneOf"})
+_IN_PLACE_MAPS = frozenset({"dependentSchemas"})
+_OTHER_ONE = frozenset(
+    {"additionalProperties", "items", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"}
+    | {"contentSchema"}
+)
+_OTHER_ARRAYS = frozenset({"prefixItems"})
+_OTHER_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
+REFERENCES = ("$ref", "$dynamicRef")
+_ANCHORS = ("$anchor", "$dynamicAnchor")
+
+
+class UnusableSchemaError(Exception):
+    """The schema cannot be registered, or a value cannot be evaluated against it.
+
+    ``pointer`` is where in the schema (``""`` for the whole schema or for an evaluation that ran
+    out of budget); ``reason`` is safe to show the tenant (it never quotes the value evaluated)."""
+
+    def __init__(self, pointer: str, reason: str) -> None:
+        super().__init__(f"{pointer or '/'}: {reason}")
+        self.pointer = pointer
+        self.reason = reason
+
+
+def check_schema(schema: Mapping[str, Any]) -> None:
+    """Raise ``UnusableSchemaError`` unless every rule above holds."""
+    problem = schema_problem(canonical(schema))
+    if problem is not None:
+        raise UnusableSchemaError(*problem)
+
+
+def canonical(schema: Mapping[str, Any]) -> str:
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"))
+
+
+@lru_cache(maxsize=128)
+def schema_problem(text: str) -> tuple[str, str] | None:
+    """(pointer, reason) of the first rule the schema breaks, or None. A few milliseconds a schema;
+    kept per container, so a stored schema that breaks a rule is judged once, not at every input."""
+    schema = json.loads(text)
+    shape = plain_json_problem(schema)
+    if shape is not None:
+        return "", shape
+    if not isinstance(schema, dict):
+        return "", "must be a JSON object"
+    try:
+        return _meta_schema_problem(schema) or _SchemaGraph(schema).problem()
+    except Exception:  # noqa: BLE001 - a schema the checks themselves choke on is refused, never a 500
+        return "", "could not be checked"
+
+
+def _meta_schema_problem(schema: dict[str, Any]) -> tuple[str, str] | None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(schema, format_checker=_meta_format_checker())
+    except SchemaError as error:
+        return _pointer(error.absolute_path), f"fails the '{error.validator}' rule of JSON Schema"
+    return None
+
+
+@cache
+def _meta_format_checker() -> Any:
+    """The meta-schema's format checks, less ``regex``: jsonschema would compile the tenant's patterns
+    with Python's ``re``; RE2 judges them instead (``_regex_problem``)."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    return FormatChecker(name for name in Draft202012Validator.FORMAT_CHECKER.checkers if name != "regex")
+
+
+@dataclass
+class _Node:
+    pointer: str
+    schema: dict[str, Any]
+    same_value: list[tuple[str, str]]  # (pointer of the subschema applied to the same value, via)
+
+
+class _SchemaGraph:
+    """Every subschema of one document, the references between them, and the rules on both."""
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self._root = root
+        self._nodes: dict[int, _Node] = {}
+        self._anchors: set[str] = set()
+
+    def problem(self) -> tuple[str, str] | None:
+        return self._walk() or self._resolve_references() or self._endless_or_explosive()
+
+    def _walk(self) -> tuple[str, str] | None:
+        pending: list[tuple[str, Any]] = [("", self._root)]
+        while pending:
+            pointer, schema = pending.pop()
+            if not isinstance(schema, dict):
+                continue  # a boolean schema (the meta-schema allows nothing else here)
+            node = _Node(pointer, schema, [])
+            self._nodes[id(schema)] = node
+            problem = self._keyword_problem(node)
+            if problem is not None:
+                return problem
+            for where, subschema, same_value in _subschemas(schema):
+                pending.append((pointer + where, subschema))
+                if same_value and isinstance(subschema, dict):
+                    node.same_value.append((pointer + where, pointer + where))
+        return None
+
+    def _keyword_problem(self, node: _Node) -> tuple[str, str] | None:
+        schema, pointer = node.schema, node.pointer
+        if "$id" in schema:
+            return pointer + "/$id", "is not supported: a model's schema is one self-contained document"
+        if "$schema" in schema and (pointer != "" or schema["$schema"].rstrip("#") != DIALECT):
+            return pointer + "/$schema", f"must be '{DIALECT}', and only at the root"
+        for keyword in _ANCHORS:
+            if keyword in schema:
+                if schema[keyword] in self._anchors:
+                    return f"{pointer}/{keyword}", "names an anchor another subschema already has"
+                self._anchors.add(schema[keyword])
+        for keyword in REFERENCES:
+            if keyword in schema and not schema[keyword].startswith("#"):
+                return (
+                    f"{pointer}/{keyword}",
+                    "leaves this schema: references must be '#', '#/<pointer>' or '#<anchor>'",
+                )
+        if "pattern" in schema:
+            reason = _regex_problem(schema["pattern"])
+            if reason is not None:
+                return pointer + "/pattern", reason
+        for name in schema.get("patternProperties", {}):
+            reason = _regex_problem(name)
+            if reason is not None:
+                return f"{pointer}/patternProperties/{_escape(name)}", reason
+        return None
+
+    def _resolve_references(self) -> tuple[str, str] | None:
+        """Resolve each reference exactly as evaluation will (referencing, nothing retrievable)."""
+        from referencing import Registry
+        from referencing.jsonschema import DRAFT202012
+
+        resolver = Registry().resolver_with_root(DRAFT202012.create_resource(self._root))
+        for node in list(self._nodes.values()):
+            for keyword in REFERENCES:
+                if keyword not in node.schema:
+                    continue
+                where = f"{node.pointer}/{keyword}"
+                try:
+                    target = resolver.lookup(node.schema[keyword]).contents
+                except Exception:  # noqa: BLE001 - unresolvable, or a malformed pointer (ValueError)
+                    return where, "does not resolve to a subschema of this schema"
+                if isinstance(target, bool):
+                    continue
+                found = self._nodes.get(id(target))
+                if found is None:
+                    return where, "must point to a subschema (under '$defs', 'properties', ...), not to other data"
+                node.same_value.append((found.pointer, where))
+        return None
+
+    def _endless_or_explosive(self) -> tuple[str, str] | None:
+        """A cycle of subschemas applied to one value never ends; a long chain of fan-outs is exponential.
+
+        Depth-first over the same-value edges, without recursion (chains can be long)."""
+        by_pointer = {node.pointer: node for node in self._nodes.values()}
+        cost: dict[str, int] = {}  # subschemas applied to one value, from here down
+        on_path: set[str] = set()
+        for start in by_pointer:
+            if start in cost:
+                continue
+            stack: list[tuple[str, Iterator[tuple[str, str]]]] = [(start, iter(by_pointer[start].same_value))]
+            on_path.add(start)
+            while stack:
+                pointer, edges = stack[-1]
+                step = next(edges, None)
+                if step is None:
+                    stack.pop()
+                    on_path.discard(pointer)
+                    total = 1 + sum(cost[target] for target, _ in by_pointer[pointer].same_value)
+                    if total > MAX_SUBSCHEMAS_PER_VALUE:
+                        return pointer, f"applies more than {MAX_SUBSCHEMAS_PER_VALUE} subschemas to one value"
+                    cost[pointer] = total
+                    continue
+                target, via = step
+                if target in on_path:
+                    return via, "comes back to a schema applied to the same value without descending into it"
+                if target not in cost:
+                    on_path.add(target)
+                    stack.append((target, iter(by_pointer[target].same_value)))
+        return None
+
+
+def _subschemas(schema: dict[str, Any]) -> Iterator[tuple[str, Any, bool]]:
+    """(pointer below ``schema``, subschema, whether it applies to the same value) for each subschema."""
+    for keyword, value in schema.items():
+        if keyword in _IN_PLACE_ONE or keyword in _OTHER_ONE:
+            yield f"/{keyword}", value, keyword in _IN_PLACE_ONE
+        elif (keyword in _IN_PLACE_ARRAYS or keyword in _OTHER_ARRAYS) and isinstance(value, list):
+            for index, item in enumerate(value):
+                yield f"/{keyword}/{index}", item, keyword in _IN_PLACE_ARRAYS
+        elif (keyword in _IN_PLACE_MAPS or keyword in _OTHER_MAPS) and isinstance(value, dict):
+            for name, item in value.items():
+                yield f"/{keyword}/{_escape(name)}", item, keyword in _IN_PLACE_MAPS
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        compiled_pattern(pattern)
+    except Exception as error:  # noqa: BLE001 - re2.error, or a pattern over RE2_MAX_MEM
+        detail = error.args[0].decode("utf-8", "replace") if error.args and isinstance(error.args[0], bytes) else ""
+        detail = f" ({detail})" if detail else ""
+        return f"is not a regular expression RE2 can take{detail}: backreferences and lookaround are not supported"
+    return None
+
+
+@lru_cache(maxsize=256)
+def compiled_pattern(pattern: str) -> Any:
+    import re2
+
+    options = re2.Options()
+    options.max_mem = RE2_MAX_MEM
+    options.log_errors = False
+    return re2.compile(pattern, options)
+
+
+def _pointer(path: Any) -> str:
+    return "".join(f"/{_escape(part)}" for part in path)
+
+
+def _escape(part: object) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
