@@ -9,8 +9,6 @@ RFC asks, never refused.
 
 import re
 
-MAX_REQUESTED_WAIT = 60
-
 _NAME = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _WORD = rf"(?:{_NAME}|{_QUOTED})"
@@ -38,7 +36,8 @@ def preferences(prefer: str) -> dict[str, str | None]:
 
 
 def requested_wait(prefer: str | None, cap: float) -> float | None:
-    """Seconds to hold the response, at most ``cap``; an unusable preference is ignored, as RFC 7240 asks."""
+    """Seconds to hold the response, at most ``cap`` (a longer wish is capped, not ignored: the client
+    would rather wait the cap than not at all); an unusable preference is ignored, as RFC 7240 asks."""
     found = preferences(prefer or "")
     if "wait" not in found:
         return None
@@ -48,4 +47,4 @@ def requested_wait(prefer: str | None, cap: float) -> float | None:
     if _SECONDS.fullmatch(seconds) is None:
         return None
     wanted = int(seconds)
-    return min(float(wanted), cap) if 1 <= wanted <= MAX_REQUESTED_WAIT else None
+    return min(float(wanted), cap) if wanted >= 1 else None

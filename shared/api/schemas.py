@@ -128,6 +128,8 @@ def _printable(text: str) -> str:
     points. A key's name is shown in listings, terminals and logs, where those would hide or forge text."""
     if not text.isprintable():
         raise ValueError("must be printable text: no control, format or invisible characters")
+    if not text.strip():
+        raise ValueError("must be printable text with at least one visible character, not only spaces")
     return text
 
 

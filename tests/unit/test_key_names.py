@@ -27,6 +27,8 @@ def test_printable_names_are_accepted(name: str) -> None:
         "no\u00a0break",  # a space other than the plain one
         "private\ue000use",  # Co
         "unassigned\U000e0fff",  # Cn
+        " ",  # nothing visible: a listing would show an empty name
+        "   ",
     ],
 )
 def test_names_with_control_format_or_invisible_characters_are_refused(name: str) -> None:

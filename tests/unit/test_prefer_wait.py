@@ -15,7 +15,10 @@ from shared.api.prefer import requested_wait
         ("WAIT=60", 20.0),
         ("respond-async, wait=3", 3.0),
         ("wait=0", None),
-        ("wait=61", None),
+        ("wait=61", 20.0),  # a longer wish than the cap is capped, not ignored
+        ("wait=999", 20.0),
+        ("wait=9999999999", 20.0),
+        ("wait=99999999999", None),  # over ten digits: not a number of seconds this parser takes
         ("wait=abc", None),
         ("waiting=5", None),
         ("return=minimal", None),
