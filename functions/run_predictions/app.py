@@ -3,7 +3,8 @@ chunks of batches (each chunk's lines are one micro-batch).
 
 Each model call is limited in time, and work is started only while the invocation has room for a whole
 call: the messages of work not started go back to the queue at once (visibility 0) instead of waiting
-for their visibility timeout behind a slow model.
+for their visibility timeout behind a slow model. So do those of predictions stopped by the limit together
+with others (their next delivery runs each alone) and of a chunk whose lines are still running one at a time.
 """
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -18,8 +19,12 @@ from shared.queue.messages import RunBatchChunk, predictions_queue_message
 from shared.services import chunk_runner, prediction_runner, predictions_queue, worker_budget
 
 
-class NotStartedError(ExpectedRetryError):
-    """Too little time was left in the invocation to start this work; its message is visible again at once."""
+class ReturnedError(ExpectedRetryError):
+    """Work handed back to the queue, visible again at once: not started for lack of time, or stopped at
+    the time limit with other inputs and to be run alone."""
+
+
+NOT_STARTED = "too little time left to start it"
 
 
 def run_predictions(records: list[SQSRecord], context: LambdaContext) -> list[Exception | None]:
@@ -40,27 +45,31 @@ def run_predictions(records: list[SQSRecord], context: LambdaContext) -> list[Ex
     results = prediction_runner().run_many([job for _, job in jobs], budget)
     for (index, _), result in zip(jobs, results, strict=True):
         if result is RunOutcome.DEFERRED:
-            outcomes[index] = NotStartedError("too little time left to start it")
+            outcomes[index] = ReturnedError(NOT_STARTED)
+        elif result is RunOutcome.STOPPED_WITH_OTHERS:
+            outcomes[index] = ReturnedError("stopped at the time limit with other inputs; to run alone")
         elif isinstance(result, Exception):
             outcomes[index] = result
     for index, chunk in chunks:
         set_correlation_id(correlation_of(records[index]))
         if not budget.allows_a_call():
-            outcomes[index] = NotStartedError("too little time left to start it")
+            outcomes[index] = ReturnedError(NOT_STARTED)
             continue
         try:
-            chunk_runner().run(
+            done = chunk_runner().run(
                 ChunkJob(chunk.tenant, chunk.batch_id, chunk.chunk, chunk.first_line, chunk.start, chunk.end),
-                budget.call_seconds,
+                budget,
             )
+            if not done:
+                outcomes[index] = ReturnedError("lines left to run one at a time")
         except Exception as exc:  # noqa: BLE001 - this chunk's fault, reported for its own redelivery
             outcomes[index] = exc
-    _release([records[i] for i, outcome in enumerate(outcomes) if isinstance(outcome, NotStartedError)])
+    _release([records[i] for i, outcome in enumerate(outcomes) if isinstance(outcome, ReturnedError)])
     return outcomes
 
 
 def _release(records: list[SQSRecord]) -> None:
-    """Visibility 0 for messages not started; if that fails they come back after their visibility timeout."""
+    """Visibility 0 for messages handed back; if that fails they come back after their visibility timeout."""
     if not records:
         return
     try:

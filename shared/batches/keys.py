@@ -36,3 +36,8 @@ def output_key(batch: Batch) -> str:
 
 def errors_key(batch: Batch) -> str:
     return f"{_folder(batch)}/errors.jsonl"
+
+
+def alone_key(batch: Batch, chunk: int) -> str:
+    """The progress of a chunk whose lines run one at a time (never read by the finalizer)."""
+    return f"{_folder(batch)}/parts/{chunk:06d}.alone.json"

@@ -2,16 +2,18 @@
 
 The parts are written before the counts, under names fixed by the chunk: a chunk run twice (a
 duplicate delivery, a crash between the two writes) writes the same parts again and is counted once,
-so no line is ever in the result files twice. A chunk of a canceling batch is not run: its lines go to
+so no line is ever in the result files twice. A chunk whose shared model call ran out of time runs its
+unfinished lines one at a time (``shared.batches.alone``), over more deliveries if need be, and is counted
+when every line is settled. A chunk of a canceling batch is not run: its lines go to
 its error part as ``canceled``. The chunk whose count completes the batch queues the finalizer; so does
 any later delivery that finds the counts complete, in case that message was lost.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from shared.batches.keys import errors_part_key, output_part_key
+from shared.batches.alone import AloneRuns
+from shared.batches.keys import alone_key, errors_part_key, output_part_key
 from shared.batches.lines import BatchLine
 from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, ChunkOutcome, ChunkResult
 from shared.batches.parts import chunk_lines, jsonl, skip_chunk
@@ -19,7 +21,8 @@ from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
-from shared.runtimes.base import ModelFailure, ModelRuntime
+from shared.runtimes.base import FinalResult, ModelFailure, ModelRuntime, RuntimeResult, Unfinished, settled
+from shared.runtimes.budget import WorkerBudget
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
 
@@ -51,23 +54,27 @@ class ChunkRunner:
         self._registry = registry
         self._load_runtime = load_runtime
 
-    def run(self, job: ChunkJob, timeout: float | None = None) -> None:
-        """Infrastructure faults propagate, so the chunk's message is delivered again.
+    def run(self, job: ChunkJob, budget: WorkerBudget | None = None) -> bool:
+        """True when the chunk is done with; False when lines are left to run alone in another delivery.
+        Infrastructure faults propagate, so the chunk's message is delivered again.
 
-        ``timeout`` bounds the chunk's model call: the lines it does not finish fail with ``timeout``."""
+        ``budget`` limits each model call, and a line runs alone only while a whole call still fits."""
         try:
             batch = self._store.get(job.tenant, job.batch_id)
         except BatchNotFoundError:
             logger.warning("chunk of a batch that no longer exists", extra={"batch_id": job.batch_id})
-            return
+            return True
         if batch.status is BatchStatus.IN_PROGRESS:
-            result = self._execute(batch, job, timeout)
+            ran = self._execute(batch, job, budget)
+            if ran is None:
+                return False
+            result = ran
         elif batch.status is BatchStatus.CANCELING:  # its lines are not run: they are failed as canceled
             result = skip_chunk(
                 self._files, batch, job.chunk, job.first_line, job.start, job.end, ChunkOutcome.CANCELED
             )
         else:
-            return  # finished already: a late duplicate
+            return True  # finished already: a late duplicate
         counted = self._store.count_chunk(job.tenant, job.batch_id, result)
         current = counted if counted is not None else self._store.get(job.tenant, job.batch_id)
         if counted is None:
@@ -76,12 +83,16 @@ class ChunkRunner:
             current.chunks_total is not None and current.chunks_done >= current.chunks_total
         ):
             self._steps.finalize(job.tenant, job.batch_id)
+        return True
 
-    def _execute(self, batch: Batch, job: ChunkJob, timeout: float | None) -> ChunkResult:
+    def _execute(self, batch: Batch, job: ChunkJob, budget: WorkerBudget | None) -> ChunkResult | None:
         lines = chunk_lines(self._files, batch, job.first_line, job.start, job.end)
+        settled_lines = self._outcomes(batch, job, lines, budget)
+        if settled_lines is None:
+            return None
         outputs: list[bytes] = []
         errors: list[bytes] = []
-        for line, outcome in zip(lines, self._predict(batch, lines, timeout), strict=True):
+        for line, outcome in zip(lines, settled_lines, strict=True):
             if isinstance(outcome, ModelFailure):
                 errors.append(
                     jsonl({"custom_id": line.custom_id, "error": {"code": outcome.code, "message": outcome.message}})
@@ -95,16 +106,40 @@ class ChunkRunner:
         metrics.add_metric(name="BatchLinesRun", unit="Count", value=len(lines))
         return ChunkResult(job.chunk, completed=len(outputs), failed=len(errors))
 
-    def _predict(
-        self, batch: Batch, lines: list[BatchLine], timeout: float | None
-    ) -> list[dict[str, Any] | ModelFailure]:
+    def _outcomes(
+        self, batch: Batch, job: ChunkJob, lines: list[BatchLine], budget: WorkerBudget | None
+    ) -> list[FinalResult] | None:
+        """Every line's result: from one shared call, or, once a shared call ran out of time, from calls of
+        one line each (None while lines are left for another delivery; the progress is saved)."""
+        timeout = budget.call_seconds if budget is not None else None
+        key = alone_key(batch, job.chunk)
+        saved = self._files.get(key)
+        if saved is None:
+            shared = self._predict(batch, lines, timeout)
+            if not any(isinstance(result, Unfinished) for result in shared):
+                return [settled(result) for result in shared]
+            logger.warning("chunk stopped at its time limit; running its lines alone", extra={"chunk": job.chunk})
+            runs = AloneRuns.after_shared_call(lines, shared)
+        else:
+            runs = AloneRuns.from_bytes(saved)
+
+        def run_alone(line: BatchLine) -> FinalResult:
+            [result] = self._predict(batch, [line], timeout)
+            return settled(result)  # alone, a stop is the line's own timeout
+
+        results = runs.run(lines, run_alone, budget.allows_a_call if budget is not None else lambda: True)
+        if results is None:
+            self._files.put(key, runs.to_bytes(), "application/json")
+        return results
+
+    def _predict(self, batch: Batch, lines: list[BatchLine], timeout: float | None) -> list[RuntimeResult]:
         try:
             version = self._registry.resolve(batch.tenant, ModelRef(batch.model, batch.version))
             runtime = self._load_runtime(version)
         except (ModelNotFoundError, RuntimeUnavailableError):
             logger.exception("model unavailable", extra={"model": batch.model, "version": batch.version})
             return [ModelFailure("model_unavailable", "This model version is not available.")] * len(lines)
-        outcomes: list[dict[str, Any] | ModelFailure] = []
+        outcomes: list[RuntimeResult] = []
         runnable: list[int] = []
         for index, line in enumerate(lines):
             try:

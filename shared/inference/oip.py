@@ -13,7 +13,7 @@ from shared.oip.codec import encode_infer_response, parse_header_length, parse_i
 from shared.oip.rows import rows_from_tensors, tensors_from_rows
 from shared.oip.tensors import OipError
 from shared.registry.models import ModelRef
-from shared.runtimes.base import ModelFailure
+from shared.runtimes.base import ModelFailure, Unfinished, settled
 
 MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -56,8 +56,11 @@ def infer(
     for index, example in enumerate(examples):
         service.validate(version, example, pointer=f"/inputs/{index}")
     results, _ = service.run(version, examples)
+    stopped = next((result for result in results if isinstance(result, Unfinished)), None)
+    if stopped is not None:  # the examples ran out of time together: the request as a whole timed out
+        raise prediction_failed(stopped.as_failure(), pointer="/inputs")
     outputs = []
-    for index, result in enumerate(results):
+    for index, result in enumerate(map(settled, results)):
         if isinstance(result, ModelFailure):
             raise prediction_failed(result, pointer=f"/inputs/{index}")
         outputs.append(result)

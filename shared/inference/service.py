@@ -16,7 +16,7 @@ from shared.predictions.models import InputTooLargeError
 from shared.predictions.service import MAX_INPUT_BYTES
 from shared.registry.models import ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
-from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult, settled
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
 
@@ -52,13 +52,15 @@ class InferenceService:
     def predict(self, tenant: str, ref: str, payload: Mapping[str, Any]) -> SyncPrediction:
         version = self.resolve(tenant, ref)
         self.validate(version, payload)
-        [result], predict_time = self.run(version, [payload])
+        [outcome], predict_time = self.run(version, [payload])
+        result = settled(outcome)  # one input: it had the limit to itself
         if isinstance(result, ModelFailure):
             raise prediction_failed(result)
         return SyncPrediction(version, result, predict_time)
 
     def run(self, version: ModelVersion, inputs: Sequence[Mapping[str, Any]]) -> tuple[list[RuntimeResult], float]:
-        """Already validated inputs, in one runtime call; also the seconds the call took."""
+        """Already validated inputs, in one runtime call; also the seconds the call took. With several inputs,
+        those stopped together at the time limit are ``Unfinished``."""
         try:
             runtime = self._load_runtime(version)
         except RuntimeUnavailableError:

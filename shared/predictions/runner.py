@@ -7,6 +7,12 @@ Micro-batching: the predictions of one delivery that target the same model versi
 runtime call. A model that raises on the batch is retried one input at a time, so a bad input fails
 only its own prediction. Each call has a time limit; a group is started only while the invocation
 still has time for a whole call, so one slow model never makes other groups wait for a visibility timeout.
+
+One slow input must not fail its neighbours either: when the limit stops a call of several inputs, the
+runtime cannot say whose fault it was, so the unfinished predictions stay ``processing`` and their
+messages go back to the queue at once (``STOPPED_WITH_OTHERS``). A prediction read as ``processing``
+has had a run that did not end (stopped with others, or its worker died), so it runs alone, in a call of
+its own with a whole limit: only then is a ``timeout`` its outcome.
 """
 
 import time
@@ -28,7 +34,7 @@ from shared.predictions.ports import PredictionStore
 from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
-from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.base import FinalResult, ModelFailure, ModelRuntime, Unfinished
 from shared.runtimes.budget import WorkerBudget
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
@@ -39,6 +45,9 @@ class RunOutcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # already finished, canceled, expired, or finished by another delivery
     DEFERRED = "deferred"  # not started: too little time left in the invocation (the message goes back)
+    # stopped at the time limit in a call with other inputs: left processing, the message goes back at once
+    # and the next delivery runs it alone
+    STOPPED_WITH_OTHERS = "stopped_with_others"
 
 
 RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
@@ -77,14 +86,16 @@ class PredictionRunner:
         return result
 
     def run_many(self, jobs: Sequence[Job], budget: WorkerBudget | None = None) -> list[JobResult]:
-        """One result per job, in order; jobs for the same model version share one runtime call.
+        """One result per job, in order; jobs for the same model version share one runtime call, except a
+        prediction already ``processing``, which runs alone.
 
         With a ``budget``, each model call is limited to its ``call_seconds``, and a group is started only
         while a whole call still fits the invocation: the jobs of the groups that do not are ``DEFERRED``,
-        untouched (still ``starting``), for their messages to be delivered again at once.
+        untouched, for their messages to be delivered again at once. Jobs stopped by the limit together
+        with others are ``STOPPED_WITH_OTHERS``: their messages go back too, to run alone.
         """
         results: list[JobResult | None] = [None] * len(jobs)
-        groups: dict[tuple[str, str, int], list[tuple[int, Prediction]]] = {}
+        groups: dict[tuple[str, str, int, str], list[tuple[int, Prediction]]] = {}
         for index, job in enumerate(jobs):
             set_correlation_id(job.correlation_id)
             try:
@@ -95,9 +106,10 @@ class PredictionRunner:
             if prediction is None:
                 results[index] = RunOutcome.SKIPPED
             else:
-                key = (prediction.tenant, prediction.model, prediction.version)
+                alone = prediction.id if prediction.status is PredictionStatus.PROCESSING else ""
+                key = (prediction.tenant, prediction.model, prediction.version, alone)
                 groups.setdefault(key, []).append((index, prediction))
-        for (tenant, model, version_number), members in groups.items():
+        for (tenant, model, version_number, _), members in groups.items():
             if budget is not None and not budget.allows_a_call():
                 logger.info("too little time left to run a model; returning its jobs", extra={"model": model})
                 for index, _ in members:
@@ -139,7 +151,7 @@ class PredictionRunner:
                 started.append((index, moved))
         if not started:
             return results
-        verdicts: Sequence[_Verdict | Exception]
+        verdicts: Sequence[_Verdict | Unfinished | Exception]
         try:
             verdicts = self._predict_group(tenant, model, version_number, [p for _, p in started], timeout)
         except Exception as exc:  # noqa: BLE001 - e.g. the registry throttled: redeliver the group's jobs
@@ -148,6 +160,12 @@ class PredictionRunner:
             set_correlation_id(jobs[index].correlation_id)
             if isinstance(verdict, Exception):
                 results.append((index, verdict))
+                continue
+            if isinstance(verdict, Unfinished):  # whose fault is unknown: it runs alone on its next delivery
+                logger.info(
+                    "prediction stopped with others; returned to run alone", extra={"prediction_id": prediction.id}
+                )
+                results.append((index, RunOutcome.STOPPED_WITH_OTHERS))
                 continue
             try:
                 results.append((index, self._finish(prediction, verdict)))
@@ -178,7 +196,7 @@ class PredictionRunner:
 
     def _predict_group(
         self, tenant: str, model: str, version_number: int, group: Sequence[Prediction], timeout: float | None
-    ) -> list[_Verdict]:
+    ) -> list[_Verdict | Unfinished]:
         try:
             version = self._registry.resolve(tenant, ModelRef(model, version_number))
             runtime = self._load_runtime(version)
@@ -190,7 +208,7 @@ class PredictionRunner:
         results = predict_isolating_faults(runtime, [prediction.input for prediction in group], model, timeout)
         share = (time.perf_counter() - began) / len(group)  # each input's share of the runtime call
         metrics.add_metric(name="MicroBatchSize", unit="Count", value=len(group))
-        return [_verdict(result, share) for result in results]
+        return [result if isinstance(result, Unfinished) else _verdict(result, share) for result in results]
 
     def _finish(self, prediction: Prediction, verdict: _Verdict) -> RunOutcome:
         try:
@@ -204,7 +222,7 @@ class PredictionRunner:
         return RunOutcome(finished.status.value)
 
 
-def _verdict(result: RuntimeResult, predict_time: float) -> _Verdict:
+def _verdict(result: FinalResult, predict_time: float) -> _Verdict:
     if isinstance(result, ModelFailure):
         error = PredictionError(result.code, result.message)
         return _Verdict(PredictionStatus.FAILED, {"error": error, "predict_time": predict_time})

@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.observability import logger
-from shared.runtimes.base import TIMEOUT, ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.base import TIMEOUT, ModelFailure, ModelRuntime, RuntimeResult, Unfinished
 
 MODEL_ERROR = ModelFailure("model_error", "The model failed on this input.")
 
@@ -14,10 +14,15 @@ def predict_isolating_faults(
 ) -> list[RuntimeResult]:
     """One result per input. A runtime that raises (or miscounts) on a batch is retried one input at a time.
 
-    ``timeout`` bounds the runtime call (seconds); inputs it did not finish fail with ``timeout``.
+    ``timeout`` bounds the runtime call (seconds). An input it did not finish fails with ``timeout`` when it
+    was the call's only input; with other inputs it is ``Unfinished`` (it may be one of them that was slow),
+    for the caller to run again alone.
     """
     results = _predict(runtime, inputs, model, timeout)
-    if any(isinstance(result, ModelFailure) and result.code == TIMEOUT for result in results):
+    if any(
+        isinstance(result, Unfinished) or (isinstance(result, ModelFailure) and result.code == TIMEOUT)
+        for result in results
+    ):
         logger.warning("model call stopped at its time limit", extra={"model": model, "seconds": timeout})
     return results
 
@@ -28,6 +33,8 @@ def _predict(
     try:
         results = runtime.predict(inputs, timeout)
         if len(results) == len(inputs):
+            if len(inputs) == 1 and isinstance(results[0], Unfinished):  # it had the limit to itself
+                return [results[0].as_failure()]
             return results
         logger.error("model returned the wrong number of results", extra={"model": model})
     except Exception:  # noqa: BLE001 - any model fault fails predictions, never the batch or the queue

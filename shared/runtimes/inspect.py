@@ -13,7 +13,7 @@ from typing import Protocol
 
 from shared.registry.inspection import Accepted, InspectRequest, Rejected, TensorSpecWire
 from shared.runtimes.artifacts import sha256_of
-from shared.runtimes.base import TIMEOUT, ModelFailure
+from shared.runtimes.base import TIMEOUT, ModelFailure, settled
 from shared.runtimes.external_data import UnreadableModelError, has_external_data
 from shared.runtimes.onnx import NON_FINITE, OnnxRuntime, UnsupportedModelError
 
@@ -68,7 +68,8 @@ def _trial_run(runtime: OnnxRuntime, seconds: float) -> str | None:
     """Why the model cannot be served, judged by one run on a generated example; None if it ran.
 
     A non-finite output is the example's matter, not the model's, and passes."""
-    [result] = runtime.predict([runtime.example()], timeout=seconds)
+    [outcome] = runtime.predict([runtime.example()], timeout=seconds)
+    result = settled(outcome)  # its only input: a stop is its own timeout
     if not isinstance(result, ModelFailure) or result == NON_FINITE:
         return None
     what = "a generated example (ones, every dynamic dimension of size 1)"

@@ -7,7 +7,10 @@ fixed 1, examples run one at a time. Each example's result is ``{<graph output n
 
 A call may be given a time budget: a watchdog thread sets ``RunOptions.terminate`` when it is spent, and
 onnxruntime stops the run between kernels (a ``Loop`` checks it on every iteration), so the inputs not
-finished by then fail with ``timeout`` and the session stays usable. A single kernel that runs long
+finished by then stop and the session stays usable. An input fails with ``timeout`` only when it had the
+limit to itself (the call's only input, or a lone example run first); inputs stopped together with others,
+or never reached, are ``Unfinished``: the caller runs them again alone, so one slow input cannot fail its
+neighbours. A single kernel that runs long
 (one huge ``MatMul``) is not interrupted: the function's own timeout is the last bound.
 """
 
@@ -24,7 +27,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from shared.registry.models import TensorSpec
-from shared.runtimes.base import JsonObject, ModelFailure, RuntimeResult, timed_out
+from shared.runtimes.base import JsonObject, ModelFailure, RuntimeResult, Unfinished, timed_out
 
 Signature = tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]
 Array = npt.NDArray[Any]
@@ -139,12 +142,15 @@ class OnnxRuntime:
                 continue
             key: object = tuple(rows[spec.name].shape for spec in self._inputs) if self._batched else index
             groups.setdefault(key, []).append((index, rows))
+        ran_before = False  # whether an earlier group of this call used part of its limit
         for members in groups.values():
             try:
                 group_results = self._run_group([rows for _, rows in members], deadline)
             except _TimedOutError:
                 assert timeout is not None
-                group_results = [timed_out(timeout)] * len(members)
+                alone = len(members) == 1 and not ran_before  # the example had the whole limit to itself
+                group_results = [timed_out(timeout) if alone else Unfinished(timeout)] * len(members)
+            ran_before = True
             for (index, _), result in zip(members, group_results, strict=True):
                 results[index] = result
         return results
@@ -162,7 +168,8 @@ class OnnxRuntime:
     def _run_group(self, rows: list[dict[str, Array]], deadline: float | None) -> list[RuntimeResult]:
         """Run examples together; if that fails, run them one by one so only the bad ones fail.
 
-        Out of time is not a failure of the examples: it ends the group (``_TimedOutError``)."""
+        Out of time is not a failure of the examples: it ends the group (``_TimedOutError``), and the
+        caller decides whether it is the example's own ``timeout`` or ``Unfinished``."""
         try:
             return self._run(rows, deadline)
         except _TimedOutError:

@@ -10,13 +10,13 @@ from shared.aws import dynamodb_client
 from shared.predictions.models import PredictionStatus
 from shared.predictions.service import NewPrediction
 from shared.runtimes.echo import EchoRuntime
-from shared.services import prediction_service, prediction_store, reset_services
+from shared.services import batch_store, prediction_service, prediction_store, reset_services
 from shared.settings import clear_settings
 from shared.store.predictions import DynamoPredictionStore
 from tests.conftest import CapturedLogs, Credential
 from tests.support.batch_queues import create as create_batch
+from tests.support.batch_queues import deliver, jsonl, pump, validated_with_chunks_held
 from tests.support.batch_queues import files as batch_files
-from tests.support.batch_queues import jsonl, pump
 from tests.support.faults import failing, failing_response
 from tests.support.onnx_models import input_loop_model, loop_schemas
 from tests.support.registry_flow import register, upload_file
@@ -272,6 +272,33 @@ def test_work_without_time_left_to_start_goes_back_to_the_queue_at_once_untouche
     assert prediction_store().get("acme", quick_id).status is PredictionStatus.SUCCEEDED
 
 
+def test_a_slow_prediction_fails_alone_and_the_one_batched_with_it_succeeds(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both in one SQS delivery, one runtime call: the limit stops it with both unfinished, so neither is
+    failed; their messages come back at once and each runs alone: only the slow one times out."""
+    _limits(monkeypatch, MODEL_WORKER_SECONDS=0.5)
+    _register_spinner(admin)
+    slow_id = _submit("spin", {"x": [1e12]})
+    fast_id = _submit("spin", {"x": [2]})
+    messages = _receive(stack)
+    assert len(messages) == 2
+
+    first = invoke_function(WORKER, _event(stack, messages))
+    between = [prediction_store().get("acme", i).status for i in (slow_id, fast_id)]
+    returned = _receive(stack)  # visible again now, not after the queue's 360 s visibility timeout
+    second = invoke_function(WORKER, _event(stack, returned))
+
+    assert sorted(f["itemIdentifier"] for f in first["batchItemFailures"]) == sorted(m["MessageId"] for m in messages)
+    assert between == [PredictionStatus.PROCESSING] * 2
+    assert sorted(m["MessageId"] for m in returned) == sorted(m["MessageId"] for m in messages)
+    assert second == {"batchItemFailures": []}
+    slow, fast = (prediction_store().get("acme", i) for i in (slow_id, fast_id))
+    assert (slow.status, slow.error.code if slow.error else None) == (PredictionStatus.FAILED, "timeout")
+    assert (fast.status, fast.output, fast.error) == (PredictionStatus.SUCCEEDED, {"y": [4.0]}, None)
+    assert _receive(stack) == []
+
+
 def test_a_batch_line_past_the_time_limit_fails_with_timeout(
     stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -290,3 +317,57 @@ def test_a_batch_line_past_the_time_limit_fails_with_timeout(
             "error": {"code": "timeout", "message": "The model did not finish within its time limit of 0.5 s."},
         }
     ]
+
+
+SLOW_CHUNK = [
+    {"custom_id": "fast1", "input": {"x": [2]}},
+    {"custom_id": "slow", "input": {"x": [1e12]}},
+    {"custom_id": "fast2", "input": {"x": [3]}},
+]
+
+
+def _slow_line_error(seconds: str) -> dict[str, Any]:
+    message = f"The model did not finish within its time limit of {seconds} s."
+    return {"custom_id": "slow", "error": {"code": "timeout", "message": message}}
+
+
+def test_a_slow_batch_line_fails_alone_and_the_lines_of_its_chunk_succeed(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _limits(monkeypatch, MODEL_WORKER_SECONDS=0.5)
+    _register_spinner(admin)
+    batch_id = create_batch(jsonl(SLOW_CHUNK), model="spin")
+
+    counts = list(pump(stack, batch_id))[-1]
+
+    outputs, errors = batch_files(batch_id)
+    assert counts == (3, 2, 1)
+    assert outputs == [{"custom_id": "fast1", "output": {"y": [4.0]}}, {"custom_id": "fast2", "output": {"y": [6.0]}}]
+    assert errors == [_slow_line_error("0.5")]
+
+
+def test_a_chunk_without_time_to_run_its_lines_alone_comes_back_and_finishes_them_next_delivery(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 3 s invocation, calls of 1 s with 1.5 s of reserve: after the shared call stopped at 1 s, no whole
+    call fits, so the chunk saves what it settled and its message comes back at once; the next delivery
+    runs the lines alone and counts the chunk once."""
+    _limits(monkeypatch, MODEL_WORKER_SECONDS=1, MODEL_WORKER_RESERVE_SECONDS=1.5)
+    _register_spinner(admin)
+    batch_id = create_batch(jsonl(SLOW_CHUNK), model="spin")
+    [chunk] = validated_with_chunks_held(stack, batch_id)
+
+    first = load_handler(load_template().function(WORKER))(_event(stack, [chunk]), LocalContext(WORKER, 3))
+    between = batch_store().get("acme", batch_id)
+    returned = _receive(stack)  # visible again at once
+    failed = deliver(stack, "PredictionsQueue", returned)
+    counts = list(pump(stack, batch_id))[-1]  # the finalize step
+
+    assert first == {"batchItemFailures": [{"itemIdentifier": chunk["MessageId"]}]}
+    assert (between.chunks_done, between.counts.completed, between.counts.failed) == (0, 0, 0)
+    assert [m["MessageId"] for m in returned] == [chunk["MessageId"]]
+    assert failed == 0
+    assert counts == (3, 2, 1)
+    outputs, errors = batch_files(batch_id)
+    assert [line["custom_id"] for line in outputs] == ["fast1", "fast2"]
+    assert errors == [_slow_line_error("1")]

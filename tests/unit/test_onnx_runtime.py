@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from shared.registry.models import TensorSpec
-from shared.runtimes.base import ModelFailure, timed_out
+from shared.runtimes.base import ModelFailure, Unfinished, timed_out
 from shared.runtimes.onnx import OnnxRuntime, UnsupportedModelError, describe
 from tests.support.onnx_models import input_loop_model
 
@@ -489,17 +489,40 @@ def test_a_call_past_its_time_limit_is_stopped_and_the_session_still_serves(tmp_
     assert after == [{"y": [6.0]}]
 
 
-def test_the_time_limit_covers_the_whole_call_and_keeps_what_finished(tmp_path: Path) -> None:
-    """Groups run in turn under one deadline: a finished group keeps its results, the rest time out."""
+def _spinning_any_length(tmp_path: Path) -> OnnxRuntime:
     path = tmp_path / "spin-any.onnx"
     model = onnx.load_from_string(input_loop_model())
     model.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "n"  # rows of any length: one group per length
     path.write_bytes(model.SerializeToString())
-    runtime = OnnxRuntime(path)
+    return OnnxRuntime(path)
+
+
+def test_the_time_limit_covers_the_whole_call_and_keeps_what_finished(tmp_path: Path) -> None:
+    """Groups run in turn under one deadline: a finished group keeps its results; the slow one did not have
+    the limit to itself (a group ran before it) and the last was never reached: both are unfinished."""
+    runtime = _spinning_any_length(tmp_path)
 
     results = runtime.predict([{"x": [2.0]}, {"x": [1e12, 1.0]}, {"x": [1.0, 1.0, 1.0]}], timeout=0.2)
 
-    assert results == [{"y": [4.0]}, timed_out(0.2), timed_out(0.2)]
+    assert results == [{"y": [4.0]}, Unfinished(0.2), Unfinished(0.2)]
+
+
+def test_inputs_stopped_together_are_unfinished_and_alone_only_the_slow_one_times_out(tmp_path: Path) -> None:
+    runtime = _spinning(tmp_path)
+
+    together = runtime.predict([{"x": [2.0]}, {"x": [1e12]}, {"x": [3.0]}], timeout=0.2)  # one group, one run
+    alone = [runtime.predict([item], timeout=0.2)[0] for item in ({"x": [2.0]}, {"x": [1e12]}, {"x": [3.0]})]
+
+    assert together == [Unfinished(0.2)] * 3
+    assert alone == [{"y": [4.0]}, timed_out(0.2), {"y": [6.0]}]
+
+
+def test_a_lone_example_run_first_had_the_whole_limit_and_times_out_itself(tmp_path: Path) -> None:
+    runtime = _spinning_any_length(tmp_path)
+
+    results = runtime.predict([{"x": [1e12]}, {"x": [1.0, 1.0]}], timeout=0.2)
+
+    assert results == [timed_out(0.2), Unfinished(0.2)]  # the second group was never reached
 
 
 def test_without_a_time_limit_a_call_runs_to_the_end(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from shared.predictions.runner import Job, PredictionRunner, RunOutcome
 from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelVersion
 from shared.registry.service import ModelRegistry
-from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult
+from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult, Unfinished
+from shared.runtimes.budget import WorkerBudget
 from shared.runtimes.echo import EchoRuntime
 from tests.support.fakes import InMemoryModelStore, InMemoryPredictionStore, InMemoryPublisher
 
@@ -256,3 +257,56 @@ def test_an_infrastructure_fault_in_one_group_leaves_only_its_jobs_for_redeliver
     assert isinstance(results[1], TransientError)
     assert results[2] is RunOutcome.SUCCEEDED
     assert store.get("acme", sentiment_id).status is PredictionStatus.PROCESSING  # redelivery finishes it
+
+
+class SlowOneRuntime:
+    """Stopped at its time limit whenever ``{"n": 1}`` is in the call: every input of a shared call is then
+    unfinished (as onnxruntime reports it); run alone, only ``{"n": 1}`` times out."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
+        self.batches.append([item["n"] for item in inputs])
+        if any(item["n"] == 1 for item in inputs):
+            return [Unfinished(2.0) for _ in inputs]
+        return [dict(item) for item in inputs]
+
+
+def test_inputs_stopped_together_stay_processing_and_their_next_delivery_runs_each_alone() -> None:
+    store = InMemoryPredictionStore()
+    ids = _queued(store, 3)
+    runtime = SlowOneRuntime()
+    runner = _runner(store, runtime)
+
+    first = runner.run_many([Job("acme", i) for i in ids])
+    between = [store.get("acme", i) for i in ids]
+    second = runner.run_many([Job("acme", i) for i in ids])
+
+    assert first == [RunOutcome.STOPPED_WITH_OTHERS] * 3
+    assert [(p.status, p.error) for p in between] == [(PredictionStatus.PROCESSING, None)] * 3
+    assert second == [RunOutcome.SUCCEEDED, RunOutcome.FAILED, RunOutcome.SUCCEEDED]
+    assert runtime.batches == [[0, 1, 2], [0], [1], [2]]  # one shared call, then one call each
+    slow = store.get("acme", ids[1])
+    assert slow.error is not None
+    assert (slow.error.code, slow.error.message) == (
+        "timeout",
+        "The model did not finish within its time limit of 2 s.",
+    )
+    assert store.get("acme", ids[2]).output == {"n": 2}
+
+
+def test_a_prediction_to_run_alone_waits_when_the_invocation_has_no_time_for_its_own_call() -> None:
+    store = InMemoryPredictionStore()
+    ids = _queued(store, 2)
+    runtime = SlowOneRuntime()
+    runner = _runner(store, runtime)
+    runner.run_many([Job("acme", i) for i in ids])
+    room = iter([True, False])  # time for one call of its own, not for two
+    budget = WorkerBudget(2.0, 1.0, lambda: 3.0 if next(room) else 0.0)
+
+    results = runner.run_many([Job("acme", i) for i in ids], budget)
+
+    assert results == [RunOutcome.SUCCEEDED, RunOutcome.DEFERRED]
+    assert store.get("acme", ids[1]).status is PredictionStatus.PROCESSING  # still to run alone
+    assert runtime.batches == [[0, 1], [0]]

@@ -1,15 +1,17 @@
 """Built-in runtimes."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
 from shared.registry.models import ModelRef
 from shared.registry.service import ModelRegistry
 from shared.runtimes.artifacts import ArtifactFiles
-from shared.runtimes.base import ModelFailure
+from shared.runtimes.base import ModelFailure, RuntimeResult, Unfinished, timed_out
+from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeLoader, RuntimeUnavailableError
 from shared.runtimes.sentiment import SentimentRuntime, label_for
 from tests.support.fakes import InMemoryModelStore
@@ -65,3 +67,16 @@ def test_a_model_without_a_runtime_is_reported(tmp_path: Path, runtime: Literal[
 
     with pytest.raises(RuntimeUnavailableError):
         _loader(tmp_path)(version)
+
+
+class _StopsEverything:
+    def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
+        return [Unfinished(1.5) for _ in inputs]
+
+
+def test_a_lone_input_stopped_at_the_limit_times_out_and_inputs_stopped_together_stay_unfinished() -> None:
+    alone = predict_isolating_faults(_StopsEverything(), [{"n": 1}], "spin", 1.5)
+    together = predict_isolating_faults(_StopsEverything(), [{"n": 1}, {"n": 2}], "spin", 1.5)
+
+    assert alone == [timed_out(1.5)]  # it had the limit to itself: its own outcome
+    assert together == [Unfinished(1.5), Unfinished(1.5)]
