@@ -5,8 +5,14 @@ duplicate delivery, a crash between the two writes) writes the same parts again 
 so no line is ever in the result files twice. A chunk of a canceling batch is not run: its lines go to
 its error part as ``canceled``. The chunk whose count completes the batch queues the finalizer; so does
 any later delivery that finds the counts complete, in case that message was lost.
+
+The chunk's time limit covers checking its lines against the input schema and the model call: the
+checks stop after ``validation_seconds`` (the lines not checked by then fail with ``timeout``) and the
+model call gets what is left, so hostile schemas cannot make a chunk outlast its function.
 """
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +25,7 @@ from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
-from shared.runtimes.base import ModelFailure, ModelRuntime
+from shared.runtimes.base import TIMEOUT, ModelFailure, ModelRuntime
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
 
@@ -44,17 +50,20 @@ class ChunkRunner:
         steps: BatchSteps,
         registry: ModelRegistry,
         load_runtime: RuntimeLoader,
+        validation_seconds: float,
     ) -> None:
         self._store = store
         self._files = files
         self._steps = steps
         self._registry = registry
         self._load_runtime = load_runtime
+        self._validation_seconds = validation_seconds
 
     def run(self, job: ChunkJob, timeout: float | None = None) -> None:
         """Infrastructure faults propagate, so the chunk's message is delivered again.
 
-        ``timeout`` bounds the chunk's model call: the lines it does not finish fail with ``timeout``."""
+        ``timeout`` bounds the chunk's schema checks and model call together: the lines not done by then
+        fail with ``timeout``."""
         try:
             batch = self._store.get(job.tenant, job.batch_id)
         except BatchNotFoundError:
@@ -104,11 +113,18 @@ class ChunkRunner:
         except (ModelNotFoundError, RuntimeUnavailableError):
             logger.exception("model unavailable", extra={"model": batch.model, "version": batch.version})
             return [ModelFailure("model_unavailable", "This model version is not available.")] * len(lines)
+        began = time.monotonic()
+        checking = self._validation_seconds if timeout is None else min(self._validation_seconds, timeout)
+        deadline = began + checking
         outcomes: list[dict[str, Any] | ModelFailure] = []
         runnable: list[int] = []
         for index, line in enumerate(lines):
+            if time.monotonic() >= deadline:
+                message = f"Line {line.number}: not checked against the input schema within the chunk's {checking:g} s."
+                outcomes.append(ModelFailure(TIMEOUT, message))
+                continue
             try:
-                self._registry.validate_input(version, line.input)
+                self._registry.validate_input(version, line.input, deadline=deadline)
             except InvalidModelInputError as invalid:
                 first = invalid.errors[0]
                 message = f"Line {line.number}: {first.pointer}: {first.detail}"
@@ -119,8 +135,14 @@ class ChunkRunner:
                 continue
             outcomes.append({})
             runnable.append(index)
-        inputs = [lines[i].input for i in runnable]
-        results = predict_isolating_faults(runtime, inputs, batch.model, timeout) if runnable else []
+        if not runnable:
+            return outcomes
+        left = None if timeout is None else math.floor((timeout - (time.monotonic() - began)) * 10) / 10
+        if left is not None and left <= 0:
+            spent = ModelFailure(TIMEOUT, f"The chunk's time limit of {timeout:g} s ran out before the model ran.")
+            results: list[dict[str, Any] | ModelFailure] = [spent] * len(runnable)
+        else:
+            results = predict_isolating_faults(runtime, [lines[i].input for i in runnable], batch.model, left)
         for index, result in zip(runnable, results, strict=True):
             outcomes[index] = result
         return outcomes
