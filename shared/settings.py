@@ -114,7 +114,7 @@ class SchemaSettings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True)
 
-    evaluation_seconds: float = Field(default=2.0, gt=0, le=5, validation_alias="SCHEMA_EVALUATION_SECONDS")
+    evaluation_seconds: float = Field(default=3.0, gt=0, le=5, validation_alias="SCHEMA_EVALUATION_SECONDS")
     chunk_validation_seconds: float = Field(
         default=10.0, gt=0, le=20, validation_alias="BATCH_CHUNK_VALIDATION_SECONDS"
     )

@@ -11,7 +11,6 @@ checks stop after ``validation_seconds`` (the lines not checked by then fail wit
 model call gets what is left, so hostile schemas cannot make a chunk outlast its function.
 """
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,8 +113,28 @@ class ChunkRunner:
             logger.exception("model unavailable", extra={"model": batch.model, "version": batch.version})
             return [ModelFailure("model_unavailable", "This model version is not available.")] * len(lines)
         began = time.monotonic()
+        outcomes, runnable = self._check(version, lines, timeout)
+        if not runnable:
+            return outcomes
+        # the model gets what is left of the chunk's time, to a tenth of a second (as its failures say)
+        left = None if timeout is None else round(timeout - (time.monotonic() - began), 1)
+        if left is not None and left <= 0:
+            spent = ModelFailure(TIMEOUT, f"The chunk's time limit of {timeout:g} s ran out before the model ran.")
+            results: list[dict[str, Any] | ModelFailure] = [spent] * len(runnable)
+        else:
+            results = predict_isolating_faults(runtime, [lines[i].input for i in runnable], batch.model, left)
+        for index, result in zip(runnable, results, strict=True):
+            outcomes[index] = result
+        return outcomes
+
+    def _check(
+        self, version: ModelVersion, lines: list[BatchLine], timeout: float | None
+    ) -> tuple[list[dict[str, Any] | ModelFailure], list[int]]:
+        """Each line's outcome so far (a failure, or ``{}`` to run) and the indexes of the lines to run.
+
+        The checks stop at ``validation_seconds`` (or the chunk's ``timeout``, if shorter)."""
         checking = self._validation_seconds if timeout is None else min(self._validation_seconds, timeout)
-        deadline = began + checking
+        deadline = time.monotonic() + checking
         outcomes: list[dict[str, Any] | ModelFailure] = []
         runnable: list[int] = []
         for index, line in enumerate(lines):
@@ -127,22 +146,11 @@ class ChunkRunner:
                 self._registry.validate_input(version, line.input, deadline=deadline)
             except InvalidModelInputError as invalid:
                 first = invalid.errors[0]
-                message = f"Line {line.number}: {first.pointer}: {first.detail}"
-                outcomes.append(ModelFailure("invalid_input", message))
+                outcomes.append(ModelFailure("invalid_input", f"Line {line.number}: {first.pointer}: {first.detail}"))
                 continue
             except UnusableModelSchemaError as unusable:
                 outcomes.append(ModelFailure("invalid_schema", f"Line {line.number}: {unusable}"))
                 continue
             outcomes.append({})
             runnable.append(index)
-        if not runnable:
-            return outcomes
-        left = None if timeout is None else math.floor((timeout - (time.monotonic() - began)) * 10) / 10
-        if left is not None and left <= 0:
-            spent = ModelFailure(TIMEOUT, f"The chunk's time limit of {timeout:g} s ran out before the model ran.")
-            results: list[dict[str, Any] | ModelFailure] = [spent] * len(runnable)
-        else:
-            results = predict_isolating_faults(runtime, [lines[i].input for i in runnable], batch.model, left)
-        for index, result in zip(runnable, results, strict=True):
-            outcomes[index] = result
-        return outcomes
+        return outcomes, runnable

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 # Steps one value may take: a base, plus some per byte of the value (as JSON). One step is about one
 # keyword evaluation, 2-8 us here (jsonschema's descent into a subschema dominates; a failing keyword
 # with its error is the dearer end): a 256 KiB array of small numbers checked for type and range
-# (about one step a byte) takes ~1.3 s, and the most a 256 KiB value may spend, ~575,000 steps, 1.5-3 s.
+# (about one step a byte) takes ~1 s (~2 s through a '$ref'), and the most a 256 KiB value may spend,
+# ~625,000 steps, up to ~2.4 s (failing 'not's, fan-outs of '$ref').
 # The base keeps a small input from paying for a schema whose work grows exponentially with its nesting.
 BASE_STEPS = 100_000
 STEPS_PER_BYTE = 2

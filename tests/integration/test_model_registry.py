@@ -571,7 +571,7 @@ def _costly_evaluations() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Registrable schemas each of which held the sync route for 30 s to minutes, with their input; each
     also takes ``{"x": X}``."""
     large_patterns = [{"pattern": f"a.{{0,{550 - i}}}b"} for i in range(300)]  # up to the 5,000-instruction cap
-    many_patterns = {f"^q{i}z$": {} for i in range(3_000)}
+    many_patterns: dict[str, Any] = {f"^q{i}z$": {} for i in range(3_000)}
     long_enum = [*range(2, 10_002), 1, 1.5, -2]  # the hostile input's 1 is near the end
     return {
         "many large patterns": (
