@@ -21,6 +21,7 @@ from shared.settings import (
     queue_settings,
     rate_limit_settings,
     runtime_settings,
+    schema_settings,
     store_settings,
     sweep_settings,
     webhook_settings,
@@ -69,7 +70,7 @@ def model_store() -> "DynamoModelStore":
 def model_registry() -> "ModelRegistry":
     from shared.registry.service import ModelRegistry
 
-    return ModelRegistry(model_store())
+    return ModelRegistry(model_store(), evaluation_seconds=schema_settings().evaluation_seconds)
 
 
 def object_store() -> "S3ObjectStore":
@@ -364,7 +365,14 @@ def batch_recovery() -> "BatchRecovery":
 def chunk_runner() -> "ChunkRunner":
     from shared.batches.runner import ChunkRunner
 
-    return ChunkRunner(batch_store(), batch_files(), batch_steps(), model_registry(), runtime_loader())
+    return ChunkRunner(
+        batch_store(),
+        batch_files(),
+        batch_steps(),
+        model_registry(),
+        runtime_loader(),
+        schema_settings().chunk_validation_seconds,
+    )
 
 
 def reset_services() -> None:

@@ -102,6 +102,24 @@ class ModelTimeSettings(BaseSettings):
     registration_seconds: float = Field(default=10.0, gt=0, le=15, validation_alias="MODEL_REGISTRATION_SECONDS")
 
 
+class SchemaSettings(BaseSettings):
+    """How long checking inputs against a tenant's JSON Schema may take: the net under the step budget of
+    ``shared.registry.schemas``, which ends a costly evaluation well before this on its own.
+
+    ``evaluation_seconds`` bounds one input (sync routes, ``CreatePrediction``, one batch line): with the
+    20 s model call it stays within PredictModel's timeout. ``chunk_validation_seconds`` bounds all the
+    lines of one batch chunk; it is part of the chunk's time limit (``MODEL_WORKER_SECONDS``), and the
+    model call gets what is left, so a chunk never outlasts the worker's budget for it.
+    """
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    evaluation_seconds: float = Field(default=3.0, gt=0, le=5, validation_alias="SCHEMA_EVALUATION_SECONDS")
+    chunk_validation_seconds: float = Field(
+        default=10.0, gt=0, le=20, validation_alias="BATCH_CHUNK_VALIDATION_SECONDS"
+    )
+
+
 class InspectorSettings(BaseSettings):
     """The function that loads an uploaded model file before its version is registered."""
 
@@ -196,6 +214,11 @@ def model_time_settings() -> ModelTimeSettings:
 
 
 @cache
+def schema_settings() -> SchemaSettings:
+    return SchemaSettings()
+
+
+@cache
 def inspector_settings() -> InspectorSettings:
     return InspectorSettings()
 
@@ -232,6 +255,7 @@ def clear_settings() -> None:
         bucket_settings,
         runtime_settings,
         model_time_settings,
+        schema_settings,
         inspector_settings,
         rate_limit_settings,
         key_settings,

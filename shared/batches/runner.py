@@ -7,8 +7,13 @@ unfinished lines one at a time (``shared.batches.alone``), over more deliveries 
 when every line is settled. A chunk of a canceling batch is not run: its lines go to
 its error part as ``canceled``. The chunk whose count completes the batch queues the finalizer; so does
 any later delivery that finds the counts complete, in case that message was lost.
+
+A model call's time limit covers checking its lines against the input schema too: the checks stop after
+``validation_seconds`` (the lines not checked by then fail with ``timeout``) and the model gets what is
+left, so hostile schemas cannot make a chunk outlast its function.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +26,7 @@ from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
-from shared.runtimes.base import FinalResult, ModelFailure, ModelRuntime, RuntimeResult, Unfinished, settled
+from shared.runtimes.base import TIMEOUT, FinalResult, ModelFailure, ModelRuntime, RuntimeResult, Unfinished, settled
 from shared.runtimes.budget import WorkerBudget
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
@@ -47,12 +52,14 @@ class ChunkRunner:
         steps: BatchSteps,
         registry: ModelRegistry,
         load_runtime: RuntimeLoader,
+        validation_seconds: float,
     ) -> None:
         self._store = store
         self._files = files
         self._steps = steps
         self._registry = registry
         self._load_runtime = load_runtime
+        self._validation_seconds = validation_seconds
 
     def run(self, job: ChunkJob, budget: WorkerBudget | None = None) -> bool:
         """True when the chunk is done with; False when lines are left to run alone in another delivery.
@@ -139,23 +146,45 @@ class ChunkRunner:
         except (ModelNotFoundError, RuntimeUnavailableError):
             logger.exception("model unavailable", extra={"model": batch.model, "version": batch.version})
             return [ModelFailure("model_unavailable", "This model version is not available.")] * len(lines)
+        began = time.monotonic()
+        outcomes, runnable = self._check(version, lines, timeout)
+        if not runnable:
+            return outcomes
+        # the model gets what is left of the call's time, to a tenth of a second (as its failures say)
+        left = None if timeout is None else round(timeout - (time.monotonic() - began), 1)
+        if left is not None and left <= 0:
+            spent = ModelFailure(TIMEOUT, f"The time limit of {timeout:g} s ran out before the model ran.")
+            results: list[RuntimeResult] = [spent] * len(runnable)
+        else:
+            results = predict_isolating_faults(runtime, [lines[i].input for i in runnable], batch.model, left)
+        for index, result in zip(runnable, results, strict=True):
+            outcomes[index] = result
+        return outcomes
+
+    def _check(
+        self, version: ModelVersion, lines: list[BatchLine], timeout: float | None
+    ) -> tuple[list[RuntimeResult], list[int]]:
+        """Each line's outcome so far (a failure, or ``{}`` to run) and the indexes of the lines to run.
+
+        The checks stop at ``validation_seconds`` (or the call's ``timeout``, if shorter)."""
+        checking = self._validation_seconds if timeout is None else min(self._validation_seconds, timeout)
+        deadline = time.monotonic() + checking
         outcomes: list[RuntimeResult] = []
         runnable: list[int] = []
         for index, line in enumerate(lines):
+            if time.monotonic() >= deadline:
+                message = f"Line {line.number}: not checked against the input schema within {checking:g} s."
+                outcomes.append(ModelFailure(TIMEOUT, message))
+                continue
             try:
-                self._registry.validate_input(version, line.input)
+                self._registry.validate_input(version, line.input, deadline=deadline)
             except InvalidModelInputError as invalid:
                 first = invalid.errors[0]
-                message = f"Line {line.number}: {first.pointer}: {first.detail}"
-                outcomes.append(ModelFailure("invalid_input", message))
+                outcomes.append(ModelFailure("invalid_input", f"Line {line.number}: {first.pointer}: {first.detail}"))
                 continue
             except UnusableModelSchemaError as unusable:
                 outcomes.append(ModelFailure("invalid_schema", f"Line {line.number}: {unusable}"))
                 continue
             outcomes.append({})
             runnable.append(index)
-        inputs = [lines[i].input for i in runnable]
-        results = predict_isolating_faults(runtime, inputs, batch.model, timeout) if runnable else []
-        for index, result in zip(runnable, results, strict=True):
-            outcomes[index] = result
-        return outcomes
+        return outcomes, runnable

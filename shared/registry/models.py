@@ -157,6 +157,16 @@ class BuiltinModelError(ConflictError):
         super().__init__(f"Model '{name}' is built in; it cannot get new versions. Register under another name.")
 
 
+class VersionTooLargeError(InvalidRequestError):
+    """The version's item is over DynamoDB's 400 KB (registration's own limits should prevent it)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"The new version of model '{name}' is too large to store: its schemas, description and the "
+            "graph's inputs and outputs must fit in 400 KB together."
+        )
+
+
 class VersionRaceError(ConflictError):
     def __init__(self, name: str) -> None:
         super().__init__(f"Another version of model '{name}' was registered at the same time; retry the request.")

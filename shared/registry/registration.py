@@ -4,20 +4,26 @@ Nothing is written unless every check passed: a bad schema, an unusable upload, 
 inspector cannot load is a 422 and leaves the registry as it was.
 """
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from shared.clock import to_rfc3339, utc_now
 from shared.errors import FieldError, InvalidRequestError
 from shared.observability import logger
-from shared.registry.inspection import ArtifactInspector, InspectRequest, Rejected
+from shared.registry.inspection import ArtifactInspector, InspectRequest, Rejected, TensorSpecWire
 from shared.registry.models import BuiltinModelError, JsonSchema, ModelVersion, NewVersion, Runtime
 from shared.registry.ports import ModelStore
 from shared.registry.schema_rules import UnusableSchemaError, check_schema
 from shared.registry.service import ModelRegistry
 from shared.uploads.models import Purpose
 from shared.uploads.service import UploadService
+
+# Bytes (JSON) the graph's inputs and outputs may take to describe: with two schemas of at most
+# MAX_SCHEMA_BYTES and a description of at most 1,000 characters, the version's item stays far under
+# DynamoDB's 400 KB (the store keeps JSON with spaces, at most 1.5 times as long).
+MAX_TENSORS_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class ModelRegistration:
         if isinstance(verdict, Rejected):
             logger.info("model artifact rejected", extra={"upload_id": upload.id, "model": name})
             raise ArtifactRejectedError(verdict.reason)
+        _check_tensors([*verdict.inputs, *verdict.outputs])
         new = NewVersion(
             name=name,
             runtime="onnx",
@@ -92,6 +99,14 @@ class ModelRegistration:
             extra={"model": name, "version": version.version, "sha256": verdict.sha256, "size": verdict.size},
         )
         return version
+
+
+def _check_tensors(tensors: Sequence[TensorSpecWire]) -> None:
+    size = len(json.dumps([tensor.model_dump() for tensor in tensors]))
+    if size > MAX_TENSORS_BYTES:
+        raise ArtifactRejectedError(
+            f"its inputs and outputs take {size:,} bytes to describe; at most {MAX_TENSORS_BYTES:,} are allowed"
+        )
 
 
 def _check_schema(pointer: str, schema: Mapping[str, Any]) -> None:

@@ -3,6 +3,7 @@
 A model version's schemas come from a tenant admin, so they are hostile. Registration refuses (and,
 for versions stored before these rules, evaluation fails closed on) any schema that:
 
+- is over ``MAX_SCHEMA_BYTES`` as compact JSON (the version's item must fit DynamoDB's 400 KB).
 - leaves its own document. Every ``$ref`` and ``$dynamicRef`` is a fragment (``#``, ``#/pointer``,
   ``#anchor``) that resolves to a subschema of the same document; ``$id`` is refused (a schema has
   no base URI of its own to resolve against) and ``$schema`` is only draft 2020-12, only at the
@@ -12,7 +13,9 @@ for versions stored before these rules, evaluation fails closed on) any schema t
   against more than ``MAX_SUBSCHEMAS_PER_VALUE`` subschemas (nested ``allOf`` of references grow
   exponentially).
 - has a ``pattern`` (or ``patternProperties`` name) that RE2 cannot compile within ``RE2_MAX_MEM``
-  (backreferences, lookaround). ``format`` is an annotation only, so ``format: regex`` compiles nothing.
+  (backreferences, lookaround, bad syntax), or whose program is over ``MAX_PATTERN_PROGRAM_SIZE``
+  instructions: a search costs up to the text's length times that. ``format`` is an annotation only, so
+  ``format: regex`` compiles nothing.
 
 How a schema that passes is evaluated, within bounds, is ``shared.registry.schemas``.
 jsonschema, referencing and re2 are imported on first use: most functions never check a schema.
@@ -28,7 +31,16 @@ from shared.jsoncodec import plain_json_problem
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MAX_SUBSCHEMAS_PER_VALUE = 1_000
+# Bytes of one schema as compact JSON (ASCII-escaped, as ``canonical`` writes it and the store keeps
+# it): two schemas, the graph's tensors and the description stay well within DynamoDB's 400 KB item.
+MAX_SCHEMA_BYTES = 64 * 1024
 RE2_MAX_MEM = 1 << 20  # bytes RE2 may use for one compiled pattern (program and DFA cache)
+# Instructions of a pattern's RE2 program (the larger of its forward and reverse programs). Ordinary
+# patterns are far below: an email or a date 12-45, '^[a-z0-9][a-z0-9_-]{0,63}$' 319,
+# '^[\p{L}\p{N}]+$' 1,765, '^[^\s]{1,255}$' 2,806, '^.{1,500}$' 4,501. Bounded repetitions multiply:
+# 'a.{0,999}b' is 8,997, '(?i)^[a-z]{1,1000}$' 7,001, '^\p{L}{1,20}$' 24,061 (maxLength says it cheaper).
+MAX_PATTERN_PROGRAM_SIZE = 5_000
+SHOWN_POINTER_CHARS = 120  # a pointer quoted in a refusal is cut to this (a pattern can be 60 KB long)
 
 # Where draft 2020-12 keeps subschemas (the table referencing crawls, too). "In place" subschemas
 # apply to the same value as their parent; the others to a member or item of it, or to nothing
@@ -53,9 +65,14 @@ class UnusableSchemaError(Exception):
     out of budget); ``reason`` is safe to show the tenant (it never quotes the value evaluated)."""
 
     def __init__(self, pointer: str, reason: str) -> None:
+        pointer = _shown(pointer)
         super().__init__(f"{pointer or '/'}: {reason}")
         self.pointer = pointer
         self.reason = reason
+
+
+def _shown(pointer: str) -> str:
+    return pointer if len(pointer) <= SHOWN_POINTER_CHARS else pointer[: SHOWN_POINTER_CHARS - 3] + "..."
 
 
 def check_schema(schema: Mapping[str, Any]) -> None:
@@ -73,6 +90,8 @@ def canonical(schema: Mapping[str, Any]) -> str:
 def schema_problem(text: str) -> tuple[str, str] | None:
     """(pointer, reason) of the first rule the schema breaks, or None. A few milliseconds a schema;
     kept per container, so a stored schema that breaks a rule is judged once, not at every input."""
+    if len(text) > MAX_SCHEMA_BYTES:
+        return "", f"is {len(text):,} bytes as compact JSON; a schema may have at most {MAX_SCHEMA_BYTES:,}"
     schema = json.loads(text)
     shape = plain_json_problem(schema)
     if shape is not None:
@@ -235,14 +254,34 @@ def _subschemas(schema: dict[str, Any]) -> Iterator[tuple[str, Any, bool]]:
                 yield f"/{keyword}/{_escape(name)}", item, keyword in _IN_PLACE_MAPS
 
 
+_SHOWN_DETAIL_CHARS = 60  # RE2 quotes the offending part of the pattern; a refusal shows this much of it
+
+
 def _regex_problem(pattern: str) -> str | None:
     try:
-        compiled_pattern(pattern)
+        regex = compiled_pattern(pattern)
     except Exception as error:  # noqa: BLE001 - re2.error, or a pattern over RE2_MAX_MEM
-        detail = error.args[0].decode("utf-8", "replace") if error.args and isinstance(error.args[0], bytes) else ""
-        detail = f" ({detail})" if detail else ""
-        return f"is not a regular expression RE2 can take{detail}: backreferences and lookaround are not supported"
+        return _compile_problem(error)
+    size = program_size(regex)
+    if size > MAX_PATTERN_PROGRAM_SIZE:
+        return (
+            f"is too large for RE2: it compiles to {size:,} instructions, at most {MAX_PATTERN_PROGRAM_SIZE:,} "
+            "are allowed (bounded repetitions such as '.{0,999}' multiply a pattern; 'maxLength' bounds a length)"
+        )
     return None
+
+
+def _compile_problem(error: Exception) -> str:
+    raw = error.args[0] if error.args else b""
+    detail = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    if "pattern too large" in detail:
+        return f"is too large for RE2: it needs more than {RE2_MAX_MEM:,} bytes compiled"
+    shown = detail if len(detail) <= _SHOWN_DETAIL_CHARS else detail[: _SHOWN_DETAIL_CHARS - 3] + "..."
+    reason = "is not a regular expression RE2 can take" + (f" ({shown})" if shown else "")
+    backreference = detail.startswith("invalid escape sequence: \\") and detail[-1:].isdigit()
+    if backreference or detail.startswith("invalid perl operator: (?"):
+        return reason + ": backreferences and lookaround are not supported"
+    return reason
 
 
 @lru_cache(maxsize=256)
@@ -253,6 +292,11 @@ def compiled_pattern(pattern: str) -> Any:
     options.max_mem = RE2_MAX_MEM
     options.log_errors = False
     return re2.compile(pattern, options)
+
+
+def program_size(regex: Any) -> int:
+    """Instructions of a compiled pattern's larger program (RE2 runs the reverse one to find a match's start)."""
+    return max(int(regex.programsize), int(regex.reverseprogramsize))
 
 
 def _pointer(path: Any) -> str:

@@ -1,5 +1,6 @@
 """The registry's read side: list and resolve models for a tenant, and validate inputs against a version."""
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -40,12 +41,17 @@ class ModelRegistry:
     """Built-in models (every tenant sees them) plus the tenant's own registered models.
 
     Versions never change once written, so a resolved pinned version is cached for the container's life.
+    Checking one input against its schema stops after ``evaluation_seconds`` (None: only the step budget
+    of ``shared.registry.schemas`` bounds it).
     """
 
-    def __init__(self, store: ModelStore, builtins: Iterable[Model] = BUILTIN_MODELS) -> None:
+    def __init__(
+        self, store: ModelStore, builtins: Iterable[Model] = BUILTIN_MODELS, evaluation_seconds: float | None = None
+    ) -> None:
         self._store = store
         self._builtins = {model.name: model for model in builtins}
         self._pinned: dict[tuple[str, str, int], ModelVersion] = {}
+        self._evaluation_seconds = evaluation_seconds
 
     def is_builtin(self, name: str) -> bool:
         return name in self._builtins
@@ -81,9 +87,19 @@ class ModelRegistry:
         self._pinned[(tenant, version.name, version.version)] = version
         return version
 
-    def validate_input(self, version: ModelVersion, payload: Mapping[str, Any], pointer_prefix: str = "/input") -> None:
+    def validate_input(
+        self,
+        version: ModelVersion,
+        payload: Mapping[str, Any],
+        pointer_prefix: str = "/input",
+        deadline: float | None = None,
+    ) -> None:
+        """``deadline`` (a ``time.monotonic()`` instant) can end the check sooner than ``evaluation_seconds``."""
+        if self._evaluation_seconds is not None:
+            own = time.monotonic() + self._evaluation_seconds
+            deadline = own if deadline is None else min(deadline, own)
         try:
-            found = validation_errors(version.input_schema, payload)
+            found = validation_errors(version.input_schema, payload, deadline)
         except UnusableSchemaError as unusable:
             logger.warning(
                 "input schema not evaluated",

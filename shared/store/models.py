@@ -11,8 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from shared.registry.models import Artifact, Model, ModelVersion, NewVersion, TensorSpec, VersionRaceError
-from shared.store.dynamo import call, is_condition_failure, tenant_pk
+from shared.registry.models import (
+    Artifact,
+    Model,
+    ModelVersion,
+    NewVersion,
+    TensorSpec,
+    VersionRaceError,
+    VersionTooLargeError,
+)
+from shared.store.dynamo import call, error_code, is_condition_failure, tenant_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -91,6 +99,8 @@ class DynamoModelStore:
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise VersionRaceError(new.name) from exc
+            if _is_item_too_large(exc):
+                raise VersionTooLargeError(new.name) from exc
             raise
         return version
 
@@ -107,6 +117,11 @@ class DynamoModelStore:
             if "LastEvaluatedKey" not in response:
                 return items
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _is_item_too_large(exc: ClientError) -> bool:
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    return error_code(exc) == "ValidationException" and "Item size" in message
 
 
 def _group(items: list[Item]) -> list[Model]:

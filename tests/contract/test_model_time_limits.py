@@ -3,7 +3,7 @@ and the worker may give back the messages it had no time to start."""
 
 from typing import Any
 
-from shared.settings import ModelTimeSettings
+from shared.settings import ModelTimeSettings, SchemaSettings
 from tools.template import load_template
 
 API_GATEWAY_SECONDS = 30  # HTTP API's integration timeout
@@ -36,6 +36,14 @@ def test_the_registration_run_fits_the_inspector_and_the_register_function() -> 
 
     assert limit + AROUND_THE_CALL <= _timeout("InspectModelArtifactFunction") < _timeout("CreateModelVersionFunction")
     assert limit <= _defaults().predict_seconds  # a model that passed registration can answer a small input
+
+
+def test_checking_inputs_against_their_schema_fits_beside_the_model_call() -> None:
+    schema = SchemaSettings.model_construct()  # the defaults
+    model = _defaults()
+
+    assert schema.evaluation_seconds + model.predict_seconds + AROUND_THE_CALL <= _timeout("PredictModelFunction")
+    assert schema.chunk_validation_seconds < model.worker_seconds  # a chunk's model call gets the rest of its time
 
 
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:

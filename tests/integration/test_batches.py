@@ -30,6 +30,7 @@ from tests.support.batch_queues import (
 from tests.support.onnx_models import linear_model, linear_schemas
 from tests.support.receiver import receiver
 from tests.support.registry_flow import register, store_unchecked_version, upload_file
+from tests.support.timing import finishes_within
 from tools.provision import Stack
 
 W = [[1.0, 0.5], [-2.0, 0.25], [0.5, 3.0]]
@@ -331,3 +332,55 @@ def test_a_batch_on_a_version_whose_stored_schema_cannot_be_evaluated_finishes_w
     assert first["error"]["message"].startswith(
         f"Line 1: The input cannot be checked against the input schema of version {version}"
     )
+
+
+def test_a_batch_on_a_schema_costly_to_evaluate_fails_its_lines_without_holding_the_worker(
+    stack: Stack, admin: Credential
+) -> None:
+    # Registrable: 3,000 patternProperties, and each line's 10,000 other names are searched against all of
+    # them (over two minutes a line before the work inside keywords was charged).
+    input_schema, output_schema = linear_schemas(3)
+    schemas = ({**input_schema, "patternProperties": {f"^q{i}z$": {} for i in range(3_000)}}, output_schema)
+    registered = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W, B)), schemas)
+    assert registered["statusCode"] == 201, registered
+    hostile = {"x": [1.0, 2.0, 3.0], **{f"k{i}": 1 for i in range(10_000)}}
+    lines: list[dict[str, Any]] = [{"custom_id": f"row-{n}", "input": hostile} for n in range(1, 4)]
+    lines.append({"custom_id": "row-4", "input": {"x": [1.0, 2.0, 3.0]}})
+    batch_id = create(jsonl(lines), model="linear")
+
+    finishes_within(120, lambda: list(pump(stack, batch_id)))  # every delivery succeeds (no redelivery)
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.COMPLETED
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (4, 1, 3)
+    outputs, errors = files(batch_id)
+    assert [row["custom_id"] for row in outputs] == ["row-4"]
+    assert sorted((row["custom_id"], row["error"]["code"]) for row in errors) == [
+        ("row-1", "invalid_schema"),
+        ("row-2", "invalid_schema"),
+        ("row-3", "invalid_schema"),
+    ]
+    assert all("takes too many steps" in row["error"]["message"] for row in errors)
+
+
+def test_the_lines_of_a_chunk_not_checked_within_its_validation_time_fail_with_timeout(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BATCH_CHUNK_VALIDATION_SECONDS", "0.000001")  # 10 s in production: spent at once
+    registered = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W, B)), linear_schemas(3))
+    assert registered["statusCode"] == 201, registered
+    lines: list[dict[str, Any]] = [{"custom_id": f"row-{n}", "input": {"x": [1.0, 2.0, 3.0]}} for n in range(1, 11)]
+    batch_id = create(jsonl(lines), model="linear")
+
+    list(pump(stack, batch_id))
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.COMPLETED
+    assert (batch.counts.total, batch.counts.completed, batch.counts.failed) == (10, 0, 10)
+    outputs, errors = files(batch_id)
+    assert outputs == []
+    assert sorted(row["custom_id"] for row in errors) == sorted(line["custom_id"] for line in lines)
+    later = [row for row in errors if row["custom_id"] != "row-1"]  # the first may start before the limit
+    assert {row["error"]["code"] for row in later} == {"timeout"}
+    [second] = [row for row in errors if row["custom_id"] == "row-2"]
+    assert second["error"]["message"] == "Line 2: not checked against the input schema within the chunk's 1e-06 s."

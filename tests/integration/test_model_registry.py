@@ -557,3 +557,136 @@ def test_a_catastrophic_pattern_is_matched_in_linear_time(stack: Stack, admin: C
 
     _assert_refused(refused, 422, "invalid-model-input", "/input/tag")
     assert accepted["statusCode"] == 200, response_json(accepted)
+
+
+# --- Evaluation charged for its real work; schemas and versions within DynamoDB's item (issue 14) ---
+
+
+def _with_x(schema: dict[str, Any]) -> dict[str, Any]:
+    """A hostile input schema that still takes the linear model's input ``x``."""
+    return {**schema, "properties": {"x": SCHEMAS[0]["properties"]["x"], **schema.get("properties", {})}}
+
+
+def _costly_evaluations() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Registrable schemas each of which held the sync route for 30 s to minutes, with their input; each
+    also takes ``{"x": X}``."""
+    large_patterns = [{"pattern": f"a.{{0,{550 - i}}}b"} for i in range(300)]  # up to the 5,000-instruction cap
+    many_patterns: dict[str, Any] = {f"^q{i}z$": {} for i in range(3_000)}
+    long_enum = [*range(2, 10_002), 1, 1.5, -2]  # the hostile input's 1 is near the end
+    return {
+        "many large patterns": (
+            _with_x({"type": "object", "properties": {"s": {"type": "string", "allOf": large_patterns}}}),
+            {"x": X, "s": "a" * 100_000},
+        ),
+        "3,000 patternProperties": (
+            _with_x({"type": "object", "patternProperties": many_patterns, "additionalProperties": False}),
+            {"x": X, **{f"k{i}": 1 for i in range(10_000)}},
+        ),
+        "long enum": (
+            {"type": "object", "properties": {"x": {"type": "array", "items": {"enum": long_enum}}}},
+            {"x": [1] * 5_000},
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_costly_evaluations()))
+def test_a_schema_whose_evaluation_is_costly_inside_one_keyword_answers_unusable_model_schema(
+    stack: Stack, admin: Credential, case: str
+) -> None:
+    schema, payload = _costly_evaluations()[case]
+    registered = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W1, B1)), (schema, SCHEMAS[1]))
+    assert registered["statusCode"] == 201, response_json(registered)
+
+    [refused] = finishes_within(60, lambda: _predict(admin.secret, "linear", payload))
+
+    _assert_refused(refused, 422, "unusable-model-schema", "/input")
+    assert "takes too many steps" in response_json(refused)["detail"]
+    assert response_json(_predict(admin.secret, "linear", {"x": X}))["output"]["y"] == pytest.approx(
+        linear_expected(W1, B1, X), rel=1e-6
+    )
+
+
+def test_a_pattern_whose_program_is_too_large_is_refused_with_the_real_reason(stack: Stack, admin: Credential) -> None:
+    schema = _with_x({"type": "object", "properties": {"s": {"allOf": [{"pattern": "a.{0,999}b"}]}}})
+
+    response = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W1, B1)), (schema, SCHEMAS[1]))
+
+    _assert_refused(response, 422, "invalid-schema", "/input_schema/properties/s/allOf/0/pattern")
+    [error] = response_json(response)["errors"]
+    assert "too large for RE2: it compiles to 8,997 instructions, at most 5,000" in error["detail"]
+    assert "backreferences" not in error["detail"]
+    _nothing_registered(admin.secret, "linear")
+
+
+def _artifacts(tenant: str) -> list[str]:
+    listed = s3_client().list_objects_v2(Bucket=bucket_settings().bucket_name, Prefix=f"artifacts/{tenant}/")
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+@pytest.mark.parametrize(
+    ("schemas", "pointer"),
+    [
+        (({"type": "object", "description": "d" * 420_000}, SCHEMAS[1]), "/input_schema"),
+        (
+            (SCHEMAS[0], {"type": "object", "properties": {f"p{i}": {"type": "number"} for i in range(25_000)}}),
+            "/output_schema",
+        ),
+    ],
+    ids=["420 KB description", "25,000 properties"],
+)
+def test_a_schema_over_the_size_limit_is_refused_before_the_artifact_is_inspected(
+    stack: Stack, admin: Credential, schemas: tuple[dict[str, Any], dict[str, Any]], pointer: str
+) -> None:
+    response = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W1, B1)), schemas)
+
+    _assert_refused(response, 422, "invalid-schema", pointer)
+    [error] = response_json(response)["errors"]
+    assert "a schema may have at most 65,536" in error["detail"]
+    assert _artifacts("acme") == []  # the inspector, which stores the verified artifact, never ran
+    _nothing_registered(admin.secret, "linear")
+
+
+def _many_tensors_model(count: int, name_length: int) -> bytes:
+    """``count`` inputs with long names, each passed through to an output."""
+    names = [f"{i:04d}".ljust(name_length, "n") for i in range(count)]
+    graph = helper.make_graph(
+        [helper.make_node("Identity", [name], [f"out{name}"]) for name in names],
+        "wide",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", 1]) for name in names],
+        [helper.make_tensor_value_info(f"out{name}", TensorProto.FLOAT, ["batch", 1]) for name in names],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+    serialized: bytes = model.SerializeToString()
+    return serialized
+
+
+def test_a_graph_whose_inputs_and_outputs_take_too_long_to_describe_is_refused(stack: Stack, admin: Credential) -> None:
+    model = _many_tensors_model(300, 200)  # ~130 KB of tensor descriptions
+    anything = {"type": "object"}
+
+    response = register(admin.secret, "wide", upload_file(admin.secret, model), (anything, anything))
+
+    _assert_refused(response, 422, "invalid-artifact", "/upload_id")
+    assert "at most 65,536 are allowed" in response_json(response)["detail"]
+    _nothing_registered(admin.secret, "wide")
+
+
+def test_the_store_refuses_a_version_over_dynamodbs_item_limit_with_a_domain_error(stack: Stack) -> None:
+    from shared.registry.models import Artifact, NewVersion, TensorSpec, VersionTooLargeError
+    from shared.services import model_store
+
+    new = NewVersion(
+        name="huge",
+        runtime="onnx",
+        input_schema={"type": "object", "description": "d" * 420_000},
+        output_schema={"type": "object"},
+        description="",
+        artifact=Artifact("0" * 64, 1, "artifacts/acme/huge/x.onnx"),
+        inputs=(TensorSpec("x", "FP32", (-1, 3)),),
+        outputs=(TensorSpec("y", "FP32", (-1, 2)),),
+    )
+
+    with pytest.raises(VersionTooLargeError, match="too large to store"):
+        model_store().add_version("acme", new, "2026-11-21T00:00:00.000Z")
+
+    assert model_store().get_model("acme", "huge") is None

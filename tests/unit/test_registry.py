@@ -1,5 +1,7 @@
 """Model references, resolution and JSON Schema validation of inputs."""
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -208,3 +210,193 @@ def test_self_contained_schemas_with_anchors_and_recursion_still_validate() -> N
         "/input/root/children/0/children/0/value",
         "/input/tags/0",
     ]
+
+
+# --- Evaluation is charged for its real work, and ends by a deadline (issue 14 re-test) ------------
+
+
+def _unusable(input_schema: dict[str, Any], payload: dict[str, Any], registry: ModelRegistry | None = None) -> str:
+    """The refusal's detail; "does not hang" bound only (each case held a function for 30 s to minutes)."""
+
+    def refused() -> str:
+        with pytest.raises(UnusableModelSchemaError) as raised:
+            (registry or ModelRegistry(InMemoryModelStore())).validate_input(_version(input_schema), payload)
+        assert [(e.pointer, e.detail) for e in raised.value.errors] == [
+            ("/input", "cannot be checked against the model's input schema")
+        ]
+        return str(raised.value)
+
+    [detail] = finishes_within(60, refused)
+    return str(detail)
+
+
+def _registrable(schema: dict[str, Any]) -> dict[str, Any]:
+    from shared.registry import registration
+
+    registration._check_schema("/input_schema", schema)  # raises if registration would refuse it
+    return schema
+
+
+def many_large_patterns() -> tuple[dict[str, Any], dict[str, Any]]:
+    """300 patterns of up to ~5,000 RE2 instructions (the registration cap) on one 100 KB string: RE2's
+    DFA gives up on each, ~0.1-1 s a search."""
+    patterns = [{"pattern": f"a.{{0,{550 - i}}}b"} for i in range(300)]
+    return {"type": "object", "properties": {"s": {"type": "string", "allOf": patterns}}}, {"s": "a" * 100_000}
+
+
+def many_pattern_properties(keyword: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """3,000 patternProperties and 10,000 other names: every name is searched against every pattern."""
+    schema = {"type": "object", "patternProperties": {f"^q{i}z$": {} for i in range(3_000)}, keyword: False}
+    return schema, {f"k{i}": 1 for i in range(10_000)}
+
+
+def long_enum() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A 10,001-member enum whose match is last, checked for 5,000 items: pairwise equality."""
+    items = {"enum": [*range(2, 10_002), 1]}
+    return {"type": "object", "properties": {"x": {"type": "array", "items": items}}}, {"x": [1] * 5_000}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        many_large_patterns,
+        lambda: many_pattern_properties("additionalProperties"),
+        lambda: many_pattern_properties("unevaluatedProperties"),
+        long_enum,
+    ],
+    ids=["many large patterns", "patternProperties x additionalProperties", "x unevaluatedProperties", "long enum"],
+)
+def test_work_inside_one_keyword_is_charged_so_a_registrable_schema_stops_at_its_budget(
+    case: Callable[[], tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    schema, payload = case()
+
+    detail = _unusable(_registrable(schema), payload)
+
+    assert "takes too many steps" in detail
+
+
+def test_error_messages_are_charged_for_the_value_they_quote() -> None:
+    # jsonschema puts repr(value) in each error: 999 failing subschemas over a 240 KB value.
+    schema = {"type": "object", "allOf": [{"type": "string"}] * 999}
+
+    assert "takes too many steps" in _unusable(_registrable(schema), {"x": [1] * 120_000})
+
+
+def test_unique_items_is_charged_for_the_size_of_its_items() -> None:
+    schema = {"type": "object", "properties": {"x": {"allOf": [{"uniqueItems": True}] * 900}}}
+
+    assert "takes too many steps" in _unusable(_registrable(schema), {"x": [{"a": [1] * 60_000}, {"b": [1] * 60_000}]})
+
+
+def test_unevaluated_items_is_not_quadratic() -> None:
+    properties: dict[str, Any] = {
+        "v": {"allOf": [{"items": True}], "unevaluatedItems": False},
+        "w": {"prefixItems": [{}], "unevaluatedItems": False},
+    }
+    schema = {"type": "object", "properties": properties}
+
+    # jsonschema looks each index up in a list: ~40 s here at 100,000 items
+    finishes_within(20, lambda: _validate(_registrable(schema), {"v": [0] * 120_000, "w": [0]}))
+    with pytest.raises(InvalidModelInputError) as raised:
+        _validate(schema, {"w": [0, 1]})
+
+    assert [e.pointer for e in raised.value.errors] == ["/input/w"]
+
+
+def test_an_evaluation_past_its_deadline_is_the_inputs_error() -> None:
+    schema = {"type": "object", "properties": {"x": {"type": "array", "items": {"type": "integer"}}}}
+    payload = {"x": [1] * 1_000}
+    hurried = ModelRegistry(InMemoryModelStore(), evaluation_seconds=1e-9)
+
+    assert "takes too long" in _unusable(schema, payload, hurried)
+    ModelRegistry(InMemoryModelStore(), evaluation_seconds=60).validate_input(_version(schema), payload)
+
+
+def test_a_deadline_given_by_the_caller_ends_the_evaluation_sooner() -> None:
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}}
+    registry = ModelRegistry(InMemoryModelStore(), evaluation_seconds=60)
+
+    with pytest.raises(UnusableModelSchemaError, match="takes too long"):
+        registry.validate_input(_version(schema), {"x": 1}, deadline=time.monotonic() - 1)
+
+
+def test_legitimate_patterns_on_long_strings_still_evaluate() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": "^[\\p{L}\\p{N}]+$"},
+            "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
+            "when": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+        },
+    }
+
+    _validate(_registrable(schema), {"name": "é" * 100_000, "id": "model-1", "when": "2026-11-21"})
+    with pytest.raises(InvalidModelInputError) as raised:
+        _validate(schema, {"name": "a b" * 30_000, "id": "-x" * 40_000})
+
+    assert sorted(e.pointer for e in raised.value.errors) == ["/input/id", "/input/name"]
+
+
+# --- What registration refuses: too large, and RE2's real reason -----------------------------------
+
+
+def _refusal(schema: dict[str, Any]) -> tuple[str, str]:
+    from shared.registry import registration
+
+    with pytest.raises(registration.InvalidSchemaError) as refused:
+        registration._check_schema("/input_schema", schema)
+    [error] = refused.value.errors
+    return error.pointer, error.detail
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "description": "d" * 420_000},
+        {"type": "object", "properties": {f"p{i}": {"type": "number"} for i in range(25_000)}},
+    ],
+    ids=["long description", "25,000 properties"],
+)
+def test_a_schema_over_the_size_limit_is_refused_naming_the_limit(schema: dict[str, Any]) -> None:
+    pointer, detail = _refusal(schema)
+
+    assert pointer == "/input_schema"
+    assert "at most 65,536" in detail
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("a.{0,999}b", "is too large for RE2: it compiles to 8,997 instructions, at most 5,000"),
+        ("^\\p{L}{1,64}$", "is too large for RE2: it needs more than"),
+        ("[", "is not a regular expression RE2 can take (missing ]: [)"),
+        ("(a)\\1", "backreferences and lookaround are not supported"),
+        ("(?<=x)y", "backreferences and lookaround are not supported"),
+    ],
+)
+def test_a_refused_pattern_says_why(pattern: str, reason: str) -> None:
+    pointer, detail = _refusal({"type": "object", "properties": {"t": {"pattern": pattern}}})
+
+    assert pointer == "/input_schema/properties/t/pattern"
+    assert reason in detail
+    if pattern == "[":
+        assert "backreferences" not in detail
+
+
+def test_a_refusal_does_not_echo_a_huge_pattern() -> None:
+    huge = "[" + "a" * 50_000
+
+    pointer, detail = _refusal({"type": "object", "patternProperties": {huge: {}}})
+
+    assert pointer.startswith("/input_schema/patternProperties/[aaa")
+    assert len(pointer) < 200
+    assert len(detail) < 200
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}$", "^\\p{L}+$", "^[^\\s]{1,255}$", "^.{1,500}$"],
+)
+def test_ordinary_patterns_are_registrable(pattern: str) -> None:
+    _registrable({"type": "object", "properties": {"t": {"pattern": pattern}}})
