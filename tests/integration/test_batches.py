@@ -383,4 +383,4 @@ def test_the_lines_of_a_chunk_not_checked_within_its_validation_time_fail_with_t
     later = [row for row in errors if row["custom_id"] != "row-1"]  # the first may start before the limit
     assert {row["error"]["code"] for row in later} == {"timeout"}
     [second] = [row for row in errors if row["custom_id"] == "row-2"]
-    assert second["error"]["message"] == "Line 2: not checked against the input schema within the chunk's 1e-06 s."
+    assert second["error"]["message"] == "Line 2: not checked against the input schema within 1e-06 s."
