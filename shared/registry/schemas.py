@@ -399,12 +399,16 @@ def _unique_items(
 
 def _equality_key(value: Any, counter: list[int]) -> Any:
     """Equal under JSON Schema equality (1 == 1.0, true != 1, members unordered) iff equal keys;
-    ``counter[0]`` counts the values visited."""
+    ``counter[0]`` counts the values visited. Numbers are keyed by their decimal text, not by the number:
+    Python hashes an integer as itself modulo 2**61 - 1, so a tenant could send thousands of integers
+    with one hash and make the set quadratic; strings hash with a per-process random key."""
     counter[0] += 1
     if isinstance(value, bool) or value is None:
         return ("literal", value)
+    if isinstance(value, float) and value.is_integer():
+        return ("number", str(int(value)))  # 1.0 is 1, as JSON Schema says
     if isinstance(value, int | float):
-        return ("number", value)
+        return ("number", str(value) if isinstance(value, int) else repr(value))
     if isinstance(value, str):
         return ("string", value)
     if isinstance(value, list):

@@ -606,6 +606,19 @@ def test_a_schema_whose_evaluation_is_costly_inside_one_keyword_answers_unusable
     )
 
 
+def test_a_pattern_of_many_capturing_groups_answers_at_once(stack: Stack, admin: Credential) -> None:
+    """1,600 capturing groups compile to under the instruction cap; tracking them made one 8 KB search 45 s."""
+    groups = "^(?:" + "|".join(["(a)"] * 1600) + ")*$"
+    schema = _with_x({"type": "object", "properties": {"s": {"type": "string", "pattern": groups}}})
+    registered = register(admin.secret, "linear", upload_file(admin.secret, linear_model(W1, B1)), (schema, SCHEMAS[1]))
+    assert registered["statusCode"] == 201, response_json(registered)
+
+    [answered] = finishes_within(10, lambda: _predict(admin.secret, "linear", {"x": X, "s": "a" * 8000}))
+
+    assert answered["statusCode"] == 200, response_json(answered)
+    assert response_json(answered)["output"]["y"] == pytest.approx(linear_expected(W1, B1, X), rel=1e-6)
+
+
 def test_a_pattern_whose_program_is_too_large_is_refused_with_the_real_reason(stack: Stack, admin: Credential) -> None:
     schema = _with_x({"type": "object", "properties": {"s": {"allOf": [{"pattern": "a.{0,999}b"}]}}})
 

@@ -150,6 +150,29 @@ def test_unique_items_is_not_quadratic_and_keeps_json_equality() -> None:
             _validate(schema, {"v": duplicated})
 
 
+def test_unique_items_is_linear_for_integers_that_share_a_hash() -> None:
+    """Python hashes an int as itself modulo 2**61 - 1: thousands of multiples of it would make a set quadratic."""
+    colliding = [k * (2**61 - 1) for k in range(1, 30_001)]
+    schema = {"type": "object", "properties": {"v": {"type": "array", "uniqueItems": True}}}
+
+    finishes_within(5, lambda: _validate(schema, {"v": colliding}))
+    with pytest.raises(InvalidModelInputError):
+        _validate(schema, {"v": [*colliding[:100], colliding[50]]})
+    with pytest.raises(InvalidModelInputError):
+        _validate(schema, {"v": [10**20, 1e20]})  # equal numbers, one written as a float
+    _validate(schema, {"v": [2**53 + 1, float(2**53), 0.5, 0.25]})
+
+
+def test_a_pattern_of_many_capturing_groups_is_matched_without_tracking_them() -> None:
+    """RE2 tracks every capturing group at every byte: 1,600 groups made one 8 KB search take 45 s."""
+    groups = "^(?:" + "|".join(["(a)"] * 1600) + ")*$"
+    schema = {"type": "object", "properties": {"s": {"type": "string", "pattern": groups}}}
+
+    finishes_within(10, lambda: _validate(_registrable(schema), {"s": "a" * 8000}))
+    with pytest.raises(InvalidModelInputError):
+        _validate(schema, {"s": "a" * 8000 + "b"})
+
+
 def test_a_schema_whose_work_doubles_with_each_level_of_the_input_stops_at_its_budget() -> None:
     doubling = {
         "type": "object",
