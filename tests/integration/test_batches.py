@@ -4,6 +4,7 @@ A small step size (4 KiB) and chunk size (20 lines) make a few hundred lines tak
 steps and many chunk messages, so continuation and counting are exercised as a large file would be.
 """
 
+import re
 from typing import Any
 
 import pytest
@@ -360,7 +361,8 @@ def test_a_batch_on_a_schema_costly_to_evaluate_fails_its_lines_without_holding_
         ("row-2", "invalid_schema"),
         ("row-3", "invalid_schema"),
     ]
-    assert all("takes too many steps" in row["error"]["message"] for row in errors)
+    # the step budget or, on a slow machine, the wall-clock net stops it first: both are the line's own error
+    assert all(re.search("takes too (many steps|long)", row["error"]["message"]) for row in errors)
 
 
 def test_the_lines_of_a_chunk_not_checked_within_its_validation_time_fail_with_timeout(

@@ -7,6 +7,7 @@ process by ``tools.local_lambda``), exactly as it does deployed.
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -600,7 +601,8 @@ def test_a_schema_whose_evaluation_is_costly_inside_one_keyword_answers_unusable
     [refused] = finishes_within(60, lambda: _predict(admin.secret, "linear", payload))
 
     _assert_refused(refused, 422, "unusable-model-schema", "/input")
-    assert "takes too many steps" in response_json(refused)["detail"]
+    # the step budget or, on a slow machine, the wall-clock net stops it first
+    assert re.search("takes too (many steps|long)", response_json(refused)["detail"])
     assert response_json(_predict(admin.secret, "linear", {"x": X}))["output"]["y"] == pytest.approx(
         linear_expected(W1, B1, X), rel=1e-6
     )
