@@ -11,18 +11,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.batches.runner import ChunkJob
-from shared.errors import TransientError
-from shared.observability import logger, set_correlation_id
+from shared.observability import set_correlation_id
 from shared.predictions.runner import Job, RunOutcome
-from shared.queue.consumer import ExpectedRetryError, correlation_of, sqs_batch_handler
+from shared.queue.consumer import ReturnedError, correlation_of, sqs_batch_handler
 from shared.queue.messages import RunBatchChunk, predictions_queue_message
 from shared.services import chunk_runner, prediction_runner, predictions_queue, worker_budget
-
-
-class ReturnedError(ExpectedRetryError):
-    """Work handed back to the queue, visible again at once: not started for lack of time, or stopped at
-    the time limit with other inputs and to be run alone."""
-
 
 NOT_STARTED = "too little time left to start it"
 
@@ -64,18 +57,7 @@ def run_predictions(records: list[SQSRecord], context: LambdaContext) -> list[Ex
                 outcomes[index] = ReturnedError("lines left to run one at a time")
         except Exception as exc:  # noqa: BLE001 - this chunk's fault, reported for its own redelivery
             outcomes[index] = exc
-    _release([records[i] for i, outcome in enumerate(outcomes) if isinstance(outcome, ReturnedError)])
     return outcomes
 
 
-def _release(records: list[SQSRecord]) -> None:
-    """Visibility 0 for messages handed back; if that fails they come back after their visibility timeout."""
-    if not records:
-        return
-    try:
-        predictions_queue().release([record.receipt_handle for record in records])
-    except TransientError:
-        logger.warning("returned messages keep their visibility timeout", extra={"records": len(records)})
-
-
-handler = sqs_batch_handler(run_predictions)
+handler = sqs_batch_handler(run_predictions, release=lambda handles: predictions_queue().release(handles))

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.errors import TransientError
 from shared.observability import CORRELATION_ID_ATTRIBUTE, logger, metrics, set_correlation_id
 
 SqsHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]
@@ -18,6 +19,11 @@ SqsHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureRespons
 
 class ExpectedRetryError(Exception):
     """A record handler asks for a later redelivery on purpose (logged quietly, not as an error)."""
+
+
+class ReturnedError(ExpectedRetryError):
+    """Work handed back untouched, to be visible again at once rather than after the visibility timeout
+    (``sqs_batch_handler``'s ``release``)."""
 
 
 def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
@@ -49,12 +55,14 @@ def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
 BatchHandler = Callable[[list[SQSRecord], LambdaContext], list[Exception | None]]
 
 
-def sqs_batch_handler(handle_batch: BatchHandler) -> SqsHandler:
+def sqs_batch_handler(handle_batch: BatchHandler, release: Callable[[list[str]], None] | None = None) -> SqsHandler:
     """Like ``sqs_handler``, for consumers that work on the whole batch at once (micro-batching).
 
     ``handle_batch`` gets the records and the invocation's context (its remaining time) and returns one
     entry per record: None when done, or the exception that leaves the record for redelivery; the
-    function reports those records in ``batchItemFailures``.
+    function reports those records in ``batchItemFailures``. The receipt handles of records returned
+    with ``ReturnedError`` go to ``release`` (visibility 0); if that fails, they come back after their
+    visibility timeout as any other failure does.
     """
 
     @metrics.log_metrics
@@ -80,6 +88,12 @@ def sqs_batch_handler(handle_batch: BatchHandler) -> SqsHandler:
                     exc_info=outcome,
                 )
             failures.append({"itemIdentifier": record.message_id})
+        returned = [r.receipt_handle for r, o in zip(records, outcomes, strict=True) if isinstance(o, ReturnedError)]
+        if release is not None and returned:
+            try:
+                release(returned)
+            except TransientError:
+                logger.warning("returned messages keep their visibility timeout", extra={"records": len(returned)})
         return {"batchItemFailures": failures}
 
     return handler

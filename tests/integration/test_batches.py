@@ -16,7 +16,6 @@ from shared.errors import ConflictError
 from shared.services import batch_finalizer, batch_service, batch_store, delivery_store
 from tests.conftest import Credential
 from tests.support.batch_queues import (
-    CONSUMERS,
     TENANT,
     create,
     deliver,
@@ -168,16 +167,7 @@ def test_every_message_delivered_twice_still_gives_one_output_line_per_custom_id
     lines = mixed_lines(100)
     batch_id = create(jsonl(lines))
 
-    for _ in range(100):  # each message is delivered twice: once kept, then again and deleted
-        moved = False
-        for queue in CONSUMERS:
-            messages = receive(stack, queue)
-            if messages:
-                moved = True
-                deliver(stack, queue, messages, delete=False)
-                deliver(stack, queue, messages)
-        if not moved:
-            break
+    list(pump(stack, batch_id, twice=True))  # each message: once kept, then again and deleted
 
     batch = batch_store().get(TENANT, batch_id)
     assert batch.status is BatchStatus.COMPLETED

@@ -77,14 +77,19 @@ def drop(stack: Stack, queue: str) -> list[dict[str, Any]]:
     return dropped
 
 
-def pump(stack: Stack, batch_id: str, rounds: int = 200, park_failures: bool = False) -> Iterator[tuple[int, int, int]]:
-    """Run both queues until they are empty; yields the batch's counts after every delivery round."""
+def pump(
+    stack: Stack, batch_id: str, rounds: int = 200, park_failures: bool = False, twice: bool = False
+) -> Iterator[tuple[int, int, int]]:
+    """Run both queues until they are empty; yields the batch's counts after every delivery round.
+    ``twice``: every message is delivered twice (kept the first time), as SQS may."""
     for _ in range(rounds):
         moved = False
         for queue in CONSUMERS:
             messages = receive(stack, queue)
             if messages:
                 moved = True
+                if twice:
+                    deliver(stack, queue, messages, delete=False)
                 deliver(stack, queue, messages, park_failures=park_failures)
                 counts = batch_store().get(TENANT, batch_id).counts
                 yield counts.total, counts.completed, counts.failed
