@@ -124,9 +124,9 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
     from shared.batches.models import BatchStatus
     from shared.batches.service import NewBatch
     from shared.keys.models import Caller, Scope
-    from shared.services import batch_service, batch_store, download_url, upload_service
     from shared.settings import bucket_settings
     from shared.uploads.models import Purpose
+    from shared.wiring import batch_service, batch_store, download_url, upload_service
 
     _stack("bench-batch")
     data = b"".join(
@@ -162,7 +162,7 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
 
 def run_singles(count: int, scale_to: int) -> tuple[dict[str, int], float]:
     from shared.predictions.service import NewPrediction
-    from shared.services import prediction_service
+    from shared.wiring import prediction_service
 
     _stack("bench-singles")
     with counting() as calls:

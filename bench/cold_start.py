@@ -238,10 +238,10 @@ def _lower(fake: dict[str, str]) -> dict[str, Any]:
 
 
 def _seed_key(table: str, dynamodb: Any) -> None:
+    from shared.adapters.dynamodb.keys import DynamoKeyStore
+    from shared.kernel.pagination import CursorCodec
     from shared.keys.models import Scope
     from shared.keys.service import KeyService
-    from shared.pagination import CursorCodec
-    from shared.store.keys import DynamoKeyStore
 
     KeyService(DynamoKeyStore(table, dynamodb), CursorCodec(lambda: b"unused")).import_secret(
         "example", "example admin", [Scope.ADMIN], EXAMPLE_KEY

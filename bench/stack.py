@@ -11,9 +11,9 @@ MODEL_DIR = "/tmp/infergate-bench-models"  # noqa: S108 - a cache of downloaded 
 def provision_stack(prefix: str, **environment: str) -> Stack:
     """Provision template.yaml on moto (call inside ``mock_aws()``), give this process the functions'
     environment (plus ``environment``), and drop settings, clients and services made before."""
-    from shared.aws import reset_clients
-    from shared.services import reset_services
+    from shared.adapters.clients import reset_clients
     from shared.settings import clear_settings
+    from shared.wiring import reset_services
 
     template = load_template()
     stack = provision(template, prefix=prefix)

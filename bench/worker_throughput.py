@@ -131,9 +131,9 @@ class _TimedRuntime:
 
 
 def _runner(one_by_one: bool, stopwatch: _Stopwatch) -> "PredictionRunner":
-    """A worker built exactly as ``shared.services.prediction_runner`` builds it, its runtimes wrapped."""
+    """A worker built exactly as ``shared.wiring.prediction_runner`` builds it, its runtimes wrapped."""
     from shared.predictions.runner import PredictionRunner
-    from shared.services import model_registry, prediction_store, runtime_loader, transitions
+    from shared.wiring import model_registry, prediction_store, runtime_loader, transitions
 
     loader = runtime_loader()
 
@@ -174,7 +174,7 @@ class _Stack:
         template = load_template()
         self.stack = provision_stack("bench-worker")
         os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)  # as deployed: EMF metrics on
-        from shared.observability import logger
+        from shared.kernel.observability import logger
 
         logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])  # the template's, whenever the logger was made
         self.create_event: dict[str, Any] = json.loads(
@@ -222,7 +222,7 @@ class _Stack:
 
     def outputs(self, event: dict[str, Any]) -> list[str]:
         """Each prediction of the event's input and output, as sorted JSON lines (they must have succeeded)."""
-        from shared.services import prediction_store
+        from shared.wiring import prediction_store
 
         store, found = prediction_store(), []
         for record in event["Records"]:

@@ -27,15 +27,15 @@ def register() -> bool:
 
 
 def prime() -> None:
-    from shared.aws import dynamodb_client, s3_client, sqs_client  # boto3 only where SnapStart runs
+    from shared.adapters.clients import dynamodb_client, s3_client, sqs_client  # boto3 only where SnapStart runs
 
     for client in (dynamodb_client, sqs_client, s3_client):
         client()
 
 
 def refresh() -> None:
-    from shared.aws import reset_clients
-    from shared.services import reset_services
+    from shared.adapters.clients import reset_clients
+    from shared.wiring import reset_services
 
     random.seed()
     reset_services()

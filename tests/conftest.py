@@ -12,11 +12,11 @@ from typing import Any, Protocol
 import pytest
 from moto import mock_aws
 
-from shared.aws import reset_clients
+from shared.adapters.clients import reset_clients
+from shared.kernel.observability import logger
 from shared.keys.models import Scope
-from shared.observability import logger
-from shared.services import key_service, reset_services
 from shared.settings import clear_settings
+from shared.wiring import key_service, reset_services
 from tools.local_lambda import LocalLambda
 from tools.provision import Stack, function_environment, provision
 from tools.template import load_template

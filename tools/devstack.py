@@ -76,7 +76,7 @@ def point_aws_at(endpoint_url: str) -> None:
 def seed_admin_key(secret: str | None) -> str:
     """Register INFERGATE_DEV_ADMIN_KEY (or a fresh key) as an admin key of the local tenant."""
     from shared.keys.models import Scope
-    from shared.services import key_service
+    from shared.wiring import key_service
 
     if secret:
         key_service().import_secret(DEV_TENANT, "local admin", [Scope.ADMIN], secret)
@@ -124,9 +124,9 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
-    from shared.aws import reset_clients
-    from shared.services import reset_services
+    from shared.adapters.clients import reset_clients
     from shared.settings import clear_settings
+    from shared.wiring import reset_services
 
     clear_settings()
     reset_clients()

@@ -20,8 +20,8 @@ from typing import Any
 
 import boto3
 
-from shared.queue.sqs import SqsDeliveryQueue
-from shared.store.deliveries import DynamoDeliveryStore
+from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
+from shared.adapters.sqs import SqsDeliveryQueue
 from shared.webhooks.worker import redrive as redrive_webhooks
 from tools.devstack import STATE_FILE, point_aws_at
 

@@ -138,9 +138,9 @@ def _scoped_environment() -> Iterator[None]:
 def _forget_cached_configuration() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from shared.aws import reset_clients
-    from shared.services import reset_services
+    from shared.adapters.clients import reset_clients
     from shared.settings import clear_settings
+    from shared.wiring import reset_services
 
     clear_settings()
     reset_clients()
@@ -197,7 +197,7 @@ def _require_listening(endpoint: str, state_file: Path) -> None:
 def seed_bearer_key(event: dict[str, Any]) -> None:
     """Register the event's bearer key as an admin key of tenant ``example`` (ephemeral mode only)."""
     from shared.keys.models import Scope, looks_like_key
-    from shared.services import key_service
+    from shared.wiring import key_service
 
     secret = bearer_secret(event)
     if secret is None:
@@ -252,7 +252,7 @@ def lambda_error(exc: BaseException, error_type: str | None = None) -> dict[str,
 @contextmanager
 def _function_output_to_stderr() -> Iterator[None]:
     """Logs (Powertools' handler, bound to stdout when created) and EMF metrics (print) go to stderr."""
-    from shared.observability import SERVICE_NAME
+    from shared.kernel.observability import SERVICE_NAME
 
     handlers = [h for h in logging.getLogger(SERVICE_NAME).handlers if isinstance(h, logging.StreamHandler)]
     previous = [(handler, handler.setStream(sys.stderr)) for handler in handlers]

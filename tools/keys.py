@@ -16,11 +16,11 @@ from collections.abc import Sequence
 
 import boto3
 
+from shared.adapters.dynamodb.keys import DynamoKeyStore
+from shared.kernel.observability import logger
+from shared.kernel.pagination import CursorCodec
 from shared.keys.models import InvalidTenantError, Scope
 from shared.keys.service import KeyService
-from shared.observability import logger
-from shared.pagination import CursorCodec
-from shared.store.keys import DynamoKeyStore
 from tools.devstack import STATE_FILE, point_aws_at
 
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import boto3
 
-from shared.observability import logger
-from shared.queue.sqs import SqsDeliveryQueue
-from shared.store.deliveries import DynamoDeliveryStore
+from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
+from shared.adapters.sqs import SqsDeliveryQueue
+from shared.kernel.observability import logger
 from shared.webhooks.worker import redrive
 from tools.devstack import STATE_FILE, point_aws_at
 

@@ -8,7 +8,7 @@ from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
 from shared.api.schemas import PredictionOut
-from shared.services import prediction_service
+from shared.wiring import prediction_service
 
 router = APIRouter(route_class=StrictJsonRoute)
 

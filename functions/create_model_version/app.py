@@ -9,7 +9,7 @@ from shared.api.params import ModelNamePath
 from shared.api.problems import responses
 from shared.api.schemas import CreateModelVersionRequest, ModelVersionOut
 from shared.registry.models import ModelRef
-from shared.services import model_registration
+from shared.wiring import model_registration
 
 router = APIRouter(route_class=StrictJsonRoute)
 

@@ -9,9 +9,9 @@ from shared.api.params import IdempotencyKeyHeader, PreferHeader
 from shared.api.prefer import requested_wait
 from shared.api.problems import responses
 from shared.api.schemas import CreatePredictionRequest, PredictionOut
-from shared.observability import correlation_id
-from shared.services import prediction_service
+from shared.kernel.observability import correlation_id
 from shared.settings import api_settings
+from shared.wiring import prediction_service
 
 router = APIRouter(route_class=StrictJsonRoute)
 

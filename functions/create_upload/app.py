@@ -7,7 +7,7 @@ from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.problems import responses
 from shared.api.schemas import CreateUploadRequest, UploadOut
-from shared.services import upload_service
+from shared.wiring import upload_service
 
 router = APIRouter(route_class=StrictJsonRoute)
 

@@ -7,7 +7,7 @@ from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import KeyIdPath
 from shared.api.problems import responses
-from shared.services import key_service
+from shared.wiring import key_service
 
 router = APIRouter(route_class=StrictJsonRoute)
 

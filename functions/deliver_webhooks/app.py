@@ -2,10 +2,10 @@
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from shared.kernel.messages import DeliverWebhook
 from shared.queue.consumer import sqs_handler
-from shared.queue.messages import DeliverWebhook
-from shared.services import webhook_deliverer, webhooks_dead_letters, webhooks_queue
 from shared.webhooks.worker import process
+from shared.wiring import webhook_deliverer, webhooks_dead_letters, webhooks_queue
 
 
 def deliver_webhook(record: SQSRecord) -> None:

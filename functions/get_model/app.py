@@ -8,7 +8,7 @@ from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import ModelRefPath
 from shared.api.problems import responses
 from shared.api.schemas import ModelOut
-from shared.services import model_registry
+from shared.wiring import model_registry
 
 router = APIRouter(route_class=StrictJsonRoute)
 

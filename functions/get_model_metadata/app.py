@@ -9,7 +9,7 @@ from shared.api.oip_schemas import ModelMetadataOut
 from shared.api.params import OipModelNamePath, OipModelVersionPath
 from shared.api.problems import oip_responses
 from shared.registry.models import ModelRef
-from shared.services import model_registry
+from shared.wiring import model_registry
 
 router = APIRouter(tags=["Open Inference Protocol"], route_class=StrictJsonRoute)
 _RESPONSES = oip_responses(401, 403, 404)

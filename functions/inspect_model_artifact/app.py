@@ -9,11 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import logger
-from shared.registry.inspection import InspectRequest, InspectResponse
-from shared.runtimes.inspect import inspect_artifact
-from shared.services import object_store
+from shared.kernel.observability import logger
+from shared.registry.inspector_contract import InspectRequest, InspectResponse
+from shared.runtimes.artifact_checks import inspect_artifact
 from shared.settings import model_time_settings, runtime_settings
+from shared.wiring import object_store
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,7 +7,7 @@ from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.problems import responses
 from shared.api.schemas import ModelList, ModelOut
-from shared.services import model_registry
+from shared.wiring import model_registry
 
 router = APIRouter(route_class=StrictJsonRoute)
 

@@ -8,7 +8,7 @@ from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
 from shared.api.schemas import WebhookDeliveryList, WebhookDeliveryOut
-from shared.services import delivery_queries
+from shared.wiring import delivery_queries
 
 router = APIRouter(route_class=StrictJsonRoute)
 

@@ -17,7 +17,7 @@ from shared.api.problems import oip_responses, responses
 from shared.api.schemas import SyncPredictionOut, SyncPredictRequest
 from shared.inference.oip import infer
 from shared.oip.codec import HEADER_LENGTH
-from shared.services import inference_service
+from shared.wiring import inference_service
 
 router = APIRouter(route_class=StrictJsonRoute)
 

@@ -3,9 +3,9 @@ sweeper's resume and expire steps for stuck ones."""
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from shared.kernel.messages import BatchStep, BatchStepKind
 from shared.queue.consumer import sqs_handler
-from shared.queue.messages import BatchStep, BatchStepKind
-from shared.services import batch_finalizer, batch_recovery, batch_store, batch_validator
+from shared.wiring import batch_finalizer, batch_recovery, batch_store, batch_validator
 
 
 def process_batch_step(record: SQSRecord) -> None:

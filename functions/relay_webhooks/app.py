@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import logger, metrics
-from shared.services import delivery_store, webhooks_queue
+from shared.kernel.observability import logger, metrics
 from shared.webhooks.worker import relay
+from shared.wiring import delivery_store, webhooks_queue
 
 
 @metrics.log_metrics

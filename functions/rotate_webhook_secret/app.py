@@ -7,7 +7,7 @@ from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.problems import responses
 from shared.api.schemas import WebhookSecretOut
-from shared.services import secret_service
+from shared.wiring import secret_service
 
 router = APIRouter(route_class=StrictJsonRoute)
 

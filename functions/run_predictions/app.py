@@ -11,11 +11,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.batches.runner import ChunkJob
-from shared.observability import set_correlation_id
+from shared.kernel.messages import RunBatchChunk, predictions_queue_message
+from shared.kernel.observability import set_correlation_id
 from shared.predictions.runner import Job, RunOutcome
 from shared.queue.consumer import ReturnedError, correlation_of, sqs_batch_handler
-from shared.queue.messages import RunBatchChunk, predictions_queue_message
-from shared.services import chunk_runner, prediction_runner, predictions_queue, worker_budget
+from shared.wiring import chunk_runner, prediction_runner, predictions_queue, worker_budget
 
 NOT_STARTED = "too little time left to start it"
 

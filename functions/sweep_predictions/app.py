@@ -6,9 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.clock import utc_now
-from shared.observability import logger, metrics
-from shared.services import batch_sweeper, sweeper
+from shared.kernel.clock import utc_now
+from shared.kernel.observability import logger, metrics
+from shared.wiring import batch_sweeper, sweeper
 
 
 @metrics.log_metrics

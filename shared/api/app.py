@@ -14,7 +14,7 @@ from shared import __version__, snapstart
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from shared.observability import logger, metrics
+from shared.kernel.observability import logger, metrics
 
 API_DESCRIPTION = """\
 Self-hosted serverless model inference: synchronous predictions, asynchronous predictions with

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.kernel.observability import logger
 from shared.keys.models import AuthenticationError, Caller, Scope
-from shared.observability import logger
-from shared.services import key_service, rate_limiter
+from shared.wiring import key_service, rate_limiter
 
 _bearer = HTTPBearer(auto_error=False, description="An Infergate API key: `Authorization: Bearer igk_...`")
 

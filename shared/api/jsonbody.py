@@ -2,7 +2,7 @@
 
 FastAPI reads a JSON body with ``Request.json()`` (``json.loads``: a repeated key silently keeps its
 last value, so ``{"model": "echo", "model": "sentiment"}`` would run ``sentiment``). This route hands
-its handler a request whose ``json()`` is ``shared.jsoncodec.loads``, which refuses duplicate keys
+its handler a request whose ``json()`` is ``shared.kernel.jsoncodec.loads``, which refuses duplicate keys
 with a ``JSONDecodeError``: FastAPI turns that into the same 400 ``malformed-json`` as any other
 unparseable body, and ``shared.api.problems`` names the key and where it is.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from shared import jsoncodec
+from shared.kernel import jsoncodec
 
 
 class StrictJsonRequest(Request):

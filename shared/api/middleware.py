@@ -7,7 +7,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.problems import PROBLEM_MEDIA_TYPE, is_oip_path, problem_body
-from shared.observability import logger, set_correlation_id
+from shared.kernel.observability import logger, set_correlation_id
 
 REQUEST_ID_HEADER = "x-request-id"
 MAX_BODY_BYTES = 1024 * 1024

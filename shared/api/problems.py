@@ -11,7 +11,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.api.routes import allowed_methods
-from shared.errors import (
+from shared.inference.errors import (
+    InvalidInferRequestError,
+    ModelTimeoutError,
+    ModelUnavailableError,
+    PredictionFailedError,
+)
+from shared.kernel.errors import (
     BadRequestError,
     ConflictError,
     FieldError,
@@ -20,13 +26,7 @@ from shared.errors import (
     NotFoundError,
     TransientError,
 )
-from shared.inference.errors import (
-    InvalidInferRequestError,
-    ModelTimeoutError,
-    ModelUnavailableError,
-    PredictionFailedError,
-)
-from shared.jsoncodec import DuplicateKeyError
+from shared.kernel.jsoncodec import DuplicateKeyError
 from shared.keys.models import AuthenticationError, KeyLimitReachedError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from shared.batches.models import Batch, BatchStatus
 from shared.batches.service import NewBatch
 from shared.inference.service import SyncPrediction
-from shared.jsoncodec import plain_json_problem
+from shared.kernel.jsoncodec import plain_json_problem
 from shared.keys.models import ApiKey, Scope
 from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 from shared.predictions.service import NewPrediction

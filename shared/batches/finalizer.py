@@ -14,14 +14,13 @@ with no files (no line of it was accepted as a request: ``total`` is 0).
 
 from collections.abc import Iterator
 
-from shared.batches.keys import errors_key, errors_part_key, output_key, output_part_key, unrun_part_key
 from shared.batches.models import Batch, BatchStatus, BatchTransitionRejectedError, ChunkOutcome, LineProblem
+from shared.batches.object_keys import errors_key, errors_part_key, output_key, output_part_key, unrun_part_key
 from shared.batches.ports import BatchFiles, BatchStore
-from shared.clock import to_rfc3339, utc_now
-from shared.ids import IdKind, new_id
-from shared.observability import logger, metrics
-from shared.predictions.models import EventType, PlannedDelivery
-from shared.predictions.ports import DeliveryPublisher
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.ids import IdKind, new_id
+from shared.kernel.observability import logger, metrics
+from shared.kernel.outbox import DeliveryPublisher, EventType, PlannedDelivery
 
 
 class BatchFinalizer:

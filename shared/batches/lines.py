@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.jsoncodec import DuplicateKeyError, loads, plain_json_problem
+from shared.kernel.jsoncodec import DuplicateKeyError, loads, plain_json_problem
 
 MAX_LINE_BYTES = 256 * 1024  # the size limit of one prediction's input, plus room for the custom_id
 MAX_CUSTOM_ID_LENGTH = 64

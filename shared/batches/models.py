@@ -10,7 +10,7 @@ line is in the output or the error file, lines that never ran (canceled, timed o
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from shared.errors import ConflictError, NotFoundError
+from shared.kernel.errors import ConflictError, NotFoundError
 
 
 class BatchStatus(StrEnum):

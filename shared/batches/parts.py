@@ -8,9 +8,9 @@ finished batch is in exactly one of its two files and ``completed + failed`` is 
 import json
 from typing import Any
 
-from shared.batches.keys import input_key, unrun_part_key
 from shared.batches.lines import BatchLine, parse_line, split_lines
 from shared.batches.models import Batch, ChunkOutcome, ChunkResult
+from shared.batches.object_keys import input_key, unrun_part_key
 from shared.batches.ports import BatchFiles
 
 UNRUN_MESSAGES = {

@@ -5,7 +5,8 @@ from typing import Any, Protocol
 
 from shared.batches.chunks import Chunk
 from shared.batches.models import Batch, BatchStatus, ChunkResult, OverdueBatch
-from shared.predictions.models import IdempotencyClaim, PlannedDelivery
+from shared.kernel.idempotency import IdempotencyClaim
+from shared.kernel.outbox import PlannedDelivery
 
 
 class BatchStore(Protocol):

@@ -11,7 +11,6 @@ counts one of those chunks first wins it, and then its own result stands.
 
 from shared.batches.chunks import Chunk
 from shared.batches.finalizer import BatchFinalizer, final_status
-from shared.batches.keys import validation_key
 from shared.batches.models import (
     Batch,
     BatchNotFoundError,
@@ -19,11 +18,12 @@ from shared.batches.models import (
     ChunkOutcome,
     LineProblem,
 )
+from shared.batches.object_keys import validation_key
 from shared.batches.parts import skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore, ChunkQueue
 from shared.batches.validation import ValidationState
-from shared.errors import InfergateError
-from shared.observability import logger
+from shared.kernel.errors import InfergateError
+from shared.kernel.observability import logger
 
 VALIDATION_TIMEOUT = LineProblem(0, "timeout", "The file could not be validated in time; create the batch again.")
 

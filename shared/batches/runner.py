@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.batches.alone import AloneRuns
-from shared.batches.keys import alone_key, errors_part_key, output_part_key
 from shared.batches.lines import BatchLine
 from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, ChunkOutcome, ChunkResult
+from shared.batches.object_keys import alone_key, errors_part_key, output_part_key
 from shared.batches.parts import chunk_lines, jsonl, skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
-from shared.observability import logger, metrics
+from shared.kernel.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
 from shared.runtimes.base import TIMEOUT, FinalResult, ModelFailure, ModelRuntime, RuntimeResult, Unfinished, settled

@@ -6,16 +6,16 @@ from datetime import timedelta
 from shared.batches.finalizer import BatchFinalizer
 from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, BatchTransitionRejectedError, LineProblem
 from shared.batches.ports import BatchSteps, BatchStore
-from shared.clock import to_rfc3339, utc_now
-from shared.ids import IdKind, is_valid_id, new_id
-from shared.observability import logger, metrics
-from shared.pagination import CursorCodec, Page
-from shared.predictions.models import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.idempotency import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
+from shared.kernel.ids import IdKind, is_valid_id, new_id
+from shared.kernel.observability import logger, metrics
+from shared.kernel.pagination import CursorCodec, Page
+from shared.kernel.webhook_urls import check_url
 from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
 from shared.registry.service import ModelRegistry
 from shared.uploads.models import Purpose
 from shared.uploads.service import UploadService
-from shared.webhooks.destinations import check_url
 
 LISTING = "batches"
 

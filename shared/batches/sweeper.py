@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.batches.ports import BatchSteps, OverdueBatches
-from shared.clock import to_rfc3339
-from shared.observability import logger, metrics
+from shared.kernel.clock import to_rfc3339
+from shared.kernel.observability import logger, metrics
 
 
 @dataclass(frozen=True)

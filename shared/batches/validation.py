@@ -20,7 +20,6 @@ from typing import Any
 
 from shared.batches.chunks import Chunk, ChunkPlanner, read_lines
 from shared.batches.finalizer import BatchFinalizer
-from shared.batches.keys import input_key, validation_key
 from shared.batches.lines import LINE_TOO_LARGE_MESSAGE, BatchLine, LineErrorCode, parse_line
 from shared.batches.models import (
     MAX_LINES,
@@ -31,8 +30,9 @@ from shared.batches.models import (
     LineProblem,
     problem_list,
 )
+from shared.batches.object_keys import input_key, validation_key
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore, ChunkQueue
-from shared.observability import logger
+from shared.kernel.observability import logger
 
 DIGEST_BYTES = 8  # custom_id digests: 50,000 of them collide with odds below 1e-10
 

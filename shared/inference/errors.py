@@ -1,7 +1,7 @@
 """The inference use cases' errors, in a module of their own: the HTTP glue maps them to problems
 without importing the use cases (and what they import) at every function's cold start."""
 
-from shared.errors import BadRequestError, FieldError, InfergateError, InvalidRequestError
+from shared.kernel.errors import BadRequestError, FieldError, InfergateError, InvalidRequestError
 from shared.runtimes.base import TIMEOUT, ModelFailure
 
 

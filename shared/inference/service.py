@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.inference.errors import ModelUnavailableError, prediction_failed
-from shared.jsoncodec import encoded_size
-from shared.observability import logger
+from shared.kernel.jsoncodec import encoded_size
+from shared.kernel.observability import logger
 from shared.predictions.models import InputTooLargeError
 from shared.predictions.service import MAX_INPUT_BYTES
 from shared.registry.models import ModelRef, ModelVersion

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.errors import ConflictError, InfergateError, InvalidRequestError, NotFoundError
+from shared.kernel.errors import ConflictError, InfergateError, InvalidRequestError, NotFoundError
 
 KEY_PREFIX = "igk_"
 _TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -2,8 +2,10 @@
 
 from collections.abc import Iterable
 
-from shared.clock import to_rfc3339, utc_now
-from shared.ids import IdKind, is_valid_id, new_id
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.ids import IdKind, is_valid_id, new_id
+from shared.kernel.observability import logger
+from shared.kernel.pagination import CursorCodec, Page
 from shared.keys.models import (
     ApiKey,
     AuthenticationError,
@@ -18,8 +20,6 @@ from shared.keys.models import (
     validate_tenant,
 )
 from shared.keys.ports import KeyStore
-from shared.observability import logger
-from shared.pagination import CursorCodec, Page
 
 LISTING = "keys"
 

@@ -6,7 +6,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.jsoncodec import DuplicateKeyError, loads
+from shared.kernel.jsoncodec import DuplicateKeyError, loads
 from shared.oip.binary import decode_binary, encode_binary
 from shared.oip.elements import coerce_elements
 from shared.oip.tensors import (

@@ -2,8 +2,9 @@
 
 from dataclasses import replace
 
-from shared.ids import IdKind, new_id
-from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus, WebhookEvent
+from shared.kernel.ids import IdKind, new_id
+from shared.kernel.outbox import EventType, PlannedDelivery
+from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 
 
 def plan_deliveries(prediction: Prediction, new_status: PredictionStatus) -> tuple[PlannedDelivery, ...]:

@@ -1,15 +1,13 @@
 """The Prediction and its forward-only state machine."""
 
-import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from shared.clock import from_rfc3339
-from shared.errors import ConflictError, NotFoundError
-from shared.jsoncodec import dumps
+from shared.kernel.clock import from_rfc3339
+from shared.kernel.errors import ConflictError, NotFoundError
+from shared.kernel.outbox import PlannedDelivery
 
 
 class PredictionStatus(StrEnum):
@@ -35,8 +33,6 @@ ALLOWED_SOURCES: dict[PredictionStatus, frozenset[PredictionStatus]] = {
 }
 
 
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
 # An unfinished prediction whose status has not changed for this long is re-queued by the sweeper.
 STUCK_AFTER = timedelta(minutes=15)
 
@@ -54,22 +50,6 @@ class Overdue:
 class WebhookEvent(StrEnum):
     START = "start"
     COMPLETED = "completed"
-
-
-class EventType(StrEnum):
-    PREDICTION_STARTED = "prediction.started"
-    PREDICTION_COMPLETED = "prediction.completed"
-    BATCH_COMPLETED = "batch.completed"
-
-
-@dataclass(frozen=True)
-class PlannedDelivery:
-    """A webhook delivery that exists if and only if its transition happened (one DynamoDB transaction)."""
-
-    id: str
-    event: EventType
-    url: str
-    expires_at: int  # the prediction's retention
 
 
 @dataclass(frozen=True)
@@ -113,7 +93,7 @@ class Transition:
     output: dict[str, Any] | None = None
     error: PredictionError | None = None
     predict_time: float | None = None
-    deliveries: tuple["PlannedDelivery", ...] = ()  # webhook outbox entries written with the change
+    deliveries: tuple[PlannedDelivery, ...] = ()  # webhook outbox entries written with the change
 
     @property
     def sources(self) -> frozenset[PredictionStatus]:
@@ -144,40 +124,6 @@ class TransitionRejectedError(ConflictError):
     def __init__(self, current: Prediction) -> None:
         super().__init__(f"Prediction is already {current.status.value}.")
         self.current = current
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """``Idempotency-Key`` of a create: stored with the prediction (or batch), in the same write, for 24 hours."""
-
-    key_hash: str  # sha256 of the caller's key: the key itself is never stored
-    fingerprint: str  # sha256 of the canonical request
-    expires_at: int
-
-    @classmethod
-    def of(cls, key: str | None, request: Mapping[str, Any], now: datetime) -> "IdempotencyClaim | None":
-        """The claim of an ``Idempotency-Key`` (None without one) on ``request`` (what makes it "the same")."""
-        if key is None:
-            return None
-        return cls(
-            key_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
-            fingerprint=hashlib.sha256(dumps(dict(request)).encode("utf-8")).hexdigest(),
-            expires_at=int((now + IDEMPOTENCY_WINDOW).timestamp()),
-        )
-
-
-class IdempotentReplayError(Exception):
-    """The key was used before (within its 24 hours): raised by the store instead of creating."""
-
-    def __init__(self, resource_id: str, fingerprint: str) -> None:
-        super().__init__("idempotency key already used")
-        self.resource_id = resource_id  # the prediction (or batch) the key created
-        self.fingerprint = fingerprint
-
-
-class IdempotencyConflictError(ConflictError):
-    def __init__(self) -> None:
-        super().__init__("This Idempotency-Key was used with a different request in the last 24 hours.")
 
 
 class InputTooLargeError(Exception):

@@ -2,7 +2,8 @@
 
 from typing import Protocol
 
-from shared.predictions.models import IdempotencyClaim, PlannedDelivery, Prediction, Transition
+from shared.kernel.idempotency import IdempotencyClaim
+from shared.predictions.models import Prediction, Transition
 
 
 class PredictionStore(Protocol):
@@ -28,9 +29,3 @@ class PredictionStore(Protocol):
 
 class PredictionQueue(Protocol):
     def enqueue(self, tenant: str, prediction_id: str, correlation_id: str | None) -> None: ...
-
-
-class DeliveryPublisher(Protocol):
-    def publish(self, tenant: str, prediction_id: str, deliveries: tuple[PlannedDelivery, ...]) -> None:
-        """Hand committed deliveries to the delivery worker (raises on failure; the relay recovers)."""
-        ...

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.observability import logger, metrics, set_correlation_id
+from shared.kernel.observability import logger, metrics, set_correlation_id
 from shared.predictions.models import (
     Prediction,
     PredictionError,

@@ -6,15 +6,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from shared.clock import to_rfc3339, utc_now
-from shared.ids import IdKind, is_valid_id, new_id
-from shared.jsoncodec import encoded_size
-from shared.observability import logger, metrics
-from shared.pagination import CursorCodec, Page
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.idempotency import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
+from shared.kernel.ids import IdKind, is_valid_id, new_id
+from shared.kernel.jsoncodec import encoded_size
+from shared.kernel.observability import logger, metrics
+from shared.kernel.pagination import CursorCodec, Page
+from shared.kernel.webhook_urls import check_url
 from shared.predictions.models import (
-    IdempotencyClaim,
-    IdempotencyConflictError,
-    IdempotentReplayError,
     InputTooLargeError,
     Prediction,
     PredictionError,
@@ -27,7 +26,6 @@ from shared.predictions.ports import PredictionQueue, PredictionStore
 from shared.predictions.transitions import Transitions
 from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
 from shared.registry.service import ModelRegistry
-from shared.webhooks.destinations import check_url
 
 MAX_INPUT_BYTES = 256 * 1024
 LISTING = "predictions"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.clock import to_rfc3339
-from shared.observability import logger, metrics
+from shared.kernel.clock import to_rfc3339
+from shared.kernel.observability import logger, metrics
 from shared.predictions.models import (
     Overdue,
     PredictionError,

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from shared.clock import to_rfc3339, utc_now
-from shared.observability import logger
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.observability import logger
+from shared.kernel.outbox import DeliveryPublisher
 from shared.predictions.events import plan_deliveries
 from shared.predictions.models import Prediction, PredictionStatus, Transition
-from shared.predictions.ports import DeliveryPublisher, PredictionStore
+from shared.predictions.ports import PredictionStore
 
 
 class Transitions:

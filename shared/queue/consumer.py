@@ -11,14 +11,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import TransientError
-from shared.observability import CORRELATION_ID_ATTRIBUTE, logger, metrics, set_correlation_id
+from shared.kernel.errors import ExpectedRetryError, TransientError
+from shared.kernel.observability import CORRELATION_ID_ATTRIBUTE, logger, metrics, set_correlation_id
 
 SqsHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]
-
-
-class ExpectedRetryError(Exception):
-    """A record handler asks for a later redelivery on purpose (logged quietly, not as an error)."""
 
 
 class ReturnedError(ExpectedRetryError):

@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from shared.errors import InfergateError
+from shared.kernel.errors import InfergateError
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.observability import logger
+from shared.kernel.observability import logger
 from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.ports import RateLimitStore
 

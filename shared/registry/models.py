@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
+from shared.kernel.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
 
 Runtime = Literal["builtin", "onnx"]
 JsonSchema = dict[str, Any]

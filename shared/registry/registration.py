@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.clock import to_rfc3339, utc_now
-from shared.errors import FieldError, InvalidRequestError
-from shared.observability import logger
-from shared.registry.inspection import ArtifactInspector, InspectRequest, Rejected, TensorSpecWire
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.errors import FieldError, InvalidRequestError
+from shared.kernel.observability import logger
+from shared.registry.inspector_contract import ArtifactInspector, InspectRequest, Rejected, TensorSpecWire
 from shared.registry.models import BuiltinModelError, JsonSchema, ModelVersion, NewVersion, Runtime
 from shared.registry.ports import ModelStore
 from shared.registry.schema_rules import UnusableSchemaError, check_schema

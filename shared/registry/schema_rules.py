@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from shared.jsoncodec import plain_json_problem
+from shared.kernel.jsoncodec import plain_json_problem
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MAX_SUBSCHEMAS_PER_VALUE = 1_000

@@ -4,8 +4,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import FieldError, InvalidRequestError
-from shared.observability import logger
+from shared.kernel.errors import FieldError, InvalidRequestError
+from shared.kernel.observability import logger
 from shared.registry.builtins import BUILTIN_MODELS
 from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.ports import ModelStore

@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.observability import logger
+from shared.kernel.observability import logger
 from shared.runtimes.base import TIMEOUT, ModelFailure, ModelRuntime, RuntimeResult, Unfinished
 
 MODEL_ERROR = ModelFailure("model_error", "The model failed on this input.")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from importlib import import_module
 from threading import Lock
 
-from shared.observability import logger
+from shared.kernel.observability import logger
 from shared.registry.models import ModelVersion
 from shared.runtimes.artifacts import ArtifactFiles, ArtifactIntegrityError
 from shared.runtimes.base import ModelRuntime

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.errors import FieldError, InvalidRequestError, NotFoundError
+from shared.kernel.errors import FieldError, InvalidRequestError, NotFoundError
 from shared.keys.models import Scope
 
 MIB = 1024 * 1024

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from shared.clock import to_rfc3339, utc_now
-from shared.ids import IdKind, is_valid_id, new_id
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.ids import IdKind, is_valid_id, new_id
+from shared.kernel.observability import logger
 from shared.keys.models import Caller, PermissionDeniedError, grants
-from shared.observability import logger
 from shared.uploads.models import (
     CONTENT_TYPES,
     MAX_SIZE,

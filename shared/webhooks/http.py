@@ -28,8 +28,8 @@ from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
 from urllib3.exceptions import TimeoutError as UrllibTimeoutError
 from urllib3.util.ssl_match_hostname import CertificateError
 
-from shared.clock import utc_now
-from shared.webhooks.destinations import (
+from shared.kernel.clock import utc_now
+from shared.kernel.webhook_urls import (
     Destination,
     DestinationRefusedError,
     IPAddress,

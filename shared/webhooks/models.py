@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.errors import ConflictError, NotFoundError
-from shared.predictions.models import EventType
+from shared.kernel.errors import ConflictError, NotFoundError
+from shared.kernel.outbox import EventType
 
 
 class DeliveryStatus(StrEnum):

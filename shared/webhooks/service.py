@@ -8,9 +8,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from shared.clock import to_rfc3339, utc_now
-from shared.ids import IdKind, is_valid_id
-from shared.observability import logger, metrics
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.ids import IdKind, is_valid_id
+from shared.kernel.observability import logger, metrics
 from shared.predictions.models import PredictionNotFoundError
 from shared.predictions.ports import PredictionStore
 from shared.webhooks.models import (

@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
-from shared.clock import to_rfc3339, utc_now
-from shared.observability import logger
-from shared.queue.consumer import ExpectedRetryError
-from shared.queue.messages import DeliverWebhook
-from shared.queue.sqs import SqsDeliveryQueue
+from shared.adapters.sqs import SqsDeliveryQueue
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.errors import ExpectedRetryError
+from shared.kernel.messages import DeliverWebhook
+from shared.kernel.observability import logger
 from shared.webhooks.models import AttemptConflictError, DeliveryNotFoundError, DeliveryStatus
 from shared.webhooks.ports import DeliveryStore
 from shared.webhooks.service import AttemptResult, WebhookDeliverer

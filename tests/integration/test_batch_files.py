@@ -3,9 +3,9 @@
 import boto3
 import pytest
 
-from shared.services import batch_files
+from shared.adapters.s3 import batch_files as module
 from shared.settings import bucket_settings
-from shared.store import batch_files as module
+from shared.wiring import batch_files
 from tools.provision import Stack
 
 

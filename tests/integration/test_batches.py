@@ -12,8 +12,8 @@ import pytest
 from shared.batches import validation
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
-from shared.errors import ConflictError
-from shared.services import batch_finalizer, batch_service, batch_store, delivery_store
+from shared.kernel.errors import ConflictError
+from shared.wiring import batch_finalizer, batch_service, batch_store, delivery_store
 from tests.conftest import Credential
 from tests.support.batch_queues import (
     TENANT,

@@ -5,7 +5,7 @@ import pytest
 
 from shared.predictions.models import PredictionStatus
 from shared.predictions.service import NewPrediction
-from shared.services import prediction_service, prediction_store
+from shared.wiring import prediction_service, prediction_store
 from tools.dlq import QUEUES, main, redrive_predictions, show
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack

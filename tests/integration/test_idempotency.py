@@ -83,7 +83,7 @@ def test_a_key_older_than_24_hours_starts_a_new_prediction(admin: Credential) ->
 
 def _lose_first_response(operation: str) -> Any:
     """Make botocore resend ``operation`` once after it succeeded, as when its response is lost in transit."""
-    from shared.aws import dynamodb_client
+    from shared.adapters.clients import dynamodb_client
 
     client = dynamodb_client()
     resent = {"count": 0}

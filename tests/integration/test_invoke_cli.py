@@ -15,9 +15,9 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from shared import __version__
-from shared.clock import to_rfc3339, utc_now
+from shared.adapters.dynamodb.keys import DynamoKeyStore
+from shared.kernel.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, Scope, hash_secret
-from shared.store.keys import DynamoKeyStore
 from tools.devstack import DEV_TENANT, free_port
 from tools.invoke import main
 from tools.provision import function_environment, provision

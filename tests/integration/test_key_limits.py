@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from shared.aws import dynamodb_client
-from shared.clock import to_rfc3339, utc_now
-from shared.ids import IdKind, new_id
+from shared.adapters.clients import dynamodb_client
+from shared.adapters.dynamodb.keys import DynamoKeyStore
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.ids import IdKind, new_id
 from shared.keys.models import ApiKey, KeyLimitReachedError, Scope, hash_secret
-from shared.services import reset_services
 from shared.settings import clear_settings, store_settings
-from shared.store.keys import DynamoKeyStore
+from shared.wiring import reset_services
 from tests.conftest import Credential, MintKey
 from tests.support.emulated_table import emulated_table, emulator_client
 from tests.support.events import bearer, response_json

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from shared.keys.models import Scope
-from shared.services import key_service
+from shared.wiring import key_service
 from tools.keys import main
 from tools.provision import Stack
 

@@ -14,7 +14,7 @@ import pytest
 from shared.runtimes.base import RuntimeResult
 from shared.runtimes.onnx import OnnxRuntime
 from shared.runtimes.sentiment import SentimentRuntime
-from shared.services import prediction_store
+from shared.wiring import prediction_store
 from tests.conftest import Credential
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call

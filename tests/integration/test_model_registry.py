@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from shared.aws import s3_client
-from shared.services import reset_services
+from shared.adapters.clients import s3_client
 from shared.settings import bucket_settings, clear_settings
+from shared.wiring import reset_services
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -335,7 +335,7 @@ def test_two_registrations_racing_for_one_number_cannot_both_win(
     stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from shared.registry.models import NewVersion, VersionRaceError
-    from shared.services import model_store
+    from shared.wiring import model_store
 
     first = _registered(admin.secret, "linear", linear_model(W1, B1))
     store = model_store()
@@ -688,7 +688,7 @@ def test_a_graph_whose_inputs_and_outputs_take_too_long_to_describe_is_refused(s
 
 def test_the_store_refuses_a_version_over_dynamodbs_item_limit_with_a_domain_error(stack: Stack) -> None:
     from shared.registry.models import Artifact, NewVersion, TensorSpec, VersionTooLargeError
-    from shared.services import model_store
+    from shared.wiring import model_store
 
     new = NewVersion(
         name="huge",

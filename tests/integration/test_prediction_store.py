@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from shared.aws import dynamodb_client
-from shared.clock import to_rfc3339, utc_now
-from shared.errors import TransientError
+from shared.adapters.clients import dynamodb_client
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.errors import TransientError
 from shared.predictions.models import (
     Prediction,
     PredictionError,
@@ -17,7 +17,7 @@ from shared.predictions.models import (
     Transition,
     TransitionRejectedError,
 )
-from shared.services import prediction_store
+from shared.wiring import prediction_store
 from tests.support.faults import failing
 from tools.provision import Stack
 

@@ -18,10 +18,10 @@ from typing import Any
 import boto3
 import pytest
 
+from shared.adapters.dynamodb.ratelimits import _FRESH_READINGS, DynamoRateLimitStore
 from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.service import RateLimiter
 from shared.settings import store_settings
-from shared.store.ratelimits import _FRESH_READINGS, DynamoRateLimitStore
 from tests.support.emulated_table import emulated_table, emulator_client
 from tools.provision import Stack
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from shared.aws import dynamodb_client
+from shared.adapters.clients import dynamodb_client
+from shared.adapters.dynamodb.ratelimits import DynamoRateLimitStore
 from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.service import RateLimiter, RateLimits
 from shared.settings import clear_settings, store_settings
-from shared.store.ratelimits import DynamoRateLimitStore
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -106,7 +106,7 @@ def test_over_the_limit_is_a_429_problem_with_retry_after(
     monkeypatch.setenv("RATE_LIMIT_PER_SECOND", "0.5")
     monkeypatch.setenv("RATE_LIMIT_BURST", "2")
     clear_settings()
-    from shared.services import reset_services
+    from shared.wiring import reset_services
 
     reset_services()
     caller: Credential = mint("acme")
@@ -304,7 +304,7 @@ def test_a_tenant_over_its_limit_is_a_429_problem_naming_the_tenant(
     monkeypatch.setenv("TENANT_RATE_LIMIT_PER_SECOND", "0.5")
     monkeypatch.setenv("TENANT_RATE_LIMIT_BURST", "2")
     clear_settings()
-    from shared.services import reset_services
+    from shared.wiring import reset_services
 
     reset_services()
     keys = [mint("acme") for _ in range(3)]

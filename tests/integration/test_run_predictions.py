@@ -6,13 +6,13 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.aws import dynamodb_client
+from shared.adapters.clients import dynamodb_client
+from shared.adapters.dynamodb.predictions import DynamoPredictionStore
 from shared.predictions.models import PredictionStatus
 from shared.predictions.service import NewPrediction
 from shared.runtimes.echo import EchoRuntime
-from shared.services import batch_store, prediction_service, prediction_store, reset_services
 from shared.settings import clear_settings
-from shared.store.predictions import DynamoPredictionStore
+from shared.wiring import batch_store, prediction_service, prediction_store, reset_services
 from tests.conftest import CapturedLogs, Credential
 from tests.support.batch_queues import create as create_batch
 from tests.support.batch_queues import deliver, jsonl, pump, validated_with_chunks_held

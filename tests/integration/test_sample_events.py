@@ -19,13 +19,17 @@ from urllib.parse import parse_qsl
 import pytest
 
 from shared import __version__
-from shared.aws import dynamodb_client, s3_client, sqs_client
+from shared.adapters.clients import dynamodb_client, s3_client, sqs_client
+from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.batches.models import BatchStatus
-from shared.clock import to_rfc3339, utc_now
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
+from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
-from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus, Transition
-from shared.queue.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
-from shared.services import (
+from shared.predictions.models import Prediction, PredictionStatus, Transition
+from shared.settings import batch_settings, bucket_settings, queue_settings, store_settings
+from shared.uploads.models import Purpose
+from shared.wiring import (
     batch_store,
     delivery_queries,
     key_service,
@@ -34,9 +38,6 @@ from shared.services import (
     secret_service,
     upload_service,
 )
-from shared.settings import batch_settings, bucket_settings, queue_settings, store_settings
-from shared.store.keys import DynamoKeyStore
-from shared.uploads.models import Purpose
 from tests.support.events import response_json
 from tests.support.example_batch import (
     BATCH_FILE,

@@ -10,14 +10,16 @@ from typing import Any
 import boto3
 import pytest
 
+from shared.adapters.dynamodb import batches as batches_store_module
+from shared.adapters.dynamodb.predictions import DynamoPredictionStore
 from shared.batches.models import BatchStatus
 from shared.batches.runner import ChunkRunner
 from shared.batches.sweeper import BatchSweepReport
-from shared.clock import to_rfc3339, utc_now
+from shared.kernel.clock import to_rfc3339, utc_now
 from shared.predictions.models import Overdue, PredictionStatus
 from shared.predictions.service import NewPrediction
 from shared.predictions.sweeper import Sweeper, SweepReport
-from shared.services import (
+from shared.wiring import (
     batch_service,
     batch_store,
     batch_sweeper,
@@ -27,8 +29,6 @@ from shared.services import (
     sweeper,
     transitions,
 )
-from shared.store import batches as batches_store_module
-from shared.store.predictions import DynamoPredictionStore
 from tests.support.batch_queues import (
     TENANT,
     create,

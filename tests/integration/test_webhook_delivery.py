@@ -12,8 +12,8 @@ import pytest
 
 from shared.predictions.models import WebhookEvent
 from shared.predictions.service import NewPrediction
-from shared.services import delivery_queries, prediction_service, prediction_store, reset_services, secret_service
 from shared.settings import clear_settings
+from shared.wiring import delivery_queries, prediction_service, prediction_store, reset_services, secret_service
 from tests.conftest import CapturedLogs
 from tests.support.events import response_json
 from tests.support.gateway import call
@@ -121,8 +121,8 @@ def test_410_gone_stops_retries(local_receivers: Stack) -> None:
 
 
 def test_an_always_failing_receiver_ends_in_the_dlq_and_redrive_delivers_it(local_receivers: Stack) -> None:
-    from shared.services import delivery_store, webhooks_dead_letters, webhooks_queue
     from shared.webhooks.worker import redrive
+    from shared.wiring import delivery_store, webhooks_dead_letters, webhooks_queue
 
     with receiver([500]) as target:
         prediction_id = _submit(target)
@@ -199,17 +199,17 @@ def test_no_secret_or_raw_input_is_logged(local_receivers: Stack, captured_logs:
 
 def _admin_headers() -> dict[str, str]:
     from shared.keys.models import Scope
-    from shared.services import key_service
+    from shared.wiring import key_service
 
     _, secret = key_service().create("acme", "reader", [Scope.PREDICT])
     return {"authorization": f"Bearer {secret}"}
 
 
 def test_a_failed_delivery_whose_parking_was_lost_is_parked_again(local_receivers: Stack) -> None:
-    from shared.queue.messages import DeliverWebhook
-    from shared.services import delivery_store, webhook_deliverer, webhooks_dead_letters, webhooks_queue
+    from shared.kernel.messages import DeliverWebhook
     from shared.webhooks.models import AttemptOutcome, DeliveryStatus
     from shared.webhooks.worker import process
+    from shared.wiring import delivery_store, webhook_deliverer, webhooks_dead_letters, webhooks_queue
 
     with receiver() as target:
         prediction_id = _submit(target, model="echo")

@@ -7,12 +7,12 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.aws import dynamodb_client, sqs_client
-from shared.errors import TransientError
+from shared.adapters.clients import dynamodb_client, sqs_client
+from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
+from shared.kernel.errors import TransientError
 from shared.predictions.models import PredictionStatus, WebhookEvent
 from shared.predictions.service import NewPrediction
-from shared.services import prediction_service, prediction_store
-from shared.store.deliveries import DynamoDeliveryStore
+from shared.wiring import prediction_service, prediction_store
 from tests.support.faults import failing
 from tools.provision import Stack
 
@@ -73,8 +73,8 @@ def test_predictions_without_webhooks_write_no_deliveries(stack: Stack) -> None:
 
 
 def test_the_relay_hands_off_lost_deliveries_once_per_window(stack: Stack) -> None:
-    from shared.services import delivery_store, webhooks_queue
     from shared.webhooks.worker import relay
+    from shared.wiring import delivery_store, webhooks_queue
 
     prediction_id = _submit()
     with failing(sqs_client(), "SendMessage", code="ServiceUnavailable", times=5):

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from shared.webhooks.destinations import IPAddress
+from shared.kernel.webhook_urls import IPAddress
 from shared.webhooks.http import (
     DeliveryConnectionError,
     DeliveryResponse,

@@ -7,9 +7,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from shared.predictions.models import EventType, PlannedDelivery
-from shared.queue.messages import DeliverWebhook
-from shared.store.deliveries import DynamoDeliveryStore, delivery_item
+from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore, delivery_item
+from shared.kernel.messages import DeliverWebhook
+from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.webhooks.models import AttemptOutcome, DeliveryStatus
 from tests.e2e.conftest import _free_port
 from tools import webhooks

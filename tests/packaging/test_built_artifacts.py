@@ -52,17 +52,18 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from shared.adapters.dynamodb.batches import DynamoBatchStore
+from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore, delivery_item
+from shared.adapters.dynamodb.keys import DynamoKeyStore
+from shared.adapters.dynamodb.predictions import DynamoPredictionStore
+from shared.adapters.dynamodb.uploads import DynamoUploadStore
 from shared.batches.models import BatchStatus
-from shared.clock import to_rfc3339, utc_now
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.outbox import EventType, PlannedDelivery
+from shared.kernel.pagination import CursorCodec
 from shared.keys.models import ApiKey, Scope, generate_secret, hash_secret
 from shared.keys.service import KeyService
-from shared.pagination import CursorCodec
-from shared.predictions.models import EventType, PlannedDelivery, Prediction, PredictionStatus
-from shared.store.batches import DynamoBatchStore
-from shared.store.deliveries import DynamoDeliveryStore, delivery_item
-from shared.store.keys import DynamoKeyStore
-from shared.store.predictions import DynamoPredictionStore
-from shared.store.uploads import DynamoUploadStore
+from shared.predictions.models import Prediction, PredictionStatus
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
 from tests.support.example_batch import BATCH_ID, store_example_batch

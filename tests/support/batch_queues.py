@@ -11,9 +11,9 @@ from shared.api.schemas import BatchOut
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
 from shared.keys.models import Caller, Scope
-from shared.services import batch_service, batch_store, download_url, upload_service
 from shared.settings import bucket_settings
 from shared.uploads.models import Purpose
+from shared.wiring import batch_service, batch_store, download_url, upload_service
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_event

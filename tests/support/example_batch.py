@@ -5,10 +5,10 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from shared.adapters.dynamodb.batches import DynamoBatchStore
+from shared.adapters.dynamodb.uploads import DynamoUploadStore
 from shared.batches.models import Batch, BatchStatus
-from shared.clock import to_rfc3339, utc_now
-from shared.store.batches import DynamoBatchStore
-from shared.store.uploads import DynamoUploadStore
+from shared.kernel.clock import to_rfc3339, utc_now
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
 

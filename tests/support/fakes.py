@@ -1,18 +1,12 @@
 """In-memory implementations of the domain ports. Typed against the Protocols so they cannot drift."""
 
-from shared.errors import TransientError
+from shared.kernel.errors import TransientError
+from shared.kernel.idempotency import IdempotencyClaim, IdempotentReplayError
+from shared.kernel.outbox import DeliveryPublisher, PlannedDelivery
 from shared.keys.models import ApiKey, KeyLimitReachedError, KeyNotFoundError
 from shared.keys.ports import KeyStore
-from shared.predictions.models import (
-    IdempotencyClaim,
-    IdempotentReplayError,
-    PlannedDelivery,
-    Prediction,
-    PredictionNotFoundError,
-    Transition,
-    TransitionRejectedError,
-)
-from shared.predictions.ports import DeliveryPublisher, PredictionQueue, PredictionStore
+from shared.predictions.models import Prediction, PredictionNotFoundError, Transition, TransitionRejectedError
+from shared.predictions.ports import PredictionQueue, PredictionStore
 from shared.registry.models import Model, ModelVersion, NewVersion
 from shared.registry.ports import ModelStore
 

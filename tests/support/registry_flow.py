@@ -37,9 +37,9 @@ def register(secret: str, name: str, upload_id: str, schemas: tuple[Any, Any], *
 def store_unchecked_version(tenant: str, name: str, input_schema: dict[str, Any]) -> int:
     """A version written straight to the table, past registration's checks (as versions stored before a
     check existed were): the latest version's artifact and tensors under another input schema."""
-    from shared.clock import to_rfc3339, utc_now
+    from shared.kernel.clock import to_rfc3339, utc_now
     from shared.registry.models import NewVersion
-    from shared.services import model_store
+    from shared.wiring import model_store
 
     store = model_store()
     latest = store.get_version(tenant, name, None)

@@ -10,10 +10,10 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from shared.errors import TransientError
-from shared.registry.inspection import Accepted, InspectRequest, Rejected
-from shared.store.inspector import LambdaArtifactInspector
-from shared.store.objects import S3ObjectStore
+from shared.adapters.lambda_inspector import LambdaArtifactInspector
+from shared.adapters.s3.objects import S3ObjectStore
+from shared.kernel.errors import TransientError
+from shared.registry.inspector_contract import Accepted, InspectRequest, Rejected
 
 REQUEST = InspectRequest(upload_key="uploads/t/upl_1", size=10, destination_prefix="artifacts/t/m/")
 

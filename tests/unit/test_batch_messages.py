@@ -5,7 +5,7 @@ import pytest
 from shared.batches.chunks import Chunk
 from shared.batches.models import LineProblem, problem_list
 from shared.batches.validation import ValidationState
-from shared.queue.messages import (
+from shared.kernel.messages import (
     BatchStep,
     BatchStepKind,
     MalformedMessageError,

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from shared.jsoncodec import DuplicateKeyError, loads
+from shared.kernel.jsoncodec import DuplicateKeyError, loads
 
 
 @pytest.mark.parametrize(

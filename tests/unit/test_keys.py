@@ -2,6 +2,7 @@
 
 import pytest
 
+from shared.kernel.pagination import CursorCodec
 from shared.keys.models import (
     AuthenticationError,
     InvalidTenantError,
@@ -11,7 +12,6 @@ from shared.keys.models import (
     hash_secret,
 )
 from shared.keys.service import KeyService
-from shared.pagination import CursorCodec
 from tests.support.fakes import InMemoryKeyStore
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.pagination import CURSOR_LIFETIME_SECONDS, CursorCodec, InvalidCursorError
+from shared.kernel.pagination import CURSOR_LIFETIME_SECONDS, CursorCodec, InvalidCursorError
 
 NOW = 1_800_000_000.0
 

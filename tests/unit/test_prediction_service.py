@@ -4,15 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from shared.errors import TransientError
-from shared.pagination import CursorCodec, InvalidCursorError
-from shared.predictions.models import (
-    IdempotencyConflictError,
-    InputTooLargeError,
-    PredictionNotFoundError,
-    PredictionStatus,
-    Transition,
-)
+from shared.kernel.errors import TransientError
+from shared.kernel.idempotency import IdempotencyConflictError
+from shared.kernel.pagination import CursorCodec, InvalidCursorError
+from shared.predictions.models import InputTooLargeError, PredictionNotFoundError, PredictionStatus, Transition
 from shared.predictions.service import NewPrediction, PredictionService
 from shared.predictions.transitions import Transitions
 from shared.registry.models import InvalidModelRefError, UnknownModelError
@@ -57,7 +52,7 @@ def test_create_stores_a_starting_prediction_and_queues_it_with_the_correlation_
 def test_create_sets_expiry_from_the_retention(service: PredictionService) -> None:
     prediction = service.create("acme", NewPrediction("echo", {}), None)
 
-    from shared.clock import from_rfc3339
+    from shared.kernel.clock import from_rfc3339
 
     created = from_rfc3339(prediction.created_at).timestamp()
     assert prediction.expires_at - created == pytest.approx(7 * 24 * 3600, abs=2)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.clock import to_rfc3339, utc_now
-from shared.errors import TransientError
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.errors import TransientError
 from shared.predictions.models import Prediction, PredictionStatus, Transition
 from shared.predictions.runner import Job, PredictionRunner, RunOutcome
 from shared.predictions.transitions import Transitions
@@ -226,7 +226,7 @@ def test_one_runtime_call_per_model_version_and_a_raising_input_fails_alone() ->
 
 
 def test_a_delivery_counts_its_outcomes_in_one_metric_value_each() -> None:
-    from shared.observability import metrics
+    from shared.kernel.observability import metrics
 
     store = InMemoryPredictionStore()
     ids = _queued(store, 5)

@@ -7,7 +7,8 @@ from types import ModuleType
 
 import pytest
 
-from shared import aws, services, snapstart
+from shared import snapstart, wiring
+from shared.adapters import clients
 
 
 class FakeSnapshotRuntime(ModuleType):
@@ -28,8 +29,8 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSnapshotRuntime]:
     fake = FakeSnapshotRuntime()
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", fake)
     yield fake
-    aws.reset_clients()
-    services.reset_services()
+    clients.reset_clients()
+    wiring.reset_services()
 
 
 def test_nothing_registers_outside_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,14 +46,14 @@ def test_hooks_register_with_the_runtime(runtime: FakeSnapshotRuntime) -> None:
 
 @pytest.mark.usefixtures("stack")
 def test_prime_creates_the_clients_restore_replaces_them(runtime: FakeSnapshotRuntime) -> None:
-    aws.reset_clients()
+    clients.reset_clients()
     snapstart.prime()
-    snapshotted = (aws.dynamodb_client(), aws.sqs_client(), aws.s3_client())
-    primed_keys = services.key_service()
+    snapshotted = (clients.dynamodb_client(), clients.sqs_client(), clients.s3_client())
+    primed_keys = wiring.key_service()
     snapstart.refresh()
-    restored = (aws.dynamodb_client(), aws.sqs_client(), aws.s3_client())
+    restored = (clients.dynamodb_client(), clients.sqs_client(), clients.s3_client())
     assert all(new is not old for new, old in zip(restored, snapshotted, strict=True))
-    assert services.key_service() is not primed_keys  # services holding the old clients are rebuilt
+    assert wiring.key_service() is not primed_keys  # services holding the old clients are rebuilt
 
 
 def test_restore_reseeds_random(runtime: FakeSnapshotRuntime) -> None:

@@ -2,9 +2,10 @@
 
 import pytest
 
-from shared.clock import to_rfc3339, utc_now
+from shared.kernel.clock import to_rfc3339, utc_now
+from shared.kernel.outbox import EventType
 from shared.predictions.events import plan_deliveries
-from shared.predictions.models import EventType, Prediction, PredictionStatus, WebhookEvent
+from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 from shared.predictions.transitions import Transitions
 from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from shared.adapters.dynamodb.table import call, is_condition_failure, newest_first_page, tenant_pk
 from shared.keys.models import ApiKey, KeyLimitReachedError, KeyNotFoundError, Scope
-from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

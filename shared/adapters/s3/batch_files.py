@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.errors import TransientError
-from shared.store.dynamo import error_code
-from shared.store.objects import MISSING_CODES, s3_error
+from shared.adapters.dynamodb.table import error_code
+from shared.adapters.s3.objects import MISSING_CODES, s3_error
+from shared.kernel.errors import TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from shared.errors import TransientError
-from shared.predictions.models import IdempotencyClaim, IdempotentReplayError
-from shared.store.dynamo import call, tenant_pk
+from shared.adapters.dynamodb.table import call, tenant_pk
+from shared.kernel.errors import TransientError
+from shared.kernel.idempotency import IdempotencyClaim, IdempotentReplayError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

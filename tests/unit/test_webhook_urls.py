@@ -4,8 +4,8 @@ import ipaddress
 
 import pytest
 
-from shared.errors import FieldError, InvalidRequestError
-from shared.webhooks.destinations import (
+from shared.kernel.errors import FieldError, InvalidRequestError
+from shared.kernel.webhook_urls import (
     Destination,
     DestinationRefusedError,
     check_url,

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.aws import dynamodb_client, lambda_client, s3_client, sqs_client
+from shared.adapters.clients import dynamodb_client, lambda_client, s3_client, sqs_client
 from shared.settings import (
     batch_settings,
     bucket_settings,
@@ -29,6 +29,13 @@ from shared.settings import (
 )
 
 if TYPE_CHECKING:
+    from shared.adapters.dynamodb.batches import DynamoBatchStore
+    from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
+    from shared.adapters.dynamodb.models import DynamoModelStore
+    from shared.adapters.dynamodb.predictions import DynamoPredictionStore
+    from shared.adapters.s3.batch_files import S3BatchFiles
+    from shared.adapters.s3.objects import S3ObjectStore
+    from shared.adapters.sqs import SqsBatchSteps, SqsDeliveryQueue, SqsPredictionQueue
     from shared.batches.finalizer import BatchFinalizer
     from shared.batches.recovery import BatchRecovery
     from shared.batches.runner import ChunkRunner
@@ -36,24 +43,17 @@ if TYPE_CHECKING:
     from shared.batches.sweeper import BatchSweeper
     from shared.batches.validation import BatchValidator
     from shared.inference.service import InferenceService
+    from shared.kernel.pagination import CursorCodec
     from shared.keys.service import KeyService
-    from shared.pagination import CursorCodec
     from shared.predictions.runner import PredictionRunner
     from shared.predictions.service import PredictionService
     from shared.predictions.sweeper import Sweeper
     from shared.predictions.transitions import Transitions
-    from shared.queue.sqs import SqsBatchSteps, SqsDeliveryQueue, SqsPredictionQueue
     from shared.ratelimit.service import RateLimits
     from shared.registry.registration import ModelRegistration
     from shared.registry.service import ModelRegistry
     from shared.runtimes.budget import WorkerBudget
     from shared.runtimes.loader import RuntimeLoader
-    from shared.store.batch_files import S3BatchFiles
-    from shared.store.batches import DynamoBatchStore
-    from shared.store.deliveries import DynamoDeliveryStore
-    from shared.store.models import DynamoModelStore
-    from shared.store.objects import S3ObjectStore
-    from shared.store.predictions import DynamoPredictionStore
     from shared.uploads.service import UploadService
     from shared.webhooks.http import DeliveryResponse
     from shared.webhooks.models import Delivery
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 
 def model_store() -> "DynamoModelStore":
-    from shared.store.models import DynamoModelStore
+    from shared.adapters.dynamodb.models import DynamoModelStore
 
     return DynamoModelStore(store_settings().table_name, dynamodb_client())
 
@@ -74,14 +74,14 @@ def model_registry() -> "ModelRegistry":
 
 
 def object_store() -> "S3ObjectStore":
-    from shared.store.objects import S3ObjectStore
+    from shared.adapters.s3.objects import S3ObjectStore
 
     return S3ObjectStore(bucket_settings().bucket_name, s3_client())
 
 
 @cache
 def upload_service() -> "UploadService":
-    from shared.store.uploads import DynamoUploadStore
+    from shared.adapters.dynamodb.uploads import DynamoUploadStore
     from shared.uploads.service import UploadService
 
     lifetime = timedelta(seconds=bucket_settings().upload_url_seconds)
@@ -95,8 +95,8 @@ def upload_service() -> "UploadService":
 
 @cache
 def model_registration() -> "ModelRegistration":
+    from shared.adapters.lambda_inspector import LambdaArtifactInspector
     from shared.registry.registration import ModelRegistration
-    from shared.store.inspector import LambdaArtifactInspector
 
     inspector = LambdaArtifactInspector(inspector_settings().inspector_function_name, lambda_client())
     return ModelRegistration(model_registry(), model_store(), upload_service(), inspector)
@@ -114,8 +114,8 @@ def runtime_loader() -> "RuntimeLoader":
 
 @cache
 def cursor_codec() -> "CursorCodec":
-    from shared.pagination import CursorCodec
-    from shared.store.secrets import secret_bytes
+    from shared.adapters.secrets_manager import secret_bytes
+    from shared.kernel.pagination import CursorCodec
 
     def secret() -> bytes:  # read on use: only listing functions hold the secret's permission
         settings = cursor_settings()
@@ -126,9 +126,9 @@ def cursor_codec() -> "CursorCodec":
 
 @cache
 def rate_limiter() -> "RateLimits":
+    from shared.adapters.dynamodb.ratelimits import DynamoRateLimitStore
     from shared.ratelimit.models import RateLimit
     from shared.ratelimit.service import RateLimiter, RateLimits
-    from shared.store.ratelimits import DynamoRateLimitStore
 
     settings = rate_limit_settings()
     per_key = RateLimit(settings.per_second, settings.burst) if settings.per_second > 0 else None
@@ -141,8 +141,8 @@ def rate_limiter() -> "RateLimits":
 
 @cache
 def key_service() -> "KeyService":
+    from shared.adapters.dynamodb.keys import DynamoKeyStore
     from shared.keys.service import KeyService
-    from shared.store.keys import DynamoKeyStore
 
     store = DynamoKeyStore(store_settings().table_name, dynamodb_client())
     return KeyService(store, cursor_codec(), key_settings().max_keys_per_tenant)
@@ -156,7 +156,7 @@ def inference_service() -> "InferenceService":
 
 
 def prediction_store() -> "DynamoPredictionStore":
-    from shared.store.predictions import DynamoPredictionStore
+    from shared.adapters.dynamodb.predictions import DynamoPredictionStore
 
     stuck_after = timedelta(seconds=sweep_settings().stuck_after_seconds)
     return DynamoPredictionStore(store_settings().table_name, dynamodb_client(), stuck_after)
@@ -164,8 +164,8 @@ def prediction_store() -> "DynamoPredictionStore":
 
 @cache
 def sweeper() -> "Sweeper":
+    from shared.adapters.sqs import SqsPredictionQueue
     from shared.predictions.sweeper import Sweeper
-    from shared.queue.sqs import SqsPredictionQueue
 
     settings = sweep_settings()
     queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
@@ -175,16 +175,16 @@ def sweeper() -> "Sweeper":
 
 
 def transitions() -> "Transitions":
+    from shared.adapters.sqs import SqsDeliveryQueue
     from shared.predictions.transitions import Transitions
-    from shared.queue.sqs import SqsDeliveryQueue
 
     return Transitions(prediction_store(), SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client()))
 
 
 @cache
 def prediction_service() -> "PredictionService":
+    from shared.adapters.sqs import SqsPredictionQueue
     from shared.predictions.service import PredictionService
-    from shared.queue.sqs import SqsPredictionQueue
 
     queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
     retention = timedelta(days=store_settings().retention_days)
@@ -195,7 +195,7 @@ def prediction_service() -> "PredictionService":
 
 
 def predictions_queue() -> "SqsPredictionQueue":
-    from shared.queue.sqs import SqsPredictionQueue
+    from shared.adapters.sqs import SqsPredictionQueue
 
     return SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
 
@@ -216,7 +216,7 @@ def prediction_runner() -> "PredictionRunner":
 
 
 def delivery_store() -> "DynamoDeliveryStore":
-    from shared.store.deliveries import DynamoDeliveryStore
+    from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
 
     return DynamoDeliveryStore(store_settings().table_name, dynamodb_client())
 
@@ -236,13 +236,13 @@ def delivery_queries() -> "DeliveryQueries":
 
 
 def webhooks_queue() -> "SqsDeliveryQueue":
-    from shared.queue.sqs import SqsDeliveryQueue
+    from shared.adapters.sqs import SqsDeliveryQueue
 
     return SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client())
 
 
 def webhooks_dead_letters() -> "SqsDeliveryQueue":
-    from shared.queue.sqs import SqsDeliveryQueue
+    from shared.adapters.sqs import SqsDeliveryQueue
 
     return SqsDeliveryQueue(webhook_settings().webhooks_dlq_url, sqs_client())
 
@@ -269,8 +269,9 @@ def event_data(delivery: "Delivery") -> dict[str, Any] | None:
     """A webhook event's ``data``: the prediction or batch as GET returns it (None once it expired)."""
     from shared.api.schemas import BatchOut, PredictionOut  # rendered exactly as the API renders them
     from shared.batches.models import BatchNotFoundError
+    from shared.kernel.outbox import EventType
     from shared.predictions.events import as_of_event
-    from shared.predictions.models import EventType, PredictionNotFoundError
+    from shared.predictions.models import PredictionNotFoundError
 
     if delivery.event is EventType.BATCH_COMPLETED:
         try:
@@ -287,14 +288,14 @@ def event_data(delivery: "Delivery") -> dict[str, Any] | None:
 
 
 def batch_store() -> "DynamoBatchStore":
-    from shared.store.batches import DynamoBatchStore
+    from shared.adapters.dynamodb.batches import DynamoBatchStore
 
     stuck_after = timedelta(seconds=sweep_settings().stuck_after_seconds)
     return DynamoBatchStore(store_settings().table_name, dynamodb_client(), stuck_after)
 
 
 def batch_files() -> "S3BatchFiles":
-    from shared.store.batch_files import S3BatchFiles
+    from shared.adapters.s3.batch_files import S3BatchFiles
 
     return S3BatchFiles(bucket_settings().bucket_name, s3_client())
 
@@ -305,7 +306,7 @@ def download_url(key: str) -> str:
 
 
 def batch_steps() -> "SqsBatchSteps":
-    from shared.queue.sqs import SqsBatchSteps
+    from shared.adapters.sqs import SqsBatchSteps
 
     return SqsBatchSteps(batch_settings().batches_queue_url, sqs_client())
 
@@ -334,8 +335,8 @@ def batch_service() -> "BatchService":
 
 @cache
 def batch_validator() -> "BatchValidator":
+    from shared.adapters.sqs import SqsChunkQueue
     from shared.batches.validation import BatchValidator, ValidationLimits
-    from shared.queue.sqs import SqsChunkQueue
 
     settings = batch_settings()
     chunks = SqsChunkQueue(queue_settings().predictions_queue_url, sqs_client())
@@ -354,8 +355,8 @@ def batch_sweeper() -> "BatchSweeper":
 
 @cache
 def batch_recovery() -> "BatchRecovery":
+    from shared.adapters.sqs import SqsChunkQueue
     from shared.batches.recovery import BatchRecovery
-    from shared.queue.sqs import SqsChunkQueue
 
     chunks = SqsChunkQueue(queue_settings().predictions_queue_url, sqs_client())
     return BatchRecovery(batch_store(), batch_files(), batch_steps(), chunks, batch_finalizer())
@@ -377,7 +378,7 @@ def chunk_runner() -> "ChunkRunner":
 
 def reset_services() -> None:
     """Forget built services (tests switch settings and endpoints)."""
-    from shared.store.secrets import reset_secrets
+    from shared.adapters.secrets_manager import reset_secrets
 
     for factory in (
         model_registry,

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.batches.chunks import Chunk
-from shared.errors import TransientError
-from shared.observability import CORRELATION_ID_ATTRIBUTE, correlation_id
-from shared.predictions.models import PlannedDelivery
-from shared.queue.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
+from shared.kernel.errors import TransientError
+from shared.kernel.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
+from shared.kernel.observability import CORRELATION_ID_ATTRIBUTE, correlation_id
+from shared.kernel.outbox import PlannedDelivery
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

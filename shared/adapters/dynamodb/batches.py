@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from shared.adapters.dynamodb.deliveries import delivery_item
+from shared.adapters.dynamodb.idempotency import claim_put, replay_of
+from shared.adapters.dynamodb.sweep import overdue_entries, postpone_entry
+from shared.adapters.dynamodb.table import call, is_condition_failure, newest_first_page, tenant_pk
 from shared.batches.models import (
     Batch,
     BatchNotFoundError,
@@ -28,12 +32,10 @@ from shared.batches.models import (
     OverdueBatch,
     RequestCounts,
 )
-from shared.clock import from_rfc3339, to_rfc3339, utc_now
-from shared.predictions.models import STUCK_AFTER, IdempotencyClaim, PlannedDelivery
-from shared.store.deliveries import delivery_item
-from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
-from shared.store.idempotency import claim_put, replay_of
-from shared.store.sweep import overdue_entries, postpone_entry
+from shared.kernel.clock import from_rfc3339, to_rfc3339, utc_now
+from shared.kernel.idempotency import IdempotencyClaim
+from shared.kernel.outbox import PlannedDelivery
+from shared.predictions.models import STUCK_AFTER
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

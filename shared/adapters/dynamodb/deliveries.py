@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from shared.predictions.models import EventType, PlannedDelivery
-from shared.store.dynamo import call, is_condition_failure, tenant_pk
+from shared.adapters.dynamodb.table import call, is_condition_failure, tenant_pk
+from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.webhooks.models import (
     AttemptConflictError,
     AttemptOutcome,

@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.errors import TransientError
-from shared.store.dynamo import error_code
+from shared.adapters.dynamodb.table import error_code
+from shared.kernel.errors import TransientError
 from shared.uploads.models import PresignedPut, StoredObject
 
 if TYPE_CHECKING:

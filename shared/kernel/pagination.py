@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from shared.errors import BadRequestError
+from shared.kernel.errors import BadRequestError
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from shared.registry.inspection import Accepted, InspectRequest, Rejected, TensorSpecWire
+from shared.registry.inspector_contract import Accepted, InspectRequest, Rejected, TensorSpecWire
 from shared.runtimes.artifacts import sha256_of
 from shared.runtimes.base import TIMEOUT, ModelFailure, settled
 from shared.runtimes.external_data import UnreadableModelError, has_external_data

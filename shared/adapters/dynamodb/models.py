@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shared.adapters.dynamodb.table import call, error_code, is_condition_failure, tenant_pk
 from shared.registry.models import (
     Artifact,
     Model,
@@ -20,7 +21,6 @@ from shared.registry.models import (
     VersionRaceError,
     VersionTooLargeError,
 )
-from shared.store.dynamo import call, error_code, is_condition_failure, tenant_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

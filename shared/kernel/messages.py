@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.errors import InfergateError
+from shared.kernel.errors import InfergateError
 
 
 class MalformedMessageError(InfergateError):

@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
-from shared.clock import from_rfc3339, to_rfc3339
-from shared.jsoncodec import dumps
+from shared.adapters.dynamodb.deliveries import delivery_item
+from shared.adapters.dynamodb.idempotency import claim_put, replay_of
+from shared.adapters.dynamodb.sweep import overdue_entries, postpone_entry
+from shared.adapters.dynamodb.table import call, is_condition_failure, newest_first_page, tenant_pk
+from shared.kernel.clock import from_rfc3339, to_rfc3339
+from shared.kernel.idempotency import IdempotencyClaim
+from shared.kernel.jsoncodec import dumps
 from shared.predictions.models import (
     STUCK_AFTER,
-    IdempotencyClaim,
     Overdue,
     Prediction,
     PredictionError,
@@ -27,10 +31,6 @@ from shared.predictions.models import (
     TransitionRejectedError,
     WebhookEvent,
 )
-from shared.store.deliveries import delivery_item
-from shared.store.dynamo import call, is_condition_failure, newest_first_page, tenant_pk
-from shared.store.idempotency import claim_put, replay_of
-from shared.store.sweep import overdue_entries, postpone_entry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 from urllib.parse import urlsplit
 
-from shared.errors import FieldError, InvalidRequestError
+from shared.kernel.errors import FieldError, InvalidRequestError
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from shared.errors import TransientError
-from shared.observability import logger
-from shared.registry.inspection import Accepted, InspectRequest, InspectResponse, Rejected
+from shared.kernel.errors import TransientError
+from shared.kernel.observability import logger
+from shared.registry.inspector_contract import Accepted, InspectRequest, InspectResponse, Rejected
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shared.adapters.dynamodb.table import call, is_condition_failure
 from shared.ratelimit.models import Admission, RateLimit
-from shared.store.dynamo import call, is_condition_failure
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

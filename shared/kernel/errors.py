@@ -37,3 +37,7 @@ class ConflictError(InfergateError):
 
 class TransientError(InfergateError):
     """An infrastructure fault worth retrying (throttling, timeouts). Never the caller's fault."""
+
+
+class ExpectedRetryError(Exception):
+    """A queue record's handler asks for a later redelivery on purpose (logged quietly, not as an error)."""

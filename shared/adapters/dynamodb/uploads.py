@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from shared.store.dynamo import call, tenant_pk
+from shared.adapters.dynamodb.table import call, tenant_pk
 from shared.uploads.models import Purpose, Upload
 
 if TYPE_CHECKING:
