@@ -39,9 +39,10 @@ dev: $(VENV)/.synced  ## start the local stack (moto + HTTP API on :$(PORT) + qu
 
 test: lint typecheck validate pytest  ## every check: ruff, format, mypy --strict, sam validate --lint, pytest + coverage
 
-lint: $(VENV)/.synced  ## ruff check and ruff format --check
+lint: $(VENV)/.synced  ## ruff check, ruff format --check, and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.synced  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

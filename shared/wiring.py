@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.adapters.clients import dynamodb_client, lambda_client, s3_client, sqs_client
 from shared.settings import (
@@ -52,11 +52,11 @@ if TYPE_CHECKING:
     from shared.ratelimit.service import RateLimits
     from shared.registry.registration import ModelRegistration
     from shared.registry.service import ModelRegistry
+    from shared.representations import EventPayloads
     from shared.runtimes.budget import WorkerBudget
     from shared.runtimes.loader import RuntimeLoader
     from shared.uploads.service import UploadService
     from shared.webhooks.http import DeliveryResponse
-    from shared.webhooks.models import Delivery
     from shared.webhooks.service import DeliveryQueries, SecretService, WebhookDeliverer
 
 
@@ -262,29 +262,13 @@ def webhook_deliverer() -> "WebhookDeliverer":
         )
 
     schedule = RetrySchedule(scale=settings.retry_scale)
-    return WebhookDeliverer(delivery_store(), event_data, secret_service(), send, schedule)
+    return WebhookDeliverer(delivery_store(), event_payloads(), secret_service(), send, schedule)
 
 
-def event_data(delivery: "Delivery") -> dict[str, Any] | None:
-    """A webhook event's ``data``: the prediction or batch as GET returns it (None once it expired)."""
-    from shared.api.schemas import BatchOut, PredictionOut  # rendered exactly as the API renders them
-    from shared.batches.models import BatchNotFoundError
-    from shared.kernel.outbox import EventType
-    from shared.predictions.events import as_of_event
-    from shared.predictions.models import PredictionNotFoundError
+def event_payloads() -> "EventPayloads":
+    from shared.representations import EventPayloads
 
-    if delivery.event is EventType.BATCH_COMPLETED:
-        try:
-            batch = batch_store().get(delivery.tenant, delivery.prediction_id)
-        except BatchNotFoundError:
-            return None
-        return BatchOut.of(batch, download_url).model_dump(mode="json")
-    try:
-        prediction = prediction_store().get(delivery.tenant, delivery.prediction_id)
-    except PredictionNotFoundError:
-        return None
-    snapshot = as_of_event(prediction, delivery.event)
-    return PredictionOut.of(snapshot, webhook_settings().api_base_url).model_dump(mode="json")
+    return EventPayloads(prediction_store(), batch_store(), webhook_settings().api_base_url, download_url)
 
 
 def batch_store() -> "DynamoBatchStore":

@@ -7,7 +7,7 @@ from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
-from shared.api.schemas import PredictionOut
+from shared.representations import PredictionOut
 from shared.wiring import prediction_service
 
 router = APIRouter(route_class=StrictJsonRoute)

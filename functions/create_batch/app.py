@@ -7,7 +7,8 @@ from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import IdempotencyKeyHeader
 from shared.api.problems import responses
-from shared.api.schemas import BatchOut, CreateBatchRequest
+from shared.api.schemas import CreateBatchRequest
+from shared.representations import BatchOut
 from shared.wiring import batch_service, download_url
 
 router = APIRouter(route_class=StrictJsonRoute)

@@ -8,8 +8,9 @@ from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import IdempotencyKeyHeader, PreferHeader
 from shared.api.prefer import requested_wait
 from shared.api.problems import responses
-from shared.api.schemas import CreatePredictionRequest, PredictionOut
+from shared.api.schemas import CreatePredictionRequest
 from shared.kernel.observability import correlation_id
+from shared.representations import PredictionOut
 from shared.settings import api_settings
 from shared.wiring import prediction_service
 

@@ -7,7 +7,8 @@ from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import DEFAULT_LIMIT, Cursor, Limit
 from shared.api.problems import responses
-from shared.api.schemas import BatchList, BatchOut
+from shared.api.schemas import BatchList
+from shared.representations import BatchOut
 from shared.wiring import batch_service, download_url
 
 router = APIRouter(route_class=StrictJsonRoute)

@@ -7,7 +7,8 @@ from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.params import DEFAULT_LIMIT, Cursor, Limit
 from shared.api.problems import responses
-from shared.api.schemas import PredictionList, PredictionOut
+from shared.api.schemas import PredictionList
+from shared.representations import PredictionOut
 from shared.wiring import prediction_service
 
 router = APIRouter(route_class=StrictJsonRoute)

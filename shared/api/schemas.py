@@ -1,19 +1,18 @@
 """Request and response bodies (pydantic v2). Conversions from domain objects live here too."""
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from shared.batches.models import Batch, BatchStatus
 from shared.batches.service import NewBatch
 from shared.inference.service import SyncPrediction
 from shared.kernel.jsoncodec import plain_json_problem
 from shared.keys.models import ApiKey, Scope
-from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
+from shared.predictions.models import WebhookEvent
 from shared.predictions.service import NewPrediction
 from shared.registry.models import Model, ModelVersion
 from shared.registry.registration import VersionRequest
+from shared.representations import BatchOut, PredictionOut
 from shared.uploads.models import MAX_SIZE, PresignedPut, Purpose, Upload
 from shared.webhooks.models import Delivery, DeliveryStatus
 
@@ -57,62 +56,6 @@ class CreatePredictionRequest(StrictModel):
             metadata=self.metadata,
             webhook=self.webhook,
             webhook_events_filter=tuple(dict.fromkeys(self.webhook_events_filter)),
-        )
-
-
-class PredictionErrorOut(BaseModel):
-    code: str
-    message: str
-
-
-class PredictionMetricsOut(BaseModel):
-    predict_time: float | None = Field(description="Seconds the model ran.")
-    total_time: float | None = Field(description="Seconds from creation to completion.")
-
-
-class PredictionUrlsOut(BaseModel):
-    get: str
-    cancel: str
-
-
-class PredictionOut(BaseModel):
-    id: str = Field(examples=["pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"])
-    model: str
-    version: int
-    status: PredictionStatus
-    input: dict[str, Any]
-    output: dict[str, Any] | None
-    error: PredictionErrorOut | None
-    metadata: dict[str, str]
-    webhook: str | None
-    webhook_events_filter: list[WebhookEvent]
-    created_at: str
-    started_at: str | None
-    completed_at: str | None
-    metrics: PredictionMetricsOut
-    urls: PredictionUrlsOut
-
-    @classmethod
-    def of(cls, prediction: Prediction, base_url: str) -> "PredictionOut":
-        link = f"{base_url.rstrip('/')}/v1/predictions/{prediction.id}"
-        return cls(
-            id=prediction.id,
-            model=prediction.model,
-            version=prediction.version,
-            status=prediction.status,
-            input=prediction.input,
-            output=prediction.output,
-            error=PredictionErrorOut(code=prediction.error.code, message=prediction.error.message)
-            if prediction.error
-            else None,
-            metadata=prediction.metadata,
-            webhook=prediction.webhook,
-            webhook_events_filter=list(prediction.webhook_events_filter),
-            created_at=prediction.created_at,
-            started_at=prediction.started_at,
-            completed_at=prediction.completed_at,
-            metrics=PredictionMetricsOut(predict_time=prediction.predict_time, total_time=prediction.total_time),
-            urls=PredictionUrlsOut(get=link, cancel=f"{link}/cancel"),
         )
 
 
@@ -343,57 +286,6 @@ class CreateBatchRequest(StrictModel):
     def to_domain(self) -> NewBatch:
         return NewBatch(
             model=self.model, input_upload_id=self.input_upload_id, webhook=self.webhook, metadata=self.metadata
-        )
-
-
-class RequestCountsOut(BaseModel):
-    total: int = Field(description="Lines of the file (known once it is validated).")
-    completed: int = Field(description="Lines in the output file.")
-    failed: int = Field(
-        description="Lines in the error file: model and input errors, and lines that did not run because the "
-        "batch was canceled (code `canceled`) or did not finish in time (`timeout`). Once the batch is final, "
-        "`completed + failed` is `total`."
-    )
-
-
-class BatchProblemOut(BaseModel):
-    line: int = Field(description="1-based line number; 0 for the file as a whole.")
-    code: str
-    message: str
-
-
-class BatchOut(BaseModel):
-    id: str = Field(examples=["bat_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"])
-    model: str
-    version: int
-    status: BatchStatus
-    input_upload_id: str
-    request_counts: RequestCountsOut
-    output_url: str | None = Field(description="Presigned GET of the output file (JSONL), short-lived.")
-    errors_url: str | None = Field(description="Presigned GET of the error file (JSONL), short-lived.")
-    errors: list[BatchProblemOut] = Field(description="Why the file was refused, when `status` is `failed`.")
-    metadata: dict[str, str]
-    webhook: str | None
-    created_at: str
-    completed_at: str | None
-
-    @classmethod
-    def of(cls, batch: Batch, presign: Callable[[str], str]) -> "BatchOut":
-        counts = batch.counts
-        return cls(
-            id=batch.id,
-            model=batch.model,
-            version=batch.version,
-            status=batch.status,
-            input_upload_id=batch.input_upload_id,
-            request_counts=RequestCountsOut(total=counts.total, completed=counts.completed, failed=counts.failed),
-            output_url=presign(batch.output_key) if batch.output_key else None,
-            errors_url=presign(batch.errors_key) if batch.errors_key else None,
-            errors=[BatchProblemOut(line=p.line, code=p.code, message=p.message) for p in batch.errors],
-            metadata=batch.metadata,
-            webhook=batch.webhook,
-            created_at=batch.created_at,
-            completed_at=batch.completed_at,
         )
 
 

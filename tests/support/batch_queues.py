@@ -7,10 +7,10 @@ from typing import Any
 import boto3
 import httpx
 
-from shared.api.schemas import BatchOut
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
 from shared.keys.models import Caller, Scope
+from shared.representations import BatchOut
 from shared.settings import bucket_settings
 from shared.uploads.models import Purpose
 from shared.wiring import batch_service, batch_store, download_url, upload_service
