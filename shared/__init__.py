@@ -1,7 +1,7 @@
 """Infergate's one shared package: domain, validation, storage, queues, runtimes and HTTP glue.
 
-Layers point one way: ``shared.api`` -> domain services (``predictions``, ``keys``, ``registry``)
--> adapters (``store``, ``queue``, ``runtimes``). Domain models and errors are usable everywhere.
+Layers point one way (import-linter contracts in ``pyproject.toml``): glue (``api``, ``queue``) ->
+``wiring`` -> ``adapters`` -> features (``predictions``, ``batches``, ``registry``, ...) -> ``kernel``.
 """
 
 __all__ = ["__version__"]
