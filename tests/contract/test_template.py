@@ -29,16 +29,18 @@ READ_ONLY_FUNCTIONS = {
 }
 
 
-RATE_LIMIT_POLICY = {"Ref": "RateLimitPolicy"}
+CALLER_POLICY = {"Ref": "ApiCallerPolicy"}
 OPEN_FUNCTIONS = {"GetHealthFunction", "GetServerLiveFunction", "GetServerReadyFunction", "RouteNotFoundFunction"}
 
 
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:
     """Every statement a function holds: its inline ones and those of the template's managed policies."""
+    managed = load_template().of_type("AWS::IAM::ManagedPolicy")
     found: list[dict[str, Any]] = []
     for policy in policies:
-        if policy == RATE_LIMIT_POLICY:
-            policy = load_template().raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]
+        if isinstance(policy, dict) and set(policy) == {"Ref"}:
+            assert policy["Ref"] in managed, "inline statements or the template's own managed policies only"
+            policy = managed[policy["Ref"]]["Properties"]["PolicyDocument"]
         assert isinstance(policy, dict), "inline statements or the template's own managed policies only"
         assert "Statement" in policy
         found.extend(policy["Statement"])
@@ -87,10 +89,10 @@ def test_no_wildcards_in_policies() -> None:
 
 
 def test_read_only_functions_have_read_only_access() -> None:
-    """Read-only functions read; their only write is their caller's rate-limit item (RateLimitPolicy)."""
+    """Read-only functions read; their only write is their caller's rate-limit item (ApiCallerPolicy)."""
     for spec in load_template().functions:
         if spec.logical_id in READ_ONLY_FUNCTIONS:
-            inline = [policy for policy in spec.policies if policy != RATE_LIMIT_POLICY]
+            inline = [policy for policy in spec.policies if policy != CALLER_POLICY]
             for statement in _statements(inline):
                 assert set(_actions(statement)) <= READ_ONLY_ACTIONS, spec.logical_id
 
@@ -125,14 +127,20 @@ def test_the_local_only_webhook_setting_is_never_deployed() -> None:
     assert "WEBHOOK_RETRY_SCALE" not in text
 
 
-def test_every_authenticated_function_is_rate_limited_and_may_write_only_rate_items() -> None:
+def test_every_authenticated_function_reads_keys_is_rate_limited_and_may_write_only_rate_items() -> None:
+    """ApiCallerPolicy is what the auth dependency needs: the key's GetItem and the RATE# UpdateItem."""
     template = load_template()
     for spec in template.functions:
         if spec.routes and spec.logical_id not in OPEN_FUNCTIONS:
-            assert RATE_LIMIT_POLICY in spec.policies, spec.logical_id
-    [statement] = template.raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "dynamodb:UpdateItem"
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
+            assert CALLER_POLICY in spec.policies, spec.logical_id
+    read, write = template.raw["Resources"]["ApiCallerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (read["Action"], read["Resource"], read.get("Condition")) == (
+        "dynamodb:GetItem",
+        {"Fn::GetAtt": ["Table", "Arn"]},
+        None,
+    )
+    assert write["Action"] == "dynamodb:UpdateItem"
+    assert write["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
     assert template.raw["Globals"]["Function"]["Environment"]["Variables"]["RATE_LIMIT_PER_SECOND"] == {
         "Ref": "RateLimitPerSecond"
     }
@@ -156,7 +164,7 @@ def test_tenants_have_a_rate_limit_and_a_cap_on_active_keys_set_by_parameters() 
 
 
 # ---------------------------------------------------------------- alarms (docs/architecture.md, Operations)
-# A throttled queue worker ages its queue; a limit this short shows it about as soon as a Throttles alarm.
+# A throttled queue worker ages its queue: a limit this short reports it within 15 minutes (5 for Throttles).
 PROMPT_QUEUE_AGE_SECONDS = 900
 API_GATEWAY_TIMEOUT_MS = 30_000  # what an HTTP API waits for an integration
 MAX_METRICS_PER_ALARM = 10  # CloudWatch's hard limit for metric math alarms
