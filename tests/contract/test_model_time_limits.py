@@ -47,7 +47,7 @@ def test_checking_inputs_against_their_schema_fits_beside_the_model_call() -> No
 
 
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:
-    """Inline statements (managed policies such as RateLimitPolicy hold no SQS actions)."""
+    """Inline statements (managed policies such as ApiCallerPolicy hold no SQS actions)."""
     return [statement for policy in policies if "Statement" in policy for statement in policy["Statement"]]
 
 

@@ -1,8 +1,12 @@
 """Invariants of template.yaml that keep the deployment safe."""
 
+import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
-from tools.template import ROOT, load_template
+from shared.settings import ApiSettings
+from tools.template import ROOT, FunctionSpec, load_template
 
 READ_ONLY_ACTIONS = {
     "dynamodb:GetItem",
@@ -25,16 +29,18 @@ READ_ONLY_FUNCTIONS = {
 }
 
 
-RATE_LIMIT_POLICY = {"Ref": "RateLimitPolicy"}
+CALLER_POLICY = {"Ref": "ApiCallerPolicy"}
 OPEN_FUNCTIONS = {"GetHealthFunction", "GetServerLiveFunction", "GetServerReadyFunction", "RouteNotFoundFunction"}
 
 
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:
     """Every statement a function holds: its inline ones and those of the template's managed policies."""
+    managed = load_template().of_type("AWS::IAM::ManagedPolicy")
     found: list[dict[str, Any]] = []
     for policy in policies:
-        if policy == RATE_LIMIT_POLICY:
-            policy = load_template().raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]
+        if isinstance(policy, dict) and set(policy) == {"Ref"}:
+            assert policy["Ref"] in managed, "inline statements or the template's own managed policies only"
+            policy = managed[policy["Ref"]]["Properties"]["PolicyDocument"]
         assert isinstance(policy, dict), "inline statements or the template's own managed policies only"
         assert "Statement" in policy
         found.extend(policy["Statement"])
@@ -83,10 +89,10 @@ def test_no_wildcards_in_policies() -> None:
 
 
 def test_read_only_functions_have_read_only_access() -> None:
-    """Read-only functions read; their only write is their caller's rate-limit item (RateLimitPolicy)."""
+    """Read-only functions read; their only write is their caller's rate-limit item (ApiCallerPolicy)."""
     for spec in load_template().functions:
         if spec.logical_id in READ_ONLY_FUNCTIONS:
-            inline = [policy for policy in spec.policies if policy != RATE_LIMIT_POLICY]
+            inline = [policy for policy in spec.policies if policy != CALLER_POLICY]
             for statement in _statements(inline):
                 assert set(_actions(statement)) <= READ_ONLY_ACTIONS, spec.logical_id
 
@@ -121,14 +127,20 @@ def test_the_local_only_webhook_setting_is_never_deployed() -> None:
     assert "WEBHOOK_RETRY_SCALE" not in text
 
 
-def test_every_authenticated_function_is_rate_limited_and_may_write_only_rate_items() -> None:
+def test_every_authenticated_function_reads_keys_is_rate_limited_and_may_write_only_rate_items() -> None:
+    """ApiCallerPolicy is what the auth dependency needs: the key's GetItem and the RATE# UpdateItem."""
     template = load_template()
     for spec in template.functions:
         if spec.routes and spec.logical_id not in OPEN_FUNCTIONS:
-            assert RATE_LIMIT_POLICY in spec.policies, spec.logical_id
-    [statement] = template.raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "dynamodb:UpdateItem"
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
+            assert CALLER_POLICY in spec.policies, spec.logical_id
+    read, write = template.raw["Resources"]["ApiCallerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (read["Action"], read["Resource"], read.get("Condition")) == (
+        "dynamodb:GetItem",
+        {"Fn::GetAtt": ["Table", "Arn"]},
+        None,
+    )
+    assert write["Action"] == "dynamodb:UpdateItem"
+    assert write["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
     assert template.raw["Globals"]["Function"]["Environment"]["Variables"]["RATE_LIMIT_PER_SECOND"] == {
         "Ref": "RateLimitPerSecond"
     }
@@ -151,44 +163,157 @@ def test_tenants_have_a_rate_limit_and_a_cap_on_active_keys_set_by_parameters() 
     assert 100 <= parameters["MaxKeysPerTenant"]["Default"] <= 500
 
 
-def _alarms(template: Any) -> list[dict[str, Any]]:
-    return [resource["Properties"] for resource in template.of_type("AWS::CloudWatch::Alarm").values()]
+# ---------------------------------------------------------------- alarms (docs/architecture.md, Operations)
+# A throttled queue worker ages its queue: a limit this short reports it within 15 minutes (5 for Throttles).
+PROMPT_QUEUE_AGE_SECONDS = 900
+API_GATEWAY_TIMEOUT_MS = 30_000  # what an HTTP API waits for an integration
+MAX_METRICS_PER_ALARM = 10  # CloudWatch's hard limit for metric math alarms
 
 
-def _watched(alarm: dict[str, Any]) -> Any:
-    [dimension] = alarm["Dimensions"]
-    return dimension["Value"]
+@dataclass(frozen=True)
+class Watched:
+    """One metric an alarm reads: its namespace, name and the value of its one dimension."""
+
+    alarm: str
+    metric_id: str  # the metric's id in a metric math alarm ("" in a single-metric alarm)
+    namespace: str
+    name: str
+    subject: Any  # the dimension's value: {"Ref": "HttpApi"}, {"Fn::GetAtt": ["PredictionsDLQ", "QueueName"]}, ...
 
 
-def test_every_function_has_an_errors_and_a_throttles_alarm() -> None:
+def _alarms() -> dict[str, dict[str, Any]]:
+    return {name: res["Properties"] for name, res in load_template().of_type("AWS::CloudWatch::Alarm").items()}
+
+
+def _expression(alarm: dict[str, Any]) -> str:
+    [returned] = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
+    return str(returned["Expression"])
+
+
+def _watched() -> list[Watched]:
+    found = []
+    for name, alarm in _alarms().items():
+        queries = alarm.get("Metrics") or [{"Id": "", "MetricStat": {"Metric": alarm}}]
+        for query in queries:
+            if "MetricStat" in query:
+                metric = query["MetricStat"]["Metric"]
+                [dimension] = metric["Dimensions"]
+                found.append(Watched(name, query["Id"], metric["Namespace"], metric["MetricName"], dimension["Value"]))
+    return found
+
+
+def _alarmed(namespace: str, name: str, subject: Any) -> Watched:
+    """The one metric an alarm reads for this subject, checked to count in what the alarm compares."""
+    found = [w for w in _watched() if (w.namespace, w.name, w.subject) == (namespace, name, subject)]
+    assert len(found) == 1, f"{namespace} {name} of {subject} is read by {len(found)} alarms, not one"
+    [watched] = found
+    if watched.metric_id:
+        assert watched.metric_id in re.findall(r"[a-z]\w*", _expression(_alarms()[watched.alarm])), watched
+    return watched
+
+
+def _queue_age_limit(queue: str) -> int:
+    watched = _alarmed("AWS/SQS", "ApproximateAgeOfOldestMessage", {"Fn::GetAtt": [queue, "QueueName"]})
+    limits = re.findall(rf"\b{watched.metric_id}\s*>=\s*(\d+)", _expression(_alarms()[watched.alarm]))
+    assert len(limits) == 1, f"{watched.alarm} compares the age of {queue} with no one limit"
+    return int(limits[0])
+
+
+def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_clears() -> None:
+    for name, alarm in _alarms().items():
+        assert alarm.get("AlarmActions") == alarm.get("OKActions") == [{"Ref": "AlarmTopic"}], name
+        assert alarm.get("TreatMissingData") == "notBreaching", name  # no traffic is no failure
+
+
+def test_every_api_function_s_failure_reaches_the_api_5xx_alarm() -> None:
+    """An API function's error, timeout or throttle is a 5xx of the HTTP API it serves: one alarm for all."""
     template = load_template()
-    alarms = _alarms(template)
-    for spec in template.functions:
-        for metric in ("Errors", "Throttles"):
-            found = [
-                a
-                for a in alarms
-                if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", metric)
-                and _watched(a) == {"Ref": spec.logical_id}
-            ]
-            assert len(found) == 1, f"{spec.logical_id} needs one {metric} alarm"
-            assert found[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    for logical_id, resource in template.of_type("AWS::Serverless::Function").items():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}, logical_id
+    errors = _alarms()[_alarmed("AWS/ApiGateway", "5xx", {"Ref": "HttpApi"}).alarm]
+    assert (errors["Statistic"], errors["Threshold"], errors["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
 
 
-def test_every_dead_letter_queue_depth_and_every_queue_age_is_alarmed() -> None:
-    template = load_template()
-    alarms = _alarms(template)
-    queues = template.of_type("AWS::SQS::Queue")
+def test_api_latency_alarms_past_any_prefer_wait_and_before_api_gateway_gives_up() -> None:
+    latency = _alarms()[_alarmed("AWS/ApiGateway", "Latency", {"Ref": "HttpApi"}).alarm]
+
+    assert re.fullmatch(r"p\d+(\.\d+)?", latency["ExtendedStatistic"])
+    assert ApiSettings.model_construct().max_wait_seconds * 1000 < latency["Threshold"] < API_GATEWAY_TIMEOUT_MS
+
+
+def test_every_dead_letter_queue_and_every_queue_s_oldest_message_are_alarmed() -> None:
+    queues = load_template().of_type("AWS::SQS::Queue")
     dead_letter = {
         props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-        for props in (q["Properties"] for q in queues.values())
+        for props in (queue["Properties"] for queue in queues.values())
         if "RedrivePolicy" in props
     }
-    for name in queues:
-        metric = "ApproximateNumberOfMessagesVisible" if name in dead_letter else "ApproximateAgeOfOldestMessage"
-        found = [a for a in alarms if a["MetricName"] == metric and _watched(a) == {"Fn::GetAtt": [name, "QueueName"]}]
-        assert len(found) == 1, f"{name} needs an alarm on {metric}"
+    for name in dead_letter:
+        watched = _alarmed("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": [name, "QueueName"]})
+        assert _alarms()[watched.alarm]["Threshold"] == 1, name  # one parked message is one too many
+    for name in queues.keys() - dead_letter:
+        assert _queue_age_limit(name) > 0, name
     assert dead_letter == {"PredictionsDLQ", "WebhooksDLQ", "BatchesDLQ"}
+
+
+def _throttles_seen_elsewhere(spec: FunctionSpec, api_invoked: set[str]) -> bool:
+    """An API function's throttle is a 5xx (its caller's, for a function an API function invokes); a
+    queue worker's shows as its queue's age when that limit is short."""
+    return (
+        spec.is_api
+        or spec.logical_id in api_invoked
+        or any(_queue_age_limit(trigger.queue) <= PROMPT_QUEUE_AGE_SECONDS for trigger in spec.queue_triggers)
+    )
+
+
+def test_every_function_outside_the_api_has_its_errors_alarmed_and_its_unseen_throttles() -> None:
+    specs = load_template().functions
+    api_invoked = {
+        resource["Fn::GetAtt"][0]
+        for spec in specs
+        if spec.is_api
+        for statement in _statements(spec.policies)
+        if "lambda:InvokeFunction" in _actions(statement)
+        for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+    }
+    throttle_alarmed = set()
+    for spec in specs:
+        if not spec.is_api:
+            _alarmed("AWS/Lambda", "Errors", {"Ref": spec.logical_id})
+        if not _throttles_seen_elsewhere(spec, api_invoked):
+            _alarmed("AWS/Lambda", "Throttles", {"Ref": spec.logical_id})
+            throttle_alarmed.add(spec.logical_id)
+
+    assert api_invoked == {"InspectModelArtifactFunction"}
+    assert throttle_alarmed == {"DeliverWebhooksFunction", "RelayWebhooksFunction", "SweepPredictionsFunction"}
+
+
+def test_metric_math_alarms_read_each_metric_they_fetch_within_cloudwatch_s_limit() -> None:
+    for name, alarm in _alarms().items():
+        if "Metrics" in alarm:
+            fetched = {query["Id"] for query in alarm["Metrics"] if "MetricStat" in query}
+            assert all(query["ReturnData"] is False for query in alarm["Metrics"] if "MetricStat" in query), name
+            assert set(re.findall(r"[a-z]\w*", _expression(alarm))) == fetched, name
+            assert len(fetched) <= MAX_METRICS_PER_ALARM, name
+
+
+def test_no_alarm_is_a_copy_of_another_but_for_what_it_watches() -> None:
+    """One alarm per kind of failure, not one per function or queue: alarms that differ only in their
+    subject belong in one metric math alarm."""
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: "*" if k in {"Value", "AlarmDescription", "Label"} else shape(v) for k, v in value.items()}
+        return [shape(item) for item in value] if isinstance(value, list) else value
+
+    shapes = [json.dumps(shape(alarm), sort_keys=True) for alarm in _alarms().values()]
+    assert len(set(shapes)) == len(shapes)
 
 
 def test_every_function_logs_to_a_group_with_retention() -> None:
