@@ -44,7 +44,7 @@ def relay(deliveries: DeliveryStore, queue: SqsDeliveryQueue, pages: int = 10, p
         cut_off = to_rfc3339(utc_now() - RELAY_AFTER)
         due = deliveries.outbox_due(cut_off, limit=page_size)
         for tenant, prediction_id, delivery_id in due:
-            queue.send(DeliverWebhook(tenant, prediction_id, delivery_id))
+            queue.send(DeliverWebhook(tenant=tenant, prediction_id=prediction_id, delivery_id=delivery_id))
             deliveries.postpone_outbox(tenant, prediction_id, delivery_id, to_rfc3339(utc_now()))
             relayed += 1
         if len(due) < page_size:
