@@ -2,14 +2,14 @@
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.kernel.messages import DeliverWebhook
+from shared.kernel.messages import WEBHOOKS_QUEUE
 from shared.queue.consumer import sqs_handler
 from shared.webhooks.worker import process
 from shared.wiring import webhook_deliverer, webhooks_dead_letters, webhooks_queue
 
 
 def deliver_webhook(record: SQSRecord) -> None:
-    message = DeliverWebhook.from_body(record.body)
+    message = WEBHOOKS_QUEUE.read(record.body)
     process(message, record.receipt_handle, webhook_deliverer(), webhooks_queue(), webhooks_dead_letters())
 
 

@@ -3,13 +3,13 @@ sweeper's resume and expire steps for stuck ones."""
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.kernel.messages import BatchStep, BatchStepKind
+from shared.kernel.messages import BATCHES_QUEUE, BatchStepKind
 from shared.queue.consumer import sqs_handler
 from shared.wiring import batch_finalizer, batch_recovery, batch_store, batch_validator
 
 
 def process_batch_step(record: SQSRecord) -> None:
-    step = BatchStep.from_body(record.body)
+    step = BATCHES_QUEUE.read(record.body)
     match step.kind:
         case BatchStepKind.VALIDATE:
             batch_validator().step(step.tenant, step.batch_id, step.offset, step.line)

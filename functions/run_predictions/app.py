@@ -10,8 +10,7 @@ with others (their next delivery runs each alone) and of a chunk whose lines are
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.batches.runner import ChunkJob
-from shared.kernel.messages import RunBatchChunk, predictions_queue_message
+from shared.kernel.messages import PREDICTIONS_QUEUE, RunBatchChunk
 from shared.kernel.observability import set_correlation_id
 from shared.predictions.runner import Job, RunOutcome
 from shared.queue.consumer import ReturnedError, correlation_of, sqs_batch_handler
@@ -27,7 +26,7 @@ def run_predictions(records: list[SQSRecord], context: LambdaContext) -> list[Ex
     outcomes: list[Exception | None] = [None] * len(records)
     for index, record in enumerate(records):
         try:
-            message = predictions_queue_message(record.body)
+            message = PREDICTIONS_QUEUE.read(record.body)
         except Exception as exc:  # noqa: BLE001 - a foreign message goes to the DLQ, alone
             outcomes[index] = exc
             continue
@@ -49,10 +48,7 @@ def run_predictions(records: list[SQSRecord], context: LambdaContext) -> list[Ex
             outcomes[index] = ReturnedError(NOT_STARTED)
             continue
         try:
-            done = chunk_runner().run(
-                ChunkJob(chunk.tenant, chunk.batch_id, chunk.chunk, chunk.first_line, chunk.start, chunk.end),
-                budget,
-            )
+            done = chunk_runner().run(chunk, budget)
             if not done:
                 outcomes[index] = ReturnedError("lines left to run one at a time")
         except Exception as exc:  # noqa: BLE001 - this chunk's fault, reported for its own redelivery

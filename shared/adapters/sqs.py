@@ -7,7 +7,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.batches.chunks import Chunk
 from shared.kernel.errors import TransientError
-from shared.kernel.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
+from shared.kernel.messages import (
+    BATCHES_QUEUE,
+    PREDICTIONS_QUEUE,
+    WEBHOOKS_QUEUE,
+    BatchStep,
+    BatchStepKind,
+    DeliverWebhook,
+    RunBatchChunk,
+    RunPrediction,
+)
 from shared.kernel.observability import CORRELATION_ID_ATTRIBUTE, correlation_id
 from shared.kernel.outbox import PlannedDelivery
 
@@ -32,7 +41,7 @@ class SqsPredictionQueue:
         try:
             self._client.send_message(
                 QueueUrl=self._queue_url,
-                MessageBody=RunPrediction(tenant, prediction_id).to_body(),
+                MessageBody=PREDICTIONS_QUEUE.write(RunPrediction(tenant=tenant, prediction_id=prediction_id)),
                 MessageAttributes=attributes,
             )
         except (ClientError, BotoCoreError) as exc:
@@ -62,7 +71,7 @@ class SqsDeliveryQueue:
 
     def publish(self, tenant: str, prediction_id: str, deliveries: tuple[PlannedDelivery, ...]) -> None:
         for delivery in deliveries:
-            self.send(DeliverWebhook(tenant, prediction_id, delivery.id))
+            self.send(DeliverWebhook(tenant=tenant, prediction_id=prediction_id, delivery_id=delivery.id))
 
     def send(self, message: DeliverWebhook, delay_seconds: int = 0) -> None:
         attributes: dict[str, MessageAttributeValueTypeDef] = {}
@@ -72,7 +81,7 @@ class SqsDeliveryQueue:
         try:
             self._client.send_message(
                 QueueUrl=self._queue_url,
-                MessageBody=message.to_body(),
+                MessageBody=WEBHOOKS_QUEUE.write(message),
                 MessageAttributes=attributes,
                 DelaySeconds=delay_seconds,
             )
@@ -96,7 +105,7 @@ class SqsDeliveryQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise TransientError("the webhooks queue is unavailable") from exc
-        return [(DeliverWebhook.from_body(m["Body"]), m["ReceiptHandle"]) for m in response.get("Messages", [])]
+        return [(WEBHOOKS_QUEUE.read(m["Body"]), m["ReceiptHandle"]) for m in response.get("Messages", [])]
 
     def delete(self, receipt_handle: str) -> None:
         try:
@@ -117,9 +126,16 @@ class SqsChunkQueue:
             entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {
                     "Id": str(chunk.index),
-                    "MessageBody": RunBatchChunk(
-                        tenant, batch_id, chunk.index, chunk.first_line, chunk.start, chunk.end
-                    ).to_body(),
+                    "MessageBody": PREDICTIONS_QUEUE.write(
+                        RunBatchChunk(
+                            tenant=tenant,
+                            batch_id=batch_id,
+                            chunk=chunk.index,
+                            first_line=chunk.first_line,
+                            start=chunk.start,
+                            end=chunk.end,
+                        )
+                    ),
                     "MessageAttributes": _correlation_attributes(),
                 }
                 for chunk in chunks[first : first + 10]
@@ -140,21 +156,23 @@ class SqsBatchSteps:
         self._client = client
 
     def validate(self, tenant: str, batch_id: str, offset: int, line: int) -> None:
-        self._send(BatchStep(BatchStepKind.VALIDATE, tenant, batch_id, offset, line))
+        self._send(BatchStep(kind=BatchStepKind.VALIDATE, tenant=tenant, batch_id=batch_id, offset=offset, line=line))
 
     def finalize(self, tenant: str, batch_id: str) -> None:
-        self._send(BatchStep(BatchStepKind.FINALIZE, tenant, batch_id))
+        self._send(BatchStep(kind=BatchStepKind.FINALIZE, tenant=tenant, batch_id=batch_id))
 
     def resume(self, tenant: str, batch_id: str) -> None:
-        self._send(BatchStep(BatchStepKind.RESUME, tenant, batch_id))
+        self._send(BatchStep(kind=BatchStepKind.RESUME, tenant=tenant, batch_id=batch_id))
 
     def expire(self, tenant: str, batch_id: str) -> None:
-        self._send(BatchStep(BatchStepKind.EXPIRE, tenant, batch_id))
+        self._send(BatchStep(kind=BatchStepKind.EXPIRE, tenant=tenant, batch_id=batch_id))
 
     def _send(self, step: BatchStep) -> None:
         try:
             self._client.send_message(
-                QueueUrl=self._queue_url, MessageBody=step.to_body(), MessageAttributes=_correlation_attributes()
+                QueueUrl=self._queue_url,
+                MessageBody=BATCHES_QUEUE.write(step),
+                MessageAttributes=_correlation_attributes(),
             )
         except (ClientError, BotoCoreError) as exc:
             raise TransientError("the batches queue is unavailable") from exc

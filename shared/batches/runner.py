@@ -15,7 +15,6 @@ left, so hostile schemas cannot make a chunk outlast its function.
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from shared.batches.alone import AloneRuns
 from shared.batches.lines import BatchLine
@@ -23,6 +22,7 @@ from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, ChunkO
 from shared.batches.object_keys import alone_key, errors_part_key, output_part_key
 from shared.batches.parts import chunk_lines, jsonl, skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
+from shared.kernel.messages import RunBatchChunk
 from shared.kernel.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
@@ -32,16 +32,6 @@ from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
 
 RuntimeLoader = Callable[[ModelVersion], ModelRuntime]
-
-
-@dataclass(frozen=True)
-class ChunkJob:
-    tenant: str
-    batch_id: str
-    chunk: int
-    first_line: int
-    start: int
-    end: int
 
 
 class ChunkRunner:
@@ -61,7 +51,7 @@ class ChunkRunner:
         self._load_runtime = load_runtime
         self._validation_seconds = validation_seconds
 
-    def run(self, job: ChunkJob, budget: WorkerBudget | None = None) -> bool:
+    def run(self, job: RunBatchChunk, budget: WorkerBudget | None = None) -> bool:
         """True when the chunk is done with; False when lines are left to run alone in another delivery.
         Infrastructure faults propagate, so the chunk's message is delivered again.
 
@@ -92,7 +82,7 @@ class ChunkRunner:
             self._steps.finalize(job.tenant, job.batch_id)
         return True
 
-    def _execute(self, batch: Batch, job: ChunkJob, budget: WorkerBudget | None) -> ChunkResult | None:
+    def _execute(self, batch: Batch, job: RunBatchChunk, budget: WorkerBudget | None) -> ChunkResult | None:
         lines = chunk_lines(self._files, batch, job.first_line, job.start, job.end)
         settled_lines = self._outcomes(batch, job, lines, budget)
         if settled_lines is None:
@@ -114,7 +104,7 @@ class ChunkRunner:
         return ChunkResult(job.chunk, completed=len(outputs), failed=len(errors))
 
     def _outcomes(
-        self, batch: Batch, job: ChunkJob, lines: list[BatchLine], budget: WorkerBudget | None
+        self, batch: Batch, job: RunBatchChunk, lines: list[BatchLine], budget: WorkerBudget | None
     ) -> list[FinalResult] | None:
         """Every line's result: from one shared call, or, once a shared call ran out of time, from calls of
         one line each (None while lines are left for another delivery; the progress is saved)."""

@@ -1,9 +1,16 @@
-"""The shape of a predictions-queue message, shared by the publisher and the worker."""
+"""The messages of the three queues: pydantic models, read and written by one codec per queue.
+
+The wire format is the one earlier versions write and read, so both can run side by side: single
+predictions and webhook deliveries carry no ``kind``; a batch chunk carries ``"kind": "batch_chunk"``
+and a batch step its step as ``kind``. The predictions queue carries two kinds of message, told apart
+by ``kind`` (absent: a single prediction). Unknown fields are ignored, as earlier readers ignore them.
+"""
 
 import json
-from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, TypeAdapter, ValidationError
 
 from shared.kernel.errors import InfergateError
 
@@ -12,73 +19,40 @@ class MalformedMessageError(InfergateError):
     """A queue message that is not ours. Reported as failed, so it reaches the queue's DLQ for a human."""
 
 
-@dataclass(frozen=True)
-class RunPrediction:
+Natural = Annotated[int, Strict(), Field(ge=0)]  # strict: neither "1", 1.0 nor true is a count
+
+
+class _Message(BaseModel):
+    # hide_input_in_errors: a foreign body's content stays out of the logged error, as ids-only logs require
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
+
+
+class RunPrediction(_Message):
+    """Predictions queue: run one queued prediction."""
+
     tenant: str
     prediction_id: str
 
-    def to_body(self) -> str:
-        return json.dumps({"tenant": self.tenant, "prediction_id": self.prediction_id})
 
-    @classmethod
-    def from_body(cls, body: str) -> "RunPrediction":
-        try:
-            data: Any = json.loads(body)
-            return cls(tenant=str(data["tenant"]), prediction_id=str(data["prediction_id"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise MalformedMessageError("not a prediction message") from exc
+class RunBatchChunk(_Message):
+    """Predictions queue: run lines ``start``-``end`` (bytes) of a batch's input, numbered from ``first_line``.
+    The message is the chunk runner's job."""
+
+    kind: Literal["batch_chunk"] = "batch_chunk"
+    tenant: str
+    batch_id: str
+    chunk: Natural
+    first_line: Natural
+    start: Natural
+    end: Natural
 
 
-@dataclass(frozen=True)
-class DeliverWebhook:
+class DeliverWebhook(_Message):
+    """Webhooks queue (and its dead-letter queue): attempt one webhook delivery."""
+
     tenant: str
     prediction_id: str
     delivery_id: str
-
-    def to_body(self) -> str:
-        return json.dumps({"tenant": self.tenant, "prediction_id": self.prediction_id, "delivery_id": self.delivery_id})
-
-    @classmethod
-    def from_body(cls, body: str) -> "DeliverWebhook":
-        try:
-            data: Any = json.loads(body)
-            return cls(str(data["tenant"]), str(data["prediction_id"]), str(data["delivery_id"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise MalformedMessageError("not a webhook delivery message") from exc
-
-
-@dataclass(frozen=True)
-class RunBatchChunk:
-    """Predictions queue: run lines ``start``-``end`` (bytes) of a batch's input, numbered from ``first_line``."""
-
-    tenant: str
-    batch_id: str
-    chunk: int
-    first_line: int
-    start: int
-    end: int
-
-    KIND = "batch_chunk"
-
-    def to_body(self) -> str:
-        return json.dumps({"kind": self.KIND, **asdict(self)})
-
-    @classmethod
-    def from_body(cls, body: str) -> "RunBatchChunk":
-        try:
-            data: Any = json.loads(body)
-            if data["kind"] != cls.KIND:
-                raise ValueError(data["kind"])
-            return cls(
-                tenant=str(data["tenant"]),
-                batch_id=str(data["batch_id"]),
-                chunk=_natural(data["chunk"]),
-                first_line=_natural(data["first_line"]),
-                start=_natural(data["start"]),
-                end=_natural(data["end"]),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise MalformedMessageError("not a batch chunk message") from exc
 
 
 class BatchStepKind(StrEnum):
@@ -88,43 +62,58 @@ class BatchStepKind(StrEnum):
     EXPIRE = "expire"  # the sweeper: fail what is left with ``timeout`` and finish the batch
 
 
-@dataclass(frozen=True)
-class BatchStep:
+class BatchStep(_Message):
     """Batches queue: the next validation step of a batch (from byte ``offset``, line ``line``), its end, or
-    the sweeper's resume or expiry of it."""
+    the sweeper's resume or expiry of it. Every step writes ``offset`` and ``line``: earlier readers need them."""
 
     kind: BatchStepKind
     tenant: str
     batch_id: str
-    offset: int = 0
-    line: int = 1
+    offset: Natural = 0
+    line: Natural = 1
 
-    def to_body(self) -> str:
-        return json.dumps({**asdict(self), "kind": self.kind.value})
 
-    @classmethod
-    def from_body(cls, body: str) -> "BatchStep":
+_SINGLE_PREDICTION = "prediction"  # the tag of a body without ``kind``
+
+
+def _predictions_queue_tag(value: Any) -> str | None:
+    """A body's ``kind``, or ``prediction`` when it has none; None (refused) for anything but an object."""
+    if isinstance(value, dict):
+        kind = value.get("kind", _SINGLE_PREDICTION)
+        return kind if isinstance(kind, str) else None
+    return getattr(value, "kind", _SINGLE_PREDICTION) if isinstance(value, _Message) else None
+
+
+PredictionsQueueMessage = Annotated[
+    Annotated[RunPrediction, Tag(_SINGLE_PREDICTION)] | Annotated[RunBatchChunk, Tag("batch_chunk")],
+    Discriminator(_predictions_queue_tag),
+]
+
+
+MessageT = TypeVar("MessageT")
+
+
+class QueueCodec(Generic[MessageT]):
+    """Reads and writes the bodies of one queue's messages."""
+
+    def __init__(self, adapter: TypeAdapter[MessageT], queue: str) -> None:
+        self._adapter = adapter
+        self._queue = queue
+
+    def read(self, body: str) -> MessageT:
         try:
-            data: Any = json.loads(body)
-            return cls(
-                kind=BatchStepKind(data["kind"]),
-                tenant=str(data["tenant"]),
-                batch_id=str(data["batch_id"]),
-                offset=_natural(data["offset"]),
-                line=_natural(data["line"]),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise MalformedMessageError("not a batch step message") from exc
+            return self._adapter.validate_json(body)
+        except ValidationError as exc:
+            raise MalformedMessageError(f"not a {self._queue} message") from exc
+
+    def write(self, message: MessageT) -> str:
+        # json.dumps' separators, in field order: the very bytes earlier versions write for the same message
+        return json.dumps(self._adapter.dump_python(message, mode="json"))
 
 
-def _natural(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError("not a natural number")
-    return value
-
-
-def predictions_queue_message(body: str) -> RunPrediction | RunBatchChunk:
-    """The predictions queue carries single predictions and chunks of batches."""
-    if '"kind"' in body and '"batch_chunk"' in body:
-        return RunBatchChunk.from_body(body)
-    return RunPrediction.from_body(body)
+PREDICTIONS_QUEUE = QueueCodec(
+    TypeAdapter[RunPrediction | RunBatchChunk](PredictionsQueueMessage, config=ConfigDict(hide_input_in_errors=True)),
+    "predictions queue",
+)
+WEBHOOKS_QUEUE = QueueCodec(TypeAdapter(DeliverWebhook), "webhooks queue")
+BATCHES_QUEUE = QueueCodec(TypeAdapter(BatchStep), "batches queue")

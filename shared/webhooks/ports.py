@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Protocol
 
+from shared.kernel.messages import DeliverWebhook
 from shared.webhooks.models import AttemptOutcome, Delivery, WebhookSecrets
 
 
@@ -38,3 +39,19 @@ class Sender(Protocol):
     def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> Response:
         """POST once, no redirects; raise ``DeliveryError`` when no HTTP answer came back."""
         ...
+
+
+class DeliveryQueue(Protocol):
+    """The webhooks queue or its dead-letter queue, as the delivery worker, the relay and redrive use them."""
+
+    def send(self, message: DeliverWebhook) -> None: ...
+
+    def postpone(self, receipt_handle: str, seconds: float) -> None:
+        """Make a received message visible again in ``seconds``."""
+        ...
+
+    def receive(self, limit: int = 10, wait_seconds: int = 1) -> list[tuple[DeliverWebhook, str]]:
+        """Up to ``limit`` messages with their receipt handles."""
+        ...
+
+    def delete(self, receipt_handle: str) -> None: ...

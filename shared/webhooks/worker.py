@@ -2,13 +2,12 @@
 
 from datetime import timedelta
 
-from shared.adapters.sqs import SqsDeliveryQueue
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.errors import ExpectedRetryError
 from shared.kernel.messages import DeliverWebhook
 from shared.kernel.observability import logger
 from shared.webhooks.models import AttemptConflictError, DeliveryNotFoundError, DeliveryStatus
-from shared.webhooks.ports import DeliveryStore
+from shared.webhooks.ports import DeliveryQueue, DeliveryStore
 from shared.webhooks.service import AttemptResult, WebhookDeliverer
 
 RELAY_AFTER = timedelta(minutes=2)
@@ -22,8 +21,8 @@ def process(
     message: DeliverWebhook,
     receipt_handle: str,
     deliverer: WebhookDeliverer,
-    queue: SqsDeliveryQueue,
-    dead_letters: SqsDeliveryQueue,
+    queue: DeliveryQueue,
+    dead_letters: DeliveryQueue,
 ) -> None:
     attempt = deliverer.attempt(message.tenant, message.prediction_id, message.delivery_id)
     if attempt.result is AttemptResult.RETRY and attempt.retry_in_seconds is not None:
@@ -34,7 +33,7 @@ def process(
         logger.warning("webhook delivery parked in the dead-letter queue", extra={"delivery_id": message.delivery_id})
 
 
-def relay(deliveries: DeliveryStore, queue: SqsDeliveryQueue, pages: int = 10, page_size: int = 100) -> int:
+def relay(deliveries: DeliveryStore, queue: DeliveryQueue, pages: int = 10, page_size: int = 100) -> int:
     """Hand off committed deliveries whose hand-off was lost (nobody attempted them for a while).
 
     Each relayed entry's outbox time moves to now, so a slow queue does not get it again every run.
@@ -44,7 +43,7 @@ def relay(deliveries: DeliveryStore, queue: SqsDeliveryQueue, pages: int = 10, p
         cut_off = to_rfc3339(utc_now() - RELAY_AFTER)
         due = deliveries.outbox_due(cut_off, limit=page_size)
         for tenant, prediction_id, delivery_id in due:
-            queue.send(DeliverWebhook(tenant, prediction_id, delivery_id))
+            queue.send(DeliverWebhook(tenant=tenant, prediction_id=prediction_id, delivery_id=delivery_id))
             deliveries.postpone_outbox(tenant, prediction_id, delivery_id, to_rfc3339(utc_now()))
             relayed += 1
         if len(due) < page_size:
@@ -54,9 +53,7 @@ def relay(deliveries: DeliveryStore, queue: SqsDeliveryQueue, pages: int = 10, p
     return relayed
 
 
-def redrive(
-    dead_letters: SqsDeliveryQueue, queue: SqsDeliveryQueue, deliveries: DeliveryStore, limit: int = 1000
-) -> int:
+def redrive(dead_letters: DeliveryQueue, queue: DeliveryQueue, deliveries: DeliveryStore, limit: int = 1000) -> int:
     """Give every parked delivery a fresh retry schedule and queue it again. Returns how many moved."""
     moved = 0
     while moved < limit:

@@ -23,7 +23,16 @@ from shared.adapters.clients import dynamodb_client, s3_client, sqs_client
 from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.batches.models import BatchStatus
 from shared.kernel.clock import to_rfc3339, utc_now
-from shared.kernel.messages import BatchStep, BatchStepKind, DeliverWebhook, RunBatchChunk, RunPrediction
+from shared.kernel.messages import (
+    BATCHES_QUEUE,
+    PREDICTIONS_QUEUE,
+    WEBHOOKS_QUEUE,
+    BatchStep,
+    BatchStepKind,
+    DeliverWebhook,
+    RunBatchChunk,
+    RunPrediction,
+)
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
 from shared.predictions.models import Prediction, PredictionStatus, Transition
@@ -171,7 +180,7 @@ def batches_queued() -> list[BatchStep]:
     queued = sqs_client().receive_message(
         QueueUrl=batch_settings().batches_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
     )
-    return [BatchStep.from_body(message["Body"]) for message in queued.get("Messages", [])]
+    return [BATCHES_QUEUE.read(message["Body"]) for message in queued.get("Messages", [])]
 
 
 # ---------------------------------------------------------------- Then: what each function answers
@@ -230,8 +239,8 @@ def prediction_is_queued(response: Response, event: Event) -> None:
     queued = sqs_client().receive_message(
         QueueUrl=queue_settings().predictions_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
     )["Messages"]
-    assert [RunPrediction.from_body(message["Body"]) for message in queued] == [
-        RunPrediction(EXAMPLE_TENANT, body["id"])
+    assert [PREDICTIONS_QUEUE.read(message["Body"]) for message in queued] == [
+        RunPrediction(tenant=EXAMPLE_TENANT, prediction_id=body["id"])
     ]
     assert queued[0]["MessageAttributes"]["correlation_id"]["StringValue"] == event["requestContext"]["requestId"]
 
@@ -340,8 +349,8 @@ def blocked_delivery_is_retried_later(response: Response, event: Event) -> None:
 def outbox_is_relayed(response: Response, event: Event) -> None:
     assert response == {"relayed": 1}
     queued = sqs_client().receive_message(QueueUrl=queue_settings().webhooks_queue_url, MaxNumberOfMessages=10)
-    assert [DeliverWebhook.from_body(m["Body"]) for m in queued["Messages"]] == [
-        DeliverWebhook(EXAMPLE_TENANT, PREDICTION_ID, WEBHOOK_DELIVERY_ID)
+    assert [WEBHOOKS_QUEUE.read(m["Body"]) for m in queued["Messages"]] == [
+        DeliverWebhook(tenant=EXAMPLE_TENANT, prediction_id=PREDICTION_ID, delivery_id=WEBHOOK_DELIVERY_ID)
     ]
 
 
@@ -417,8 +426,8 @@ def stuck_prediction_is_requeued(response: Response, event: Event) -> None:
         "batches_skipped": 0,
     }
     messages = sqs_client().receive_message(QueueUrl=queue_settings().predictions_queue_url, MaxNumberOfMessages=10)
-    assert [RunPrediction.from_body(m["Body"]) for m in messages["Messages"]] == [
-        RunPrediction(EXAMPLE_TENANT, STUCK_ID)
+    assert [PREDICTIONS_QUEUE.read(m["Body"]) for m in messages["Messages"]] == [
+        RunPrediction(tenant=EXAMPLE_TENANT, prediction_id=STUCK_ID)
     ]
 
 
@@ -429,7 +438,9 @@ def batch_is_queued_for_validation(response: Response, event: Event) -> None:
     assert (body["model"], body["version"], body["status"]) == (requested["model"], 1, "validating")
     assert body["request_counts"] == {"total": 0, "completed": 0, "failed": 0}
     assert headers_of(response)["location"] == f"/v1/batches/{body['id']}"
-    assert batches_queued() == [BatchStep(BatchStepKind.VALIDATE, EXAMPLE_TENANT, body["id"], 0, 1)]
+    assert batches_queued() == [
+        BatchStep(kind=BatchStepKind.VALIDATE, tenant=EXAMPLE_TENANT, batch_id=body["id"], offset=0, line=1)
+    ]
 
 
 def batches_are_listed(response: Response, event: Event) -> None:
@@ -449,7 +460,7 @@ def batch_is_returned(response: Response, event: Event) -> None:
 def batch_is_canceling(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200
     assert response_json(response)["status"] == "canceling"
-    assert batches_queued() == [BatchStep(BatchStepKind.FINALIZE, EXAMPLE_TENANT, BATCH_ID)]
+    assert batches_queued() == [BatchStep(kind=BatchStepKind.FINALIZE, tenant=EXAMPLE_TENANT, batch_id=BATCH_ID)]
 
 
 def batch_is_validated_and_fanned_out(response: Response, event: Event) -> None:
@@ -457,8 +468,8 @@ def batch_is_validated_and_fanned_out(response: Response, event: Event) -> None:
     batch = batch_store().get(EXAMPLE_TENANT, BATCH_ID)
     assert (batch.status, batch.counts.total, batch.chunks_total) == (BatchStatus.IN_PROGRESS, 3, 1)
     queued = sqs_client().receive_message(QueueUrl=queue_settings().predictions_queue_url, MaxNumberOfMessages=10)
-    assert [RunBatchChunk.from_body(m["Body"]) for m in queued["Messages"]] == [
-        RunBatchChunk(EXAMPLE_TENANT, BATCH_ID, 0, 1, 0, len(BATCH_FILE))
+    assert [PREDICTIONS_QUEUE.read(m["Body"]) for m in queued["Messages"]] == [
+        RunBatchChunk(tenant=EXAMPLE_TENANT, batch_id=BATCH_ID, chunk=0, first_line=1, start=0, end=len(BATCH_FILE))
     ]
 
 
@@ -503,14 +514,16 @@ SCENARIOS: dict[str, Scenario] = {
     "ProcessBatchesFunction": Scenario(example_batch, batch_is_validated_and_fanned_out),
 }
 MESSAGES: dict[str, Any] = {
-    "PredictionsQueue": RunPrediction,
-    "WebhooksQueue": DeliverWebhook,
-    "BatchesQueue": BatchStep,
+    "PredictionsQueue": PREDICTIONS_QUEUE,
+    "WebhooksQueue": WEBHOOKS_QUEUE,
+    "BatchesQueue": BATCHES_QUEUE,
 }
 EXPECTED_MESSAGES: dict[str, Any] = {
-    "PredictionsQueue": RunPrediction(EXAMPLE_TENANT, PREDICTION_ID),
-    "WebhooksQueue": DeliverWebhook(EXAMPLE_TENANT, PREDICTION_ID, WEBHOOK_DELIVERY_ID),
-    "BatchesQueue": BatchStep(BatchStepKind.VALIDATE, EXAMPLE_TENANT, BATCH_ID),
+    "PredictionsQueue": RunPrediction(tenant=EXAMPLE_TENANT, prediction_id=PREDICTION_ID),
+    "WebhooksQueue": DeliverWebhook(
+        tenant=EXAMPLE_TENANT, prediction_id=PREDICTION_ID, delivery_id=WEBHOOK_DELIVERY_ID
+    ),
+    "BatchesQueue": BatchStep(kind=BatchStepKind.VALIDATE, tenant=EXAMPLE_TENANT, batch_id=BATCH_ID),
 }
 
 
@@ -604,7 +617,7 @@ def test_queue_sample_event_is_what_the_sqs_trigger_delivers(spec: FunctionSpec)
             rf"arn:aws:sqs:{record['awsRegion']}:\d{{12}}:infergate-{trigger.queue}", record["eventSourceARN"]
         )
         assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324 - SQS's checksum
-        assert MESSAGES[trigger.queue].from_body(record["body"]) == EXPECTED_MESSAGES[trigger.queue]
+        assert MESSAGES[trigger.queue].read(record["body"]) == EXPECTED_MESSAGES[trigger.queue]
         assert record["messageAttributes"]["correlation_id"]["dataType"] == "String"
         assert record["messageAttributes"]["correlation_id"]["stringValue"]
         sent = datetime.fromtimestamp(int(record["attributes"]["SentTimestamp"]) / 1000, UTC)

@@ -218,7 +218,7 @@ def test_a_failed_delivery_whose_parking_was_lost_is_parked_again(local_receiver
     delivery_store().record_attempt(
         pending, AttemptOutcome(DeliveryStatus.FAILED, "2026-11-22T00:00:00.000Z", 500, None, None)
     )
-    message = DeliverWebhook("acme", prediction_id, pending.id)
+    message = DeliverWebhook(tenant="acme", prediction_id=prediction_id, delivery_id=pending.id)
 
     process(message, "unused-receipt", webhook_deliverer(), webhooks_queue(), webhooks_dead_letters())
 

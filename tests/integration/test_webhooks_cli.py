@@ -8,7 +8,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore, delivery_item
-from shared.kernel.messages import DeliverWebhook
+from shared.kernel.messages import WEBHOOKS_QUEUE, DeliverWebhook
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.webhooks.models import AttemptOutcome, DeliveryStatus
 from tests.e2e.conftest import _free_port
@@ -43,8 +43,10 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
             deliveries.get("acme", "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", planned.id),
             AttemptOutcome(DeliveryStatus.FAILED, "2026-11-22T00:00:00.000Z", 500, None, None),
         )
-        message = DeliverWebhook("acme", "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", planned.id)
-        boto3.client("sqs").send_message(QueueUrl=environment["WEBHOOKS_DLQ_URL"], MessageBody=message.to_body())
+        message = DeliverWebhook(tenant="acme", prediction_id="pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", delivery_id=planned.id)
+        boto3.client("sqs").send_message(
+            QueueUrl=environment["WEBHOOKS_DLQ_URL"], MessageBody=WEBHOOKS_QUEUE.write(message)
+        )
 
         code = webhooks.main(["redrive", "--local"])
 
@@ -58,7 +60,7 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
             1,
         )
         queued = boto3.client("sqs").receive_message(QueueUrl=environment["WEBHOOKS_QUEUE_URL"])["Messages"]
-        assert [DeliverWebhook.from_body(m["Body"]) for m in queued] == [message]
+        assert [WEBHOOKS_QUEUE.read(m["Body"]) for m in queued] == [message]
         assert "Messages" not in boto3.client("sqs").receive_message(QueueUrl=environment["WEBHOOKS_DLQ_URL"])
     finally:
         server.stop()
