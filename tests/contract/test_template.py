@@ -1,8 +1,12 @@
-"""Invariants of template.yaml that keep the deployment safe."""
+"""Invariants of template.yaml that keep the deployment safe.
+
+Functions are checked as SAM deploys them (``tools.template`` reads the translated template): each
+one's execution role holds the statements of its ``Policies`` and the managed policies SAM adds.
+"""
 
 from typing import Any
 
-from tools.template import ROOT, load_template
+from tools.template import ROOT, FunctionSpec, load_template
 
 READ_ONLY_ACTIONS = {
     "dynamodb:GetItem",
@@ -27,17 +31,20 @@ READ_ONLY_FUNCTIONS = {
 
 RATE_LIMIT_POLICY = {"Ref": "RateLimitPolicy"}
 OPEN_FUNCTIONS = {"GetHealthFunction", "GetServerLiveFunction", "GetServerReadyFunction", "RouteNotFoundFunction"}
+# The AWS managed policies SAM attaches: logs for every function, receive/delete for an SQS event source.
+LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+SQS_POLLER_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 
 
-def _statements(policies: list[Any]) -> list[dict[str, Any]]:
-    """Every statement a function holds: its inline ones and those of the template's managed policies."""
-    found: list[dict[str, Any]] = []
-    for policy in policies:
-        if policy == RATE_LIMIT_POLICY:
-            policy = load_template().raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]
-        assert isinstance(policy, dict), "inline statements or the template's own managed policies only"
-        assert "Statement" in policy
-        found.extend(policy["Statement"])
+def _statements(spec: FunctionSpec) -> list[dict[str, Any]]:
+    """Every statement a function's role holds: its inline ones and those of the template's managed policies."""
+    found = list(spec.policy_statements)
+    for policy in spec.managed_policy_arns:
+        if policy in (LOGS_POLICY, SQS_POLLER_POLICY):
+            continue  # AWS's own, checked by test_functions_hold_only_the_aws_managed_policies_sam_adds
+        assert isinstance(policy, dict), f"{spec.logical_id}: the template's own managed policies only, not {policy}"
+        document = load_template().resources[policy["Ref"]]["Properties"]["PolicyDocument"]
+        found.extend(document["Statement"])
     return found
 
 
@@ -74,7 +81,7 @@ _SCOPED_RESOURCES = (
 
 def test_no_wildcards_in_policies() -> None:
     for spec in load_template().functions:
-        for statement in _statements(spec.policies):
+        for statement in _statements(spec):
             assert all("*" not in action for action in _actions(statement)), spec.logical_id
             resource = str(statement["Resource"])
             for scoped in _SCOPED_RESOURCES:
@@ -82,12 +89,19 @@ def test_no_wildcards_in_policies() -> None:
             assert "*" not in resource, spec.logical_id
 
 
+def test_functions_hold_only_the_aws_managed_policies_sam_adds() -> None:
+    """Logs for every function; SQS receive and delete (on any queue: AWS's policy) for queue consumers only."""
+    for spec in load_template().functions:
+        aws_managed = [policy for policy in spec.managed_policy_arns if isinstance(policy, str)]
+        expected = [LOGS_POLICY, SQS_POLLER_POLICY] if spec.queue_triggers else [LOGS_POLICY]
+        assert aws_managed == expected, spec.logical_id
+
+
 def test_read_only_functions_have_read_only_access() -> None:
     """Read-only functions read; their only write is their caller's rate-limit item (RateLimitPolicy)."""
     for spec in load_template().functions:
         if spec.logical_id in READ_ONLY_FUNCTIONS:
-            inline = [policy for policy in spec.policies if policy != RATE_LIMIT_POLICY]
-            for statement in _statements(inline):
+            for statement in spec.policy_statements:
                 assert set(_actions(statement)) <= READ_ONLY_ACTIONS, spec.logical_id
 
 
@@ -125,7 +139,7 @@ def test_every_authenticated_function_is_rate_limited_and_may_write_only_rate_it
     template = load_template()
     for spec in template.functions:
         if spec.routes and spec.logical_id not in OPEN_FUNCTIONS:
-            assert RATE_LIMIT_POLICY in spec.policies, spec.logical_id
+            assert RATE_LIMIT_POLICY in spec.managed_policy_arns, spec.logical_id
     [statement] = template.raw["Resources"]["RateLimitPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "dynamodb:UpdateItem"
     assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
@@ -204,7 +218,7 @@ def _grants(logical_id: str) -> dict[str, set[str]]:
     """Each action a function holds, with the resources (logical ids, or Sub strings) it holds it on."""
     [spec] = [s for s in load_template().functions if s.logical_id == logical_id]
     grants: dict[str, set[str]] = {}
-    for statement in _statements(spec.policies):
+    for statement in _statements(spec):
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         names = {r["Fn::GetAtt"][0] if "Fn::GetAtt" in r else r["Fn::Sub"] for r in resources}
         for action in _actions(statement):
