@@ -66,8 +66,8 @@ invoke: $(VENV)/.synced  ## run one function on an event: make invoke FUNCTION=G
 bench: $(VENV)/.synced $(SAM_VENV)/.synced  ## every benchmark under bench/, then issue 7's targets table; figures in docs/performance.md
 	$(SAM_ENV) SAM_CLI=$(abspath $(SAM)) $(PY) -m bench
 
-openapi: $(VENV)/.synced  ## regenerate the committed openapi.json from the routers
-	$(PY) -m tools.openapi > openapi.json
+openapi: $(VENV)/.synced  ## regenerate openapi.json, the $$default route table and the docs' functions table
+	$(PY) -m tools.openapi --write
 
 lock:  $(UV) ## re-resolve uv.lock and re-export the layer and tool requirements from it
 	$(UV) lock

@@ -23,7 +23,7 @@ from shared.keys.models import looks_like_key
 from tools.emulator import EmulatorProcess
 from tools.local_lambda import LocalLambda
 from tools.pollers import QueuePoller, ScheduledInvoker
-from tools.provision import Stack, function_environment, provision
+from tools.provision import Stack, function_environment, function_environments, provision
 from tools.template import ROOT, Template, load_template, rate_seconds
 
 LOCAL_OVERRIDES = (
@@ -137,9 +137,22 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     return local, aws
 
 
-def write_state(local: LocalStack, environment: dict[str, Any]) -> None:
-    state = {"base_url": local.base_url, "aws_endpoint_url": local.aws_endpoint_url, "environment": environment}
-    STATE_FILE.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+def state_document(
+    template: Template, stack: Stack, *, base_url: str, aws_endpoint_url: str, lambda_endpoint_url: str
+) -> dict[str, Any]:
+    """What other tools need of a running local stack: where it answers, its resources' names (queue URLs,
+    table name ...) by logical id, and each function's whole environment (``tools.invoke --stack``)."""
+    return {
+        "base_url": base_url,
+        "aws_endpoint_url": aws_endpoint_url,
+        "lambda_endpoint_url": lambda_endpoint_url,
+        "resources": dict(stack.refs),
+        "functions": function_environments(template, stack),
+    }
+
+
+def write_state(state: dict[str, Any], path: Path = STATE_FILE) -> None:
+    path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
 def banner(local: LocalStack) -> str:
@@ -167,7 +180,14 @@ def main() -> None:
 
     app = serving_app()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    write_state(local, {k: v for k, v in os.environ.items() if k in _STATE_VARIABLES})
+    state = state_document(
+        load_template(),
+        local.stack,
+        base_url=local.base_url,
+        aws_endpoint_url=local.aws_endpoint_url,
+        lambda_endpoint_url=local.functions.endpoint,
+    )
+    write_state(state)
     sys.stdout.write(banner(local))
     sys.stdout.flush()
     try:
@@ -184,20 +204,6 @@ def main() -> None:
         STATE_FILE.unlink(missing_ok=True)
         sys.stdout.write("Infergate local stack stopped.\n")
 
-
-_STATE_VARIABLES = {
-    "TABLE_NAME",
-    "PREDICTIONS_QUEUE_URL",
-    "WEBHOOKS_QUEUE_URL",
-    "WEBHOOKS_DLQ_URL",
-    "CURSOR_SECRET_ARN",
-    "RETENTION_DAYS",
-    "API_BASE_URL",
-    "WEBHOOKS_ALLOW_INSECURE",
-    "BUCKET_NAME",
-    "INSPECTOR_FUNCTION_NAME",
-    "AWS_ENDPOINT_URL_LAMBDA",
-}
 
 if __name__ == "__main__":
     main()

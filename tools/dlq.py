@@ -39,10 +39,8 @@ def stack_resources(args: argparse.Namespace) -> dict[str, str]:
             raise UsageError("no local stack is running (start it with `make dev`)")
         state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
         point_aws_at(state["aws_endpoint_url"])
-        sqs = boto3.client("sqs")
-        names = [name for pair in QUEUES.values() for name in pair]
-        found = {name: sqs.get_queue_url(QueueName=f"infergate-local-{name}")["QueueUrl"] for name in names}
-        return {**found, "Table": state["environment"]["TABLE_NAME"]}
+        created = state["resources"]
+        return {name: created[name] for name in ["Table", *(name for pair in QUEUES.values() for name in pair)]}
     if args.stack_name:
         stack = boto3.client("cloudformation", region_name=args.region).describe_stacks(StackName=args.stack_name)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}

@@ -11,8 +11,9 @@ As a convenience of this mode only, the bearer key of the event's ``Authorizatio
 registered first as an admin key of tenant ``example``, so the sample events in ``events/`` authenticate.
 Nothing else is seeded: an event naming a prediction or key that does not exist gets a 404.
 
-``--stack`` invokes against the local stack that ``make dev`` is running instead: its moto server and
-resources, read from ``.infergate-dev.json``. Nothing is seeded there; start the stack with
+``--stack`` invokes against the local stack that ``make dev`` is running instead: its moto server, and
+the function's own environment there (every variable the template gives it, resolved against that
+stack's resources), read from ``.infergate-dev.json``. Nothing is seeded there; start the stack with
 ``INFERGATE_DEV_ADMIN_KEY=igk_exampleadminkey00000000000000000000 make dev`` and the sample events'
 key is an admin key of its tenant ``local``.
 
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         event = read_event(Path(args.event))
         with _scoped_environment():
             if args.stack:
-                use_running_stack(args.state_file)
+                use_running_stack(args.state_file, spec)
                 return _invoke_and_report(spec, event)
             with ephemeral_aws(template, spec):
                 return _invoke_and_report(spec, event, seed_key=True)
@@ -167,19 +168,27 @@ def ephemeral_aws(template: Template, spec: FunctionSpec) -> Iterator[None]:
             functions.stop()
 
 
-def use_running_stack(state_file: Path) -> None:
-    """Point this process at the moto server of ``make dev`` and take its resources' environment."""
+def use_running_stack(state_file: Path, spec: FunctionSpec) -> None:
+    """Point this process at the moto server of ``make dev`` and take the function's environment there."""
     try:
         state = json.loads(state_file.read_text(encoding="utf-8"))
         endpoint = str(state["aws_endpoint_url"])
-        environment = {str(name): str(value) for name, value in state["environment"].items()}
+        lambda_endpoint = str(state["lambda_endpoint_url"])
+        functions = state["functions"]
     except FileNotFoundError:
         raise NotInvokedError(f"{state_file} not found: start the local stack with `make dev` first") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise NotInvokedError(f"{state_file} is not a local stack state file; restart `make dev`") from None
     _require_listening(endpoint, state_file)
+    environment = functions.get(spec.logical_id) if isinstance(functions, dict) else None
+    missing = sorted(set(spec.environment) - set(environment or {}))
+    if not isinstance(environment, dict) or missing:
+        raise NotInvokedError(
+            f"{state_file} lacks the environment of {spec.logical_id} ({', '.join(missing)}); restart `make dev`"
+        )
     point_aws_at(endpoint)
-    os.environ.update(environment)
+    os.environ.update({str(name): str(value) for name, value in environment.items()})
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint  # functions that invoke functions reach the stack's
     _forget_cached_configuration()
 
 

@@ -38,7 +38,7 @@ def table_name(args: argparse.Namespace) -> str:
             raise UsageError("no local stack is running (start it with `make dev`)")
         state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
         point_aws_at(state["aws_endpoint_url"])
-        return str(state["environment"]["TABLE_NAME"])
+        return str(state["resources"]["Table"])
     if args.table:
         return str(args.table)
     if args.stack_name:

@@ -4,12 +4,16 @@ Used by the local stack (moto in server mode) and by the integration tests (``mo
 run against exactly the resources ``template.yaml`` declares.
 """
 
+import copy
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+from samtranslator.intrinsics.actions import GetAttAction, RefAction, SubAction
+from samtranslator.intrinsics.resolver import IntrinsicsResolver
 
 from tools.template import Template
 
@@ -47,17 +51,28 @@ class Stack:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, dict) and "Ref" in value:
-            name = value["Ref"]
-            return self.refs[name] if name in self.refs else self.parameters[name]
-        if isinstance(value, dict) and "Fn::Sub" in value:
+        """``value`` with its ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub`` resolved against what was created.
+
+        The SAM translator's own resolver does the work, with the created resources' names and ARNs,
+        the parameters' defaults and the pseudo parameters as its symbols.
+        """
+        resolved = _substituted(_resolver(self).resolve_parameter_refs(copy.deepcopy(value)))
+        if _has_intrinsic(resolved):
             raise ValueError(f"{value} only resolves once deployed: pass a local override")
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            logical, attribute = value["Fn::GetAtt"]
-            if attribute != "Arn":
-                raise ValueError(f"unsupported attribute {logical}.{attribute}")
-            return self.arns[logical]
-        return value
+        return resolved
+
+    def symbols(self) -> dict[str, Any]:
+        """What a ``Ref`` or a ``${...}`` may name: parameters, pseudo parameters, logical ids, ``Id.Arn``."""
+        parameters = {name: str(value) for name, value in self.parameters.items() if value is not None}
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.prefix,
+        }
+        arns = {f"{logical_id}.Arn": arn for logical_id, arn in self.arns.items()}
+        return {**parameters, **pseudo, **self.refs, **arns}
 
     def environment(self, variables: dict[str, Any]) -> dict[str, str]:
         resolved = {name: self.overrides.get(name) or str(self.resolve(value)) for name, value in variables.items()}
@@ -65,6 +80,8 @@ class Stack:
 
 
 DEFAULT_LOCAL_BASE_URL = "http://127.0.0.1:8000"
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account: the ARNs of the emulated resources carry it
 LOCAL_ONLY = frozenset({"WEBHOOKS_ALLOW_INSECURE"})  # never set in template.yaml
 
 
@@ -108,7 +125,7 @@ def provision(
         # Functions are not created in the emulator: the local stack runs them in-process.
         name = f"{prefix}-{logical_id}"
         stack.refs[logical_id] = name
-        stack.arns[logical_id] = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        stack.arns[logical_id] = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
     return stack
 
 
@@ -143,12 +160,65 @@ def _create_queue(client: "SQSClient", stack: Stack, logical_id: str, props: dic
     ]
 
 
+def function_environments(template: Template, stack: Stack) -> dict[str, dict[str, str]]:
+    """Each function's whole environment, by logical id, resolved against the created resources."""
+    return {spec.logical_id: stack.environment(spec.environment) for spec in template.functions}
+
+
 def function_environment(template: Template, stack: Stack) -> dict[str, str]:
     """The union of every function's environment; the local stack runs all functions in one process."""
     merged: dict[str, str] = {}
-    for spec in template.functions:
-        for name, value in stack.environment(spec.environment).items():
+    for environment in function_environments(template, stack).values():
+        for name, value in environment.items():
             if merged.get(name, value) != value:
                 raise RuntimeError(f"functions disagree on {name}; the local stack cannot host both")
             merged[name] = value
     return merged
+
+
+def _substituted(value: Any) -> Any:
+    """Each ``Fn::Sub`` whose variables were all resolved, as its text (the resolver leaves the ``Fn::Sub``)."""
+    if isinstance(value, list):
+        return [_substituted(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    value = {key: _substituted(item) for key, item in value.items()}
+    if set(value) != {"Fn::Sub"}:
+        return value
+    text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+    if not (isinstance(text, str) and all(isinstance(item, str) for item in variables.values())):
+        return value
+    for name, item in variables.items():
+        text = text.replace(f"${{{name}}}", item)
+    if re.search(r"\$\{[^!]", text):
+        return {"Fn::Sub": text}
+    return text.replace("${!", "${")
+
+
+def _has_intrinsic(value: Any) -> bool:
+    if isinstance(value, dict):
+        if len(value) == 1 and any(key == "Ref" or key.startswith("Fn::") for key in value):
+            return True
+        return any(_has_intrinsic(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_intrinsic(item) for item in value)
+    return False
+
+
+class _LocalGetAtt(GetAttAction):  # type: ignore[misc]  # samtranslator ships no type information
+    """``Fn::GetAtt`` looked up in the symbols (``Id.Arn``); SAM's own action leaves it to CloudFormation."""
+
+    def resolve_parameter_refs(self, input_dict: Any, parameters: dict[str, Any]) -> Any:
+        if not self.can_handle(input_dict):
+            return input_dict
+        target = input_dict[self.intrinsic_name]
+        if isinstance(target, list) and len(target) == 2 and all(isinstance(part, str) for part in target):
+            return parameters.get(".".join(target), input_dict)
+        return input_dict
+
+
+_INTRINSICS = {"Ref": RefAction(), "Fn::Sub": SubAction(), "Fn::GetAtt": _LocalGetAtt()}
+
+
+def _resolver(stack: Stack) -> Any:
+    return IntrinsicsResolver(stack.symbols(), _INTRINSICS)

@@ -55,11 +55,9 @@ def run_sam_build(build_dir: Path, layer_arch: str | None) -> Path:
 
 
 def layers_of(template: Template, spec: FunctionSpec) -> list[str]:
-    """Logical ids of the function's layers in Lambda's order: Globals' first, then its own (SAM appends)."""
-    global_layers = template.raw.get("Globals", {}).get("Function", {}).get("Layers", [])
-    own_layers = template.resources[spec.logical_id]["Properties"].get("Layers", [])
+    """Logical ids of the function's layers in Lambda's order, as SAM translated them (Globals' first)."""
     layer_ids = []
-    for layer in [*global_layers, *own_layers]:
+    for layer in spec.layers:
         assert isinstance(layer, dict), f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
         assert set(layer) == {"Ref"}, f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
         assert template.resources[layer["Ref"]]["Type"] == "AWS::Serverless::LayerVersion"

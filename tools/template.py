@@ -1,14 +1,27 @@
-"""Read ``template.yaml``: the single source of truth for functions, routes, queues and tables."""
+"""Read ``template.yaml``: the single source of truth for functions, routes, queues and tables.
 
-from dataclasses import dataclass, field
-from functools import cache
+The functions are read from the template's CloudFormation translation (``tools.translate``, the SAM
+translator ``sam`` itself runs), so the local stack and the tests see exactly the handler, runtime,
+memory, timeout, environment, layers, execution role, event source mappings, schedules and HTTP
+routes that ``sam deploy`` creates. Tables, queues, buckets and secrets are plain CloudFormation and
+are read from the template as written (``raw``, ``of_type``).
+"""
+
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tools.translate import cached_translation, translate
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
+DEFAULT_ROUTE = "$default"
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.Arn)?\}")
+_LAYER_HASH = re.compile(r"[0-9a-f]{10}")  # SAM appends a content hash to a layer's logical id
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -47,17 +60,23 @@ class QueueTrigger:
 
 @dataclass(frozen=True)
 class FunctionSpec:
+    """One ``AWS::Lambda::Function`` of the translated template, with what invokes it and its role."""
+
     logical_id: str
-    code_uri: str
+    code_uri: str  # the local code folder of template.yaml (the translation holds a placeholder S3 URI)
     handler: str
+    runtime: str
     timeout: int
     memory_size: int
     environment: dict[str, Any]
-    policies: list[Any]
-    routes: list[HttpRoute] = field(default_factory=list)
+    layers: tuple[Any, ...]  # {"Ref": <template layer>} (SAM's hashed logical ids mapped back) or ARNs
+    role: str | None  # logical id of the execution role (None: the template names a role ARN itself)
+    role_policies: tuple[dict[str, Any], ...]  # the role's inline policy documents, policy templates expanded
+    managed_policy_arns: tuple[Any, ...]  # ARNs, or {"Ref": <the template's AWS::IAM::ManagedPolicy>}
+    routes: tuple[HttpRoute, ...] = ()
     default_route: bool = False
-    queue_triggers: list[QueueTrigger] = field(default_factory=list)
-    schedules: list[str] = field(default_factory=list)  # rate(...) expressions
+    queue_triggers: tuple[QueueTrigger, ...] = ()
+    schedules: tuple[str, ...] = ()  # rate(...) expressions
 
     @property
     def module(self) -> str:
@@ -78,10 +97,16 @@ class FunctionSpec:
         """Triggered by the HTTP API (an ``HttpApi`` event: a route or the catch-all default route)."""
         return bool(self.routes) or self.default_route
 
+    @property
+    def policy_statements(self) -> list[dict[str, Any]]:
+        """Every statement of the role's inline policies (not those of its managed policies)."""
+        return [statement for document in self.role_policies for statement in _as_list(document["Statement"])]
+
 
 @dataclass(frozen=True)
 class Template:
-    raw: dict[str, Any]
+    raw: dict[str, Any]  # template.yaml as written (short-form intrinsics as their long form)
+    text: str | None = None  # the YAML it was parsed from: the key of the cached translation
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -89,49 +114,25 @@ class Template:
         return resources
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Resources of template.yaml as written (``AWS::Serverless::*`` untranslated)."""
         return {name: res for name, res in self.resources.items() if res["Type"] == resource_type}
 
     def parameter_defaults(self) -> dict[str, Any]:
         return {name: spec.get("Default") for name, spec in self.raw.get("Parameters", {}).items()}
 
-    @property
+    @cached_property
+    def translated(self) -> dict[str, Any]:
+        """The CloudFormation template SAM makes of this one (``tools.translate``)."""
+        return cached_translation(self.text, self.raw) if self.text is not None else translate(self.raw)
+
+    def translated_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        resources: dict[str, dict[str, Any]] = self.translated["Resources"]
+        return {name: res for name, res in resources.items() if res["Type"] == resource_type}
+
+    @cached_property
     def functions(self) -> list[FunctionSpec]:
-        defaults = self.raw.get("Globals", {}).get("Function", {})
-        specs = []
-        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
-            props = {**defaults, **resource["Properties"]}
-            environment = {
-                **defaults.get("Environment", {}).get("Variables", {}),
-                **resource["Properties"].get("Environment", {}).get("Variables", {}),
-            }
-            spec = FunctionSpec(
-                logical_id=logical_id,
-                code_uri=props["CodeUri"],
-                handler=props["Handler"],
-                timeout=int(props.get("Timeout", 3)),
-                memory_size=int(props.get("MemorySize", 128)),
-                environment=environment,
-                policies=list(resource["Properties"].get("Policies", [])),
-            )
-            for event in resource["Properties"].get("Events", {}).values():
-                event_props = event.get("Properties", {})
-                if event["Type"] == "HttpApi" and "Path" in event_props:
-                    spec.routes.append(HttpRoute(event_props["Method"].upper(), event_props["Path"]))
-                elif event["Type"] == "HttpApi":
-                    spec = _with_default_route(spec)
-                elif event["Type"] in {"Schedule", "ScheduleV2"}:
-                    spec.schedules.append(str(event_props.get("ScheduleExpression") or event_props["Schedule"]))
-                elif event["Type"] == "SQS":
-                    spec.queue_triggers.append(
-                        QueueTrigger(
-                            queue=event_props["Queue"]["Fn::GetAtt"][0],
-                            batch_size=int(event_props.get("BatchSize", 10)),
-                            reports_item_failures="ReportBatchItemFailures"
-                            in event_props.get("FunctionResponseTypes", []),
-                        )
-                    )
-            specs.append(spec)
-        return specs
+        """The template's functions in template order, as the translation deploys them."""
+        return read_functions(self, self.translated)
 
     def function(self, logical_id: str) -> FunctionSpec:
         for spec in self.functions:
@@ -140,24 +141,171 @@ class Template:
         raise KeyError(f"template.yaml has no function '{logical_id}'")
 
 
-def _with_default_route(spec: FunctionSpec) -> FunctionSpec:
-    return FunctionSpec(
-        spec.logical_id,
-        spec.code_uri,
-        spec.handler,
-        spec.timeout,
-        spec.memory_size,
-        spec.environment,
-        spec.policies,
-        spec.routes,
-        True,
-        spec.queue_triggers,
-        spec.schedules,
-    )
+def read_functions(template: Template, translated: dict[str, Any]) -> list[FunctionSpec]:
+    """The functions of ``template`` as ``translated`` (its CloudFormation translation) deploys them."""
+    return _FunctionReader(template, translated).read()
+
+
+class _FunctionReader:
+    """Builds the :class:`FunctionSpec` of each function from the translated resources."""
+
+    def __init__(self, template: Template, translated: dict[str, Any]) -> None:
+        self._template = template
+        self._resources: dict[str, dict[str, Any]] = translated["Resources"]
+        self._layers = self._layer_names()
+
+    def _of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {name: res for name, res in self._resources.items() if res["Type"] == resource_type}
+
+    def read(self) -> list[FunctionSpec]:
+        routes = self._routes()
+        triggers = self._queue_triggers()
+        schedules = self._schedules()
+        specs = []
+        for logical_id in self._template.of_type("AWS::Serverless::Function"):
+            props = self._resources[logical_id]["Properties"]
+            role = self._role(props.get("Role"))
+            role_props = self._resources[role]["Properties"] if role else {}
+            own_routes = routes.get(logical_id, [])
+            specs.append(
+                FunctionSpec(
+                    logical_id=logical_id,
+                    code_uri=self._code_uri(logical_id),
+                    handler=props["Handler"],
+                    runtime=props["Runtime"],
+                    timeout=int(props.get("Timeout", 3)),
+                    memory_size=int(props.get("MemorySize", 128)),
+                    environment=dict(props.get("Environment", {}).get("Variables", {})),
+                    layers=tuple(self._layers.get(_ref(layer) or "", layer) for layer in props.get("Layers", [])),
+                    role=role,
+                    role_policies=tuple(policy["PolicyDocument"] for policy in role_props.get("Policies", [])),
+                    managed_policy_arns=tuple(role_props.get("ManagedPolicyArns", [])),
+                    routes=tuple(route for route in own_routes if route.path != DEFAULT_ROUTE),
+                    default_route=any(route.path == DEFAULT_ROUTE for route in own_routes),
+                    queue_triggers=tuple(triggers.get(logical_id, [])),
+                    schedules=tuple(schedules.get(logical_id, [])),
+                )
+            )
+        return specs
+
+    def _code_uri(self, logical_id: str) -> str:
+        written = self._template.resources[logical_id].get("Properties", {}).get("CodeUri")
+        code_uri = written or self._template.raw.get("Globals", {}).get("Function", {}).get("CodeUri")
+        if not isinstance(code_uri, str):
+            raise ValueError(f"{logical_id}: CodeUri must be a local folder, not {code_uri!r}")
+        return code_uri
+
+    def _layer_names(self) -> dict[str, dict[str, str]]:
+        """SAM's logical id of each template layer (``SharedLayerb4518ec817``) -> a Ref to the template's."""
+        names = {}
+        for translated_id in self._of_type("AWS::Lambda::LayerVersion"):
+            for layer_id in self._template.of_type("AWS::Serverless::LayerVersion"):
+                suffix = translated_id.removeprefix(layer_id)
+                if suffix != translated_id and _LAYER_HASH.fullmatch(suffix):
+                    names[translated_id] = {"Ref": layer_id}
+        return names
+
+    def _role(self, role: Any) -> str | None:
+        if isinstance(role, dict) and "Fn::GetAtt" in role:
+            logical_id, _ = role["Fn::GetAtt"]
+            return str(logical_id)
+        return None
+
+    def _function_of(self, logical_id: str) -> str | None:
+        """The function a function, its alias or its version is (None: not a function)."""
+        resource = self._resources.get(logical_id)
+        if resource is None:
+            return None
+        if resource["Type"] == "AWS::Lambda::Function":
+            return logical_id
+        if resource["Type"] in {"AWS::Lambda::Alias", "AWS::Lambda::Version"}:
+            return _ref(resource["Properties"]["FunctionName"])
+        return None
+
+    def _target(self, value: Any) -> str | None:
+        """The function a ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub`` (an integration URI) points at."""
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return self._function_of(value["Fn::GetAtt"][0])
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            found = [self._function_of(name) for name in _SUB_REFERENCE.findall(text)]
+            return next((name for name in found if name), None)
+        reference = _ref(value)
+        return self._function_of(reference) if reference else None
+
+    def _routes(self) -> dict[str, list[HttpRoute]]:
+        """Each function's routes: the paths of the HTTP API's OpenAPI body whose integration invokes it."""
+        routes: dict[str, list[HttpRoute]] = {}
+        for logical_id, api in self._of_type("AWS::ApiGatewayV2::Api").items():
+            body = api["Properties"].get("Body")
+            if body is None:
+                raise ValueError(f"{logical_id}: the local stack reads routes from the API's inline OpenAPI body")
+            for path, operations in body.get("paths", {}).items():
+                for operation_name, operation in operations.items():
+                    integration = operation.get("x-amazon-apigateway-integration")
+                    if integration is None:
+                        continue
+                    function = self._target(integration["uri"])
+                    if function is None:
+                        raise ValueError(f"{logical_id}: {operation_name} {path} invokes no template function")
+                    method = operation_name.upper().removeprefix("X-AMAZON-APIGATEWAY-")
+                    method = "ANY" if method == "ANY-METHOD" else method
+                    routes.setdefault(function, []).append(HttpRoute(method, path))
+        return {name: sorted(found, key=lambda route: (route.path, route.method)) for name, found in routes.items()}
+
+    def _queue_triggers(self) -> dict[str, list[QueueTrigger]]:
+        triggers: dict[str, list[QueueTrigger]] = {}
+        for mapping in self._of_type("AWS::Lambda::EventSourceMapping").values():
+            props = mapping["Properties"]
+            source = props["EventSourceArn"]
+            if not (isinstance(source, dict) and "Fn::GetAtt" in source):
+                raise ValueError(f"event source {source!r} is not a queue of the template")
+            queue = str(source["Fn::GetAtt"][0])
+            if self._resources[queue]["Type"] != "AWS::SQS::Queue":
+                raise ValueError(f"event source {queue} is not an SQS queue: the local stack polls queues only")
+            function = self._target(props["FunctionName"])
+            if function is None:
+                raise ValueError(f"event source mapping of {queue} invokes no template function")
+            triggers.setdefault(function, []).append(
+                QueueTrigger(
+                    queue=queue,
+                    batch_size=int(props.get("BatchSize", 10)),
+                    reports_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                )
+            )
+        return triggers
+
+    def _schedules(self) -> dict[str, list[str]]:
+        """EventBridge Scheduler schedules (``ScheduleV2``) and EventBridge rules (``Schedule``)."""
+        schedules: dict[str, list[str]] = {}
+        scheduler = self._of_type("AWS::Scheduler::Schedule").values()
+        rules = self._of_type("AWS::Events::Rule").values()
+        targets = [(s["Properties"]["ScheduleExpression"], s["Properties"]["Target"]["Arn"]) for s in scheduler]
+        targets += [
+            (rule["Properties"]["ScheduleExpression"], target["Arn"])
+            for rule in rules
+            if "ScheduleExpression" in rule["Properties"]
+            for target in rule["Properties"].get("Targets", [])
+        ]
+        for expression, target in targets:
+            function = self._target(target)
+            if function is not None:
+                schedules.setdefault(function, []).append(str(expression))
+        return schedules
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, dict) and set(value) == {"Ref"} and isinstance(value["Ref"], str):
+        return value["Ref"]
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def parse(text: str) -> Template:
-    return Template(yaml.load(text, Loader=_CfnLoader))  # noqa: S506 - SafeLoader subclass with CFN tags
+    return Template(yaml.load(text, Loader=_CfnLoader), text)  # noqa: S506 - SafeLoader subclass with CFN tags
 
 
 @cache

@@ -33,8 +33,8 @@ def resources(args: argparse.Namespace) -> tuple[str, str, str]:
             raise UsageError("no local stack is running (start it with `make dev`)")
         state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
         point_aws_at(state["aws_endpoint_url"])
-        env = state["environment"]
-        return env["TABLE_NAME"], env["WEBHOOKS_QUEUE_URL"], env["WEBHOOKS_DLQ_URL"]
+        created = state["resources"]
+        return created["Table"], created["WebhooksQueue"], created["WebhooksDLQ"]
     if args.stack_name:
         stack = boto3.client("cloudformation", region_name=args.region).describe_stacks(StackName=args.stack_name)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}

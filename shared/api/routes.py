@@ -1,42 +1,13 @@
-"""Every (method, path) the HTTP API serves. The catch-all function uses it to tell 404 from 405.
+"""Which methods the HTTP API serves at a path. The catch-all function uses it to tell 404 from 405.
 
-A contract test keeps this table, ``template.yaml`` and the routers identical.
+The route table itself, ``KNOWN_ROUTES``, is generated from template.yaml into ``known_routes.py`` by
+``make openapi``; a contract test fails when it is stale, and another keeps the routers equal to it.
 """
 
 import re
 from functools import cache
 
-KNOWN_ROUTES: tuple[tuple[str, str], ...] = (
-    ("GET", "/v1/health"),
-    ("POST", "/v1/keys"),
-    ("GET", "/v1/keys"),
-    ("DELETE", "/v1/keys/{key_id}"),
-    ("GET", "/v1/models"),
-    ("GET", "/v1/models/{name}"),
-    ("POST", "/v1/models/{name}/versions"),
-    ("POST", "/v1/models/{name}/predict"),
-    ("POST", "/v1/uploads"),
-    ("POST", "/v1/predictions"),
-    ("GET", "/v1/predictions"),
-    ("GET", "/v1/predictions/{prediction_id}"),
-    ("POST", "/v1/predictions/{prediction_id}/cancel"),
-    ("GET", "/v1/predictions/{prediction_id}/webhook-deliveries"),
-    ("POST", "/v1/batches"),
-    ("GET", "/v1/batches"),
-    ("GET", "/v1/batches/{batch_id}"),
-    ("POST", "/v1/batches/{batch_id}/cancel"),
-    ("GET", "/v1/webhooks/secret"),
-    ("POST", "/v1/webhooks/secret/rotate"),
-    ("GET", "/v2/health/live"),
-    ("GET", "/v2/health/ready"),
-    ("GET", "/v2"),
-    ("GET", "/v2/models/{model_name}"),
-    ("GET", "/v2/models/{model_name}/versions/{model_version}"),
-    ("GET", "/v2/models/{model_name}/ready"),
-    ("GET", "/v2/models/{model_name}/versions/{model_version}/ready"),
-    ("POST", "/v2/models/{model_name}/infer"),
-    ("POST", "/v2/models/{model_name}/versions/{model_version}/infer"),
-)
+from shared.api.known_routes import KNOWN_ROUTES
 
 
 @cache

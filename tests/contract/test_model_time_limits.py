@@ -1,8 +1,6 @@
 """The model-call time limits (shared/settings.py) fit the functions that run models (template.yaml),
 and the worker may give back the messages it had no time to start."""
 
-from typing import Any
-
 from shared.settings import ModelTimeSettings, SchemaSettings
 from tools.template import load_template
 
@@ -46,16 +44,12 @@ def test_checking_inputs_against_their_schema_fits_beside_the_model_call() -> No
     assert schema.chunk_validation_seconds < model.worker_seconds  # a chunk's model call gets the rest of its time
 
 
-def _statements(policies: list[Any]) -> list[dict[str, Any]]:
-    """Inline statements (managed policies such as ApiCallerPolicy hold no SQS actions)."""
-    return [statement for policy in policies if "Statement" in policy for statement in policy["Statement"]]
-
-
 def test_visibility_changes_are_allowed_only_on_a_function_s_own_queue() -> None:
     changers = {}
     for spec in load_template().functions:
         own = [{"Fn::GetAtt": [trigger.queue, "Arn"]} for trigger in spec.queue_triggers]
-        for statement in _statements(spec.policies):
+        # Inline statements: the managed ApiCallerPolicy holds no SQS action, AWS's SQS policy no visibility change.
+        for statement in spec.policy_statements:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if any(action.startswith("sqs:ChangeMessageVisibility") for action in actions):
                 resources = (

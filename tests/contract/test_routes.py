@@ -4,7 +4,8 @@ from importlib import import_module
 
 from fastapi.routing import APIRoute
 
-from shared.api.routes import KNOWN_ROUTES, allowed_methods
+from shared.api.known_routes import KNOWN_ROUTES
+from shared.api.routes import allowed_methods
 from tools.template import load_template
 
 

@@ -1,4 +1,8 @@
-"""Invariants of template.yaml that keep the deployment safe."""
+"""Invariants of template.yaml that keep the deployment safe.
+
+Functions are checked as SAM deploys them (``tools.template`` reads the translated template): each
+one's execution role holds the statements of its ``Policies`` and the managed policies SAM adds.
+"""
 
 import json
 import re
@@ -31,19 +35,20 @@ READ_ONLY_FUNCTIONS = {
 
 CALLER_POLICY = {"Ref": "ApiCallerPolicy"}
 OPEN_FUNCTIONS = {"GetHealthFunction", "GetServerLiveFunction", "GetServerReadyFunction", "RouteNotFoundFunction"}
+# The AWS managed policies SAM attaches: logs for every function, receive/delete for an SQS event source.
+LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+SQS_POLLER_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 
 
-def _statements(policies: list[Any]) -> list[dict[str, Any]]:
-    """Every statement a function holds: its inline ones and those of the template's managed policies."""
-    managed = load_template().of_type("AWS::IAM::ManagedPolicy")
-    found: list[dict[str, Any]] = []
-    for policy in policies:
-        if isinstance(policy, dict) and set(policy) == {"Ref"}:
-            assert policy["Ref"] in managed, "inline statements or the template's own managed policies only"
-            policy = managed[policy["Ref"]]["Properties"]["PolicyDocument"]
-        assert isinstance(policy, dict), "inline statements or the template's own managed policies only"
-        assert "Statement" in policy
-        found.extend(policy["Statement"])
+def _statements(spec: FunctionSpec) -> list[dict[str, Any]]:
+    """Every statement a function's role holds: its inline ones and those of the template's managed policies."""
+    found = list(spec.policy_statements)
+    for policy in spec.managed_policy_arns:
+        if policy in (LOGS_POLICY, SQS_POLLER_POLICY):
+            continue  # AWS's own, checked by test_functions_hold_only_the_aws_managed_policies_sam_adds
+        assert isinstance(policy, dict), f"{spec.logical_id}: the template's own managed policies only, not {policy}"
+        document = load_template().resources[policy["Ref"]]["Properties"]["PolicyDocument"]
+        found.extend(document["Statement"])
     return found
 
 
@@ -80,7 +85,7 @@ _SCOPED_RESOURCES = (
 
 def test_no_wildcards_in_policies() -> None:
     for spec in load_template().functions:
-        for statement in _statements(spec.policies):
+        for statement in _statements(spec):
             assert all("*" not in action for action in _actions(statement)), spec.logical_id
             resource = str(statement["Resource"])
             for scoped in _SCOPED_RESOURCES:
@@ -88,12 +93,19 @@ def test_no_wildcards_in_policies() -> None:
             assert "*" not in resource, spec.logical_id
 
 
+def test_functions_hold_only_the_aws_managed_policies_sam_adds() -> None:
+    """Logs for every function; SQS receive and delete (on any queue: AWS's policy) for queue consumers only."""
+    for spec in load_template().functions:
+        aws_managed = [policy for policy in spec.managed_policy_arns if isinstance(policy, str)]
+        expected = [LOGS_POLICY, SQS_POLLER_POLICY] if spec.queue_triggers else [LOGS_POLICY]
+        assert aws_managed == expected, spec.logical_id
+
+
 def test_read_only_functions_have_read_only_access() -> None:
     """Read-only functions read; their only write is their caller's rate-limit item (ApiCallerPolicy)."""
     for spec in load_template().functions:
         if spec.logical_id in READ_ONLY_FUNCTIONS:
-            inline = [policy for policy in spec.policies if policy != CALLER_POLICY]
-            for statement in _statements(inline):
+            for statement in spec.policy_statements:
                 assert set(_actions(statement)) <= READ_ONLY_ACTIONS, spec.logical_id
 
 
@@ -132,7 +144,7 @@ def test_every_authenticated_function_reads_keys_is_rate_limited_and_may_write_o
     template = load_template()
     for spec in template.functions:
         if spec.routes and spec.logical_id not in OPEN_FUNCTIONS:
-            assert CALLER_POLICY in spec.policies, spec.logical_id
+            assert CALLER_POLICY in spec.managed_policy_arns, spec.logical_id
     read, write = template.raw["Resources"]["ApiCallerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert (read["Action"], read["Resource"], read.get("Condition")) == (
         "dynamodb:GetItem",
@@ -278,7 +290,7 @@ def test_every_function_outside_the_api_has_its_errors_alarmed_and_its_unseen_th
         resource["Fn::GetAtt"][0]
         for spec in specs
         if spec.is_api
-        for statement in _statements(spec.policies)
+        for statement in _statements(spec)
         if "lambda:InvokeFunction" in _actions(statement)
         for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
     }
@@ -329,7 +341,7 @@ def _grants(logical_id: str) -> dict[str, set[str]]:
     """Each action a function holds, with the resources (logical ids, or Sub strings) it holds it on."""
     [spec] = [s for s in load_template().functions if s.logical_id == logical_id]
     grants: dict[str, set[str]] = {}
-    for statement in _statements(spec.policies):
+    for statement in _statements(spec):
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         names = {r["Fn::GetAtt"][0] if "Fn::GetAtt" in r else r["Fn::Sub"] for r in resources}
         for action in _actions(statement):

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,18 @@ from shared import __version__
 from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, Scope, hash_secret
-from tools.devstack import DEV_TENANT, free_port
+from shared.adapters.dynamodb.keys import DynamoKeyStore
+from shared.uploads.models import Purpose
+from tests.support.example_batch import Places, store_example_batch, store_upload
+from tools.devstack import DEV_TENANT, free_port, state_document, write_state
 from tools.invoke import main
-from tools.provision import function_environment, provision
-from tools.template import ROOT, load_template
+from tools.local_lambda import LocalLambda
+from tools.provision import provision
+from tools.template import ROOT, FunctionSpec, load_template
 
 EXAMPLE_KEY = "igk_exampleadminkey00000000000000000000"
+SAMPLE_TENANT = "example"  # the tenant the sample events' messages and object keys name
+SAMPLE_UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ"  # the upload events/inspect_model_artifact.json names
 HEALTH = {"status": "ok", "version": __version__}
 
 
@@ -58,12 +65,20 @@ def run(aws_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
 class RunningStack:
     state_file: Path
     table_name: str
+    bucket_name: str
     endpoint: str
 
+    @property
+    def places(self) -> Places:
+        """Its table and bucket with clients of its emulator, for the shared seeding helpers."""
+        dynamodb = emulator_client("dynamodb", self.endpoint)
+        return self.table_name, self.bucket_name, dynamodb, emulator_client("s3", self.endpoint)
 
-@pytest.fixture
-def running_stack(aws_env: None, tmp_path: Path) -> Iterator[RunningStack]:
-    """What ``make dev`` leaves for other tools: a moto server holding the template's resources, and a state file."""
+
+@contextmanager
+def local_stack_state(folder: Path) -> Iterator[RunningStack]:
+    """What ``make dev`` leaves for other tools: a moto server holding the template's resources, the Lambda
+    Invoke API of its functions, and its state file (written by the local stack's own code)."""
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -75,26 +90,56 @@ def running_stack(aws_env: None, tmp_path: Path) -> Iterator[RunningStack]:
         created = provision(
             template,
             prefix="infergate-local",
-            dynamodb=boto3.client("dynamodb", endpoint_url=endpoint),
-            sqs=boto3.client("sqs", endpoint_url=endpoint),
-            secretsmanager=boto3.client("secretsmanager", endpoint_url=endpoint),
-            s3=boto3.client("s3", endpoint_url=endpoint),
+            dynamodb=emulator_client("dynamodb", endpoint),
+            sqs=emulator_client("sqs", endpoint),
+            secretsmanager=emulator_client("secretsmanager", endpoint),
+            s3=emulator_client("s3", endpoint),
         )
-        state = {
-            "base_url": "http://127.0.0.1:8000",
-            "aws_endpoint_url": endpoint,
-            "environment": function_environment(template, created),
-        }
-        state_file = tmp_path / ".infergate-dev.json"
-        state_file.write_text(json.dumps(state), encoding="utf-8")
-        yield RunningStack(state_file, created.refs["Table"], endpoint)
+        functions = LocalLambda(template, created).start()
+        state_file = folder / ".infergate-dev.json"
+        state = state_document(
+            template,
+            created,
+            base_url="http://127.0.0.1:8000",
+            aws_endpoint_url=endpoint,
+            lambda_endpoint_url=functions.endpoint,
+        )
+        write_state(state, state_file)
+        try:
+            yield RunningStack(state_file, created.refs["Table"], created.refs["ArtifactsBucket"], endpoint)
+        finally:
+            functions.stop()
     finally:
         requests.post(reset, timeout=10).raise_for_status()
         server.stop()
 
 
+def emulator_client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]  # one of the four services above
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def running_stack(aws_env: None, tmp_path: Path) -> Iterator[RunningStack]:
+    with local_stack_state(tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def sample_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """One local stack for every function's sample event, which knows the sample events' key (admin, ``local``)."""
+    with local_stack_state(tmp_path_factory.mktemp("stack")) as stack:
+        register_key(stack, DEV_TENANT, EXAMPLE_KEY)
+        yield stack
+
+
 def register_key(stack: RunningStack, tenant: str, secret: str) -> None:
-    store = DynamoKeyStore(stack.table_name, boto3.client("dynamodb", endpoint_url=stack.endpoint))
+    store = DynamoKeyStore(stack.table_name, emulator_client("dynamodb", stack.endpoint))
     key = ApiKey(
         id="key_01JD5YB4W3ZV0B4S8FZ7Q6N9XA",
         tenant=tenant,
@@ -266,7 +311,8 @@ def test_a_left_over_state_file_exits_2(run: Run, tmp_path: Path) -> None:
     # Given a state file of a local stack that is no longer running
     endpoint = f"http://127.0.0.1:{free_port()}"
     state_file = tmp_path / ".infergate-dev.json"
-    state_file.write_text(json.dumps({"aws_endpoint_url": endpoint, "environment": {}}), encoding="utf-8")
+    state = {"aws_endpoint_url": endpoint, "lambda_endpoint_url": endpoint, "functions": {}}
+    state_file.write_text(json.dumps(state), encoding="utf-8")
 
     # When a function is invoked against it
     outcome = run("GetHealthFunction", "--event", "events/get_health.json", "--stack", "--state-file", str(state_file))
@@ -307,3 +353,44 @@ def test_stack_mode_seeds_nothing(run: Run, running_stack: RunningStack) -> None
     assert outcome.result["statusCode"] == 401
     assert outcome.result["body"]["type"] == "urn:infergate:problem:unauthenticated"
     assert "seeded" not in outcome.stderr
+
+
+def _iris_upload(places: Places) -> None:
+    iris = (ROOT / "shared" / "runtimes" / "bundled" / "iris.onnx").read_bytes()
+    store_upload(SAMPLE_TENANT, SAMPLE_UPLOAD_ID, Purpose.MODEL_ARTIFACT, "application/octet-stream", iris, places)
+
+
+# What a sample event names must exist for its function to get past looking it up (HTTP functions
+# answer 404 without it, which is enough here).
+SAMPLE_DATA: dict[str, Callable[[Places], None]] = {
+    "InspectModelArtifactFunction": _iris_upload,
+    "ProcessBatchesFunction": lambda places: store_example_batch(SAMPLE_TENANT, *places),
+}
+
+
+@pytest.mark.parametrize("spec", load_template().functions, ids=lambda spec: spec.logical_id)
+def test_stack_mode_invokes_every_function_on_its_sample_event(
+    run: Run, sample_stack: RunningStack, spec: FunctionSpec
+) -> None:
+    # Given the local stack knows the sample events' key (an admin key of its tenant) and what the event names
+    if spec.logical_id in SAMPLE_DATA:
+        SAMPLE_DATA[spec.logical_id](sample_stack.places)
+
+    # When the function is invoked against it on its sample event
+    outcome = run(
+        spec.logical_id,
+        "--event",
+        f"events/{spec.folder}.json",
+        "--stack",
+        "--state-file",
+        str(sample_stack.state_file),
+    )
+
+    # Then it ran with its whole environment: no error, no server error, no failed record
+    assert outcome.status == 0, outcome.stderr[-2000:]
+    result = outcome.result
+    if spec.is_api:
+        assert result["statusCode"] < 500, result["body"]
+        assert result["statusCode"] != 401, "the sample event's key should authenticate"
+    if spec.queue_triggers:
+        assert result["response"] == {"batchItemFailures": []}, outcome.stderr[-2000:]

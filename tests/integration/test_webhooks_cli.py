@@ -13,7 +13,8 @@ from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.webhooks.models import AttemptOutcome, DeliveryStatus
 from tests.e2e.conftest import _free_port
 from tools import webhooks
-from tools.provision import function_environment, provision
+from tools.devstack import state_document, write_state
+from tools.provision import provision
 from tools.template import load_template
 
 
@@ -27,16 +28,18 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
         endpoint = f"http://127.0.0.1:{port}"
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
         stack = provision(load_template(), prefix="cli")
-        environment = function_environment(load_template(), stack)
         state = tmp_path / "state.json"
-        state.write_text(json.dumps({"aws_endpoint_url": endpoint, "environment": environment}), encoding="utf-8")
+        write_state(
+            state_document(load_template(), stack, base_url="", aws_endpoint_url=endpoint, lambda_endpoint_url=""),
+            state,
+        )
         monkeypatch.setattr(webhooks, "STATE_FILE", state)
-        deliveries = DynamoDeliveryStore(environment["TABLE_NAME"], boto3.client("dynamodb"))
+        deliveries = DynamoDeliveryStore(stack.refs["Table"], boto3.client("dynamodb"))
         planned = PlannedDelivery(
             "dlv_01JD5YB4W3ZV0B4S8FZ7Q6N9XP", EventType.PREDICTION_COMPLETED, "https://example.com/h", 2_000_000_000
         )
         boto3.client("dynamodb").put_item(
-            TableName=environment["TABLE_NAME"],
+            TableName=stack.refs["Table"],
             Item=delivery_item("acme", "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", planned, "2026-11-21T00:00:00.000Z"),
         )
         parked = deliveries.record_attempt(
@@ -44,9 +47,7 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
             AttemptOutcome(DeliveryStatus.FAILED, "2026-11-22T00:00:00.000Z", 500, None, None),
         )
         message = DeliverWebhook(tenant="acme", prediction_id="pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", delivery_id=planned.id)
-        boto3.client("sqs").send_message(
-            QueueUrl=environment["WEBHOOKS_DLQ_URL"], MessageBody=WEBHOOKS_QUEUE.write(message)
-        )
+        boto3.client("sqs").send_message(QueueUrl=stack.refs["WebhooksDLQ"], MessageBody=WEBHOOKS_QUEUE.write(message))
 
         code = webhooks.main(["redrive", "--local"])
 
@@ -59,9 +60,9 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
             0,
             1,
         )
-        queued = boto3.client("sqs").receive_message(QueueUrl=environment["WEBHOOKS_QUEUE_URL"])["Messages"]
+        queued = boto3.client("sqs").receive_message(QueueUrl=stack.refs["WebhooksQueue"])["Messages"]
         assert [WEBHOOKS_QUEUE.read(m["Body"]) for m in queued] == [message]
-        assert "Messages" not in boto3.client("sqs").receive_message(QueueUrl=environment["WEBHOOKS_DLQ_URL"])
+        assert "Messages" not in boto3.client("sqs").receive_message(QueueUrl=stack.refs["WebhooksDLQ"])
     finally:
         server.stop()
 
