@@ -19,7 +19,6 @@ from shared import __version__
 from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, Scope, hash_secret
-from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.uploads.models import Purpose
 from tests.support.example_batch import Places, store_example_batch, store_upload
 from tools.devstack import DEV_TENANT, free_port, state_document, write_state
