@@ -124,13 +124,9 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
-    from shared.adapters.clients import reset_clients
-    from shared.settings import clear_settings
-    from shared.wiring import reset_services
+    from shared.wiring import reset
 
-    clear_settings()
-    reset_clients()
-    reset_services()
+    reset()
     key = seed_admin_key(admin_key)
     pollers = start_pollers(template, stack)
     local = LocalStack(f"http://127.0.0.1:{port}", endpoint, key, stack, pollers, functions)
