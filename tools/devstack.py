@@ -1,10 +1,12 @@
-"""``make dev``: the whole stack in one process, no Docker, no AWS account.
+"""``make dev``: the whole stack in two processes, no Docker, no AWS account.
 
-moto in server mode emulates AWS (so the AWS CLI and presigned URLs work against it; one call at a
-time, see ``tools.emulator``); the resources
-of ``template.yaml`` are created in it; the routers of every route function are served by uvicorn on
-``http://127.0.0.1:$PORT`` (Swagger UI at ``/docs``); pollers feed queue functions SQS-shaped events.
-Ctrl-C (SIGINT) or SIGTERM stops everything: it is all threads of this one process.
+The AWS emulator runs in a child process (``tools.emulator.EmulatorProcess``): moto in server mode,
+so the AWS CLI and presigned URLs work against it, one call at a time. The resources of
+``template.yaml`` are created in it. Every function runs in this process, on threads: the routers of
+the route functions served by uvicorn on ``http://127.0.0.1:$PORT`` (Swagger UI at ``/docs``),
+pollers that feed queue functions SQS-shaped events, timers for scheduled functions, and the local
+Lambda Invoke API. Ctrl-C (SIGINT) or SIGTERM stops the threads first, then the emulator (which
+ignores Ctrl-C so the pollers can drain against it, and exits by itself if this process dies).
 """
 
 import json
