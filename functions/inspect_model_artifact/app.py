@@ -9,14 +9,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.kernel.observability import logger
+from shared.kernel.observability import logged_invocation, logger
 from shared.registry.inspector_contract import InspectRequest, InspectResponse
 from shared.runtimes.artifact_checks import inspect_artifact
 from shared.settings import ModelTimeSettings, RuntimeSettings, settings
 from shared.wiring import object_store
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logged_invocation
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = InspectRequest.model_validate(event)
     scratch = Path(settings(RuntimeSettings).model_dir)
