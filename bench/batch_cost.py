@@ -124,7 +124,7 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
     from shared.batches.models import BatchStatus
     from shared.batches.service import NewBatch
     from shared.keys.models import Caller, Scope
-    from shared.settings import bucket_settings
+    from shared.settings import BucketSettings, settings
     from shared.uploads.models import Purpose
     from shared.wiring import batch_service, batch_store, download_url, upload_service
 
@@ -137,7 +137,9 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
         caller = Caller(TENANT, "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", frozenset({Scope.PREDICT}))
         upload, _ = upload_service().create(caller, Purpose.BATCH_INPUT, "application/jsonl", len(data))
         s3 = boto3.client("s3")
-        s3.put_object(Bucket=bucket_settings().bucket_name, Key=upload.key, Body=data, ContentType="application/jsonl")
+        s3.put_object(
+            Bucket=settings(BucketSettings).bucket_name, Key=upload.key, Body=data, ContentType="application/jsonl"
+        )
         batch = batch_service().create(TENANT, NewBatch("sentiment", upload.id))
         messages = 0
         while True:
@@ -152,7 +154,7 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
         for key in (finished.output_key, finished.errors_key):
             if key:
                 download_url(key)
-                boto3.client("s3").get_object(Bucket=bucket_settings().bucket_name, Key=key)  # the user's GET
+                boto3.client("s3").get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)  # the user's GET
     calls[("sqs", "Lambda poller (receive + delete)")] += _poller_requests(messages)
     # The client's own requests are not counted as the receive loop's: remove the bench's receive/delete.
     for operation in ("ReceiveMessage", "DeleteMessage"):

@@ -11,15 +11,11 @@ MODEL_DIR = "/tmp/infergate-bench-models"  # noqa: S108 - a cache of downloaded 
 def provision_stack(prefix: str, **environment: str) -> Stack:
     """Provision template.yaml on moto (call inside ``mock_aws()``), give this process the functions'
     environment (plus ``environment``), and drop settings, clients and services made before."""
-    from shared.adapters.clients import reset_clients
-    from shared.settings import clear_settings
-    from shared.wiring import reset_services
+    from shared.wiring import reset
 
     template = load_template()
     stack = provision(template, prefix=prefix)
     os.environ.update(function_environment(template, stack))
     os.environ.update({"MODEL_DIR": MODEL_DIR, **environment})
-    clear_settings()
-    reset_clients()
-    reset_services()
+    reset()
     return stack

@@ -1,91 +1,86 @@
-"""Configuration, one pydantic-settings model per concern, read from the environment on first use.
+"""Configuration, one pydantic-settings model (group) per concern, read from the environment on first use.
 
-Nothing here runs at import time; call the accessor, and ``clear_settings()`` in tests.
+Nothing here runs at import time. ``settings(StoreSettings)`` reads one group once per container and
+returns the same object after: a function reads only the groups it uses, so a variable of a group it
+does not use may be missing from its environment. Each variable is read by exactly one group (a unit
+test checks). ``shared.wiring.reset()`` forgets what was read (tests change the environment).
 """
 
-from functools import cache
+from typing import TypeVar, cast
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.kernel.container import on_forget
 
-class StoreSettings(BaseSettings):
-    """Where state lives: the single DynamoDB table and how long predictions are retained."""
+
+class SettingsGroup(BaseSettings):
+    """Base of every group: immutable once read."""
 
     model_config = SettingsConfigDict(frozen=True)
+
+
+class StoreSettings(SettingsGroup):
+    """Where state lives: the single DynamoDB table and how long predictions are retained."""
 
     table_name: str = Field(validation_alias="TABLE_NAME", min_length=1)
     retention_days: int = Field(default=7, ge=1, le=3650, validation_alias="RETENTION_DAYS")
 
 
-class QueueSettings(BaseSettings):
+class QueueSettings(SettingsGroup):
     """The SQS queue that feeds the inference worker."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     predictions_queue_url: str = Field(validation_alias="PREDICTIONS_QUEUE_URL", min_length=1)
     webhooks_queue_url: str = Field(validation_alias="WEBHOOKS_QUEUE_URL", min_length=1)
 
 
-class CursorSettings(BaseSettings):
+class CursorSettings(SettingsGroup):
     """The secret that authenticates pagination cursors (Secrets Manager, read through Powertools)."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     cursor_secret_arn: str = Field(validation_alias="CURSOR_SECRET_ARN", min_length=1)
     cursor_secret_max_age_seconds: int = Field(default=300, ge=0, validation_alias="CURSOR_SECRET_MAX_AGE")
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(SettingsGroup):
     """Knobs of the HTTP API itself."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     # API Gateway cuts integrations at 30 s, so a `Prefer: wait` is held at most this long.
     max_wait_seconds: float = Field(default=20.0, gt=0, le=25, validation_alias="MAX_WAIT_SECONDS")
     wait_poll_interval_seconds: float = Field(default=0.25, gt=0, le=5, validation_alias="WAIT_POLL_INTERVAL")
 
 
-class WebhookSettings(BaseSettings):
-    """Delivery of webhooks. ``allow_insecure`` (http and loopback) is for the local stack only."""
-
-    model_config = SettingsConfigDict(frozen=True)
+class WebhookSettings(SettingsGroup):
+    """Delivery of webhooks (which URLs it may reach: ``WebhookUrlSettings``)."""
 
     api_base_url: str = Field(validation_alias="API_BASE_URL", min_length=1)
     webhooks_dlq_url: str = Field(validation_alias="WEBHOOKS_DLQ_URL", min_length=1)
-    allow_insecure: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_INSECURE")
     timeout_seconds: float = Field(default=10.0, gt=0, le=10, validation_alias="WEBHOOK_TIMEOUT_SECONDS")
     retry_scale: float = Field(default=1.0, gt=0, le=1, validation_alias="WEBHOOK_RETRY_SCALE")
 
 
-class WebhookValidationSettings(BaseSettings):
-    """What the API accepts as a webhook URL at creation time."""
-
-    model_config = SettingsConfigDict(frozen=True)
+class WebhookUrlSettings(SettingsGroup):
+    """Which webhook URLs the API accepts and delivery reaches. ``allow_insecure`` (http and loopback
+    receivers) is for the local stack only."""
 
     allow_insecure: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_INSECURE")
 
 
-class BucketSettings(BaseSettings):
+class BucketSettings(SettingsGroup):
     """The S3 bucket of uploads and model artifacts."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     bucket_name: str = Field(validation_alias="BUCKET_NAME", min_length=1)
     upload_url_seconds: int = Field(default=3600, ge=60, le=43200, validation_alias="UPLOAD_URL_SECONDS")
 
 
-class RuntimeSettings(BaseSettings):
+class RuntimeSettings(SettingsGroup):
     """Where model files are kept in the container, and how many loaded models may stay in memory."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     model_dir: str = Field(default="/tmp/infergate-models", validation_alias="MODEL_DIR")  # noqa: S108 - Lambda's disk
     max_sessions: int = Field(default=8, ge=1, le=256, validation_alias="MODEL_CACHE_MAX_SESSIONS")
     max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1, validation_alias="MODEL_CACHE_MAX_BYTES")
 
 
-class ModelTimeSettings(BaseSettings):
+class ModelTimeSettings(SettingsGroup):
     """How long one model call may run before a watchdog stops it, per caller; the one place for these numbers.
 
     Each fits its function's timeout with room for the rest of the work (a contract test checks them
@@ -94,15 +89,13 @@ class ModelTimeSettings(BaseSettings):
     the inspector (25 s) runs a registered model once on a generated example.
     """
 
-    model_config = SettingsConfigDict(frozen=True)
-
     predict_seconds: float = Field(default=20.0, gt=0, le=25, validation_alias="MODEL_PREDICT_SECONDS")
     worker_seconds: float = Field(default=20.0, gt=0, le=50, validation_alias="MODEL_WORKER_SECONDS")
     worker_reserve_seconds: float = Field(default=5.0, ge=0, le=30, validation_alias="MODEL_WORKER_RESERVE_SECONDS")
     registration_seconds: float = Field(default=10.0, gt=0, le=15, validation_alias="MODEL_REGISTRATION_SECONDS")
 
 
-class SchemaSettings(BaseSettings):
+class SchemaSettings(SettingsGroup):
     """How long checking inputs against a tenant's JSON Schema may take: the net under the step budget of
     ``shared.registry.schemas``, which ends a costly evaluation well before this on its own.
 
@@ -112,36 +105,28 @@ class SchemaSettings(BaseSettings):
     model call gets what is left, so a chunk never outlasts the worker's budget for it.
     """
 
-    model_config = SettingsConfigDict(frozen=True)
-
     evaluation_seconds: float = Field(default=3.0, gt=0, le=5, validation_alias="SCHEMA_EVALUATION_SECONDS")
     chunk_validation_seconds: float = Field(
         default=10.0, gt=0, le=20, validation_alias="BATCH_CHUNK_VALIDATION_SECONDS"
     )
 
 
-class InspectorSettings(BaseSettings):
+class InspectorSettings(SettingsGroup):
     """The function that loads an uploaded model file before its version is registered."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     inspector_function_name: str = Field(validation_alias="INSPECTOR_FUNCTION_NAME", min_length=1)
 
 
-class SweepSettings(BaseSettings):
+class SweepSettings(SettingsGroup):
     """When an unfinished prediction or batch counts as stuck (no progress for that long), and how often the
     sweeper re-queues (resumes) it before failing it (what is left of it) with ``timeout``."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     stuck_after_seconds: int = Field(default=900, ge=1, le=86_400, validation_alias="SWEEP_AFTER_SECONDS")
     max_requeues: int = Field(default=2, ge=0, le=20, validation_alias="SWEEP_MAX_REQUEUES")
 
 
-class RateLimitSettings(BaseSettings):
+class RateLimitSettings(SettingsGroup):
     """Requests per second (sustained) and burst per API key and per tenant; a rate of 0 turns that limit off."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     per_second: float = Field(default=50.0, ge=0, le=100_000, validation_alias="RATE_LIMIT_PER_SECOND")
     burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="RATE_LIMIT_BURST")
@@ -149,18 +134,14 @@ class RateLimitSettings(BaseSettings):
     tenant_burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="TENANT_RATE_LIMIT_BURST")
 
 
-class KeySettings(BaseSettings):
+class KeySettings(SettingsGroup):
     """How many active API keys a tenant may hold (revoking one frees a slot)."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     max_keys_per_tenant: int = Field(default=200, ge=1, le=100_000, validation_alias="MAX_KEYS_PER_TENANT")
 
 
-class BatchSettings(BaseSettings):
+class BatchSettings(SettingsGroup):
     """The batches queue, how batch files are read, and how long their download URLs work."""
-
-    model_config = SettingsConfigDict(frozen=True)
 
     batches_queue_url: str = Field(validation_alias="BATCHES_QUEUE_URL", min_length=1)
     download_url_seconds: int = Field(default=3600, ge=60, le=43200, validation_alias="DOWNLOAD_URL_SECONDS")
@@ -168,98 +149,17 @@ class BatchSettings(BaseSettings):
     chunk_lines: int = Field(default=100, ge=1, le=1000, validation_alias="BATCH_CHUNK_LINES")
 
 
-@cache
-def store_settings() -> StoreSettings:
-    return StoreSettings()
+G = TypeVar("G", bound=SettingsGroup)
+
+_read: dict[type[SettingsGroup], SettingsGroup] = {}
 
 
-@cache
-def queue_settings() -> QueueSettings:
-    return QueueSettings()
+def settings(group: type[G]) -> G:
+    """The group's settings, read from the environment on first use and kept for the container's life."""
+    found = _read.get(group)
+    if found is None:  # two threads may both read it; both get the first one stored
+        found = _read.setdefault(group, group())
+    return cast(G, found)  # keyed by the value's own class
 
 
-@cache
-def cursor_settings() -> CursorSettings:
-    return CursorSettings()
-
-
-@cache
-def api_settings() -> ApiSettings:
-    return ApiSettings()
-
-
-@cache
-def webhook_settings() -> WebhookSettings:
-    return WebhookSettings()
-
-
-@cache
-def webhook_validation_settings() -> WebhookValidationSettings:
-    return WebhookValidationSettings()
-
-
-@cache
-def bucket_settings() -> BucketSettings:
-    return BucketSettings()
-
-
-@cache
-def runtime_settings() -> RuntimeSettings:
-    return RuntimeSettings()
-
-
-@cache
-def model_time_settings() -> ModelTimeSettings:
-    return ModelTimeSettings()
-
-
-@cache
-def schema_settings() -> SchemaSettings:
-    return SchemaSettings()
-
-
-@cache
-def inspector_settings() -> InspectorSettings:
-    return InspectorSettings()
-
-
-@cache
-def sweep_settings() -> SweepSettings:
-    return SweepSettings()
-
-
-@cache
-def rate_limit_settings() -> RateLimitSettings:
-    return RateLimitSettings()
-
-
-@cache
-def key_settings() -> KeySettings:
-    return KeySettings()
-
-
-@cache
-def batch_settings() -> BatchSettings:
-    return BatchSettings()
-
-
-def clear_settings() -> None:
-    """Forget cached settings (tests change the environment between cases)."""
-    for accessor in (
-        store_settings,
-        queue_settings,
-        cursor_settings,
-        api_settings,
-        webhook_settings,
-        webhook_validation_settings,
-        bucket_settings,
-        runtime_settings,
-        model_time_settings,
-        schema_settings,
-        inspector_settings,
-        rate_limit_settings,
-        key_settings,
-        sweep_settings,
-        batch_settings,
-    ):
-        accessor.cache_clear()
+on_forget(_read.clear)

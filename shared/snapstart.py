@@ -34,12 +34,10 @@ def prime() -> None:
 
 
 def refresh() -> None:
-    from shared.adapters.clients import reset_clients
-    from shared.wiring import reset_services
+    from shared.wiring import reset
 
     random.seed()
-    reset_services()
-    reset_clients()
+    reset()
 
 
 def _snapshot_runtime() -> ModuleType | None:

@@ -6,26 +6,28 @@ the services its route uses (``bench/cold_start.py``), not for every service of 
 
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.adapters.clients import dynamodb_client, lambda_client, s3_client, sqs_client
+from shared.kernel import container
+from shared.kernel.container import per_container
 from shared.settings import (
-    batch_settings,
-    bucket_settings,
-    cursor_settings,
-    inspector_settings,
-    key_settings,
-    model_time_settings,
-    queue_settings,
-    rate_limit_settings,
-    runtime_settings,
-    schema_settings,
-    store_settings,
-    sweep_settings,
-    webhook_settings,
-    webhook_validation_settings,
+    BatchSettings,
+    BucketSettings,
+    CursorSettings,
+    InspectorSettings,
+    KeySettings,
+    ModelTimeSettings,
+    QueueSettings,
+    RateLimitSettings,
+    RuntimeSettings,
+    SchemaSettings,
+    StoreSettings,
+    SweepSettings,
+    WebhookSettings,
+    WebhookUrlSettings,
+    settings,
 )
 
 if TYPE_CHECKING:
@@ -63,132 +65,130 @@ if TYPE_CHECKING:
 def model_store() -> "DynamoModelStore":
     from shared.adapters.dynamodb.models import DynamoModelStore
 
-    return DynamoModelStore(store_settings().table_name, dynamodb_client())
+    return DynamoModelStore(settings(StoreSettings).table_name, dynamodb_client())
 
 
-@cache
+@per_container
 def model_registry() -> "ModelRegistry":
     from shared.registry.service import ModelRegistry
 
-    return ModelRegistry(model_store(), evaluation_seconds=schema_settings().evaluation_seconds)
+    return ModelRegistry(model_store(), evaluation_seconds=settings(SchemaSettings).evaluation_seconds)
 
 
 def object_store() -> "S3ObjectStore":
     from shared.adapters.s3.objects import S3ObjectStore
 
-    return S3ObjectStore(bucket_settings().bucket_name, s3_client())
+    return S3ObjectStore(settings(BucketSettings).bucket_name, s3_client())
 
 
-@cache
+@per_container
 def upload_service() -> "UploadService":
     from shared.adapters.dynamodb.uploads import DynamoUploadStore
     from shared.uploads.service import UploadService
 
-    lifetime = timedelta(seconds=bucket_settings().upload_url_seconds)
+    lifetime = timedelta(seconds=settings(BucketSettings).upload_url_seconds)
     return UploadService(
-        DynamoUploadStore(store_settings().table_name, dynamodb_client()),
+        DynamoUploadStore(settings(StoreSettings).table_name, dynamodb_client()),
         object_store(),
         lifetime,
-        timedelta(days=store_settings().retention_days),
+        timedelta(days=settings(StoreSettings).retention_days),
     )
 
 
-@cache
+@per_container
 def model_registration() -> "ModelRegistration":
     from shared.adapters.lambda_inspector import LambdaArtifactInspector
     from shared.registry.registration import ModelRegistration
 
-    inspector = LambdaArtifactInspector(inspector_settings().inspector_function_name, lambda_client())
+    inspector = LambdaArtifactInspector(settings(InspectorSettings).inspector_function_name, lambda_client())
     return ModelRegistration(model_registry(), model_store(), upload_service(), inspector)
 
 
-@cache
+@per_container
 def runtime_loader() -> "RuntimeLoader":
     from shared.runtimes.artifacts import ArtifactFiles
     from shared.runtimes.loader import RuntimeLoader
 
-    settings = runtime_settings()
-    files = ArtifactFiles(object_store(), Path(settings.model_dir))
-    return RuntimeLoader(files, max_sessions=settings.max_sessions, max_bytes=settings.max_bytes)
+    runtime = settings(RuntimeSettings)
+    files = ArtifactFiles(object_store(), Path(runtime.model_dir))
+    return RuntimeLoader(files, max_sessions=runtime.max_sessions, max_bytes=runtime.max_bytes)
 
 
-@cache
+@per_container
 def cursor_codec() -> "CursorCodec":
     from shared.adapters.secrets_manager import secret_bytes
     from shared.kernel.pagination import CursorCodec
 
     def secret() -> bytes:  # read on use: only listing functions hold the secret's permission
-        settings = cursor_settings()
-        return secret_bytes(settings.cursor_secret_arn, settings.cursor_secret_max_age_seconds)
+        cursor = settings(CursorSettings)
+        return secret_bytes(cursor.cursor_secret_arn, cursor.cursor_secret_max_age_seconds)
 
     return CursorCodec(secret)
 
 
-@cache
+@per_container
 def rate_limiter() -> "RateLimits":
     from shared.adapters.dynamodb.ratelimits import DynamoRateLimitStore
     from shared.ratelimit.models import RateLimit
     from shared.ratelimit.service import RateLimiter, RateLimits
 
-    settings = rate_limit_settings()
-    per_key = RateLimit(settings.per_second, settings.burst) if settings.per_second > 0 else None
-    per_tenant = (
-        RateLimit(settings.tenant_per_second, settings.tenant_burst) if settings.tenant_per_second > 0 else None
-    )
-    store = DynamoRateLimitStore(store_settings().table_name, dynamodb_client())
+    limits = settings(RateLimitSettings)
+    per_key = RateLimit(limits.per_second, limits.burst) if limits.per_second > 0 else None
+    per_tenant = RateLimit(limits.tenant_per_second, limits.tenant_burst) if limits.tenant_per_second > 0 else None
+    store = DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client())
     return RateLimits(RateLimiter(store, per_key), RateLimiter(store, per_tenant, subject="tenant"))
 
 
-@cache
+@per_container
 def key_service() -> "KeyService":
     from shared.adapters.dynamodb.keys import DynamoKeyStore
     from shared.keys.service import KeyService
 
-    store = DynamoKeyStore(store_settings().table_name, dynamodb_client())
-    return KeyService(store, cursor_codec(), key_settings().max_keys_per_tenant)
+    store = DynamoKeyStore(settings(StoreSettings).table_name, dynamodb_client())
+    return KeyService(store, cursor_codec(), settings(KeySettings).max_keys_per_tenant)
 
 
-@cache
+@per_container
 def inference_service() -> "InferenceService":
     from shared.inference.service import InferenceService
 
-    return InferenceService(model_registry(), runtime_loader(), model_time_settings().predict_seconds)
+    return InferenceService(model_registry(), runtime_loader(), settings(ModelTimeSettings).predict_seconds)
 
 
 def prediction_store() -> "DynamoPredictionStore":
     from shared.adapters.dynamodb.predictions import DynamoPredictionStore
 
-    stuck_after = timedelta(seconds=sweep_settings().stuck_after_seconds)
-    return DynamoPredictionStore(store_settings().table_name, dynamodb_client(), stuck_after)
+    stuck_after = timedelta(seconds=settings(SweepSettings).stuck_after_seconds)
+    return DynamoPredictionStore(settings(StoreSettings).table_name, dynamodb_client(), stuck_after)
 
 
-@cache
+@per_container
 def sweeper() -> "Sweeper":
     from shared.adapters.sqs import SqsPredictionQueue
     from shared.predictions.sweeper import Sweeper
 
-    settings = sweep_settings()
-    queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
+    sweep = settings(SweepSettings)
+    queue = SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
     store = prediction_store()
-    stuck_after = timedelta(seconds=settings.stuck_after_seconds)
-    return Sweeper(store, store, transitions(), queue, stuck_after, settings.max_requeues)
+    stuck_after = timedelta(seconds=sweep.stuck_after_seconds)
+    return Sweeper(store, store, transitions(), queue, stuck_after, sweep.max_requeues)
 
 
 def transitions() -> "Transitions":
     from shared.adapters.sqs import SqsDeliveryQueue
     from shared.predictions.transitions import Transitions
 
-    return Transitions(prediction_store(), SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client()))
+    return Transitions(prediction_store(), SqsDeliveryQueue(settings(QueueSettings).webhooks_queue_url, sqs_client()))
 
 
-@cache
+@per_container
 def prediction_service() -> "PredictionService":
     from shared.adapters.sqs import SqsPredictionQueue
     from shared.predictions.service import PredictionService
 
-    queue = SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
-    retention = timedelta(days=store_settings().retention_days)
-    allow_insecure = webhook_validation_settings().allow_insecure
+    queue = SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
+    retention = timedelta(days=settings(StoreSettings).retention_days)
+    allow_insecure = settings(WebhookUrlSettings).allow_insecure
     return PredictionService(
         prediction_store(), transitions(), queue, model_registry(), cursor_codec(), retention, allow_insecure
     )
@@ -197,18 +197,18 @@ def prediction_service() -> "PredictionService":
 def predictions_queue() -> "SqsPredictionQueue":
     from shared.adapters.sqs import SqsPredictionQueue
 
-    return SqsPredictionQueue(queue_settings().predictions_queue_url, sqs_client())
+    return SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
 
 
 def worker_budget(remaining_seconds: Callable[[], float]) -> "WorkerBudget":
     """The worker's model-call limit and reserve (settings), within what is left of its invocation."""
     from shared.runtimes.budget import WorkerBudget
 
-    settings = model_time_settings()
-    return WorkerBudget(settings.worker_seconds, settings.worker_reserve_seconds, remaining_seconds)
+    times = settings(ModelTimeSettings)
+    return WorkerBudget(times.worker_seconds, times.worker_reserve_seconds, remaining_seconds)
 
 
-@cache
+@per_container
 def prediction_runner() -> "PredictionRunner":
     from shared.predictions.runner import PredictionRunner
 
@@ -218,17 +218,17 @@ def prediction_runner() -> "PredictionRunner":
 def delivery_store() -> "DynamoDeliveryStore":
     from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
 
-    return DynamoDeliveryStore(store_settings().table_name, dynamodb_client())
+    return DynamoDeliveryStore(settings(StoreSettings).table_name, dynamodb_client())
 
 
-@cache
+@per_container
 def secret_service() -> "SecretService":
     from shared.webhooks.service import SecretService
 
     return SecretService(delivery_store())
 
 
-@cache
+@per_container
 def delivery_queries() -> "DeliveryQueries":
     from shared.webhooks.service import DeliveryQueries
 
@@ -238,61 +238,60 @@ def delivery_queries() -> "DeliveryQueries":
 def webhooks_queue() -> "SqsDeliveryQueue":
     from shared.adapters.sqs import SqsDeliveryQueue
 
-    return SqsDeliveryQueue(queue_settings().webhooks_queue_url, sqs_client())
+    return SqsDeliveryQueue(settings(QueueSettings).webhooks_queue_url, sqs_client())
 
 
 def webhooks_dead_letters() -> "SqsDeliveryQueue":
     from shared.adapters.sqs import SqsDeliveryQueue
 
-    return SqsDeliveryQueue(webhook_settings().webhooks_dlq_url, sqs_client())
+    return SqsDeliveryQueue(settings(WebhookSettings).webhooks_dlq_url, sqs_client())
 
 
-@cache
+@per_container
 def webhook_deliverer() -> "WebhookDeliverer":
     from shared.webhooks.schedule import RetrySchedule
     from shared.webhooks.service import WebhookDeliverer
 
-    settings = webhook_settings()
+    webhooks = settings(WebhookSettings)
+    allow_insecure = settings(WebhookUrlSettings).allow_insecure
 
     def send(url: str, body: bytes, headers: Mapping[str, str]) -> "DeliveryResponse":
         from shared.webhooks.http import post_webhook
 
-        return post_webhook(
-            url, body, headers, timeout_seconds=settings.timeout_seconds, allow_insecure=settings.allow_insecure
-        )
+        return post_webhook(url, body, headers, timeout_seconds=webhooks.timeout_seconds, allow_insecure=allow_insecure)
 
-    schedule = RetrySchedule(scale=settings.retry_scale)
+    schedule = RetrySchedule(scale=webhooks.retry_scale)
     return WebhookDeliverer(delivery_store(), event_payloads(), secret_service(), send, schedule)
 
 
 def event_payloads() -> "EventPayloads":
     from shared.representations import EventPayloads
 
-    return EventPayloads(prediction_store(), batch_store(), webhook_settings().api_base_url, download_url)
+    return EventPayloads(prediction_store(), batch_store(), settings(WebhookSettings).api_base_url, download_url)
 
 
 def batch_store() -> "DynamoBatchStore":
     from shared.adapters.dynamodb.batches import DynamoBatchStore
 
-    stuck_after = timedelta(seconds=sweep_settings().stuck_after_seconds)
-    return DynamoBatchStore(store_settings().table_name, dynamodb_client(), stuck_after)
+    stuck_after = timedelta(seconds=settings(SweepSettings).stuck_after_seconds)
+    return DynamoBatchStore(settings(StoreSettings).table_name, dynamodb_client(), stuck_after)
 
 
 def batch_files() -> "S3BatchFiles":
     from shared.adapters.s3.batch_files import S3BatchFiles
 
-    return S3BatchFiles(bucket_settings().bucket_name, s3_client())
+    return S3BatchFiles(settings(BucketSettings).bucket_name, s3_client())
 
 
 def download_url(key: str) -> str:
     """A short-lived presigned GET of a batch's result file."""
-    return batch_files().presign_get(key, batch_settings().download_url_seconds)
+    return batch_files().presign_get(key, settings(BatchSettings).download_url_seconds)
 
 
 def batch_steps() -> "SqsBatchSteps":
     from shared.adapters.sqs import SqsBatchSteps
 
-    return SqsBatchSteps(batch_settings().batches_queue_url, sqs_client())
+    return SqsBatchSteps(settings(BatchSettings).batches_queue_url, sqs_client())
 
 
 def batch_finalizer() -> "BatchFinalizer":
@@ -301,7 +300,7 @@ def batch_finalizer() -> "BatchFinalizer":
     return BatchFinalizer(batch_store(), batch_files(), webhooks_queue())
 
 
-@cache
+@per_container
 def batch_service() -> "BatchService":
     from shared.batches.service import BatchService
 
@@ -312,41 +311,41 @@ def batch_service() -> "BatchService":
         model_registry(),
         upload_service(),
         cursor_codec(),
-        timedelta(days=store_settings().retention_days),
-        webhook_validation_settings().allow_insecure,
+        timedelta(days=settings(StoreSettings).retention_days),
+        settings(WebhookUrlSettings).allow_insecure,
     )
 
 
-@cache
+@per_container
 def batch_validator() -> "BatchValidator":
     from shared.adapters.sqs import SqsChunkQueue
     from shared.batches.validation import BatchValidator, ValidationLimits
 
-    settings = batch_settings()
-    chunks = SqsChunkQueue(queue_settings().predictions_queue_url, sqs_client())
-    limits = ValidationLimits(step_bytes=settings.step_bytes, chunk_lines=settings.chunk_lines)
+    batches = settings(BatchSettings)
+    chunks = SqsChunkQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
+    limits = ValidationLimits(step_bytes=batches.step_bytes, chunk_lines=batches.chunk_lines)
     return BatchValidator(batch_store(), batch_files(), batch_steps(), chunks, batch_finalizer(), limits)
 
 
-@cache
+@per_container
 def batch_sweeper() -> "BatchSweeper":
     from shared.batches.sweeper import BatchSweeper
 
-    settings = sweep_settings()
-    stuck_after = timedelta(seconds=settings.stuck_after_seconds)
-    return BatchSweeper(batch_store(), batch_steps(), stuck_after, settings.max_requeues)
+    sweep = settings(SweepSettings)
+    stuck_after = timedelta(seconds=sweep.stuck_after_seconds)
+    return BatchSweeper(batch_store(), batch_steps(), stuck_after, sweep.max_requeues)
 
 
-@cache
+@per_container
 def batch_recovery() -> "BatchRecovery":
     from shared.adapters.sqs import SqsChunkQueue
     from shared.batches.recovery import BatchRecovery
 
-    chunks = SqsChunkQueue(queue_settings().predictions_queue_url, sqs_client())
+    chunks = SqsChunkQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
     return BatchRecovery(batch_store(), batch_files(), batch_steps(), chunks, batch_finalizer())
 
 
-@cache
+@per_container
 def chunk_runner() -> "ChunkRunner":
     from shared.batches.runner import ChunkRunner
 
@@ -356,34 +355,15 @@ def chunk_runner() -> "ChunkRunner":
         batch_steps(),
         model_registry(),
         runtime_loader(),
-        schema_settings().chunk_validation_seconds,
+        settings(SchemaSettings).chunk_validation_seconds,
     )
 
 
-def reset_services() -> None:
-    """Forget built services (tests switch settings and endpoints)."""
-    from shared.adapters.secrets_manager import reset_secrets
+def reset() -> None:
+    """Forget settings, AWS clients, services and cached secrets: everything a container keeps.
 
-    for factory in (
-        model_registry,
-        upload_service,
-        model_registration,
-        runtime_loader,
-        inference_service,
-        cursor_codec,
-        key_service,
-        rate_limiter,
-        prediction_service,
-        prediction_runner,
-        sweeper,
-        secret_service,
-        delivery_queries,
-        webhook_deliverer,
-        batch_service,
-        batch_validator,
-        batch_sweeper,
-        batch_recovery,
-        chunk_runner,
-    ):
-        factory.cache_clear()
-    reset_secrets()
+    Tests and the local stack call it when they change the environment or the AWS endpoint; a SnapStart
+    restore calls it so nothing keeps the snapshotted container's connections. Every cache is registered
+    in ``shared.kernel.container`` (``per_container``), so none can be left out here.
+    """
+    container.forget()

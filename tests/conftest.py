@@ -12,11 +12,9 @@ from typing import Any, Protocol
 import pytest
 from moto import mock_aws
 
-from shared.adapters.clients import reset_clients
 from shared.kernel.observability import logger
 from shared.keys.models import Scope
-from shared.settings import clear_settings
-from shared.wiring import key_service, reset_services
+from shared.wiring import key_service, reset
 from tools.local_lambda import LocalLambda
 from tools.provision import Stack, function_environment, provision
 from tools.template import load_template
@@ -31,12 +29,6 @@ FAKE_AWS = {
 }
 
 
-def _reset() -> None:
-    clear_settings()
-    reset_clients()
-    reset_services()
-
-
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials; never a real endpoint or profile."""
@@ -44,9 +36,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    _reset()
+    reset()
     yield
-    _reset()
+    reset()
 
 
 @cache
@@ -68,12 +60,12 @@ def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
         monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))
         functions = LocalLambda(template, created).start()  # the Lambda Invoke API, in this process
         monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", functions.endpoint)
-        _reset()
+        reset()
         try:
             yield created
         finally:
             functions.stop()
-    _reset()
+    reset()
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""``make dev``: the whole stack in one process, no Docker, no AWS account.
+"""``make dev``: the whole stack in two processes, no Docker, no AWS account.
 
-moto in server mode emulates AWS (so the AWS CLI and presigned URLs work against it; one call at a
-time, see ``tools.emulator``); the resources
-of ``template.yaml`` are created in it; the routers of every route function are served by uvicorn on
-``http://127.0.0.1:$PORT`` (Swagger UI at ``/docs``); pollers feed queue functions SQS-shaped events.
-Ctrl-C (SIGINT) or SIGTERM stops everything: it is all threads of this one process.
+The AWS emulator runs in a child process (``tools.emulator.EmulatorProcess``): moto in server mode,
+so the AWS CLI and presigned URLs work against it, one call at a time. The resources of
+``template.yaml`` are created in it. Every function runs in this process, on threads: the routers of
+the route functions served by uvicorn on ``http://127.0.0.1:$PORT`` (Swagger UI at ``/docs``),
+pollers that feed queue functions SQS-shaped events, timers for scheduled functions, and the local
+Lambda Invoke API. Ctrl-C (SIGINT) or SIGTERM stops the threads first, then the emulator (which
+ignores Ctrl-C so the pollers can drain against it, and exits by itself if this process dies).
 """
 
 import json
@@ -124,13 +126,9 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
-    from shared.adapters.clients import reset_clients
-    from shared.settings import clear_settings
-    from shared.wiring import reset_services
+    from shared.wiring import reset
 
-    clear_settings()
-    reset_clients()
-    reset_services()
+    reset()
     key = seed_admin_key(admin_key)
     pollers = start_pollers(template, stack)
     local = LocalStack(f"http://127.0.0.1:{port}", endpoint, key, stack, pollers, functions)

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 
 from moto import mock_aws
 
+from shared.wiring import reset
 from tools.devstack import REGION, STATE_FILE, point_aws_at
 from tools.lambda_runtime import invoke
 from tools.local_lambda import LocalLambda
@@ -128,26 +129,12 @@ def _scoped_environment() -> Iterator[None]:
     """Whatever the invocation sets in ``os.environ`` and the cached settings, clients and services is undone."""
     saved = dict(os.environ)
     try:
-        _forget_cached_configuration()
+        reset()
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        _forget_cached_configuration()
-
-
-def _forget_cached_configuration() -> None:
-    from aws_lambda_powertools.utilities import parameters
-
-    from shared.adapters.clients import reset_clients
-    from shared.settings import clear_settings
-    from shared.wiring import reset_services
-
-    clear_settings()
-    reset_clients()
-    reset_services()
-    # Powertools keeps a Secrets Manager client bound to the endpoint it was created for.
-    parameters.clear_caches()  # type: ignore[no-untyped-call]  # untyped in Powertools
+        reset()
 
 
 @contextmanager
@@ -161,7 +148,7 @@ def ephemeral_aws(template: Template, spec: FunctionSpec) -> Iterator[None]:
         os.environ.update(stack.environment(spec.environment))
         functions = LocalLambda(template, stack).start()  # for functions that invoke functions
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
-        _forget_cached_configuration()
+        reset()
         try:
             yield
         finally:
@@ -189,7 +176,7 @@ def use_running_stack(state_file: Path, spec: FunctionSpec) -> None:
     point_aws_at(endpoint)
     os.environ.update({str(name): str(value) for name, value in environment.items()})
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint  # functions that invoke functions reach the stack's
-    _forget_cached_configuration()
+    reset()
 
 
 def _require_listening(endpoint: str, state_file: Path) -> None:

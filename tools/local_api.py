@@ -3,10 +3,13 @@
 The route functions are ``async def`` and make blocking AWS calls: in Lambda each container serves one
 request at a time, so nothing waits behind them (and no thread hop is paid). One local server serves
 every route and many clients at once, so :class:`RequestPerThread` gives each request its own thread
-and event loop — as Lambda gives each concurrent request its own container.
+and event loop — as Lambda gives each concurrent request its own container — and the log keys of an
+invocation of the function API Gateway would route it to (name, cold start, request id).
 """
 
 import asyncio
+import re
+from collections.abc import Callable
 from importlib import import_module
 
 import anyio.to_thread
@@ -15,7 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.app import create_app
 from shared.api.middleware import MAX_BODY_BYTES
-from tools.template import Template, load_template
+from shared.kernel.observability import invocation
+from tools.lambda_runtime import context_for
+from tools.template import FunctionSpec, Template, load_template
 
 
 def routers(template: Template) -> list[APIRouter]:
@@ -31,9 +36,25 @@ def build_app(template: Template | None = None) -> FastAPI:
     return create_app(*routers(template or load_template()), with_docs=True)
 
 
+def route_of(template: Template, method: str, path: str) -> tuple[FunctionSpec, str]:
+    """The function API Gateway sends a request to, and the route key it matched: the first route of the
+    template whose method and path match, else the ``$default`` route."""
+    default = None
+    for spec in template.functions:
+        if spec.default_route:
+            default = spec
+        for route in spec.routes:
+            if route.method == method and re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", route.path), path):
+                return spec, f"{route.method} {route.path}"
+    if default is None:
+        raise LookupError("template.yaml has no $default route")
+    return default, "$default"
+
+
 def serving_app(template: Template | None = None) -> "RequestPerThread":
     """The app the local stack serves over HTTP."""
-    return RequestPerThread(build_app(template))
+    template = template or load_template()
+    return RequestPerThread(build_app(template), lambda method, path: route_of(template, method, path)[0])
 
 
 class RequestPerThread:
@@ -43,8 +64,14 @@ class RequestPerThread:
     as it would in Lambda, without this server buffering an oversized upload.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        function_of: Callable[[str, str], FunctionSpec] | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self.app = app
+        self.function_of = function_of  # (method, path) -> the function whose invocation serves it
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,5 +112,9 @@ class RequestPerThread:
         async def serve() -> None:
             await self.app(scope, receive, collect)
 
-        asyncio.run(serve())
+        if self.function_of is None:
+            asyncio.run(serve())
+        else:
+            with invocation(context_for(self.function_of(scope["method"], scope["path"]))):
+                asyncio.run(serve())
         return sent

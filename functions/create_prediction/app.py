@@ -11,7 +11,7 @@ from shared.api.problems import responses
 from shared.api.schemas import CreatePredictionRequest
 from shared.kernel.observability import correlation_id
 from shared.representations import PredictionOut
-from shared.settings import api_settings
+from shared.settings import ApiSettings, settings
 from shared.wiring import prediction_service
 
 router = APIRouter(route_class=StrictJsonRoute)
@@ -33,10 +33,10 @@ async def create_prediction(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> PredictionOut:
     prediction = prediction_service().create(caller.tenant, body.to_domain(), correlation_id(), idempotency_key)
-    settings = api_settings()
-    wait = requested_wait(prefer, settings.max_wait_seconds)
+    api = settings(ApiSettings)
+    wait = requested_wait(prefer, api.max_wait_seconds)
     if wait is not None:
-        prediction = prediction_service().wait(prediction, wait, settings.wait_poll_interval_seconds)
+        prediction = prediction_service().wait(prediction, wait, api.wait_poll_interval_seconds)
         response.headers["Preference-Applied"] = f"wait={int(wait)}"
     out = PredictionOut.of(prediction, str(request.base_url))
     response.headers["Location"] = out.urls.get

@@ -9,18 +9,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.kernel.observability import logger
+from shared.kernel.observability import logged_invocation, logger
 from shared.registry.inspector_contract import InspectRequest, InspectResponse
 from shared.runtimes.artifact_checks import inspect_artifact
-from shared.settings import model_time_settings, runtime_settings
+from shared.settings import ModelTimeSettings, RuntimeSettings, settings
 from shared.wiring import object_store
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logged_invocation
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = InspectRequest.model_validate(event)
-    scratch = Path(runtime_settings().model_dir)
+    scratch = Path(settings(RuntimeSettings).model_dir)
     scratch.mkdir(parents=True, exist_ok=True)
-    result = inspect_artifact(request, object_store(), scratch, model_time_settings().registration_seconds)
+    result = inspect_artifact(request, object_store(), scratch, settings(ModelTimeSettings).registration_seconds)
     logger.info("artifact inspected", extra={"accepted": result.ok, "size": request.size})
     return InspectResponse(result=result).model_dump(mode="json")

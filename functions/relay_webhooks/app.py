@@ -4,12 +4,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.kernel.observability import logger, metrics
+from shared.kernel.observability import logged_invocation, metrics
 from shared.webhooks.worker import relay
 from shared.wiring import delivery_store, webhooks_queue
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@logged_invocation
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return {"relayed": relay(delivery_store(), webhooks_queue())}

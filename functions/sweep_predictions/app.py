@@ -7,12 +7,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.kernel.clock import utc_now
-from shared.kernel.observability import logger, metrics
+from shared.kernel.observability import logged_invocation, metrics
 from shared.wiring import batch_sweeper, sweeper
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@logged_invocation
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     now = utc_now()
     predictions = asdict(sweeper().sweep(now))

@@ -1,10 +1,11 @@
 """AWS clients, created lazily on first use and reused for the life of the container."""
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
+
+from shared.kernel.container import per_container
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -20,29 +21,23 @@ _CONFIG = Config(
 )
 
 
-@cache
+@per_container
 def dynamodb_client() -> "DynamoDBClient":
     return boto3.client("dynamodb", config=_CONFIG)
 
 
-@cache
+@per_container
 def sqs_client() -> "SQSClient":
     return boto3.client("sqs", config=_CONFIG)
 
 
-@cache
+@per_container
 def s3_client() -> "S3Client":
     # SigV4 everywhere, so presigned PUTs sign Content-Type and Content-Length.
     return boto3.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4", read_timeout=30)))
 
 
-@cache
+@per_container
 def lambda_client() -> "LambdaClient":
     # A synchronous invoke of the artifact inspector may take most of the API's time budget.
     return boto3.client("lambda", config=_CONFIG.merge(Config(read_timeout=25, retries={"max_attempts": 1})))
-
-
-def reset_clients() -> None:
-    """Drop cached clients (tests switch endpoints and credentials)."""
-    for factory in (dynamodb_client, sqs_client, s3_client, lambda_client):
-        factory.cache_clear()

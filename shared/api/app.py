@@ -14,7 +14,7 @@ from shared import __version__, snapstart
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from shared.kernel.observability import logger, metrics
+from shared.kernel.observability import logged_invocation, metrics
 
 API_DESCRIPTION = """\
 Self-hosted serverless model inference: synchronous predictions, asynchronous predictions with
@@ -73,7 +73,7 @@ def lambda_handler(router: APIRouter) -> LambdaHandler:
     snapstart.register()
 
     @metrics.log_metrics
-    @logger.inject_lambda_context(clear_state=True)
+    @logged_invocation
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         asyncio.set_event_loop(loop)
         response: dict[str, Any] = adapter(event, cast(Any, context))

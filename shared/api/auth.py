@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.kernel.observability import logger
+from shared.kernel.observability import append_log_keys
 from shared.keys.models import AuthenticationError, Caller, Scope
 from shared.wiring import key_service, rate_limiter
 
@@ -29,7 +29,7 @@ def authenticated(scope: Scope) -> Callable[[HTTPAuthorizationCredentials | None
         if credentials is None:
             raise AuthenticationError()
         caller = key_service().authenticate(credentials.credentials, scope)
-        logger.append_keys(tenant=caller.tenant, key_id=caller.key_id)
+        append_log_keys(tenant=caller.tenant, key_id=caller.key_id)
         rate_limiter().check(caller.key_id, caller.tenant)
         return caller
 

@@ -12,7 +12,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQS
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.kernel.errors import ExpectedRetryError, TransientError
-from shared.kernel.observability import CORRELATION_ID_ATTRIBUTE, logger, metrics, set_correlation_id
+from shared.kernel.observability import (
+    CORRELATION_ID_ATTRIBUTE,
+    logged_invocation,
+    logger,
+    metrics,
+    set_correlation_id,
+)
 
 SqsHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]
 
@@ -39,7 +45,7 @@ def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
             raise
 
     @metrics.log_metrics
-    @logger.inject_lambda_context(clear_state=True)
+    @logged_invocation
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
@@ -62,7 +68,7 @@ def sqs_batch_handler(handle_batch: BatchHandler, release: Callable[[list[str]],
     """
 
     @metrics.log_metrics
-    @logger.inject_lambda_context(clear_state=True)
+    @logged_invocation
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         records = list(SQSEvent(event).records)
         failures: list[PartialItemFailures] = []

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 import pytest
 
 from shared.keys.models import Scope
+from shared.wiring import reset
 from tests.conftest import CapturedLogs, Credential, MintKey
 from tests.support.bad_requests import BAD_REQUESTS, PREDICTIONS, BadRequest
 from tests.support.events import bearer, response_json
@@ -44,9 +45,7 @@ def test_prefer_wait_returns_the_current_state_when_the_worker_is_not_running(
     admin: Credential, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MAX_WAIT_SECONDS", "0.3")
-    from shared.settings import clear_settings
-
-    clear_settings()
+    reset()
     response = _create(admin.secret, headers={"prefer": "wait=10"})
 
     assert response["statusCode"] == 201
@@ -59,9 +58,7 @@ def test_prefer_wait_may_be_quoted_or_spaced_as_rfc_7240_allows(
     admin: Credential, monkeypatch: pytest.MonkeyPatch, prefer: str
 ) -> None:
     monkeypatch.setenv("MAX_WAIT_SECONDS", "0.3")
-    from shared.settings import clear_settings
-
-    clear_settings()
+    reset()
     response = _create(admin.secret, headers={"prefer": prefer})
 
     assert response["statusCode"] == 201

@@ -4,17 +4,17 @@ import boto3
 import pytest
 
 from shared.adapters.s3 import batch_files as module
-from shared.settings import bucket_settings
+from shared.settings import BucketSettings, settings
 from shared.wiring import batch_files
 from tools.provision import Stack
 
 
 def _put(key: str, data: bytes) -> None:
-    boto3.client("s3").put_object(Bucket=bucket_settings().bucket_name, Key=key, Body=data)
+    boto3.client("s3").put_object(Bucket=settings(BucketSettings).bucket_name, Key=key, Body=data)
 
 
 def _get(key: str) -> bytes:
-    return bytes(boto3.client("s3").get_object(Bucket=bucket_settings().bucket_name, Key=key)["Body"].read())
+    return bytes(boto3.client("s3").get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read())
 
 
 def test_stream_range_and_copy_read_exactly_what_they_name(stack: Stack) -> None:

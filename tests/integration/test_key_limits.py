@@ -11,8 +11,8 @@ from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.ids import IdKind, new_id
 from shared.keys.models import ApiKey, KeyLimitReachedError, Scope, hash_secret
-from shared.settings import clear_settings, store_settings
-from shared.wiring import reset_services
+from shared.settings import StoreSettings, settings
+from shared.wiring import reset
 from tests.conftest import Credential, MintKey
 from tests.support.emulated_table import emulated_table, emulator_client
 from tests.support.events import bearer, response_json
@@ -25,8 +25,7 @@ CAP = 3
 @pytest.fixture
 def capped(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_KEYS_PER_TENANT", str(CAP))
-    clear_settings()
-    reset_services()
+    reset()
 
 
 def _create(admin: Credential, name: str = "ci") -> dict[str, Any]:
@@ -36,7 +35,7 @@ def _create(admin: Credential, name: str = "ci") -> dict[str, Any]:
 def _stored(tenant: str) -> tuple[int, int]:
     """(the tenant's key items, its stored count of active keys)."""
     client = dynamodb_client()
-    table = store_settings().table_name
+    table = settings(StoreSettings).table_name
     keys = client.query(
         TableName=table,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
@@ -88,7 +87,7 @@ def test_revoking_a_key_made_before_the_count_existed_frees_no_slot(capped: None
     admin = mint("acme")
     legacy = mint("acme")
     client = dynamodb_client()
-    table = store_settings().table_name
+    table = settings(StoreSettings).table_name
     key = {"PK": {"S": "TENANT#acme"}, "SK": {"S": f"KEY#{legacy.key_id}"}}
     client.update_item(TableName=table, Key=key, UpdateExpression="REMOVE counted")
     client.update_item(  # as if it had never been counted

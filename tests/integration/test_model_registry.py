@@ -17,8 +17,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from shared.adapters.clients import s3_client
-from shared.settings import bucket_settings, clear_settings
-from shared.wiring import reset_services
+from shared.settings import BucketSettings, settings
+from shared.wiring import reset
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -181,7 +181,7 @@ def test_a_corrupt_file_is_refused_and_nothing_is_registered(stack: Stack, admin
     _assert_refused(response, 422, "invalid-artifact", "/upload_id")
     assert "not a usable ONNX model" in response_json(response)["detail"]
     _nothing_registered(admin.secret, "broken")
-    listed = s3_client().list_objects_v2(Bucket=bucket_settings().bucket_name, Prefix="artifacts/")
+    listed = s3_client().list_objects_v2(Bucket=settings(BucketSettings).bucket_name, Prefix="artifacts/")
     assert listed.get("KeyCount", 0) == 0
 
 
@@ -208,7 +208,7 @@ def test_a_file_of_another_size_than_declared_is_refused(stack: Stack, admin: Cr
     model = linear_model(W1, B1)
     upload = create_upload(admin.secret, len(model) + 10)
     s3_client().put_object(
-        Bucket=bucket_settings().bucket_name,
+        Bucket=settings(BucketSettings).bucket_name,
         Key=f"uploads/acme/{upload['id']}",
         Body=model,
         ContentType="application/octet-stream",
@@ -224,7 +224,10 @@ def test_a_file_stored_with_another_content_type_is_refused(stack: Stack, admin:
     model = linear_model(W1, B1)
     upload = create_upload(admin.secret, len(model))
     s3_client().put_object(
-        Bucket=bucket_settings().bucket_name, Key=f"uploads/acme/{upload['id']}", Body=model, ContentType="text/html"
+        Bucket=settings(BucketSettings).bucket_name,
+        Key=f"uploads/acme/{upload['id']}",
+        Body=model,
+        ContentType="text/html",
     )
 
     response = register(admin.secret, "linear", upload["id"], SCHEMAS)
@@ -292,7 +295,7 @@ def test_registering_needs_admin_and_models_stay_in_their_tenant(
 def test_an_artifact_changed_after_registration_is_never_served(stack: Stack, admin: Credential) -> None:
     version = _registered(admin.secret, "linear", linear_model(W1, B1))
     key = f"artifacts/acme/linear/{version['artifact']['sha256']}.onnx"
-    s3_client().put_object(Bucket=bucket_settings().bucket_name, Key=key, Body=linear_model(W2, B2))
+    s3_client().put_object(Bucket=settings(BucketSettings).bucket_name, Key=key, Body=linear_model(W2, B2))
     created = response_json(
         call("POST", "/v1/predictions", body={"model": "linear", "input": {"x": X}}, headers=bearer(admin.secret))
     )
@@ -355,12 +358,11 @@ def test_two_registrations_racing_for_one_number_cannot_both_win(
 def _limit(monkeypatch: pytest.MonkeyPatch, name: str, seconds: float) -> None:
     """A short model-call time limit, so a test waits fractions of a second for a model that never ends."""
     monkeypatch.setenv(name, str(seconds))
-    clear_settings()
-    reset_services()
+    reset()
 
 
 def _nothing_stored_under_artifacts() -> None:
-    listed = s3_client().list_objects_v2(Bucket=bucket_settings().bucket_name, Prefix="artifacts/")
+    listed = s3_client().list_objects_v2(Bucket=settings(BucketSettings).bucket_name, Prefix="artifacts/")
     assert listed.get("KeyCount", 0) == 0
 
 
@@ -634,7 +636,7 @@ def test_a_pattern_whose_program_is_too_large_is_refused_with_the_real_reason(st
 
 
 def _artifacts(tenant: str) -> list[str]:
-    listed = s3_client().list_objects_v2(Bucket=bucket_settings().bucket_name, Prefix=f"artifacts/{tenant}/")
+    listed = s3_client().list_objects_v2(Bucket=settings(BucketSettings).bucket_name, Prefix=f"artifacts/{tenant}/")
     return [item["Key"] for item in listed.get("Contents", [])]
 
 

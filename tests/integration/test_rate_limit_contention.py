@@ -21,7 +21,7 @@ import pytest
 from shared.adapters.dynamodb.ratelimits import _FRESH_READINGS, DynamoRateLimitStore
 from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.service import RateLimiter
-from shared.settings import store_settings
+from shared.settings import StoreSettings, settings
 from tests.support.emulated_table import emulated_table, emulator_client
 from tools.provision import Stack
 
@@ -54,7 +54,7 @@ class Simulation:
     def run(self, key: str) -> "Simulation":
         rng = random.Random(self.seed)  # noqa: S311 - a reproducible simulation, not a secret
         clock = JitteryClock(rng)
-        table = store_settings().table_name
+        table = settings(StoreSettings).table_name
         start = clock.ms
         arrivals: Iterator[int] = iter(start + int(i * 1000 / self.rate_per_second) for i in range(self.requests))
         containers: list[RateLimiter] = []
@@ -153,7 +153,7 @@ def test_a_request_overtaken_at_every_write_ends_and_is_refused_only_by_a_full_k
     tokens to take), and a refusal comes only when the stored state says the key is over its limit."""
     limit = RateLimit(per_second=50, burst=10)  # leases of one token: every request writes
     clock = JitteryClock(random.Random(11))  # noqa: S311 - reproducible
-    table = store_settings().table_name
+    table = settings(StoreSettings).table_name
     raced = boto3.client("dynamodb")
     racer = RateLimiter(DynamoRateLimitStore(table, boto3.client("dynamodb")), limit, clock)
     readings: list[int] = []  # the limiter's own clock readings: the last one judged its request

@@ -6,7 +6,8 @@ from shared.adapters.clients import dynamodb_client
 from shared.adapters.dynamodb.ratelimits import DynamoRateLimitStore
 from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.service import RateLimiter, RateLimits
-from shared.settings import clear_settings, store_settings
+from shared.settings import StoreSettings, settings
+from shared.wiring import reset
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -27,7 +28,7 @@ def _container(clock: Clock) -> RateLimiter:
     """What one Lambda container builds: its own client and limiter, the shared table."""
     import boto3
 
-    return RateLimiter(DynamoRateLimitStore(store_settings().table_name, boto3.client("dynamodb")), LIMIT, clock)
+    return RateLimiter(DynamoRateLimitStore(settings(StoreSettings).table_name, boto3.client("dynamodb")), LIMIT, clock)
 
 
 def _admitted(limiter: RateLimiter, key: str) -> bool:
@@ -94,7 +95,7 @@ def test_retry_after_says_when_the_next_request_is_admitted(stack: Stack) -> Non
 
 
 def test_no_limit_configured_admits_everything(stack: Stack) -> None:
-    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), None)
+    limiter = RateLimiter(DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client()), None)
 
     for _ in range(50):
         limiter.check("key_a")
@@ -105,10 +106,7 @@ def test_over_the_limit_is_a_429_problem_with_retry_after(
 ) -> None:
     monkeypatch.setenv("RATE_LIMIT_PER_SECOND", "0.5")
     monkeypatch.setenv("RATE_LIMIT_BURST", "2")
-    clear_settings()
-    from shared.wiring import reset_services
-
-    reset_services()
+    reset()
     caller: Credential = mint("acme")
     other: Credential = mint("acme")
 
@@ -162,7 +160,9 @@ def _writes(limiter: RateLimiter, key: str, clock: Clock, step_ms: int, requests
 
 def test_a_busy_key_takes_its_tokens_a_lease_at_a_time(stack: Stack) -> None:
     clock = Clock()
-    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+    limiter = RateLimiter(
+        DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client()), BUSY_LIMIT, clock
+    )
 
     writes, admitted = _writes(limiter, "key_busy", clock, step_ms=10, requests=100)
 
@@ -174,7 +174,9 @@ def test_a_busy_key_takes_its_tokens_a_lease_at_a_time(stack: Stack) -> None:
 
 def test_a_key_steady_below_its_limit_costs_about_one_write_per_ten_requests(stack: Stack) -> None:
     clock = Clock()
-    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+    limiter = RateLimiter(
+        DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client()), BUSY_LIMIT, clock
+    )
 
     writes, admitted = _writes(limiter, "key_steady", clock, step_ms=25, requests=200)  # 40/s against 50/s
 
@@ -184,7 +186,9 @@ def test_a_key_steady_below_its_limit_costs_about_one_write_per_ten_requests(sta
 
 def test_leases_admit_exactly_the_burst_at_once_then_refuse_with_one_failed_write(stack: Stack) -> None:
     clock = Clock()
-    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+    limiter = RateLimiter(
+        DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client()), BUSY_LIMIT, clock
+    )
 
     _, burst = _writes(limiter, "key_burst", clock, step_ms=0, requests=100)
     refused_writes, refused = _writes(limiter, "key_burst", clock, step_ms=0, requests=3)
@@ -196,7 +200,9 @@ def test_leases_admit_exactly_the_burst_at_once_then_refuse_with_one_failed_writ
 
 def test_an_idle_key_costs_one_write_per_request_again_after_a_busy_spell(stack: Stack) -> None:
     clock = Clock()
-    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+    limiter = RateLimiter(
+        DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client()), BUSY_LIMIT, clock
+    )
     _writes(limiter, "key_calm", clock, step_ms=10, requests=40)  # holds a lease of 10 now, partly used
     clock.ms += 5000
 
@@ -212,7 +218,7 @@ def test_containers_with_leases_keep_a_key_within_its_limit_plus_one_lease_each(
     """Three containers share a key sending far faster than its limit for a second: what they admit
     in total is what the limit allows, give or take the leases' unused or early-spent tokens."""
     clock = Clock()
-    table = store_settings().table_name
+    table = settings(StoreSettings).table_name
     import boto3
 
     containers = [
@@ -233,7 +239,9 @@ def test_a_container_remembers_a_bounded_number_of_leases(stack: Stack, monkeypa
 
     monkeypatch.setattr(service, "_REMEMBERED_KEYS", 2)
     clock = Clock()
-    limiter = RateLimiter(DynamoRateLimitStore(store_settings().table_name, dynamodb_client()), BUSY_LIMIT, clock)
+    limiter = RateLimiter(
+        DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client()), BUSY_LIMIT, clock
+    )
 
     for key in ("key_1", "key_2", "key_3"):
         limiter.check(key)
@@ -246,7 +254,7 @@ TENANT_LIMIT = RateLimit(per_second=10, burst=4)
 
 def _limits(clock: Clock, per_key: RateLimit = LIMIT, per_tenant: RateLimit = TENANT_LIMIT) -> RateLimits:
     """What one container builds: the key's limiter and the tenant's, on one store."""
-    store = DynamoRateLimitStore(store_settings().table_name, dynamodb_client())
+    store = DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client())
     return RateLimits(RateLimiter(store, per_key, clock), RateLimiter(store, per_tenant, clock, subject="tenant"))
 
 
@@ -269,7 +277,7 @@ def test_a_tenant_limit_holds_across_all_its_keys_and_containers(stack: Stack) -
     assert acme == [True, True, True, True, False, False]
     assert other_tenant
     item = dynamodb_client().get_item(
-        TableName=store_settings().table_name, Key={"PK": {"S": "RATE#TENANT#acme"}, "SK": {"S": "RATE"}}
+        TableName=settings(StoreSettings).table_name, Key={"PK": {"S": "RATE#TENANT#acme"}, "SK": {"S": "RATE"}}
     )
     assert int(item["Item"]["tat"]["N"]) == clock.ms + 4 * 100  # four requests counted on the tenant's item
 
@@ -303,10 +311,7 @@ def test_a_tenant_over_its_limit_is_a_429_problem_naming_the_tenant(
 ) -> None:
     monkeypatch.setenv("TENANT_RATE_LIMIT_PER_SECOND", "0.5")
     monkeypatch.setenv("TENANT_RATE_LIMIT_BURST", "2")
-    clear_settings()
-    from shared.wiring import reset_services
-
-    reset_services()
+    reset()
     keys = [mint("acme") for _ in range(3)]
     other_tenant = mint("globex")
 

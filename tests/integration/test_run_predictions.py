@@ -11,8 +11,7 @@ from shared.adapters.dynamodb.predictions import DynamoPredictionStore
 from shared.predictions.models import PredictionStatus
 from shared.predictions.service import NewPrediction
 from shared.runtimes.echo import EchoRuntime
-from shared.settings import clear_settings
-from shared.wiring import batch_store, prediction_service, prediction_store, reset_services
+from shared.wiring import batch_store, prediction_service, prediction_store, reset
 from tests.conftest import CapturedLogs, Credential
 from tests.support.batch_queues import create as create_batch
 from tests.support.batch_queues import deliver, jsonl, pump, validated_with_chunks_held
@@ -221,8 +220,7 @@ def test_the_correlation_id_reaches_the_worker_logs(stack: Stack, captured_logs:
 def _limits(monkeypatch: pytest.MonkeyPatch, **seconds: float) -> None:
     for name, value in seconds.items():
         monkeypatch.setenv(name, str(value))
-    clear_settings()
-    reset_services()
+    reset()
 
 
 def _register_spinner(admin: Credential) -> None:

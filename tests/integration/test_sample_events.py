@@ -36,7 +36,7 @@ from shared.kernel.messages import (
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
 from shared.predictions.models import Prediction, PredictionStatus, Transition
-from shared.settings import batch_settings, bucket_settings, queue_settings, store_settings
+from shared.settings import BatchSettings, BucketSettings, QueueSettings, StoreSettings, settings
 from shared.uploads.models import Purpose
 from shared.wiring import (
     batch_store,
@@ -136,7 +136,7 @@ def example_prediction() -> None:
 
 
 def key_to_revoke() -> None:
-    store = DynamoKeyStore(store_settings().table_name, dynamodb_client())
+    store = DynamoKeyStore(settings(StoreSettings).table_name, dynamodb_client())
     key = ApiKey(
         id=KEY_ID,
         tenant=EXAMPLE_TENANT,
@@ -173,12 +173,12 @@ def example_batch() -> None:
 
 def _places() -> Places:
     """The table, the bucket and their clients, for the shared seeding helpers."""
-    return store_settings().table_name, bucket_settings().bucket_name, dynamodb_client(), s3_client()
+    return settings(StoreSettings).table_name, settings(BucketSettings).bucket_name, dynamodb_client(), s3_client()
 
 
 def batches_queued() -> list[BatchStep]:
     queued = sqs_client().receive_message(
-        QueueUrl=batch_settings().batches_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
+        QueueUrl=settings(BatchSettings).batches_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
     )
     return [BATCHES_QUEUE.read(message["Body"]) for message in queued.get("Messages", [])]
 
@@ -237,7 +237,7 @@ def prediction_is_queued(response: Response, event: Event) -> None:
     assert (body["model"], body["input"], body["status"]) == (requested["model"], requested["input"], "starting")
     assert headers_of(response)["location"] == body["urls"]["get"]
     queued = sqs_client().receive_message(
-        QueueUrl=queue_settings().predictions_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
+        QueueUrl=settings(QueueSettings).predictions_queue_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
     )["Messages"]
     assert [PREDICTIONS_QUEUE.read(message["Body"]) for message in queued] == [
         RunPrediction(tenant=EXAMPLE_TENANT, prediction_id=body["id"])
@@ -348,7 +348,7 @@ def blocked_delivery_is_retried_later(response: Response, event: Event) -> None:
 
 def outbox_is_relayed(response: Response, event: Event) -> None:
     assert response == {"relayed": 1}
-    queued = sqs_client().receive_message(QueueUrl=queue_settings().webhooks_queue_url, MaxNumberOfMessages=10)
+    queued = sqs_client().receive_message(QueueUrl=settings(QueueSettings).webhooks_queue_url, MaxNumberOfMessages=10)
     assert [WEBHOOKS_QUEUE.read(m["Body"]) for m in queued["Messages"]] == [
         DeliverWebhook(tenant=EXAMPLE_TENANT, prediction_id=PREDICTION_ID, delivery_id=WEBHOOK_DELIVERY_ID)
     ]
@@ -377,7 +377,7 @@ def artifact_is_accepted(response: Response, event: Event) -> None:
     result = response["result"]
     assert result["ok"] is True
     assert result["sha256"] == hashlib.sha256(IRIS_BYTES).hexdigest()
-    stored = s3_client().get_object(Bucket=bucket_settings().bucket_name, Key=result["location"])
+    stored = s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=result["location"])
     assert stored["Body"].read() == IRIS_BYTES
 
 
@@ -425,7 +425,9 @@ def stuck_prediction_is_requeued(response: Response, event: Event) -> None:
         "batches_timed_out": 0,
         "batches_skipped": 0,
     }
-    messages = sqs_client().receive_message(QueueUrl=queue_settings().predictions_queue_url, MaxNumberOfMessages=10)
+    messages = sqs_client().receive_message(
+        QueueUrl=settings(QueueSettings).predictions_queue_url, MaxNumberOfMessages=10
+    )
     assert [PREDICTIONS_QUEUE.read(m["Body"]) for m in messages["Messages"]] == [
         RunPrediction(tenant=EXAMPLE_TENANT, prediction_id=STUCK_ID)
     ]
@@ -467,7 +469,9 @@ def batch_is_validated_and_fanned_out(response: Response, event: Event) -> None:
     assert response == {"batchItemFailures": []}
     batch = batch_store().get(EXAMPLE_TENANT, BATCH_ID)
     assert (batch.status, batch.counts.total, batch.chunks_total) == (BatchStatus.IN_PROGRESS, 3, 1)
-    queued = sqs_client().receive_message(QueueUrl=queue_settings().predictions_queue_url, MaxNumberOfMessages=10)
+    queued = sqs_client().receive_message(
+        QueueUrl=settings(QueueSettings).predictions_queue_url, MaxNumberOfMessages=10
+    )
     assert [PREDICTIONS_QUEUE.read(m["Body"]) for m in queued["Messages"]] == [
         RunBatchChunk(tenant=EXAMPLE_TENANT, batch_id=BATCH_ID, chunk=0, first_line=1, start=0, end=len(BATCH_FILE))
     ]

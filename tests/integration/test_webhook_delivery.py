@@ -12,8 +12,7 @@ import pytest
 
 from shared.predictions.models import WebhookEvent
 from shared.predictions.service import NewPrediction
-from shared.settings import clear_settings
-from shared.wiring import delivery_queries, prediction_service, prediction_store, reset_services, secret_service
+from shared.wiring import delivery_queries, prediction_service, prediction_store, reset, secret_service
 from tests.conftest import CapturedLogs
 from tests.support.events import response_json
 from tests.support.gateway import call
@@ -30,8 +29,7 @@ def local_receivers(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
     """Loopback http receivers allowed (as in the local stack) and a schedule shrunk to milliseconds."""
     monkeypatch.setenv("WEBHOOKS_ALLOW_INSECURE", "true")
     monkeypatch.setenv("WEBHOOK_RETRY_SCALE", "0.00001")  # every delay rounds to 0 s of visibility
-    clear_settings()
-    reset_services()
+    reset()
     return stack
 
 
@@ -261,8 +259,7 @@ def test_a_receiver_that_hangs_delays_only_its_delivery(
     local_receivers: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.5")
-    clear_settings()
-    reset_services()
+    reset()
     with hanging_receiver() as url:
         request = NewPrediction("echo", {"n": 1}, webhook=url, webhook_events_filter=(COMPLETED,))
         prediction_id = prediction_service().create("acme", request, "req-hang").id

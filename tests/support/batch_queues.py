@@ -11,7 +11,7 @@ from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
 from shared.keys.models import Caller, Scope
 from shared.representations import BatchOut
-from shared.settings import bucket_settings
+from shared.settings import BucketSettings, settings
 from shared.uploads.models import Purpose
 from shared.wiring import batch_service, batch_store, download_url, upload_service
 from tools.lambda_runtime import invoke_function
@@ -30,7 +30,7 @@ def upload(data: bytes, tenant: str = TENANT) -> str:
     caller = Caller(tenant, "key_01JD5YB4W3ZV0B4S8FZ7Q6N9XK", frozenset({Scope.PREDICT}))
     created, _presigned = upload_service().create(caller, Purpose.BATCH_INPUT, "application/jsonl", len(data))
     boto3.client("s3").put_object(
-        Bucket=bucket_settings().bucket_name, Key=created.key, Body=data, ContentType="application/jsonl"
+        Bucket=settings(BucketSettings).bucket_name, Key=created.key, Body=data, ContentType="application/jsonl"
     )
     return created.id
 
@@ -102,9 +102,9 @@ def download(url: str) -> list[dict[str, Any]]:
     # moto answers presigned GETs of its own (mocked) endpoint through boto3's stubbed transport only,
     # so the file is read with the SDK after checking the URL names the object.
     assert "X-Amz-Signature=" in url
-    bucket = bucket_settings().bucket_name
+    bucket = settings(BucketSettings).bucket_name
     key = httpx.URL(url).path.lstrip("/").removeprefix(f"{bucket}/")  # virtual-hosted or path style
-    body = boto3.client("s3").get_object(Bucket=bucket_settings().bucket_name, Key=key)["Body"].read()
+    body = boto3.client("s3").get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read()
     return [json.loads(line) for line in body.decode().splitlines()]
 
 

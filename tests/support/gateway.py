@@ -1,25 +1,17 @@
 """API Gateway's routing, from template.yaml: which function a (method, path) reaches."""
 
-import re
 from typing import Any
 
 from tests.support.events import http_event
 from tools.lambda_runtime import invoke_function
+from tools.local_api import route_of
 from tools.template import load_template
 
 
 def route(method: str, path: str) -> tuple[str, str]:
     """(logical id, route key) for a request, falling back to the $default route like API Gateway."""
-    default = None
-    for spec in load_template().functions:
-        if spec.default_route:
-            default = spec.logical_id
-        for r in spec.routes:
-            pattern = "^" + re.sub(r"\{[^/]+\}", "[^/]+", r.path) + "$"
-            if r.method == method and re.match(pattern, path):
-                return spec.logical_id, f"{r.method} {r.path}"
-    assert default is not None
-    return default, "$default"
+    spec, route_key = route_of(load_template(), method, path)
+    return spec.logical_id, route_key
 
 
 def call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:

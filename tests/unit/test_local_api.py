@@ -10,7 +10,11 @@ from fastapi import APIRouter, FastAPI, Request
 
 from shared.api.app import create_app
 from shared.api.routes import allowed_methods
-from tools.local_api import RequestPerThread, build_app
+from shared.kernel.observability import logger, set_correlation_id
+from shared.wiring import reset
+from tests.conftest import CapturedLogs
+from tools.local_api import RequestPerThread, build_app, route_of
+from tools.template import load_template
 
 
 @pytest.fixture
@@ -52,6 +56,42 @@ async def test_two_blocking_requests_overlap() -> None:
     assert [response.status_code for response in results] == [200, 200]
     assert len({response.json()["thread"] for response in results}) == 2
     assert threading.get_ident() not in {response.json()["thread"] for response in results}
+
+
+@pytest.mark.anyio
+async def test_each_request_logs_as_an_invocation_of_the_function_it_routes_to(captured_logs: CapturedLogs) -> None:
+    """Every function shares this process: a line names the function and correlation id of its own request,
+    also while a request for another function runs."""
+    reset()  # no function has run in this "container" yet
+    template = load_template()
+    both_set_their_keys = threading.Barrier(2)
+    app = FastAPI()
+
+    @app.get("/v1/health")
+    @app.get("/v2/health/live")
+    async def serve(request: Request) -> None:
+        set_correlation_id(request.headers["x-request-id"])  # as the request-context middleware does
+        both_set_their_keys.wait(timeout=5)
+        logger.info("served")
+
+    serving = RequestPerThread(app, lambda method, path: route_of(template, method, path)[0])
+    async with client_of(serving) as client, anyio.create_task_group() as group:
+        group.start_soon(lambda: client.get("/v1/health", headers={"x-request-id": "req-v1"}))
+        group.start_soon(lambda: client.get("/v2/health/live", headers={"x-request-id": "req-v2"}))
+
+    served = [line for line in captured_logs.records if line["message"] == "served"]
+    assert sorted((line["function_name"], line["correlation_id"], line["cold_start"]) for line in served) == [
+        ("GetHealthFunction", "req-v1", True),
+        ("GetServerLiveFunction", "req-v2", True),
+    ]
+
+
+def test_a_request_goes_to_the_function_api_gateway_would_pick() -> None:
+    template = load_template()
+    spec, route_key = route_of(template, "DELETE", "/v1/keys/key_1")
+    assert (spec.logical_id, route_key) == ("DeleteKeyFunction", "DELETE /v1/keys/{key_id}")
+    spec, route_key = route_of(template, "PUT", "/v1/keys")
+    assert (spec.logical_id, route_key) == ("RouteNotFoundFunction", "$default")
 
 
 @pytest.mark.anyio

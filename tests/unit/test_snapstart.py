@@ -29,8 +29,7 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSnapshotRuntime]:
     fake = FakeSnapshotRuntime()
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", fake)
     yield fake
-    clients.reset_clients()
-    wiring.reset_services()
+    wiring.reset()
 
 
 def test_nothing_registers_outside_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +45,7 @@ def test_hooks_register_with_the_runtime(runtime: FakeSnapshotRuntime) -> None:
 
 @pytest.mark.usefixtures("stack")
 def test_prime_creates_the_clients_restore_replaces_them(runtime: FakeSnapshotRuntime) -> None:
-    clients.reset_clients()
+    wiring.reset()
     snapstart.prime()
     snapshotted = (clients.dynamodb_client(), clients.sqs_client(), clients.s3_client())
     primed_keys = wiring.key_service()
