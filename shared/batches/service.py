@@ -4,7 +4,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from shared.batches.finalizer import BatchFinalizer
-from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, BatchTransitionRejectedError, LineProblem
+from shared.batches.models import (
+    Batch,
+    BatchNotFoundError,
+    BatchStatus,
+    BatchTransition,
+    BatchTransitionRejectedError,
+    LineProblem,
+)
 from shared.batches.ports import BatchSteps, BatchStore
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.idempotency import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
@@ -117,9 +124,7 @@ class BatchService:
         if current.status not in (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS):
             return current
         try:
-            canceling = self._store.transition(
-                current, BatchStatus.CANCELING, frozenset({BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS}), {}
-            )
+            canceling = self._store.transition(current, BatchTransition(BatchStatus.CANCELING, to_rfc3339(utc_now())))
         except BatchTransitionRejectedError as lost:
             return lost.current
         logger.info("batch canceling", extra={"batch_id": batch_id})
