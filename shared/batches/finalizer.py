@@ -13,8 +13,16 @@ with no files (no line of it was accepted as a request: ``total`` is 0).
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from shared.batches.models import Batch, BatchStatus, BatchTransitionRejectedError, ChunkOutcome, LineProblem
+from shared.batches.models import (
+    Batch,
+    BatchStatus,
+    BatchTransition,
+    BatchTransitionRejectedError,
+    ChunkOutcome,
+    LineProblem,
+)
 from shared.batches.object_keys import errors_key, errors_part_key, output_key, output_part_key, unrun_part_key
 from shared.batches.ports import BatchFiles, BatchStore
 from shared.kernel.clock import to_rfc3339, utc_now
@@ -34,27 +42,24 @@ class BatchFinalizer:
         target = final_status(batch)
         if target is None:
             return None
-        fields: dict[str, object] = {}
+        change = _final(batch, target)
         if batch.chunks_total:  # validated: the files hold every line
             chunks = range(batch.chunks_total)
             self._files.concatenate(
                 (output_part_key(batch, c) for c in chunks if c in batch.ran_chunks), output_key(batch)
             )
             self._files.concatenate(_error_parts(batch), errors_key(batch))
-            fields = {"output_key": output_key(batch), "errors_key": errors_key(batch)}
-        return self._end(batch, target, fields)
+            change = replace(change, output_key=output_key(batch), errors_key=errors_key(batch))
+        return self._end(batch, change)
 
     def fail(self, batch: Batch, problems: tuple[LineProblem, ...]) -> Batch | None:
         """The file is unusable as a whole: ``failed`` with its problems, nothing ran."""
-        return self._end(batch, BatchStatus.FAILED, {"errors": problems})
+        return self._end(batch, replace(_final(batch, BatchStatus.FAILED), errors=problems))
 
-    def _end(self, batch: Batch, target: BatchStatus, fields: dict[str, object]) -> Batch | None:
-        at = to_rfc3339(utc_now())
-        deliveries = _planned(batch)
+    def _end(self, batch: Batch, change: BatchTransition) -> Batch | None:
+        target, deliveries = change.status, change.deliveries
         try:
-            ended = self._store.transition(
-                batch, target, frozenset({batch.status}), {**fields, "completed_at": at}, deliveries, at
-            )
+            ended = self._store.transition(batch, change)
         except BatchTransitionRejectedError as lost:
             logger.info("batch already finalized", extra={"batch_id": batch.id, "status": lost.current.status})
             return None
@@ -94,6 +99,11 @@ def _error_parts(batch: Batch) -> Iterator[str]:
             yield unrun_part_key(batch, chunk, ChunkOutcome.CANCELED)
         elif chunk in batch.timed_out_chunks:
             yield unrun_part_key(batch, chunk, ChunkOutcome.TIMED_OUT)
+
+
+def _final(batch: Batch, target: BatchStatus) -> BatchTransition:
+    """The final change, valid only from the status the batch was read in (its files are that state's)."""
+    return BatchTransition(target, to_rfc3339(utc_now()), expected=batch.status, deliveries=_planned(batch))
 
 
 def _planned(batch: Batch) -> tuple[PlannedDelivery, ...]:

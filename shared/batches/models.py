@@ -7,10 +7,12 @@ validation has read the whole file, and a finished batch's ``completed + failed`
 line is in the output or the error file, lines that never ran (canceled, timed out) in the error file.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TypeVar
 
 from shared.kernel.errors import ConflictError, NotFoundError
+from shared.kernel.outbox import PlannedDelivery
 
 
 class BatchStatus(StrEnum):
@@ -35,6 +37,8 @@ ALLOWED_SOURCES: dict[BatchStatus, frozenset[BatchStatus]] = {
     BatchStatus.CANCELING: frozenset({BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS}),
     BatchStatus.CANCELED: frozenset({BatchStatus.CANCELING}),
 }
+
+V = TypeVar("V")
 
 MAX_LINES = 50_000
 MAX_REPORTED_ERRORS = 100  # a failed file lists its first problems, with line numbers
@@ -80,6 +84,50 @@ class Batch:
     timed_out_chunks: frozenset[int] = frozenset()  # counted without running: the sweeper gave up on them
     output_key: str | None = None
     errors_key: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchTransition:
+    """The fields a status change writes, applied only if the stored status is an allowed source.
+
+    ``expected``: the status the change was computed from, when it is valid only from that one (a
+    finalizer's files and counts are those of the batch it read); the source then, else every allowed one.
+    A final status sets ``completed_at`` to ``at``. Fields left None are not written.
+    """
+
+    status: BatchStatus
+    at: str
+    expected: BatchStatus | None = None
+    total: int | None = None
+    chunks_total: int | None = None
+    errors: tuple[LineProblem, ...] | None = None
+    output_key: str | None = None
+    errors_key: str | None = None
+    deliveries: tuple[PlannedDelivery, ...] = ()  # webhook outbox entries written with the change
+
+    def __post_init__(self) -> None:
+        if self.expected is not None and self.expected not in ALLOWED_SOURCES.get(self.status, frozenset()):
+            raise ValueError(f"a batch never moves from {self.expected.value} to {self.status.value}")
+
+    @property
+    def sources(self) -> frozenset[BatchStatus]:
+        return ALLOWED_SOURCES[self.status] if self.expected is None else frozenset({self.expected})
+
+    @property
+    def completed_at(self) -> str | None:
+        return self.at if self.status.is_final else None
+
+    def apply(self, batch: Batch) -> Batch:
+        return replace(
+            batch,
+            status=self.status,
+            counts=batch.counts if self.total is None else replace(batch.counts, total=self.total),
+            chunks_total=_unless_none(self.chunks_total, batch.chunks_total),
+            errors=_unless_none(self.errors, batch.errors),
+            output_key=_unless_none(self.output_key, batch.output_key),
+            errors_key=_unless_none(self.errors_key, batch.errors_key),
+            completed_at=_unless_none(self.completed_at, batch.completed_at),
+        )
 
 
 class ChunkOutcome(StrEnum):
@@ -130,3 +178,7 @@ def problem_list(problems: list[LineProblem], more: int) -> tuple[LineProblem, .
     if more <= 0:
         return tuple(problems)
     return (*problems, LineProblem(0, "more_errors", f"{more} more problems are not listed."))
+
+
+def _unless_none(new: V | None, old: V) -> V:
+    return old if new is None else new

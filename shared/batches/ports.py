@@ -1,15 +1,17 @@
 """What the batch use cases need from storage and queues (adapters and test fakes implement these)."""
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from shared.batches.chunks import Chunk
-from shared.batches.models import Batch, BatchStatus, ChunkResult, OverdueBatch
+from shared.batches.models import Batch, BatchTransition, ChunkResult, OverdueBatch
 from shared.kernel.idempotency import IdempotencyClaim
-from shared.kernel.outbox import PlannedDelivery
+from shared.kernel.transitions import TransitionStore
 
 
-class BatchStore(Protocol):
+class BatchStore(TransitionStore[Batch, BatchTransition], Protocol):
+    """``transition`` raises ``BatchTransitionRejectedError`` (carrying the current batch) when it loses."""
+
     def create(self, batch: Batch, claim: IdempotencyClaim | None = None) -> None: ...
 
     def get(self, tenant: str, batch_id: str) -> Batch:
@@ -17,18 +19,6 @@ class BatchStore(Protocol):
         ...
 
     def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[Batch], str | None]: ...
-
-    def transition(
-        self,
-        batch: Batch,
-        status: BatchStatus,
-        sources: frozenset[BatchStatus],
-        fields: dict[str, Any],
-        deliveries: tuple[PlannedDelivery, ...] = (),
-        at: str = "",
-    ) -> Batch:
-        """Apply if the stored status is in ``sources``, else ``BatchTransitionRejectedError``."""
-        ...
 
     def count_chunk(self, tenant: str, batch_id: str, result: ChunkResult) -> Batch | None:
         """Add a chunk's counts unless it was counted before (then None)."""

@@ -1,18 +1,23 @@
 """Use cases of the batch API: create, get, list, cancel."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.batches.finalizer import BatchFinalizer
-from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, BatchTransitionRejectedError, LineProblem
+from shared.batches.models import (
+    Batch,
+    BatchNotFoundError,
+    BatchStatus,
+    BatchTransition,
+    BatchTransitionRejectedError,
+    LineProblem,
+)
 from shared.batches.ports import BatchSteps, BatchStore
 from shared.kernel.clock import to_rfc3339, utc_now
-from shared.kernel.idempotency import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
+from shared.kernel.creation import create_idempotently
 from shared.kernel.ids import IdKind, is_valid_id, new_id
 from shared.kernel.observability import logger, metrics
 from shared.kernel.pagination import CursorCodec, Page
-from shared.kernel.webhook_urls import check_url
-from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
 from shared.registry.service import ModelRegistry
 from shared.uploads.models import Purpose
 from shared.uploads.service import UploadService
@@ -51,51 +56,43 @@ class BatchService:
 
     def create(self, tenant: str, request: NewBatch, idempotency_key: str | None = None) -> Batch:
         """Check the model, the upload and the webhook, store the batch and queue its validation."""
-        try:
-            version = self._registry.resolve(tenant, ModelRef.parse(request.model))
-        except ModelNotFoundError as missing:
-            raise UnknownModelError(missing) from missing
+        version = self._registry.resolve_requested(tenant, request.model)
         upload = self._uploads.ready_for(tenant, request.input_upload_id, Purpose.BATCH_INPUT, "/input_upload_id")
-        if request.webhook is not None:
-            check_url(request.webhook, allow_insecure=self._allow_insecure_webhooks)
-        now = utc_now()
-        batch = Batch(
-            id=new_id(IdKind.BATCH),
-            tenant=tenant,
-            model=version.name,
-            version=version.version,
-            status=BatchStatus.VALIDATING,
-            input_upload_id=upload.id,
-            input_key=upload.key,
-            created_at=to_rfc3339(now),
-            expires_at=int((now + self._retention).timestamp()),
-            metadata=request.metadata,
-            webhook=request.webhook,
-        )
-        claim = IdempotencyClaim.of(
-            idempotency_key,
-            {
+
+        def build(now: datetime) -> Batch:
+            return Batch(
+                id=new_id(IdKind.BATCH),
+                tenant=tenant,
+                model=version.name,
+                version=version.version,
+                status=BatchStatus.VALIDATING,
+                input_upload_id=upload.id,
+                input_key=upload.key,
+                created_at=to_rfc3339(now),
+                expires_at=int((now + self._retention).timestamp()),
+                metadata=request.metadata,
+                webhook=request.webhook,
+            )
+
+        created = create_idempotently(
+            self._store,
+            build,
+            fingerprint={
                 "model": request.model,
                 "input_upload_id": request.input_upload_id,
                 "webhook": request.webhook,
                 "metadata": request.metadata,
             },
-            now,
+            idempotency_key=idempotency_key,
+            webhook=request.webhook,
+            allow_insecure_webhooks=self._allow_insecure_webhooks,
+            enqueue=lambda batch: self._steps.validate(tenant, batch.id, 0, 1),
+            fail_unqueued=self._fail_unqueued,
         )
-        try:
-            self._store.create(batch, claim)
-        except IdempotentReplayError as replay:
-            assert claim is not None
-            if replay.fingerprint != claim.fingerprint:
-                raise IdempotencyConflictError() from None
-            if replay.resource_id != batch.id:
-                logger.info("idempotent replay", extra={"batch_id": replay.resource_id})
-                return self._store.get(tenant, replay.resource_id)
-        try:
-            self._steps.validate(tenant, batch.id, 0, 1)
-        except Exception:
-            self._fail_unqueued(batch)  # never leave a batch that nothing will ever validate
-            raise
+        batch = created.resource
+        if created.replayed:
+            logger.info("idempotent replay", extra={"batch_id": batch.id})
+            return batch
         logger.info("batch created", extra={"batch_id": batch.id, "model": batch.model})
         metrics.add_metric(name="BatchCreated", unit="Count", value=1)
         return batch
@@ -117,9 +114,7 @@ class BatchService:
         if current.status not in (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS):
             return current
         try:
-            canceling = self._store.transition(
-                current, BatchStatus.CANCELING, frozenset({BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS}), {}
-            )
+            canceling = self._store.transition(current, BatchTransition(BatchStatus.CANCELING, to_rfc3339(utc_now())))
         except BatchTransitionRejectedError as lost:
             return lost.current
         logger.info("batch canceling", extra={"batch_id": batch_id})
@@ -128,7 +123,4 @@ class BatchService:
 
     def _fail_unqueued(self, batch: Batch) -> None:
         problem = LineProblem(0, "queue_unavailable", "The batch could not be queued; create it again.")
-        try:
-            self._finalizer.fail(batch, (problem,))
-        except Exception:  # noqa: BLE001 - the original fault is re-raised by the caller
-            logger.exception("could not mark an unqueued batch failed", extra={"batch_id": batch.id})
+        self._finalizer.fail(batch, (problem,))

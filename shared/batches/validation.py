@@ -26,12 +26,14 @@ from shared.batches.models import (
     MAX_REPORTED_ERRORS,
     Batch,
     BatchStatus,
+    BatchTransition,
     BatchTransitionRejectedError,
     LineProblem,
     problem_list,
 )
 from shared.batches.object_keys import input_key, validation_key
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore, ChunkQueue
+from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.observability import logger
 
 DIGEST_BYTES = 8  # custom_id digests: 50,000 of them collide with odds below 1e-10
@@ -206,9 +208,9 @@ class BatchValidator:
                 return
             started = self._store.transition(
                 batch,
-                BatchStatus.IN_PROGRESS,
-                frozenset({BatchStatus.VALIDATING}),
-                {"total": state.lines, "chunks_total": len(state.chunks)},
+                BatchTransition(
+                    BatchStatus.IN_PROGRESS, to_rfc3339(utc_now()), total=state.lines, chunks_total=len(state.chunks)
+                ),
             )
         except BatchTransitionRejectedError as lost:
             if lost.current.status is BatchStatus.CANCELING:

@@ -3,10 +3,13 @@
 from typing import Protocol
 
 from shared.kernel.idempotency import IdempotencyClaim
+from shared.kernel.transitions import TransitionStore
 from shared.predictions.models import Prediction, Transition
 
 
-class PredictionStore(Protocol):
+class PredictionStore(TransitionStore[Prediction, Transition], Protocol):
+    """``transition`` raises ``TransitionRejectedError`` (carrying the current prediction) when it loses."""
+
     def create(self, prediction: Prediction, claim: IdempotencyClaim | None = None) -> None:
         """Store a new prediction (and its idempotency claim, atomically); never overwrites anything.
 
@@ -20,10 +23,6 @@ class PredictionStore(Protocol):
 
     def list(self, tenant: str, limit: int, after: str | None) -> tuple[list[Prediction], str | None]:
         """Newest first; ``after`` and the returned position are opaque store positions."""
-        ...
-
-    def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
-        """Apply atomically if the stored status is an allowed source, else ``TransitionRejectedError``."""
         ...
 
 

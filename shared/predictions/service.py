@@ -3,16 +3,15 @@
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.kernel.clock import to_rfc3339, utc_now
-from shared.kernel.idempotency import IdempotencyClaim, IdempotencyConflictError, IdempotentReplayError
+from shared.kernel.clock import to_rfc3339
+from shared.kernel.creation import create_idempotently
 from shared.kernel.ids import IdKind, is_valid_id, new_id
 from shared.kernel.jsoncodec import encoded_size
 from shared.kernel.observability import logger, metrics
 from shared.kernel.pagination import CursorCodec, Page
-from shared.kernel.webhook_urls import check_url
 from shared.predictions.models import (
     InputTooLargeError,
     Prediction,
@@ -24,7 +23,6 @@ from shared.predictions.models import (
 )
 from shared.predictions.ports import PredictionQueue, PredictionStore
 from shared.predictions.transitions import Transitions
-from shared.registry.models import ModelNotFoundError, ModelRef, UnknownModelError
 from shared.registry.service import ModelRegistry
 
 MAX_INPUT_BYTES = 256 * 1024
@@ -64,56 +62,46 @@ class PredictionService:
     ) -> Prediction:
         """Validate, store and queue. With ``idempotency_key``: the same key and request within 24 hours
         return the first prediction again; the same key with another request is a conflict (409)."""
-        try:
-            version = self._registry.resolve(tenant, ModelRef.parse(request.model))
-        except ModelNotFoundError as missing:
-            raise UnknownModelError(missing) from missing
+        version = self._registry.resolve_requested(tenant, request.model)
         if encoded_size(request.input) > MAX_INPUT_BYTES:
             raise InputTooLargeError(MAX_INPUT_BYTES)
         self._registry.validate_input(version, request.input)
-        if request.webhook is not None:
-            check_url(request.webhook, allow_insecure=self._allow_insecure_webhooks)
-        now = utc_now()
-        prediction = Prediction(
-            id=new_id(IdKind.PREDICTION),
-            tenant=tenant,
-            model=version.name,
-            version=version.version,
-            status=PredictionStatus.STARTING,
-            input=request.input,
-            created_at=to_rfc3339(now),
-            expires_at=int((now + self._retention).timestamp()),
-            metadata=request.metadata,
-            webhook=request.webhook,
-            webhook_events_filter=request.webhook_events_filter,
-        )
-        claim = IdempotencyClaim.of(
-            idempotency_key,
-            {
+
+        def build(now: datetime) -> Prediction:
+            return Prediction(
+                id=new_id(IdKind.PREDICTION),
+                tenant=tenant,
+                model=version.name,
+                version=version.version,
+                status=PredictionStatus.STARTING,
+                input=request.input,
+                created_at=to_rfc3339(now),
+                expires_at=int((now + self._retention).timestamp()),
+                metadata=request.metadata,
+                webhook=request.webhook,
+                webhook_events_filter=request.webhook_events_filter,
+            )
+
+        created = create_idempotently(
+            self._store,
+            build,
+            fingerprint={
                 "model": request.model,
                 "input": request.input,
                 "metadata": request.metadata,
                 "webhook": request.webhook,
                 "webhook_events_filter": [event.value for event in request.webhook_events_filter],
             },
-            now,
+            idempotency_key=idempotency_key,
+            webhook=request.webhook,
+            allow_insecure_webhooks=self._allow_insecure_webhooks,
+            enqueue=lambda prediction: self._queue.enqueue(tenant, prediction.id, correlation_id),
+            fail_unqueued=self._fail_unqueued,
         )
-        try:
-            self._store.create(prediction, claim)
-        except IdempotentReplayError as replay:
-            assert claim is not None
-            if replay.fingerprint != claim.fingerprint:
-                raise IdempotencyConflictError() from None
-            if replay.resource_id != prediction.id:
-                logger.info("idempotent replay", extra={"prediction_id": replay.resource_id})
-                return self._store.get(tenant, replay.resource_id)
-            # Our own write, retried by the SDK after a lost response: it is stored; queue it as usual.
-        try:
-            self._queue.enqueue(tenant, prediction.id, correlation_id)
-        except Exception:
-            # Never leave a prediction that no worker will ever see: fail it, then surface the fault.
-            self._fail_unqueued(prediction)
-            raise
+        prediction = created.resource
+        if created.replayed:
+            logger.info("idempotent replay", extra={"prediction_id": prediction.id})
+            return prediction
         logger.info("prediction queued", extra={"prediction_id": prediction.id, "model": prediction.model})
         metrics.add_metric(name="PredictionCreated", unit="Count", value=1)
         return prediction
@@ -164,7 +152,4 @@ class PredictionService:
 
     def _fail_unqueued(self, prediction: Prediction) -> None:
         error = PredictionError("queue_unavailable", "The prediction could not be queued; submit it again.")
-        try:
-            self._transitions.move(prediction, PredictionStatus.FAILED, error=error)
-        except Exception:  # noqa: BLE001 - the original fault is re-raised by the caller
-            logger.exception("could not mark an unqueued prediction failed", extra={"prediction_id": prediction.id})
+        self._transitions.move(prediction, PredictionStatus.FAILED, error=error)

@@ -22,7 +22,7 @@ class Transitions:
         logged, not raised: the delivery is committed and the outbox relay will enqueue it.
         """
         transition = Transition(status, to_rfc3339(utc_now()), deliveries=plan_deliveries(prediction, status), **fields)
-        moved = self._store.transition(prediction.tenant, prediction.id, transition)
+        moved = self._store.transition(prediction, transition)
         if transition.deliveries:
             try:
                 self._publisher.publish(prediction.tenant, prediction.id, transition.deliveries)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from shared.kernel.errors import FieldError, InvalidRequestError
 from shared.kernel.observability import logger
 from shared.registry.builtins import BUILTIN_MODELS
-from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion
+from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion, UnknownModelError
 from shared.registry.ports import ModelStore
 from shared.registry.schema_rules import UnusableSchemaError
 from shared.registry.schemas import validation_errors
@@ -72,6 +72,14 @@ class ModelRegistry:
         ref = ModelRef.of_path(text)
         model = self.get(tenant, ref.name)
         return model, None if ref.version is None else _pick(model, ref)
+
+    def resolve_requested(self, tenant: str, text: str) -> ModelVersion:
+        """The version a create request's ``model`` names (``name`` or ``name:version``); a model or
+        version that does not exist is the caller's mistake: ``UnknownModelError`` (422 at ``/model``)."""
+        try:
+            return self.resolve(tenant, ModelRef.parse(text))
+        except ModelNotFoundError as missing:
+            raise UnknownModelError(missing) from missing
 
     def resolve(self, tenant: str, ref: ModelRef) -> ModelVersion:
         builtin = self._builtins.get(ref.name)

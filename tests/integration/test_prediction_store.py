@@ -9,6 +9,7 @@ import pytest
 from shared.adapters.clients import dynamodb_client
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.errors import TransientError
+from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.predictions.models import (
     Prediction,
     PredictionError,
@@ -73,16 +74,16 @@ def test_create_never_overwrites(stack: Stack) -> None:
 def test_transitions_are_conditional_and_return_the_current_state_when_they_lose(stack: Stack) -> None:
     store = prediction_store()
     store.create(_prediction())
-    prediction_id = _prediction().id
-    store.transition("acme", prediction_id, Transition(PredictionStatus.PROCESSING, _now()))
+    processing = store.transition(_prediction(), Transition(PredictionStatus.PROCESSING, _now()))
     done = store.transition(
-        "acme", prediction_id, Transition(PredictionStatus.SUCCEEDED, _now(), output={"ok": True}, predict_time=0.5)
+        processing, Transition(PredictionStatus.SUCCEEDED, _now(), output={"ok": True}, predict_time=0.5)
     )
 
     with pytest.raises(TransitionRejectedError) as lost:
-        store.transition("acme", prediction_id, Transition(PredictionStatus.CANCELED, _now()))
+        store.transition(processing, Transition(PredictionStatus.CANCELED, _now()))
 
     assert lost.value.current == done
+    assert store.get("acme", done.id) == done
     assert done.output == {"ok": True}
     assert done.predict_time == 0.5
 
@@ -92,7 +93,7 @@ def test_failed_predictions_keep_their_error(stack: Stack) -> None:
     store.create(_prediction())
 
     failed = store.transition(
-        "acme", _prediction().id, Transition(PredictionStatus.FAILED, _now(), error=PredictionError("c", "m"))
+        _prediction(), Transition(PredictionStatus.FAILED, _now(), error=PredictionError("c", "m"))
     )
 
     assert failed.error == PredictionError("c", "m")
@@ -103,18 +104,77 @@ def test_a_large_output_lives_in_a_sibling_item_written_atomically(stack: Stack)
     store = prediction_store()
     store.create(_prediction())
     prediction_id = _prediction().id
-    store.transition("acme", prediction_id, Transition(PredictionStatus.PROCESSING, _now()))
+    processing = store.transition(_prediction(), Transition(PredictionStatus.PROCESSING, _now()))
     big = {"blob": "y" * 200_000}
 
-    done = store.transition("acme", prediction_id, Transition(PredictionStatus.SUCCEEDED, _now(), output=big))
+    done = store.transition(processing, Transition(PredictionStatus.SUCCEEDED, _now(), output=big))
 
     assert done.output == big
+    assert store.get("acme", prediction_id) == done
     assert store.list("acme", 10, None)[0][0].output == big
     main, sibling = _raw(prediction_id), _raw(prediction_id, "PREDOUT#")
     assert main is not None
     assert sibling is not None
     assert "output" not in main
     assert sibling["expires_at"] == {"N": "2000000000"}
+
+
+def _completed_hook(prediction: Prediction) -> tuple[PlannedDelivery, ...]:
+    assert prediction.webhook is not None
+    return (PlannedDelivery("dlv_1", EventType.PREDICTION_COMPLETED, prediction.webhook, prediction.expires_at),)
+
+
+def test_a_change_written_with_its_webhook_answers_the_prediction_as_stored(stack: Stack) -> None:
+    store = prediction_store()
+    store.create(_prediction())
+    processing = store.transition(_prediction(), Transition(PredictionStatus.PROCESSING, _now()))
+    change = Transition(PredictionStatus.SUCCEEDED, _now(), output={"ok": 1}, deliveries=_completed_hook(processing))
+
+    done = store.transition(processing, change)
+
+    assert done == store.get("acme", processing.id)
+    assert _raw(f"{processing.id}#dlv_1", "DLVR#") is not None
+
+
+def test_a_change_with_its_webhook_that_loses_answers_the_current_state_and_writes_no_delivery(
+    stack: Stack,
+) -> None:
+    store = prediction_store()
+    store.create(_prediction())
+    canceled = store.transition(_prediction(), Transition(PredictionStatus.CANCELED, _now()))
+
+    with pytest.raises(TransitionRejectedError) as lost:
+        store.transition(
+            _prediction(), Transition(PredictionStatus.FAILED, _now(), deliveries=_completed_hook(canceled))
+        )
+
+    assert lost.value.current == canceled
+    assert _raw(f"{canceled.id}#dlv_1", "DLVR#") is None
+
+
+def test_a_change_with_its_webhook_on_a_prediction_started_meanwhile_keeps_its_start(stack: Stack) -> None:
+    """The caller read it ``starting``; a worker started it; the cancel still applies, and its answer is
+    the stored prediction (with ``started_at``), not the caller's stale copy with the change applied."""
+    store = prediction_store()
+    store.create(_prediction())
+    seen = store.get("acme", _prediction().id)
+    started = store.transition(seen, Transition(PredictionStatus.PROCESSING, _now()))
+
+    canceled = store.transition(seen, Transition(PredictionStatus.CANCELED, _now(), deliveries=_completed_hook(seen)))
+
+    assert canceled == store.get("acme", seen.id)
+    assert (canceled.status, canceled.started_at) == (PredictionStatus.CANCELED, started.started_at)
+
+
+@pytest.mark.parametrize("with_webhook", [False, True])
+def test_a_change_of_a_missing_prediction_is_not_found(stack: Stack, with_webhook: bool) -> None:
+    missing = _prediction()
+    deliveries = _completed_hook(missing) if with_webhook else ()
+
+    with pytest.raises(PredictionNotFoundError):
+        prediction_store().transition(missing, Transition(PredictionStatus.CANCELED, _now(), deliveries=deliveries))
+
+    assert _raw(missing.id) is None
 
 
 def test_list_is_newest_first_per_tenant_with_exact_pages(stack: Stack) -> None:

@@ -95,8 +95,8 @@ def test_the_same_message_delivered_twice_at_once_finishes_the_prediction_once(
     terminal_writes: list[str] = []
     transition = DynamoPredictionStore.transition
 
-    def counting(self: DynamoPredictionStore, tenant: str, pid: str, change: Any) -> Any:
-        moved = transition(self, tenant, pid, change)
+    def counting(self: DynamoPredictionStore, prediction: Any, change: Any) -> Any:
+        moved = transition(self, prediction, change)
         if moved.status not in (PredictionStatus.STARTING, PredictionStatus.PROCESSING):
             terminal_writes.append(moved.status.value)
         return moved

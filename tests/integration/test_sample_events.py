@@ -298,7 +298,7 @@ def prediction_with_webhook_delivery(at: str | None = None) -> None:
         WEBHOOK_DELIVERY_ID, EventType.PREDICTION_COMPLETED, BLOCKED_WEBHOOK, prediction.expires_at
     )
     transition = Transition(PredictionStatus.CANCELED, at or to_rfc3339(utc_now()), deliveries=(planned,))
-    prediction_store().transition(EXAMPLE_TENANT, PREDICTION_ID, transition)
+    prediction_store().transition(prediction, transition)
 
 
 def overdue_webhook_delivery() -> None:

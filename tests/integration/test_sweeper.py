@@ -54,10 +54,10 @@ def terminal_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     written: list[tuple[str, str]] = []
     original = DynamoPredictionStore.transition
 
-    def spy(self: DynamoPredictionStore, tenant: str, prediction_id: str, transition: Any) -> Any:
-        moved = original(self, tenant, prediction_id, transition)
+    def spy(self: DynamoPredictionStore, prediction: Any, transition: Any) -> Any:
+        moved = original(self, prediction, transition)
         if moved.status not in (PredictionStatus.STARTING, PredictionStatus.PROCESSING):
-            written.append((prediction_id, moved.status.value))
+            written.append((prediction.id, moved.status.value))
         return moved
 
     monkeypatch.setattr(DynamoPredictionStore, "transition", spy)

@@ -43,13 +43,13 @@ class InMemoryPredictionStore:
         more = len(ids) > limit
         return [self.items[(tenant, pid)] for pid in page], page[-1] if more else None
 
-    def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
-        current = self.get(tenant, prediction_id)
+    def transition(self, prediction: Prediction, transition: Transition) -> Prediction:
+        current = self.get(prediction.tenant, prediction.id)
         if current.status not in transition.sources:
             raise TransitionRejectedError(current)
         updated = transition.apply(current)
-        self.items[(tenant, prediction_id)] = updated
-        self.deliveries += [(prediction_id, delivery) for delivery in transition.deliveries]
+        self.items[(prediction.tenant, prediction.id)] = updated
+        self.deliveries += [(prediction.id, delivery) for delivery in transition.deliveries]
         self.writes += 1
         return updated
 

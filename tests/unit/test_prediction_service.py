@@ -138,9 +138,9 @@ def test_cancel_returns_a_finished_prediction_unchanged(
     service: PredictionService, store: InMemoryPredictionStore
 ) -> None:
     created = service.create("acme", NewPrediction("echo", {}), None)
-    store.transition("acme", created.id, Transition(PredictionStatus.PROCESSING, "2026-11-21T00:00:00.000Z"))
+    store.transition(store.get("acme", created.id), Transition(PredictionStatus.PROCESSING, "2026-11-21T00:00:00.000Z"))
     done = store.transition(
-        "acme", created.id, Transition(PredictionStatus.SUCCEEDED, "2026-11-21T00:00:01.000Z", output={})
+        store.get("acme", created.id), Transition(PredictionStatus.SUCCEEDED, "2026-11-21T00:00:01.000Z", output={})
     )
 
     assert service.cancel("acme", created.id) == done
@@ -201,7 +201,9 @@ def test_wait_returns_as_soon_as_the_prediction_is_terminal(
         clock[0] += seconds
         polls[0] += 1
         if polls[0] == 3:
-            store.transition("acme", created.id, Transition(PredictionStatus.CANCELED, "2026-11-21T00:00:00.000Z"))
+            store.transition(
+                store.get("acme", created.id), Transition(PredictionStatus.CANCELED, "2026-11-21T00:00:00.000Z")
+            )
 
     result = service.wait(created, 10, 0.25, sleep=sleep, monotonic=lambda: clock[0])
 

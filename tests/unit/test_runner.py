@@ -100,7 +100,7 @@ def test_a_prediction_canceled_mid_run_stays_canceled() -> None:
 
     class CancelingRuntime:
         def predict(self, inputs: Sequence[Mapping[str, Any]], timeout: float | None = None) -> list[RuntimeResult]:
-            store.transition("acme", PRED_ID, Transition(PredictionStatus.CANCELED, to_rfc3339(utc_now())))
+            store.transition(store.get("acme", PRED_ID), Transition(PredictionStatus.CANCELED, to_rfc3339(utc_now())))
             return [{"too": "late"}]
 
     outcome = _runner(store, CancelingRuntime()).run("acme", PRED_ID)
@@ -139,7 +139,7 @@ def test_a_model_failure_result_fails_with_its_own_code() -> None:
 def test_a_redelivery_after_a_crash_in_processing_finishes_the_prediction() -> None:
     store = InMemoryPredictionStore()
     store.create(_prediction())
-    store.transition("acme", PRED_ID, Transition(PredictionStatus.PROCESSING, to_rfc3339(utc_now())))
+    store.transition(store.get("acme", PRED_ID), Transition(PredictionStatus.PROCESSING, to_rfc3339(utc_now())))
 
     outcome = _runner(store, CountingRuntime()).run("acme", PRED_ID)
 

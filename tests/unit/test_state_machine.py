@@ -1,10 +1,16 @@
-"""Status only moves forward."""
+"""Status only moves forward; a change of a prediction or a batch has the one shape of the kernel."""
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
-from shared.predictions.models import ALLOWED_SOURCES, TERMINAL_STATUSES, PredictionStatus
+from shared.batches.models import ALLOWED_SOURCES as BATCH_SOURCES
+from shared.batches.models import Batch, BatchStatus, BatchTransition, LineProblem, RequestCounts
+from shared.kernel.transitions import StatusTransition
+from shared.predictions.models import ALLOWED_SOURCES, TERMINAL_STATUSES, Prediction, PredictionStatus, Transition
+
+AT = "2026-11-21T00:00:00.000Z"
 
 FORWARD = {
     (PredictionStatus.STARTING, PredictionStatus.PROCESSING),
@@ -26,3 +32,81 @@ def test_only_forward_transitions_are_allowed(source: PredictionStatus, target: 
 def test_terminal_statuses_have_no_way_out() -> None:
     for sources in ALLOWED_SOURCES.values():
         assert not sources & TERMINAL_STATUSES
+
+
+@pytest.mark.parametrize(("source", "target"), list(itertools.product(BatchStatus, BatchStatus)))
+def test_a_batch_change_pinned_to_its_source_exists_only_for_allowed_moves(
+    source: BatchStatus, target: BatchStatus
+) -> None:
+    if source in BATCH_SOURCES.get(target, frozenset()):
+        assert BatchTransition(target, AT, expected=source).sources == {source}
+    else:
+        with pytest.raises(ValueError, match="never moves"):
+            BatchTransition(target, AT, expected=source)
+
+
+def test_a_batch_change_without_a_pin_may_be_written_from_every_allowed_source() -> None:
+    assert BatchTransition(BatchStatus.CANCELING, AT).sources == {BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS}
+
+
+def test_a_batch_change_writes_its_fields_and_leaves_the_others() -> None:
+    validating = _batch()
+
+    started = BatchTransition(BatchStatus.IN_PROGRESS, AT, total=7, chunks_total=2).apply(validating)
+
+    assert started == replace(validating, status=BatchStatus.IN_PROGRESS, counts=RequestCounts(total=7), chunks_total=2)
+
+
+def test_a_final_batch_change_sets_completed_at_and_its_files() -> None:
+    running = replace(_batch(), status=BatchStatus.IN_PROGRESS, counts=RequestCounts(3, 2, 1), chunks_total=1)
+
+    done = BatchTransition(BatchStatus.COMPLETED, AT, output_key="out", errors_key="err").apply(running)
+
+    assert done == replace(running, status=BatchStatus.COMPLETED, completed_at=AT, output_key="out", errors_key="err")
+
+
+def test_a_failed_batch_keeps_its_problems() -> None:
+    problems = (LineProblem(0, "empty_file", "The file has no lines."),)
+
+    failed = BatchTransition(BatchStatus.FAILED, AT, errors=problems).apply(_batch())
+
+    assert (failed.status, failed.errors, failed.completed_at) == (BatchStatus.FAILED, problems, AT)
+
+
+def test_a_prediction_change_applies_as_it_did() -> None:
+    processing = Transition(PredictionStatus.PROCESSING, AT).apply(_prediction())
+
+    done = Transition(PredictionStatus.SUCCEEDED, AT, output={"ok": 1}, predict_time=0.5).apply(processing)
+
+    assert (processing.status, processing.started_at) == (PredictionStatus.PROCESSING, AT)
+    assert (done.status, done.started_at, done.completed_at, done.output) == (
+        PredictionStatus.SUCCEEDED,
+        AT,
+        AT,
+        {"ok": 1},
+    )
+
+
+def _batch() -> Batch:
+    return Batch(
+        id="bat_1",
+        tenant="acme",
+        model="echo",
+        version=1,
+        status=BatchStatus.VALIDATING,
+        input_upload_id="upl_1",
+        input_key="uploads/acme/upl_1",
+        created_at=AT,
+        expires_at=2_000_000_000,
+    )
+
+
+def _prediction() -> Prediction:
+    return Prediction("pred_1", "acme", "echo", 1, PredictionStatus.STARTING, {}, AT, 2_000_000_000)
+
+
+def _shapes() -> None:
+    """Type-checked only: both changes have the one shape a store's ``transition`` takes."""
+    prediction_change: StatusTransition[PredictionStatus, Prediction] = Transition(PredictionStatus.PROCESSING, AT)
+    batch_change: StatusTransition[BatchStatus, Batch] = BatchTransition(BatchStatus.CANCELING, AT)
+    del prediction_change, batch_change

@@ -13,18 +13,26 @@ moves the deadline ``stuck_after`` on and forgets the sweeps; a final status rem
 import builtins
 import json
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from shared.adapters.dynamodb.deliveries import delivery_item
 from shared.adapters.dynamodb.idempotency import claim_put, replay_of
 from shared.adapters.dynamodb.sweep import overdue_entries, postpone_entry
-from shared.adapters.dynamodb.table import call, is_condition_failure, newest_first_page, tenant_pk
+from shared.adapters.dynamodb.table import (
+    ConditionLostError,
+    call,
+    is_condition_failure,
+    newest_first_page,
+    tenant_pk,
+    write_status_change,
+)
 from shared.batches.models import (
     Batch,
     BatchNotFoundError,
     BatchStatus,
+    BatchTransition,
     BatchTransitionRejectedError,
     ChunkOutcome,
     ChunkResult,
@@ -34,7 +42,6 @@ from shared.batches.models import (
 )
 from shared.kernel.clock import from_rfc3339, to_rfc3339, utc_now
 from shared.kernel.idempotency import IdempotencyClaim
-from shared.kernel.outbox import PlannedDelivery
 from shared.predictions.models import STUCK_AFTER
 
 if TYPE_CHECKING:
@@ -96,52 +103,49 @@ class DynamoBatchStore:
         """Newest first."""
         return newest_first_page(self._client, self._table, tenant, PREFIX, limit, after, _from_item)
 
-    def transition(
-        self,
-        batch: Batch,
-        status: BatchStatus,
-        sources: frozenset[BatchStatus],
-        fields: dict[str, Any],
-        deliveries: tuple[PlannedDelivery, ...] = (),
-        at: str = "",
-    ) -> Batch:
-        """Write ``status`` and ``fields`` if the stored status is one of ``sources``; else
-        ``BatchTransitionRejectedError``. Webhook deliveries are written in the same transaction."""
+    def transition(self, batch: Batch, transition: BatchTransition) -> Batch:
+        """Write ``transition`` on ``batch`` (as the caller holds it) and answer the result without reading
+        it back: the item ``UpdateItem`` returns, or after the transaction that writes webhook deliveries
+        with a final change, ``batch`` with the change applied (nothing else changes a batch whose chunks
+        are all counted)."""
         names = {"#status": "status"}
-        values: dict[str, Any] = {f":src{i}": {"S": s.value} for i, s in enumerate(sorted(sources))}
-        values[":status"] = {"S": status.value}
+        values: dict[str, AttributeValueTypeDef] = {
+            f":src{i}": {"S": s.value} for i, s in enumerate(sorted(transition.sources))
+        }
+        values[":status"] = {"S": transition.status.value}
         sets = ["#status = :status"]
-        for name, value in fields.items():
+        for name, value in _written(transition).items():
             names[f"#{name}"] = name
-            values[f":{name}"] = _attribute(name, value)
+            values[f":{name}"] = value
             sets.append(f"#{name} = :{name}")
-        if status.is_final:  # out of the sweeper's index
+        if transition.status.is_final:  # out of the sweeper's index
             expression = "SET " + ", ".join(sets) + " REMOVE sweep_pk, sweep_at"
         else:  # a new deadline, and a clean sheet with the sweeper
             values[":deadline"] = {"S": self._deadline()}
             expression = "SET " + ", ".join([*sets, "sweep_at = :deadline"]) + " REMOVE sweeps"
-        update: dict[str, Any] = {
+        condition = "#status IN (" + ", ".join(f":src{i}" for i in range(len(transition.sources))) + ")"
+        update = {
             "TableName": self._table,
             "Key": _key(batch.tenant, batch.id),
             "UpdateExpression": expression,
-            "ConditionExpression": "#status IN (" + ", ".join(f":src{i}" for i in range(len(sources))) + ")",
+            "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
+        together: list[TransactWriteItemTypeDef] = [
+            {"Put": {"TableName": self._table, "Item": delivery_item(batch.tenant, batch.id, planned, transition.at)}}
+            for planned in transition.deliveries
+        ]
         try:
-            if deliveries:
-                items: list[TransactWriteItemTypeDef] = [{"Update": cast(Any, update)}]
-                for planned in deliveries:
-                    item = delivery_item(batch.tenant, batch.id, planned, at)
-                    items.append({"Put": {"TableName": self._table, "Item": item}})
-                call(lambda: self._client.transact_write_items(TransactItems=items))
-                return self.get(batch.tenant, batch.id)
-            response = call(lambda: self._client.update_item(**update, ReturnValues="ALL_NEW"))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise BatchTransitionRejectedError(self.get(batch.tenant, batch.id)) from exc
-            raise
-        return _from_item(response["Attributes"])
+            written = write_status_change(self._client, update, together, batch.status.value)
+        except ConditionLostError as lost:
+            if lost.current is None:
+                raise BatchNotFoundError(batch.id) from lost
+            current = _from_item(lost.current)
+            if current.status in transition.sources and current.status is not batch.status:
+                return self.transition(current, transition)  # a transaction pinned to what we held: once more
+            raise BatchTransitionRejectedError(current) from lost
+        return transition.apply(batch) if written is None else _from_item(written)
 
     def count_chunk(self, tenant: str, batch_id: str, result: ChunkResult) -> Batch | None:
         """Add the chunk's counts once. None when it was counted before (a duplicate delivery) or the
@@ -191,12 +195,23 @@ class DynamoBatchStore:
         return to_rfc3339(utc_now() + self._stuck_after)
 
 
-def _attribute(name: str, value: Any) -> "AttributeValueTypeDef":
-    if name == "errors":
-        return {"S": json.dumps([[p.line, p.code, p.message] for p in value])}
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"unsupported batch field {name}")
-    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+def _written(transition: BatchTransition) -> dict[str, "AttributeValueTypeDef"]:
+    """The attributes a change writes besides its status (and the sweeper's)."""
+    written: dict[str, AttributeValueTypeDef] = {}
+    if transition.total is not None:
+        written["total"] = {"N": str(transition.total)}
+    if transition.chunks_total is not None:
+        written["chunks_total"] = {"N": str(transition.chunks_total)}
+    if transition.errors is not None:
+        written["errors"] = {"S": json.dumps([[p.line, p.code, p.message] for p in transition.errors])}
+    for name, text in (
+        ("output_key", transition.output_key),
+        ("errors_key", transition.errors_key),
+        ("completed_at", transition.completed_at),
+    ):
+        if text is not None:
+            written[name] = {"S": text}
+    return written
 
 
 def _key(tenant: str, batch_id: str) -> Item:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from shared.adapters.dynamodb.table import call, tenant_pk
+from shared.adapters.dynamodb.table import call, lost_item, tenant_pk
 from shared.kernel.errors import TransientError
 from shared.kernel.idempotency import IdempotencyClaim, IdempotentReplayError
 
@@ -35,6 +35,7 @@ def claim_put(
             "Item": item,
             "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
             "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",  # a held claim comes back with the failure
         }
     }
 
@@ -48,9 +49,13 @@ def replay_of(
     id_attribute: str,
     lost: ClientError,
 ) -> IdempotentReplayError | TransientError:
-    """After the claim's transaction lost its condition: what the held claim says, to raise."""
+    """After the claim's transaction lost its condition: what the held claim says, to raise. The claim
+    comes back with the failure; it is read only if it did not (it was not what failed)."""
     key: Item = {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": prefix + claim.key_hash}}
-    held = call(lambda: client.get_item(TableName=table, Key=key, ConsistentRead=True)).get("Item")
+    returned = (lost_item(lost, index) for index in range(len(lost.response.get("CancellationReasons", []))))
+    held = next((item for item in returned if item is not None and item.get("SK") == key["SK"]), None)
+    if held is None:
+        held = call(lambda: client.get_item(TableName=table, Key=key, ConsistentRead=True)).get("Item")
     if held is None:  # the claim expired between the two calls: let the caller retry
         error: IdempotentReplayError | TransientError = TransientError("an idempotency claim changed concurrently")
     else:

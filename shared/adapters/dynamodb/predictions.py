@@ -9,14 +9,22 @@ import builtins
 import json
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from shared.adapters.dynamodb.deliveries import delivery_item
 from shared.adapters.dynamodb.idempotency import claim_put, replay_of
 from shared.adapters.dynamodb.sweep import overdue_entries, postpone_entry
-from shared.adapters.dynamodb.table import call, is_condition_failure, newest_first_page, tenant_pk
+from shared.adapters.dynamodb.table import (
+    ConditionLostError,
+    call,
+    is_condition_failure,
+    lost_item,
+    newest_first_page,
+    tenant_pk,
+    write_status_change,
+)
 from shared.kernel.clock import from_rfc3339, to_rfc3339
 from shared.kernel.idempotency import IdempotencyClaim
 from shared.kernel.jsoncodec import dumps
@@ -69,16 +77,17 @@ class DynamoPredictionStore:
             try:
                 call(
                     lambda: self._client.put_item(
-                        TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+                        TableName=self._table,
+                        Item=item,
+                        ConditionExpression="attribute_not_exists(PK)",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
                 )
             except ClientError as exc:
                 # The id is a fresh ULID, so an item already there is this very write: the SDK retried it
                 # after losing the first response. Anything else is a fault.
-                if (
-                    not is_condition_failure(exc)
-                    or self.get(prediction.tenant, prediction.id).input != prediction.input
-                ):
+                stored = lost_item(exc) if is_condition_failure(exc) else None
+                if stored is None or _from_item(stored).input != prediction.input:
                     raise
             return
         put: TransactWriteItemTypeDef = {
@@ -110,7 +119,11 @@ class DynamoPredictionStore:
 
         return newest_first_page(self._client, self._table, tenant, PREFIX, limit, after, parse)
 
-    def transition(self, tenant: str, prediction_id: str, transition: Transition) -> Prediction:
+    def transition(self, prediction: Prediction, transition: Transition) -> Prediction:
+        """Write ``transition`` on ``prediction`` (as the caller holds it) and answer the result without
+        reading it back: the item ``UpdateItem`` returns, or after a transaction ``prediction`` with the
+        change applied. A prediction moved on meanwhile to another allowed source is moved from there."""
+        tenant, prediction_id = prediction.tenant, prediction.id
         output = dumps(transition.output) if transition.output is not None else None  # encoded once
         # The output when it is too large to sit inline, stored in its own item then.
         overflow = output if output is not None and len(output.encode()) > INLINE_OUTPUT_LIMIT else None
@@ -121,26 +134,24 @@ class DynamoPredictionStore:
             update["ExpressionAttributeValues"] = {**update["ExpressionAttributeValues"], ":deadline": deadline}
         else:  # finished: out of the sweeper's index
             update["UpdateExpression"] += " REMOVE sweep_pk, sweep_at"
+        # The status change and what it implies, all or nothing.
         together: list[TransactWriteItemTypeDef] = [
             {"Put": {"TableName": self._table, "Item": delivery_item(tenant, prediction_id, d, transition.at)}}
             for d in transition.deliveries
         ]
         if overflow is not None:
-            together.append(
-                {"Put": {"TableName": self._table, "Item": self._overflow_item(tenant, prediction_id, overflow)}}
-            )
+            item = _overflow_item(prediction, overflow)
+            together.append({"Put": {"TableName": self._table, "Item": item}})
         try:
-            if together:  # the status change and what it implies, all or nothing
-                items: list[TransactWriteItemTypeDef] = [{"Update": cast(Any, update)}, *together]
-                call(lambda: self._client.transact_write_items(TransactItems=items))
-                return self.get(tenant, prediction_id)
-            update["ReturnValues"] = "ALL_NEW"
-            response = call(lambda: self._client.update_item(**update))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise TransitionRejectedError(self.get(tenant, prediction_id)) from exc
-            raise
-        return _from_item(response["Attributes"])
+            written = write_status_change(self._client, update, together, prediction.status.value)
+        except ConditionLostError as lost:
+            if lost.current is None:
+                raise PredictionNotFoundError(prediction_id) from lost
+            current = self._with_output(_from_item(lost.current), lost.current)
+            if current.status in transition.sources and current.status is not prediction.status:
+                return self.transition(current, transition)  # a transaction pinned to what we held: once more
+            raise TransitionRejectedError(current) from lost
+        return transition.apply(prediction) if written is None else _from_item(written)
 
     def overdue(self, now: str, limit: int) -> "builtins.list[Overdue]":
         """Unfinished predictions whose deadline is before ``now``, oldest deadline first."""
@@ -154,14 +165,6 @@ class DynamoPredictionStore:
         unfinished = [PredictionStatus.STARTING.value, PredictionStatus.PROCESSING.value]
         return postpone_entry(self._client, self._table, key, overdue.deadline, next_deadline, unfinished)
 
-    def _overflow_item(self, tenant: str, prediction_id: str, output: str) -> Item:
-        return {
-            "PK": {"S": tenant_pk(tenant)},
-            "SK": {"S": OUTPUT_PREFIX + prediction_id},
-            "output": {"S": output},
-            "expires_at": {"N": str(self.get(tenant, prediction_id).expires_at)},
-        }
-
     def _with_output(self, prediction: Prediction, item: Item) -> Prediction:
         if "output_ref" not in item:
             return prediction
@@ -169,6 +172,15 @@ class DynamoPredictionStore:
         response = call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
         stored = response.get("Item")
         return replace(prediction, output=json.loads(stored["output"]["S"])) if stored else prediction
+
+
+def _overflow_item(prediction: Prediction, output: str) -> Item:
+    return {
+        "PK": {"S": tenant_pk(prediction.tenant)},
+        "SK": {"S": OUTPUT_PREFIX + prediction.id},
+        "output": {"S": output},
+        "expires_at": {"N": str(prediction.expires_at)},
+    }
 
 
 def _after(moment: str, delay: timedelta) -> str:

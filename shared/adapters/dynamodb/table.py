@@ -1,7 +1,7 @@
 """Helpers shared by the DynamoDB adapters: key layout and error translation."""
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -9,7 +9,7 @@ from shared.kernel.errors import TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 T = TypeVar("T")
 Item = dict[str, "AttributeValueTypeDef"]
@@ -59,6 +59,55 @@ def call(operation: Callable[[], T]) -> T:
         raise
     except BotoCoreError as exc:
         raise TransientError("DynamoDB could not be reached") from exc
+
+
+def lost_item(exc: ClientError, index: int = 0) -> Item | None:
+    """The item as stored when a write sent with ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` lost its
+    condition (``index``: the write's place in a transaction); None when there is no such item."""
+    if error_code(exc) == TRANSACTION_CANCELED:
+        reasons = exc.response.get("CancellationReasons", [])
+        return cast("Item | None", reasons[index].get("Item")) if index < len(reasons) else None
+    return cast("Item | None", cast(dict[str, Any], exc.response).get("Item"))
+
+
+class ConditionLostError(Exception):
+    """A conditional write lost: ``current`` is the item as stored (None: there is none)."""
+
+    def __init__(self, current: Item | None) -> None:
+        super().__init__("the write's condition failed")
+        self.current = current
+
+
+def write_status_change(
+    client: "DynamoDBClient", update: Mapping[str, Any], together: "list[TransactWriteItemTypeDef]", seen: str
+) -> Item | None:
+    """A status change: a conditional ``UpdateItem`` (on ``#status``) alone, or with ``together`` in one
+    transaction (all or nothing).
+
+    Alone it answers the item as written (``ALL_NEW``). A transaction answers nothing, so it answers None
+    and the caller builds the result from the item it holds, read in status ``seen``: the transaction is
+    written only while the status is still that one. A lost condition raises ``ConditionLostError`` with
+    the item as stored, which DynamoDB returns with the failure: nothing is read back either way.
+    """
+    try:
+        if together:
+            pinned = {
+                **update,
+                "ConditionExpression": f"({update['ConditionExpression']}) AND #status = :seen",
+                "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], ":seen": {"S": seen}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+            items: list[TransactWriteItemTypeDef] = [{"Update": cast(Any, pinned)}, *together]
+            call(lambda: client.transact_write_items(TransactItems=items))
+            return None
+        response = call(
+            lambda: client.update_item(**update, ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        )
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            raise ConditionLostError(lost_item(exc)) from exc
+        raise
+    return response["Attributes"]
 
 
 class _HasId(Protocol):
