@@ -103,10 +103,7 @@ class BatchService:
         return self._store.get(tenant, batch_id)
 
     def list(self, tenant: str, limit: int, cursor: str | None) -> Page[Batch]:
-        after = self._cursors.decode(tenant, LISTING, cursor) if cursor else None
-        items, position = self._store.list(tenant, limit, after)
-        next_cursor = self._cursors.encode(tenant, LISTING, position) if position else None
-        return Page(items=items, next_cursor=next_cursor)
+        return self._cursors.page(tenant, LISTING, limit, cursor, self._store.list)
 
     def cancel(self, tenant: str, batch_id: str) -> Batch:
         """Unfinished lines are not run; what finished stays in the files. A finished batch is returned as it is."""

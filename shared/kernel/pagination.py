@@ -44,6 +44,19 @@ class CursorCodec:
         payload = _b64encode(json.dumps({"p": position, "e": int(self._clock()) + CURSOR_LIFETIME_SECONDS}).encode())
         return f"{payload}.{self._sign(tenant, listing, payload)}"
 
+    def page(
+        self,
+        tenant: str,
+        listing: str,
+        limit: int,
+        cursor: str | None,
+        fetch: Callable[[str, int, str | None], tuple[list[T], str | None]],
+    ) -> Page[T]:
+        """One page of ``listing``: ``fetch(tenant, limit, after)`` reads it from the position ``cursor`` holds."""
+        after = self.decode(tenant, listing, cursor) if cursor else None
+        items, position = fetch(tenant, limit, after)
+        return Page(items, self.encode(tenant, listing, position) if position else None)
+
     def decode(self, tenant: str, listing: str, cursor: str) -> str:
         if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii() or cursor.count(".") != 1:
             raise InvalidCursorError()

@@ -58,9 +58,7 @@ class KeyService:
         return key
 
     def list(self, tenant: str, limit: int, cursor: str | None) -> Page[ApiKey]:
-        after = self._cursors.decode(tenant, LISTING, cursor) if cursor else None
-        items, position = self._store.list(tenant, limit, after)
-        return Page(items, self._cursors.encode(tenant, LISTING, position) if position else None)
+        return self._cursors.page(tenant, LISTING, limit, cursor, self._store.list)
 
     def revoke(self, tenant: str, key_id: str) -> None:
         if not is_valid_id(IdKind.KEY, key_id):

@@ -112,10 +112,7 @@ class PredictionService:
         return self._store.get(tenant, prediction_id)
 
     def list(self, tenant: str, limit: int, cursor: str | None) -> Page[Prediction]:
-        after = self._cursors.decode(tenant, LISTING, cursor) if cursor else None
-        items, position = self._store.list(tenant, limit, after)
-        next_cursor = self._cursors.encode(tenant, LISTING, position) if position else None
-        return Page(items=items, next_cursor=next_cursor)
+        return self._cursors.page(tenant, LISTING, limit, cursor, self._store.list)
 
     def cancel(self, tenant: str, prediction_id: str) -> Prediction:
         current = self.get(tenant, prediction_id)
