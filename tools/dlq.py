@@ -13,7 +13,6 @@ finished ones. Webhook deliveries get a fresh retry schedule and keep their ``we
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -23,35 +22,15 @@ import boto3
 from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
 from shared.adapters.sqs import SqsDeliveryQueue
 from shared.webhooks.worker import redrive as redrive_webhooks
-from tools.devstack import STATE_FILE, point_aws_at
+from tools.stack_target import UsageError, add_target_arguments
+from tools.stack_target import stack_resources as target_resources
 
 QUEUES = {"predictions": ("PredictionsQueue", "PredictionsDLQ"), "webhooks": ("WebhooksQueue", "WebhooksDLQ")}
 
 
-class UsageError(Exception):
-    pass
-
-
 def stack_resources(args: argparse.Namespace) -> dict[str, str]:
     """Table name and every queue URL, by logical id."""
-    if args.local:
-        if not STATE_FILE.exists():
-            raise UsageError("no local stack is running (start it with `make dev`)")
-        state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
-        point_aws_at(state["aws_endpoint_url"])
-        created = state["resources"]
-        return {name: created[name] for name in ["Table", *(name for pair in QUEUES.values() for name in pair)]}
-    if args.stack_name:
-        stack = boto3.client("cloudformation", region_name=args.region).describe_stacks(StackName=args.stack_name)
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
-        try:
-            return {
-                **{name: outputs[f"{name}Url"] for pair in QUEUES.values() for name in pair},
-                "Table": outputs["TableName"],
-            }
-        except KeyError as missing:
-            raise UsageError(f"stack {args.stack_name} has no {missing} output") from None
-    raise UsageError("say where: --stack-name or --local")
+    return target_resources(args, ["Table", *(name for pair in QUEUES.values() for name in pair)])
 
 
 def show(sqs: Any, resources: dict[str, str]) -> list[dict[str, Any]]:
@@ -109,10 +88,7 @@ def parser() -> argparse.ArgumentParser:
     redrive_command = commands.add_parser("redrive", help="move a dead-letter queue's messages back")
     redrive_command.add_argument("queue", choices=sorted(QUEUES))
     for command in (show_command, redrive_command):
-        where = command.add_mutually_exclusive_group()
-        where.add_argument("--stack-name")
-        where.add_argument("--local", action="store_true")
-        command.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+        add_target_arguments(command)
     return root
 
 

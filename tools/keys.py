@@ -9,23 +9,16 @@ There is deliberately no HTTP route to create a first admin key.
 
 import argparse
 import json
-import logging
-import os
 import sys
 from collections.abc import Sequence
 
 import boto3
 
 from shared.adapters.dynamodb.keys import DynamoKeyStore
-from shared.kernel.observability import logger
 from shared.kernel.pagination import CursorCodec
 from shared.keys.models import InvalidTenantError, Scope
 from shared.keys.service import KeyService
-from tools.devstack import STATE_FILE, point_aws_at
-
-
-class UsageError(Exception):
-    pass
+from tools.stack_target import UsageError, add_target_arguments, logs_to_stderr, stack_resources
 
 
 def _no_cursor_secret() -> bytes:
@@ -33,29 +26,11 @@ def _no_cursor_secret() -> bytes:
 
 
 def table_name(args: argparse.Namespace) -> str:
-    if args.local:
-        if not STATE_FILE.exists():
-            raise UsageError("no local stack is running (start it with `make dev`)")
-        state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
-        point_aws_at(state["aws_endpoint_url"])
-        return str(state["resources"]["Table"])
     if args.table:
         return str(args.table)
-    if args.stack_name:
-        cloudformation = boto3.client("cloudformation", region_name=args.region)
-        stack = cloudformation.describe_stacks(StackName=args.stack_name)["Stacks"][0]
-        for output in stack.get("Outputs", []):
-            if output.get("OutputKey") == "TableName":
-                return str(output["OutputValue"])
-        raise UsageError(f"stack {args.stack_name} has no TableName output")
-    raise UsageError("say where: --stack-name, --table or --local")
-
-
-def logs_to_stderr() -> None:
-    """Keep stdout for the command's result: the service's structured logs go to stderr."""
-    handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)
+    if not (args.local or args.stack_name):
+        raise UsageError("say where: --stack-name, --table or --local")
+    return stack_resources(args, ["Table"])["Table"]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -67,11 +42,7 @@ def parser() -> argparse.ArgumentParser:
     mint.add_argument("--tenant", required=True)
     mint.add_argument("--name", default="bootstrap admin")
     mint.add_argument("--scopes", nargs="+", choices=[s.value for s in Scope], default=[Scope.ADMIN.value])
-    where = mint.add_mutually_exclusive_group()
-    where.add_argument("--stack-name", help="CloudFormation stack whose TableName output to use")
-    where.add_argument("--table", help="DynamoDB table name")
-    where.add_argument("--local", action="store_true", help="the running local stack")
-    mint.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    add_target_arguments(mint, table=True)
     return root
 
 

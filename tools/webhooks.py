@@ -8,8 +8,6 @@ Each parked delivery gets a fresh retry schedule and keeps its ``webhook-id``.
 
 import argparse
 import json
-import logging
-import os
 import sys
 from collections.abc import Sequence
 
@@ -17,42 +15,21 @@ import boto3
 
 from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
 from shared.adapters.sqs import SqsDeliveryQueue
-from shared.kernel.observability import logger
 from shared.webhooks.worker import redrive
-from tools.devstack import STATE_FILE, point_aws_at
-
-
-class UsageError(Exception):
-    pass
+from tools.stack_target import UsageError, add_target_arguments, logs_to_stderr, stack_resources
 
 
 def resources(args: argparse.Namespace) -> tuple[str, str, str]:
     """(table, webhooks queue url, webhooks dlq url) of the chosen stack."""
-    if args.local:
-        if not STATE_FILE.exists():
-            raise UsageError("no local stack is running (start it with `make dev`)")
-        state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
-        point_aws_at(state["aws_endpoint_url"])
-        created = state["resources"]
-        return created["Table"], created["WebhooksQueue"], created["WebhooksDLQ"]
-    if args.stack_name:
-        stack = boto3.client("cloudformation", region_name=args.region).describe_stacks(StackName=args.stack_name)
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
-        try:
-            return outputs["TableName"], outputs["WebhooksQueueUrl"], outputs["WebhooksDLQUrl"]
-        except KeyError as missing:
-            raise UsageError(f"stack {args.stack_name} has no {missing} output") from None
-    raise UsageError("say where: --stack-name or --local")
+    found = stack_resources(args, ["Table", "WebhooksQueue", "WebhooksDLQ"])
+    return found["Table"], found["WebhooksQueue"], found["WebhooksDLQ"]
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m tools.webhooks", description="Operate webhook deliveries.")
     commands = root.add_subparsers(dest="command", required=True)
     command = commands.add_parser("redrive", help="move parked deliveries back into delivery")
-    where = command.add_mutually_exclusive_group()
-    where.add_argument("--stack-name")
-    where.add_argument("--local", action="store_true")
-    command.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    add_target_arguments(command)
     return root
 
 
@@ -71,7 +48,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)
+    logs_to_stderr()
     raise SystemExit(main())

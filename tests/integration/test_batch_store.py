@@ -19,24 +19,14 @@ from shared.batches.models import (
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.wiring import batch_store
+from tests.support.resources import a_batch
 from tools.provision import Stack
 
 WEBHOOK = "https://example.com/hook"
 
 
-def _batch(webhook: str | None = WEBHOOK) -> Batch:
-    return Batch(
-        id="bat_01JD5YB4W3ZV0B4S8FZ7Q6N9AA",
-        tenant="acme",
-        model="echo",
-        version=1,
-        status=BatchStatus.VALIDATING,
-        input_upload_id="upl_01JD5YB4W3ZV0B4S8FZ7Q6N9AB",
-        input_key="uploads/acme/upl_01JD5YB4W3ZV0B4S8FZ7Q6N9AB",
-        created_at="2026-11-21T00:00:00.000Z",
-        expires_at=2_000_000_000,
-        webhook=webhook,
-    )
+def _batch() -> Batch:
+    return a_batch(created_at="2026-11-21T00:00:00.000Z", webhook=WEBHOOK)
 
 
 def _now() -> str:

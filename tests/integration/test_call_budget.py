@@ -7,9 +7,9 @@ Counted at botocore's client level with ``bench.aws_calls.counting``, the counte
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import pytest
@@ -18,11 +18,13 @@ from bench.aws_calls import billable, counting
 from shared.batches.models import Batch, BatchStatus, BatchTransition, BatchTransitionRejectedError
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.outbox import EventType, PlannedDelivery
+from shared.kernel.transitions import StatusTransition, TransitionStore
 from shared.predictions.models import Prediction, PredictionStatus, Transition, TransitionRejectedError
 from shared.wiring import batch_store, prediction_store
 from tests.conftest import Credential
 from tests.support.events import response_json
 from tests.support.gateway import call
+from tests.support.resources import EXPIRES_AT, a_batch, a_prediction
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_event
@@ -40,6 +42,8 @@ RATE_LIMIT_WRITES_PER_REQUEST = 2  # an idle key of an idle tenant: one conditio
 WEBHOOK = "https://example.com/hook"
 
 Calls = Counter[tuple[str, str]]
+T = TypeVar("T")
+C = TypeVar("C", bound=StatusTransition[Any, Any], contravariant=True)
 
 
 @pytest.fixture
@@ -128,37 +132,8 @@ def _now() -> str:
     return to_rfc3339(utc_now())
 
 
-def _prediction() -> Prediction:
-    return Prediction(
-        id="pred_01JD5YB4W3ZV0B4S8FZ7Q6N9AA",
-        tenant="acme",
-        model="echo",
-        version=1,
-        status=PredictionStatus.STARTING,
-        input={"n": 1},
-        created_at=_now(),
-        expires_at=2_000_000_000,
-        webhook=WEBHOOK,
-    )
-
-
-def _batch() -> Batch:
-    return Batch(
-        id="bat_01JD5YB4W3ZV0B4S8FZ7Q6N9AA",
-        tenant="acme",
-        model="echo",
-        version=1,
-        status=BatchStatus.VALIDATING,
-        input_upload_id="upl_01JD5YB4W3ZV0B4S8FZ7Q6N9AB",
-        input_key="uploads/acme/upl_01JD5YB4W3ZV0B4S8FZ7Q6N9AB",
-        created_at=_now(),
-        expires_at=2_000_000_000,
-        webhook=WEBHOOK,
-    )
-
-
 def _hook(event: EventType) -> tuple[PlannedDelivery, ...]:
-    return (PlannedDelivery("dlv_1", event, WEBHOOK, 2_000_000_000),)
+    return (PlannedDelivery("dlv_1", event, WEBHOOK, EXPIRES_AT),)
 
 
 def _prediction_change(status: PredictionStatus, webhook: bool, **fields: Any) -> Callable[[Prediction], Any]:
@@ -172,22 +147,25 @@ def _batch_failed(webhook: bool) -> Callable[[Batch], Any]:
     return lambda held: batch_store().transition(held, change)
 
 
-def _created_prediction(*then: PredictionStatus) -> Prediction:
-    store = prediction_store()
-    store.create(_prediction())
-    held = _prediction()
-    for status in then:
-        held = store.transition(held, Transition(status, _now()))
+class _Store(TransitionStore[T, C], Protocol):
+    def create(self, subject: T, /) -> None: ...
+
+
+def _created(store: _Store[T, C], held: T, changes: Iterable[C]) -> T:
+    """``held`` stored, then moved through ``changes``: the caller's copy as the store answered."""
+    store.create(held)
+    for change in changes:
+        held = store.transition(held, change)
     return held
+
+
+def _created_prediction(*then: PredictionStatus) -> Prediction:
+    held = a_prediction(input={"n": 1}, webhook=WEBHOOK)
+    return _created(prediction_store(), held, [Transition(status, _now()) for status in then])
 
 
 def _created_batch(*then: BatchStatus) -> Batch:
-    store = batch_store()
-    store.create(_batch())
-    held = _batch()
-    for status in then:
-        held = store.transition(held, BatchTransition(status, _now()))
-    return held
+    return _created(batch_store(), a_batch(webhook=WEBHOOK), [BatchTransition(status, _now()) for status in then])
 
 
 def _stale(held: Prediction) -> Prediction:

@@ -20,19 +20,15 @@ from shared.predictions.models import (
 )
 from shared.wiring import prediction_store
 from tests.support.faults import failing
+from tests.support.resources import a_prediction
 from tools.provision import Stack
 
 
 def _prediction(number: int = 0, tenant: str = "acme") -> Prediction:
-    return Prediction(
+    return a_prediction(
         id=f"pred_01JD5YB4W3ZV0B4S8FZ7Q6N9{number:02d}",
         tenant=tenant,
-        model="echo",
-        version=1,
-        status=PredictionStatus.STARTING,
         input={"n": number, "text": "héllo"},
-        created_at=to_rfc3339(utc_now()),
-        expires_at=2_000_000_000,
         metadata={"k": "v"},
         webhook="https://example.com/hook",
     )

@@ -57,6 +57,7 @@ from tests.support.example_batch import (
     store_example_batch,
     store_upload,
 )
+from tests.support.resources import a_prediction
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_record
@@ -116,12 +117,10 @@ def _store_example_prediction(
     webhook: str | None = None, prediction_id: str = PREDICTION_ID, age: timedelta = timedelta(0)
 ) -> Prediction:
     now = utc_now() - age
-    prediction = Prediction(
+    prediction = a_prediction(
         id=prediction_id,
         tenant=EXAMPLE_TENANT,
         model="sentiment",
-        version=1,
-        status=PredictionStatus.STARTING,
         input=PREDICTION_INPUT,
         created_at=to_rfc3339(now),
         expires_at=int((now + timedelta(days=7)).timestamp()),

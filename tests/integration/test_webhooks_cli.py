@@ -12,7 +12,7 @@ from shared.kernel.messages import WEBHOOKS_QUEUE, DeliverWebhook
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.webhooks.models import AttemptOutcome, DeliveryStatus
 from tests.e2e.conftest import _free_port
-from tools import webhooks
+from tools import stack_target, webhooks
 from tools.devstack import state_document, write_state
 from tools.provision import provision
 from tools.template import load_template
@@ -33,7 +33,7 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
             state_document(load_template(), stack, base_url="", aws_endpoint_url=endpoint, lambda_endpoint_url=""),
             state,
         )
-        monkeypatch.setattr(webhooks, "STATE_FILE", state)
+        monkeypatch.setattr(stack_target, "STATE_FILE", state)
         deliveries = DynamoDeliveryStore(stack.refs["Table"], boto3.client("dynamodb"))
         planned = PlannedDelivery(
             "dlv_01JD5YB4W3ZV0B4S8FZ7Q6N9XP", EventType.PREDICTION_COMPLETED, "https://example.com/h", 2_000_000_000
@@ -70,7 +70,7 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
 def test_redrive_needs_a_target(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(webhooks, "STATE_FILE", tmp_path / "missing.json")
+    monkeypatch.setattr(stack_target, "STATE_FILE", tmp_path / "missing.json")
 
     assert webhooks.main(["redrive"]) == 2
     assert webhooks.main(["redrive", "--local"]) == 2

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from shared.adapters.dynamodb.batches import DynamoBatchStore
 from shared.adapters.dynamodb.uploads import DynamoUploadStore
-from shared.batches.models import Batch, BatchStatus
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
+from tests.support.resources import a_batch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,12 +58,10 @@ def store_batch_upload(tenant: str, table: str, bucket: str, dynamodb: "DynamoDB
 def store_example_batch(tenant: str, table: str, bucket: str, dynamodb: "DynamoDBClient", s3: "S3Client") -> None:
     store_batch_upload(tenant, table, bucket, dynamodb, s3)
     now = utc_now()
-    batch = Batch(
+    batch = a_batch(
         id=BATCH_ID,
         tenant=tenant,
         model="sentiment",
-        version=1,
-        status=BatchStatus.VALIDATING,
         input_upload_id=BATCH_UPLOAD_ID,
         input_key=object_key(tenant, BATCH_UPLOAD_ID),
         created_at=to_rfc3339(now),

@@ -1,7 +1,6 @@
 """PredictionRunner: exactly one terminal state whatever the queue delivers."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,8 +16,8 @@ from shared.runtimes.base import ModelFailure, ModelRuntime, RuntimeResult, Unfi
 from shared.runtimes.budget import WorkerBudget
 from shared.runtimes.echo import EchoRuntime
 from tests.support.fakes import InMemoryModelStore, InMemoryPredictionStore, InMemoryPublisher
-
-PRED_ID = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"
+from tests.support.resources import PREDICTION_ID as PRED_ID
+from tests.support.resources import a_prediction
 
 
 class CountingRuntime:
@@ -36,16 +35,7 @@ class CountingRuntime:
 
 
 def _prediction(status: PredictionStatus = PredictionStatus.STARTING) -> Prediction:
-    return Prediction(
-        id=PRED_ID,
-        tenant="acme",
-        model="echo",
-        version=1,
-        status=status,
-        input={"hello": "world"},
-        created_at=to_rfc3339(utc_now()),
-        expires_at=2_000_000_000,
-    )
+    return a_prediction(status=status, input={"hello": "world"})
 
 
 def _runner(store: InMemoryPredictionStore, runtime: ModelRuntime) -> PredictionRunner:
@@ -187,7 +177,7 @@ def _queued(store: InMemoryPredictionStore, count: int, model: str = "echo") -> 
     ids = []
     for index in range(count):
         prediction_id = f"pred_01JD5YB4W3ZV0B4S8FZ7Q6N9{index:02d}"
-        store.create(replace(_prediction(), id=prediction_id, model=model, input={"n": index}))
+        store.create(a_prediction(id=prediction_id, model=model, input={"n": index}))
         ids.append(prediction_id)
     return ids
 
@@ -243,7 +233,7 @@ def test_an_infrastructure_fault_in_one_group_leaves_only_its_jobs_for_redeliver
     store = InMemoryPredictionStore()
     echo_ids = _queued(store, 2)
     sentiment_id = "pred_01JD5YB4W3ZV0B4S8FZ7Q6N9ZZ"
-    store.create(replace(_prediction(), id=sentiment_id, model="sentiment", input={"text": "hi"}))
+    store.create(a_prediction(id=sentiment_id, model="sentiment", input={"text": "hi"}))
 
     def load(version: ModelVersion) -> ModelRuntime:
         if version.name == "sentiment":

@@ -9,6 +9,7 @@ from shared.batches.models import ALLOWED_SOURCES as BATCH_SOURCES
 from shared.batches.models import Batch, BatchStatus, BatchTransition, LineProblem, RequestCounts
 from shared.kernel.transitions import StatusTransition
 from shared.predictions.models import ALLOWED_SOURCES, TERMINAL_STATUSES, Prediction, PredictionStatus, Transition
+from tests.support.resources import a_batch, a_prediction
 
 AT = "2026-11-21T00:00:00.000Z"
 
@@ -50,7 +51,7 @@ def test_a_batch_change_without_a_pin_may_be_written_from_every_allowed_source()
 
 
 def test_a_batch_change_writes_its_fields_and_leaves_the_others() -> None:
-    validating = _batch()
+    validating = a_batch()
 
     started = BatchTransition(BatchStatus.IN_PROGRESS, AT, total=7, chunks_total=2).apply(validating)
 
@@ -58,7 +59,7 @@ def test_a_batch_change_writes_its_fields_and_leaves_the_others() -> None:
 
 
 def test_a_final_batch_change_sets_completed_at_and_its_files() -> None:
-    running = replace(_batch(), status=BatchStatus.IN_PROGRESS, counts=RequestCounts(3, 2, 1), chunks_total=1)
+    running = a_batch(status=BatchStatus.IN_PROGRESS, counts=RequestCounts(3, 2, 1), chunks_total=1)
 
     done = BatchTransition(BatchStatus.COMPLETED, AT, output_key="out", errors_key="err").apply(running)
 
@@ -68,13 +69,13 @@ def test_a_final_batch_change_sets_completed_at_and_its_files() -> None:
 def test_a_failed_batch_keeps_its_problems() -> None:
     problems = (LineProblem(0, "empty_file", "The file has no lines."),)
 
-    failed = BatchTransition(BatchStatus.FAILED, AT, errors=problems).apply(_batch())
+    failed = BatchTransition(BatchStatus.FAILED, AT, errors=problems).apply(a_batch())
 
     assert (failed.status, failed.errors, failed.completed_at) == (BatchStatus.FAILED, problems, AT)
 
 
 def test_a_prediction_change_applies_as_it_did() -> None:
-    processing = Transition(PredictionStatus.PROCESSING, AT).apply(_prediction())
+    processing = Transition(PredictionStatus.PROCESSING, AT).apply(a_prediction())
 
     done = Transition(PredictionStatus.SUCCEEDED, AT, output={"ok": 1}, predict_time=0.5).apply(processing)
 
@@ -85,24 +86,6 @@ def test_a_prediction_change_applies_as_it_did() -> None:
         AT,
         {"ok": 1},
     )
-
-
-def _batch() -> Batch:
-    return Batch(
-        id="bat_1",
-        tenant="acme",
-        model="echo",
-        version=1,
-        status=BatchStatus.VALIDATING,
-        input_upload_id="upl_1",
-        input_key="uploads/acme/upl_1",
-        created_at=AT,
-        expires_at=2_000_000_000,
-    )
-
-
-def _prediction() -> Prediction:
-    return Prediction("pred_1", "acme", "echo", 1, PredictionStatus.STARTING, {}, AT, 2_000_000_000)
 
 
 def _shapes() -> None:

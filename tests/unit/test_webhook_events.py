@@ -2,12 +2,12 @@
 
 import pytest
 
-from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.outbox import EventType
 from shared.predictions.events import plan_deliveries
 from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 from shared.predictions.transitions import Transitions
 from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher
+from tests.support.resources import EXPIRES_AT, a_prediction
 
 START, COMPLETED = WebhookEvent.START, WebhookEvent.COMPLETED
 
@@ -15,18 +15,7 @@ START, COMPLETED = WebhookEvent.START, WebhookEvent.COMPLETED
 def _prediction(
     webhook: str | None = "https://example.com/hook", events: tuple[WebhookEvent, ...] = (COMPLETED,)
 ) -> Prediction:
-    return Prediction(
-        id="pred_01JD5YB4W3ZV0B4S8FZ7Q6N9XK",
-        tenant="acme",
-        model="echo",
-        version=1,
-        status=PredictionStatus.STARTING,
-        input={},
-        created_at=to_rfc3339(utc_now()),
-        expires_at=2_000_000_000,
-        webhook=webhook,
-        webhook_events_filter=events,
-    )
+    return a_prediction(webhook=webhook, webhook_events_filter=events)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +38,7 @@ def test_events_follow_the_filter(
 
     assert [d.event for d in planned] == expected
     assert all(d.url == "https://example.com/hook" and d.id.startswith("dlv_") for d in planned)
-    assert all(d.expires_at == 2_000_000_000 for d in planned)
+    assert all(d.expires_at == EXPIRES_AT for d in planned)
 
 
 def test_no_webhook_no_deliveries() -> None:

@@ -98,39 +98,31 @@ class DynamoDeliveryStore:
             else:
                 values[f":{name}"] = {kind: str(value)}
                 sets.append(f"{name} = :{name}")
-        try:
-            response = call(
-                lambda: self._client.update_item(
-                    TableName=self._table,
-                    Key=_key(delivery.tenant, delivery.prediction_id, delivery.id),
-                    UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
-                    ConditionExpression="attempts = :seen AND #status = :pending",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues=values,
-                    ReturnValues="ALL_NEW",
-                )
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise AttemptConflictError() from exc
-            raise
-        return _from_item(response["Attributes"])
+        update = f"SET {', '.join(sets)} REMOVE {', '.join(removes)}"
+        return self._update(delivery, update, "attempts = :seen AND #status = :pending", values)
 
     def reopen(self, delivery: Delivery) -> Delivery:
         """Redrive: a failed delivery gets a fresh retry schedule."""
+        values = {
+            ":pending": {"S": DeliveryStatus.PENDING.value},
+            ":failed": {"S": DeliveryStatus.FAILED.value},
+            ":zero": {"N": "0"},
+        }
+        update = "SET #status = :pending, round_attempts = :zero REMOVE next_attempt_at"
+        return self._update(delivery, update, "#status = :failed", values)
+
+    def _update(self, delivery: Delivery, update: str, condition: str, values: dict[str, Any]) -> Delivery:
+        """``delivery``'s item updated if ``condition`` holds (``#status`` names its status), as written;
+        else AttemptConflictError: someone else changed it since it was read."""
         try:
             response = call(
                 lambda: self._client.update_item(
                     TableName=self._table,
                     Key=_key(delivery.tenant, delivery.prediction_id, delivery.id),
-                    UpdateExpression="SET #status = :pending, round_attempts = :zero REMOVE next_attempt_at",
-                    ConditionExpression="#status = :failed",
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
                     ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={
-                        ":pending": {"S": DeliveryStatus.PENDING.value},
-                        ":failed": {"S": DeliveryStatus.FAILED.value},
-                        ":zero": {"N": "0"},
-                    },
+                    ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
                 )
             )

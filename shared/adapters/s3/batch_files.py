@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.adapters.dynamodb.table import error_code
-from shared.adapters.s3.objects import MISSING_CODES, s3_error
+from shared.adapters.s3.objects import MISSING_CODES, s3_faults
 from shared.kernel.errors import TransientError
 
 if TYPE_CHECKING:
@@ -29,14 +29,13 @@ class S3BatchFiles:
 
     def stream(self, key: str, start: int) -> Iterator[bytes]:
         """The object from byte ``start`` on, in blocks; stop iterating to stop reading."""
-        try:
-            response = self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes={start}-")
-        except ClientError as exc:
-            if error_code(exc) == "InvalidRange":  # start is the end of the object
-                return
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
+        with s3_faults():
+            try:
+                response = self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes={start}-")
+            except ClientError as exc:
+                if error_code(exc) == "InvalidRange":  # start is the end of the object
+                    return
+                raise
         body = response["Body"]
         try:
             yield from body.iter_chunks(READ_BLOCK)
@@ -47,42 +46,29 @@ class S3BatchFiles:
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes ``start`` to ``end`` (exclusive)."""
-        try:
+        with s3_faults():
             response = self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes={start}-{end - 1}")
             return response["Body"].read()
-        except ClientError as exc:
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
 
     def get(self, key: str) -> bytes | None:
-        try:
-            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) in MISSING_CODES:
-                return None
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
+        with s3_faults():
+            try:
+                return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if error_code(exc) in MISSING_CODES:
+                    return None
+                raise
 
     def copy(self, source: str, destination: str) -> None:
         """A server-side copy (one request, objects up to 5 GB)."""
-        try:
+        with s3_faults():
             self._client.copy_object(
                 Bucket=self._bucket, Key=destination, CopySource={"Bucket": self._bucket, "Key": source}
             )
-        except ClientError as exc:
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
 
     def put(self, key: str, data: bytes, content_type: str = "application/jsonl") -> None:
-        try:
+        with s3_faults():
             self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
-        except ClientError as exc:
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
 
     def concatenate(self, sources: Iterable[str], destination: str, content_type: str = "application/jsonl") -> int:
         """Write the objects ``sources`` (missing ones skipped) one after another to ``destination``,
@@ -91,35 +77,35 @@ class S3BatchFiles:
         parts: list[CompletedPartTypeDef] = []
         upload_id: str | None = None
         size = 0
-        try:
-            for source in sources:
-                data = self.get(source)
-                if not data:
-                    continue
-                buffer += data
-                size += len(data)
-                while len(buffer) >= PART_SIZE:
-                    if upload_id is None:
-                        started = self._client.create_multipart_upload(
-                            Bucket=self._bucket, Key=destination, ContentType=content_type
+        with s3_faults():
+            try:
+                for source in sources:
+                    data = self.get(source)
+                    if not data:
+                        continue
+                    buffer += data
+                    size += len(data)
+                    while len(buffer) >= PART_SIZE:
+                        if upload_id is None:
+                            started = self._client.create_multipart_upload(
+                                Bucket=self._bucket, Key=destination, ContentType=content_type
+                            )
+                            upload_id = started["UploadId"]
+                        parts.append(
+                            self._upload_part(destination, upload_id, len(parts) + 1, bytes(buffer[:PART_SIZE]))
                         )
-                        upload_id = started["UploadId"]
-                    parts.append(self._upload_part(destination, upload_id, len(parts) + 1, bytes(buffer[:PART_SIZE])))
-                    del buffer[:PART_SIZE]
-            if upload_id is None:
-                self.put(destination, bytes(buffer), content_type)
-                return size
-            if buffer:
-                parts.append(self._upload_part(destination, upload_id, len(parts) + 1, bytes(buffer)))
-            self._client.complete_multipart_upload(
-                Bucket=self._bucket, Key=destination, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            )
-        except ClientError as exc:
-            self._abort(destination, upload_id)
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            self._abort(destination, upload_id)
-            raise TransientError("S3 could not be reached") from exc
+                        del buffer[:PART_SIZE]
+                if upload_id is None:
+                    self.put(destination, bytes(buffer), content_type)
+                    return size
+                if buffer:
+                    parts.append(self._upload_part(destination, upload_id, len(parts) + 1, bytes(buffer)))
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket, Key=destination, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+            except (ClientError, BotoCoreError):
+                self._abort(destination, upload_id)
+                raise
         return size
 
     def presign_get(self, key: str, expires_in: int) -> str:

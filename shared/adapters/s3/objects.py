@@ -1,5 +1,7 @@
 """S3 adapter: presigned PUTs, object metadata, and reading or writing whole objects."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,32 +34,34 @@ class S3ObjectStore:
         return PresignedPut(url=url, headers={"Content-Type": content_type, "Content-Length": str(size)})
 
     def head(self, key: str) -> StoredObject | None:
-        try:
-            response = self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as exc:
-            if error_code(exc) in MISSING_CODES:
-                return None
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
+        with s3_faults():
+            try:
+                response = self._client.head_object(Bucket=self._bucket, Key=key)
+            except ClientError as exc:
+                if error_code(exc) in MISSING_CODES:
+                    return None
+                raise
         return StoredObject(size=int(response["ContentLength"]), content_type=response.get("ContentType", ""))
 
     def download(self, key: str, destination: Path) -> None:
-        try:
+        with s3_faults():
             self._client.download_file(self._bucket, key, str(destination))
-        except ClientError as exc:
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
 
     def upload(self, source: Path, key: str, content_type: str) -> None:
-        try:  # one PUT (up to 5 GB; artifacts are at most 100 MiB): errors stay ClientErrors
-            with source.open("rb") as body:
-                self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
-        except ClientError as exc:
-            raise s3_error(exc) from exc
-        except BotoCoreError as exc:
-            raise TransientError("S3 could not be reached") from exc
+        with s3_faults(), source.open("rb") as body:  # one PUT (up to 5 GB; artifacts are at most 100 MiB)
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+
+@contextmanager
+def s3_faults() -> Iterator[None]:
+    """Around S3 calls: throttling, S3's own faults and an unreachable S3 become ``TransientError``;
+    any other ``ClientError`` goes on as it is."""
+    try:
+        yield
+    except ClientError as exc:
+        raise s3_error(exc) from exc
+    except BotoCoreError as exc:
+        raise TransientError("S3 could not be reached") from exc
 
 
 def s3_error(exc: ClientError) -> Exception:
