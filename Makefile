@@ -37,7 +37,7 @@ $(SAM_VENV)/.synced: $(UV) tools/sam/requirements.lock
 dev: $(VENV)/.synced  ## start the local stack (moto + HTTP API on :$(PORT) + queue workers); Ctrl-C stops it
 	PORT=$(PORT) $(PY) -m tools.devstack
 
-test: lint typecheck validate pytest  ## every check: ruff, format, mypy --strict, sam validate --lint, pytest + coverage
+test: lint typecheck validate pytest  ## every check: ruff, format, import contracts, mypy --strict, sam validate --lint, pytest + coverage
 
 lint: $(VENV)/.synced  ## ruff check, ruff format --check, and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .

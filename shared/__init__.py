@@ -1,7 +1,8 @@
 """Infergate's one shared package: domain, validation, storage, queues, runtimes and HTTP glue.
 
 Layers point one way (import-linter contracts in ``pyproject.toml``): glue (``api``, ``queue``) ->
-``wiring`` -> ``adapters`` -> features (``predictions``, ``batches``, ``registry``, ...) -> ``kernel``.
+``snapstart`` -> ``wiring`` -> ``settings`` -> ``adapters`` and ``representations`` -> features
+(``predictions``, ``batches``, ``registry``, ...) -> ``kernel``. Nothing here imports ``tools``.
 """
 
 __all__ = ["__version__"]

@@ -125,10 +125,6 @@ class Template:
         """The CloudFormation template SAM makes of this one (``tools.translate``)."""
         return cached_translation(self.text, self.raw) if self.text is not None else translate(self.raw)
 
-    def translated_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        resources: dict[str, dict[str, Any]] = self.translated["Resources"]
-        return {name: res for name, res in resources.items() if res["Type"] == resource_type}
-
     @cached_property
     def functions(self) -> list[FunctionSpec]:
         """The template's functions in template order, as the translation deploys them."""

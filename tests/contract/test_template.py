@@ -226,7 +226,7 @@ def _alarmed(namespace: str, name: str, subject: Any) -> Watched:
 
 def _queue_age_limit(queue: str) -> int:
     watched = _alarmed("AWS/SQS", "ApproximateAgeOfOldestMessage", {"Fn::GetAtt": [queue, "QueueName"]})
-    limits = re.findall(rf"\b{watched.metric_id}\s*>=\s*(\d+)", _expression(_alarms()[watched.alarm]))
+    limits = re.findall(rf"FILL\({watched.metric_id}, 0\)\s*>=\s*(\d+)", _expression(_alarms()[watched.alarm]))
     assert len(limits) == 1, f"{watched.alarm} compares the age of {queue} with no one limit"
     return int(limits[0])
 
@@ -360,3 +360,18 @@ def test_the_sweeper_queues_the_recovery_of_stuck_work_and_touches_no_file() -> 
         "dynamodb:UpdateItem": {"Table"},
         "sqs:SendMessage": {"PredictionsQueue", "WebhooksQueue", "BatchesQueue"},
     }
+
+
+def test_math_alarms_count_a_metric_without_data_as_zero() -> None:
+    """Lambda publishes Errors only when a function runs, SQS metrics only for active queues: every metric of
+    an expression is read through FILL(id, 0), so one silent metric cannot hide another's failures."""
+    for name, alarm in _alarms().items():
+        if "Metrics" not in alarm:
+            continue
+        expression = _expression(alarm)
+        for query in alarm["Metrics"]:
+            if "MetricStat" in query:
+                identifier = query["Id"]
+                bare = re.findall(rf"(?<![\w(]){identifier}\b", expression)
+                assert not bare, f"{name}: {identifier} is used without FILL({identifier}, 0)"
+                assert f"FILL({identifier}, 0)" in expression, name
