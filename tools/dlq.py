@@ -1,14 +1,16 @@
 """Look into the dead-letter queues and move their messages back.
 
-    python -m tools.dlq show --local                           # both DLQs of the running `make dev` stack
+    python -m tools.dlq show --local                           # the three DLQs of the running `make dev` stack
     python -m tools.dlq show --stack-name infergate            # a deployed stack (its outputs)
     python -m tools.dlq redrive predictions --stack-name infergate
+    python -m tools.dlq redrive batches --local
     python -m tools.dlq redrive webhooks --local               # = python -m tools.webhooks redrive --local
 
 ``show`` peeks without consuming (messages stay visible): queue, message id,
 receive count, first sent time and the body (ids only: messages never carry inputs or secrets).
 Redriving predictions is safe at any time: the worker finishes each prediction at most once and skips
-finished ones. Webhook deliveries get a fresh retry schedule and keep their ``webhook-id``.
+finished ones; likewise a batch step checks the batch's status first (a finished batch ignores it).
+Webhook deliveries get a fresh retry schedule and keep their ``webhook-id``.
 """
 
 import argparse
@@ -25,7 +27,11 @@ from shared.webhooks.worker import redrive as redrive_webhooks
 from tools.stack_target import UsageError, add_target_arguments
 from tools.stack_target import stack_resources as target_resources
 
-QUEUES = {"predictions": ("PredictionsQueue", "PredictionsDLQ"), "webhooks": ("WebhooksQueue", "WebhooksDLQ")}
+QUEUES = {
+    "predictions": ("PredictionsQueue", "PredictionsDLQ"),
+    "batches": ("BatchesQueue", "BatchesDLQ"),
+    "webhooks": ("WebhooksQueue", "WebhooksDLQ"),
+}
 
 
 def stack_resources(args: argparse.Namespace) -> dict[str, str]:
@@ -63,8 +69,9 @@ def show(sqs: Any, resources: dict[str, str]) -> list[dict[str, Any]]:
     return found
 
 
-def redrive_predictions(sqs: Any, resources: dict[str, str], limit: int = 10_000) -> int:
-    queue, dlq = (resources[name] for name in QUEUES["predictions"])
+def move_back(sqs: Any, resources: dict[str, str], kind: str, limit: int = 10_000) -> int:
+    """Move the ``kind`` DLQ's messages to their queue as they are (ids only; every step is idempotent)."""
+    queue, dlq = (resources[name] for name in QUEUES[kind])
     moved = 0
     while moved < limit:
         batch = sqs.receive_message(
@@ -104,8 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for entry in show(sqs, resources):
             sys.stdout.write(json.dumps(entry) + "\n")
         return 0
-    if args.queue == "predictions":
-        moved = redrive_predictions(sqs, resources)
+    if args.queue in ("predictions", "batches"):
+        moved = move_back(sqs, resources, args.queue)
     else:
         deliveries = DynamoDeliveryStore(resources["Table"], boto3.client("dynamodb", region_name=args.region))
         webhooks, dlq = (SqsDeliveryQueue(resources[name], sqs) for name in QUEUES["webhooks"])
