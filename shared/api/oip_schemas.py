@@ -9,7 +9,7 @@ from shared.registry.models import DATATYPES, Model, ModelVersion, TensorSpec
 
 SERVER_NAME = "infergate"
 EXTENSIONS = ["binary_tensor_data"]
-PLATFORMS = {"onnx": "onnxruntime_onnx", "builtin": "infergate_builtin"}
+PLATFORMS = {"onnx": "onnxruntime_onnx", "builtin": "infergate_builtin", "text": "infergate_text"}
 
 
 class LiveOut(BaseModel):

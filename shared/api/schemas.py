@@ -12,6 +12,7 @@ from shared.predictions.models import WebhookEvent
 from shared.predictions.service import NewPrediction
 from shared.registry.models import Model, ModelVersion
 from shared.registry.registration import VersionRequest
+from shared.registry.text import MAX_LABELS, MAX_TOKENS_CAP, Activation, Pooling, Task, TextOptions, TextSpec
 from shared.representations import BatchOut, PredictionOut
 from shared.uploads.models import MAX_SIZE, PresignedPut, Purpose, Upload
 from shared.webhooks.models import Delivery, DeliveryStatus
@@ -117,13 +118,41 @@ class ArtifactOut(BaseModel):
     size: int
 
 
+class TextModelOut(BaseModel):
+    """A text model's task, and what registration found in its archive."""
+
+    task: Task
+    max_tokens: int = Field(description="The longest input in tokens (special tokens included).")
+    dimension: int | None = Field(description="The embedding's length (`feature-extraction`).")
+    pooling: Pooling | None = Field(description="`mean` over the attention mask, `cls`, or `model` (the graph's).")
+    normalize: bool | None = Field(description="Whether embeddings are L2-normalised.")
+    activation: Activation | None = Field(description="`softmax` or `sigmoid` (`text-classification`).")
+    top_k: int | None = Field(description="Labels returned when the input does not say (`text-classification`).")
+    labels: list[str] | None = Field(description="The classifier's labels, from `config.json` `id2label`.")
+
+    @classmethod
+    def of(cls, spec: TextSpec) -> "TextModelOut":
+        embeds = spec.task == "feature-extraction"
+        return cls(
+            task=spec.task,
+            max_tokens=spec.max_tokens,
+            dimension=spec.dimension,
+            pooling=spec.pooling if embeds else None,
+            normalize=spec.normalize if embeds else None,
+            activation=None if embeds else spec.activation,
+            top_k=None if embeds else spec.top_k,
+            labels=None if embeds else list(spec.labels),
+        )
+
+
 class ModelVersionOut(BaseModel):
     version: int
-    runtime: Literal["builtin", "onnx"]
+    runtime: Literal["builtin", "onnx", "text"]
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
     created_at: str
     artifact: ArtifactOut | None
+    text: TextModelOut | None = Field(default=None, description="Set for a text model (`runtime` `text`).")
 
     @classmethod
     def of(cls, version: ModelVersion) -> "ModelVersionOut":
@@ -135,6 +164,7 @@ class ModelVersionOut(BaseModel):
             output_schema=version.output_schema,
             created_at=version.created_at,
             artifact=ArtifactOut(sha256=artifact.sha256, size=artifact.size) if artifact else None,
+            text=TextModelOut.of(version.text) if version.text else None,
         )
 
 
@@ -160,11 +190,49 @@ class ModelList(BaseModel):
     results: list[ModelOut]
 
 
+class TextOptionsIn(StrictModel):
+    task: Task = Field(description="`feature-extraction` (embeddings) or `text-classification`.")
+    pooling: Pooling = Field(
+        default="mean",
+        description="Feature extraction: `mean` over the attention mask, `cls` (first token), or `model` "
+        "(the graph's output is already [batch, dimension]).",
+    )
+    normalize: bool = Field(default=False, description="Feature extraction: L2-normalise each embedding.")
+    activation: Activation = Field(default="softmax", description="Classification: `softmax` or `sigmoid`.")
+    top_k: int = Field(default=1, ge=1, le=MAX_LABELS, description="Classification: labels returned by default.")
+    max_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_TOKENS_CAP,
+        description="Lower the longest input the model's files allow (needed when they do not say).",
+    )
+
+    def to_domain(self) -> TextOptions:
+        return TextOptions(
+            task=self.task,
+            pooling=self.pooling,
+            normalize=self.normalize,
+            activation=self.activation,
+            top_k=self.top_k,
+            max_tokens=self.max_tokens,
+        )
+
+
 class CreateModelVersionRequest(StrictModel):
-    runtime: Literal["onnx"] = Field(description="Only `onnx` versions can be registered.")
-    upload_id: str = Field(max_length=64, description="A `model_artifact` upload holding the `.onnx` file.")
-    input_schema: JsonObject = Field(description="JSON Schema (draft 2020-12) of one input object.")
-    output_schema: JsonObject = Field(description="JSON Schema (draft 2020-12) of one output object.")
+    runtime: Literal["onnx", "text"] = Field(
+        description="`onnx`: one `.onnx` file with your schemas; `text`: a `.tar.gz`/`.zip` of a tokenizer-bundled "
+        "ONNX export (`model.onnx`, `tokenizer.json`, `config.json`) with its `text` task."
+    )
+    upload_id: str = Field(
+        max_length=64, description="A `model_artifact` upload holding the `.onnx` file or the text model's archive."
+    )
+    input_schema: JsonObject | None = Field(
+        default=None, description="JSON Schema (draft 2020-12) of one input object (`onnx`; derived for `text`)."
+    )
+    output_schema: JsonObject | None = Field(
+        default=None, description="JSON Schema (draft 2020-12) of one output object (`onnx`; derived for `text`)."
+    )
+    text: TextOptionsIn | None = Field(default=None, description="The text model's task and options (`text` only).")
     description: str = Field(default="", max_length=1000)
 
     def to_domain(self) -> VersionRequest:
@@ -174,6 +242,7 @@ class CreateModelVersionRequest(StrictModel):
             input_schema=self.input_schema,
             output_schema=self.output_schema,
             description=self.description,
+            text=self.text.to_domain() if self.text else None,
         )
 
 
@@ -206,8 +275,8 @@ class CreateUploadRequest(StrictModel):
     content_type: str = Field(
         min_length=1,
         max_length=100,
-        description="`model_artifact`: `application/octet-stream` or `application/onnx`; "
-        "`batch_input`: `application/jsonl` or `application/x-ndjson`.",
+        description="`model_artifact`: `application/octet-stream`, `application/onnx`, `application/gzip` or "
+        "`application/zip`; `batch_input`: `application/jsonl` or `application/x-ndjson`.",
     )
     size: int = Field(ge=1, le=max(MAX_SIZE.values()), description="Exact size of the file in bytes.")
 

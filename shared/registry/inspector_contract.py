@@ -9,12 +9,14 @@ from typing import Annotated, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from shared.registry.models import Artifact, TensorSpec
+from shared.registry.text import TextOptions, TextSpec
 
 
 class InspectRequest(BaseModel):
     upload_key: str
     size: int = Field(ge=0)
     destination_prefix: str = Field(description="Where the verified artifact is stored, under its sha256.")
+    text: TextOptions | None = Field(default=None, description="Set for a text model: the file is its archive.")
 
 
 class TensorSpecWire(BaseModel):
@@ -37,6 +39,7 @@ class Accepted(BaseModel):
     location: str
     inputs: list[TensorSpecWire]
     outputs: list[TensorSpecWire]
+    text: TextSpec | None = None
 
     @property
     def artifact(self) -> Artifact:

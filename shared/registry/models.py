@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.kernel.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
+from shared.registry.text import TextSpec
 
-Runtime = Literal["builtin", "onnx"]
+Runtime = Literal["builtin", "onnx", "text"]
+RUNTIMES: tuple[Runtime, ...] = ("builtin", "onnx", "text")
 JsonSchema = dict[str, Any]
 
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -53,6 +55,7 @@ class ModelVersion:
     description: str = ""
     inputs: tuple[TensorSpec, ...] = ()
     outputs: tuple[TensorSpec, ...] = ()
+    text: TextSpec | None = None  # a text model's task and what registration found
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class NewVersion:
     artifact: Artifact
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
+    text: TextSpec | None = None
 
     def numbered(self, version: int, created_at: str) -> ModelVersion:
         return ModelVersion(
@@ -197,4 +201,5 @@ class NewVersion:
             description=self.description,
             inputs=self.inputs,
             outputs=self.outputs,
+            text=self.text,
         )

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Protocol
 
 from shared.registry.inspector_contract import Accepted, InspectRequest, Rejected, TensorSpecWire
+from shared.registry.text_archives import archive_format
 from shared.runtimes.artifacts import sha256_of
 from shared.runtimes.base import TIMEOUT, ModelFailure, settled
 from shared.runtimes.external_data import UnreadableModelError, has_external_data
 from shared.runtimes.onnx import NON_FINITE, OnnxRuntime, UnsupportedModelError
+from shared.runtimes.text_checks import TextModelRefusedError, inspect_text_archive
 
 ARTIFACT_CONTENT_TYPE = "application/octet-stream"
+ARCHIVE_CONTENT_TYPES = {"tar.gz": "application/gzip", "zip": "application/zip"}
 NOT_A_MODEL = "The file is not an ONNX model this runtime can load."
 EXTERNAL_DATA = (
     "The model keeps tensor data in external files; save it with every tensor inside the .onnx file "
@@ -41,6 +44,8 @@ def inspect_artifact(
         size = local.stat().st_size
         if size != request.size:
             return Rejected(reason=f"the file is {size} bytes, but the upload declared {request.size}")
+        if request.text is not None:
+            return _inspect_text(request, local, objects, run_seconds)
         try:
             if has_external_data(local):
                 return Rejected(reason=EXTERNAL_DATA)
@@ -62,6 +67,24 @@ def inspect_artifact(
         inputs=[TensorSpecWire.of(spec) for spec in runtime.inputs],
         outputs=[TensorSpecWire.of(spec) for spec in runtime.outputs],
     )
+
+
+def _inspect_text(
+    request: InspectRequest, local: Path, objects: ArtifactObjects, run_seconds: float
+) -> Accepted | Rejected:
+    """A text model's archive: every check of ``shared.runtimes.text_checks``; stored as it was checked."""
+    assert request.text is not None
+    data = local.read_bytes()
+    try:
+        spec = inspect_text_archive(data, request.text, run_seconds)
+    except TextModelRefusedError as refused:
+        return Rejected(reason=str(refused))
+    found = archive_format(data[:4])
+    assert found is not None  # the archive was read
+    sha256 = sha256_of(local)
+    location = f"{request.destination_prefix}{sha256}.{found}"
+    objects.upload(local, location, ARCHIVE_CONTENT_TYPES[found])
+    return Accepted(sha256=sha256, size=len(data), location=location, inputs=[], outputs=[], text=spec)
 
 
 def _trial_run(runtime: OnnxRuntime, seconds: float) -> str | None:

@@ -41,7 +41,7 @@ class ArtifactFiles:
             path = Path(str(files("shared.runtimes.bundled") / artifact.location.removeprefix(BUNDLED_PREFIX)))
             _verify(path, artifact)
             return path
-        path = self._directory / f"{artifact.sha256}.onnx"
+        path = self._directory / _local_name(artifact)
         if not path.exists():
             self._directory.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(f".{os.getpid()}.part")
@@ -57,7 +57,12 @@ class ArtifactFiles:
     def discard(self, artifact: Artifact) -> None:
         """Free the disk space of a downloaded artifact (bundled files stay)."""
         if not artifact.location.startswith(BUNDLED_PREFIX):
-            (self._directory / f"{artifact.sha256}.onnx").unlink(missing_ok=True)
+            (self._directory / _local_name(artifact)).unlink(missing_ok=True)
+
+
+def _local_name(artifact: Artifact) -> str:
+    """``<sha256>.onnx`` for a model file, ``<sha256>.archive`` for a text model's archive."""
+    return f"{artifact.sha256}.onnx" if artifact.location.endswith(".onnx") else f"{artifact.sha256}.archive"
 
 
 def _verify(path: Path, artifact: Artifact) -> None:

@@ -45,9 +45,14 @@ class UnreadableModelError(Exception):
 
 def has_external_data(path: Path) -> bool:
     """True if any tensor of the model (graphs, subgraphs, functions, attributes, sparse tensors) is external."""
+    return graph_has_external_data(path.read_bytes())
+
+
+def graph_has_external_data(data: bytes) -> bool:
+    """``has_external_data`` of a model held in memory (a text model's graph, read from its archive)."""
     model = _model_class()()
     try:
-        model.ParseFromString(path.read_bytes())
+        model.ParseFromString(data)
     except DecodeError as exc:
         raise UnreadableModelError("not an ONNX protobuf") from exc
     return _any_external(model)

@@ -1,13 +1,14 @@
 """Find the runtime for a model version, build it once per container, and bound what stays loaded.
 
-Built-in runtimes are small and stay for the container's life. ONNX sessions are kept in an LRU
-cache keyed by model version (name, number and artifact digest), bounded by a count and by the
-total size of their artifacts; an evicted session's downloaded file is deleted from ``/tmp`` too.
+Built-in runtimes are small and stay for the container's life. ONNX sessions (``onnx`` and ``text``
+versions) are kept in an LRU cache keyed by model version (name, number and artifact digest), bounded by
+a count and by the total size of their artifacts; an evicted session's downloaded file is deleted from ``/tmp`` too.
 """
 
 from collections import OrderedDict
 from collections.abc import Callable
 from importlib import import_module
+from pathlib import Path
 from threading import Lock
 
 from shared.kernel.observability import logger
@@ -41,8 +42,8 @@ class RuntimeLoader:
         with self._lock:  # one load at a time: two threads never build the same session twice
             if version.runtime == "builtin":
                 return self._builtin(version)
-            if version.runtime == "onnx" and version.artifact is not None:
-                return self._onnx(version)
+            if version.runtime in ("onnx", "text") and version.artifact is not None:
+                return self._session(version)
         raise RuntimeUnavailableError(f"no {version.runtime} runtime for {version.name}:{version.version}")
 
     @property
@@ -57,18 +58,16 @@ class RuntimeLoader:
             self._builtins[version.name] = _instantiate(_BUILTIN_RUNTIMES[version.name])()
         return self._builtins[version.name]
 
-    def _onnx(self, version: ModelVersion) -> ModelRuntime:
+    def _session(self, version: ModelVersion) -> ModelRuntime:
         assert version.artifact is not None
         key = (version.name, version.version, version.artifact.sha256)
         if key in self._sessions:
             self._sessions.move_to_end(key)
             return self._sessions[key][1]
-        from shared.runtimes.onnx import OnnxRuntime, UnsupportedModelError  # heavy: inference functions only
-
         try:
             path = self._files.local_path(version.artifact)
-            runtime = OnnxRuntime(path)
-        except (ArtifactIntegrityError, UnsupportedModelError, OSError) as exc:
+            runtime = _build(version, path)
+        except (ArtifactIntegrityError, _UnusableArtifactError, OSError) as exc:
             logger.error("model artifact unusable", extra={"model": version.name, "version": version.version})
             raise RuntimeUnavailableError(f"{version.name}:{version.version}: {exc}") from exc
         self._sessions[key] = (version, runtime)
@@ -85,6 +84,32 @@ class RuntimeLoader:
             if evicted.artifact is not None:
                 self._files.discard(evicted.artifact)
             logger.info("onnx session evicted", extra={"model": evicted.name, "version": evicted.version})
+
+
+class _UnusableArtifactError(Exception):
+    """The verified artifact does not load (it did at registration: a runtime upgrade, or a fault)."""
+
+
+def _build(version: ModelVersion, path: Path) -> ModelRuntime:
+    """The runtime over a verified local artifact; heavy modules are imported here, on first use only."""
+    if version.runtime == "text":
+        from shared.registry.text_archives import ArchiveRefusedError
+        from shared.runtimes.sessions import SessionUnusableError
+        from shared.runtimes.text import TextGraphError, TextRuntime
+        from shared.runtimes.tokenizing import TokenizerRefusedError
+
+        if version.text is None:
+            raise _UnusableArtifactError("a text version without its text spec")
+        try:
+            return TextRuntime.from_file(path, version.text)
+        except (ArchiveRefusedError, SessionUnusableError, TextGraphError, TokenizerRefusedError) as exc:
+            raise _UnusableArtifactError(str(exc)) from exc
+    from shared.runtimes.onnx import OnnxRuntime, UnsupportedModelError
+
+    try:
+        return OnnxRuntime(path)
+    except UnsupportedModelError as exc:
+        raise _UnusableArtifactError(str(exc)) from exc
 
 
 def _instantiate(target: str) -> Callable[[], ModelRuntime]:

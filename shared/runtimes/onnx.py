@@ -16,7 +16,6 @@ neighbours. A single kernel that runs long
 
 import math
 import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,10 +23,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 
 from shared.registry.models import TensorSpec
 from shared.runtimes.base import JsonObject, ModelFailure, RuntimeResult, Unfinished, timed_out
+from shared.runtimes.sessions import RunTimedOutError as _TimedOutError
+from shared.runtimes.sessions import SessionUnusableError, open_session, run_until
 
 Signature = tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]
 Array = npt.NDArray[Any]
@@ -88,10 +88,6 @@ class _InvalidInputError(Exception):
 
 class _BatchMismatchError(Exception):
     """A batched run's outputs do not split into one row per example."""
-
-
-class _TimedOutError(Exception):
-    """The call's time budget was spent (the watchdog stopped the run, or nothing was left to start one)."""
 
 
 class OnnxRuntime:
@@ -199,29 +195,7 @@ class OnnxRuntime:
 
     def _session_run(self, feeds: dict[str, Array], deadline: float | None) -> Any:
         """``session.run``, stopped by a watchdog at ``deadline`` (``time.monotonic()``) if it is still running."""
-        if deadline is None:
-            return self._session.run(None, feeds)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _TimedOutError
-        options = ort.RunOptions()
-        fired = threading.Event()
-
-        def stop() -> None:
-            fired.set()
-            options.terminate = True  # onnxruntime checks it between kernels and raises from run
-
-        watchdog = threading.Timer(remaining, stop)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            return self._session.run(None, feeds, options)
-        except Exception:
-            if fired.is_set():
-                raise _TimedOutError from None
-            raise
-        finally:
-            watchdog.cancel()
+        return run_until(self._session, feeds, deadline)
 
     def _result(self, example: tuple[Any, ...]) -> RuntimeResult:
         result: JsonObject = {}
@@ -239,14 +213,10 @@ def describe(path: str | os.PathLike[str]) -> Signature:
 
 
 def _open_session(path: str | os.PathLike[str]) -> Any:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
     try:
-        return ort.InferenceSession(os.fspath(path), sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises plain Exception subclasses; their messages name the path
-        raise UnsupportedModelError("The file is not an ONNX model this runtime can load.") from error
+        return open_session(path)
+    except SessionUnusableError as error:
+        raise UnsupportedModelError(str(error)) from error
 
 
 def _read_input(arg: Any) -> _Input:

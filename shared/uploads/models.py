@@ -16,7 +16,9 @@ class Purpose(StrEnum):
 
 # What each purpose accepts: content types, and the largest file.
 CONTENT_TYPES: dict[Purpose, frozenset[str]] = {
-    Purpose.MODEL_ARTIFACT: frozenset({"application/octet-stream", "application/onnx"}),
+    Purpose.MODEL_ARTIFACT: frozenset(
+        {"application/octet-stream", "application/onnx", "application/gzip", "application/zip"}
+    ),
     Purpose.BATCH_INPUT: frozenset({"application/jsonl", "application/x-ndjson"}),
 }
 MAX_SIZE: dict[Purpose, int] = {Purpose.MODEL_ARTIFACT: 100 * MIB, Purpose.BATCH_INPUT: 100 * MIB}

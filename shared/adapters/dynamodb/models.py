@@ -7,12 +7,14 @@ whole, and the highest version is the last item of that range.
 """
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from shared.adapters.dynamodb.table import call, error_code, is_condition_failure, tenant_pk
 from shared.registry.models import (
+    RUNTIMES,
     Artifact,
     Model,
     ModelVersion,
@@ -21,6 +23,7 @@ from shared.registry.models import (
     VersionRaceError,
     VersionTooLargeError,
 )
+from shared.registry.text import TextSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -158,6 +161,8 @@ def _version_item(tenant: str, version: ModelVersion) -> Item:
         item["artifact_sha256"] = {"S": version.artifact.sha256}
         item["artifact_size"] = {"N": str(version.artifact.size)}
         item["artifact_location"] = {"S": version.artifact.location}
+    if version.text is not None:
+        item["text"] = {"S": json.dumps(asdict(version.text))}
     return item
 
 
@@ -169,13 +174,13 @@ def _version(item: Item) -> ModelVersion:
             size=int(item["artifact_size"]["N"]),
             location=item["artifact_location"]["S"],
         )
-    runtime = item["runtime"]["S"]
-    if runtime not in ("builtin", "onnx"):
-        raise ValueError(f"stored model version has an unknown runtime {runtime!r}")
+    runtime = next((known for known in RUNTIMES if known == item["runtime"]["S"]), None)
+    if runtime is None:
+        raise ValueError(f"stored model version has an unknown runtime {item['runtime']['S']!r}")
     return ModelVersion(
         name=item["model_name"]["S"],
         version=int(item["version"]["N"]),
-        runtime="onnx" if runtime == "onnx" else "builtin",
+        runtime=runtime,
         input_schema=json.loads(item["input_schema"]["S"]),
         output_schema=json.loads(item["output_schema"]["S"]),
         created_at=item["created_at"]["S"],
@@ -183,7 +188,12 @@ def _version(item: Item) -> ModelVersion:
         description=item["description"]["S"],
         inputs=tuple(_spec(raw) for raw in json.loads(item["inputs"]["S"])),
         outputs=tuple(_spec(raw) for raw in json.loads(item["outputs"]["S"])),
+        text=_text(json.loads(item["text"]["S"])) if "text" in item else None,
     )
+
+
+def _text(raw: dict[str, Any]) -> TextSpec:
+    return TextSpec(**{**raw, "labels": tuple(raw.get("labels", ()))})
 
 
 def _spec_json(spec: TensorSpec) -> dict[str, Any]:
