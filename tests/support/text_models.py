@@ -24,10 +24,12 @@ from tests.support.onnx_models import IR_VERSION, OPSET
 DIM = 8
 MAX_POSITIONS = 32
 LABELS = ("negative", "neutral", "positive")
+# fmt: off
 VOCAB = (
-    "[PAD] [UNK] [CLS] [SEP] the a cat cats dog sat ran on mat hello world good bad news ##s ##ing "
-    "über café 日 本 語 , . !"
-).split()
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "a", "cat", "cats", "dog", "sat", "ran", "on", "mat", "hello",
+    "world", "good", "bad", "news", "##s", "##ing", "über", "café", "日", "本", "語", ",", ".", "!",
+)
+# fmt: on
 _RNG = np.random.default_rng(16)
 WORDS = _RNG.normal(size=(len(VOCAB), DIM)).astype(np.float32)
 POSITIONS = (_RNG.normal(size=(MAX_POSITIONS, DIM)) * 0.1).astype(np.float32)
