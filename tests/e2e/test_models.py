@@ -20,6 +20,7 @@ from sklearn.datasets import load_iris
 from tritonclient.utils import InferenceServerException
 
 from tests.e2e.conftest import LocalStack, running_stack
+from tests.support import batch_flow, text_models
 from tests.support.onnx_models import (
     external_data_model,
     input_loop_model,
@@ -97,6 +98,50 @@ def test_a_model_generated_here_is_registered_and_served_sync_and_async(admin: h
     assert pinned.json()["output"]["y"] == pytest.approx(linear_expected(W1, B1, X), rel=1e-6)
     assert queued.json()["status"] == "succeeded", queued.text
     assert queued.json()["output"] == pinned.json()["output"]  # the same bits both ways
+
+
+def test_a_text_model_archive_is_registered_and_embeds_alike_sync_async_and_in_a_batch(admin: httpx.Client) -> None:
+    archive = text_models.zip_archive(text_models.files())
+    upload = admin.post(
+        "/v1/uploads", json={"purpose": "model_artifact", "content_type": "application/zip", "size": len(archive)}
+    )
+    assert upload.status_code == 201, upload.text
+    assert httpx.put(upload.json()["url"], content=archive, headers=upload.json()["headers"], timeout=30).is_success
+    texts = [
+        {"text": "The cat sat on the mat."},
+        {"text": "日本語 über café 😀"},
+        {"text": "dog " * 3000, "truncate": True},
+    ]
+
+    version = admin.post(
+        "/v1/models/e2e-text/versions",
+        json={"runtime": "text", "upload_id": upload.json()["id"], "text": {"task": "feature-extraction"}},
+    )
+    sync = [admin.post("/v1/models/e2e-text/predict", json={"input": text}) for text in texts]
+    queued = [
+        admin.post("/v1/predictions", json={"model": "e2e-text", "input": text}, headers={"Prefer": "wait=20"})
+        for text in texts
+    ]
+    lines = [{"custom_id": str(n), "input": text} for n, text in enumerate(texts)]
+    batch = batch_flow.create(admin, batch_flow.jsonl(lines), model="e2e-text")
+    final = batch_flow.watch(admin, batch["id"])[-1]
+    batched = {row["custom_id"]: row["output"] for row in batch_flow.download(final["output_url"])}
+    too_long = admin.post("/v1/models/e2e-text/predict", json={"input": {"text": "dog " * 3000}})
+
+    assert version.status_code == 201, version.text
+    assert version.json()["text"]["dimension"] == text_models.DIM
+    for n, text in enumerate(texts):
+        assert sync[n].status_code == 200, sync[n].text
+        want = text_models.expected_embedding(text["text"], truncate=bool(text.get("truncate")))
+        output = sync[n].json()["output"]
+        assert output["embedding"] == pytest.approx(want, abs=1e-6)
+        assert queued[n].json()["status"] == "succeeded", queued[n].text
+        assert queued[n].json()["output"]["embedding"] == pytest.approx(output["embedding"], abs=1e-6)
+        assert batched[str(n)]["embedding"] == pytest.approx(output["embedding"], abs=1e-6)
+        assert queued[n].json()["output"]["tokens"] == batched[str(n)]["tokens"] == output["tokens"]
+    assert final["status"] == "completed"
+    assert too_long.status_code == 422
+    assert f"at most {text_models.MAX_POSITIONS}" in too_long.json()["detail"]
 
 
 def test_a_corrupt_model_file_is_refused_over_http(admin: httpx.Client) -> None:
