@@ -46,7 +46,7 @@ TEXTS: list[dict[str, Any]] = [
     {"text": LONG, "truncate": True},
     {"text": "hello world " * 5},
 ]
-EMBEDDING = {"task": "feature-extraction", "pooling": "mean", "normalize": True}
+EMBEDDING = {"task": "feature-extraction", "pooling": "mean"}
 
 
 def _upload(secret: str, data: bytes, content_type: str = "application/gzip") -> str:
@@ -129,14 +129,14 @@ def test_an_embedding_model_from_a_tar_gz_gives_the_same_vectors_on_every_path(s
         "max_tokens": MAX_POSITIONS,
         "dimension": DIM,
         "pooling": "mean",
-        "normalize": True,
+        "normalize": False,
         "activation": None,
         "top_k": None,
         "labels": None,
     }
     assert version["input_schema"]["required"] == ["text"]
     for n, payload in enumerate(TEXTS):
-        want = expected_embedding(payload["text"], normalize=True, truncate=payload.get("truncate", False))
+        want = expected_embedding(payload["text"], truncate=payload.get("truncate", False))
         tokens = min(token_count(payload["text"]), MAX_POSITIONS)
         assert sync[n]["output"]["embedding"] == pytest.approx(want, abs=1e-6)
         assert sync[n]["output"]["tokens"] == tokens
@@ -148,7 +148,7 @@ def test_an_embedding_model_from_a_tar_gz_gives_the_same_vectors_on_every_path(s
 
 
 def test_the_registry_shows_a_text_model_in_lists_and_by_name(stack: Stack, admin: Credential) -> None:
-    _registered(admin.secret, "tiny-embed", tar_gz(files()), EMBEDDING)
+    _registered(admin.secret, "tiny-embed", tar_gz(files()), {**EMBEDDING, "pooling": "cls", "normalize": True})
     _registered(
         admin.secret, "tiny-classes", zip_archive(files("text-classification")), {"task": "text-classification"}
     )
@@ -156,7 +156,8 @@ def test_the_registry_shows_a_text_model_in_lists_and_by_name(stack: Stack, admi
     listed = {m["name"]: m for m in response_json(call("GET", "/v1/models", headers=bearer(admin.secret)))["results"]}
     named = response_json(call("GET", "/v1/models/tiny-classes", headers=bearer(admin.secret)))
 
-    assert listed["tiny-embed"]["versions"][0]["text"]["dimension"] == DIM
+    embedder = listed["tiny-embed"]["versions"][0]["text"]
+    assert (embedder["dimension"], embedder["pooling"], embedder["normalize"]) == (DIM, "cls", True)
     assert named["versions"][0]["runtime"] == "text"
     assert named["versions"][0]["text"] == {
         "task": "text-classification",
@@ -208,11 +209,15 @@ def test_a_text_over_the_limit_is_refused_naming_it_unless_the_request_truncates
 
 
 def test_an_archive_changed_after_registration_is_never_served(stack: Stack, admin: Credential) -> None:
-    version = _registered(admin.secret, "tiny-embed", tar_gz(files()), EMBEDDING)
+    """Even a change that keeps the archive valid and its size (the gzip header's timestamp) is caught."""
+    archive = tar_gz(files())
+    version = _registered(admin.secret, "tiny-embed", archive, EMBEDDING)
     key = f"artifacts/acme/tiny-embed/{version['artifact']['sha256']}.tar.gz"
     bucket = settings(BucketSettings).bucket_name
     assert s3_client().head_object(Bucket=bucket, Key=key)["ContentType"] == "application/gzip"
-    s3_client().put_object(Bucket=bucket, Key=key, Body=tar_gz(files(token_types=True)))
+    restamped = archive[:4] + bytes(4) + archive[8:]  # MTIME: outside the CRC, so still a valid archive
+    assert restamped != archive
+    s3_client().put_object(Bucket=bucket, Key=key, Body=restamped)
 
     served = _predict(admin.secret, "tiny-embed", {"text": SENTENCE})
 
