@@ -107,7 +107,7 @@ def test_a_text_model_archive_is_registered_and_embeds_alike_sync_async_and_in_a
     )
     assert upload.status_code == 201, upload.text
     assert httpx.put(upload.json()["url"], content=archive, headers=upload.json()["headers"], timeout=30).is_success
-    texts = [
+    texts: list[dict[str, Any]] = [
         {"text": "The cat sat on the mat."},
         {"text": "日本語 über café 😀"},
         {"text": "dog " * 3000, "truncate": True},
