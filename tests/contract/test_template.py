@@ -132,6 +132,16 @@ def test_only_inference_functions_carry_the_models_layer() -> None:
     assert {"Ref": "ModelsLayer"} not in template.raw["Globals"]["Function"]["Layers"]
 
 
+def test_only_the_functions_that_embed_carry_the_embedding_model_layer() -> None:
+    """The built-in embedding model (data, ~23 MB) rides with the worker and synchronous predict only."""
+    template = load_template()
+    for logical_id, resource in template.of_type("AWS::Serverless::Function").items():
+        layers = resource["Properties"].get("Layers", [])
+        has_model = {"Ref": "EmbeddingModelLayer"} in layers
+        assert has_model == (logical_id in {"RunPredictionsFunction", "PredictModelFunction"}), logical_id
+    assert {"Ref": "EmbeddingModelLayer"} not in template.raw["Globals"]["Function"]["Layers"]
+
+
 def test_the_local_only_webhook_setting_is_never_deployed() -> None:
     text = (ROOT / "template.yaml").read_text(encoding="utf-8")
 

