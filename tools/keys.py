@@ -25,6 +25,12 @@ def _no_cursor_secret() -> bytes:
     raise UsageError("listing is not supported by this tool")
 
 
+def key_service(table: str, region: str | None) -> KeyService:
+    """Keys stored straight into ``table`` (boto3's credentials and endpoint)."""
+    client = boto3.client("dynamodb", region_name=region)
+    return KeyService(DynamoKeyStore(table, client), CursorCodec(_no_cursor_secret))
+
+
 def table_name(args: argparse.Namespace) -> str:
     if args.table:
         return str(args.table)
@@ -49,9 +55,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        table = table_name(args)
-        client = boto3.client("dynamodb", region_name=args.region)
-        keys = KeyService(DynamoKeyStore(table, client), CursorCodec(_no_cursor_secret))
+        keys = key_service(table_name(args), args.region)
         key, secret = keys.create(args.tenant, args.name, [Scope(s) for s in args.scopes])
     except (UsageError, InvalidTenantError) as problem:
         sys.stderr.write(f"error: {problem}\n")

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 import boto3
 
@@ -33,9 +34,7 @@ def stack_resources(args: argparse.Namespace, logical_ids: Iterable[str]) -> dic
     """The table name or queue URL of each of ``logical_ids`` in the stack ``args`` name. For the local
     stack, boto3 in this process is pointed at its emulator first."""
     if args.local:
-        if not STATE_FILE.exists():
-            raise UsageError("no local stack is running (start it with `make dev`)")
-        state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
+        state = local_state()
         point_aws_at(state["aws_endpoint_url"])
         created = state["resources"]
         return {logical_id: str(created[logical_id]) for logical_id in logical_ids}
@@ -47,6 +46,14 @@ def stack_resources(args: argparse.Namespace, logical_ids: Iterable[str]) -> dic
         except KeyError as missing:
             raise UsageError(f"stack {args.stack_name} has no {missing} output") from None
     raise UsageError("say where: --stack-name or --local")
+
+
+def local_state() -> dict[str, Any]:
+    """What the running local stack wrote about itself (``base_url``, ``aws_endpoint_url``, ``resources`` ...)."""
+    if not STATE_FILE.exists():
+        raise UsageError("no local stack is running (start it with `make dev`)")
+    state: dict[str, Any] = json.loads(STATE_FILE.read_text(encoding="utf-8"))
+    return state
 
 
 def _output_key(logical_id: str) -> str:

@@ -46,6 +46,8 @@ OPTIONAL = frozenset(
         "tokenizer.model",
     }
 )
+# Every name a text archive may hold besides its one ``.onnx`` graph.
+MEMBERS = frozenset({TOKENIZER, CONFIG, TOKENIZER_CONFIG}) | OPTIONAL
 _JSON_MEMBERS = frozenset({CONFIG, TOKENIZER_CONFIG, "special_tokens_map.json", "added_tokens.json"})
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -82,6 +84,11 @@ class TextArchive:
 
 class ArchiveRefusedError(Exception):
     """The archive cannot be a text model. The message is safe to show (it quotes names only shortened)."""
+
+
+def is_model_member(name: str) -> bool:
+    """Whether an archive may hold a member of this (plain) name: a graph or one of ``MEMBERS``."""
+    return name.endswith(".onnx") or name in MEMBERS
 
 
 def archive_format(head: bytes) -> ArchiveFormat | None:
@@ -161,8 +168,8 @@ class _Budget:
         self.names.add(name)
         if len(self.names) > self.limits.max_members:
             raise ArchiveRefusedError(f"it holds more than {self.limits.max_members} members")
-        if not (name.endswith(".onnx") or name in {TOKENIZER, CONFIG, TOKENIZER_CONFIG} | OPTIONAL):
-            allowed = ", ".join(sorted({GRAPH, TOKENIZER, CONFIG, TOKENIZER_CONFIG} | OPTIONAL))
+        if not is_model_member(name):
+            allowed = ", ".join(sorted({GRAPH, *MEMBERS}))
             raise ArchiveRefusedError(f"member {_shown(name)} is not part of a text model (allowed: {allowed})")
         return name
 

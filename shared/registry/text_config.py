@@ -39,6 +39,16 @@ def labels_of(config: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(by_index[index] for index in range(len(by_index)))
 
 
+def classifier_labels(options: TextOptions, config: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """A classifier's labels, once they suit its declared ``activation`` and ``top_k``."""
+    labels = labels_of(config)
+    if options.activation == "softmax" and len(labels) < 2:
+        raise TextConfigError("a softmax classifier needs at least 2 labels (use sigmoid for one)")
+    if options.top_k > len(labels):
+        raise TextConfigError(f"top_k {options.top_k} is more than its {len(labels)} labels")
+    return labels
+
+
 def max_tokens_of(
     options: TextOptions,
     tokenizer: Mapping[str, Any],

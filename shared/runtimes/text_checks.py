@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from shared.registry.text import TextOptions, TextSpec
 from shared.registry.text_archives import ArchiveRefusedError, TextArchive, read_text_archive
-from shared.registry.text_config import TextConfigError, labels_of, max_tokens_of
+from shared.registry.text_config import TextConfigError, classifier_labels, max_tokens_of
 from shared.runtimes.base import ModelFailure, Unfinished
 from shared.runtimes.external_data import UnreadableModelError, graph_has_external_data
 from shared.runtimes.sessions import RunTimedOutError, SessionUnusableError
@@ -67,11 +67,7 @@ def _declared_spec(archive: TextArchive, options: TextOptions) -> TextSpec:
     max_tokens = max_tokens_of(options, document, archive.tokenizer_config, archive.config)
     if options.task == "feature-extraction":
         return TextSpec(options.task, max_tokens, pooling=options.pooling, normalize=options.normalize)
-    labels = labels_of(archive.config)
-    if options.activation == "softmax" and len(labels) < 2:
-        raise TextModelRefusedError("a softmax classifier needs at least 2 labels (use sigmoid for one)")
-    if options.top_k > len(labels):
-        raise TextModelRefusedError(f"top_k {options.top_k} is more than its {len(labels)} labels")
+    labels = classifier_labels(options, archive.config)
     return TextSpec(options.task, max_tokens, activation=options.activation, top_k=options.top_k, labels=labels)
 
 
