@@ -6,6 +6,7 @@ never 1 (which is what a connection attempt would give), shows that nothing was 
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -39,11 +40,14 @@ def test_the_accepted_files_are_packed_flat_and_the_rest_skipped_with_a_reason(t
     assert archive.tokenizer == text_models.tokenizer_json().decode()
 
 
-def test_the_same_folder_packs_to_the_same_bytes_whenever_it_was_written(tmp_path: Path) -> None:
+def test_the_same_folder_packs_to_the_same_bytes_whenever_and_wherever_it_is_packed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = pack_export(write_export(tmp_path / "a"), EMBEDDINGS)
     later = write_export(tmp_path / "b")
     for entry in later.iterdir():
         os.utime(entry, (1_000_000, 1_000_000))
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)  # packed years later
 
     assert pack_export(later, EMBEDDINGS).sha256 == first.sha256
 
