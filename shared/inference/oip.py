@@ -2,17 +2,28 @@
 
 A request's tensors are split along their first dimension into one JSON object per example, each
 validated against the version's input schema, run in one runtime call (as the worker's micro-batches
-are), and stacked back into the version's output tensors.
+are), and stacked back into the version's output tensors. A text version's tensors are declared
+(``TextSpec``): its input is exactly ``text`` (BYTES, one string per row), ``truncate`` is a request
+parameter, and each output row is mapped from the JSON output by the spec.
 """
 
 import zlib
+from typing import Any
 
 from shared.inference.errors import InvalidInferRequestError, prediction_failed
 from shared.inference.service import InferenceService
-from shared.oip.codec import encode_infer_response, parse_header_length, parse_infer_request, select_outputs
-from shared.oip.rows import rows_from_tensors, tensors_from_rows
+from shared.oip.codec import (
+    InferRequest,
+    bool_parameter,
+    encode_infer_response,
+    parse_header_length,
+    parse_infer_request,
+    select_outputs,
+)
+from shared.oip.rows import check_inputs, rows_from_tensors, tensors_from_rows
 from shared.oip.tensors import OipError
-from shared.registry.models import ModelRef
+from shared.registry.models import ModelRef, ModelVersion
+from shared.registry.text import TEXT_TENSOR, TRUNCATE_PARAMETER
 from shared.runtimes.base import ModelFailure, Unfinished, settled
 
 MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
@@ -50,7 +61,7 @@ def infer(
     plain = decoded_body(body, content_encoding)
     try:
         request = parse_infer_request(plain, parse_header_length(header_length))
-        examples = rows_from_tensors(request.inputs)
+        examples = _examples(version, request)
     except OipError as exc:
         raise InvalidInferRequestError(str(exc)) from None
     for index, example in enumerate(examples):
@@ -64,9 +75,23 @@ def infer(
         if isinstance(result, ModelFailure):
             raise prediction_failed(result, pointer=f"/inputs/{index}")
         outputs.append(result)
+    if version.text is not None:
+        outputs = [version.text.tensor_row(output) for output in outputs]
     tensors = tensors_from_rows(outputs, version.outputs)
     try:
         selected, binary = select_outputs(request, tensors)
     except OipError as exc:
         raise InvalidInferRequestError(str(exc)) from None
     return encode_infer_response(version.name, str(version.version), request.id, selected, binary)
+
+
+def _examples(version: ModelVersion, request: InferRequest) -> list[dict[str, Any]]:
+    """One JSON input per example: the tensors' rows, or for a text version its ``text`` rows and ``truncate``."""
+    if version.text is None:
+        return rows_from_tensors(request.inputs)
+    if any(tensor.name == TRUNCATE_PARAMETER for tensor in request.inputs):
+        raise OipError(f"Send {TRUNCATE_PARAMETER!r} as a request parameter, not as an input tensor.")
+    check_inputs(request.inputs, version.inputs)
+    truncate = bool_parameter(request.parameters, TRUNCATE_PARAMETER, "The request", default=False)
+    texts = next(tensor for tensor in request.inputs if tensor.name == TEXT_TENSOR)
+    return [version.text.tensor_example(text, truncate) for text in texts.data]

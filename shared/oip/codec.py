@@ -66,7 +66,7 @@ def parse_infer_request(body: bytes, header_length: int | None) -> InferRequest:
     if request_id is not None and not isinstance(request_id, str):
         raise OipError("The request 'id' must be a string.")
     parameters = _parameters(document, "The request")
-    binary_output = _bool_parameter(parameters, "binary_data_output", "The request", default=False)
+    binary_output = bool_parameter(parameters, "binary_data_output", "The request", default=False)
     inputs = _inputs(document.get("inputs"), memoryview(body)[header_length:])
     outputs = _outputs(document.get("outputs"), binary_output)
     return InferRequest(request_id, inputs, outputs, binary_output, parameters)
@@ -101,7 +101,7 @@ def _parameters(document: dict[str, Any], what: str) -> dict[str, Any]:
     return parameters
 
 
-def _bool_parameter(parameters: dict[str, Any], key: str, what: str, *, default: bool) -> bool:
+def bool_parameter(parameters: dict[str, Any], key: str, what: str, *, default: bool) -> bool:
     value = parameters.get(key, default)
     if not isinstance(value, bool):
         raise OipError(f"{what}'s parameter '{key}' must be true or false.")
@@ -223,7 +223,7 @@ def _outputs(raw_outputs: object, binary_output: bool) -> list[RequestedOutput]:
             raise OipError(f"{what} uses shared memory, which this server does not support.")
         if parameters.get("classification", 0) != 0:
             raise OipError(f"{what} asks for classification, which this server does not support.")
-        binary = _bool_parameter(parameters, "binary_data", what, default=binary_output)
+        binary = bool_parameter(parameters, "binary_data", what, default=binary_output)
         outputs.append(RequestedOutput(name, binary))
     return outputs
 

@@ -138,3 +138,21 @@ def _flatten(values: list[Any], rank: int) -> list[Any]:
     for _ in range(rank - 1):
         values = [element for item in values for element in item]
     return values
+
+
+def check_inputs(inputs: Sequence[Tensor], specs: Sequence[TensorSpec]) -> None:
+    """OipError unless the inputs are exactly the declared tensors, each of its datatype and shape."""
+    declared = {spec.name: spec for spec in specs}
+    for tensor in inputs:
+        spec = declared.get(tensor.name)
+        if spec is None:
+            names = ", ".join(shown(name) for name in declared)
+            raise OipError(f"The model has no input {shown(tensor.name)}; it takes {names}.")
+        what = f"Input {shown(tensor.name)}"
+        if tensor.datatype != spec.datatype:
+            raise OipError(f"{what} is {tensor.datatype}; the model takes {spec.datatype}.")
+        _conform(tensor.shape, spec, what)
+    given = {tensor.name for tensor in inputs}
+    missing = [name for name in declared if name not in given]
+    if missing:
+        raise OipError(f"The request has no input {shown(missing[0])}.")

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.kernel.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
+from shared.registry.tensor_specs import TensorSpec as TensorSpec
 from shared.registry.text import TextSpec
 
 Runtime = Literal["builtin", "onnx", "text"]
@@ -19,19 +20,6 @@ _REF_PATTERN = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_-]{0,63})(?::(?P<version>[
 DATATYPES = frozenset(
     {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"}
 )
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """One named tensor a model takes or returns. ``-1`` is a dimension of any size; the first is the batch.
-
-    A model's JSON input (or output) for one example is an object with one member per tensor, whose
-    value is that example's row: the tensor without its first dimension (a scalar when rank 1).
-    """
-
-    name: str
-    datatype: str
-    shape: tuple[int, ...]
 
 
 @dataclass(frozen=True)

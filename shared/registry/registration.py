@@ -112,8 +112,8 @@ class ModelRegistration:
             output_schema=verdict.text.output_schema() if verdict.text else request.output_schema or {},
             description=request.description,
             artifact=verdict.artifact,
-            inputs=tuple(spec.to_domain() for spec in verdict.inputs),
-            outputs=tuple(spec.to_domain() for spec in verdict.outputs),
+            inputs=verdict.text.input_tensors() if verdict.text else tuple(s.to_domain() for s in verdict.inputs),
+            outputs=verdict.text.output_tensors() if verdict.text else tuple(s.to_domain() for s in verdict.outputs),
             text=verdict.text,
         )
         if (new.text is None) != (request.runtime == "onnx"):

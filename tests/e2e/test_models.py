@@ -277,6 +277,76 @@ def test_tritonclient_compressed_requests(triton_client: Any, auth: dict[str, st
     assert [v.decode() for v in result.as_numpy("label")] == ["setosa", "virginica"]
 
 
+def _text_model(admin: httpx.Client, name: str, task: str) -> str:
+    archive = text_models.zip_archive(text_models.files(task))
+    registered = admin.post(
+        f"/v1/models/{name}/versions",
+        json={"runtime": "text", "upload_id": _upload(admin, archive), "text": {"task": task}},
+    )
+    assert registered.status_code == 201, registered.text
+    return name
+
+
+@pytest.fixture(scope="module")
+def oip_embedder(admin: httpx.Client) -> str:
+    return _text_model(admin, "e2e-text-oip", "feature-extraction")
+
+
+OIP_TEXTS = ["The cat sat on the mat.", "日本語 über café 😀"]
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
+def test_tritonclient_embeds_bytes_text_like_the_sync_route(
+    triton_client: Any, auth: dict[str, str], admin: httpx.Client, oip_embedder: str, binary: bool
+) -> None:
+    text = triton.InferInput("text", [2], "BYTES")
+    text.set_data_from_numpy(np.array(OIP_TEXTS, dtype=np.object_), binary_data=binary)
+    outputs = [triton.InferRequestedOutput(name, binary_data=binary) for name in ("embedding", "tokens")]
+
+    metadata = triton_client.get_model_metadata(oip_embedder, headers=auth)
+    result = triton_client.infer(oip_embedder, [text], outputs=outputs, headers=auth)
+    sync = [admin.post(f"/v1/models/{oip_embedder}/predict", json={"input": {"text": t}}).json() for t in OIP_TEXTS]
+
+    assert metadata["inputs"] == [{"name": "text", "datatype": "BYTES", "shape": [-1]}]
+    embedding = result.as_numpy("embedding")
+    assert (embedding.dtype, embedding.shape) == (np.float32, (2, text_models.DIM))
+    assert result.as_numpy("tokens").dtype == np.int64
+    for n, want in enumerate(sync):
+        assert embedding[n].tolist() == pytest.approx(want["output"]["embedding"], abs=1e-6)
+        assert int(result.as_numpy("tokens")[n]) == want["output"]["tokens"]
+
+
+def test_tritonclient_truncates_by_request_parameter_and_sees_the_limit_otherwise(
+    triton_client: Any, auth: dict[str, str], oip_embedder: str
+) -> None:
+    text = triton.InferInput("text", [1], "BYTES")
+    text.set_data_from_numpy(np.array(["dog " * 3000], dtype=np.object_))
+
+    truncated = triton_client.infer(oip_embedder, [text], headers=dict(auth), parameters={"truncate": True})
+    with pytest.raises(InferenceServerException) as refused:
+        triton_client.infer(oip_embedder, [text], headers=dict(auth))
+
+    assert truncated.as_numpy("tokens").tolist() == [text_models.MAX_POSITIONS]
+    assert refused.value.status() == "422"
+    assert f"at most {text_models.MAX_POSITIONS}" in refused.value.message()
+
+
+def test_tritonclient_reads_a_classifiers_scores_in_label_order(
+    triton_client: Any, auth: dict[str, str], admin: httpx.Client
+) -> None:
+    name = _text_model(admin, "e2e-text-classes", "text-classification")
+    text = triton.InferInput("text", [2], "BYTES")
+    text.set_data_from_numpy(np.array(OIP_TEXTS, dtype=np.object_))
+
+    result = triton_client.infer(name, [text], headers=auth)
+
+    labels, scores = result.as_numpy("labels"), result.as_numpy("scores")
+    assert [[label.decode() for label in row] for row in labels] == [list(text_models.LABELS)] * 2
+    for n, sentence in enumerate(OIP_TEXTS):
+        expected = text_models.expected_scores(sentence)
+        assert scores[n].tolist() == pytest.approx([expected[label] for label in text_models.LABELS], abs=1e-6)
+
+
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """A local stack whose model calls may run one second, so endless models are stopped quickly."""

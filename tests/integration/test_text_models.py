@@ -100,6 +100,18 @@ def _batch(stack: Stack, name: str, payloads: list[dict[str, Any]]) -> dict[str,
     return {row["custom_id"]: row for row in outputs + errors}
 
 
+def _oip_embeddings(secret: str, name: str, texts: list[str]) -> list[list[float]]:
+    """OIP infer on a BYTES ``text`` tensor (truncating: only the long text is cut), one FP32 row per text."""
+    text = {"name": "text", "datatype": "BYTES", "shape": [len(texts)], "data": texts}
+    body = {"inputs": [text], "parameters": {"truncate": True}}
+    response = call("POST", f"/v2/models/{name}/infer", body=body, headers=bearer(secret))
+    assert response["statusCode"] == 200, response_json(response)
+    [embedding] = [o for o in response_json(response)["outputs"] if o["name"] == "embedding"]
+    assert (embedding["datatype"], embedding["shape"]) == ("FP32", [len(texts), DIM])
+    data: list[float] = embedding["data"]
+    return [data[n * DIM : (n + 1) * DIM] for n in range(len(texts))]
+
+
 def _refused(response: dict[str, Any], status: int, slug: str, pointer: str) -> dict[str, Any]:
     body: dict[str, Any] = response_json(response)
     assert response["statusCode"] == status, body
@@ -121,6 +133,7 @@ def test_an_embedding_model_from_a_tar_gz_gives_the_same_vectors_on_every_path(s
     sync = [response_json(_predict(admin.secret, "tiny-embed", payload)) for payload in TEXTS]
     finished = _async(stack, admin.secret, "tiny-embed", TEXTS)
     batched = _batch(stack, "tiny-embed", TEXTS)
+    oip = _oip_embeddings(admin.secret, "tiny-embed", [payload["text"] for payload in TEXTS])
 
     assert (version["version"], version["runtime"]) == (1, "text")
     assert version["artifact"] == {"sha256": hashlib.sha256(archive).hexdigest(), "size": len(archive)}
@@ -145,6 +158,7 @@ def test_an_embedding_model_from_a_tar_gz_gives_the_same_vectors_on_every_path(s
         assert finished[n]["output"]["tokens"] == tokens
         assert batched[f"t-{n}"]["output"]["embedding"] == pytest.approx(sync[n]["output"]["embedding"], abs=1e-6)
         assert batched[f"t-{n}"]["output"]["tokens"] == tokens
+        assert oip[n] == pytest.approx(sync[n]["output"]["embedding"], abs=1e-6)
 
 
 def test_the_registry_shows_a_text_model_in_lists_and_by_name(stack: Stack, admin: Credential) -> None:

@@ -7,7 +7,7 @@ import pytest
 import tritonclient.http as httpclient
 
 from shared.oip.codec import HEADER_LENGTH, encode_infer_response, parse_infer_request, select_outputs
-from shared.oip.rows import infer_specs, rows_from_tensors, tensors_from_rows
+from shared.oip.rows import check_inputs, infer_specs, rows_from_tensors, tensors_from_rows
 from shared.oip.tensors import OipError, Tensor
 from shared.registry.models import TensorSpec
 
@@ -160,3 +160,22 @@ def test_tritonclient_request_through_a_row_model_and_back() -> None:
     np.testing.assert_array_equal(
         result.as_numpy("probs"), np.array([[0.25, 0.375], [0.5, 1.0], [0.125, 0.0625]], dtype=np.float32)
     )
+
+
+def test_declared_inputs_are_checked_by_name_datatype_and_shape() -> None:
+    check_inputs([X, TEXT, CUBE], SPECS)
+
+    refusals = {
+        "The request has no input 'cube'.": [X, TEXT],
+        "The model has no input 'y'; it takes 'x', 'text', 'cube'.": [X, TEXT, CUBE, Tensor("y", "BOOL", (1,), [True])],
+        "Input 'x' is FP32; the model takes FP64.": [Tensor("x", "FP32", (2, 3), X.data), TEXT, CUBE],
+        "Input 'x' has shape [3, 2], which does not match the model's declared [-1, 3].": [
+            Tensor("x", "FP64", (3, 2), X.data),
+            TEXT,
+            CUBE,
+        ],
+    }
+    for message, inputs in refusals.items():
+        with pytest.raises(OipError) as refused:
+            check_inputs(inputs, SPECS)
+        assert str(refused.value) == message
