@@ -34,7 +34,7 @@ $(SAM_VENV)/.synced: $(UV) tools/sam/requirements.lock
 	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python --require-hashes -r tools/sam/requirements.lock
 	touch $@
 
-dev: $(VENV)/.synced  ## start the local stack (moto + HTTP API on :$(PORT) + queue workers); Ctrl-C stops it
+dev: $(VENV)/.synced embedding-model  ## start the local stack (moto + HTTP API on :$(PORT) + queue workers); Ctrl-C stops it
 	PORT=$(PORT) $(PY) -m tools.devstack
 
 test: lint typecheck validate pytest  ## every check: ruff, format, import contracts, mypy --strict, sam validate --lint, pytest + coverage
@@ -71,7 +71,7 @@ embedding-model: .aws-sam/models/.built  ## build the built-in embedding model (
 invoke: $(VENV)/.synced  ## run one function on an event: make invoke FUNCTION=GetHealthFunction EVENT=events/get_health.json
 	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT)
 
-bench: $(VENV)/.synced $(SAM_VENV)/.synced  ## every benchmark under bench/, then issue 7's targets table; figures in docs/performance.md
+bench: $(VENV)/.synced $(SAM_VENV)/.synced embedding-model  ## every benchmark under bench/, then issue 7's targets table; figures in docs/performance.md
 	$(SAM_ENV) SAM_CLI=$(abspath $(SAM)) $(PY) -m bench
 
 openapi: $(VENV)/.synced  ## regenerate openapi.json, the $$default route table and the docs' functions table

@@ -73,9 +73,12 @@ class BucketSettings(SettingsGroup):
 
 
 class RuntimeSettings(SettingsGroup):
-    """Where model files are kept in the container, and how many loaded models may stay in memory."""
+    """Where model files are kept in the container (downloaded ones, and the built-in text models' shipped
+    folders), and how many loaded models may stay in memory."""
 
     model_dir: str = Field(default="/tmp/infergate-models", validation_alias="MODEL_DIR")  # noqa: S108 - Lambda's disk
+    # The built-in text models' folders (<dir>/<name>/): where Lambda extracts the EmbeddingModelLayer's models/.
+    builtin_models_dir: str = Field(default="/opt/models", validation_alias="BUILTIN_MODELS_DIR")
     max_sessions: int = Field(default=8, ge=1, le=256, validation_alias="MODEL_CACHE_MAX_SESSIONS")
     max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1, validation_alias="MODEL_CACHE_MAX_BYTES")
 

@@ -111,7 +111,12 @@ def runtime_loader() -> "RuntimeLoader":
 
     runtime = settings(RuntimeSettings)
     files = ArtifactFiles(object_store(), Path(runtime.model_dir))
-    return RuntimeLoader(files, max_sessions=runtime.max_sessions, max_bytes=runtime.max_bytes)
+    return RuntimeLoader(
+        files,
+        max_sessions=runtime.max_sessions,
+        max_bytes=runtime.max_bytes,
+        builtin_models_dir=Path(runtime.builtin_models_dir),
+    )
 
 
 @per_container

@@ -15,6 +15,7 @@ from moto import mock_aws
 from shared.kernel.observability import logger
 from shared.keys.models import Scope
 from shared.wiring import key_service, reset
+from tests.support.builtin_model import built_models_dir
 from tools.local_lambda import LocalLambda
 from tools.provision import Stack, function_environment, provision
 from tools.template import load_template
@@ -66,6 +67,20 @@ def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
         finally:
             functions.stop()
     reset()
+
+
+@pytest.fixture(scope="session")
+def builtin_models_dir() -> Path:
+    """The built-in embedding model, built once per pin (``tests.support.builtin_model``); never skipped."""
+    return built_models_dir()
+
+
+@pytest.fixture
+def builtin_models(stack: Stack, monkeypatch: pytest.MonkeyPatch, builtin_models_dir: Path) -> Path:
+    """The functions read the built-in text models from the tests' build (``/opt/models`` in Lambda)."""
+    monkeypatch.setenv("BUILTIN_MODELS_DIR", str(builtin_models_dir))
+    reset()
+    return builtin_models_dir
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ LOCAL_OVERRIDES = (
     "POWERTOOLS_LOG_LEVEL",
 )
 STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
+# The built-in text models, as `make embedding-model` builds them (the EmbeddingModelLayer's recipe); Lambda
+# reads them from the layer (/opt/models). INFERGATE_DEV_MODELS_DIR points the local stack at another build.
+MODELS_DIR = Path(os.environ.get("INFERGATE_DEV_MODELS_DIR") or ROOT / ".aws-sam" / "models")
 REGION = "us-east-1"
 DEV_TENANT = "local"
 POLLERS_PER_QUEUE = 4
@@ -108,6 +111,22 @@ def start_pollers(template: Template, stack: Stack) -> list[QueuePoller | Schedu
     return pollers
 
 
+def local_environment(environment: dict[str, str]) -> dict[str, str]:
+    """A function's environment as the local stack runs it: the built-in models from ``MODELS_DIR``."""
+    if "BUILTIN_MODELS_DIR" in environment:
+        return {**environment, "BUILTIN_MODELS_DIR": str(MODELS_DIR)}
+    return environment
+
+
+def warn_unless_built(models_dir: Path) -> None:
+    """The stack serves without them, but a built-in text model is then unavailable (503 / failed)."""
+    from shared.registry.builtins import BUILTIN_TEXT_MODELS
+
+    missing = [name for name in BUILTIN_TEXT_MODELS if not (models_dir / name / "manifest.json").is_file()]
+    if missing:
+        log.warning("built-in models %s are not built in %s: run `make embedding-model`", missing, models_dir)
+
+
 def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, EmulatorProcess]:
     aws = EmulatorProcess("127.0.0.1", aws_port)
     aws.start()
@@ -121,7 +140,8 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     # The template's parameters that a developer may override for the local stack, e.g. to load-test.
     local_settings |= {name: os.environ[name] for name in LOCAL_OVERRIDES if os.environ.get(name)}
     stack = provision(template, prefix="infergate-local", overrides=local_settings)
-    os.environ.update(function_environment(template, stack))
+    os.environ.update(local_environment(function_environment(template, stack)))
+    warn_unless_built(MODELS_DIR)
     functions = LocalLambda(template, stack).start()  # functions that invoke functions reach it with boto3
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -145,7 +165,9 @@ def state_document(
         "aws_endpoint_url": aws_endpoint_url,
         "lambda_endpoint_url": lambda_endpoint_url,
         "resources": dict(stack.refs),
-        "functions": function_environments(template, stack),
+        "functions": {
+            name: local_environment(environment) for name, environment in function_environments(template, stack).items()
+        },
     }
 
 

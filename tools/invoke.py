@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 from moto import mock_aws
 
 from shared.wiring import reset
-from tools.devstack import REGION, STATE_FILE, point_aws_at
+from tools.devstack import REGION, STATE_FILE, local_environment, point_aws_at
 from tools.lambda_runtime import invoke
 from tools.local_lambda import LocalLambda
 from tools.provision import provision
@@ -145,7 +145,7 @@ def ephemeral_aws(template: Template, spec: FunctionSpec) -> Iterator[None]:
     os.environ.update(FAKE_CREDENTIALS)
     with mock_aws():
         stack = provision(template, prefix=EPHEMERAL_PREFIX)
-        os.environ.update(stack.environment(spec.environment))
+        os.environ.update(local_environment(stack.environment(spec.environment)))  # built-in models: local build
         functions = LocalLambda(template, stack).start()  # for functions that invoke functions
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
         reset()

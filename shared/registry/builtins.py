@@ -1,6 +1,10 @@
 """The built-in models, always present at version 1."""
 
+from dataclasses import dataclass
+from typing import Any
+
 from shared.registry.models import Artifact, Model, ModelVersion, TensorSpec
+from shared.registry.text import TextSpec
 
 BUILTIN_CREATED_AT = "2026-11-01T00:00:00.000Z"
 
@@ -70,7 +74,56 @@ _SENTIMENT_OUTPUTS = (
 _IRIS_INPUTS = (TensorSpec("features", "FP32", (-1, 4)),)
 _IRIS_OUTPUTS = (TensorSpec("label", "BYTES", (-1,)), TensorSpec("probabilities", "FP32", (-1, 3)))
 
+
+@dataclass(frozen=True)
+class BuiltinTextModel:
+    """A built-in text model served from a folder the deployment ships (``<BUILTIN_MODELS_DIR>/<name>/``).
+
+    Its facts are here, so listing models needs no model file; the folder's ``manifest.json`` (written by
+    ``tools.embedding_model.build``) must state the same ones: the loader refuses a folder whose manifest
+    differs, and the tests check the built model against them.
+    """
+
+    name: str
+    description: str
+    source: str  # the upstream model id
+    licence: str  # SPDX id
+    spec: TextSpec
+
+    def manifest_facts(self) -> dict[tuple[str, ...], Any]:
+        """What ``manifest.json`` must say, by key path (its other keys are the build's own record)."""
+        return {
+            ("name",): self.name,
+            ("task",): self.spec.task,
+            ("pooling",): self.spec.pooling,
+            ("normalize",): self.spec.normalize,
+            ("dimension",): self.spec.dimension,
+            ("max_tokens",): self.spec.max_tokens,
+            ("source", "model"): self.source,
+            ("source", "licence"): self.licence,
+        }
+
+    def version(self) -> ModelVersion:
+        spec = self.spec
+        return ModelVersion(
+            self.name, 1, "text", spec.input_schema(), spec.output_schema(), BUILTIN_CREATED_AT, text=spec
+        )
+
+
+EMBEDDING_MODEL = BuiltinTextModel(
+    name="all-minilm-l6-v2",
+    description=(
+        "Sentence embeddings (384 numbers, L2-normalised) of English text up to 256 tokens: "
+        "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), int8 ONNX, served offline."
+    ),
+    source="sentence-transformers/all-MiniLM-L6-v2",
+    licence="Apache-2.0",
+    spec=TextSpec(task="feature-extraction", max_tokens=256, pooling="mean", normalize=True, dimension=384),
+)
+BUILTIN_TEXT_MODELS: dict[str, BuiltinTextModel] = {EMBEDDING_MODEL.name: EMBEDDING_MODEL}
+
 BUILTIN_MODELS: tuple[Model, ...] = (
+    Model(name=EMBEDDING_MODEL.name, description=EMBEDDING_MODEL.description, versions=(EMBEDDING_MODEL.version(),)),
     Model(
         name="echo",
         description="Returns its input unchanged. For tests and latency floors.",

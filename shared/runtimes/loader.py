@@ -1,6 +1,8 @@
 """Find the runtime for a model version, build it once per container, and bound what stays loaded.
 
-Built-in runtimes are small and stay for the container's life. ONNX sessions (``onnx`` and ``text``
+Built-in runtimes stay for the container's life: the code-only ones (echo, sentiment) and the built-in
+text models, served by ``TextRuntime`` from their shipped folder under ``builtin_models_dir`` once its
+manifest and files are checked (``shared.runtimes.builtin_text``). ONNX sessions (``onnx`` and ``text``
 versions) are kept in an LRU cache keyed by model version (name, number and artifact digest), bounded by
 a count and by the total size of their artifacts; an evicted session's downloaded file is deleted from ``/tmp`` too.
 """
@@ -12,6 +14,7 @@ from pathlib import Path
 from threading import Lock
 
 from shared.kernel.observability import logger
+from shared.registry.builtins import BUILTIN_TEXT_MODELS
 from shared.registry.models import ModelVersion
 from shared.runtimes.artifacts import ArtifactFiles, ArtifactIntegrityError
 from shared.runtimes.base import ModelRuntime
@@ -30,8 +33,15 @@ class RuntimeUnavailableError(Exception):
 
 
 class RuntimeLoader:
-    def __init__(self, files: ArtifactFiles, max_sessions: int = 8, max_bytes: int = 1024 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        files: ArtifactFiles,
+        max_sessions: int = 8,
+        max_bytes: int = 1024 * 1024 * 1024,
+        builtin_models_dir: Path | None = None,
+    ) -> None:
         self._files = files
+        self._builtin_models_dir = builtin_models_dir
         self._max_sessions = max_sessions
         self._max_bytes = max_bytes
         self._builtins: dict[str, ModelRuntime] = {}
@@ -42,6 +52,8 @@ class RuntimeLoader:
         with self._lock:  # one load at a time: two threads never build the same session twice
             if version.runtime == "builtin":
                 return self._builtin(version)
+            if version.runtime == "text" and version.artifact is None:
+                return self._builtin_text(version)
             if version.runtime in ("onnx", "text") and version.artifact is not None:
                 return self._session(version)
         raise RuntimeUnavailableError(f"no {version.runtime} runtime for {version.name}:{version.version}")
@@ -57,6 +69,34 @@ class RuntimeLoader:
                 raise RuntimeUnavailableError(f"no builtin runtime for {version.name}:{version.version}")
             self._builtins[version.name] = _instantiate(_BUILTIN_RUNTIMES[version.name])()
         return self._builtins[version.name]
+
+    def _builtin_text(self, version: ModelVersion) -> ModelRuntime:
+        if version.name in self._builtins:
+            return self._builtins[version.name]
+        model = BUILTIN_TEXT_MODELS.get(version.name)
+        if model is None or self._builtin_models_dir is None:
+            raise RuntimeUnavailableError(f"no built-in text model {version.name}:{version.version}")
+        from shared.runtimes.builtin_text import BuiltinModelFolderError, load_builtin_text
+        from shared.runtimes.sessions import SessionUnusableError
+        from shared.runtimes.text import TextGraphError
+        from shared.runtimes.tokenizing import TokenizerRefusedError
+
+        try:
+            runtime = load_builtin_text(self._builtin_models_dir / model.name, model)
+        except (
+            BuiltinModelFolderError,
+            ArtifactIntegrityError,
+            OSError,
+            UnicodeDecodeError,
+            SessionUnusableError,
+            TextGraphError,
+            TokenizerRefusedError,
+        ) as exc:
+            logger.error("built-in model unusable", extra={"model": version.name, "reason": str(exc)})
+            raise RuntimeUnavailableError(f"{version.name}:{version.version}: {exc}") from exc
+        self._builtins[version.name] = runtime
+        logger.info("built-in model loaded", extra={"model": version.name, "version": version.version})
+        return runtime
 
     def _session(self, version: ModelVersion) -> ModelRuntime:
         assert version.artifact is not None

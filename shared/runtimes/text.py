@@ -117,18 +117,28 @@ def plan_graph(session: Any, task: Task, pooling: Pooling) -> GraphPlan:
 
 
 class TextRuntime:
-    def __init__(self, archive: TextArchive, spec: TextSpec) -> None:
-        """Raise ``TokenizerRefusedError``, ``SessionUnusableError`` or ``TextGraphError``."""
+    def __init__(self, graph: bytes, tokenizer: str, spec: TextSpec, *, rows_alone: bool = False) -> None:
+        """The model from its checked ONNX graph and ``tokenizer.json``; raise ``TokenizerRefusedError``,
+        ``SessionUnusableError`` or ``TextGraphError``.
+
+        ``rows_alone``: run every text in a session run of its own (as a lone text runs), for a graph whose
+        numbers for one row depend on the others: dynamic int8 quantisation scales activations by the whole
+        batch tensor's range, padding included, so a text batched with others would get another vector.
+        """
         self.spec = spec
-        self._tokenizer = TextTokenizer(archive.tokenizer, spec.max_tokens)
-        self._session = open_session(archive.graph)
+        self._max_rows = 1 if rows_alone else MAX_BATCH_ROWS
+        self._tokenizer = TextTokenizer(tokenizer, spec.max_tokens)
+        self._session = open_session(graph)
         self.plan = plan_graph(self._session, spec.task, spec.pooling)
+
+    @classmethod
+    def from_archive(cls, archive: TextArchive, spec: TextSpec) -> "TextRuntime":
+        return cls(archive.graph, archive.tokenizer, spec)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], spec: TextSpec) -> "TextRuntime":
         """A verified archive on disk (the loader checked its sha256)."""
-        archive = read_text_archive(Path(path).read_bytes(), spec.task)
-        return cls(archive, spec)
+        return cls.from_archive(read_text_archive(Path(path).read_bytes(), spec.task), spec)
 
     # The whole-request API (the embeddings route): every text must run, or the call raises.
 
@@ -241,7 +251,7 @@ class TextRuntime:
                 runnable.append(index)
         ran_before = False
         lengths = [len(item.ids) for item in encoded]
-        for chunk in _chunks(sorted(runnable, key=lambda index: lengths[index]), lengths):
+        for chunk in _chunks(sorted(runnable, key=lambda index: lengths[index]), lengths, self._max_rows):
             values: list[Array | ModelFailure | Unfinished]
             try:
                 values = list(self._run_isolating([encoded[index] for index in chunk], deadline))
@@ -303,13 +313,13 @@ class TextRuntime:
         return Encoded([self._tokenizer.filler_id()] * tokens, [0] * tokens)
 
 
-def _chunks(order: list[int], lengths: Sequence[int]) -> list[list[int]]:
-    """Consecutive runs of the length-sorted texts ``order``, each within ``MAX_BATCH_ROWS`` rows and
+def _chunks(order: list[int], lengths: Sequence[int], max_rows: int = MAX_BATCH_ROWS) -> list[list[int]]:
+    """Consecutive runs of the length-sorted texts ``order``, each within ``max_rows`` rows and
     ``MAX_BATCH_TOKENS`` (its row count times its longest member, which is its last)."""
     chunks: list[list[int]] = []
     current: list[int] = []
     for index in order:
-        if current and (len(current) >= MAX_BATCH_ROWS or (len(current) + 1) * lengths[index] > MAX_BATCH_TOKENS):
+        if current and (len(current) >= max_rows or (len(current) + 1) * lengths[index] > MAX_BATCH_TOKENS):
             chunks.append(current)
             current = []
         current.append(index)

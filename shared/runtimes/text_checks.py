@@ -37,7 +37,7 @@ def inspect_text_archive(data: bytes, options: TextOptions, seconds: float) -> T
     try:
         archive = read_text_archive(data, options.task)
         spec = _declared_spec(archive, options)
-        runtime = TextRuntime(archive, spec)
+        runtime = TextRuntime.from_archive(archive, spec)
     except (ArchiveRefusedError, TextConfigError, TokenizerRefusedError, TextGraphError) as refused:
         raise TextModelRefusedError(str(refused)) from None
     except SessionUnusableError:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from shared.settings import ApiSettings
+from shared.settings import ApiSettings, RuntimeSettings
 from tools.template import ROOT, FunctionSpec, load_template
 
 READ_ONLY_ACTIONS = {
@@ -140,6 +140,17 @@ def test_only_the_functions_that_embed_carry_the_embedding_model_layer() -> None
         has_model = {"Ref": "EmbeddingModelLayer"} in layers
         assert has_model == (logical_id in {"RunPredictionsFunction", "PredictModelFunction"}), logical_id
     assert {"Ref": "EmbeddingModelLayer"} not in template.raw["Globals"]["Function"]["Layers"]
+
+
+def test_the_functions_with_the_embedding_model_layer_read_the_model_where_lambda_extracts_it() -> None:
+    """Lambda extracts a layer under /opt; the layer's recipe writes the model under models/<name>/."""
+    recipe = (ROOT / "layers" / "Makefile").read_text(encoding="utf-8")
+    assert '--models-dir "$(ARTIFACTS_DIR)/models"' in recipe
+    extracted = "/opt/models"
+    for spec in load_template().functions:
+        has_model = {"Ref": "EmbeddingModelLayer"} in spec.layers
+        assert spec.environment.get("BUILTIN_MODELS_DIR") == (extracted if has_model else None), spec.logical_id
+    assert RuntimeSettings.model_fields["builtin_models_dir"].default == extracted
 
 
 def test_the_local_only_webhook_setting_is_never_deployed() -> None:

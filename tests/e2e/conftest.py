@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.builtin_model import built_models_dir
 from tools.template import ROOT
 
 ADMIN_KEY = "igk_e2eadminkey000000000000000000000000"
@@ -78,6 +79,7 @@ def spawn_local_stack(
     inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY", "RATE_LIMIT_", "TENANT_RATE_LIMIT_", "MAX_KEYS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
+    env["INFERGATE_DEV_MODELS_DIR"] = str(built_models_dir())  # what `make dev` builds first
     env.update(settings or {})
     if admin_key:
         env["INFERGATE_DEV_ADMIN_KEY"] = admin_key

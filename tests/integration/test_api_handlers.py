@@ -134,7 +134,7 @@ def test_models(admin: Credential) -> None:
     listed = response_json(call("GET", "/v1/models", headers=bearer(admin.secret)))
     sentiment = response_json(call("GET", "/v1/models/sentiment", headers=bearer(admin.secret)))
 
-    assert [m["name"] for m in listed["results"]] == ["echo", "iris", "sentiment"]
+    assert [m["name"] for m in listed["results"]] == ["all-minilm-l6-v2", "echo", "iris", "sentiment"]
     assert sentiment["latest_version"] == 1
     assert sentiment["versions"][0]["input_schema"]["required"] == ["text"]
     assert sentiment["versions"][0]["artifact"] is None

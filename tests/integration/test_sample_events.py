@@ -219,7 +219,12 @@ def key_is_revoked(response: Response, event: Event) -> None:
 
 def models_are_listed(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200
-    assert [model["name"] for model in response_json(response)["results"]] == ["echo", "iris", "sentiment"]
+    assert [model["name"] for model in response_json(response)["results"]] == [
+        "all-minilm-l6-v2",
+        "echo",
+        "iris",
+        "sentiment",
+    ]
 
 
 def model_is_described(response: Response, event: Event) -> None:

@@ -21,7 +21,12 @@ def test_parse_model_refs(text: str, expected: ModelRef) -> None:
 
 
 def test_builtins_are_listed_by_name() -> None:
-    assert [m.name for m in ModelRegistry(InMemoryModelStore()).list("acme")] == ["echo", "iris", "sentiment"]
+    assert [m.name for m in ModelRegistry(InMemoryModelStore()).list("acme")] == [
+        "all-minilm-l6-v2",
+        "echo",
+        "iris",
+        "sentiment",
+    ]
 
 
 def test_unpinned_reference_resolves_to_latest_version() -> None:

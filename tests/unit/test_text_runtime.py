@@ -30,7 +30,7 @@ LONG = "the cat sat on the mat " * 500  # 11,500 characters
 
 
 def _runtime(spec: TextSpec = EMBEDDINGS, token_types: bool = False) -> TextRuntime:
-    return TextRuntime(read_text_archive(tar_gz(files(spec.task, token_types)), spec.task), spec)
+    return TextRuntime.from_archive(read_text_archive(tar_gz(files(spec.task, token_types)), spec.task), spec)
 
 
 def _close(got: list[float], want: list[float]) -> bool:
