@@ -120,7 +120,12 @@ def test_the_table_is_protected() -> None:
     assert table["DeletionPolicy"] == "Retain"
 
 
-MODEL_FUNCTIONS = {"RunPredictionsFunction", "PredictModelFunction", "InspectModelArtifactFunction"}
+MODEL_FUNCTIONS = {
+    "RunPredictionsFunction",
+    "PredictModelFunction",
+    "CreateEmbeddingsFunction",
+    "InspectModelArtifactFunction",
+}
 
 
 def test_only_inference_functions_carry_the_models_layer() -> None:
