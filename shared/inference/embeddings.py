@@ -76,8 +76,10 @@ def texts_of(value: object) -> tuple[list[str], bool]:
         raise InvalidEmbeddingsRequestError("'input' must be a string or a list of strings.", "/input")
     for index, text in enumerate(texts):
         if not text:
-            where = "/input" if single else f"/input/{index}"
-            raise InvalidEmbeddingsRequestError("'input' cannot be an empty string.", where)
+            if single:
+                raise InvalidEmbeddingsRequestError("'input' cannot be an empty string.", "/input")
+            message = f"'input' cannot hold an empty string: /input/{index} is empty."
+            raise InvalidEmbeddingsRequestError(message, f"/input/{index}")
     return texts, single
 
 
