@@ -28,7 +28,9 @@ see nor use them (404), and may register the same name for their own. Built-in m
 A JSON body that names one key twice in an object is refused (400 `malformed-json`), never read with
 one of its values.
 
-Every error is an RFC 9457 `application/problem+json` document. Every response carries
+Every error is an RFC 9457 `application/problem+json` document, but on `/v2` (above) and on the
+OpenAI-compatible `POST /v1/embeddings`, whose errors are OpenAI's `{"error": {"message", "type", "param",
+"code"}}` so that OpenAI's SDKs work unchanged. Every response carries
 `X-Request-Id`, the correlation id of the logs. List endpoints take `limit` (1-100, default 20) and an
 opaque `cursor`, and answer `{"results": [...], "next": cursor|null}`, newest first.
 """

@@ -20,6 +20,7 @@ KNOWN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/models/{name}/predict"),
     ("POST", "/v2/models/{model_name}/infer"),
     ("POST", "/v2/models/{model_name}/versions/{model_version}/infer"),
+    ("POST", "/v1/embeddings"),
     ("POST", "/v1/batches"),
     ("GET", "/v1/batches"),
     ("GET", "/v1/batches/{batch_id}"),

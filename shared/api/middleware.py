@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.api.problems import PROBLEM_MEDIA_TYPE, is_oip_path, problem_body
+from shared.api.problems import error_document, is_oip_path
 from shared.kernel.observability import logger, set_correlation_id
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -117,9 +117,8 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _send_problem(send: Send, scope: Scope, status: int, slug: str, detail: str) -> None:
-    path = scope.get("path", "")
-    body = json.dumps(problem_body(path, status, slug, detail)).encode()
-    media_type = "application/json" if is_oip_path(path) else PROBLEM_MEDIA_TYPE
+    status, document, media_type = error_document(scope.get("path", ""), status, slug, detail)
+    body = json.dumps(document).encode()
     headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

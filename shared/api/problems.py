@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.api.openai_errors import OpenAiError, is_openai_path, openai_error
 from shared.api.routes import allowed_methods
 from shared.inference.errors import (
+    ContextLengthExceededError,
     InvalidInferRequestError,
     ModelTimeoutError,
     ModelUnavailableError,
@@ -64,17 +66,31 @@ def is_oip_path(path: str) -> bool:
     return path == "/v2" or path.startswith("/v2/")
 
 
-def problem_body(request_path: str, status: int, slug: str, detail: str) -> dict[str, Any]:
-    """RFC 9457, or ``{"error": detail}`` on the Open Inference Protocol's routes."""
+def error_document(
+    request_path: str, status: int, slug: str, detail: str, errors: Sequence[FieldError] | None = None
+) -> tuple[int, dict[str, Any], str]:
+    """The one choice of error shape, by route: the status, body and media type of a problem.
+
+    RFC 9457 everywhere, but ``{"error": detail}`` on the Open Inference Protocol's routes and OpenAI's
+    ``{"error": {"message", "type", "param", "code"}}`` on the OpenAI-compatible ones (``openai_errors``).
+    """
+    if is_openai_path(request_path):
+        status, body = openai_error(status, slug, detail, errors)
+        return status, body, "application/json"
     if is_oip_path(request_path):
-        return {"error": detail}
-    return {
+        if errors:
+            detail = f"{detail} " + "; ".join(f"{e.pointer}: {e.detail}" for e in errors)
+        return status, {"error": detail}, "application/json"
+    problem: dict[str, Any] = {
         "type": TYPE_PREFIX + slug,
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "instance": request_path,
     }
+    if errors is not None:
+        problem["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in errors]
+    return status, problem, PROBLEM_MEDIA_TYPE
 
 
 def problem_response(
@@ -85,14 +101,8 @@ def problem_response(
     errors: Sequence[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    if is_oip_path(request_path):
-        if errors:
-            detail = f"{detail} " + "; ".join(f"{e.pointer}: {e.detail}" for e in errors)
-        return JSONResponse({"error": detail}, status_code=status, headers=dict(headers or {}))
-    body = problem_body(request_path, status, slug, detail)
-    if errors is not None:
-        body["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in errors]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
+    status, body, media_type = error_document(request_path, status, slug, detail, errors)
+    return JSONResponse(body, status_code=status, media_type=media_type, headers=dict(headers or {}))
 
 
 # Domain error class -> (status, slug). The most specific class wins (checked in MRO order).
@@ -104,6 +114,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     KeyLimitReachedError: (409, "key-limit-reached"),
     RateLimitedError: (429, "rate-limited"),
     InputTooLargeError: (413, "payload-too-large"),
+    ContextLengthExceededError: (422, "input-too-long"),
     InvalidModelInputError: (422, "invalid-model-input"),
     PredictionFailedError: (422, "prediction-failed"),
     ModelTimeoutError: (422, "timeout"),
@@ -196,6 +207,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 def oip_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error responses of an Open Inference Protocol route."""
     return {status: {"model": OipError, "description": HTTPStatus(status).phrase} for status in _with_limits(statuses)}
+
+
+def openai_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error responses of an OpenAI-compatible route (422s are answered 400)."""
+    shown = sorted({400 if status == 422 else status for status in _with_limits(statuses)})
+    return {status: {"model": OpenAiError, "description": HTTPStatus(status).phrase} for status in shown}
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

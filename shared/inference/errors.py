@@ -35,3 +35,24 @@ def prediction_failed(failure: ModelFailure, pointer: str = "/input") -> Predict
     if failure.code == TIMEOUT:
         return ModelTimeoutError(failure, pointer)
     return PredictionFailedError(failure, pointer)
+
+
+class InvalidEmbeddingsRequestError(InvalidRequestError):
+    """An embeddings request that cannot be served as asked (422; 400 in OpenAI's shape), at ``pointer``."""
+
+    def __init__(self, message: str, pointer: str) -> None:
+        super().__init__(message)
+        self.errors = [FieldError(pointer, message)]
+
+
+class ContextLengthExceededError(InvalidRequestError):
+    """A text longer than the embedding model takes (the embeddings API has no ``truncate``)."""
+
+    def __init__(self, max_tokens: int, pointer: str) -> None:
+        # Worded as OpenAI words it: clients find the limit with r"maximum context length is (\d+) tokens".
+        message = (
+            f"This model's maximum context length is {max_tokens} tokens; the text at {pointer} is longer. "
+            "Please shorten or split it."
+        )
+        super().__init__(message)
+        self.errors = [FieldError(pointer, message)]

@@ -61,11 +61,20 @@ class InferenceService:
     def run(self, version: ModelVersion, inputs: Sequence[Mapping[str, Any]]) -> tuple[list[RuntimeResult], float]:
         """Already validated inputs, in one runtime call; also the seconds the call took. With several inputs,
         those stopped together at the time limit are ``Unfinished``."""
-        try:
-            runtime = self._load_runtime(version)
-        except RuntimeUnavailableError:
-            logger.exception("model unavailable", extra={"model": version.name, "version": version.version})
-            raise ModelUnavailableError() from None
+        runtime = self.runtime(version)
         began = time.perf_counter()
         results = predict_isolating_faults(runtime, inputs, version.name, self._call_seconds)
         return results, time.perf_counter() - began
+
+    def runtime(self, version: ModelVersion) -> ModelRuntime:
+        """The version's loaded runtime; ``ModelUnavailableError`` (503) when it cannot be loaded."""
+        try:
+            return self._load_runtime(version)
+        except RuntimeUnavailableError:
+            logger.exception("model unavailable", extra={"model": version.name, "version": version.version})
+            raise ModelUnavailableError() from None
+
+    @property
+    def call_seconds(self) -> float | None:
+        """The time limit of one model call (``ModelTimeSettings``)."""
+        return self._call_seconds

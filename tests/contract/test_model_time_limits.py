@@ -1,6 +1,8 @@
 """The model-call time limits (shared/settings.py) fit the functions that run models (template.yaml),
 and the worker may give back the messages it had no time to start."""
 
+import pytest
+
 from shared.settings import ModelTimeSettings, SchemaSettings
 from tools.template import load_template
 
@@ -16,10 +18,11 @@ def _timeout(logical_id: str) -> int:
     return load_template().function(logical_id).timeout
 
 
-def test_a_sync_prediction_is_stopped_well_before_api_gateway_gives_up() -> None:
+@pytest.mark.parametrize("function", ["PredictModelFunction", "CreateEmbeddingsFunction"])
+def test_a_sync_model_call_is_stopped_well_before_api_gateway_gives_up(function: str) -> None:
     limit = _defaults().predict_seconds
 
-    assert limit + AROUND_THE_CALL <= _timeout("PredictModelFunction") < API_GATEWAY_SECONDS
+    assert limit + AROUND_THE_CALL <= _timeout(function) < API_GATEWAY_SECONDS
 
 
 def test_the_worker_fits_more_than_one_whole_call_in_an_invocation() -> None:

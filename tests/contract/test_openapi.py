@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from shared.api.openai_errors import is_openai_path
 from tools.openapi import render
 from tools.template import ROOT, load_template
 
@@ -40,6 +41,8 @@ def test_every_operation_documents_its_problems_and_auth() -> None:
             error = operation["responses"]["401"]["content"]
             if path.startswith("/v2"):  # the Open Inference Protocol keeps its own error shape
                 assert error == {"application/json": {"schema": {"$ref": "#/components/schemas/OipError"}}}
+            elif is_openai_path(path):  # so do the OpenAI-compatible routes, OpenAI's
+                assert error == {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAiError"}}}
             else:
                 assert "application/problem+json" in error, (method, path)
 

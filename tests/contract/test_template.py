@@ -120,7 +120,12 @@ def test_the_table_is_protected() -> None:
     assert table["DeletionPolicy"] == "Retain"
 
 
-MODEL_FUNCTIONS = {"RunPredictionsFunction", "PredictModelFunction", "InspectModelArtifactFunction"}
+MODEL_FUNCTIONS = {
+    "RunPredictionsFunction",
+    "PredictModelFunction",
+    "CreateEmbeddingsFunction",
+    "InspectModelArtifactFunction",
+}
 
 
 def test_only_inference_functions_carry_the_models_layer() -> None:
@@ -133,12 +138,14 @@ def test_only_inference_functions_carry_the_models_layer() -> None:
 
 
 def test_only_the_functions_that_embed_carry_the_embedding_model_layer() -> None:
-    """The built-in embedding model (data, ~23 MB) rides with the worker and synchronous predict only."""
+    """The built-in embedding model (data, ~23 MB) rides with the functions that serve models: the worker,
+    synchronous predict and the embeddings route (not the inspector, which only checks tenants' files)."""
     template = load_template()
     for logical_id, resource in template.of_type("AWS::Serverless::Function").items():
         layers = resource["Properties"].get("Layers", [])
         has_model = {"Ref": "EmbeddingModelLayer"} in layers
-        assert has_model == (logical_id in {"RunPredictionsFunction", "PredictModelFunction"}), logical_id
+        serving = {"RunPredictionsFunction", "PredictModelFunction", "CreateEmbeddingsFunction"}
+        assert has_model == (logical_id in serving), logical_id
     assert {"Ref": "EmbeddingModelLayer"} not in template.raw["Globals"]["Function"]["Layers"]
 
 

@@ -57,7 +57,9 @@ from tests.support.example_batch import (
     store_example_batch,
     store_upload,
 )
+from tests.support.example_text_model import EMBEDDING_MODEL, store_example_text_model
 from tests.support.resources import a_prediction
+from tests.support.text_models import DIM, expected_embedding, token_count
 from tools.lambda_runtime import invoke_function
 from tools.provision import Stack
 from tools.sqs_events import lambda_record
@@ -158,6 +160,11 @@ def stuck_prediction() -> None:
 def artifact_upload() -> None:
     """The iris model file, uploaded as the example upload the register-version event names."""
     store_upload(EXAMPLE_TENANT, UPLOAD_ID, Purpose.MODEL_ARTIFACT, "application/octet-stream", IRIS_BYTES, _places())
+
+
+def example_text_model() -> None:
+    """The tiny embedding model the create-embeddings event names, stored as registration stores it."""
+    store_example_text_model(EXAMPLE_TENANT, *_places())
 
 
 def batch_upload() -> None:
@@ -392,6 +399,20 @@ def iris_is_predicted(response: Response, event: Event) -> None:
     assert body["metrics"]["predict_time"] >= 0
 
 
+def texts_are_embedded(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200, response_json(response)
+    body = response_json(response)
+    texts = json.loads(event["body"])["input"]
+    assert (body["object"], body["model"]) == ("list", f"{EMBEDDING_MODEL}:1")
+    assert [(item["object"], item["index"], len(item["embedding"])) for item in body["data"]] == [
+        ("embedding", n, DIM) for n in range(len(texts))
+    ]
+    for item, text in zip(body["data"], texts, strict=True):
+        assert item["embedding"] == pytest.approx(expected_embedding(text), abs=1e-6)
+    tokens = sum(token_count(text) for text in texts)
+    assert body["usage"] == {"prompt_tokens": tokens, "total_tokens": tokens}
+
+
 def server_is_live(response: Response, event: Event) -> None:
     assert (response["statusCode"], response_json(response)) == (200, {"live": True})
 
@@ -510,6 +531,7 @@ SCENARIOS: dict[str, Scenario] = {
     "CreateModelVersionFunction": Scenario(artifact_upload, version_is_registered),
     "InspectModelArtifactFunction": Scenario(artifact_upload, artifact_is_accepted),
     "PredictModelFunction": Scenario(nothing, iris_is_predicted),
+    "CreateEmbeddingsFunction": Scenario(example_text_model, texts_are_embedded),
     "GetServerLiveFunction": Scenario(nothing, server_is_live),
     "GetServerReadyFunction": Scenario(nothing, server_is_ready),
     "GetServerMetadataFunction": Scenario(nothing, server_is_described),

@@ -69,6 +69,7 @@ from shared.predictions.models import Prediction, PredictionStatus
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
 from tests.support.example_batch import BATCH_ID, store_example_batch
+from tests.support.example_text_model import store_example_text_model
 from tools.embedding_model.check import embed, session
 from tools.provision import Stack, provision
 from tools.sam_build import FAKE_CREDENTIALS, REGION, SamBuildError, layers_of, run_sam_build, tree_size
@@ -128,6 +129,7 @@ EXPECTED_STATUS = {
     "CreateUploadFunction": 201,
     "CreateModelVersionFunction": 201,  # invokes the built InspectModelArtifactFunction
     "PredictModelFunction": 200,  # iris: onnxruntime from the ModelsLayer, the artifact from the SharedLayer
+    "CreateEmbeddingsFunction": 200,  # the tiny text model: tokenizers and onnxruntime from the ModelsLayer
     "GetServerLiveFunction": 200,
     "GetServerReadyFunction": 200,
     "GetServerMetadataFunction": 200,
@@ -405,6 +407,8 @@ def deployment(aws_endpoint: str) -> Deployment:
     )
     # The example batch (and its upload) the batch events name.
     store_example_batch(TENANT, deployed.table, stack.refs["ArtifactsBucket"], dynamodb, s3)
+    # The example embedding model the create-embeddings event names.
+    store_example_text_model(TENANT, deployed.table, stack.refs["ArtifactsBucket"], dynamodb, s3)
     return deployed
 
 

@@ -1,0 +1,34 @@
+"""POST /v1/embeddings: OpenAI's embeddings API over the tenant's feature-extraction text models.
+
+Its errors are OpenAI's shape, not RFC 9457 (``shared.api.problems.error_document`` chooses by route), so
+OpenAI's SDKs and the tools built on them work unchanged. Carries the ModelsLayer: it runs the model.
+"""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openai_schemas import CreateEmbeddingsOut, CreateEmbeddingsRequest
+from shared.api.problems import openai_responses
+from shared.inference.embeddings import create_embeddings as embed
+from shared.wiring import inference_service
+
+router = APIRouter(route_class=StrictJsonRoute)
+
+
+@router.post(
+    "/v1/embeddings",
+    response_model=CreateEmbeddingsOut,
+    responses=openai_responses(400, 401, 403, 404, 413, 415, 503),
+    tags=["OpenAI-compatible"],
+    summary="Create embeddings (OpenAI-compatible)",
+    description="OpenAI's embeddings API: one vector per text, from a `feature-extraction` text model. "
+    'Errors are OpenAI\'s `{"error": {"message", "type", "param", "code"}}`.',
+)
+async def create_embeddings(body: CreateEmbeddingsRequest, caller: PredictCaller) -> CreateEmbeddingsOut:
+    result = embed(inference_service(), caller.tenant, body.model, body.input, body.dimensions)
+    return CreateEmbeddingsOut.of(result, body.encoding_format)
+
+
+handler = lambda_handler(router)
