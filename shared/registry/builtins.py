@@ -106,7 +106,15 @@ class BuiltinTextModel:
     def version(self) -> ModelVersion:
         spec = self.spec
         return ModelVersion(
-            self.name, 1, "text", spec.input_schema(), spec.output_schema(), BUILTIN_CREATED_AT, text=spec
+            self.name,
+            1,
+            "text",
+            spec.input_schema(),
+            spec.output_schema(),
+            BUILTIN_CREATED_AT,
+            inputs=spec.input_tensors(),  # its Open Inference Protocol tensors, as registration stores a tenant's
+            outputs=spec.output_tensors(),
+            text=spec,
         )
 
 

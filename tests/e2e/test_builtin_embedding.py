@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from openai import OpenAI
 
 from tests.e2e.conftest import LocalStack
 from tests.support import batch_flow
@@ -66,3 +67,32 @@ def test_the_built_in_embeds_alike_sync_async_and_in_a_batch(admin: httpx.Client
     assert final["status"] == "completed"
     assert too_long.status_code == 422
     assert "at most 256" in too_long.json()["detail"]
+
+
+def test_the_openai_sdk_and_oip_get_the_built_ins_vectors(local_stack: LocalStack, admin: httpx.Client) -> None:
+    """Issue 16, items 4, 5 and 7: the real openai SDK (its default base64 and "float") and OIP infer with a
+    BYTES input give the sync route's vectors for the built-in, within 1e-6."""
+    texts = [str(text["text"]) for text in TEXTS[:4]]  # OpenAI refuses empty strings and has no truncate
+    sync = [admin.post(f"/v1/models/{NAME}/predict", json={"input": {"text": text}}).json() for text in texts]
+    client = OpenAI(base_url=local_stack.base_url + "/v1", api_key=local_stack.admin_key, max_retries=0)
+
+    default = client.embeddings.create(model=NAME, input=texts)
+    floats = client.embeddings.create(model=NAME, input=texts, encoding_format="float")
+    inferred = admin.post(
+        f"/v2/models/{NAME}/infer",
+        json={"inputs": [{"name": "text", "datatype": "BYTES", "shape": [len(texts)], "data": texts}]},
+    )
+
+    assert inferred.status_code == 200, inferred.text
+    outputs = {output["name"]: output for output in inferred.json()["outputs"]}
+    assert outputs["embedding"]["datatype"] == "FP32"
+    oip = np.asarray(outputs["embedding"]["data"], dtype=np.float32).reshape(len(texts), -1)
+    assert default.model == floats.model == f"{NAME}:1"
+    assert default.usage.prompt_tokens == sum(result["output"]["tokens"] for result in sync)
+    for n, result in enumerate(sync):
+        expected = result["output"]["embedding"]
+        assert default.data[n].embedding == pytest.approx(expected, abs=1e-6)
+        assert floats.data[n].embedding == pytest.approx(expected, abs=1e-6)
+        assert oip[n].tolist() == pytest.approx(expected, abs=1e-6)
+    guitar, paraphrase, unrelated = (np.asarray(item.embedding) for item in floats.data[:3])
+    assert guitar @ paraphrase - guitar @ unrelated > 0.5
