@@ -167,12 +167,12 @@ class _Mode:
 class _Stack:
     """The ephemeral moto stack and the handlers that create predictions and run them."""
 
-    def __init__(self) -> None:
+    def __init__(self, **environment: str) -> None:
         from tools.invoke import seed_bearer_key
         from tools.lambda_runtime import context_for, load_handler
 
         template = load_template()
-        self.stack = provision_stack("bench-worker")
+        self.stack = provision_stack("bench-worker", **environment)
         os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)  # as deployed: EMF metrics on
         from shared.kernel.observability import logger
 
@@ -191,20 +191,24 @@ class _Stack:
 
     def batch_event(self, model: str) -> dict[str, Any]:
         """Ten new predictions of ``model`` through the create handler, as the worker's SQS event."""
+        return self.event_of(model, [model_input(model, index) for index in range(BATCH)])
+
+    def event_of(self, model: str, inputs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """A new prediction of ``model`` per input through the create handler, as the worker's SQS event."""
         from tools.sqs_events import lambda_event
 
-        for index in range(BATCH):
+        for payload in inputs:
             event = copy.deepcopy(self.create_event)
-            event["body"] = json.dumps({"model": model, "input": model_input(model, index)})
+            event["body"] = json.dumps({"model": model, "input": payload})
             event["headers"]["content-length"] = str(len(event["body"].encode()))
             response = self.create(event, self.create_context)
             if response["statusCode"] != 201:
                 raise RuntimeError(f"create {model}: {response['statusCode']} {response['body']}")
         queue = self.stack.refs["PredictionsQueue"]
         messages: list[dict[str, Any]] = []
-        while len(messages) < BATCH:
+        while len(messages) < len(inputs):
             got = self.sqs.receive_message(
-                QueueUrl=queue, MaxNumberOfMessages=BATCH - len(messages), MessageAttributeNames=["All"]
+                QueueUrl=queue, MaxNumberOfMessages=min(10, len(inputs) - len(messages)), MessageAttributeNames=["All"]
             )
             messages += [dict(message) for message in got.get("Messages", [])]
         for message in messages:
