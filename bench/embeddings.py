@@ -1,8 +1,8 @@
 """The built-in embedding model (all-MiniLM-L6-v2, int8) through the service, against raw ``tokenizers`` +
 ``onnxruntime`` on the same texts in the same run; its cold start, package sizes and cost per 1M tokens.
 
-    .venv/bin/python -m bench.embeddings [--model-dir .aws-sam/models/all-minilm-l6-v2] [--texts 64]
-        [--rounds 5] [--cold-runs 5] [--build-dir DIR | --no-package-sizes]
+    .venv/bin/python -m bench.embeddings [--model-dir .aws-sam/models/all-minilm-l6-v2] [--texts 128]
+        [--rounds 7] [--cold-runs 5] [--build-dir DIR | --no-package-sizes]
 
 The model is the files the EmbeddingModelLayer ships (``make embedding-model`` builds them into
 ``.aws-sam/models``): ``model.onnx`` and ``tokenizer.json`` are packed (``tools.export_archive``) and
@@ -27,7 +27,8 @@ window is served three ways:
 Each service request is served once on moto while its AWS calls are recorded (``bench/fake_aws.py``),
 then replayed from memory, so the figures time our code and the model, not moto. The three ways take
 turns window by window (order rotating and reversing) so noise on this shared machine hits all alike; a
-figure is the median over ``--rounds`` of the pool's texts divided by the time spent on it. The outputs
+figure is the median over ``--rounds`` of the pool's texts divided by the time spent on it, and a way's time
+over the raw baseline's is the median of the two's ratio in each round. The outputs
 are checked: each way gives each text the same vector (within 1e-4: int8 activations are quantised per
 run, so the rows a text shares a run with matter; they are the same rows every way).
 
@@ -269,13 +270,16 @@ class WayResult:
 @dataclass(frozen=True)
 class Throughput:
     sizes: dict[int, dict[str, WayResult]]  # batch size -> way -> result
+    per_round: dict[int, dict[str, list[float]]]  # batch size -> way -> texts per second in each round
     mean_tokens: float  # per text of the pool
     texts: int
     rounds: int
 
     def ratio(self, size: int, way: str) -> float:
-        """The way's time over the raw baseline's for the same texts (1.00 = no overhead)."""
-        return self.sizes[size]["raw"].texts_per_second / self.sizes[size][way].texts_per_second
+        """The way's time over the raw baseline's for the same texts (1.00 = no overhead): the median over the
+        rounds of the two timed in the same round (turn by turn, so a burst of load hits both)."""
+        rates = self.per_round[size]
+        return statistics.median(raw / served for raw, served in zip(rates["raw"], rates[way], strict=True))
 
 
 class _Service:
@@ -415,7 +419,7 @@ def measure_throughput(model_dir: Path, manifest: Manifest, count: int, rounds: 
         }
         for size, by_way in rates.items()
     }
-    return Throughput(sizes, mean_tokens, count, rounds)
+    return Throughput(sizes, rates, mean_tokens, count, rounds)
 
 
 def _timed_rounds(
@@ -630,8 +634,8 @@ def _package_sizes(build_dir: Path | None) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR, help="the built model (make embedding-model)")
-    parser.add_argument("--texts", type=int, default=64, help="texts in the pool (a multiple of 32)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds over the pool, per batch size and way")
+    parser.add_argument("--texts", type=int, default=128, help="texts in the pool (a multiple of 32)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds over the pool, per batch size and way")
     parser.add_argument("--cold-runs", type=int, default=5, help="fresh interpreters for the cold start (0: skip)")
     sizes = parser.add_mutually_exclusive_group()
     sizes.add_argument("--build-dir", type=Path, help="package sizes of this existing sam build (default: build)")
@@ -643,8 +647,9 @@ def main() -> None:
     if args.texts <= 0 or args.texts % TARGET_BATCH:
         parser.error(f"--texts must be a positive multiple of {TARGET_BATCH}")
     manifest = Manifest.read(args.model_dir)
-    found = run_throughput(args.model_dir, manifest, args.texts, args.rounds)
-    cold = measure_cold_start(args.model_dir, manifest, args.cold_runs) if args.cold_runs > 0 else None
+    with open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):  # logs and EMF metrics
+        found = run_throughput(args.model_dir, manifest, args.texts, args.rounds)
+        cold = measure_cold_start(args.model_dir, manifest, args.cold_runs) if args.cold_runs > 0 else None
     packages = None if args.no_package_sizes else _package_sizes(args.build_dir)
     print(  # noqa: T201
         f"\nEmbeddings of {manifest.name} (int8, {manifest.dimension} dimensions): {found.texts} texts "
@@ -660,7 +665,7 @@ def main() -> None:
 
 
 def run_throughput(model_dir: Path, manifest: Manifest, count: int, rounds: int) -> Throughput:
-    """The throughput figures in this process: moto, fake credentials, logs and metrics to /dev/null."""
+    """The throughput figures in this process, on moto with fake credentials."""
     from moto import mock_aws
 
     from bench.aws_calls import fake_aws_environment
@@ -668,7 +673,7 @@ def run_throughput(model_dir: Path, manifest: Manifest, count: int, rounds: int)
     fake_aws_environment()
     saved = dict(os.environ)
     try:
-        with mock_aws(), open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
+        with mock_aws():
             return measure_throughput(model_dir, manifest, count, rounds)
     finally:
         os.environ.clear()
