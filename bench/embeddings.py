@@ -286,11 +286,11 @@ class _Service:
     """The moto stack, the registered model and the two serving handlers."""
 
     def __init__(self, model_dir: Path, manifest: Manifest) -> None:
-        from bench.worker_throughput import _Stack
+        from bench.worker_throughput import WorkerStack
         from tools.lambda_runtime import load_handler
         from tools.local_lambda import LocalLambda
 
-        self.stack = _Stack(**unthrottled())  # provisions, seeds the example key, loads the create/worker handlers
+        self.stack = WorkerStack(**unthrottled())  # provisions, seeds the example key, loads the create/worker handlers
         template = load_template()
         self._functions = LocalLambda(template, self.stack.stack).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self._functions.endpoint
@@ -469,13 +469,12 @@ def measure_cold_start(model_dir: Path, manifest: Manifest, runs: int) -> ColdSt
     """A moto server with the model registered; fresh interpreters, each with an empty model cache."""
     from moto.server import ThreadedMotoServer
 
-    from bench.cold_start import DRIVER, FLOOR, sample
+    from bench.cold_start import FLOOR, sample
     from shared.wiring import key_service, reset
     from tools.devstack import free_port
     from tools.local_lambda import LocalLambda
     from tools.provision import function_environment, provision
 
-    del DRIVER  # sample() runs it
     template = load_template()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

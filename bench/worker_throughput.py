@@ -164,7 +164,7 @@ class _Mode:
             yield
 
 
-class _Stack:
+class WorkerStack:
     """The ephemeral moto stack and the handlers that create predictions and run them."""
 
     def __init__(self, **environment: str) -> None:
@@ -238,7 +238,7 @@ class _Stack:
         return sorted(found)
 
 
-def _record(stack: _Stack, model: str, name: str, one_by_one: bool) -> _Mode:
+def _record(stack: WorkerStack, model: str, name: str, one_by_one: bool) -> _Mode:
     """A fresh batch of ten served once on moto in this mode, every AWS call recorded."""
     stopwatch = _Stopwatch()
     calls: list[RecordedCall] = []
@@ -249,7 +249,7 @@ def _record(stack: _Stack, model: str, name: str, one_by_one: bool) -> _Mode:
     return mode
 
 
-def _timed_rounds(stack: _Stack, modes: Sequence[_Mode], per_round: int, rounds: int) -> None:
+def _timed_rounds(stack: WorkerStack, modes: Sequence[_Mode], per_round: int, rounds: int) -> None:
     """Each round, each mode serves ``per_round`` replayed batches, the modes taking turns batch by batch
     (the order rotates and reverses, so none always goes first or last): a burst of noise hits them all."""
     for _ in range(rounds):
@@ -273,7 +273,7 @@ def _timed_rounds(stack: _Stack, modes: Sequence[_Mode], per_round: int, rounds:
             mode.batch_seconds.append(seconds / per_round)
 
 
-def _prepare(stack: _Stack, model: str) -> tuple[_Mode, _Mode]:
+def _prepare(stack: WorkerStack, model: str) -> tuple[_Mode, _Mode]:
     """Warm the worker up on ``model``, then record a batch in each mode; check the two are comparable."""
     stack.run(None, stack.batch_event(model))  # on moto: runtime built, session loaded, clients made
     batched = _record(stack, model, "micro-batched", one_by_one=False)
@@ -294,7 +294,7 @@ def run(batches: int, rounds: int, models: Sequence[str] = MODELS) -> list[Row]:
     """The rows; call inside ``mock_aws()`` with the fake AWS environment (``measure`` does both).
 
     Every model's two modes are timed together, turn by turn, so the figures compare across models too."""
-    stack = _Stack()
+    stack = WorkerStack()
     pairs = [_prepare(stack, model) for model in models]
     modes = [mode for pair in pairs for mode in pair]
     answers = copy.deepcopy([(c.response, c.error) for mode in modes for c in mode.calls])
