@@ -71,7 +71,7 @@ embedding-model: .aws-sam/models/.built  ## build the built-in embedding model (
 invoke: $(VENV)/.synced  ## run one function on an event: make invoke FUNCTION=GetHealthFunction EVENT=events/get_health.json
 	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT)
 
-bench: $(VENV)/.synced $(SAM_VENV)/.synced embedding-model  ## every benchmark under bench/, then issue 7's targets table; figures in docs/performance.md
+bench: $(VENV)/.synced $(SAM_VENV)/.synced embedding-model  ## every benchmark under bench/, then the targets table (issues 7, 16); figures in docs/performance.md
 	$(SAM_ENV) SAM_CLI=$(abspath $(SAM)) $(PY) -m bench
 
 openapi: $(VENV)/.synced  ## regenerate openapi.json, the $$default route table and the docs' functions table

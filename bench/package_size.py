@@ -112,7 +112,10 @@ def main() -> None:
     print("\nPackage sizes of the deployment build (arm64), unzipped and DEFLATE-zipped\n")  # noqa: T201
     print(table(rows))  # noqa: T201
     if args.json:
-        figures = {row.name: {"kind": row.kind, "code": row.code, "total": row.total} for row in rows}
+        figures = {
+            row.name: {"kind": row.kind, "layers": list(row.layers), "code": row.code, "total": row.total}
+            for row in rows
+        }
         args.json.write_text(json.dumps(figures), encoding="utf-8")
 
 

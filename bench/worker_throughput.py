@@ -164,15 +164,15 @@ class _Mode:
             yield
 
 
-class _Stack:
+class WorkerStack:
     """The ephemeral moto stack and the handlers that create predictions and run them."""
 
-    def __init__(self) -> None:
+    def __init__(self, **environment: str) -> None:
         from tools.invoke import seed_bearer_key
         from tools.lambda_runtime import context_for, load_handler
 
         template = load_template()
-        self.stack = provision_stack("bench-worker")
+        self.stack = provision_stack("bench-worker", **environment)
         os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)  # as deployed: EMF metrics on
         from shared.kernel.observability import logger
 
@@ -191,20 +191,24 @@ class _Stack:
 
     def batch_event(self, model: str) -> dict[str, Any]:
         """Ten new predictions of ``model`` through the create handler, as the worker's SQS event."""
+        return self.event_of(model, [model_input(model, index) for index in range(BATCH)])
+
+    def event_of(self, model: str, inputs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """A new prediction of ``model`` per input through the create handler, as the worker's SQS event."""
         from tools.sqs_events import lambda_event
 
-        for index in range(BATCH):
+        for payload in inputs:
             event = copy.deepcopy(self.create_event)
-            event["body"] = json.dumps({"model": model, "input": model_input(model, index)})
+            event["body"] = json.dumps({"model": model, "input": payload})
             event["headers"]["content-length"] = str(len(event["body"].encode()))
             response = self.create(event, self.create_context)
             if response["statusCode"] != 201:
                 raise RuntimeError(f"create {model}: {response['statusCode']} {response['body']}")
         queue = self.stack.refs["PredictionsQueue"]
         messages: list[dict[str, Any]] = []
-        while len(messages) < BATCH:
+        while len(messages) < len(inputs):
             got = self.sqs.receive_message(
-                QueueUrl=queue, MaxNumberOfMessages=BATCH - len(messages), MessageAttributeNames=["All"]
+                QueueUrl=queue, MaxNumberOfMessages=min(10, len(inputs) - len(messages)), MessageAttributeNames=["All"]
             )
             messages += [dict(message) for message in got.get("Messages", [])]
         for message in messages:
@@ -234,7 +238,7 @@ class _Stack:
         return sorted(found)
 
 
-def _record(stack: _Stack, model: str, name: str, one_by_one: bool) -> _Mode:
+def _record(stack: WorkerStack, model: str, name: str, one_by_one: bool) -> _Mode:
     """A fresh batch of ten served once on moto in this mode, every AWS call recorded."""
     stopwatch = _Stopwatch()
     calls: list[RecordedCall] = []
@@ -245,7 +249,7 @@ def _record(stack: _Stack, model: str, name: str, one_by_one: bool) -> _Mode:
     return mode
 
 
-def _timed_rounds(stack: _Stack, modes: Sequence[_Mode], per_round: int, rounds: int) -> None:
+def _timed_rounds(stack: WorkerStack, modes: Sequence[_Mode], per_round: int, rounds: int) -> None:
     """Each round, each mode serves ``per_round`` replayed batches, the modes taking turns batch by batch
     (the order rotates and reverses, so none always goes first or last): a burst of noise hits them all."""
     for _ in range(rounds):
@@ -269,7 +273,7 @@ def _timed_rounds(stack: _Stack, modes: Sequence[_Mode], per_round: int, rounds:
             mode.batch_seconds.append(seconds / per_round)
 
 
-def _prepare(stack: _Stack, model: str) -> tuple[_Mode, _Mode]:
+def _prepare(stack: WorkerStack, model: str) -> tuple[_Mode, _Mode]:
     """Warm the worker up on ``model``, then record a batch in each mode; check the two are comparable."""
     stack.run(None, stack.batch_event(model))  # on moto: runtime built, session loaded, clients made
     batched = _record(stack, model, "micro-batched", one_by_one=False)
@@ -290,7 +294,7 @@ def run(batches: int, rounds: int, models: Sequence[str] = MODELS) -> list[Row]:
     """The rows; call inside ``mock_aws()`` with the fake AWS environment (``measure`` does both).
 
     Every model's two modes are timed together, turn by turn, so the figures compare across models too."""
-    stack = _Stack()
+    stack = WorkerStack()
     pairs = [_prepare(stack, model) for model in models]
     modes = [mode for pair in pairs for mode in pair]
     answers = copy.deepcopy([(c.response, c.error) for mode in modes for c in mode.calls])

@@ -1,8 +1,12 @@
-"""The targets table of ``python -m bench``: issue 7's targets judged on one run's figures."""
+"""The targets table of ``python -m bench``: issues 7 and 16's targets judged on one run's figures."""
 
 from typing import Any
 
+import pytest
+
 from bench.__main__ import Target, table, targets
+from bench.aws_calls import PRICES
+from bench.embeddings import per_million_tokens
 
 FIGURES: dict[str, dict[str, Any]] = {
     "cold_start": {
@@ -47,3 +51,59 @@ def test_a_benchmark_that_did_not_run_leaves_its_targets_out() -> None:
     rows = targets({"worker_throughput": {"ratios": {"iris": 1.2}}}, API)
 
     assert table(rows).splitlines()[2:] == ["| iris micro-batched ≥ 3 x one by one | 1.20x | NO |"]
+
+
+EMBEDDINGS: dict[str, Any] = {
+    "ratios": {"sync": 1.04, "worker": 1.12},
+    "per_million_tokens": 0.0056,
+    "memory_mb": 2048,
+    "cold_start": {"first_request": 1.5, "floor": 0.3},
+}
+MIB = 2**20
+PACKAGES: dict[str, Any] = {
+    "PredictModelFunction": {"kind": "api", "layers": ["ModelsLayer", "EmbeddingModelLayer"], "total": 180 * MIB},
+    "RunPredictionsFunction": {"kind": "queue", "layers": ["ModelsLayer", "EmbeddingModelLayer"], "total": 200 * MIB},
+    "InspectModelArtifactFunction": {"kind": "invoked", "layers": ["ModelsLayer"], "total": 240 * MIB},
+    "EmbeddingModelLayer": {"kind": "layer", "layers": [], "total": 22 * MIB},
+}
+
+
+def test_the_embeddings_overhead_is_judged_on_the_slower_of_the_sync_route_and_the_worker() -> None:
+    rows = {row.name: row for row in targets({"embeddings": EMBEDDINGS}, API)}
+
+    overhead = rows["embeddings: serving time ≤ 1.10 x raw tokenizers + onnxruntime (batch 32)"]
+    assert overhead == Target(overhead.name, "sync 1.04x, worker 1.12x", False)
+    within = targets({"embeddings": {**EMBEDDINGS, "ratios": {"sync": 1.04, "worker": 1.1}}}, API)
+    assert within[0].met is True
+
+
+def test_the_embeddings_cost_and_cold_start_are_shown_without_a_verdict() -> None:
+    rows = targets({"embeddings": EMBEDDINGS}, API)
+
+    assert table(rows).splitlines()[3:] == [
+        "| embeddings: $ per 1M input tokens (worker, batch 32; OpenAI text-embedding-3-small $0.02) "
+        "| $0.0056 (2048 MB arm64) | — |",
+        "| embeddings: cold start, first request and model load included | 1,500 ms (5.0x floor) | — |",
+    ]
+
+
+def test_only_the_functions_that_carry_the_embedding_model_are_held_to_the_package_limit() -> None:
+    # The inspector (240 MiB, no embedding model) is the largest package but not one of them.
+    [row] = targets({"package_size": PACKAGES}, API)
+
+    assert row == Target(
+        "functions with the embedding model ≤ 250 MiB unzipped",
+        "worst 200.00 MiB (RunPredictionsFunction), 50.00 MiB head-room",
+        True,
+    )
+    over = {**PACKAGES, "PredictModelFunction": {**PACKAGES["PredictModelFunction"], "total": 251 * MIB}}
+    assert targets({"package_size": over}, API)[0].met is False
+
+
+def test_cost_per_million_tokens_is_lambda_compute_at_the_memory_size_plus_the_request_shared_by_its_tokens() -> None:
+    # 0.1 ms a token at 2 GB: 2e-4 GB-s a token; a request of 1,000 tokens shares one $0.20/M Lambda request.
+    cost = per_million_tokens(1e-4, 2048, 1000, PRICES["lambda:request"])
+
+    assert cost == pytest.approx(1e6 * (2e-4 * 0.0000133334 + 0.2e-6 / 1000))
+    assert cost == pytest.approx(0.00286668)
+    assert per_million_tokens(1e-4, 1024, 1000, 0.0) == pytest.approx(0.00133334)  # compute only, half the memory
