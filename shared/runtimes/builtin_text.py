@@ -37,10 +37,7 @@ def load_builtin_text(folder: Path, model: BuiltinTextModel) -> TextRuntime:
         raise BuiltinModelFolderError(f"{folder / MANIFEST} disagrees with the registry on {', '.join(drift)}")
     graph = _verified(folder, GRAPH, manifest)
     tokenizer = _verified(folder, TOKENIZER, manifest)
-    # Dynamically quantised (int8) activations are scaled by the whole batch: each text runs alone, so
-    # the same text gives the same vector on every path.
-    rows_alone = manifest.get("precision") != "float32"
-    return TextRuntime(graph, tokenizer.decode("utf-8"), model.spec, rows_alone=rows_alone)
+    return TextRuntime(graph, tokenizer.decode("utf-8"), model.spec)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

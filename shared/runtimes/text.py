@@ -117,16 +117,10 @@ def plan_graph(session: Any, task: Task, pooling: Pooling) -> GraphPlan:
 
 
 class TextRuntime:
-    def __init__(self, graph: bytes, tokenizer: str, spec: TextSpec, *, rows_alone: bool = False) -> None:
+    def __init__(self, graph: bytes, tokenizer: str, spec: TextSpec) -> None:
         """The model from its checked ONNX graph and ``tokenizer.json``; raise ``TokenizerRefusedError``,
-        ``SessionUnusableError`` or ``TextGraphError``.
-
-        ``rows_alone``: run every text in a session run of its own (as a lone text runs), for a graph whose
-        numbers for one row depend on the others: dynamic int8 quantisation scales activations by the whole
-        batch tensor's range, padding included, so a text batched with others would get another vector.
-        """
+        ``SessionUnusableError`` or ``TextGraphError``."""
         self.spec = spec
-        self._max_rows = 1 if rows_alone else MAX_BATCH_ROWS
         self._tokenizer = TextTokenizer(tokenizer, spec.max_tokens)
         self._session = open_session(graph)
         self.plan = plan_graph(self._session, spec.task, spec.pooling)
@@ -251,7 +245,7 @@ class TextRuntime:
                 runnable.append(index)
         ran_before = False
         lengths = [len(item.ids) for item in encoded]
-        for chunk in _chunks(sorted(runnable, key=lambda index: lengths[index]), lengths, self._max_rows):
+        for chunk in _chunks(sorted(runnable, key=lambda index: lengths[index]), lengths):
             values: list[Array | ModelFailure | Unfinished]
             try:
                 values = list(self._run_isolating([encoded[index] for index in chunk], deadline))
@@ -313,13 +307,13 @@ class TextRuntime:
         return Encoded([self._tokenizer.filler_id()] * tokens, [0] * tokens)
 
 
-def _chunks(order: list[int], lengths: Sequence[int], max_rows: int = MAX_BATCH_ROWS) -> list[list[int]]:
-    """Consecutive runs of the length-sorted texts ``order``, each within ``max_rows`` rows and
+def _chunks(order: list[int], lengths: Sequence[int]) -> list[list[int]]:
+    """Consecutive runs of the length-sorted texts ``order``, each within ``MAX_BATCH_ROWS`` rows and
     ``MAX_BATCH_TOKENS`` (its row count times its longest member, which is its last)."""
     chunks: list[list[int]] = []
     current: list[int] = []
     for index in order:
-        if current and (len(current) >= max_rows or (len(current) + 1) * lengths[index] > MAX_BATCH_TOKENS):
+        if current and (len(current) >= MAX_BATCH_ROWS or (len(current) + 1) * lengths[index] > MAX_BATCH_TOKENS):
             chunks.append(current)
             current = []
         current.append(index)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from shared.registry.builtins import EMBEDDING_MODEL
-from shared.runtimes.builtin_text import manifest_drift, read_manifest
+from shared.runtimes.builtin_text import load_builtin_text, manifest_drift, read_manifest
 from tests.conftest import Credential
 from tests.integration.test_text_models import _async, _batch, _predict, _refused
 from tests.support.events import bearer, response_json
@@ -44,7 +44,8 @@ def test_the_built_model_states_the_registry_s_facts(builtin_models_dir: Path) -
     manifest = read_manifest(builtin_models_dir / NAME)
 
     assert manifest_drift(manifest, EMBEDDING_MODEL) == []
-    assert manifest["precision"] == "int8"
+    assert (manifest["weights"], manifest["arithmetic"]) == ("int8", "float32")
+    assert manifest["checks"]["max_abs_diff_alone_vs_batch"] <= 1e-6
     assert set(manifest["files"]) >= {"model.onnx", "tokenizer.json"}
 
 
@@ -73,6 +74,21 @@ def test_the_same_text_gives_the_same_vector_on_every_path(
         assert finished[n]["output"]["tokens"] == batched[f"t-{n}"]["output"]["tokens"] == sync[n]["output"]["tokens"]
     assert [result["output"]["tokens"] for result in sync] == [8, sync[1]["output"]["tokens"], 2, 256, 11]
     assert sync[1]["output"]["tokens"] > 10  # Unicode: accents and CJK become tokens, not [UNK] alone
+
+
+def test_a_text_alone_and_in_a_batch_of_32_mixed_lengths_gets_the_same_vector(builtin_models_dir: Path) -> None:
+    """Batching is on for the built-in (int8 weights, float32 arithmetic): one session run of 32 texts of
+    mixed lengths, padded to the longest, gives each text the vector it gets alone."""
+    runtime = load_builtin_text(builtin_models_dir / NAME, EMBEDDING_MODEL)
+    texts = [LONG[: 10 + 30 * n] for n in range(28)] + [UNICODE, *(anchor for anchor, _, _ in PAIRS), LONG]
+    assert len(texts) == 32
+
+    together, tokens = runtime.embed(texts, truncate=True)
+    alone = [runtime.embed([text], truncate=True)[0][0] for text in texts]
+
+    assert len(set(tokens)) > 24  # mixed lengths: nearly every row carries padding in the batch
+    assert max(tokens) == 256  # one micro-batch (32 x 256 tokens) padded to the longest text
+    assert float(np.abs(np.asarray(together) - np.asarray(alone)).max()) <= 1e-6
 
 
 def test_a_long_text_is_refused_naming_the_limit_unless_the_request_truncates(

@@ -705,13 +705,15 @@ def test_the_embedding_model_layer_holds_the_files_its_manifest_names(deploy_bui
     for name, described in manifest["files"].items():
         data = (folder / name).read_bytes()
         assert described == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}, name
-    assert {key: manifest[key] for key in ("task", "pooling", "normalize", "dimension", "max_tokens", "precision")} == {
+    facts = ("task", "pooling", "normalize", "dimension", "max_tokens", "weights", "arithmetic")
+    assert {key: manifest[key] for key in facts} == {
         "task": "feature-extraction",
         "pooling": "mean",
         "normalize": True,
         "dimension": 384,
         "max_tokens": 256,  # the model card's max_seq_length
-        "precision": "int8",
+        "weights": "int8",
+        "arithmetic": "float32",
     }
     assert manifest["source"] == {
         "model": "sentence-transformers/all-MiniLM-L6-v2",

@@ -40,7 +40,8 @@ def _folder(tmp_path: Path, tokenizer_json: bytes | None = None, facts: dict[str
         "normalize": True,
         "dimension": 8,
         "max_tokens": 8,
-        "precision": "float32",
+        "weights": "float32",
+        "arithmetic": "float32",
         "source": {"model": "tests/tiny", "licence": "Apache-2.0", "package": "tiny"},
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in files.items()

