@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.inference.embeddings import MAX_INPUTS, Embeddings
+from shared.inference.embeddings import Embeddings
+from shared.registry.text import MAX_TEXTS
 
 EncodingFormat = Literal["float", "base64"]
 
@@ -20,7 +21,7 @@ class CreateEmbeddingsRequest(BaseModel):
     )
     input: str | list[str] | list[int] | list[list[int]] = Field(
         examples=[["The cat sat on the mat.", "A dog ran."]],
-        description=f"A text or up to {MAX_INPUTS} texts, none empty, each within the model's maximum tokens. "
+        description=f"A text or up to {MAX_TEXTS} texts, none empty, each within the model's maximum tokens. "
         "Token arrays are refused (400): the models read text with their own tokenizers.",
     )
     encoding_format: EncodingFormat = Field(

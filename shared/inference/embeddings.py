@@ -5,7 +5,7 @@ naming the first text that could not be. The texts run in one ``TextRuntime.embe
 into micro-batches inside the runtime) within the synchronous model-call limit (``ModelTimeSettings``).
 
 What OpenAI refuses is refused here too, with a 400 in its shape (``shared.api.openai_errors``): an empty
-string, an empty list, more than ``MAX_INPUTS`` texts, a text over the model's maximum length (there is no
+string, an empty list, more than ``MAX_TEXTS`` texts, a text over the model's maximum length (there is no
 ``truncate`` in OpenAI's API, so none here), and ``dimensions`` a model cannot honour. Token arrays, which
 OpenAI accepts, are refused: their ids come from OpenAI's own tokenizer (tiktoken), and this service's
 models read text through their own tokenizers, so those ids mean nothing to them.
@@ -23,9 +23,8 @@ from shared.inference.errors import (
 )
 from shared.inference.service import InferenceService
 from shared.registry.models import ModelVersion
-from shared.registry.text import TextSpec
+from shared.registry.text import MAX_TEXTS, TextSpec
 
-MAX_INPUTS = 2048  # OpenAI's limit on the texts of one request
 NOT_TEXT_REFUSAL = (
     "'input' holds token ids: this service reads text with each model's own tokenizer, so ids counted with "
     "OpenAI's tokenizer mean nothing to its models. Send the texts as strings. LangChain's OpenAIEmbeddings "
@@ -68,8 +67,8 @@ def texts_of(value: object) -> tuple[list[str], bool]:
             raise InvalidEmbeddingsRequestError("'input' must be a string or a list of strings.", "/input")
         if not value:
             raise InvalidEmbeddingsRequestError("'input' must hold at least one text.", "/input")
-        if len(value) > MAX_INPUTS:
-            message = f"'input' may hold at most {MAX_INPUTS} texts; this request has {len(value)}."
+        if len(value) > MAX_TEXTS:
+            message = f"'input' may hold at most {MAX_TEXTS} texts; this request has {len(value)}."
             raise InvalidEmbeddingsRequestError(message, "/input")
         texts, single = list(value), False
     else:

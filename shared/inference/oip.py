@@ -4,7 +4,8 @@ A request's tensors are split along their first dimension into one JSON object p
 validated against the version's input schema, run in one runtime call (as the worker's micro-batches
 are), and stacked back into the version's output tensors. A text version's tensors are declared
 (``TextSpec``): its input is exactly ``text`` (BYTES, one string per row), ``truncate`` is a request
-parameter, and each output row is mapped from the JSON output by the spec.
+parameter, and each output row is mapped from the JSON output by the spec. A text request holds at most
+``MAX_TEXTS`` rows (as ``/v1/embeddings``), refused before any is tokenised.
 """
 
 import zlib
@@ -23,7 +24,7 @@ from shared.oip.codec import (
 from shared.oip.rows import check_inputs, rows_from_tensors, tensors_from_rows
 from shared.oip.tensors import OipError
 from shared.registry.models import ModelRef, ModelVersion
-from shared.registry.text import TEXT_TENSOR, TRUNCATE_PARAMETER
+from shared.registry.text import MAX_TEXTS, TEXT_TENSOR, TRUNCATE_PARAMETER
 from shared.runtimes.base import ModelFailure, Unfinished, settled
 
 MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
@@ -77,9 +78,8 @@ def infer(
         outputs.append(result)
     if version.text is not None:
         outputs = [version.text.tensor_row(output) for output in outputs]
-    tensors = tensors_from_rows(outputs, version.outputs)
-    try:
-        selected, binary = select_outputs(request, tensors)
+    try:  # outputs the codec cannot carry (too many elements, ragged, mixed) answer this request, not a 500
+        selected, binary = select_outputs(request, tensors_from_rows(outputs, version.outputs))
     except OipError as exc:
         raise InvalidInferRequestError(str(exc)) from None
     return encode_infer_response(version.name, str(version.version), request.id, selected, binary)
@@ -94,4 +94,6 @@ def _examples(version: ModelVersion, request: InferRequest) -> list[dict[str, An
     check_inputs(request.inputs, version.inputs)
     truncate = bool_parameter(request.parameters, TRUNCATE_PARAMETER, "The request", default=False)
     texts = next(tensor for tensor in request.inputs if tensor.name == TEXT_TENSOR)
+    if len(texts.data) > MAX_TEXTS:  # refused before any text is tokenised, as /v1/embeddings refuses it
+        raise OipError(f"Input {TEXT_TENSOR!r} may hold at most {MAX_TEXTS} texts; this request has {len(texts.data)}.")
     return [version.text.tensor_example(text, truncate) for text in texts.data]

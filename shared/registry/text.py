@@ -20,6 +20,7 @@ Activation = Literal["softmax", "sigmoid"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 MAX_TOKENS_CAP = 8192  # the longest input any text model may take, whatever its files say
+MAX_TEXTS = 2048  # the most texts one request may run (OpenAI's embeddings limit): /v1/embeddings and OIP infer
 MAX_LABELS = 1000
 MAX_LABEL_CHARS = 128
 _SCHEMA = "https://json-schema.org/draft/2020-12/schema"

@@ -3,12 +3,16 @@ then described by OIP metadata (declared tensors) and served by OIP infer with a
 and in Triton's binary tensor extension, with refusals in the OIP error shape."""
 
 import base64
+import gzip
 import json
 import struct
 from typing import Any
 
 import pytest
 
+from shared.inference.service import InferenceService
+from shared.oip import tensors
+from shared.registry.text import MAX_TEXTS
 from tests.conftest import Credential
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -214,3 +218,38 @@ def test_binary_text_that_is_not_utf8_is_a_400_naming_the_input(embedder: str, a
     response = _infer(admin.secret, embedder, raw=body, **{"inference-header-content-length": length})
 
     assert _refusal(response, 400) == "Input 'text' has a BYTES element that is not valid UTF-8."
+
+
+def test_more_texts_than_the_embeddings_limit_are_refused_before_any_is_run(
+    embedder: str, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("a refused request must not reach the model")
+
+    many = [""] * (MAX_TEXTS + 1)
+    compressed = gzip.compress(json.dumps({"inputs": [_texts(many)]}).encode())
+    binary, length = _binary_request([b""] * (MAX_TEXTS + 1))
+    at_limit = _infer(admin.secret, embedder, {"inputs": [_texts(["a"] * MAX_TEXTS)]})
+    monkeypatch.setattr(InferenceService, "run", never)
+
+    as_json = _infer(
+        admin.secret, embedder, raw=compressed, **{"content-type": "application/json", "content-encoding": "gzip"}
+    )
+    as_binary = _infer(admin.secret, embedder, raw=binary, **{"inference-header-content-length": length})
+
+    assert _outputs(at_limit)["tokens"]["shape"] == [MAX_TEXTS]
+    expected = f"Input 'text' may hold at most {MAX_TEXTS} texts; this request has {MAX_TEXTS + 1}."
+    assert _refusal(as_json, 400) == expected
+    assert _refusal(as_binary, 400) == expected
+
+
+def test_outputs_too_large_for_a_tensor_are_a_400_in_the_oip_shape(
+    embedder: str, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tensors, "MAX_ELEMENTS", 3 * DIM - 1)  # the input's 3 elements fit; its 3 x DIM floats do not
+
+    response = _infer(admin.secret, embedder, {"inputs": [_texts(["a", "b", "c"])]})
+
+    assert _refusal(response, 400) == (
+        f"Output 'embedding' has a shape too large; its non-zero dimensions may hold at most {3 * DIM - 1}."
+    )

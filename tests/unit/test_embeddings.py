@@ -10,16 +10,17 @@ import pytest
 from shared.api.openai_errors import openai_error
 from shared.api.openai_schemas import CreateEmbeddingsOut, base64_float32
 from shared.api.problems import PROBLEM_MEDIA_TYPE, error_document
-from shared.inference.embeddings import MAX_INPUTS, Embeddings, texts_of
+from shared.inference.embeddings import Embeddings, texts_of
 from shared.inference.errors import InvalidEmbeddingsRequestError
 from shared.kernel.errors import FieldError
 from shared.registry.models import ModelVersion
+from shared.registry.text import MAX_TEXTS
 
 
 def test_a_string_is_one_text_and_a_list_its_texts_in_order() -> None:
     assert texts_of("hello") == (["hello"], True)
     assert texts_of(["b", "a", "日本語 😀"]) == (["b", "a", "日本語 😀"], False)
-    assert texts_of(["x"] * MAX_INPUTS) == (["x"] * MAX_INPUTS, False)
+    assert texts_of(["x"] * MAX_TEXTS) == (["x"] * MAX_TEXTS, False)
 
 
 @pytest.mark.parametrize(
@@ -31,7 +32,7 @@ def test_a_string_is_one_text_and_a_list_its_texts_in_order() -> None:
         ("", "/input", "cannot be an empty string"),
         (["a", "", "b"], "/input/1", "/input/1 is empty"),
         ([], "/input", "at least one text"),
-        (["a"] * (MAX_INPUTS + 1), "/input", "at most 2048 texts; this request has 2049"),
+        (["a"] * (MAX_TEXTS + 1), "/input", "at most 2048 texts; this request has 2049"),
         (["a", 1], "/input", "a string or a list of strings"),
         ([True], "/input", "a string or a list of strings"),
         (None, "/input", "a string or a list of strings"),
