@@ -4,8 +4,9 @@ The archive is a tenant's file: nothing is extracted to disk, and nothing in it 
 read with bounded reads, and every size is measured on the bytes actually decompressed, never taken from
 a header: a member over its limit, an archive that inflates past ``total_bytes`` or by more than
 ``max_ratio`` times its compressed size (a decompression bomb), a path that is absolute, climbs out
-(``..``) or sits in a folder, a link, device or other special file, a name seen twice, and a member the
-archive should not hold are each refused with a reason that is safe to show the registrant.
+(``..``) or sits in a folder, a link, a sparse file (its holes inflate past the ratio check), a device or
+other special file, a name seen twice, and a member the archive should not hold are each refused with a
+reason that is safe to show the registrant.
 
 The archive holds the model flat, as ``optimum-cli export onnx`` writes it: ``model.onnx`` (or one other
 ``.onnx`` file), ``tokenizer.json``, ``config.json`` (required for classification: its ``id2label``), and
@@ -228,7 +229,9 @@ def _tar_members(data: bytes, limits: ArchiveLimits) -> Iterator[tuple[str, byte
                 if member.isdir() and _is_top_folder(member.name):
                     continue
                 kind = _tar_kind(member)
-                name = budget.admit(member.name, member.isreg(), kind)
+                # isreg() is true of a sparse member, whose holes tar fills in on reading: a few stored bytes
+                # would come out as hundreds of MiB of zeros past every ratio check, so sparse is refused.
+                name = budget.admit(member.name, member.isreg() and not member.issparse(), kind)
                 limit = limits.member_limit(name)
                 if member.size > limit:
                     raise ArchiveRefusedError(f"member {_shown(name)} is larger than {_size(limit)}")
@@ -244,6 +247,8 @@ def _tar_members(data: bytes, limits: ArchiveLimits) -> Iterator[tuple[str, byte
 
 
 def _tar_kind(member: tarfile.TarInfo) -> str:
+    if member.issparse():  # old GNU ``S`` headers and the PAX GNU.sparse formats 0.0, 0.1 and 1.0
+        return "sparse file"
     if member.issym() or member.islnk():
         return "link"
     if member.isdev():

@@ -1,5 +1,6 @@
 """Reading a text model's archive: what is accepted, and every hostile shape refused before anything is used."""
 
+import gzip
 import io
 import os
 import tarfile
@@ -212,3 +213,65 @@ def test_a_refusal_quotes_a_hostile_name_shortened_and_printable() -> None:
 
     assert "\x1b" not in str(refused.value)
     assert len(str(refused.value)) < 400
+
+
+def _octal(value: int, width: int) -> bytes:
+    return b"%0*o\0" % (width - 1, value)
+
+
+def _old_gnu_sparse(name: str, data: bytes, real_size: int) -> bytes:
+    """A GNU ``S`` header by hand (tarfile cannot write one): one region at the end holding ``data``."""
+    header = bytearray(512)
+    header[0 : len(name)] = name.encode()
+    header[100:108], header[108:116], header[116:124] = _octal(0o644, 8), _octal(0, 8), _octal(0, 8)
+    header[124:136], header[136:148] = _octal(len(data), 12), _octal(0, 12)
+    header[156:157], header[257:265] = tarfile.GNUTYPE_SPARSE, tarfile.GNU_MAGIC
+    header[386:398], header[398:410] = _octal(real_size - len(data), 12), _octal(len(data), 12)
+    header[483:495] = _octal(real_size, 12)
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + data + bytes(-len(data) % 512)
+
+
+def _sparse_tar_gz(version: str, graph: bytes) -> bytes:
+    """The model's files with ``model.onnx`` stored sparse: in the old GNU header or a PAX sparse format."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, content in files().items():
+            if name != "model.onnx":
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+        if version != "gnu":
+            info, stored = tarfile.TarInfo("model.onnx"), graph
+            size, region = str(len(graph)), {"GNU.sparse.offset": "0", "GNU.sparse.numbytes": str(len(graph))}
+            if version == "0.0":
+                info.pax_headers = {"GNU.sparse.size": size, **region}
+            elif version == "0.1":
+                info.pax_headers = {"GNU.sparse.size": size, "GNU.sparse.map": f"0,{len(graph)}"}
+            else:  # 1.0: the map leads the member's data
+                sparse_map = f"1\n0\n{len(graph)}\n".encode()
+                stored = sparse_map + bytes(-len(sparse_map) % 512) + graph
+                headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.realsize": size}
+                info.pax_headers = {**headers, "GNU.sparse.name": "model.onnx"}
+            info.size = len(stored)
+            archive.addfile(info, io.BytesIO(stored))
+    raw = buffer.getvalue()
+    if version == "gnu":
+        ending = raw.rstrip(b"\0")
+        raw = ending + bytes(-len(ending) % 512) + _old_gnu_sparse("model.onnx", graph, len(graph)) + bytes(1024)
+    return gzip.compress(raw)
+
+
+@pytest.mark.parametrize("version", ["gnu", "0.0", "0.1", "1.0"])
+def test_a_sparse_member_is_refused_whatever_its_sparse_format(version: str) -> None:
+    """tar fills a sparse file's holes on reading: a few KiB uploaded came out as a 251 MB graph."""
+    graph = files()["model.onnx"]
+    data = _sparse_tar_gz(version, graph)
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as archive:  # a sparse member tar reads whole
+        member = archive.getmember("model.onnx")
+        assert member.issparse()
+        assert member.isreg()
+        assert archive.extractfile(member).read() == graph  # type: ignore[union-attr]
+
+    _refused(data, "member 'model.onnx' is a sparse file; only regular files are allowed")
