@@ -6,7 +6,9 @@ the service would refuse is refused here first, with the service's own rules and
 uploaded in vain: a missing ``tokenizer.json`` (or, for a classifier, ``config.json`` with its
 ``id2label``), a member over its size limit, external tensor data, an archive over the upload limit, and
 the archive and JSON checks of ``read_text_archive`` and ``shared.registry.text_config`` run on the
-packed bytes. The graph itself (its inputs, outputs and a trial run) is checked by the service.
+packed bytes. A symbolic link in the folder is refused (it would pack whatever it points to), and files
+are read without following links. The graph itself (its inputs, outputs and a trial run) is checked by
+the service.
 
 The archive is a ``.tar.gz`` of the members flat and sorted, with fixed times, owners and modes, so the
 same folder always packs to the same bytes (and the same sha256).
@@ -16,6 +18,8 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +42,7 @@ CONTENT_TYPE = "application/gzip"
 _EXTERNAL_DATA = (".onnx_data", ".onnx.data")  # what onnx / optimum name a graph's external tensor file
 LIMITS = ArchiveLimits()  # the service's
 _COMPRESS_LEVEL = 6  # near 9's size on float weights, several times faster
+_NO_FOLLOW: int = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no such flag (links are refused by name)
 
 
 class ExportRefusedError(Exception):
@@ -64,7 +69,7 @@ def pack_export(
     """
     members, skipped = select_members(folder, options, graph)
     _check_sizes(folder, members, limits)
-    data = _tar_gz({name: (folder / name).read_bytes() for name in members})
+    data = _tar_gz({name: _read(folder / name, limits.member_limit(name)) for name in members})
     if len(data) > MAX_SIZE[Purpose.MODEL_ARTIFACT]:
         raise ExportRefusedError(
             f"the packed archive is {_size(len(data))}; an upload takes at most "
@@ -86,6 +91,11 @@ def select_members(
         raise ExportRefusedError(
             f"{external[0]} holds the graph's tensors outside the .onnx file, which the service does not load; "
             "export a model under 2 GB, or quantise it, so that every tensor is inside the .onnx file"
+        )
+    links = [entry.name for entry in entries if entry.is_symlink()]
+    if links:  # its target (anywhere: ~/.ssh/id_rsa) would be packed and uploaded under the link's name
+        raise ExportRefusedError(
+            f"{folder / links[0]} is a symbolic link; copy the file it points to into the folder in its place"
         )
     graphs = [entry.name for entry in entries if entry.name.endswith(".onnx") and entry.is_file()]
     chosen = _chosen_graph(folder, graphs, graph)
@@ -126,7 +136,7 @@ def _check_sizes(folder: Path, members: list[str], limits: ArchiveLimits) -> Non
     """Each member and all of them against the service's limits, from the files' sizes (nothing read yet)."""
     total = 0
     for name in members:
-        size = (folder / name).stat().st_size
+        size = (folder / name).lstat().st_size
         limit = limits.member_limit(name)
         if size > limit:
             raise ExportRefusedError(f"{name} is {_size(size)}; the service takes at most {_size(limit)} for it")
@@ -137,6 +147,21 @@ def _check_sizes(folder: Path, members: list[str], limits: ArchiveLimits) -> Non
         )
     if len(members) > limits.max_members:
         raise ExportRefusedError(f"{len(members)} files; the service takes at most {limits.max_members}")
+
+
+def _read(path: Path, limit: int) -> bytes:
+    """The file's bytes, never through a link (one swapped in since the folder was listed), at most ``limit``."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | _NO_FOLLOW)
+    except OSError as error:  # ELOOP: a link where the file was
+        raise ExportRefusedError(f"{path} cannot be read as a regular file ({error.strerror})") from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise ExportRefusedError(f"{path} is not a regular file")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ExportRefusedError(f"{path.name} grew past {_size(limit)} while it was packed")
+    return data
 
 
 def _check_as_the_service_does(data: bytes, options: TextOptions, limits: ArchiveLimits) -> None:

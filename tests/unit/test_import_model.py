@@ -15,7 +15,7 @@ from shared.registry.text import TextOptions
 from shared.registry.text_archives import read_text_archive
 from tests.support import text_models
 from tests.support.optimum_export import PACKED, SKIPPED, write_export
-from tools.export_archive import pack_export
+from tools.export_archive import ExportRefusedError, pack_export
 from tools.import_model import main, text_request
 
 NOWHERE = ["--base-url", "http://127.0.0.1:9", "--api-key", "igk_nobodylistens0000000000000000"]
@@ -168,3 +168,29 @@ def test_the_registration_names_only_the_options_of_its_task() -> None:
         "max_tokens": 16,
     }
     assert text_request(CLASSIFIER) == {"task": "text-classification", "activation": "softmax", "top_k": 1}
+
+
+def test_a_symbolic_link_in_the_folder_is_refused_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"AWS_SECRET_ACCESS_KEY=not-for-upload")
+    folder = write_export(tmp_path / "export")
+    (folder / "vocab.txt").unlink(missing_ok=True)
+    (folder / "vocab.txt").symlink_to(secret)
+
+    assert _run(folder) == 2
+    assert f"{folder / 'vocab.txt'} is a symbolic link" in capsys.readouterr().err
+
+
+def test_files_are_read_without_following_a_link_the_listing_missed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link swapped in after the folder was listed (here: one the listing is made blind to) is not read."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"AWS_SECRET_ACCESS_KEY=not-for-upload")
+    folder = write_export(tmp_path / "export")
+    (folder / "vocab.txt").unlink(missing_ok=True)
+    (folder / "vocab.txt").symlink_to(secret)
+    monkeypatch.setattr(Path, "is_symlink", lambda _: False)
+
+    with pytest.raises(ExportRefusedError, match=r"vocab\.txt cannot be read as a regular file"):
+        pack_export(folder, EMBEDDINGS)
