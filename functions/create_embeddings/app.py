@@ -12,9 +12,12 @@ from shared.api.jsonbody import StrictJsonRoute
 from shared.api.openai_schemas import CreateEmbeddingsOut, CreateEmbeddingsRequest
 from shared.api.problems import openai_responses
 from shared.inference.embeddings import create_embeddings as embed
+from shared.inference.errors import InvalidEmbeddingsRequestError
 from shared.wiring import inference_service
 
 router = APIRouter(route_class=StrictJsonRoute)
+# Lambda returns at most 6 MB (6,291,456 bytes) from a synchronous invocation, envelope and headers included.
+MAX_RESPONSE_BYTES = 6_000_000
 
 
 @router.post(
@@ -28,7 +31,15 @@ router = APIRouter(route_class=StrictJsonRoute)
 )
 async def create_embeddings(body: CreateEmbeddingsRequest, caller: PredictCaller) -> CreateEmbeddingsOut:
     result = embed(inference_service(), caller.tenant, body.model, body.input, body.dimensions)
-    return CreateEmbeddingsOut.of(result, body.encoding_format)
+    out = CreateEmbeddingsOut.of(result, body.encoding_format)
+    size = len(out.model_dump_json())
+    if size > MAX_RESPONSE_BYTES:  # Lambda would drop the answer: say how to get one
+        raise InvalidEmbeddingsRequestError(
+            f"The answer would be {size:,} bytes, over the {MAX_RESPONSE_BYTES:,} a function may return: send "
+            "fewer texts, or ask for encoding_format 'base64' (less than half the size).",
+            "/input",
+        )
+    return out
 
 
 handler = lambda_handler(router)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from functions.create_embeddings import app as embeddings_app
 from shared.adapters.clients import dynamodb_client, s3_client
 from shared.settings import BucketSettings, StoreSettings, settings
 from shared.wiring import reset
@@ -269,3 +270,21 @@ def test_the_user_field_and_the_texts_are_never_logged(
     assert captured_logs.records  # the invocation was logged
     assert user not in captured_logs.text
     assert "hello world" not in captured_logs.text
+
+
+def test_an_answer_over_lambda_s_response_limit_is_a_400_that_says_how_to_get_one(
+    stack: Stack, admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda returns at most 6 MB: 2,048 real (384-number) vectors as JSON floats pass it, so the function
+    refuses with a way out rather than let Lambda drop the answer (the limit lowered here to the tiny model's)."""
+    _seed_tiny(admin.tenant)
+    monkeypatch.setattr(embeddings_app, "MAX_RESPONSE_BYTES", 4_000)
+    texts = ["the cat"] * 40
+    as_base64 = _embed(admin.secret, {"model": EMBEDDING_MODEL, "input": texts, "encoding_format": "base64"})
+
+    error = _openai_error(_embed(admin.secret, {"model": EMBEDDING_MODEL, "input": texts}), 400)
+
+    assert (error["type"], error["param"]) == ("invalid_request_error", "input")
+    assert "bytes, over the 4,000 a function may return" in error["message"]
+    assert "encoding_format 'base64'" in error["message"]
+    assert as_base64["statusCode"] == 200, response_json(as_base64)
