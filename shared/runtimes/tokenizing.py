@@ -6,7 +6,9 @@ quantifiers (``(a+)+``) would take exponential time on some texts, and back-to-b
 polynomial time of a high degree, and nothing could stop it. So every pattern must parse with Python's
 regular-expression parser, hold no backreference, repeat nothing that itself repeats or alternates, and
 hold at most one unbounded repetition (``*``, ``+``, ``{n,}``, or more than ``MAX_BOUNDED_REPEAT``) along
-any alternation branch; a tokenizer with any other pattern is refused at registration.
+any alternation branch, with nothing required after it but a negative lookahead (``\\w*[^\\w\\s]`` is
+quadratic: from every start the engine backtracks through the whole run); a tokenizer with any other
+pattern is refused at registration.
 
 Normalizers rewrite a text before it is split, and a ``Replace`` (or a ``Sequence`` of them) could turn
 each character into thousands. Registration bounds how many characters one character can become
@@ -187,6 +189,12 @@ def check_patterns(document: Any) -> None:
                 f"({pattern[:60]!r}), which can take polynomial time of a high degree; keep at most one per "
                 "alternative"
             )
+        if _repeat_then_required(parsed, followed=False):
+            raise TokenizerRefusedError(
+                f"tokenizer.json has a regular expression with an unbounded repetition followed by something it "
+                f"requires ({pattern[:60]!r}), which takes quadratic time on a long text that lacks it; end each "
+                "alternative with its unbounded repetition (only optional parts or a negative lookahead after it)"
+            )
 
 
 def _patterns(value: Any) -> Iterator[Any]:
@@ -229,6 +237,27 @@ def _unbounded(pattern: Any) -> int:
             unbounded = name in _REPEATS and (argument[1] == _MAXREPEAT or argument[1] > MAX_BOUNDED_REPEAT)
             count += int(unbounded) + sum(inner)
     return count
+
+
+def _repeat_then_required(pattern: Any, followed: bool) -> bool:
+    """Whether an unbounded repetition has, after it in its alternative, an item the match requires (which
+    can fail, so the engine backtracks through the whole repetition from every start). ``followed``: the
+    enclosing pattern requires something after this one. A lookaround's content is its own match."""
+    items = [(str(op), argument) for op, argument in pattern]
+    for index, (name, argument) in enumerate(items):
+        after = followed or any(_required(*item) for item in items[index + 1 :])
+        if name in _REPEATS and (argument[1] == _MAXREPEAT or argument[1] > MAX_BOUNDED_REPEAT) and after:
+            return True
+        own = name in {"ASSERT", "ASSERT_NOT"}
+        if any(_repeat_then_required(child, False if own else after) for child in _children(name, argument)):
+            return True
+    return False
+
+
+def _required(name: str, argument: Any) -> bool:
+    """Whether one parsed item can fail where it stands (all but an optional repetition and a negative
+    lookahead, conservatively)."""
+    return not ((name in _REPEATS and argument[0] == 0) or name == "ASSERT_NOT")
 
 
 def _children(name: str, argument: Any) -> list[Any]:

@@ -1,5 +1,6 @@
 """The text runtime on the tiny model the tests build: pooling, classification, truncation, batching, limits."""
 
+import base64
 import json
 from dataclasses import replace
 from typing import Any
@@ -244,6 +245,13 @@ def test_real_tokenizers_patterns_with_one_repetition_per_alternative_pass(patte
     check_patterns({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": pattern}}})
 
 
+@pytest.mark.parametrize("pattern", [r"\w*[^\w\s]", r"\w+$", r"(\w+)x", r"(?=\w+x)", r"x|(?:\w+|y)z"])
+def test_an_unbounded_repetition_followed_by_something_required_is_refused(pattern: str) -> None:
+    """``\\w*[^\\w\\s]`` took 43 s on "a" * 100,000: quadratic backtracking from every start."""
+    with pytest.raises(TokenizerRefusedError, match="followed by something it requires"):
+        check_patterns({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": pattern}}})
+
+
 def _hostile_split_runtime(monkeypatch: pytest.MonkeyPatch) -> TextRuntime:
     """A tokenizer whose pattern makes the library panic (Oniguruma's retry limit), let past the check."""
     monkeypatch.setattr(tokenizing, "check_patterns", lambda document: None)
@@ -322,3 +330,17 @@ def test_a_text_over_the_normalised_budget_fails_alone(monkeypatch: pytest.Monke
     )
     assert isinstance(short, dict)
     assert short["tokens"] == token_count(SENTENCE)
+
+
+def _precompiled(*replacements: str) -> dict[str, Any]:
+    trie = b"\x01\x00\x00\x00"  # a 4-byte trie, then the NUL-separated replacements
+    blob = len(trie).to_bytes(4, "little") + trie + b"\x00".join(item.encode() for item in replacements)
+    return {"type": "Precompiled", "precompiled_charsmap": base64.b64encode(blob).decode()}
+
+
+def test_a_sentencepiece_character_map_is_bounded_by_its_longest_replacement() -> None:
+    assert tokenizing.check_expansion({"normalizer": _precompiled("a", "ﬃ", "abc")}) == 3
+    with pytest.raises(TokenizerRefusedError, match="into 100"):
+        tokenizing.check_expansion({"normalizer": _precompiled("a", "x" * 100)})
+    with pytest.raises(TokenizerRefusedError, match="without a readable character map"):
+        tokenizing.check_expansion({"normalizer": {"type": "Precompiled", "precompiled_charsmap": "!!"}})
