@@ -126,8 +126,8 @@ class TextTokenizer:
 
     def filler_id(self) -> int:
         """A token id of ordinary text, for generated inputs."""
-        ids = self._whole.encode("a", add_special_tokens=False).ids
-        return int(ids[0]) if ids else self.pad_id
+        item = _guarded(lambda: self._whole.encode("a", add_special_tokens=False))
+        return int(item.ids[0]) if item is not None and item.ids else self.pad_id
 
 
 def _guarded(call: Callable[[], _T]) -> _T | None:
