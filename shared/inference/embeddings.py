@@ -5,8 +5,9 @@ naming the first text that could not be. The texts run in one ``TextRuntime.embe
 into micro-batches inside the runtime) within the synchronous model-call limit (``ModelTimeSettings``).
 
 What OpenAI refuses is refused here too, with a 400 in its shape (``shared.api.openai_errors``): an empty
-string, an empty list, more than ``MAX_TEXTS`` texts, a text over the model's maximum length (there is no
-``truncate`` in OpenAI's API, so none here), and ``dimensions`` a model cannot honour. Token arrays, which
+string, a string that is not valid Unicode (a lone surrogate, as every other route refuses), an empty
+list, more than ``MAX_TEXTS`` texts, a text over the model's maximum length (there is no ``truncate`` in
+OpenAI's API, so none here), and ``dimensions`` a model cannot honour. Token arrays, which
 OpenAI accepts, are refused: their ids come from OpenAI's own tokenizer (tiktoken), and this service's
 models read text through their own tokenizers, so those ids mean nothing to them.
 """
@@ -22,6 +23,7 @@ from shared.inference.errors import (
     prediction_failed,
 )
 from shared.inference.service import InferenceService
+from shared.kernel.jsoncodec import plain_json_problem
 from shared.registry.models import ModelVersion
 from shared.registry.text import MAX_TEXTS, TextSpec
 
@@ -79,6 +81,10 @@ def texts_of(value: object) -> tuple[list[str], bool]:
                 raise InvalidEmbeddingsRequestError("'input' cannot be an empty string.", "/input")
             message = f"'input' cannot hold an empty string: /input/{index} is empty."
             raise InvalidEmbeddingsRequestError(message, f"/input/{index}")
+        problem = plain_json_problem(text)  # a lone surrogate: what the predict route refuses too
+        if problem is not None:
+            pointer = "/input" if single else f"/input/{index}"
+            raise InvalidEmbeddingsRequestError(f"{pointer} {problem}.", pointer)
     return texts, single
 
 

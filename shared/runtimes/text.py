@@ -140,7 +140,7 @@ class TextRuntime:
         self, texts: Sequence[str], *, truncate: bool = False, timeout: float | None = None
     ) -> tuple[list[list[float]], list[int]]:
         """One vector per text and its token count; ``TextInputError`` for the first text that fails."""
-        encoded = self._tokenizer.encode(texts, truncate)
+        encoded = _tokenized(self._tokenizer.encode(texts, truncate))
         outcomes = self._outcomes(encoded, timeout)
         vectors = [self._vector(index, outcome) for index, outcome in enumerate(outcomes)]
         return vectors, [len(item.ids) for item in encoded]
@@ -149,7 +149,7 @@ class TextRuntime:
         self, texts: Sequence[str], *, truncate: bool = False, top_k: int | None = None, timeout: float | None = None
     ) -> tuple[list[list[tuple[str, float]]], list[int]]:
         """The ``top_k`` best (label, score) per text, best first, and its token count."""
-        encoded = self._tokenizer.encode(texts, truncate)
+        encoded = _tokenized(self._tokenizer.encode(texts, truncate))
         outcomes = self._outcomes(encoded, timeout)
         ranked: list[list[tuple[str, float]]] = []
         for index, outcome in enumerate(outcomes):
@@ -184,7 +184,11 @@ class TextRuntime:
         for truncate in (False, True):
             chosen = [index for index, (_, cut, _) in requests.items() if cut is truncate]
             texts = [requests[index][0] for index in chosen]
-            encoded.update(zip(chosen, self._tokenizer.encode(texts, truncate), strict=True))
+            for index, tokens in zip(chosen, self._tokenizer.encode(texts, truncate), strict=True):
+                if isinstance(tokens, ModelFailure):
+                    results[index] = tokens
+                else:
+                    encoded[index] = tokens
         order = sorted(encoded)
         outcomes = self._outcomes([encoded[index] for index in order], timeout)
         for index, outcome in zip(order, outcomes, strict=True):
@@ -305,6 +309,14 @@ class TextRuntime:
     def filler(self, tokens: int) -> Encoded:
         """A generated input of ``tokens`` tokens of ordinary text (registration's trial run)."""
         return Encoded([self._tokenizer.filler_id()] * tokens, [0] * tokens)
+
+
+def _tokenized(encoded: Sequence[Encoded | ModelFailure]) -> list[Encoded]:
+    """Every text's tokens, or ``TextInputError`` for the first text the tokenizer failed on."""
+    for index, item in enumerate(encoded):
+        if isinstance(item, ModelFailure):
+            raise TextInputError(index, item)
+    return [item for item in encoded if isinstance(item, Encoded)]
 
 
 def _chunks(order: list[int], lengths: Sequence[int]) -> list[list[int]]:

@@ -113,6 +113,8 @@ REFUSED: dict[str, tuple[dict[str, Any], str, str | None, str]] = {
     "empty string": ({"input": ""}, "input", None, "cannot be an empty string"),
     "empty string in a list": ({"input": ["a", ""]}, "input", None, "/input/1"),
     "empty list": ({"input": []}, "input", None, "at least one text"),
+    "lone surrogate": ({"input": "\ud800"}, "input", None, "/input must be valid Unicode (no lone surrogates)"),
+    "lone surrogate in a list": ({"input": ["a", "b\udfff"]}, "input", None, "/input/1 must be valid Unicode"),
     "2,049 texts": ({"input": ["a"] * 2049}, "input", None, "at most 2048 texts; this request has 2049"),
     "mixed list": ({"input": ["a", 1]}, "input", None, "The request body is invalid."),
     "over the token limit": (

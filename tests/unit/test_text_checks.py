@@ -168,3 +168,27 @@ def test_a_model_that_does_not_finish_in_time_is_refused() -> None:
         "did not finish a run on a generated input of 32 tokens (the most it will be given) within 1e-09 s",
         seconds=1e-9,
     )
+
+
+@pytest.mark.parametrize(
+    ("changed", "needle"),
+    [
+        (
+            {"pre_tokenizer": {"type": "Split", "pattern": {"Regex": r"\w*\w*\w*\w*[^\w\s]"}, "behavior": "Isolated"}},
+            "more than one unbounded repetition",
+        ),
+        (
+            {
+                "normalizer": {
+                    "type": "Sequence",
+                    "normalizers": [{"type": "Replace", "pattern": {"String": "~"}, "content": "~" * 100}] * 3,
+                }
+            },
+            "Replace normalizer turns '~' into 100 characters",
+        ),
+    ],
+)
+def test_hostile_tokenizers_are_refused_at_registration(changed: dict[str, Any], needle: str) -> None:
+    document = {**json.loads(files()["tokenizer.json"]), **changed}
+
+    _refused(_with(tokenizer__json=document), EMBED, needle)

@@ -1,5 +1,7 @@
 """The text runtime on the tiny model the tests build: pooling, classification, truncation, batching, limits."""
 
+import base64
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -7,7 +9,7 @@ import pytest
 
 from shared.registry.text import TextSpec
 from shared.registry.text_archives import read_text_archive
-from shared.runtimes import sessions
+from shared.runtimes import sessions, tokenizing
 from shared.runtimes import text as text_module
 from shared.runtimes.base import ModelFailure, Unfinished
 from shared.runtimes.text import TextInputError, TextRuntime
@@ -211,3 +213,134 @@ def test_tokenizers_with_regular_expressions_that_could_run_forever_are_refused(
 @pytest.mark.parametrize("pattern", [" {2,}", r"\s+", r"'s|'t| ?\w+| ?\d+|\s+(?!\S)|\s+"])
 def test_ordinary_tokenizer_patterns_pass(pattern: str) -> None:
     check_patterns({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": pattern}}})
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"\w*\w*\w*\w*[^\w\s]",  # the hostile re-test's pattern: polynomial of degree 4, then a library panic
+        r"\w*\w+",
+        r"(\w*)(\w+)x",
+        r"x|\w+ ?\w*",
+        r"\w+(?=\w*x)",
+        r"\w{0,1000}\w{0,1000}",
+        r"(?:a|\w*)\w+",
+    ],
+)
+def test_back_to_back_unbounded_repetitions_are_refused(pattern: str) -> None:
+    with pytest.raises(TokenizerRefusedError, match="more than one unbounded repetition"):
+        check_patterns({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": pattern}}})
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+",  # GPT-2's, without \p{..}
+        " {2,}",  # XLM-R's
+        r"\d{1,3}| ?\w+",
+        r"[\r\n]|\s+(?!\S)",
+    ],
+)
+def test_real_tokenizers_patterns_with_one_repetition_per_alternative_pass(pattern: str) -> None:
+    check_patterns({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": pattern}}})
+
+
+@pytest.mark.parametrize("pattern", [r"\w*[^\w\s]", r"\w+$", r"(\w+)x", r"(?=\w+x)", r"x|(?:\w+|y)z"])
+def test_an_unbounded_repetition_followed_by_something_required_is_refused(pattern: str) -> None:
+    """``\\w*[^\\w\\s]`` took 43 s on "a" * 100,000: quadratic backtracking from every start."""
+    with pytest.raises(TokenizerRefusedError, match="followed by something it requires"):
+        check_patterns({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": pattern}}})
+
+
+def _hostile_split_runtime(monkeypatch: pytest.MonkeyPatch) -> TextRuntime:
+    """A tokenizer whose pattern makes the library panic (Oniguruma's retry limit), let past the check."""
+    monkeypatch.setattr(tokenizing, "check_patterns", lambda document: None)
+    members = files()
+    document = json.loads(members["tokenizer.json"])
+    pattern = r"\w*\w*\w*\w*\w*\w*[^\w\s]"
+    document["pre_tokenizer"] = {
+        "type": "Split",
+        "pattern": {"Regex": pattern},
+        "behavior": "Isolated",
+        "invert": False,
+    }
+    members["tokenizer.json"] = json.dumps(document).encode()
+    return TextRuntime.from_archive(read_text_archive(tar_gz(members), "feature-extraction"), EMBEDDINGS)
+
+
+def test_a_tokenizer_panic_fails_only_its_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = _hostile_split_runtime(monkeypatch)
+
+    panics, fine = runtime.predict([{"text": "a" * 200}, {"text": "cat!"}])
+    with pytest.raises(TextInputError) as failed:
+        runtime.embed(["cat!", "a" * 200])
+
+    assert panics == tokenizing.TOKENIZING_FAILED
+    assert isinstance(fine, dict)
+    assert len(fine["embedding"]) == EMBEDDINGS.dimension
+    assert (failed.value.index, failed.value.failure) == (1, tokenizing.TOKENIZING_FAILED)
+
+
+def _replace(content: str, pattern: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"type": "Replace", "pattern": pattern or {"String": "~"}, "content": content}
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "needle"),
+    [
+        ({"type": "Sequence", "normalizers": [_replace("~" * 100)] * 3}, "Replace normalizer turns '~' into 100"),
+        ({"type": "Sequence", "normalizers": [_replace("~~~~")] * 4}, "Sequence can turn one character into more"),
+        (_replace("x" * 70, {"Regex": "~"}), "Replace normalizer turns '~' into 70"),
+        ({"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "NFKD"}]}, "into more than 64"),
+        ({"type": "Prepend", "prepend": "x" * 100}, "can turn one character into 101"),
+        ({"type": "Mystery"}, "normalizer this service cannot bound ('Mystery')"),
+    ],
+)
+def test_normalizers_that_multiply_a_text_are_refused(normalizer: dict[str, Any], needle: str) -> None:
+    with pytest.raises(TokenizerRefusedError) as refused:
+        tokenizing.check_expansion({"normalizer": normalizer})
+
+    assert needle in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "factor"),
+    [
+        (None, 1),
+        ({"type": "BertNormalizer", "lowercase": True}, 8),
+        ({"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}, _replace("▁", {"String": " "})]}, 2),
+        ({"type": "Sequence", "normalizers": [{"type": "NFKD"}, {"type": "StripAccents"}, {"type": "Lowercase"}]}, 36),
+        (_replace('"', {"String": "``"}), 1),
+    ],
+)
+def test_real_normalizers_pass_with_their_expansion_bound(normalizer: dict[str, Any] | None, factor: int) -> None:
+    assert tokenizing.check_expansion({"normalizer": normalizer}) == factor
+
+
+def test_a_text_over_the_normalised_budget_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokenizing, "MAX_NORMALIZED_CHARS", 8 * 100)  # the test tokenizer's factor is 8
+    runtime = _runtime()
+
+    long, short = runtime.predict([{"text": "a " * 60}, {"text": SENTENCE}])
+
+    assert isinstance(long, ModelFailure)
+    assert (long.code, long.message) == (
+        "input_too_long",
+        "The text is 120 characters long; this model reads at most 100.",
+    )
+    assert isinstance(short, dict)
+    assert short["tokens"] == token_count(SENTENCE)
+
+
+def _precompiled(*replacements: str) -> dict[str, Any]:
+    trie = b"\x01\x00\x00\x00"  # a 4-byte trie, then the NUL-separated replacements
+    blob = len(trie).to_bytes(4, "little") + trie + b"\x00".join(item.encode() for item in replacements)
+    return {"type": "Precompiled", "precompiled_charsmap": base64.b64encode(blob).decode()}
+
+
+def test_a_sentencepiece_character_map_is_bounded_by_its_longest_replacement() -> None:
+    assert tokenizing.check_expansion({"normalizer": _precompiled("a", "ﬃ", "abc")}) == 3
+    with pytest.raises(TokenizerRefusedError, match="into 100"):
+        tokenizing.check_expansion({"normalizer": _precompiled("a", "x" * 100)})
+    with pytest.raises(TokenizerRefusedError, match="without a readable character map"):
+        tokenizing.check_expansion({"normalizer": {"type": "Precompiled", "precompiled_charsmap": "!!"}})
