@@ -5,7 +5,10 @@ of several requests (counted against the key as arriving now), and the next requ
 that lease without a write, for at most ``LEASE_MS``; what is unused then is dropped. A lease starts at one
 token (a quiet key costs one write per request) and doubles each time one is used up in time, up to
 ``MAX_LEASE`` and a tenth of the burst (a burst under 20 is counted exactly). The price: over any span
-of time a key can be admitted at most one lease per warm container more than its limit allows.
+of time a key can be admitted at most one lease per warm container more than its limit allows; and a
+lease's tokens count as arriving when it is taken, so when many containers hold leases of a key that is
+near its burst, a request bunched behind them can be refused while the key's real rate is under its limit
+(sixteen containers with two-token leases take 32 tokens of a burst of 20 if they all write at once).
 """
 
 import time

@@ -111,7 +111,11 @@ def test_a_key_at_150_percent_is_held_to_its_rate_within_a_few_percent(stack: St
     assert len(run.admitted) >= 0.97 * allowed
 
 
-CONCURRENT_LIMIT = RateLimit(per_second=100, burst=20)  # leases of one or two tokens: most requests write
+# A burst under 20 is counted exactly (no leases): every request of the sixteen threads writes and races. With
+# leases (burst 20: two tokens a write) sixteen containers can take 32 tokens as arriving at once, more than the
+# burst, and a request bunched behind them is refused below the limit (seen about once in five CI runs): the
+# limiter's documented price of leases, not what this test is about.
+CONCURRENT_LIMIT = RateLimit(per_second=100, burst=19)
 
 
 @pytest.fixture(scope="module", name="emulated_table")
@@ -124,7 +128,7 @@ def test_sixteen_threads_below_the_limit_are_never_refused(emulated_table: tuple
     """Real concurrency: sixteen threads, each a container with its own client, limiter and the real clock,
     send at most 60 % of the key's rate between them; their writes race on the one item. Each thread
     waits its share of the period after each answer, so however slow the emulator is (the machine is
-    shared), the key is never over its limit: at most 16 requests at once (burst 20), then a pause."""
+    shared), the key is never over its limit: at most 16 requests at once (burst 19), then a pause."""
     endpoint, table = emulated_table
     threads, per_thread = 16, 20
     period_s = threads / (0.6 * CONCURRENT_LIMIT.per_second)  # each thread's share of 60 % of the limit
