@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.adapters.dynamodb.ratelimits import _FRESH_READINGS, DynamoRateLimitStore
+from shared.adapters.dynamodb.ratelimits import _MAX_ATTEMPTS, DynamoRateLimitStore
 from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.service import RateLimiter
 from shared.settings import StoreSettings, settings
@@ -111,10 +111,9 @@ def test_a_key_at_150_percent_is_held_to_its_rate_within_a_few_percent(stack: St
     assert len(run.admitted) >= 0.97 * allowed
 
 
-# A burst under 20 is counted exactly (no leases): every request of the sixteen threads writes and races. With
-# leases (burst 20: two tokens a write) sixteen containers can take 32 tokens as arriving at once, more than the
-# burst, and a request bunched behind them is refused below the limit (seen about once in five CI runs): the
-# limiter's documented price of leases, not what this test is about.
+# A burst under 20 is counted exactly (no leases): every request of the sixteen threads writes and races, the
+# most contention one key can see. (It refused one or two requests in clean CI runs while a request judged a
+# reading of the clock frozen after its fourth lost write; each attempt now reads the clock.)
 CONCURRENT_LIMIT = RateLimit(per_second=100, burst=19)
 
 
@@ -187,7 +186,7 @@ def test_a_request_overtaken_at_every_write_ends_and_is_refused_only_by_a_full_k
             outcomes.append(False)
             item = raced.get_item(TableName=table, Key={"PK": {"S": "RATE#key_raced"}, "SK": {"S": "RATE"}})
             justified.append(int(item["Item"]["tat"]["N"]) > readings[-1] + limit.tolerance_ms)
-        assert writes[0] <= _FRESH_READINGS + 2  # fresh readings, then one lost idle write and one busy
+        assert writes[0] <= _MAX_ATTEMPTS  # the retries end
 
     assert True in outcomes  # admitted while the key had room
     assert False in outcomes  # refused once it was full

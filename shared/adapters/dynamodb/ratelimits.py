@@ -10,15 +10,18 @@ fails, the stored ``tat`` it returns says which update applies, or that the key 
 count several requests at once (a container's lease, ``shared/ratelimit/service.py``): the last of them
 must fit the tolerance, and when it does not, the stored ``tat`` says how many do.
 
-Contention never refuses a request; only the stored state does. Each attempt judges the stored ``tat`` and
+Contention alone refuses a request only after ``_MAX_ATTEMPTS`` lost writes in a row; otherwise only the
+stored state does. Each attempt judges the stored ``tat`` and
 writes with one and the same ``now``, and ``tat`` only ever grows (both updates move it forward), so a
 lost write means another request's write landed in between, never that the clock moved between judging
 and writing (which is what refused requests of keys well within their limit). A request is refused only
-when the ``tat`` a lost write returned is beyond ``now + tolerance``. The clock is read again after each
-of the first lost writes, so a request that waited is judged when it writes, not by a stale reading; after
-that ``now`` stays fixed, which makes the retries end: an idle update lost at that ``now`` leaves ``tat``
-after it for good, and each busy update lost leaves fewer of the wanted requests that fit, down to none,
-which is a refusal the stored state justifies.
+when the ``tat`` a lost write returned is beyond ``now + tolerance``. The clock is read again after every
+lost write, so a request that waited for its turn is judged when it writes, never by a stale reading
+(under heavy contention a reading a few hundred milliseconds old refused requests of keys under their
+limit). The retries end because they are counted: after ``_MAX_ATTEMPTS`` lost writes in a row (other
+requests of the same key winning every race) the request is refused for one interval, a refusal the
+contention, not the stored state, justifies; each lost busy update also leaves fewer of the wanted
+requests that fit.
 """
 
 from collections.abc import Callable
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-_FRESH_READINGS = 4  # lost writes after which a request stops re-reading the clock (so its retries end)
+_MAX_ATTEMPTS = 8  # lost writes in a row after which a request is refused for one interval (so retries end)
 _KEEP_SECONDS = 3600  # TTL: an idle key's item disappears after an hour
 _REMEMBERED_KEYS = 10_000  # busy-key hints kept per container (a hint only orders the two updates)
 
@@ -61,8 +64,9 @@ class DynamoRateLimitStore:
                 self._remember(key_id, busy)
                 return Admission(granted=wanted)
             lost += 1
-            if lost < _FRESH_READINGS:
-                now_ms = clock()  # judged when it writes: a request that waited is not judged by a stale clock
+            if lost >= _MAX_ATTEMPTS:  # every race lost: the key is as busy as it gets; try again shortly
+                return Admission(granted=0, retry_after_ms=float(interval))
+            now_ms = clock()  # judged when it writes: a request that waited is not judged by a stale clock
             # The stored tat alone decides: over the limit at now_ms, or which update applies (written with
             # this same now_ms) and how many of the wanted requests still fit.
             if stored is not None and stored > now_ms + tolerance:
