@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,11 @@ from tests.support.builtin_model import built_models_dir
 from tools.local_lambda import LocalLambda
 from tools.provision import Stack, function_environment, provision
 from tools.template import load_template
+
+# tokenizers runs a batch on every core (rayon): a test that tokenises hostile texts would then starve the
+# real-time tests running beside it on the other pytest worker (the rate-limit contention test's sixteen
+# threads judge by the wall clock). One thread in tests; the service keeps the library's default.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
