@@ -131,6 +131,23 @@ def main() -> None:
         args.json.write_text(json.dumps(figures), encoding="utf-8")
 
 
+FAKE_AWS = {  # the credentials and region every fresh interpreter of a bench gets
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def start_moto_server() -> tuple[ThreadedMotoServer, str]:
+    """A started moto server on a free port, its request log quiet, and its endpoint; the caller stops it."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
 def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, float]]:
     """(name, median import s, median import + first event s, median peak RSS MiB): the floor, the
     Lambdalith, then each function."""
@@ -138,17 +155,8 @@ def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, floa
     api_modules = tuple(spec.module for spec in template.functions if spec.routes)
     assert api_modules == API_MODULES, "bench/lambdalith.py's API_MODULES is out of date with template.yaml"
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    fake = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }
+    server, endpoint = start_moto_server()
+    fake = FAKE_AWS
     try:
         connection = {"endpoint_url": endpoint, **_lower(fake)}
         dynamodb = boto3.client("dynamodb", **connection)

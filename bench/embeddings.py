@@ -456,24 +456,13 @@ class ColdStart:
 
 def measure_cold_start(models_dir: Path, runs: int) -> ColdStart:
     """A moto server with the example key; fresh interpreters reading the built-in from ``models_dir``."""
-    from moto.server import ThreadedMotoServer
-
-    from bench.cold_start import FLOOR, sample
+    from bench.cold_start import FAKE_AWS, FLOOR, sample, start_moto_server
     from shared.wiring import key_service, reset
-    from tools.devstack import free_port
     from tools.provision import function_environment, provision
 
     template = load_template()
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    fake = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }
+    server, endpoint = start_moto_server()
+    fake = FAKE_AWS
     saved = dict(os.environ)
     try:
         os.environ.update({**fake, "AWS_ENDPOINT_URL": endpoint})

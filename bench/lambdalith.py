@@ -37,6 +37,7 @@ API_MODULES = (
     "functions.create_upload.app",
     "functions.create_model_version.app",
     "functions.predict_model.app",
+    "functions.create_embeddings.app",
     "functions.create_batch.app",
     "functions.list_batches.app",
     "functions.get_batch.app",

@@ -107,3 +107,12 @@ def test_cost_per_million_tokens_is_lambda_compute_at_the_memory_size_plus_the_r
     assert cost == pytest.approx(1e6 * (2e-4 * 0.0000133334 + 0.2e-6 / 1000))
     assert cost == pytest.approx(0.00286668)
     assert per_million_tokens(1e-4, 1024, 1000, 0.0) == pytest.approx(0.00133334)  # compute only, half the memory
+
+
+def test_the_lambdaliths_modules_are_the_api_functions_of_the_template() -> None:
+    """The Lambdalith's hand-kept list (its cold start must not pay for reading the template) drifts with
+    every new route; ``make bench`` refuses to run then, and this test says so in ``make test`` first."""
+    from bench.lambdalith import API_MODULES
+    from tools.template import load_template
+
+    assert tuple(spec.module for spec in load_template().functions if spec.routes) == API_MODULES
