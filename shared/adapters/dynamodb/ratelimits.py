@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-_MAX_ATTEMPTS = 8  # lost writes in a row after which a request is refused for one interval (so retries end)
+_MAX_ATTEMPTS = 64  # lost writes in a row after which a request is refused for one interval (so retries end)
 _KEEP_SECONDS = 3600  # TTL: an idle key's item disappears after an hour
 _REMEMBERED_KEYS = 10_000  # busy-key hints kept per container (a hint only orders the two updates)
 
