@@ -14,6 +14,8 @@ class IdKind(StrEnum):
     BATCH = "bat"
     UPLOAD = "upl"
     DELIVERY = "dlv"
+    FILE = "file"
+    PART = "part"
 
 
 def new_id(kind: IdKind) -> str:
