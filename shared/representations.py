@@ -95,7 +95,7 @@ class BatchOut(BaseModel):
     model: str
     version: int
     status: BatchStatus
-    input_upload_id: str
+    input_upload_id: str | None
     request_counts: RequestCountsOut
     output_url: str | None = Field(description="Presigned GET of the output file (JSONL), short-lived.")
     errors_url: str | None = Field(description="Presigned GET of the error file (JSONL), short-lived.")

@@ -28,6 +28,13 @@ class BatchStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
+class BatchDialect(StrEnum):
+    """The request format a batch was created in; the engine that runs its lines is the same."""
+
+    INFERGATE = "infergate"  # ``model`` + an upload or file of ``{"custom_id", "input"}`` lines
+    OPENAI = "openai"  # OpenAI's Batch API: ``input_file_id`` of ``{"custom_id", "method", "url", "body"}`` lines
+
+
 FINAL_STATUSES = frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELED})
 
 ALLOWED_SOURCES: dict[BatchStatus, frozenset[BatchStatus]] = {
@@ -67,7 +74,7 @@ class Batch:
     model: str
     version: int
     status: BatchStatus
-    input_upload_id: str
+    input_upload_id: str | None  # the upload the input came from (Infergate's presigned flow), if any
     input_key: str  # the S3 object of the uploaded JSONL file
     created_at: str
     expires_at: int  # epoch seconds: retention
@@ -84,6 +91,11 @@ class Batch:
     timed_out_chunks: frozenset[int] = frozenset()  # counted without running: the sweeper gave up on them
     output_key: str | None = None
     errors_key: str | None = None
+    dialect: BatchDialect = BatchDialect.INFERGATE
+    endpoint: str | None = None  # OpenAI dialect: the endpoint every line calls (``/v1/embeddings``)
+    input_file_id: str | None = None  # the file the input came from (``POST /v1/files``, a completed upload)
+    output_file_id: str | None = None  # the ids the output and error files get (``shared.files``), chosen at create
+    error_file_id: str | None = None
 
 
 @dataclass(frozen=True)

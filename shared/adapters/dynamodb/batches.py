@@ -30,6 +30,7 @@ from shared.adapters.dynamodb.table import (
 )
 from shared.batches.models import (
     Batch,
+    BatchDialect,
     BatchNotFoundError,
     BatchStatus,
     BatchTransition,
@@ -225,8 +226,8 @@ def _to_item(batch: Batch) -> Item:
         "status": {"S": batch.status.value},
         "model": {"S": batch.model},
         "version": {"N": str(batch.version)},
-        "input_upload_id": {"S": batch.input_upload_id},
         "input_key": {"S": batch.input_key},
+        "dialect": {"S": batch.dialect.value},
         "metadata": {"S": json.dumps(batch.metadata)},
         "created_at": {"S": batch.created_at},
         "expires_at": {"N": str(batch.expires_at)},
@@ -235,8 +236,15 @@ def _to_item(batch: Batch) -> Item:
         "failed": {"N": "0"},
         "chunks_done": {"N": "0"},
     }
-    if batch.webhook is not None:
-        item["webhook"] = {"S": batch.webhook}
+    optional = {
+        "webhook": batch.webhook,
+        "input_upload_id": batch.input_upload_id,
+        "endpoint": batch.endpoint,
+        "input_file_id": batch.input_file_id,
+        "output_file_id": batch.output_file_id,
+        "error_file_id": batch.error_file_id,
+    }
+    item.update({name: {"S": value} for name, value in optional.items() if value is not None})
     return item
 
 
@@ -251,7 +259,7 @@ def _from_item(item: Item) -> Batch:
         model=item["model"]["S"],
         version=int(item["version"]["N"]),
         status=BatchStatus(item["status"]["S"]),
-        input_upload_id=item["input_upload_id"]["S"],
+        input_upload_id=text("input_upload_id"),
         input_key=item["input_key"]["S"],
         created_at=item["created_at"]["S"],
         expires_at=int(item["expires_at"]["N"]),
@@ -268,6 +276,11 @@ def _from_item(item: Item) -> Batch:
         timed_out_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.TIMED_OUT]),
         output_key=text("output_key"),
         errors_key=text("errors_key"),
+        dialect=BatchDialect(text("dialect") or BatchDialect.INFERGATE.value),  # batches stored before dialects
+        endpoint=text("endpoint"),
+        input_file_id=text("input_file_id"),
+        output_file_id=text("output_file_id"),
+        error_file_id=text("error_file_id"),
     )
 
 
