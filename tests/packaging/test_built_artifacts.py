@@ -398,8 +398,8 @@ def deployment(aws_endpoint: str) -> Deployment:
         "application/octet-stream",
         len(IRIS_BYTES),
         object_key(TENANT, UPLOAD_ID),
-        now,
-        now,
+        int(utc_now().timestamp()),
+        int(utc_now().timestamp()),
     )
     DynamoUploadStore(deployed.table, dynamodb).create(upload, 2_000_000_000)
     s3.put_object(
