@@ -44,9 +44,12 @@ def test_a_file_goes_through_create_retrieve_list_content_and_delete(local_stack
         "batch",
         1000,
     )
-    assert retrieved.expires_at is not None and retrieved.expires_at > retrieved.created_at
-    assert [f.id for f in first.data] == [created[2].id, created[1].id] and first.has_more
-    assert [f.id for f in rest.data] == [created[0].id] and not rest.has_more
+    assert retrieved.expires_at is not None
+    assert retrieved.expires_at > retrieved.created_at
+    assert [f.id for f in first.data] == [created[2].id, created[1].id]
+    assert first.has_more
+    assert [f.id for f in rest.data] == [created[0].id]
+    assert not rest.has_more
     assert every == [created[2].id, created[1].id, created[0].id]
     assert content.parse().content == LINES[:1001]
     # The SDK followed our redirect to S3, and did not send the API key there.
@@ -73,7 +76,8 @@ def test_the_largest_file_passes_and_one_byte_more_is_the_sdk_s_413(local_stack:
     stored = client.files.create(file=("batch.jsonl", b"x" * largest), purpose="batch")
 
     assert refused.value.status_code == 413
-    assert "upload_file_chunked" in refused.value.message and "POST /v1/uploads" in refused.value.message
+    assert "upload_file_chunked" in refused.value.message
+    assert "POST /v1/uploads" in refused.value.message
     assert stored.bytes == largest == 4_669_160
     assert client.files.content(stored.id).content == b"x" * largest
 
@@ -92,7 +96,8 @@ def test_the_chunked_upload_helper_makes_a_file_whose_content_round_trips(client
     )
 
     assert (upload.status, upload.bytes, upload.filename) == ("completed", len(data), "corpus.jsonl")
-    assert upload.file is not None and upload.file.bytes == len(data)
+    assert upload.file is not None
+    assert upload.file.bytes == len(data)
     assert client.files.retrieve(upload.file.id).filename == "corpus.jsonl"
     assert client.files.content(upload.file.id).content == data
 

@@ -33,10 +33,11 @@ def _invoke(event: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def _upload_file(secret: str, data: bytes = LINES, filename: str = FILENAME, **fields: str) -> dict[str, Any]:
-    body, content_type = multipart(
-        [("purpose", fields.pop("purpose", "batch")), *fields.items(), ("file", (filename, data))]
+def _upload_file(secret: str, *, filename: str = FILENAME, expires_after: str | None = None) -> dict[str, Any]:
+    extra = (
+        [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", expires_after)] if expires_after else []
     )
+    body, content_type = multipart([("purpose", "batch"), *extra, ("file", (filename, LINES))])
     return call("POST", "/v1/files", raw_body=body, headers={**bearer(secret), "content-type": content_type})
 
 
@@ -89,7 +90,8 @@ def test_one_byte_more_is_refused_413_naming_both_ways_and_nothing_is_stored(adm
     assert f"{MAX_MULTIPART_BODY_BYTES:,} bytes" in error["message"]
     assert "upload_file_chunked(..., part_size=4194304)" in error["message"]
     assert "POST /v1/uploads" in error["message"]
-    assert _objects() == [] and _file_items() == []
+    assert _objects() == []
+    assert _file_items() == []
 
 
 def test_a_file_is_stored_described_and_deleted_in_openai_shape(admin: Credential) -> None:
@@ -113,18 +115,15 @@ def test_a_file_is_stored_described_and_deleted_in_openai_shape(admin: Credentia
     deleted = call("DELETE", f"/v1/files/{file['id']}", headers=bearer(admin.secret))
 
     assert response_json(deleted) == {"id": file["id"], "object": "file", "deleted": True}
-    assert _objects() == [] and _file_items() == []
+    assert _objects() == []
+    assert _file_items() == []
     assert _openai_error(call("GET", f"/v1/files/{file['id']}", headers=bearer(admin.secret)), 404)["message"]
 
 
 def test_expires_after_shortens_a_file_s_life_and_is_capped_at_the_retention(admin: Credential) -> None:
-    short = response_json(
-        _upload_file(admin.secret, **{"expires_after[anchor]": "created_at", "expires_after[seconds]": "3600"})
-    )
-    long = response_json(
-        _upload_file(admin.secret, **{"expires_after[anchor]": "created_at", "expires_after[seconds]": "2592000"})
-    )
-    refused = _upload_file(admin.secret, **{"expires_after[anchor]": "created_at", "expires_after[seconds]": "60"})
+    short = response_json(_upload_file(admin.secret, expires_after="3600"))
+    long = response_json(_upload_file(admin.secret, expires_after="2592000"))
+    refused = _upload_file(admin.secret, expires_after="60")
 
     assert short["expires_at"] - short["created_at"] == 3600
     assert long["expires_at"] - long["created_at"] == 7 * 86_400
@@ -155,7 +154,8 @@ def test_files_are_listed_newest_first_and_paged_with_after(admin: Credential) -
     assert (first["object"], first["has_more"], second["has_more"], last["has_more"]) == ("list", True, True, False)
     assert (first["first_id"], first["last_id"]) == (ids[4], ids[3])
     assert [f["id"] for f in ascending["data"]] == ids
-    assert outputs["data"] == [] and outputs["first_id"] is None
+    assert outputs["data"] == []
+    assert outputs["first_id"] is None
 
 
 def test_another_tenant_s_file_is_not_found(admin: Credential, mint: MintKey) -> None:
@@ -186,7 +186,8 @@ def test_a_hostile_filename_is_refused_and_nothing_is_stored(admin: Credential, 
     error = _openai_error(_upload_file(admin.secret, filename=filename), 400)
 
     assert error["param"] == param
-    assert _objects() == [] and _file_items() == []
+    assert _objects() == []
+    assert _file_items() == []
 
 
 def test_a_filename_is_stored_as_given(admin: Credential) -> None:
@@ -215,7 +216,8 @@ def test_a_multipart_body_beyond_its_bounds_is_refused_before_anything_is_stored
     response = call("POST", "/v1/files", raw_body=body, headers={**bearer(admin.secret), "content-type": content_type})
 
     assert message in _openai_error(response, 400)["message"]
-    assert _objects() == [] and _file_items() == []
+    assert _objects() == []
+    assert _file_items() == []
 
 
 @pytest.mark.parametrize(

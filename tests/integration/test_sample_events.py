@@ -202,7 +202,11 @@ def example_file() -> None:
     file_store().put(stored)
 
 
-def pending_batch_upload(with_part: bool = False) -> Upload:
+def pending_batch_upload() -> None:
+    _pending_batch_upload(with_part=False)
+
+
+def _pending_batch_upload(with_part: bool) -> Upload:
     """A pending OpenAI batch upload of the example lines (the upload events name it), with its one part."""
     now = int(utc_now().timestamp())
     upload = Upload(
@@ -226,7 +230,7 @@ def pending_batch_upload(with_part: bool = False) -> Upload:
 
 
 def uploaded_part() -> None:
-    pending_batch_upload(with_part=True)
+    _pending_batch_upload(with_part=True)
 
 
 def _places() -> Places:

@@ -2,7 +2,6 @@
 (payload v2 events, moto): creation in both dialects, parts, completion (streamed assembly, md5),
 cancellation, and the errors of a route both dialects share."""
 
-import hashlib
 from typing import Any
 
 import pytest
@@ -86,7 +85,8 @@ def test_an_openai_body_and_an_infergate_body_make_the_same_upload_object(admin:
             None,
         )
         assert upload["expires_at"] - upload["created_at"] == 3600
-        assert upload["method"] == "PUT" and upload["url"].startswith("http")
+        assert upload["method"] == "PUT"
+        assert upload["url"].startswith("http")
     assert response_json(openai)["filename"] == "corpus.jsonl"
     assert response_json(native)["filename"] == response_json(native)["id"]
     assert response_json(native)["headers"] == {"Content-Type": "application/x-ndjson", "Content-Length": "10"}
@@ -132,7 +132,7 @@ def test_a_wrong_md5_is_a_400_and_makes_no_file(admin: Credential) -> None:
     upload = response_json(_create(admin.secret, size=30))
     ids = _parts(admin.secret, upload["id"], b"x" * 30)
 
-    error = _openai_error(_complete(admin.secret, upload["id"], part_ids=ids, md5=hashlib.md5(b"y").hexdigest()), 400)
+    error = _openai_error(_complete(admin.secret, upload["id"], part_ids=ids, md5=md5_hex(b"y")), 400)
 
     assert error["param"] == "md5"
     assert _file_items() == []
@@ -256,7 +256,8 @@ def test_the_store_refuses_a_part_past_the_declared_bytes_even_from_a_stale_read
     with pytest.raises(UploadChangedError):
         store.add_part(stale, UploadPart("part_01JD5YB4W3ZV0B4S8FZ7Q6N9XC", 5), upload["created_at"], 1)
 
-    assert lost.value.current is not None and lost.value.current.received == 20
+    assert lost.value.current is not None
+    assert lost.value.current.received == 20
     assert (
         store.add_part(stale, UploadPart("part_01JD5YB4W3ZV0B4S8FZ7Q6N9XD", 10), upload["created_at"], 2).received == 30
     )
