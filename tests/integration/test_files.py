@@ -9,8 +9,11 @@ import pytest
 
 from shared.adapters.clients import dynamodb_client, s3_client
 from shared.api.bodies import LAMBDA_PAYLOAD_BYTES, MAX_MULTIPART_BODY_BYTES
+from shared.files.models import FilePurpose, UnusableFileError
+from shared.kernel.errors import FieldError
 from shared.keys.models import Scope
 from shared.settings import BucketSettings, StoreSettings, settings
+from shared.wiring import file_service
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, http_event, response_json
 from tests.support.gateway import call, route
@@ -249,3 +252,20 @@ def test_a_json_body_on_the_files_route_is_415_and_multipart_elsewhere_is_415_to
     assert _openai_error(json_body, 415)["message"] == "The request body must be multipart/form-data."
     assert multipart_elsewhere["statusCode"] == 415
     assert response_json(multipart_elsewhere)["type"] == "urn:infergate:problem:unsupported-media-type"
+
+
+def test_ready_for_gives_the_batches_a_file_of_the_purpose_or_an_error_at_their_pointer(admin: Credential) -> None:
+    file = response_json(_upload_file(admin.secret))
+    service = file_service()
+
+    ready = service.ready_for("acme", file["id"], FilePurpose.BATCH, "/input_file_id")
+    with pytest.raises(UnusableFileError) as wrong_purpose:
+        service.ready_for("acme", file["id"], FilePurpose.BATCH_OUTPUT, "/input_file_id")
+    with pytest.raises(UnusableFileError) as foreign:
+        service.ready_for("globex", file["id"], FilePurpose.BATCH, "/input_file_id")
+
+    assert (ready.id, ready.size, ready.key) == (file["id"], len(LINES), f"uploads/acme/{file['id']}")
+    assert wrong_purpose.value.errors == [
+        FieldError("/input_file_id", "The file's purpose is batch, not batch_output.")
+    ]
+    assert foreign.value.errors == [FieldError("/input_file_id", f"No such File object: {file['id']}")]
