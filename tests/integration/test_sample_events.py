@@ -22,10 +22,8 @@ import pytest
 from shared import __version__
 from shared.adapters.clients import dynamodb_client, s3_client, sqs_client
 from shared.adapters.dynamodb.keys import DynamoKeyStore
-from shared.adapters.dynamodb.uploads import DynamoUploadStore
 from shared.api.bodies import body_rule
 from shared.batches.models import BatchStatus
-from shared.files.models import FilePurpose, StoredFile
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.messages import (
     BATCHES_QUEUE,
@@ -41,8 +39,8 @@ from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
 from shared.predictions.models import Prediction, PredictionStatus, Transition
 from shared.settings import BatchSettings, BucketSettings, QueueSettings, StoreSettings, settings
-from shared.uploads.models import Purpose, Upload, UploadPart, UploadStatus
-from shared.uploads.service import object_key, part_key
+from shared.uploads.models import Purpose, UploadPart, UploadStatus
+from shared.uploads.service import object_key
 from shared.wiring import (
     batch_store,
     delivery_queries,
@@ -62,6 +60,14 @@ from tests.support.example_batch import (
     store_batch_upload,
     store_example_batch,
     store_upload,
+)
+from tests.support.example_files import (
+    EXAMPLE_FILE_ID,
+    EXAMPLE_LINES,
+    PARTED_UPLOAD_ID,
+    PENDING_UPLOAD_ID,
+    store_batch_upload_in_parts,
+    store_example_file,
 )
 from tests.support.example_text_model import EMBEDDING_MODEL, store_example_text_model
 from tests.support.resources import a_prediction
@@ -183,54 +189,19 @@ def example_batch() -> None:
     store_example_batch(EXAMPLE_TENANT, *_places())
 
 
-EXAMPLE_FILE_ID = "file_01JD5YB4W3ZV0B4S8FZ7Q6N9XF"
-PARTS_UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XR"
-PART_ID = "part_01JD5YB4W3ZV0B4S8FZ7Q6N9XP"
-EXAMPLE_LINES = (
-    b'{"custom_id": "a", "input": {"text": "I love it"}}\n{"custom_id": "b", "input": {"text": "Not great"}}\n'
-)
-
-
 def example_file() -> None:
     """The example batch file the file events name, stored as POST /v1/files stores it."""
-    key = f"uploads/{EXAMPLE_TENANT}/{EXAMPLE_FILE_ID}"
-    s3_client().put_object(Bucket=settings(BucketSettings).bucket_name, Key=key, Body=EXAMPLE_LINES)
-    now = int(utc_now().timestamp())
-    stored = StoredFile(
-        EXAMPLE_FILE_ID, EXAMPLE_TENANT, FilePurpose.BATCH, "sentiment.jsonl", len(EXAMPLE_LINES), key, now, now + 3600
-    )
-    file_store().put(stored)
+    store_example_file(EXAMPLE_TENANT, _places())
 
 
 def pending_batch_upload() -> None:
-    _pending_batch_upload(with_part=False)
-
-
-def _pending_batch_upload(with_part: bool) -> Upload:
-    """A pending OpenAI batch upload of the example lines (the upload events name it), with its one part."""
-    now = int(utc_now().timestamp())
-    upload = Upload(
-        PARTS_UPLOAD_ID,
-        EXAMPLE_TENANT,
-        Purpose.BATCH_INPUT,
-        "application/jsonl",
-        len(EXAMPLE_LINES),
-        object_key(EXAMPLE_TENANT, PARTS_UPLOAD_ID),
-        now,
-        now + 3600,
-        filename="sentiment.jsonl",
-    )
-    store = DynamoUploadStore(settings(StoreSettings).table_name, dynamodb_client())
-    store.create(upload, now + 86_400)
-    if with_part:
-        key = part_key(upload, PART_ID)
-        s3_client().put_object(Bucket=settings(BucketSettings).bucket_name, Key=key, Body=EXAMPLE_LINES)
-        store.add_part(upload, UploadPart(PART_ID, len(EXAMPLE_LINES)), now, 1000)
-    return upload
+    """A pending OpenAI batch upload (the parts and cancel events name it)."""
+    store_batch_upload_in_parts(EXAMPLE_TENANT, PENDING_UPLOAD_ID, False, _places())
 
 
 def uploaded_part() -> None:
-    _pending_batch_upload(with_part=True)
+    """A batch upload holding its one part (the complete event names it)."""
+    store_batch_upload_in_parts(EXAMPLE_TENANT, PARTED_UPLOAD_ID, True, _places())
 
 
 def _places() -> Places:
@@ -468,8 +439,8 @@ def file_is_deleted(response: Response, event: Event) -> None:
 def part_is_stored(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200, response_json(response)
     body = response_json(response)
-    assert (body["object"], body["upload_id"]) == ("upload.part", PARTS_UPLOAD_ID)
-    upload = upload_service().get(EXAMPLE_TENANT, PARTS_UPLOAD_ID)
+    assert (body["object"], body["upload_id"]) == ("upload.part", PENDING_UPLOAD_ID)
+    upload = upload_service().get(EXAMPLE_TENANT, PENDING_UPLOAD_ID)
     assert upload.parts == (UploadPart(body["id"], 102),)
 
 
@@ -478,17 +449,17 @@ def upload_is_completed(response: Response, event: Event) -> None:
     body = response_json(response)
     assert (body["status"], body["file"]["id"], body["file"]["bytes"]) == (
         "completed",
-        "file_01JD5YB4W3ZV0B4S8FZ7Q6N9XR",
+        "file_01JD5YB4W3ZV0B4S8FZ7Q6N9XS",
         102,
     )
-    key = object_key(EXAMPLE_TENANT, PARTS_UPLOAD_ID)
+    key = object_key(EXAMPLE_TENANT, PARTED_UPLOAD_ID)
     assert s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read() == EXAMPLE_LINES
 
 
 def upload_is_cancelled(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200, response_json(response)
     assert response_json(response)["status"] == "cancelled"
-    assert upload_service().get(EXAMPLE_TENANT, PARTS_UPLOAD_ID).status is UploadStatus.CANCELLED
+    assert upload_service().get(EXAMPLE_TENANT, PENDING_UPLOAD_ID).status is UploadStatus.CANCELLED
 
 
 def version_is_registered(response: Response, event: Event) -> None:
