@@ -33,6 +33,7 @@ from shared.settings import (
 if TYPE_CHECKING:
     from shared.adapters.dynamodb.batches import DynamoBatchStore
     from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
+    from shared.adapters.dynamodb.files import DynamoFileStore
     from shared.adapters.dynamodb.models import DynamoModelStore
     from shared.adapters.dynamodb.predictions import DynamoPredictionStore
     from shared.adapters.s3.batch_files import S3BatchFiles
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from shared.batches.service import BatchService
     from shared.batches.sweeper import BatchSweeper
     from shared.batches.validation import BatchValidator
+    from shared.files.service import FileService
     from shared.inference.service import InferenceService
     from shared.kernel.pagination import CursorCodec
     from shared.keys.service import KeyService
@@ -82,6 +84,20 @@ def object_store() -> "S3ObjectStore":
 
 
 @per_container
+def file_store() -> "DynamoFileStore":
+    from shared.adapters.dynamodb.files import DynamoFileStore
+
+    return DynamoFileStore(settings(StoreSettings).table_name, dynamodb_client())
+
+
+@per_container
+def file_service() -> "FileService":
+    from shared.files.service import FileService
+
+    return FileService(file_store(), object_store(), timedelta(days=settings(StoreSettings).retention_days))
+
+
+@per_container
 def upload_service() -> "UploadService":
     from shared.adapters.dynamodb.uploads import DynamoUploadStore
     from shared.uploads.service import UploadService
@@ -92,6 +108,8 @@ def upload_service() -> "UploadService":
         object_store(),
         lifetime,
         timedelta(days=settings(StoreSettings).retention_days),
+        files=file_store(),
+        assembler=batch_files(),
     )
 
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.app import create_app
-from shared.api.middleware import MAX_BODY_BYTES
+from shared.api.bodies import body_rule
 from shared.kernel.observability import invocation
 from tools.lambda_runtime import context_for
 from tools.template import FunctionSpec, Template, load_template
@@ -60,32 +60,33 @@ def serving_app(template: Template | None = None) -> "RequestPerThread":
 class RequestPerThread:
     """ASGI wrapper: read the request, run the app on a worker thread's own loop, send its response.
 
-    The body is read up to one byte past the API's limit: the app's own middleware then answers 413,
-    as it would in Lambda, without this server buffering an oversized upload.
+    The body is read up to one byte past its route's limit (``shared.api.bodies``): the app's own
+    middleware then answers 413, as it would in Lambda, without this server buffering an oversized upload.
     """
 
     def __init__(
         self,
         app: ASGIApp,
         function_of: Callable[[str, str], FunctionSpec] | None = None,
-        max_body_bytes: int = MAX_BODY_BYTES,
+        max_body_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.function_of = function_of  # (method, path) -> the function whose invocation serves it
-        self.max_body_bytes = max_body_bytes
+        self.max_body_bytes = max_body_bytes  # None: each route's own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = await self._read_body(receive)
+        limit = self.max_body_bytes or body_rule(scope["method"], scope["path"]).max_bytes
+        body = await self._read_body(receive, limit)
         for message in await anyio.to_thread.run_sync(self._serve, scope, body):
             await send(message)
 
-    async def _read_body(self, receive: Receive) -> bytes:
+    async def _read_body(self, receive: Receive, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
-        while size <= self.max_body_bytes:
+        while size <= limit:
             message = await receive()
             if message["type"] != "http.request":
                 break

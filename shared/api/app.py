@@ -29,8 +29,11 @@ A JSON body that names one key twice in an object is refused (400 `malformed-jso
 one of its values.
 
 Every error is an RFC 9457 `application/problem+json` document, but on `/v2` (above) and on the
-OpenAI-compatible `POST /v1/embeddings`, whose errors are OpenAI's `{"error": {"message", "type", "param",
-"code"}}` so that OpenAI's SDKs work unchanged. Every response carries
+OpenAI-compatible routes (`POST /v1/embeddings`, `/v1/files`, the parts, complete and cancel of
+`/v1/uploads/{id}`), whose errors are OpenAI's `{"error": {"message", "type", "param", "code"}}` so that
+OpenAI's SDKs work unchanged. The routes both dialects share (`POST /v1/uploads`, `/v1/batches`) answer a
+problem document that also carries OpenAI's `error` member, and 400 instead of 422 for an OpenAI-shaped
+request. Multipart bodies are at most 4,669,440 bytes, JSON bodies 1 MiB (413). Every response carries
 `X-Request-Id`, the correlation id of the logs. List endpoints take `limit` (1-100, default 20) and an
 opaque `cursor`, and answer `{"results": [...], "next": cursor|null}`, newest first.
 """

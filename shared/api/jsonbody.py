@@ -5,6 +5,9 @@ last value, so ``{"model": "echo", "model": "sentiment"}`` would run ``sentiment
 its handler a request whose ``json()`` is ``shared.kernel.jsoncodec.loads``, which refuses duplicate keys
 with a ``JSONDecodeError``: FastAPI turns that into the same 400 ``malformed-json`` as any other
 unparseable body, and ``shared.api.problems`` names the key and where it is.
+
+Its ``form()`` is bounded too: the multipart routes (``shared.api.bodies``) take one file and a few small
+fields, so python-multipart refuses (400) a body with more, instead of spooling up to 1,000 files.
 """
 
 from collections.abc import Callable, Coroutine
@@ -12,8 +15,16 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette._utils import AwaitableOrContextManager
+from starlette.datastructures import FormData
 
 from shared.kernel import jsoncodec
+
+# OpenAI's multipart bodies: one file (`file`, or a part's `data`) and at most `purpose`,
+# `expires_after[anchor]` and `expires_after[seconds]` beside it, each a few bytes.
+MAX_FORM_FILES = 1
+MAX_FORM_FIELDS = 8
+MAX_FORM_FIELD_BYTES = 1024
 
 
 class StrictJsonRequest(Request):
@@ -21,6 +32,15 @@ class StrictJsonRequest(Request):
         if not hasattr(self, "_strict_json"):
             self._strict_json = jsoncodec.loads(await self.body())
         return self._strict_json
+
+    def form(
+        self,
+        *,
+        max_files: int | float = MAX_FORM_FILES,
+        max_fields: int | float = MAX_FORM_FIELDS,
+        max_part_size: int = MAX_FORM_FIELD_BYTES,
+    ) -> AwaitableOrContextManager[FormData]:
+        return super().form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
 
 
 class StrictJsonRoute(APIRoute):

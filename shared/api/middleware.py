@@ -6,20 +6,16 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.api.bodies import MAX_HEADER_BYTES, MULTIPART, BodyRule, body_rule, too_large_detail
 from shared.api.problems import error_document, is_oip_path
 from shared.kernel.observability import logger, set_correlation_id
 
 REQUEST_ID_HEADER = "x-request-id"
-MAX_BODY_BYTES = 1024 * 1024
-# API Gateway's HTTP API quota for the request line and headers together: a request over it never
-# reaches a function. Checked here too, so every other way of serving the app (the local stack) agrees.
-MAX_HEADER_BYTES = 10 * 1024
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,12 +38,18 @@ class RequestContextMiddleware:
             detail = f"The request line and headers exceed {MAX_HEADER_BYTES} bytes."
             await _send_problem(send_with_id, scope, 431, "headers-too-large", detail)
             return
-        body = await _read_body(receive, self.max_body_bytes)
-        if body is None:
-            await _send_problem(send_with_id, scope, 413, "payload-too-large", "The request body is too large.")
+        rule = body_rule(scope.get("method", ""), scope.get("path", ""))
+        declared = _content_length(scope)
+        body = None if declared is not None and declared > rule.max_bytes else await _read_body(receive, rule.max_bytes)
+        if body is None:  # refused by its Content-Length before reading, or while reading past the limit
+            await _send_problem(send_with_id, scope, 413, "payload-too-large", too_large_detail(rule))
             return
-        if body and not _acceptable_media_type(scope):
-            detail = "The request body must be JSON: send it with Content-Type: application/json."
+        if body and not _acceptable_media_type(scope, rule):
+            detail = (
+                "The request body must be multipart/form-data."
+                if rule.multipart
+                else "The request body must be JSON: send it with Content-Type: application/json."
+            )
             await _send_problem(send_with_id, scope, 415, "unsupported-media-type", detail)
             return
         try:
@@ -72,16 +74,28 @@ def _request_head_size(scope: Scope) -> int:
     return line + sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))  # ": " and CRLF
 
 
-def _acceptable_media_type(scope: Scope) -> bool:
-    """Bodies of the /v1 API are JSON, declared as such; anything else is refused, not guessed at.
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    return next((value for name, value in scope.get("headers", []) if name.lower() == wanted), None)
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared body size, or None when there is none (chunked) or it is no number."""
+    raw = _header(scope, b"content-length")
+    return int(raw) if raw is not None and raw.strip().isdigit() else None
+
+
+def _acceptable_media_type(scope: Scope, rule: BodyRule) -> bool:
+    """Bodies of the /v1 API are JSON, declared as such, but on the multipart routes, which take only
+    multipart/form-data; anything else is refused, not guessed at.
 
     The Open Inference Protocol's routes take JSON or Triton's binary tensors
     (``Inference-Header-Content-Length``, any or no Content-Type); its codec judges those bodies.
     """
     if is_oip_path(scope.get("path", "")):
         return True
-    raw = next((value for name, value in scope.get("headers", []) if name.lower() == b"content-type"), b"")
-    media_type = raw.decode("latin-1").split(";", 1)[0].strip().lower()
+    media_type = (_header(scope, b"content-type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()
+    if rule.multipart:
+        return media_type == MULTIPART
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
@@ -117,7 +131,8 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _send_problem(send: Send, scope: Scope, status: int, slug: str, detail: str) -> None:
-    status, document, media_type = error_document(scope.get("path", ""), status, slug, detail)
+    dialect = bool(scope.get("state", {}).get("openai_dialect"))
+    status, document, media_type = error_document(scope.get("path", ""), status, slug, detail, openai_dialect=dialect)
     body = json.dumps(document).encode()
     headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})

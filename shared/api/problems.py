@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.api.openai_errors import OpenAiError, is_openai_path, openai_error
+from shared.api.bodies import body_rule
+from shared.api.openai_errors import OpenAiError, is_openai_path, is_shared_dialect_path, openai_error
 from shared.api.routes import allowed_methods
 from shared.inference.errors import (
     ContextLengthExceededError,
@@ -67,12 +68,20 @@ def is_oip_path(path: str) -> bool:
 
 
 def error_document(
-    request_path: str, status: int, slug: str, detail: str, errors: Sequence[FieldError] | None = None
+    request_path: str,
+    status: int,
+    slug: str,
+    detail: str,
+    errors: Sequence[FieldError] | None = None,
+    *,
+    openai_dialect: bool = False,
 ) -> tuple[int, dict[str, Any], str]:
     """The one choice of error shape, by route: the status, body and media type of a problem.
 
     RFC 9457 everywhere, but ``{"error": detail}`` on the Open Inference Protocol's routes and OpenAI's
     ``{"error": {"message", "type", "param", "code"}}`` on the OpenAI-compatible ones (``openai_errors``).
+    On the routes both dialects share, the problem document also carries OpenAI's ``error`` member, and
+    a request the route marked as OpenAI's (``openai_dialect``) gets OpenAI's 400 for our 422.
     """
     if is_openai_path(request_path):
         status, body = openai_error(status, slug, detail, errors)
@@ -81,6 +90,9 @@ def error_document(
         if errors:
             detail = f"{detail} " + "; ".join(f"{e.pointer}: {e.detail}" for e in errors)
         return status, {"error": detail}, "application/json"
+    shared = is_shared_dialect_path(request_path)
+    if shared and openai_dialect and status == 422:
+        status = 400
     problem: dict[str, Any] = {
         "type": TYPE_PREFIX + slug,
         "title": HTTPStatus(status).phrase,
@@ -90,18 +102,21 @@ def error_document(
     }
     if errors is not None:
         problem["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in errors]
+    if shared:
+        problem["error"] = openai_error(status, slug, detail, errors)[1]["error"]
     return status, problem, PROBLEM_MEDIA_TYPE
 
 
 def problem_response(
-    request_path: str,
+    request: Request,
     status: int,
     slug: str,
     detail: str,
     errors: Sequence[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    status, body, media_type = error_document(request_path, status, slug, detail, errors)
+    dialect = bool(getattr(request.state, "openai_dialect", False))
+    status, body, media_type = error_document(request.url.path, status, slug, detail, errors, openai_dialect=dialect)
     return JSONResponse(body, status_code=status, media_type=media_type, headers=dict(headers or {}))
 
 
@@ -156,7 +171,7 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     if isinstance(exc, RateLimitedError):
         headers = {**headers, "Retry-After": str(exc.retry_after)}
     errors = getattr(exc, "errors", None)
-    return problem_response(request.url.path, status, slug, str(exc), errors, headers)
+    return problem_response(request, status, slug, str(exc), errors, headers)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -168,13 +183,13 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
             duplicate = exc.__cause__
             detail = f"The request body is not valid JSON: {duplicate.msg}."
             errors = [FieldError(duplicate.pointer, "is a duplicate key")]
-            return problem_response(request.url.path, 400, "malformed-json", detail, errors)
-        return problem_response(request.url.path, 400, "malformed-json", "The request body is not valid JSON.")
+            return problem_response(request, 400, "malformed-json", detail, errors)
+        return problem_response(request, 400, "malformed-json", "The request body is not valid JSON.")
     errors = [_field_error(error) for error in raw]
     in_body = all(error.get("loc", ("body",))[0] == "body" for error in raw)
     if in_body:
-        return problem_response(request.url.path, 422, "validation-failed", "The request body is invalid.", errors)
-    return problem_response(request.url.path, 400, "bad-request", "A request parameter is invalid.", errors)
+        return problem_response(request, 422, "validation-failed", "The request body is invalid.", errors)
+    return problem_response(request, 400, "bad-request", "A request parameter is invalid.", errors)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -182,11 +197,15 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
     detail = _HTTP_DETAILS.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
     headers = dict(exc.headers or {})
+    if exc.status_code == 400 and body_rule(request.method, request.url.path).multipart:
+        # Starlette's multipart parser refused the body (too many files or fields, a part too large,
+        # bad framing); its message says which, and names nothing of the content.
+        slug, detail = "malformed-multipart", f"The multipart body could not be read: {exc.detail}"
     if exc.status_code == 405:
         # One answer wherever the 405 comes from (the $default function in a deployment, Starlette's
         # router in the local stack, which only knows the first route it matched): every method served.
         headers["Allow"] = ", ".join(allowed_methods(request.url.path)) or headers.get("Allow", "")
-    return problem_response(request.url.path, exc.status_code, slug, detail, headers=headers)
+    return problem_response(request, exc.status_code, slug, detail, headers=headers)
 
 
 def _field_error(error: Mapping[str, Any]) -> FieldError:

@@ -14,7 +14,6 @@ from shared.registry.models import Model, ModelVersion
 from shared.registry.registration import VersionRequest
 from shared.registry.text import MAX_LABELS, MAX_TOKENS_CAP, Activation, Pooling, Task, TextOptions, TextSpec
 from shared.representations import BatchOut, PredictionOut
-from shared.uploads.models import MAX_SIZE, PresignedPut, Purpose, Upload
 from shared.webhooks.models import Delivery, DeliveryStatus
 
 
@@ -267,31 +266,6 @@ class SyncPredictionOut(BaseModel):
             version=result.version.version,
             output=result.output,
             metrics=SyncMetricsOut(predict_time=result.predict_time),
-        )
-
-
-class CreateUploadRequest(StrictModel):
-    purpose: Purpose
-    content_type: str = Field(
-        min_length=1,
-        max_length=100,
-        description="`model_artifact`: `application/octet-stream`, `application/onnx`, `application/gzip` or "
-        "`application/zip`; `batch_input`: `application/jsonl` or `application/x-ndjson`.",
-    )
-    size: int = Field(ge=1, le=max(MAX_SIZE.values()), description="Exact size of the file in bytes.")
-
-
-class UploadOut(BaseModel):
-    id: str
-    url: str = Field(description="A presigned S3 URL that accepts one PUT of the file until `expires_at`.")
-    method: Literal["PUT"]
-    headers: dict[str, str] = Field(description="Headers the PUT must carry exactly (they are signed).")
-    expires_at: str
-
-    @classmethod
-    def of(cls, upload: Upload, presigned: PresignedPut) -> "UploadOut":
-        return cls(
-            id=upload.id, url=presigned.url, method="PUT", headers=presigned.headers, expires_at=upload.expires_at
         )
 
 

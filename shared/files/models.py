@@ -38,3 +38,30 @@ class UnusableFileError(InvalidRequestError):
     def __init__(self, pointer: str, message: str) -> None:
         super().__init__(message)
         self.errors = [FieldError(pointer, message)]
+
+
+# OpenAI's bounds on ``expires_after.seconds`` (an hour to 30 days); a file never outlives the retention.
+MIN_EXPIRES_AFTER_SECONDS = 3600
+MAX_EXPIRES_AFTER_SECONDS = 30 * 86_400
+MAX_FILENAME_CHARS = 255
+
+
+def filename_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a file's name, or None. The key names' rule (printable text: no control,
+    format or invisible characters, not only spaces), at most 255 characters, and no path separator: the
+    name is shown in listings and answered in downloads, never used as a path (the key is the file's id)."""
+    if not name or len(name) > MAX_FILENAME_CHARS:
+        return f"A file name is 1 to {MAX_FILENAME_CHARS} characters."
+    if not name.isprintable() or not name.strip():
+        return "A file name must be printable text: no control, format or invisible characters, not only spaces."
+    if "/" in name or "\\" in name:
+        return "A file name may not contain a path separator ('/' or '\\')."
+    return None
+
+
+class InvalidFileError(InvalidRequestError):
+    """A file the caller sends cannot be stored (its purpose, name, size or expiry)."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__(message)
+        self.errors = [FieldError(pointer, message)]

@@ -1,6 +1,7 @@
 """What the files use cases need from storage (adapters and test fakes implement these)."""
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import BinaryIO, Protocol
 
 from shared.files.models import FilePurpose, StoredFile
 
@@ -20,4 +21,20 @@ class FileStore(Protocol):
 
     def delete(self, tenant: str, file_id: str) -> StoredFile | None:
         """Remove the item; the file it was, or None if there was none."""
+        ...
+
+
+class FileObjects(Protocol):
+    """The bytes of files, in the bucket."""
+
+    def put(self, key: str, body: BinaryIO, content_type: str) -> None:
+        """Write ``body`` (read to its end, never whole into memory) as the object ``key``."""
+        ...
+
+    def presign_get(self, key: str, expires_in: int) -> str:
+        """A URL that answers a GET of the object until it expires."""
+        ...
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove the objects (missing ones are no error)."""
         ...

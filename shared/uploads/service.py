@@ -1,38 +1,78 @@
-"""Use cases of uploads: hand out a presigned PUT, and check an upload before a request uses it."""
+"""Use cases of uploads: hand out a presigned PUT, take OpenAI's parts and complete or cancel, and check an
+upload before a request uses it."""
 
+import hashlib
 from datetime import timedelta
+from typing import BinaryIO, TypeVar
 
-from shared.kernel.clock import to_rfc3339, utc_now
+from shared.files.models import FilePurpose, StoredFile, filename_problem
+from shared.files.ports import FileStore
+from shared.files.service import file_expiry
+from shared.kernel.clock import utc_now
 from shared.kernel.ids import IdKind, is_valid_id, new_id
 from shared.kernel.observability import logger
 from shared.keys.models import Caller, PermissionDeniedError, grants
 from shared.uploads.models import (
     CONTENT_TYPES,
+    MAX_PARTS,
     MAX_SIZE,
     SCOPE_NEEDED,
     PresignedPut,
     Purpose,
     UnusableUploadError,
     Upload,
+    UploadChangedError,
     UploadNotFoundError,
+    UploadPart,
+    UploadStateError,
+    UploadStatus,
 )
-from shared.uploads.ports import ObjectStore, UploadStore
+from shared.uploads.ports import Assembler, ObjectStore, UploadStore
+
+T = TypeVar("T")
 
 
 def object_key(tenant: str, upload_id: str) -> str:
     return f"uploads/{tenant}/{upload_id}"
 
 
+def part_key(upload: Upload, part_id: str) -> str:
+    return f"{upload.key}.parts/{part_id}"
+
+
+def file_id_of(upload_id: str) -> str:
+    """The file a completed upload becomes: ``file_<the upload's ULID>``, so completing twice is one file."""
+    return f"{IdKind.FILE.value}_{upload_id.split('_', 1)[1]}"
+
+
 class UploadService:
-    def __init__(self, store: UploadStore, objects: ObjectStore, url_lifetime: timedelta, retention: timedelta) -> None:
+    def __init__(
+        self,
+        store: UploadStore,
+        objects: ObjectStore,
+        url_lifetime: timedelta,
+        retention: timedelta,
+        files: FileStore | None = None,
+        assembler: Assembler | None = None,
+    ) -> None:
         self._store = store
         self._objects = objects
         self._url_lifetime = url_lifetime
         self._retention = retention
+        self._files = files
+        self._assembler = assembler
 
-    def create(self, caller: Caller, purpose: Purpose, content_type: str, size: int) -> tuple[Upload, PresignedPut]:
-        """Validate the declared file (403 without the purpose's scope, 422 on a type or size the purpose
-        refuses) and presign its PUT."""
+    def create(
+        self,
+        caller: Caller,
+        purpose: Purpose,
+        content_type: str,
+        size: int,
+        filename: str | None = None,
+        file_lifetime: int | None = None,
+    ) -> tuple[Upload, PresignedPut]:
+        """Validate the declared file (403 without the purpose's scope, 422 on a type, size or name the
+        purpose refuses) and presign its PUT. Parts may be added instead (batch uploads)."""
         if not grants(caller.scopes, SCOPE_NEEDED[purpose]):
             raise PermissionDeniedError(SCOPE_NEEDED[purpose])
         tenant = caller.tenant
@@ -41,8 +81,13 @@ class UploadService:
             raise UnusableUploadError("/content_type", f"A {purpose.value} upload must be one of: {allowed}.")
         if size > MAX_SIZE[purpose]:
             raise UnusableUploadError("/size", f"A {purpose.value} upload is at most {MAX_SIZE[purpose]} bytes.")
-        now = utc_now()
+        problem = filename_problem(filename) if filename is not None else None
+        if problem is not None:
+            raise UnusableUploadError("/filename", problem)
+        now = int(utc_now().timestamp())
+        file_expiry(now, self._retention, file_lifetime)  # refuses an expires_after out of bounds
         upload_id = new_id(IdKind.UPLOAD)
+        lifetime = int(self._url_lifetime.total_seconds())
         upload = Upload(
             id=upload_id,
             tenant=tenant,
@@ -50,11 +95,13 @@ class UploadService:
             content_type=content_type,
             size=size,
             key=object_key(tenant, upload_id),
-            created_at=to_rfc3339(now),
-            expires_at=to_rfc3339(now + self._url_lifetime),
+            created_at=now,
+            expires_at=now + lifetime,
+            filename=filename or upload_id,
+            file_lifetime=file_lifetime,
         )
-        presigned = self._objects.presign_put(upload.key, content_type, size, int(self._url_lifetime.total_seconds()))
-        self._store.create(upload, int((now + self._retention).timestamp()))
+        presigned = self._objects.presign_put(upload.key, content_type, size, lifetime)
+        self._store.create(upload, now + int(self._retention.total_seconds()))
         logger.info("upload created", extra={"upload_id": upload_id, "purpose": purpose.value, "size": size})
         return upload, presigned
 
@@ -63,6 +110,102 @@ class UploadService:
         if upload is None:
             raise UploadNotFoundError()
         return upload
+
+    def file_of(self, upload: Upload) -> StoredFile | None:
+        """The file a completed upload became (None before, or once it was deleted)."""
+        if upload.file_id is None or self._files is None:
+            return None
+        return self._files.get(upload.tenant, upload.file_id)
+
+    def _own(self, caller: Caller, upload_id: str) -> Upload:
+        """The caller's upload, if its key has the scope the upload's purpose needs."""
+        upload = self.get(caller.tenant, upload_id)
+        if not grants(caller.scopes, SCOPE_NEEDED[upload.purpose]):
+            raise PermissionDeniedError(SCOPE_NEEDED[upload.purpose])
+        return upload
+
+    def add_part(self, caller: Caller, upload_id: str, body: BinaryIO, size: int) -> tuple[UploadPart, int]:
+        """Store a part of a pending batch upload and record it on the upload (one conditional write); the
+        part and when it was received."""
+        upload = self._own(caller, upload_id)
+        if upload.purpose is not Purpose.BATCH_INPUT:
+            raise UploadStateError("/data", "Only batch uploads take parts: PUT a model artifact to its URL.")
+        now = int(utc_now().timestamp())
+        part = UploadPart(new_id(IdKind.PART), size)
+        _judge_part(upload, part, now)
+        key = part_key(upload, part.id)
+        self._objects.put(key, body, "application/octet-stream")
+        try:
+            self._store.add_part(upload, part, now, MAX_PARTS)
+        except UploadChangedError as lost:  # another request changed it meanwhile: say what it is now
+            self._objects.delete([key])
+            if lost.current is None:
+                raise UploadNotFoundError() from None
+            _judge_part(lost.current, part, now)
+            raise UploadStateError("/data", "The upload cannot take this part.") from None
+        logger.info("upload part added", extra={"upload_id": upload_id, "part_id": part.id, "size": size})
+        return part, now
+
+    def complete(self, caller: Caller, upload_id: str, part_ids: list[str], md5: str | None) -> Upload:
+        """Make the upload a file: its parts, in the order named, assembled by streaming (with ``md5``
+        checked on the way), or with no parts the file its presigned PUT delivered, as it is. Completing
+        a completed upload answers it again."""
+        upload = self._own(caller, upload_id)
+        tenant = caller.tenant
+        if upload.status is UploadStatus.COMPLETED:
+            return upload
+        now = int(utc_now().timestamp())
+        _must_be_pending(upload, now, "/part_ids")
+        if upload.purpose is not Purpose.BATCH_INPUT:
+            raise UploadStateError("/", "Only batch uploads become files: a model artifact is registered as it is.")
+        if part_ids:
+            size = self._assemble(upload, part_ids, md5)
+        else:
+            self.ready_for(tenant, upload_id, Purpose.BATCH_INPUT, "/part_ids")
+            if md5 is not None:
+                self._check_md5(upload.key, md5)
+            size = upload.size
+        file_id = file_id_of(upload.id)
+        stored = StoredFile(
+            file_id,
+            tenant,
+            FilePurpose.BATCH,
+            upload.filename,
+            size,
+            upload.key,
+            now,
+            file_expiry(now, self._retention, upload.file_lifetime),
+        )
+        files = self._need(self._files)
+        files.put(stored)
+        try:
+            done = self._store.finish(upload, UploadStatus.COMPLETED, file_id)
+        except UploadChangedError as lost:
+            if lost.current is not None and lost.current.status is UploadStatus.COMPLETED:
+                return lost.current  # a concurrent complete made the same file
+            files.delete(tenant, file_id)
+            raise UploadStateError("/", "The upload was cancelled while it was being completed.") from None
+        if upload.parts:
+            self._objects.delete([part_key(upload, part.id) for part in upload.parts])
+        logger.info("upload completed", extra={"upload_id": upload_id, "file_id": file_id, "size": size})
+        return done
+
+    def cancel(self, caller: Caller, upload_id: str) -> Upload:
+        """A pending upload takes no more parts and cannot complete (cancelling again answers it again)."""
+        upload = self._own(caller, upload_id)
+        if upload.status is UploadStatus.CANCELLED:
+            return upload
+        _must_be_pending(upload, int(utc_now().timestamp()), "/")
+        try:
+            done = self._store.finish(upload, UploadStatus.CANCELLED, None)
+        except UploadChangedError as lost:
+            if lost.current is not None and lost.current.status is UploadStatus.CANCELLED:
+                return lost.current
+            raise UploadStateError("/", "The upload was completed meanwhile: it cannot be cancelled.") from None
+        if upload.parts:
+            self._objects.delete([part_key(upload, part.id) for part in upload.parts])
+        logger.info("upload cancelled", extra={"upload_id": upload_id})
+        return done
 
     def ready_for(self, tenant: str, upload_id: str, purpose: Purpose, pointer: str) -> Upload:
         """The upload, if it was made for ``purpose`` and its file arrived whole; else 422 at ``pointer``."""
@@ -82,3 +225,58 @@ class UploadService:
         if stored.content_type.split(";")[0].strip().lower() != upload.content_type:
             raise UnusableUploadError(pointer, f"The uploaded file's content type is not {upload.content_type}.")
         return upload
+
+    def _assemble(self, upload: Upload, part_ids: list[str], md5: str | None) -> int:
+        sizes = {part.id: part.size for part in upload.parts}
+        for index, part_id in enumerate(part_ids):
+            if part_id not in sizes:
+                raise UploadStateError(f"/part_ids/{index}", f"{part_id[:40]!r} is not a part of this upload.")
+        if len(set(part_ids)) != len(part_ids):
+            raise UploadStateError("/part_ids", "A part is named more than once.")
+        total = sum(sizes[part_id] for part_id in part_ids)
+        if total != upload.size:
+            raise UploadStateError(
+                "/part_ids", f"The parts add up to {total} bytes; the upload declared {upload.size}."
+            )
+        digest = hashlib.md5(usedforsecurity=False)
+        assembler = self._need(self._assembler)
+        size = assembler.concatenate(
+            (part_key(upload, part_id) for part_id in part_ids), upload.key, upload.content_type, digest.update
+        )
+        if md5 is not None and digest.hexdigest() != md5.strip().lower():
+            self._objects.delete([upload.key])
+            raise UploadStateError("/md5", "The md5 of the parts is not the one given: no file was made.")
+        return size
+
+    def _check_md5(self, key: str, md5: str) -> None:
+        digest = hashlib.md5(usedforsecurity=False)
+        for block in self._need(self._assembler).stream(key, 0):
+            digest.update(block)
+        if digest.hexdigest() != md5.strip().lower():
+            raise UploadStateError("/md5", "The md5 of the uploaded file is not the one given: no file was made.")
+
+    @staticmethod
+    def _need(part: T | None) -> T:
+        if part is None:
+            raise RuntimeError("this UploadService was built without files and an assembler")
+        return part
+
+
+def _must_be_pending(upload: Upload, now: int, pointer: str) -> None:
+    status = upload.status_at(now)
+    if status is not UploadStatus.PENDING:
+        raise UploadStateError(pointer, f"The upload is {status.value}: it takes no more parts or completion.")
+
+
+def _judge_part(upload: Upload, part: UploadPart, now: int) -> None:
+    """Refuse a part the upload cannot take (the store's condition says the same, atomically)."""
+    _must_be_pending(upload, now, "/data")
+    if part.size == 0:
+        raise UploadStateError("/data", "A part is at least one byte.")
+    if upload.received + part.size > upload.size:
+        raise UploadStateError(
+            "/data",
+            f"This part would bring the upload to {upload.received + part.size} bytes; it declared {upload.size}.",
+        )
+    if len(upload.parts) >= MAX_PARTS:
+        raise UploadStateError("/data", f"An upload takes at most {MAX_PARTS} parts.")

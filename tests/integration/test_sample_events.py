@@ -5,6 +5,7 @@ runs here against moto with what it refers to seeded first: the example key as a
 ``example``, the example prediction, the example key to revoke.
 """
 
+import base64
 import hashlib
 import json
 import re
@@ -21,6 +22,7 @@ import pytest
 from shared import __version__
 from shared.adapters.clients import dynamodb_client, s3_client, sqs_client
 from shared.adapters.dynamodb.keys import DynamoKeyStore
+from shared.api.bodies import body_rule
 from shared.batches.models import BatchStatus
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.messages import (
@@ -37,10 +39,12 @@ from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.keys.models import ApiKey, AuthenticationError, Scope, hash_secret
 from shared.predictions.models import Prediction, PredictionStatus, Transition
 from shared.settings import BatchSettings, BucketSettings, QueueSettings, StoreSettings, settings
-from shared.uploads.models import Purpose
+from shared.uploads.models import Purpose, UploadPart, UploadStatus
+from shared.uploads.service import object_key
 from shared.wiring import (
     batch_store,
     delivery_queries,
+    file_store,
     key_service,
     model_registry,
     prediction_store,
@@ -56,6 +60,14 @@ from tests.support.example_batch import (
     store_batch_upload,
     store_example_batch,
     store_upload,
+)
+from tests.support.example_files import (
+    EXAMPLE_FILE_ID,
+    EXAMPLE_LINES,
+    PARTED_UPLOAD_ID,
+    PENDING_UPLOAD_ID,
+    store_batch_upload_in_parts,
+    store_example_file,
 )
 from tests.support.example_text_model import EMBEDDING_MODEL, store_example_text_model
 from tests.support.resources import a_prediction
@@ -175,6 +187,21 @@ def batch_upload() -> None:
 def example_batch() -> None:
     """The example batch, just created from the example upload (still validating)."""
     store_example_batch(EXAMPLE_TENANT, *_places())
+
+
+def example_file() -> None:
+    """The example batch file the file events name, stored as POST /v1/files stores it."""
+    store_example_file(EXAMPLE_TENANT, _places())
+
+
+def pending_batch_upload() -> None:
+    """A pending OpenAI batch upload (the parts and cancel events name it)."""
+    store_batch_upload_in_parts(EXAMPLE_TENANT, PENDING_UPLOAD_ID, False, _places())
+
+
+def uploaded_part() -> None:
+    """A batch upload holding its one part (the complete event names it)."""
+    store_batch_upload_in_parts(EXAMPLE_TENANT, PARTED_UPLOAD_ID, True, _places())
 
 
 def _places() -> Places:
@@ -374,6 +401,67 @@ def upload_is_presigned(response: Response, event: Event) -> None:
     assert (upload.purpose, upload.size) == (Purpose.MODEL_ARTIFACT, request_body(event)["size"])
 
 
+def file_is_stored(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200, response_json(response)
+    body = response_json(response)
+    assert (body["object"], body["filename"], body["bytes"], body["purpose"]) == (
+        "file",
+        "sentiment.jsonl",
+        102,
+        "batch",
+    )
+    key = f"uploads/{EXAMPLE_TENANT}/{body['id']}"
+    stored = s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read()
+    assert stored == EXAMPLE_LINES
+
+
+def files_are_listed(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    assert ([f["id"] for f in body["data"]], body["has_more"]) == ([EXAMPLE_FILE_ID], False)
+
+
+def file_is_returned(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    assert response_json(response)["id"] == EXAMPLE_FILE_ID
+
+
+def file_content_is_redirected(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 307
+    assert f"/uploads/{EXAMPLE_TENANT}/{EXAMPLE_FILE_ID}?" in response["headers"]["location"]
+
+
+def file_is_deleted(response: Response, event: Event) -> None:
+    assert response_json(response) == {"id": EXAMPLE_FILE_ID, "object": "file", "deleted": True}
+    assert file_store().get(EXAMPLE_TENANT, EXAMPLE_FILE_ID) is None
+
+
+def part_is_stored(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200, response_json(response)
+    body = response_json(response)
+    assert (body["object"], body["upload_id"]) == ("upload.part", PENDING_UPLOAD_ID)
+    upload = upload_service().get(EXAMPLE_TENANT, PENDING_UPLOAD_ID)
+    assert upload.parts == (UploadPart(body["id"], 102),)
+
+
+def upload_is_completed(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200, response_json(response)
+    body = response_json(response)
+    assert (body["status"], body["file"]["id"], body["file"]["bytes"]) == (
+        "completed",
+        "file_01JD5YB4W3ZV0B4S8FZ7Q6N9XS",
+        102,
+    )
+    key = object_key(EXAMPLE_TENANT, PARTED_UPLOAD_ID)
+    assert s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read() == EXAMPLE_LINES
+
+
+def upload_is_cancelled(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200, response_json(response)
+    assert response_json(response)["status"] == "cancelled"
+    assert upload_service().get(EXAMPLE_TENANT, PENDING_UPLOAD_ID).status is UploadStatus.CANCELLED
+
+
 def version_is_registered(response: Response, event: Event) -> None:
     assert response["statusCode"] == 201, response_json(response)
     body = response_json(response)
@@ -527,6 +615,14 @@ SCENARIOS: dict[str, Scenario] = {
     "DeliverWebhooksFunction": Scenario(prediction_with_webhook_delivery, blocked_delivery_is_retried_later),
     "RelayWebhooksFunction": Scenario(overdue_webhook_delivery, outbox_is_relayed),
     "CreateUploadFunction": Scenario(nothing, upload_is_presigned),
+    "CreateUploadPartFunction": Scenario(pending_batch_upload, part_is_stored),
+    "CompleteUploadFunction": Scenario(uploaded_part, upload_is_completed),
+    "CancelUploadFunction": Scenario(pending_batch_upload, upload_is_cancelled),
+    "CreateFileFunction": Scenario(nothing, file_is_stored),
+    "ListFilesFunction": Scenario(example_file, files_are_listed),
+    "GetFileFunction": Scenario(example_file, file_is_returned),
+    "GetFileContentFunction": Scenario(example_file, file_content_is_redirected),
+    "DeleteFileFunction": Scenario(example_file, file_is_deleted),
     "SweepPredictionsFunction": Scenario(stuck_prediction, stuck_prediction_is_requeued),
     "CreateModelVersionFunction": Scenario(artifact_upload, version_is_registered),
     "InspectModelArtifactFunction": Scenario(artifact_upload, artifact_is_accepted),
@@ -602,8 +698,10 @@ def test_http_sample_event_is_an_http_api_v2_request_for_its_route(spec: Functio
     )
     method = context["http"]["method"]
 
-    # Then it is a payload v2.0 event API Gateway would send to this function
-    assert (event["version"], context["stage"], event["isBase64Encoded"]) == ("2.0", "$default", False)
+    # Then it is a payload v2.0 event API Gateway would send to this function (a multipart body is
+    # binary to API Gateway: base64)
+    multipart = body_rule(method, event["rawPath"]).multipart
+    assert (event["version"], context["stage"], event["isBase64Encoded"]) == ("2.0", "$default", multipart)
     assert event["routeKey"] == context["routeKey"]
     assert event["routeKey"] in route_keys
     assert event["rawPath"] == context["http"]["path"]
@@ -614,11 +712,14 @@ def test_http_sample_event_is_an_http_api_v2_request_for_its_route(spec: Functio
     assert dict(parse_qsl(event["rawQueryString"])) == event.get("queryStringParameters", {})
     assert all(name == name.lower() for name in event["headers"])
     assert event["headers"]["host"] == context["domainName"]
-    assert event["headers"]["content-type"] == "application/json"
+    media_type = event["headers"]["content-type"].split(";")[0]
+    assert media_type == ("multipart/form-data" if multipart else "application/json")
     assert bearer_secret(event) in (None, EXAMPLE_KEY)
     moment = datetime.strptime(context["time"], "%d/%b/%Y:%H:%M:%S %z")
     assert int(moment.timestamp()) == context["timeEpoch"] // 1000
-    if "body" in event:
+    if "body" in event and multipart:
+        assert event["headers"]["content-length"] == str(len(base64.b64decode(event["body"], validate=True)))
+    elif "body" in event:
         assert isinstance(event["body"], str)
         assert event["headers"]["content-length"] == str(len(event["body"].encode()))
         json.loads(event["body"])

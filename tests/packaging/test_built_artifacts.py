@@ -69,6 +69,7 @@ from shared.predictions.models import Prediction, PredictionStatus
 from shared.uploads.models import Purpose, Upload
 from shared.uploads.service import object_key
 from tests.support.example_batch import BATCH_ID, store_example_batch
+from tests.support.example_files import store_example_files
 from tests.support.example_text_model import store_example_text_model
 from tools.embedding_model.check import embed, session
 from tools.provision import Stack, provision
@@ -139,6 +140,14 @@ EXPECTED_STATUS = {
     "ListBatchesFunction": 200,
     "GetBatchFunction": 200,
     "CancelBatchFunction": 200,
+    "CreateUploadPartFunction": 200,
+    "CompleteUploadFunction": 200,
+    "CancelUploadFunction": 200,
+    "CreateFileFunction": 200,
+    "ListFilesFunction": 200,
+    "GetFileFunction": 200,
+    "GetFileContentFunction": 307,
+    "DeleteFileFunction": 200,
 }
 UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ"
 IRIS_BYTES = (ROOT / "shared" / "runtimes" / "bundled" / "iris.onnx").read_bytes()
@@ -398,8 +407,8 @@ def deployment(aws_endpoint: str) -> Deployment:
         "application/octet-stream",
         len(IRIS_BYTES),
         object_key(TENANT, UPLOAD_ID),
-        now,
-        now,
+        int(utc_now().timestamp()),
+        int(utc_now().timestamp()),
     )
     DynamoUploadStore(deployed.table, dynamodb).create(upload, 2_000_000_000)
     s3.put_object(
@@ -409,6 +418,8 @@ def deployment(aws_endpoint: str) -> Deployment:
     store_example_batch(TENANT, deployed.table, stack.refs["ArtifactsBucket"], dynamodb, s3)
     # The example embedding model the create-embeddings event names.
     store_example_text_model(TENANT, deployed.table, stack.refs["ArtifactsBucket"], dynamodb, s3)
+    # The example file and uploads the file and upload events name.
+    store_example_files(TENANT, (deployed.table, stack.refs["ArtifactsBucket"], dynamodb, s3))
     return deployed
 
 

@@ -41,8 +41,8 @@ def store_upload(
         content_type=content_type,
         size=len(data),
         key=object_key(tenant, upload_id),
-        created_at=to_rfc3339(now),
-        expires_at=to_rfc3339(now + timedelta(hours=1)),
+        created_at=int(now.timestamp()),
+        expires_at=int((now + timedelta(hours=1)).timestamp()),
     )
     DynamoUploadStore(table, dynamodb).create(upload, int(now.timestamp()) + 3600)
     s3.put_object(Bucket=bucket, Key=upload.key, Body=data, ContentType=content_type)

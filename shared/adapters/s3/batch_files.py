@@ -4,7 +4,7 @@ Nothing here reads a whole input file: the validator streams from an offset, a c
 its byte range, and the result files are assembled part by part (S3 multipart upload, 8 MiB parts).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
@@ -70,9 +70,16 @@ class S3BatchFiles:
         with s3_faults():
             self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
 
-    def concatenate(self, sources: Iterable[str], destination: str, content_type: str = "application/jsonl") -> int:
+    def concatenate(
+        self,
+        sources: Iterable[str],
+        destination: str,
+        content_type: str = "application/jsonl",
+        observe: Callable[[bytes], None] | None = None,
+    ) -> int:
         """Write the objects ``sources`` (missing ones skipped) one after another to ``destination``,
-        holding at most one part in memory. Returns the size written."""
+        holding at most one part in memory, each source's bytes shown to ``observe`` (a checksum) in
+        order. Returns the size written."""
         buffer = bytearray()
         parts: list[CompletedPartTypeDef] = []
         upload_id: str | None = None
@@ -83,6 +90,8 @@ class S3BatchFiles:
                     data = self.get(source)
                     if not data:
                         continue
+                    if observe is not None:
+                        observe(data)
                     buffer += data
                     size += len(data)
                     while len(buffer) >= PART_SIZE:

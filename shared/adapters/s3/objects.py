@@ -1,9 +1,9 @@
 """S3 adapter: presigned PUTs, object metadata, and reading or writing whole objects."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -13,6 +13,7 @@ from shared.uploads.models import PresignedPut, StoredObject
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 _TRANSIENT = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "503", "500"})
 MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -42,6 +43,23 @@ class S3ObjectStore:
                     return None
                 raise
         return StoredObject(size=int(response["ContentLength"]), content_type=response.get("ContentType", ""))
+
+    def put(self, key: str, body: BinaryIO, content_type: str) -> None:
+        """One PUT streamed from ``body`` (a file sent whole is at most a request body, a few MB)."""
+        with s3_faults():
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+    def presign_get(self, key: str, expires_in: int) -> str:
+        return self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """One DeleteObjects per 1,000 keys; S3 answers a missing key as deleted."""
+        with s3_faults():
+            for start in range(0, len(keys), 1000):
+                batch: list[ObjectIdentifierTypeDef] = [{"Key": key} for key in keys[start : start + 1000]]
+                self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
 
     def download(self, key: str, destination: Path) -> None:
         with s3_faults():

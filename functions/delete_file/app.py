@@ -1,0 +1,26 @@
+"""DELETE /v1/files/{file_id}: remove one of the tenant's files, its item and its bytes."""
+
+from fastapi import APIRouter
+
+from shared.api.app import lambda_handler
+from shared.api.auth import PredictCaller
+from shared.api.file_schemas import FileDeletedOut
+from shared.api.jsonbody import StrictJsonRoute
+from shared.api.problems import openai_responses
+from shared.wiring import file_service
+
+router = APIRouter(route_class=StrictJsonRoute)
+
+
+@router.delete(
+    "/v1/files/{file_id}",
+    response_model=FileDeletedOut,
+    responses=openai_responses(401, 403, 404, 503),
+    tags=["OpenAI-compatible"],
+    summary="Delete a file (OpenAI-compatible)",
+)
+async def delete_file(file_id: str, caller: PredictCaller) -> FileDeletedOut:
+    return FileDeletedOut(id=file_service().delete(caller.tenant, file_id).id)
+
+
+handler = lambda_handler(router)

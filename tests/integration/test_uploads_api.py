@@ -1,0 +1,263 @@
+"""OpenAI's Uploads API and Infergate's presigned PUT on one upload resource, through the real handlers
+(payload v2 events, moto): creation in both dialects, parts, completion (streamed assembly, md5),
+cancellation, and the errors of a route both dialects share."""
+
+from typing import Any
+
+import pytest
+
+from shared.adapters.clients import dynamodb_client, s3_client
+from shared.adapters.dynamodb.uploads import DynamoUploadStore
+from shared.keys.models import Scope
+from shared.settings import BucketSettings, StoreSettings, settings
+from shared.uploads.models import UploadChangedError, UploadPart
+from tests.conftest import Credential, MintKey
+from tests.support.events import bearer, response_json
+from tests.support.gateway import call
+from tests.support.openai_wire import md5_hex, multipart
+
+# Parts smaller than S3's 5 MiB minimum, in numbers that do not map one to one onto S3 parts (8 MiB).
+PART = 3 * 1024 * 1024 + 17
+DATA = b"".join(b'{"custom_id": "%d", "input": {"text": "line %d"}}\n' % (i, i) for i in range(230_000))[: 3 * PART - 5]
+
+
+def _create(secret: str, size: int = len(DATA), **extra: Any) -> dict[str, Any]:
+    body = {"purpose": "batch", "filename": "corpus.jsonl", "bytes": size, "mime_type": "application/jsonl", **extra}
+    return call("POST", "/v1/uploads", body=body, headers=bearer(secret))
+
+
+def _part(secret: str, upload_id: str, data: bytes) -> dict[str, Any]:
+    body, content_type = multipart([("data", ("blob", data))])
+    headers = {**bearer(secret), "content-type": content_type}
+    return call("POST", f"/v1/uploads/{upload_id}/parts", raw_body=body, headers=headers)
+
+
+def _parts(secret: str, upload_id: str, data: bytes = DATA) -> list[str]:
+    ids = []
+    for start in range(0, len(data), PART):
+        response = _part(secret, upload_id, data[start : start + PART])
+        assert response["statusCode"] == 200, response
+        ids.append(response_json(response)["id"])
+    return ids
+
+
+def _complete(secret: str, upload_id: str, **body: Any) -> dict[str, Any]:
+    return call("POST", f"/v1/uploads/{upload_id}/complete", body=body, headers=bearer(secret))
+
+
+def _openai_error(response: dict[str, Any], status: int) -> dict[str, Any]:
+    assert response["statusCode"] == status, response
+    assert response["headers"]["content-type"] == "application/json"
+    error: dict[str, Any] = response_json(response)["error"]
+    return error
+
+
+def _bucket_keys() -> list[str]:
+    listed = s3_client().list_objects_v2(Bucket=settings(BucketSettings).bucket_name, Prefix="uploads/")
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def _file_items() -> list[dict[str, Any]]:
+    scanned = dynamodb_client().scan(TableName=settings(StoreSettings).table_name)
+    return [item for item in scanned["Items"] if item["SK"]["S"].startswith("FILE#")]
+
+
+def test_an_openai_body_and_an_infergate_body_make_the_same_upload_object(admin: Credential) -> None:
+    openai = _create(admin.secret)
+    native = call(
+        "POST",
+        "/v1/uploads",
+        body={"purpose": "batch_input", "content_type": "application/x-ndjson", "size": 10},
+        headers=bearer(admin.secret),
+    )
+
+    for response in (openai, native):
+        assert response["statusCode"] == 201, response
+        upload = response_json(response)
+        assert set(upload) == {
+            "id", "object", "bytes", "created_at", "expires_at", "filename", "purpose", "status", "file",
+            "url", "method", "headers",
+        }  # fmt: skip
+        assert (upload["object"], upload["purpose"], upload["status"], upload["file"]) == (
+            "upload",
+            "batch",
+            "pending",
+            None,
+        )
+        assert upload["expires_at"] - upload["created_at"] == 3600
+        assert upload["method"] == "PUT"
+        assert upload["url"].startswith("http")
+    assert response_json(openai)["filename"] == "corpus.jsonl"
+    assert response_json(native)["filename"] == response_json(native)["id"]
+    assert response_json(native)["headers"] == {"Content-Type": "application/x-ndjson", "Content-Length": "10"}
+
+
+def test_parts_are_assembled_in_order_into_a_file_whose_md5_is_checked(admin: Credential) -> None:
+    upload = response_json(_create(admin.secret))
+    ids = _parts(admin.secret, upload["id"])
+
+    done = _complete(admin.secret, upload["id"], part_ids=ids, md5=md5_hex(DATA))
+
+    assert done["statusCode"] == 200, done
+    completed = response_json(done)
+    file_id = "file_" + upload["id"].removeprefix("upl_")
+    assert completed["status"] == "completed"
+    assert completed["file"]["id"] == file_id
+    assert (completed["file"]["bytes"], completed["file"]["filename"], completed["file"]["purpose"]) == (
+        len(DATA),
+        "corpus.jsonl",
+        "batch",
+    )
+    key = f"uploads/acme/{upload['id']}"
+    assert s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read() == DATA
+    assert _bucket_keys() == [key]  # the parts are gone
+    assert response_json(call("GET", f"/v1/files/{file_id}", headers=bearer(admin.secret)))["bytes"] == len(DATA)
+    again = _complete(admin.secret, upload["id"], part_ids=ids, md5=md5_hex(DATA))
+    assert response_json(again) == completed  # idempotent
+
+
+def test_parts_named_out_of_order_are_assembled_in_the_order_named(admin: Credential) -> None:
+    data = b"A" * 10 + b"B" * 20
+    upload = response_json(_create(admin.secret, size=len(data)))
+    first = response_json(_part(admin.secret, upload["id"], b"B" * 20))["id"]
+    second = response_json(_part(admin.secret, upload["id"], b"A" * 10))["id"]
+
+    _complete(admin.secret, upload["id"], part_ids=[second, first])
+
+    body = s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=f"uploads/acme/{upload['id']}")
+    assert body["Body"].read() == data
+
+
+def test_a_wrong_md5_is_a_400_and_makes_no_file(admin: Credential) -> None:
+    upload = response_json(_create(admin.secret, size=30))
+    ids = _parts(admin.secret, upload["id"], b"x" * 30)
+
+    error = _openai_error(_complete(admin.secret, upload["id"], part_ids=ids, md5=md5_hex(b"y")), 400)
+
+    assert error["param"] == "md5"
+    assert _file_items() == []
+    assert f"uploads/acme/{upload['id']}" not in _bucket_keys()
+    assert response_json(_complete(admin.secret, upload["id"], part_ids=ids))["status"] == "completed"
+
+
+def test_parts_that_do_not_add_up_to_the_declared_bytes_are_refused(admin: Credential) -> None:
+    upload = response_json(_create(admin.secret, size=30))
+    ids = _parts(admin.secret, upload["id"], b"x" * 20)
+
+    short = _complete(admin.secret, upload["id"], part_ids=ids)
+    over = _part(admin.secret, upload["id"], b"x" * 11)
+    foreign = _complete(admin.secret, upload["id"], part_ids=[*ids, "part_01JD5YB4W3ZV0B4S8FZ7Q6N9XK"])
+
+    assert "add up to 20 bytes" in _openai_error(short, 400)["message"]
+    assert "declared 30" in _openai_error(over, 400)["message"]
+    assert _openai_error(foreign, 400)["param"] == "part_ids"
+    assert _file_items() == []
+
+
+def test_a_cancelled_upload_takes_no_part_and_no_completion(admin: Credential) -> None:
+    upload = response_json(_create(admin.secret, size=30))
+    ids = _parts(admin.secret, upload["id"], b"x" * 10)
+
+    cancelled = call("POST", f"/v1/uploads/{upload['id']}/cancel", headers=bearer(admin.secret))
+    part = _part(admin.secret, upload["id"], b"x" * 10)
+    complete = _complete(admin.secret, upload["id"], part_ids=ids)
+
+    assert response_json(cancelled)["status"] == "cancelled"
+    assert "The upload is cancelled" in _openai_error(part, 400)["message"]
+    assert "The upload is cancelled" in _openai_error(complete, 400)["message"]
+    assert _bucket_keys() == []
+
+
+def test_a_presigned_put_completes_without_parts_into_a_file_on_the_same_object(admin: Credential) -> None:
+    data = b'{"custom_id": "a", "input": {"text": "x"}}\n'
+    upload = response_json(_create(admin.secret, size=len(data)))
+    early = _complete(admin.secret, upload["id"], part_ids=[])
+    key = f"uploads/acme/{upload['id']}"
+    bucket = settings(BucketSettings).bucket_name
+    s3_client().put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/jsonl")
+
+    done = response_json(_complete(admin.secret, upload["id"], part_ids=[], md5=md5_hex(data)))
+
+    assert "Nothing has been uploaded yet" in _openai_error(early, 400)["message"]
+    assert done["file"]["bytes"] == len(data)
+    assert _bucket_keys() == [key]
+
+
+def test_a_model_artifact_upload_takes_no_parts(admin: Credential) -> None:
+    upload = call(
+        "POST",
+        "/v1/uploads",
+        body={"purpose": "model_artifact", "content_type": "application/octet-stream", "size": 10},
+        headers=bearer(admin.secret),
+    )
+
+    refused = _part(admin.secret, response_json(upload)["id"], b"x" * 10)
+
+    assert "Only batch uploads take parts" in _openai_error(refused, 400)["message"]
+
+
+def test_another_tenant_s_upload_is_not_found(admin: Credential, mint: MintKey) -> None:
+    upload = response_json(_create(admin.secret, size=10))
+    outsider = mint("globex", (Scope.PREDICT,))
+
+    assert _openai_error(_part(outsider.secret, upload["id"], b"x" * 10), 404)
+    assert _openai_error(_complete(outsider.secret, upload["id"], part_ids=[]), 404)
+    assert _openai_error(call("POST", f"/v1/uploads/{upload['id']}/cancel", headers=bearer(outsider.secret)), 404)
+
+
+@pytest.mark.parametrize("size", [-1, 0, 100 * 1024 * 1024 + 1, 10**30])
+def test_an_openai_body_with_impossible_bytes_is_openai_s_400_in_a_problem_document(
+    admin: Credential, size: int
+) -> None:
+    response = _create(admin.secret, size=size)
+
+    assert response["statusCode"] == 400
+    assert response["headers"]["content-type"] == "application/problem+json"
+    problem = response_json(response)
+    assert (problem["status"], problem["type"]) == (400, "urn:infergate:problem:validation-failed")
+    assert problem["error"]["param"] == "bytes"
+    assert problem["error"]["type"] == "invalid_request_error"
+
+
+def test_an_infergate_body_keeps_its_422_with_the_openai_member_beside(admin: Credential) -> None:
+    response = call(
+        "POST",
+        "/v1/uploads",
+        body={"purpose": "batch_input", "content_type": "application/jsonl", "size": -1},
+        headers=bearer(admin.secret),
+    )
+
+    assert response["statusCode"] == 422
+    problem = response_json(response)
+    assert problem["errors"] == [{"pointer": "/size", "detail": "Input should be greater than or equal to 1"}]
+    assert problem["error"]["param"] == "size"
+
+
+def test_a_native_batch_error_is_a_problem_document_carrying_openai_s_error_member(admin: Credential) -> None:
+    response = call("POST", "/v1/batches", body={"model": "echo"}, headers=bearer(admin.secret))
+
+    assert response["statusCode"] == 422
+    problem = response_json(response)
+    assert problem["type"] == "urn:infergate:problem:validation-failed"
+    assert problem["error"]["message"].startswith("The request body is invalid.")
+    assert problem["error"]["type"] == "invalid_request_error"
+
+
+def test_the_store_refuses_a_part_past_the_declared_bytes_even_from_a_stale_read(admin: Credential) -> None:
+    """Two parts racing: each was judged on the upload as read, the conditional write holds the line."""
+    upload = response_json(_create(admin.secret, size=30))
+    store = DynamoUploadStore(settings(StoreSettings).table_name, dynamodb_client())
+    stale = store.get("acme", upload["id"])
+    assert stale is not None
+    store.add_part(stale, UploadPart("part_01JD5YB4W3ZV0B4S8FZ7Q6N9XA", 20), upload["created_at"], 1000)
+
+    with pytest.raises(UploadChangedError) as lost:
+        store.add_part(stale, UploadPart("part_01JD5YB4W3ZV0B4S8FZ7Q6N9XB", 20), upload["created_at"], 1000)
+    with pytest.raises(UploadChangedError):
+        store.add_part(stale, UploadPart("part_01JD5YB4W3ZV0B4S8FZ7Q6N9XC", 5), upload["created_at"], 1)
+
+    assert lost.value.current is not None
+    assert lost.value.current.received == 20
+    assert (
+        store.add_part(stale, UploadPart("part_01JD5YB4W3ZV0B4S8FZ7Q6N9XD", 10), upload["created_at"], 2).received == 30
+    )
