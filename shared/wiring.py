@@ -33,6 +33,7 @@ from shared.settings import (
 if TYPE_CHECKING:
     from shared.adapters.dynamodb.batches import DynamoBatchStore
     from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
+    from shared.adapters.dynamodb.files import DynamoFileStore
     from shared.adapters.dynamodb.models import DynamoModelStore
     from shared.adapters.dynamodb.predictions import DynamoPredictionStore
     from shared.adapters.s3.batch_files import S3BatchFiles
@@ -299,10 +300,16 @@ def batch_steps() -> "SqsBatchSteps":
     return SqsBatchSteps(settings(BatchSettings).batches_queue_url, sqs_client())
 
 
+def file_store() -> "DynamoFileStore":
+    from shared.adapters.dynamodb.files import DynamoFileStore
+
+    return DynamoFileStore(settings(StoreSettings).table_name, dynamodb_client())
+
+
 def batch_finalizer() -> "BatchFinalizer":
     from shared.batches.finalizer import BatchFinalizer
 
-    return BatchFinalizer(batch_store(), batch_files(), webhooks_queue())
+    return BatchFinalizer(batch_store(), batch_files(), webhooks_queue(), file_store())
 
 
 @per_container
@@ -318,6 +325,7 @@ def batch_service() -> "BatchService":
         cursor_codec(),
         timedelta(days=settings(StoreSettings).retention_days),
         settings(WebhookUrlSettings).allow_insecure,
+        timedelta(seconds=settings(BatchSettings).completion_window_seconds),
     )
 
 
