@@ -91,11 +91,14 @@ def test_a_finished_batch_went_through_finalizing_and_publishes_its_files(stack:
 
     batch = batch_store().get(TENANT, batch_id)
     assert batch.status is BatchStatus.COMPLETED
-    assert batch.in_progress_at is not None and batch.finalizing_at is not None and batch.completed_at is not None
+    assert batch.in_progress_at is not None
+    assert batch.finalizing_at is not None
+    assert batch.completed_at is not None
     assert batch.created_at <= batch.in_progress_at <= batch.finalizing_at <= batch.completed_at
     output = file_store().get(TENANT, with_ids.output_file_id or "")
     errors = file_store().get(TENANT, with_ids.error_file_id or "")
-    assert output is not None and errors is not None
+    assert output is not None
+    assert errors is not None
     assert (output.purpose, output.key, output.size) == (
         FilePurpose.BATCH_OUTPUT,
         batch.output_key,
@@ -147,8 +150,10 @@ def test_the_files_are_published_before_the_final_status_and_again_by_a_second_f
     again = batch_finalizer().finish(stuck)  # the sweeper's resume does this; the files are written again
 
     assert stuck.status is BatchStatus.FINALIZING
-    assert published is not None and published.key == output_key(stuck)
-    assert again is not None and again.status is BatchStatus.COMPLETED
+    assert published is not None
+    assert published.key == output_key(stuck)
+    assert again is not None
+    assert again.status is BatchStatus.COMPLETED
     assert file_store().get(TENANT, with_ids.output_file_id or "") == published
     assert [d.event for d in delivery_store().list_for_prediction(TENANT, batch_id)] == [EventType.BATCH_COMPLETED]
 
@@ -184,7 +189,8 @@ def test_a_batch_part_run_when_its_window_ends_is_expired_with_its_finished_line
     wire = _wire(batch_id)
     assert wire["status"] == "expired"
     assert wire["expires_at"] == int(window_ends.timestamp())
-    assert wire["expired_at"] is not None and wire["completed_at"] is None
+    assert wire["expired_at"] is not None
+    assert wire["completed_at"] is None
     assert wire["completion_window"] == "600s"
     assert (wire["output_file_id"], wire["error_file_id"]) == (with_ids.output_file_id, with_ids.error_file_id)
     assert [d.event for d in delivery_store().list_for_prediction(TENANT, batch_id)] == [EventType.BATCH_COMPLETED]
@@ -231,8 +237,10 @@ def test_listing_after_a_batch_id_pages_newest_first_and_keeps_the_signed_cursor
         newest_first[1],
         True,
     )
-    assert [b["id"] for b in second["data"]] == newest_first[2:4] and second["has_more"] is True
-    assert [b["id"] for b in third["data"]] == newest_first[4:] and third["has_more"] is False
+    assert [b["id"] for b in second["data"]] == newest_first[2:4]
+    assert second["has_more"] is True
+    assert [b["id"] for b in third["data"]] == newest_first[4:]
+    assert third["has_more"] is False
     assert (third["next"], third["last_id"]) == (None, newest_first[4])
     assert by_cursor["data"] == second["data"]
 
