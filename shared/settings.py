@@ -144,12 +144,17 @@ class KeySettings(SettingsGroup):
 
 
 class BatchSettings(SettingsGroup):
-    """The batches queue, how batch files are read, and how long their download URLs work."""
+    """The batches queue, how batch files are read, how long their download URLs work, and the completion
+    window: how long a batch may run before it ends ``expired``."""
 
     batches_queue_url: str = Field(validation_alias="BATCHES_QUEUE_URL", min_length=1)
     download_url_seconds: int = Field(default=3600, ge=60, le=43200, validation_alias="DOWNLOAD_URL_SECONDS")
     step_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, validation_alias="BATCH_STEP_BYTES")
     chunk_lines: int = Field(default=100, ge=1, le=1000, validation_alias="BATCH_CHUNK_LINES")
+    # OpenAI's only window, "24h", for batches of both dialects; tests shorten it.
+    completion_window_seconds: int = Field(
+        default=86_400, ge=1, le=86_400, validation_alias="BATCH_COMPLETION_WINDOW_SECONDS"
+    )
 
 
 G = TypeVar("G", bound=SettingsGroup)

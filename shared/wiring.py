@@ -320,7 +320,7 @@ def batch_steps() -> "SqsBatchSteps":
 def batch_finalizer() -> "BatchFinalizer":
     from shared.batches.finalizer import BatchFinalizer
 
-    return BatchFinalizer(batch_store(), batch_files(), webhooks_queue())
+    return BatchFinalizer(batch_store(), batch_files(), webhooks_queue(), file_store())
 
 
 @per_container
@@ -336,6 +336,7 @@ def batch_service() -> "BatchService":
         cursor_codec(),
         timedelta(days=settings(StoreSettings).retention_days),
         settings(WebhookUrlSettings).allow_insecure,
+        timedelta(seconds=settings(BatchSettings).completion_window_seconds),
     )
 
 

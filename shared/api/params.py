@@ -38,3 +38,11 @@ IdempotencyKeyHeader = Annotated[
     ),
 ]
 BatchIdPath = Annotated[str, Path(max_length=64, description="A batch id (`bat_...`).")]
+AfterBatchQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="A batch id (`bat_...`, OpenAI's `after`): the page of the caller's batches that follows it, "
+        "newest first. Not with `cursor`.",
+    ),
+]

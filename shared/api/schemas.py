@@ -1,12 +1,15 @@
 """Request and response bodies (pydantic v2). Conversions from domain objects live here too."""
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.batches.models import Batch
 from shared.batches.service import NewBatch
 from shared.inference.service import SyncPrediction
 from shared.kernel.jsoncodec import plain_json_problem
+from shared.kernel.pagination import Page
 from shared.keys.models import ApiKey, Scope
 from shared.predictions.models import WebhookEvent
 from shared.predictions.service import NewPrediction
@@ -333,5 +336,22 @@ class CreateBatchRequest(StrictModel):
 
 
 class BatchList(BaseModel):
-    results: list[BatchOut]
-    next: str | None = Field(description="Cursor of the next page, or null on the last page.")
+    """OpenAI's list object (page on with `after` = `last_id` while `has_more`), and Infergate's `next`."""
+
+    object: Literal["list"] = "list"
+    data: list[BatchOut] = Field(description="Newest first.")
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+    next: str | None = Field(description="Cursor of the next page (the `cursor` parameter), or null on the last page.")
+
+    @classmethod
+    def of(cls, page: Page[Batch], presign: Callable[[str], str]) -> "BatchList":
+        data = [BatchOut.of(batch, presign) for batch in page.items]
+        return cls(
+            data=data,
+            first_id=data[0].id if data else None,
+            last_id=data[-1].id if data else None,
+            has_more=page.next_cursor is not None,
+            next=page.next_cursor,
+        )

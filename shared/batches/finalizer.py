@@ -1,15 +1,19 @@
 """End a batch once: assemble its result files, then one conditional write of its final status.
 
 Triggered by the chunk that completes the counts, by a cancel, by the sweeper, or by a refused file —
-possibly more than once. Two finalizers may both assemble the files (the same bytes, from the same parts
-in chunk order), but only one wins the status write, and the ``batch.completed`` webhook is written in
-that same transaction, so it exists exactly once.
+possibly more than once. A running batch whose chunks are all counted is first moved to ``finalizing``
+(a conditional write; a finalizer that finds it ``finalizing`` already carries on: the files are the same
+bytes, from the same parts in chunk order). Then the files are assembled and published as files
+(``StoredFile`` items of purpose ``batch_output``, under the ids the batch was created with, written again
+harmlessly), and only then is the final status written, once: the ``batch.completed`` webhook is in that
+same transaction, so it exists exactly once.
 
 Once the file is validated, every line is in exactly one of the two files: a chunk that ran contributes
-its output and error parts, a chunk that did not run its ``canceled`` or ``timeout`` error lines. A
-canceled batch none of whose chunks was skipped by the cancel ends ``completed``: the cancel came too
-late to keep any line from running. A batch canceled before its file was validated ends ``canceled``
-with no files (no line of it was accepted as a request: ``total`` is 0).
+its output and error parts, a chunk that did not run its ``canceled``, ``expired`` or ``timeout`` error
+lines. A batch with chunks skipped because its completion window ended ends ``expired``. A cancelled
+batch none of whose chunks was skipped by the cancel ends ``completed``: the cancel came too late to keep
+any line from running. A batch cancelled (or expired) before its file was validated ends so with no files
+(no line of it was accepted as a request: ``total`` is 0).
 """
 
 from collections.abc import Iterator
@@ -25,6 +29,8 @@ from shared.batches.models import (
 )
 from shared.batches.object_keys import errors_key, errors_part_key, output_key, output_part_key, unrun_part_key
 from shared.batches.ports import BatchFiles, BatchStore
+from shared.files.models import FilePurpose, StoredFile
+from shared.files.ports import FileStore
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.ids import IdKind, new_id
 from shared.kernel.observability import logger, metrics
@@ -32,29 +38,77 @@ from shared.kernel.outbox import DeliveryPublisher, EventType, PlannedDelivery
 
 
 class BatchFinalizer:
-    def __init__(self, store: BatchStore, files: BatchFiles, publisher: DeliveryPublisher) -> None:
+    def __init__(
+        self, store: BatchStore, files: BatchFiles, publisher: DeliveryPublisher, file_store: FileStore
+    ) -> None:
         self._store = store
         self._files = files
         self._publisher = publisher
+        self._file_store = file_store
 
     def finish(self, batch: Batch) -> Batch | None:
-        """The final state, if the batch's work is over (every chunk counted, or canceled); else None."""
+        """The final state, if the batch's work is over (every chunk counted, or cancelled); else None."""
         target = final_status(batch)
         if target is None:
             return None
+        if batch.status is BatchStatus.IN_PROGRESS:
+            finalizing = self._finalizing(batch)
+            if finalizing is None:
+                return None
+            return self.finish(finalizing)
         change = _final(batch, target)
         if batch.chunks_total:  # validated: the files hold every line
             chunks = range(batch.chunks_total)
-            self._files.concatenate(
+            output_size = self._files.concatenate(
                 (output_part_key(batch, c) for c in chunks if c in batch.ran_chunks), output_key(batch)
             )
-            self._files.concatenate(_error_parts(batch), errors_key(batch))
+            errors_size = self._files.concatenate(_error_parts(batch), errors_key(batch))
             change = replace(change, output_key=output_key(batch), errors_key=errors_key(batch))
+            self._publish_files(change.apply(batch), output_size, errors_size)
         return self._end(batch, change)
 
     def fail(self, batch: Batch, problems: tuple[LineProblem, ...]) -> Batch | None:
         """The file is unusable as a whole: ``failed`` with its problems, nothing ran."""
         return self._end(batch, replace(_final(batch, BatchStatus.FAILED), errors=problems))
+
+    def expire_unvalidated(self, batch: Batch) -> Batch | None:
+        """The completion window ended before the file was validated: ``expired``, nothing ran, no files."""
+        return self._end(batch, _final(batch, BatchStatus.EXPIRED))
+
+    def _finalizing(self, batch: Batch) -> Batch | None:
+        """The batch moved to ``finalizing`` (by this finalizer or another); None if it went elsewhere."""
+        try:
+            return self._store.transition(
+                batch, BatchTransition(BatchStatus.FINALIZING, to_rfc3339(utc_now()), expected=batch.status)
+            )
+        except BatchTransitionRejectedError as lost:
+            if lost.current.status is BatchStatus.FINALIZING:
+                return lost.current
+            logger.info("batch already finalized", extra={"batch_id": batch.id, "status": lost.current.status})
+            return None
+
+    def _publish_files(self, ended: Batch, output_size: int, errors_size: int) -> None:
+        """The output and error files as files (``GET /v1/files/{id}``), before the status that names them."""
+        now = int(utc_now().timestamp())
+        published = (
+            (ended.output_file, ended.output_key, output_size, "output"),
+            (ended.error_file, ended.errors_key, errors_size, "error"),
+        )
+        for file_id, key, size, kind in published:
+            if file_id is None or key is None:
+                continue
+            self._file_store.put(
+                StoredFile(
+                    id=file_id,
+                    tenant=ended.tenant,
+                    purpose=FilePurpose.BATCH_OUTPUT,
+                    filename=f"{ended.id}_{kind}.jsonl",
+                    size=size,
+                    key=key,
+                    created_at=now,
+                    expires_at=ended.expires_at,
+                )
+            )
 
     def _end(self, batch: Batch, change: BatchTransition) -> Batch | None:
         target, deliveries = change.status, change.deliveries
@@ -80,8 +134,8 @@ class BatchFinalizer:
 def final_status(batch: Batch) -> BatchStatus | None:
     """Where the batch ends now, or None while chunks are still to be counted."""
     all_counted = batch.chunks_total is not None and batch.chunks_done >= batch.chunks_total
-    if batch.status is BatchStatus.IN_PROGRESS and all_counted:
-        return BatchStatus.COMPLETED
+    if batch.status in (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING) and all_counted:
+        return BatchStatus.EXPIRED if batch.expired_chunks else BatchStatus.COMPLETED
     if batch.status is BatchStatus.CANCELING:
         if batch.chunks_total is None:
             return BatchStatus.CANCELED
@@ -99,6 +153,8 @@ def _error_parts(batch: Batch) -> Iterator[str]:
             yield unrun_part_key(batch, chunk, ChunkOutcome.CANCELED)
         elif chunk in batch.timed_out_chunks:
             yield unrun_part_key(batch, chunk, ChunkOutcome.TIMED_OUT)
+        elif chunk in batch.expired_chunks:
+            yield unrun_part_key(batch, chunk, ChunkOutcome.EXPIRED)
 
 
 def _final(batch: Batch, target: BatchStatus) -> BatchTransition:

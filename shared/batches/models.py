@@ -1,10 +1,14 @@
-"""The Batch and its forward-only state machine.
+"""The Batch and its forward-only state machine, in OpenAI's statuses.
 
-validating → in_progress → completed; validating → failed (the file is unusable as a whole: nothing
-runs); validating | in_progress → canceling → canceled, or → completed when the cancel came too late to
-keep any line from running. ``request_counts`` only grow and never pass ``total``; ``total`` is known once
-validation has read the whole file, and a finished batch's ``completed + failed`` is its ``total``: every
-line is in the output or the error file, lines that never ran (canceled, timed out) in the error file.
+validating → in_progress → finalizing → completed | expired; validating → failed (the file is unusable as
+a whole: nothing runs); validating → expired (its completion window ended first: nothing runs);
+validating | in_progress → cancelling → cancelled, or → completed when the cancel came too late to keep
+any line from running. ``finalizing``: every chunk is counted and the result files are being assembled.
+``request_counts`` only grow and never pass ``total``; ``total`` is known once validation has read the
+whole file, and a finished batch's ``completed + failed`` is its ``total``: every line is in the output or
+the error file, lines that never ran (cancelled, expired, timed out) in the error file.
+
+Times are RFC 3339 text (milliseconds), as stored; the public object shows them as Unix seconds.
 """
 
 from dataclasses import dataclass, field, replace
@@ -16,12 +20,16 @@ from shared.kernel.outbox import PlannedDelivery
 
 
 class BatchStatus(StrEnum):
+    """OpenAI's statuses and spellings (``cancelling``, ``cancelled``); the member names are older."""
+
     VALIDATING = "validating"
     IN_PROGRESS = "in_progress"
+    FINALIZING = "finalizing"
     COMPLETED = "completed"
     FAILED = "failed"
-    CANCELING = "canceling"
-    CANCELED = "canceled"
+    EXPIRED = "expired"
+    CANCELING = "cancelling"
+    CANCELED = "cancelled"
 
     @property
     def is_final(self) -> bool:
@@ -35,12 +43,14 @@ class BatchDialect(StrEnum):
     OPENAI = "openai"  # OpenAI's Batch API: ``input_file_id`` of ``{"custom_id", "method", "url", "body"}`` lines
 
 
-FINAL_STATUSES = frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELED})
+FINAL_STATUSES = frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.EXPIRED, BatchStatus.CANCELED})
 
 ALLOWED_SOURCES: dict[BatchStatus, frozenset[BatchStatus]] = {
     BatchStatus.IN_PROGRESS: frozenset({BatchStatus.VALIDATING}),
-    BatchStatus.COMPLETED: frozenset({BatchStatus.IN_PROGRESS, BatchStatus.CANCELING}),
+    BatchStatus.FINALIZING: frozenset({BatchStatus.IN_PROGRESS}),
+    BatchStatus.COMPLETED: frozenset({BatchStatus.FINALIZING, BatchStatus.CANCELING}),
     BatchStatus.FAILED: frozenset({BatchStatus.VALIDATING}),
+    BatchStatus.EXPIRED: frozenset({BatchStatus.VALIDATING, BatchStatus.FINALIZING}),
     BatchStatus.CANCELING: frozenset({BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS}),
     BatchStatus.CANCELED: frozenset({BatchStatus.CANCELING}),
 }
@@ -60,11 +70,12 @@ class RequestCounts:
 
 @dataclass(frozen=True)
 class LineProblem:
-    """Why a line (0: the file as a whole) makes the batch's file unusable."""
+    """Why a line (0: the file as a whole) makes the batch's file unusable; ``param``: the field at fault."""
 
     line: int
     code: str
     message: str
+    param: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,18 +88,23 @@ class Batch:
     input_upload_id: str | None  # the upload the input came from (Infergate's presigned flow), if any
     input_key: str  # the S3 object of the uploaded JSONL file
     created_at: str
-    expires_at: int  # epoch seconds: retention
+    expires_at: int  # epoch seconds: retention (the item's TTL; the public object's ``retained_until``)
     counts: RequestCounts = RequestCounts()
     errors: tuple[LineProblem, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
     webhook: str | None = None
-    completed_at: str | None = None
+    completed_at: str | None = None  # when it reached its final status, whichever it is
+    in_progress_at: str | None = None
+    finalizing_at: str | None = None
+    cancelling_at: str | None = None
+    window_ends_at: str | None = None  # the end of its completion window (None: created before windows existed)
     chunks_total: int | None = None  # known once validated
     chunks_done: int = 0
     done_chunks: frozenset[int] = frozenset()  # every counted chunk, in exactly one of the three sets below
     ran_chunks: frozenset[int] = frozenset()  # counted chunks whose lines ran
     canceled_chunks: frozenset[int] = frozenset()  # counted without running: the batch was canceling
     timed_out_chunks: frozenset[int] = frozenset()  # counted without running: the sweeper gave up on them
+    expired_chunks: frozenset[int] = frozenset()  # counted without running: the completion window ended
     output_key: str | None = None
     errors_key: str | None = None
     dialect: BatchDialect = BatchDialect.INFERGATE
@@ -97,6 +113,32 @@ class Batch:
     output_file_id: str | None = None  # the ids the output and error files get (``shared.files``), chosen at create
     error_file_id: str | None = None
 
+    def window_ended(self, now: str) -> bool:
+        """Whether its completion window is over at ``now`` (RFC 3339, as the clock writes it)."""
+        return self.window_ends_at is not None and self.window_ends_at <= now
+
+    @property
+    def output_file(self) -> str | None:
+        """The output file's id, once the batch is final with an output file that holds lines."""
+        return self.output_file_id if self._has_files and self.counts.completed else None
+
+    @property
+    def error_file(self) -> str | None:
+        """The error file's id, once the batch is final with an error file that holds lines."""
+        return self.error_file_id if self._has_files and self.counts.failed else None
+
+    @property
+    def _has_files(self) -> bool:
+        return self.status.is_final and self.output_key is not None
+
+
+# The time a status was reached, for those that are not final (a final one sets ``completed_at``).
+STATUS_TIMES = {
+    BatchStatus.IN_PROGRESS: "in_progress_at",
+    BatchStatus.FINALIZING: "finalizing_at",
+    BatchStatus.CANCELING: "cancelling_at",
+}
+
 
 @dataclass(frozen=True)
 class BatchTransition:
@@ -104,7 +146,8 @@ class BatchTransition:
 
     ``expected``: the status the change was computed from, when it is valid only from that one (a
     finalizer's files and counts are those of the batch it read); the source then, else every allowed one.
-    A final status sets ``completed_at`` to ``at``. Fields left None are not written.
+    A final status sets ``completed_at`` to ``at``, another its own time (``STATUS_TIMES``). Fields left
+    None are not written.
     """
 
     status: BatchStatus
@@ -129,7 +172,16 @@ class BatchTransition:
     def completed_at(self) -> str | None:
         return self.at if self.status.is_final else None
 
+    @property
+    def reached_at(self) -> dict[str, str]:
+        """The time attributes the change writes: ``completed_at`` or the status's own."""
+        if self.status.is_final:
+            return {"completed_at": self.at}
+        name = STATUS_TIMES.get(self.status)
+        return {} if name is None else {name: self.at}
+
     def apply(self, batch: Batch) -> Batch:
+        times = self.reached_at
         return replace(
             batch,
             status=self.status,
@@ -138,7 +190,10 @@ class BatchTransition:
             errors=_unless_none(self.errors, batch.errors),
             output_key=_unless_none(self.output_key, batch.output_key),
             errors_key=_unless_none(self.errors_key, batch.errors_key),
-            completed_at=_unless_none(self.completed_at, batch.completed_at),
+            completed_at=times.get("completed_at", batch.completed_at),
+            in_progress_at=times.get("in_progress_at", batch.in_progress_at),
+            finalizing_at=times.get("finalizing_at", batch.finalizing_at),
+            cancelling_at=times.get("cancelling_at", batch.cancelling_at),
         )
 
 
@@ -148,7 +203,8 @@ class ChunkOutcome(StrEnum):
 
     RAN = "ran"
     CANCELED = "canceled"
-    TIMED_OUT = "timeout"
+    TIMED_OUT = "timeout"  # the sweeper gave up on a chunk that made no progress
+    EXPIRED = "expired"  # the batch's completion window ended before the chunk ran
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from shared.batches.ports import BatchFiles
 UNRUN_MESSAGES = {
     ChunkOutcome.CANCELED: "The batch was canceled before this line ran.",
     ChunkOutcome.TIMED_OUT: "The batch did not run this line in time.",
+    ChunkOutcome.EXPIRED: "The batch's completion window ended before this line ran.",
 }
 
 

@@ -5,8 +5,14 @@ or the chunks not yet counted (``done_chunks`` against the chunks validation pla
 finalization. A chunk sent again while it still runs is harmless: it writes the same parts and is
 counted once. ``expire`` gives up: a file still validating fails as a whole (``timeout``); each chunk not
 yet counted is counted as not run, its lines written as errors (``timeout``, or ``canceled`` for a
-canceling batch), and the batch is finished as usual (files, status, ``batch.completed``). A worker that
+cancelling batch), and the batch is finished as usual (files, status, ``batch.completed``). A worker that
 counts one of those chunks first wins it, and then its own result stands.
+
+The completion window: a batch whose window has ended when either step reads it (the sweeper finds it
+then: its index deadline is never later than the window's end) is finished as ``expired``: a file still
+validating ends with no files, and each chunk not yet counted is counted as ``expired`` (its lines in the
+error file); the lines that ran keep their results. A cancelling batch ends cancelled, as it would have;
+one whose chunks are all counted is finalized as it stands (its lines all ran).
 """
 
 from shared.batches.chunks import Chunk
@@ -22,6 +28,7 @@ from shared.batches.object_keys import validation_key
 from shared.batches.parts import skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore, ChunkQueue
 from shared.batches.validation import ValidationState
+from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.errors import InfergateError
 from shared.kernel.observability import logger
 
@@ -51,6 +58,9 @@ class BatchRecovery:
         batch = self._unfinished(tenant, batch_id)
         if batch is None:
             return
+        if final_status(batch) is None and _window_ended(batch):
+            self._give_up(batch)
+            return
         if batch.status is BatchStatus.VALIDATING:
             offset, line = self._next_step(batch)
             logger.info("batch validation resumed", extra={"batch_id": batch_id, "offset": offset})
@@ -65,19 +75,28 @@ class BatchRecovery:
 
     def expire(self, tenant: str, batch_id: str) -> None:
         batch = self._unfinished(tenant, batch_id)
-        if batch is None:
-            return
+        if batch is not None:
+            self._give_up(batch)
+
+    def _give_up(self, batch: Batch) -> None:
+        """Finish the batch with what ran: the rest is ``expired`` past its window, else ``timeout``."""
+        expired = _window_ended(batch)
         if batch.status is BatchStatus.VALIDATING:
-            self._finalizer.fail(batch, (VALIDATION_TIMEOUT,))
+            if expired:
+                self._finalizer.expire_unvalidated(batch)
+            else:
+                self._finalizer.fail(batch, (VALIDATION_TIMEOUT,))
             return
-        if batch.chunks_total is not None:
-            outcome = ChunkOutcome.CANCELED if batch.status is BatchStatus.CANCELING else ChunkOutcome.TIMED_OUT
+        if batch.chunks_total is not None and final_status(batch) is None:
+            outcome = _unrun_outcome(batch, expired)
             missing = self._missing_chunks(batch)
             for chunk in missing:
                 result = skip_chunk(self._files, batch, chunk.index, chunk.first_line, chunk.start, chunk.end, outcome)
-                self._store.count_chunk(tenant, batch_id, result)  # None: a worker counted it first
-            logger.warning("batch chunks given up", extra={"batch_id": batch_id, "chunks": len(missing)})
-            batch = self._store.get(tenant, batch_id)
+                self._store.count_chunk(batch.tenant, batch.id, result)  # None: a worker counted it first
+            logger.warning(
+                "batch chunks given up", extra={"batch_id": batch.id, "chunks": len(missing), "outcome": outcome}
+            )
+            batch = self._store.get(batch.tenant, batch.id)
         self._finalizer.finish(batch)
 
     def _unfinished(self, tenant: str, batch_id: str) -> Batch | None:
@@ -104,3 +123,14 @@ class BatchRecovery:
         if state is None or not state.finished:
             raise ValidationStateMissingError(f"batch {batch.id} has no chunk plan")
         return [chunk for chunk in state.chunks if chunk.index not in batch.done_chunks]
+
+
+def _window_ended(batch: Batch) -> bool:
+    return batch.window_ended(to_rfc3339(utc_now()))
+
+
+def _unrun_outcome(batch: Batch, expired: bool) -> ChunkOutcome:
+    """Why the chunks still uncounted will not run."""
+    if batch.status is BatchStatus.CANCELING:
+        return ChunkOutcome.CANCELED
+    return ChunkOutcome.EXPIRED if expired else ChunkOutcome.TIMED_OUT

@@ -1,4 +1,8 @@
-"""Use cases of the batch API: create, get, list, cancel."""
+"""Use cases of the batch API: create, get, list, cancel.
+
+A batch of either dialect has a completion window (OpenAI's ``24h``): created at ``t``, it ends ``expired``
+if it is not finished by ``t + completion_window`` (``window_ends_at``; the public ``expires_at``).
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +19,7 @@ from shared.batches.models import (
 from shared.batches.ports import BatchSteps, BatchStore
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.creation import create_idempotently
+from shared.kernel.errors import BadRequestError
 from shared.kernel.ids import IdKind, is_valid_id, new_id
 from shared.kernel.observability import logger, metrics
 from shared.kernel.pagination import CursorCodec, Page
@@ -23,6 +28,12 @@ from shared.uploads.models import Purpose
 from shared.uploads.service import UploadService
 
 LISTING = "batches"
+COMPLETION_WINDOW = timedelta(hours=24)  # OpenAI's only window
+
+
+class InvalidListPositionError(BadRequestError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class BatchService:
         cursors: CursorCodec,
         retention: timedelta,
         allow_insecure_webhooks: bool = False,
+        completion_window: timedelta = COMPLETION_WINDOW,
     ) -> None:
         self._store = store
         self._steps = steps
@@ -53,6 +65,7 @@ class BatchService:
         self._cursors = cursors
         self._retention = retention
         self._allow_insecure_webhooks = allow_insecure_webhooks
+        self._completion_window = completion_window
 
     def create(self, tenant: str, request: NewBatch, idempotency_key: str | None = None) -> Batch:
         """Check the model, the upload and the webhook, store the batch and queue its validation."""
@@ -70,6 +83,7 @@ class BatchService:
                 input_key=upload.key,
                 created_at=to_rfc3339(now),
                 expires_at=int((now + self._retention).timestamp()),
+                window_ends_at=to_rfc3339(now + self._completion_window),
                 metadata=request.metadata,
                 webhook=request.webhook,
             )
@@ -102,11 +116,21 @@ class BatchService:
             raise BatchNotFoundError(batch_id)
         return self._store.get(tenant, batch_id)
 
-    def list(self, tenant: str, limit: int, cursor: str | None) -> Page[Batch]:
-        return self._cursors.page(tenant, LISTING, limit, cursor, self._store.list)
+    def list(self, tenant: str, limit: int, cursor: str | None, after: str | None = None) -> Page[Batch]:
+        """Newest first: the page after the signed ``cursor`` of a previous page's ``next``, or after the
+        batch ``after`` (OpenAI's parameter: an id, looked up in the tenant's own batches only)."""
+        if after is None:
+            return self._cursors.page(tenant, LISTING, limit, cursor, self._store.list)
+        if cursor is not None:
+            raise InvalidListPositionError("Send either `after` or `cursor`, not both.")
+        if not is_valid_id(IdKind.BATCH, after):
+            raise InvalidListPositionError("`after` is not a batch id (`bat_...`).")
+        items, position = self._store.list(tenant, limit, after)
+        return Page(items, self._cursors.encode(tenant, LISTING, position) if position else None)
 
     def cancel(self, tenant: str, batch_id: str) -> Batch:
-        """Unfinished lines are not run; what finished stays in the files. A finished batch is returned as it is."""
+        """Unfinished lines are not run; what finished stays in the files. A batch that is finalizing or
+        final is returned as it is."""
         current = self.get(tenant, batch_id)
         if current.status not in (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS):
             return current

@@ -7,6 +7,10 @@ finalize step was lost. The sweeper only decides and counts; the work runs on th
 progress ask to resume it (send again what it waits for); the next asks to expire it (fail what is left
 with ``timeout`` and finish it). Each sweep moves the deadline first, with a write conditional on the
 deadline it read, so two sweepers act once, and a lost message is sent again by the next sweep.
+
+The completion window needs nothing here: a batch's deadline is never later than its window's end (the
+store keeps it so), so the sweeper finds it then, and the step that reads it past its window (resume or
+expire) ends it ``expired``.
 """
 
 from dataclasses import dataclass

@@ -15,7 +15,7 @@ def test_a_2000_line_batch_completes_with_exact_counts_and_complete_files(local_
     with local_stack.client(local_stack.admin_key) as client:
         created = create(client, jsonl(lines), metadata={"dataset": "reviews"})
         seen = watch(client, created["id"])
-        listed = client.get("/v1/batches").json()["results"]
+        listed = client.get("/v1/batches").json()["data"]
 
     final = seen[-1]
     assert created["status"] == "validating"
@@ -23,7 +23,8 @@ def test_a_2000_line_batch_completes_with_exact_counts_and_complete_files(local_
     assert final["request_counts"] == {"total": 2000, "completed": 1750, "failed": 250}
     assert final["metadata"] == {"dataset": "reviews"}
     statuses = [s["status"] for s in seen]
-    assert statuses == sorted(statuses, key=["validating", "in_progress", "completed"].index)  # forward only
+    assert statuses == sorted(statuses, key=["validating", "in_progress", "finalizing", "completed"].index)  # forward
+    assert final["created_at"] <= final["in_progress_at"] <= final["finalizing_at"] <= final["completed_at"]
     counts = [(s["request_counts"]["completed"], s["request_counts"]["failed"]) for s in seen]
     assert counts == sorted(counts)  # counts only grow
     assert all(s["request_counts"]["total"] in (0, 2000) for s in seen)
@@ -46,7 +47,11 @@ def test_a_file_with_duplicate_custom_ids_fails_at_validation_with_line_numbers(
         final = watch(client, created["id"])[-1]
 
     assert final["status"] == "failed"
-    assert [(e["line"], e["code"]) for e in final["errors"]] == [(41, "duplicate_custom_id"), (51, "invalid_json")]
+    assert final["errors"]["object"] == "list"
+    assert [(e["line"], e["code"]) for e in final["errors"]["data"]] == [
+        (41, "duplicate_custom_id"),
+        (51, "invalid_json"),
+    ]
     assert final["request_counts"] == {"total": 0, "completed": 0, "failed": 0}
     assert (final["output_url"], final["errors_url"]) == (None, None)
 
@@ -57,13 +62,13 @@ def test_cancel_mid_way_accounts_for_every_line_in_exactly_one_file(local_stack:
         created = create(client, jsonl(lines), model="echo")
         while client.get(f"/v1/batches/{created['id']}").json()["status"] == "validating":
             time.sleep(0.05)
-        canceled = client.post(f"/v1/batches/{created['id']}/cancel")
+        cancelled = client.post(f"/v1/batches/{created['id']}/cancel")
         final = watch(client, created["id"])[-1]
         again = client.post(f"/v1/batches/{created['id']}/cancel").json()
 
-    assert canceled.status_code == 200, canceled.text
-    assert canceled.json()["status"] in ("canceling", "completed")  # it may have finished first
-    assert again == final  # canceling a finished batch returns it unchanged
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] in ("cancelling", "finalizing", "completed")  # it may have finished first
+    assert again == final  # cancelling a finished batch returns it unchanged
     counts = final["request_counts"]
     outputs, errors = download(final["output_url"]), download(final["errors_url"])
     assert (len(outputs), len(errors)) == (counts["completed"], counts["failed"])
@@ -72,8 +77,10 @@ def test_cancel_mid_way_accounts_for_every_line_in_exactly_one_file(local_stack:
     assert len(ids) == len(set(ids)) == 6000  # every custom_id in exactly one of the two files
     assert all(r["output"] == lines[int(r["custom_id"][2:])]["input"] for r in outputs)
     assert {r["error"]["code"] for r in errors} <= {"canceled"}
-    if final["status"] == "canceled":
-        assert errors  # a canceled batch skipped some lines: they are in the error file
+    if final["status"] == "cancelled":
+        assert errors  # a cancelled batch skipped some lines: they are in the error file
+        assert final["completed_at"] is None
+        assert final["created_at"] <= final["cancelling_at"] <= final["cancelled_at"]
     else:
         assert (final["status"], errors) == ("completed", [])  # the cancel came after every line ran
 
@@ -97,13 +104,17 @@ def test_an_unreadable_line_is_reported_with_its_byte_offset(local_stack: LocalS
         final = watch(client, create(client, data)["id"])[-1]
 
     assert final["status"] == "failed"
-    assert final["errors"] == [
-        {
-            "line": 3,
-            "code": "invalid_json",
-            "message": "The line is not valid UTF-8: byte 0xE9 at byte offset 43 of the line.",
-        }
-    ]
+    assert final["errors"] == {
+        "object": "list",
+        "data": [
+            {
+                "line": 3,
+                "code": "invalid_json",
+                "message": "The line is not valid UTF-8: byte 0xE9 at byte offset 43 of the line.",
+                "param": None,
+            }
+        ],
+    }
 
 
 def test_batches_use_idempotency_keys_and_tenant_isolation(local_stack: LocalStack) -> None:
@@ -119,7 +130,7 @@ def test_batches_use_idempotency_keys_and_tenant_isolation(local_stack: LocalSta
         batch_id = first.json()["id"]
         foreign_get = outsider.get(f"/v1/batches/{batch_id}")
         foreign_cancel = outsider.post(f"/v1/batches/{batch_id}/cancel")
-        foreign_list = outsider.get("/v1/batches").json()["results"]
+        foreign_list = outsider.get("/v1/batches").json()["data"]
         foreign_upload = outsider.post("/v1/batches", json=body)
         watch(client, batch_id)
 

@@ -161,5 +161,6 @@ def test_a_batch_sends_one_signed_batch_completed_event(webhook_stack: LocalStac
     assert payload["type"] == "batch.completed"
     data = payload["data"]
     assert (data["id"], data["status"], data["request_counts"]) == (created["id"], "completed", final["request_counts"])
+    assert (data["object"], set(data), data["completed_at"]) == ("batch", set(final), final["completed_at"])
     assert final["request_counts"] == {"total": 40, "completed": 35, "failed": 5}
     assert data["output_url"] is not None

@@ -561,7 +561,8 @@ def batch_is_queued_for_validation(response: Response, event: Event) -> None:
 def batches_are_listed(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200
     body = response_json(response)
-    assert [(b["id"], b["status"]) for b in body["results"]] == [(BATCH_ID, "validating")]
+    assert [(b["id"], b["status"]) for b in body["data"]] == [(BATCH_ID, "validating")]
+    assert (body["object"], body["first_id"], body["last_id"], body["has_more"]) == ("list", BATCH_ID, BATCH_ID, False)
     assert body["next"] is None
 
 
@@ -569,12 +570,12 @@ def batch_is_returned(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200
     body = response_json(response)
     assert (body["id"], body["status"], body["input_upload_id"]) == (BATCH_ID, "validating", BATCH_UPLOAD_ID)
-    assert (body["output_url"], body["errors_url"], body["errors"]) == (None, None, [])
+    assert (body["output_url"], body["errors_url"], body["errors"]) == (None, None, None)
 
 
 def batch_is_canceling(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200
-    assert response_json(response)["status"] == "canceling"
+    assert response_json(response)["status"] == "cancelling"
     assert batches_queued() == [BatchStep(kind=BatchStepKind.FINALIZE, tenant=EXAMPLE_TENANT, batch_id=BATCH_ID)]
 
 

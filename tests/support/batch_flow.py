@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-FINAL = {"completed", "failed", "canceled"}
+FINAL = {"completed", "failed", "expired", "cancelled"}
 
 
 def jsonl(lines: list[dict[str, Any]]) -> bytes:

@@ -55,11 +55,33 @@ def test_a_batch_change_writes_its_fields_and_leaves_the_others() -> None:
 
     started = BatchTransition(BatchStatus.IN_PROGRESS, AT, total=7, chunks_total=2).apply(validating)
 
-    assert started == replace(validating, status=BatchStatus.IN_PROGRESS, counts=RequestCounts(total=7), chunks_total=2)
+    assert started == replace(
+        validating, status=BatchStatus.IN_PROGRESS, counts=RequestCounts(total=7), chunks_total=2, in_progress_at=AT
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "field"),
+    [
+        (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING, "finalizing_at"),
+        (BatchStatus.IN_PROGRESS, BatchStatus.CANCELING, "cancelling_at"),
+        (BatchStatus.VALIDATING, BatchStatus.CANCELING, "cancelling_at"),
+    ],
+)
+def test_an_unfinished_batch_status_records_when_it_was_reached(
+    source: BatchStatus, target: BatchStatus, field: str
+) -> None:
+    before = a_batch(status=source, in_progress_at="2026-11-20T23:00:00.000Z")
+
+    after = BatchTransition(target, AT).apply(before)
+
+    assert (after.status, getattr(after, field), after.completed_at) == (target, AT, None)
+    others = {"in_progress_at", "finalizing_at", "cancelling_at"} - {field}
+    assert {name: getattr(after, name) for name in others} == {name: getattr(before, name) for name in others}
 
 
 def test_a_final_batch_change_sets_completed_at_and_its_files() -> None:
-    running = a_batch(status=BatchStatus.IN_PROGRESS, counts=RequestCounts(3, 2, 1), chunks_total=1)
+    running = a_batch(status=BatchStatus.FINALIZING, counts=RequestCounts(3, 2, 1), chunks_total=1)
 
     done = BatchTransition(BatchStatus.COMPLETED, AT, output_key="out", errors_key="err").apply(running)
 

@@ -7,12 +7,19 @@ the same update adds it to the set of its outcome (``ran_chunks``, ``canceled_ch
 
 An unfinished batch carries ``sweep_pk``/``sweep_at``: its deadline, in the sparse ``Sweep`` index under a
 partition of its own (predictions' queries never see batches). Progress (a status change, a counted chunk)
-moves the deadline ``stuck_after`` on and forgets the sweeps; a final status removes both attributes.
+moves the deadline ``stuck_after`` on and forgets the sweeps; a final status removes both attributes. A
+deadline is never set past the end of the batch's completion window while that is still ahead, so the
+sweeper finds a batch that keeps progressing when its window ends.
+
+Times are stored as RFC 3339 text, as before the public object showed Unix seconds; statuses are stored in
+OpenAI's spellings. Batches stored before that (kept for the retention) say ``canceling``/``canceled``:
+they are read as ``cancelling``/``cancelled``, and every condition on a status accepts both spellings, so
+a cancel written the old way still ends; the next status change writes the new spelling.
 """
 
 import builtins
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -56,10 +63,13 @@ OUTCOME_SETS = {
     ChunkOutcome.RAN: "ran_chunks",
     ChunkOutcome.CANCELED: "canceled_chunks",
     ChunkOutcome.TIMED_OUT: "timed_out_chunks",
+    ChunkOutcome.EXPIRED: "expired_chunks",
 }
 IDEMPOTENCY_PREFIX = "IDEM#batches#"  # a key used for a prediction and for a batch names two requests
 SWEEP_PARTITION = "SWEEP#BATCH"
-UNFINISHED = (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS, BatchStatus.CANCELING)
+UNFINISHED = (BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING, BatchStatus.CANCELING)
+OLD_SPELLINGS = {BatchStatus.CANCELING: ("canceling",), BatchStatus.CANCELED: ("canceled",)}
+READ_STATUS = {spelling: status for status, spellings in OLD_SPELLINGS.items() for spelling in spellings}
 
 
 class DynamoBatchStore:
@@ -74,7 +84,7 @@ class DynamoBatchStore:
         condition = "attribute_not_exists(PK)"
         item = _to_item(batch)
         item["sweep_pk"] = {"S": SWEEP_PARTITION}
-        item["sweep_at"] = {"S": to_rfc3339(from_rfc3339(batch.created_at) + self._stuck_after)}
+        item["sweep_at"] = {"S": self._deadline(batch.window_ends_at, from_rfc3339(batch.created_at))}
         put: TransactWriteItemTypeDef = {
             "Put": {"TableName": self._table, "Item": item, "ConditionExpression": condition}
         }
@@ -110,9 +120,8 @@ class DynamoBatchStore:
         with a final change, ``batch`` with the change applied (nothing else changes a batch whose chunks
         are all counted)."""
         names = {"#status": "status"}
-        values: dict[str, AttributeValueTypeDef] = {
-            f":src{i}": {"S": s.value} for i, s in enumerate(sorted(transition.sources))
-        }
+        sources = [spelling for source in sorted(transition.sources) for spelling in _spellings(source)]
+        values: dict[str, AttributeValueTypeDef] = {f":src{i}": {"S": spelling} for i, spelling in enumerate(sources)}
         values[":status"] = {"S": transition.status.value}
         sets = ["#status = :status"]
         for name, value in _written(transition).items():
@@ -122,9 +131,9 @@ class DynamoBatchStore:
         if transition.status.is_final:  # out of the sweeper's index
             expression = "SET " + ", ".join(sets) + " REMOVE sweep_pk, sweep_at"
         else:  # a new deadline, and a clean sheet with the sweeper
-            values[":deadline"] = {"S": self._deadline()}
+            values[":deadline"] = {"S": self._deadline(batch.window_ends_at)}
             expression = "SET " + ", ".join([*sets, "sweep_at = :deadline"]) + " REMOVE sweeps"
-        condition = "#status IN (" + ", ".join(f":src{i}" for i in range(len(transition.sources))) + ")"
+        condition = "#status IN (" + ", ".join(f":src{i}" for i in range(len(sources))) + ")"
         update = {
             "TableName": self._table,
             "Key": _key(batch.tenant, batch.id),
@@ -138,7 +147,7 @@ class DynamoBatchStore:
             for planned in transition.deliveries
         ]
         try:
-            written = write_status_change(self._client, update, together, batch.status.value)
+            written = write_status_change(self._client, update, together, _spellings(batch.status))
         except ConditionLostError as lost:
             if lost.current is None:
                 raise BatchNotFoundError(batch.id) from lost
@@ -151,6 +160,8 @@ class DynamoBatchStore:
     def count_chunk(self, tenant: str, batch_id: str, result: ChunkResult) -> Batch | None:
         """Add the chunk's counts once. None when it was counted before (a duplicate delivery) or the
         batch is no longer running."""
+        deadline = self._deadline(None)
+        running = [s for status in (BatchStatus.IN_PROGRESS, BatchStatus.CANCELING) for s in _spellings(status)]
         try:
             response = call(
                 lambda: self._client.update_item(
@@ -159,7 +170,9 @@ class DynamoBatchStore:
                     UpdateExpression="SET sweep_at = :deadline REMOVE sweeps "
                     + "ADD completed :completed, failed :failed, chunks_done :one, done_chunks :chunk, "
                     + f"{OUTCOME_SETS[result.outcome]} :chunk",
-                    ConditionExpression="NOT contains(done_chunks, :index) AND #status IN (:running, :canceling)",
+                    ConditionExpression="NOT contains(done_chunks, :index) AND #status IN ("
+                    + ", ".join(f":running{i}" for i in range(len(running)))
+                    + ")",
                     ExpressionAttributeNames={"#status": "status"},
                     ExpressionAttributeValues={
                         ":completed": {"N": str(result.completed)},
@@ -167,9 +180,8 @@ class DynamoBatchStore:
                         ":one": {"N": "1"},
                         ":chunk": {"NS": [str(result.chunk)]},
                         ":index": {"N": str(result.chunk)},
-                        ":running": {"S": BatchStatus.IN_PROGRESS.value},
-                        ":canceling": {"S": BatchStatus.CANCELING.value},
-                        ":deadline": {"S": self._deadline()},
+                        **{f":running{i}": {"S": spelling} for i, spelling in enumerate(running)},
+                        ":deadline": {"S": deadline},
                     },
                     ReturnValues="ALL_NEW",
                 )
@@ -178,7 +190,9 @@ class DynamoBatchStore:
             if is_condition_failure(exc):
                 return None
             raise
-        return _from_item(response["Attributes"])
+        counted = _from_item(response["Attributes"])
+        self._keep_within_window(counted, deadline)
+        return counted
 
     def overdue(self, now: str, limit: int) -> "builtins.list[OverdueBatch]":
         """Unfinished batches whose deadline is before ``now``, oldest deadline first."""
@@ -189,11 +203,40 @@ class DynamoBatchStore:
         """Count one more sweep and move the deadline, unless the batch finished or progressed, or another
         sweeper got there first (the deadline it saw has changed)."""
         key = _key(overdue.tenant, overdue.batch_id)
-        unfinished = [status.value for status in UNFINISHED]
-        return postpone_entry(self._client, self._table, key, overdue.deadline, next_deadline, unfinished)
+        unfinished = [spelling for status in UNFINISHED for spelling in _spellings(status)]
+        written = postpone_entry(self._client, self._table, key, overdue.deadline, next_deadline, unfinished)
+        if written is None:
+            return False
+        self._keep_within_window(_from_item(written), next_deadline)
+        return True
 
-    def _deadline(self) -> str:
-        return to_rfc3339(utc_now() + self._stuck_after)
+    def _deadline(self, window_ends_at: str | None, now: datetime | None = None) -> str:
+        """``stuck_after`` from now, or the end of the completion window if that comes first (and is ahead)."""
+        moment = now or utc_now()
+        deadline = to_rfc3339(moment + self._stuck_after)
+        if window_ends_at is not None and to_rfc3339(moment) < window_ends_at < deadline:
+            return window_ends_at
+        return deadline
+
+    def _keep_within_window(self, batch: Batch, written: str) -> None:
+        """Bring the deadline just written (by a write that did not know the window) back to the window's
+        end, if that comes first: one more write, only in the last ``stuck_after`` of a window."""
+        capped = self._deadline(batch.window_ends_at)
+        if capped >= written:
+            return
+        try:
+            call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=_key(batch.tenant, batch.id),
+                    UpdateExpression="SET sweep_at = :capped",
+                    ConditionExpression="sweep_at = :written",  # unless another write moved it since
+                    ExpressionAttributeValues={":capped": {"S": capped}, ":written": {"S": written}},
+                )
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
 
 
 def _written(transition: BatchTransition) -> dict[str, "AttributeValueTypeDef"]:
@@ -204,15 +247,26 @@ def _written(transition: BatchTransition) -> dict[str, "AttributeValueTypeDef"]:
     if transition.chunks_total is not None:
         written["chunks_total"] = {"N": str(transition.chunks_total)}
     if transition.errors is not None:
-        written["errors"] = {"S": json.dumps([[p.line, p.code, p.message] for p in transition.errors])}
+        written["errors"] = {"S": json.dumps([_problem(p) for p in transition.errors])}
     for name, text in (
         ("output_key", transition.output_key),
         ("errors_key", transition.errors_key),
-        ("completed_at", transition.completed_at),
+        *transition.reached_at.items(),
     ):
         if text is not None:
             written[name] = {"S": text}
     return written
+
+
+def _problem(problem: LineProblem) -> list[int | str]:
+    """``[line, code, message]`` as before ``param``, and ``param`` fourth when there is one."""
+    stored: list[int | str] = [problem.line, problem.code, problem.message]
+    return stored if problem.param is None else [*stored, problem.param]
+
+
+def _spellings(status: BatchStatus) -> tuple[str, ...]:
+    """How ``status`` may be stored: its value, and its spellings before OpenAI's."""
+    return (status.value, *OLD_SPELLINGS.get(status, ()))
 
 
 def _key(tenant: str, batch_id: str) -> Item:
@@ -243,6 +297,7 @@ def _to_item(batch: Batch) -> Item:
         "input_file_id": batch.input_file_id,
         "output_file_id": batch.output_file_id,
         "error_file_id": batch.error_file_id,
+        "window_ends_at": batch.window_ends_at,
     }
     item.update({name: {"S": value} for name, value in optional.items() if value is not None})
     return item
@@ -252,13 +307,13 @@ def _from_item(item: Item) -> Batch:
     def text(name: str) -> str | None:
         return item[name]["S"] if name in item else None
 
-    errors = tuple(LineProblem(int(line), code, message) for line, code, message in json.loads(text("errors") or "[]"))
+    errors = tuple(LineProblem(int(p[0]), p[1], p[2], *p[3:]) for p in json.loads(text("errors") or "[]"))
     return Batch(
         id=item["SK"]["S"].removeprefix(PREFIX),
         tenant=item["PK"]["S"].removeprefix("TENANT#"),
         model=item["model"]["S"],
         version=int(item["version"]["N"]),
-        status=BatchStatus(item["status"]["S"]),
+        status=READ_STATUS.get(item["status"]["S"]) or BatchStatus(item["status"]["S"]),
         input_upload_id=text("input_upload_id"),
         input_key=item["input_key"]["S"],
         created_at=item["created_at"]["S"],
@@ -268,12 +323,17 @@ def _from_item(item: Item) -> Batch:
         metadata=json.loads(item["metadata"]["S"]),
         webhook=text("webhook"),
         completed_at=text("completed_at"),
+        in_progress_at=text("in_progress_at"),
+        finalizing_at=text("finalizing_at"),
+        cancelling_at=text("cancelling_at"),
+        window_ends_at=text("window_ends_at"),
         chunks_total=int(item["chunks_total"]["N"]) if "chunks_total" in item else None,
         chunks_done=int(item["chunks_done"]["N"]),
         done_chunks=_numbers(item, "done_chunks"),
         ran_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.RAN]),
         canceled_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.CANCELED]),
         timed_out_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.TIMED_OUT]),
+        expired_chunks=_numbers(item, OUTCOME_SETS[ChunkOutcome.EXPIRED]),
         output_key=text("output_key"),
         errors_key=text("errors_key"),
         dialect=BatchDialect(text("dialect") or BatchDialect.INFERGATE.value),  # batches stored before dialects

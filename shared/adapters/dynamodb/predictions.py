@@ -163,7 +163,7 @@ class DynamoPredictionStore:
         got there first (the deadline it saw has changed)."""
         key = _key(overdue.tenant, overdue.prediction_id)
         unfinished = [PredictionStatus.STARTING.value, PredictionStatus.PROCESSING.value]
-        return postpone_entry(self._client, self._table, key, overdue.deadline, next_deadline, unfinished)
+        return postpone_entry(self._client, self._table, key, overdue.deadline, next_deadline, unfinished) is not None
 
     def _with_output(self, prediction: Prediction, item: Item) -> Prediction:
         if "output_ref" not in item:

@@ -49,12 +49,13 @@ def overdue_entries(
 
 def postpone_entry(
     client: "DynamoDBClient", table: str, key: Item, seen: str, next_deadline: str, unfinished: Iterable[str]
-) -> bool:
-    """Count one more sweep and move the deadline from ``seen`` to ``next_deadline``; False when the item
-    is no longer in one of the ``unfinished`` statuses or its deadline moved (progress, or another sweeper)."""
+) -> Item | None:
+    """Count one more sweep and move the deadline from ``seen`` to ``next_deadline``: the item as written;
+    None when it is no longer in one of the ``unfinished`` statuses or its deadline moved (progress, or
+    another sweeper)."""
     statuses = {f":s{index}": {"S": status} for index, status in enumerate(unfinished)}
     try:
-        call(
+        response = call(
             lambda: client.update_item(
                 TableName=table,
                 Key=key,
@@ -67,10 +68,11 @@ def postpone_entry(
                     ":seen": {"S": seen},
                     **statuses,
                 },
+                ReturnValues="ALL_NEW",
             )
         )
     except ClientError as exc:
         if is_condition_failure(exc):
-            return False
+            return None
         raise
-    return True
+    return response["Attributes"]

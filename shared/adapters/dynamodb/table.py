@@ -79,22 +79,28 @@ class ConditionLostError(Exception):
 
 
 def write_status_change(
-    client: "DynamoDBClient", update: Mapping[str, Any], together: "list[TransactWriteItemTypeDef]", seen: str
+    client: "DynamoDBClient",
+    update: Mapping[str, Any],
+    together: "list[TransactWriteItemTypeDef]",
+    seen: str | tuple[str, ...],
 ) -> Item | None:
     """A status change: a conditional ``UpdateItem`` (on ``#status``) alone, or with ``together`` in one
     transaction (all or nothing).
 
     Alone it answers the item as written (``ALL_NEW``). A transaction answers nothing, so it answers None
-    and the caller builds the result from the item it holds, read in status ``seen``: the transaction is
-    written only while the status is still that one. A lost condition raises ``ConditionLostError`` with
-    the item as stored, which DynamoDB returns with the failure: nothing is read back either way.
+    and the caller builds the result from the item it holds, read in status ``seen`` (or any of its stored
+    spellings): the transaction is written only while the status is still that one. A lost condition
+    raises ``ConditionLostError`` with the item as stored, which DynamoDB returns with the failure: nothing
+    is read back either way.
     """
+    spellings = (seen,) if isinstance(seen, str) else seen
     try:
         if together:
+            names = {f":seen{index}": {"S": spelling} for index, spelling in enumerate(spellings)}
             pinned = {
                 **update,
-                "ConditionExpression": f"({update['ConditionExpression']}) AND #status = :seen",
-                "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], ":seen": {"S": seen}},
+                "ConditionExpression": f"({update['ConditionExpression']}) AND #status IN ({', '.join(names)})",
+                "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], **names},
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
             items: list[TransactWriteItemTypeDef] = [{"Update": cast(Any, pinned)}, *together]
