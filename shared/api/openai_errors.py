@@ -1,28 +1,19 @@
 """OpenAI's error shape, ``{"error": {"message", "type", "param", "code"}}``, on the OpenAI-compatible routes.
 
 Errors are raised and classified once (``shared.api.problems``' table, the middleware, FastAPI's
-validation); this module only renders a problem the way OpenAI's clients read it, so the SDKs raise their
-own error classes (``AuthenticationError``, ``NotFoundError``, ``BadRequestError``, ``RateLimitError`` ...).
-What OpenAI answers 400 for, our table answers 422 (a well-formed but unacceptable body): here it is 400.
+validation); this module names the routes that answer in OpenAI's shape, which ``shared.openai.errors``
+renders, so the SDKs raise their own error classes (``AuthenticationError``, ``NotFoundError``,
+``BadRequestError``, ``RateLimitError`` ...). What OpenAI answers 400 for, our table answers 422 (a
+well-formed but unacceptable body): there it is 400.
 """
-
-from collections.abc import Sequence
-from typing import Any
 
 from pydantic import BaseModel
 
-from shared.kernel.errors import FieldError
+from shared.openai.errors import openai_error
+
+__all__ = ["OPENAI_COMPATIBLE_PATHS", "OpenAiError", "OpenAiErrorDetail", "is_openai_path", "openai_error"]
 
 OPENAI_COMPATIBLE_PATHS = frozenset({"/v1/embeddings"})
-
-# Problem slug -> OpenAI's ``code`` (None for the rest, as OpenAI sends for most of its 400s).
-_CODES = {
-    "unauthenticated": "invalid_api_key",
-    "not-found": "model_not_found",
-    "rate-limited": "rate_limit_exceeded",
-    "input-too-long": "context_length_exceeded",
-    "timeout": "timeout",
-}
 
 
 class OpenAiErrorDetail(BaseModel):
@@ -40,23 +31,3 @@ class OpenAiError(BaseModel):
 
 def is_openai_path(path: str) -> bool:
     return path in OPENAI_COMPATIBLE_PATHS
-
-
-def openai_error(
-    status: int, slug: str, detail: str, errors: Sequence[FieldError] | None = None
-) -> tuple[int, dict[str, Any]]:
-    """The status and body OpenAI would answer for this problem."""
-    status = 400 if status == 422 else status
-    kind = "server_error" if status >= 500 else "requests" if status == 429 else "invalid_request_error"
-    extra = [f"{error.pointer}: {error.detail}" for error in errors or () if error.detail != detail]
-    message = " ".join([detail, "; ".join(extra)]) if extra else detail
-    body = {"message": message, "type": kind, "param": _param(errors or ()), "code": _CODES.get(slug)}
-    return status, {"error": body}
-
-
-def _param(errors: Sequence[FieldError]) -> str | None:
-    """The request field at fault (OpenAI names the top-level field: ``input``, ``dimensions``)."""
-    pointers = [error.pointer for error in errors if error.pointer.startswith("/") and len(error.pointer) > 1]
-    if not pointers:
-        return None
-    return pointers[0].split("/")[1].replace("~1", "/").replace("~0", "~")
