@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from shared.batches.service import BatchService
     from shared.batches.sweeper import BatchSweeper
     from shared.batches.validation import BatchValidator
+    from shared.files.service import FileService
     from shared.inference.service import InferenceService
     from shared.kernel.pagination import CursorCodec
     from shared.keys.service import KeyService
@@ -93,6 +94,14 @@ def upload_service() -> "UploadService":
         lifetime,
         timedelta(days=settings(StoreSettings).retention_days),
     )
+
+
+@per_container
+def file_service() -> "FileService":
+    from shared.adapters.dynamodb.files import DynamoFileStore
+    from shared.files.service import FileService
+
+    return FileService(DynamoFileStore(settings(StoreSettings).table_name, dynamodb_client()))
 
 
 @per_container
@@ -315,6 +324,8 @@ def batch_service() -> "BatchService":
         batch_finalizer(),
         model_registry(),
         upload_service(),
+        file_service(),
+        batch_files(),
         cursor_codec(),
         timedelta(days=settings(StoreSettings).retention_days),
         settings(WebhookUrlSettings).allow_insecure,

@@ -32,6 +32,7 @@ from shared.openai.embeddings import (
 )
 from shared.registry.models import ModelVersion
 from shared.registry.text import TextSpec
+from shared.runtimes.base import INPUT_TOO_LONG
 
 __all__ = ["NOT_TEXT_REFUSAL", "Embedder", "Embeddings", "create_embeddings", "embedding_spec", "texts_of"]
 
@@ -90,7 +91,7 @@ def create_embeddings(
     runtime = service.runtime(version)
     if not isinstance(runtime, Embedder):  # a text version always loads a TextRuntime
         raise ModelUnavailableError()
-    from shared.runtimes.text import INPUT_TOO_LONG, TextInputError  # numpy: only where a model runs
+    from shared.runtimes.text import TextInputError  # numpy: only where a model runs
 
     try:
         vectors, tokens = runtime.embed(texts, timeout=service.call_seconds)

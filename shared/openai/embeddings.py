@@ -108,7 +108,7 @@ def not_embeddings_message(name: str) -> str:
     return f"Model '{name}' does not make embeddings: use a text model of task feature-extraction."
 
 
-def dimensions_message(name: str, dimension: int) -> str:
+def dimensions_message(name: str, dimension: int | None) -> str:
     return (
         f"Model '{name}' does not support shortening embeddings: 'dimensions' must be "
         f"{dimension} (its dimension) or left out."

@@ -13,7 +13,7 @@ moves the deadline ``stuck_after`` on and forgets the sweeps; a final status rem
 import builtins
 import json
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -204,7 +204,7 @@ def _written(transition: BatchTransition) -> dict[str, "AttributeValueTypeDef"]:
     if transition.chunks_total is not None:
         written["chunks_total"] = {"N": str(transition.chunks_total)}
     if transition.errors is not None:
-        written["errors"] = {"S": json.dumps([[p.line, p.code, p.message] for p in transition.errors])}
+        written["errors"] = {"S": json.dumps([_problem_row(p) for p in transition.errors])}
     for name, text in (
         ("output_key", transition.output_key),
         ("errors_key", transition.errors_key),
@@ -252,7 +252,7 @@ def _from_item(item: Item) -> Batch:
     def text(name: str) -> str | None:
         return item[name]["S"] if name in item else None
 
-    errors = tuple(LineProblem(int(line), code, message) for line, code, message in json.loads(text("errors") or "[]"))
+    errors = tuple(_problem(row) for row in json.loads(text("errors") or "[]"))
     return Batch(
         id=item["SK"]["S"].removeprefix(PREFIX),
         tenant=item["PK"]["S"].removeprefix("TENANT#"),
@@ -286,3 +286,14 @@ def _from_item(item: Item) -> Batch:
 
 def _numbers(item: Item, name: str) -> frozenset[int]:
     return frozenset(int(n) for n in item[name]["NS"]) if name in item else frozenset()
+
+
+def _problem_row(problem: LineProblem) -> list[Any]:
+    """``[line, code, message]``, and ``param`` after them when there is one (older items have three)."""
+    row: list[Any] = [problem.line, problem.code, problem.message]
+    return row if problem.param is None else [*row, problem.param]
+
+
+def _problem(row: list[Any]) -> LineProblem:
+    line, code, message, *param = row
+    return LineProblem(int(line), str(code), str(message), str(param[0]) if param else None)
