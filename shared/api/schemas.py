@@ -381,6 +381,12 @@ class CreateOpenAiBatchRequest(StrictModel):
     )
     completion_window: str = Field(max_length=16, examples=["24h"], description="`24h` (any other: 400).")
     metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=16)
+    webhook: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Infergate's extension (the openai SDK sends it with `extra_body`): an HTTPS URL that "
+        "receives a signed `batch.completed` event when the batch ends.",
+    )
 
     def to_domain(self) -> NewOpenAiBatch:
         return NewOpenAiBatch(
@@ -388,6 +394,7 @@ class CreateOpenAiBatchRequest(StrictModel):
             endpoint=self.endpoint,
             completion_window=self.completion_window,
             metadata=self.metadata,
+            webhook=self.webhook,
         )
 
 

@@ -39,6 +39,7 @@ class NewOpenAiBatch:
     endpoint: str
     completion_window: str
     metadata: dict[str, str] = field(default_factory=dict)
+    webhook: str | None = None  # Infergate's extension (the SDK's ``extra_body``): ``batch.completed``
 
     dialect = BatchDialect.OPENAI
 

@@ -80,7 +80,7 @@ class BatchService:
             source = self._openai_input(tenant, request)
         else:
             source = self._native_input(tenant, request)
-        webhook = request.webhook if isinstance(request, NewBatch) else None
+        webhook = request.webhook
 
         def build(now: datetime) -> Batch:
             batch = Batch(
@@ -184,6 +184,7 @@ def _fingerprint(request: NewBatch | NewOpenAiBatch) -> dict[str, object]:
             "endpoint": request.endpoint,
             "completion_window": request.completion_window,
             "metadata": request.metadata,
+            "webhook": request.webhook,
         }
     fingerprint: dict[str, object] = {
         "model": request.model,
