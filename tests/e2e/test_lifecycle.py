@@ -9,7 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import _free_port, _group_alive, _wait_until_up, spawn_local_stack
+from tests.support.builtin_model import built_models_dir
+from tools.stack_process import free_port as _free_port
+from tools.stack_process import group_alive as _group_alive
+from tools.stack_process import spawn_local_stack
+from tools.stack_process import wait_until_up as _wait_until_up
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +21,7 @@ pytestmark = pytest.mark.e2e
 def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     port = _free_port()
     state_file = tmp_path / "state.json"
-    process = spawn_local_stack(port, state_file, admin_key=None)
+    process = spawn_local_stack(port, state_file, admin_key=None, models_dir=built_models_dir())
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process)
@@ -46,7 +50,7 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
 def test_the_aws_emulator_does_not_outlive_a_killed_stack(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     port = _free_port()
-    process = spawn_local_stack(port, state_file, admin_key=None)
+    process = spawn_local_stack(port, state_file, admin_key=None, models_dir=built_models_dir())
     try:
         _wait_until_up(f"http://127.0.0.1:{port}", process)
         aws_endpoint = json.loads(state_file.read_text(encoding="utf-8"))["aws_endpoint_url"]
@@ -68,7 +72,9 @@ def test_the_aws_emulator_does_not_outlive_a_killed_stack(tmp_path: Path) -> Non
 
 
 def test_a_malformed_dev_admin_key_is_refused_before_anything_starts(tmp_path: Path) -> None:
-    process = spawn_local_stack(_free_port(), tmp_path / "state.json", admin_key="igk_short")
+    process = spawn_local_stack(
+        _free_port(), tmp_path / "state.json", admin_key="igk_short", models_dir=built_models_dir()
+    )
 
     output, _ = process.communicate(timeout=60)
 

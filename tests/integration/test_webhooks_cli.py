@@ -11,10 +11,10 @@ from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore, delivery_it
 from shared.kernel.messages import WEBHOOKS_QUEUE, DeliverWebhook
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.webhooks.models import AttemptOutcome, DeliveryStatus
-from tests.e2e.conftest import _free_port
 from tools import stack_target, webhooks
 from tools.devstack import state_document, write_state
 from tools.provision import provision
+from tools.stack_process import free_port as _free_port
 from tools.template import load_template
 
 
