@@ -333,6 +333,8 @@ def batch_service() -> "BatchService":
         batch_finalizer(),
         model_registry(),
         upload_service(),
+        file_service(),
+        batch_files(),
         cursor_codec(),
         timedelta(days=settings(StoreSettings).retention_days),
         settings(WebhookUrlSettings).allow_insecure,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.batches.models import Batch
-from shared.batches.service import NewBatch
+from shared.batches.service import NewBatch, NewOpenAiBatch
 from shared.inference.service import SyncPrediction
 from shared.kernel.jsoncodec import plain_json_problem
 from shared.kernel.pagination import Page
@@ -316,11 +316,18 @@ class WebhookDeliveryList(BaseModel):
 
 
 class CreateBatchRequest(StrictModel):
+    """Infergate's dialect: a model, and a file of `{"custom_id", "input"}` lines."""
+
     model: str = Field(max_length=80, examples=["sentiment", "sentiment:1"], description="`name` or `name:version`.")
-    input_upload_id: str = Field(
+    input_upload_id: str | None = Field(
+        default=None,
         max_length=64,
         description="An upload of purpose `batch_input` whose JSONL file has arrived: one "
-        '`{"custom_id": str, "input": {...}}` per line, at most 50,000 lines and 100 MB.',
+        '`{"custom_id": str, "input": {...}}` per line, at most 50,000 lines and 100 MB. '
+        "Or name a file with `input_file_id` instead.",
+    )
+    input_file_id: str | None = Field(
+        default=None, max_length=64, description="A file of purpose `batch` (`POST /v1/files`) in place of an upload."
     )
     webhook: str | None = Field(
         default=None,
@@ -331,7 +338,40 @@ class CreateBatchRequest(StrictModel):
 
     def to_domain(self) -> NewBatch:
         return NewBatch(
-            model=self.model, input_upload_id=self.input_upload_id, webhook=self.webhook, metadata=self.metadata
+            model=self.model,
+            input_upload_id=self.input_upload_id,
+            webhook=self.webhook,
+            metadata=self.metadata,
+            input_file_id=self.input_file_id,
+        )
+
+
+class CreateOpenAiBatchRequest(StrictModel):
+    """OpenAI's Batch API: a file of `{"custom_id", "method", "url", "body"}` lines; the model is the one
+    they name (every line the same)."""
+
+    input_file_id: str = Field(max_length=64, description="A file of purpose `batch` (`POST /v1/files`).")
+    endpoint: str = Field(
+        max_length=200,
+        examples=["/v1/embeddings"],
+        description="`/v1/embeddings`, the only endpoint a batch serves (any other: 400).",
+    )
+    completion_window: str = Field(max_length=16, examples=["24h"], description="`24h` (any other: 400).")
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=16)
+    webhook: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Infergate's extension (the openai SDK sends it with `extra_body`): an HTTPS URL that "
+        "receives a signed `batch.completed` event when the batch ends.",
+    )
+
+    def to_domain(self) -> NewOpenAiBatch:
+        return NewOpenAiBatch(
+            input_file_id=self.input_file_id,
+            endpoint=self.endpoint,
+            completion_window=self.completion_window,
+            metadata=self.metadata,
+            webhook=self.webhook,
         )
 
 

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.batches.codecs import UNRUN_MESSAGES
 from shared.batches.lines import BatchLine
 from shared.batches.models import ChunkOutcome
-from shared.batches.parts import UNRUN_MESSAGES
 from shared.runtimes.base import TIMEOUT, FinalResult, ModelFailure, RuntimeResult, Unfinished
 
 MAX_ALONE_DELIVERIES = 3

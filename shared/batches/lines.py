@@ -3,7 +3,8 @@
 A line is read the way a request body is: UTF-8 JSON, no duplicate keys, no NaN/Infinity, no lone
 surrogates, nesting at most 64 levels, an object with exactly ``custom_id`` and ``input``. What is
 wrong with a line is a ``LineError`` with its 1-based line number and a stable code, so a caller can point at it.
-Blank lines (including a trailing newline) are skipped, as JSONL readers commonly do.
+Blank lines (including a trailing newline) are skipped, as JSONL readers commonly do. ``read_object`` is
+the reading both dialects share (``shared.batches.codecs`` parses OpenAI's lines with it).
 """
 
 import json
@@ -28,13 +29,21 @@ class LineErrorCode(StrEnum):
     DUPLICATE_CUSTOM_ID = "duplicate_custom_id"
     LINE_TOO_LARGE = "line_too_large"
     INVALID_INPUT = "invalid_input"
+    # OpenAI's dialect: ``{"custom_id", "method", "url", "body"}``
+    INVALID_METHOD = "invalid_method"
+    INVALID_URL = "invalid_url"
+    INVALID_BODY = "invalid_body"
+    MISMATCHED_MODEL = "mismatched_model"
 
 
 @dataclass(frozen=True)
 class BatchLine:
     number: int
     custom_id: str
-    input: dict[str, Any]
+    input: dict[str, Any]  # the model's input; in OpenAI's dialect, the request's ``body``
+    model: str | None = None  # OpenAI's dialect: the model the line names (``body.model``)
+    texts: tuple[str, ...] = ()  # OpenAI's dialect: the texts of ``body.input``, one model input each
+    single: bool = False  # OpenAI's dialect: ``body.input`` was one string, not a list
 
 
 @dataclass(frozen=True)
@@ -42,10 +51,36 @@ class LineError:
     line: int
     code: LineErrorCode
     message: str
+    param: str | None = None  # the field of the line at fault, where one is (OpenAI's ``param``)
 
 
 def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
     """Parse line ``number`` (1-based; ``raw`` without its line break)."""
+    value = read_object(number, raw)
+    if isinstance(value, LineError):
+        return value
+    custom_id = value.get("custom_id")
+    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
+        return invalid_custom_id(number)
+    extra = sorted(set(value) - {"custom_id", "input"})
+    if extra:
+        return LineError(number, LineErrorCode.INVALID_LINE, f"Unexpected field '{extra[0]}'.")
+    payload = value.get("input")
+    if not isinstance(payload, dict):
+        return LineError(number, LineErrorCode.INVALID_LINE, "input must be a JSON object.")
+    problem = plain_json_problem(value)
+    if problem is not None:
+        return LineError(number, LineErrorCode.INVALID_JSON, f"The line {problem}.")
+    return BatchLine(number, custom_id, payload)
+
+
+def invalid_custom_id(number: int) -> LineError:
+    message = f"custom_id must be a string of 1 to {MAX_CUSTOM_ID_LENGTH} characters."
+    return LineError(number, LineErrorCode.INVALID_CUSTOM_ID, message, "custom_id")
+
+
+def read_object(number: int, raw: bytes) -> dict[str, Any] | LineError:
+    """The JSON object of line ``number``: within the size limit, UTF-8, no duplicate key, no NaN."""
     if len(raw) > MAX_LINE_BYTES:
         return LineError(number, LineErrorCode.LINE_TOO_LARGE, LINE_TOO_LARGE_MESSAGE)
     try:
@@ -66,20 +101,7 @@ def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
         return LineError(number, LineErrorCode.INVALID_JSON, "The line is not valid JSON: it is nested too deeply.")
     if not isinstance(value, dict):
         return LineError(number, LineErrorCode.NOT_AN_OBJECT, "The line is not a JSON object.")
-    custom_id = value.get("custom_id")
-    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
-        message = f"custom_id must be a string of 1 to {MAX_CUSTOM_ID_LENGTH} characters."
-        return LineError(number, LineErrorCode.INVALID_CUSTOM_ID, message)
-    extra = sorted(set(value) - {"custom_id", "input"})
-    if extra:
-        return LineError(number, LineErrorCode.INVALID_LINE, f"Unexpected field '{extra[0]}'.")
-    payload = value.get("input")
-    if not isinstance(payload, dict):
-        return LineError(number, LineErrorCode.INVALID_LINE, "input must be a JSON object.")
-    problem = plain_json_problem(value)
-    if problem is not None:
-        return LineError(number, LineErrorCode.INVALID_JSON, f"The line {problem}.")
-    return BatchLine(number, custom_id, payload)
+    return value
 
 
 def split_lines(data: bytes, first_number: int = 1) -> Iterator[tuple[int, bytes]]:

@@ -75,7 +75,7 @@ class LineProblem:
     line: int
     code: str
     message: str
-    param: str | None = None
+    param: str | None = None  # the field of the line at fault, where one is (OpenAI's ``errors.data[].param``)
 
 
 @dataclass(frozen=True)

@@ -11,22 +11,37 @@ any later delivery that finds the counts complete, in case that message was lost
 A model call's time limit covers checking its lines against the input schema too: the checks stop after
 ``validation_seconds`` (the lines not checked by then fail with ``timeout``) and the model gets what is
 left, so hostile schemas cannot make a chunk outlast its function.
+
+A line is one model input (Infergate's dialect) or several (OpenAI's: one per text of ``body.input``): the
+chunk's inputs run in one call and each line's results are regrouped by its codec
+(``shared.batches.codecs``), which also writes the output and error lines in the batch's dialect. The
+unit that is checked, run alone, timed out and counted stays the line.
 """
 
 import time
 from collections.abc import Callable
 
 from shared.batches.alone import AloneRuns
+from shared.batches.codecs import LineCodec, codec_for
 from shared.batches.lines import BatchLine
 from shared.batches.models import Batch, BatchNotFoundError, BatchStatus, ChunkOutcome, ChunkResult
 from shared.batches.object_keys import alone_key, errors_part_key, output_part_key
-from shared.batches.parts import chunk_lines, jsonl, skip_chunk
+from shared.batches.parts import chunk_lines, skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.kernel.messages import RunBatchChunk
 from shared.kernel.observability import logger, metrics
 from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
 from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
-from shared.runtimes.base import TIMEOUT, FinalResult, ModelFailure, ModelRuntime, RuntimeResult, Unfinished, settled
+from shared.runtimes.base import (
+    TIMEOUT,
+    FinalResult,
+    JsonObject,
+    ModelFailure,
+    ModelRuntime,
+    RuntimeResult,
+    Unfinished,
+    settled,
+)
 from shared.runtimes.budget import WorkerBudget
 from shared.runtimes.calls import predict_isolating_faults
 from shared.runtimes.loader import RuntimeUnavailableError
@@ -87,15 +102,14 @@ class ChunkRunner:
         settled_lines = self._outcomes(batch, job, lines, budget)
         if settled_lines is None:
             return None
+        codec = codec_for(batch)
         outputs: list[bytes] = []
         errors: list[bytes] = []
         for line, outcome in zip(lines, settled_lines, strict=True):
             if isinstance(outcome, ModelFailure):
-                errors.append(
-                    jsonl({"custom_id": line.custom_id, "error": {"code": outcome.code, "message": outcome.message}})
-                )
+                errors.append(codec.failure(batch, line, outcome))
             else:
-                outputs.append(jsonl({"custom_id": line.custom_id, "output": outcome}))
+                outputs.append(codec.success(batch, line, outcome))
         if outputs:
             self._files.put(output_part_key(batch, job.chunk), b"".join(outputs))
         if errors:
@@ -136,23 +150,28 @@ class ChunkRunner:
         except (ModelNotFoundError, RuntimeUnavailableError):
             logger.exception("model unavailable", extra={"model": batch.model, "version": batch.version})
             return [ModelFailure("model_unavailable", "This model version is not available.")] * len(lines)
+        codec = codec_for(batch)
         began = time.monotonic()
-        outcomes, runnable = self._check(version, lines, timeout)
+        outcomes, runnable = self._check(codec, version, lines, timeout)
         if not runnable:
             return outcomes
         # the model gets what is left of the call's time, to a tenth of a second (as its failures say)
         left = None if timeout is None else round(timeout - (time.monotonic() - began), 1)
         if left is not None and left <= 0:
             spent = ModelFailure(TIMEOUT, f"The time limit of {timeout:g} s ran out before the model ran.")
-            results: list[RuntimeResult] = [spent] * len(runnable)
-        else:
-            results = predict_isolating_faults(runtime, [lines[i].input for i in runnable], batch.model, left)
-        for index, result in zip(runnable, results, strict=True):
-            outcomes[index] = result
+            for index in runnable:
+                outcomes[index] = spent
+            return outcomes
+        inputs = [codec.inputs(lines[index]) for index in runnable]
+        flat = [item for line_inputs in inputs for item in line_inputs]
+        results = iter(predict_isolating_faults(runtime, flat, batch.model, left))
+        for index, line_inputs in zip(runnable, inputs, strict=True):
+            mine = [next(results) for _ in line_inputs]  # the line's own results, regrouped
+            outcomes[index] = codec.combine(lines[index], mine, version)
         return outcomes
 
     def _check(
-        self, version: ModelVersion, lines: list[BatchLine], timeout: float | None
+        self, codec: LineCodec, version: ModelVersion, lines: list[BatchLine], timeout: float | None
     ) -> tuple[list[RuntimeResult], list[int]]:
         """Each line's outcome so far (a failure, or ``{}`` to run) and the indexes of the lines to run.
 
@@ -166,15 +185,24 @@ class ChunkRunner:
                 message = f"Line {line.number}: not checked against the input schema within {checking:g} s."
                 outcomes.append(ModelFailure(TIMEOUT, message))
                 continue
-            try:
-                self._registry.validate_input(version, line.input, deadline=deadline)
-            except InvalidModelInputError as invalid:
-                first = invalid.errors[0]
-                outcomes.append(ModelFailure("invalid_input", f"Line {line.number}: {first.pointer}: {first.detail}"))
-                continue
-            except UnusableModelSchemaError as unusable:
-                outcomes.append(ModelFailure("invalid_schema", f"Line {line.number}: {unusable}"))
+            refused = codec.precheck(line, version) or self._schema_failure(version, line, codec.inputs(line), deadline)
+            if refused is not None:
+                outcomes.append(refused)
                 continue
             outcomes.append({})
             runnable.append(index)
         return outcomes, runnable
+
+    def _schema_failure(
+        self, version: ModelVersion, line: BatchLine, inputs: list[JsonObject], deadline: float
+    ) -> ModelFailure | None:
+        """Why the line's first input that does not fit the model's input schema fails it (None: all fit)."""
+        for payload in inputs:
+            try:
+                self._registry.validate_input(version, payload, deadline=deadline)
+            except InvalidModelInputError as invalid:
+                first = invalid.errors[0]
+                return ModelFailure("invalid_input", f"Line {line.number}: {first.pointer}: {first.detail}")
+            except UnusableModelSchemaError as unusable:
+                return ModelFailure("invalid_schema", f"Line {line.number}: {unusable}")
+        return None

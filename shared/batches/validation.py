@@ -9,7 +9,8 @@ The first step copies the upload to the batch's own object, so what was validate
 the upload's URL is used again. A file with any problem fails as a whole and runs nothing; otherwise the
 batch moves to ``in_progress`` with its total and chunk count, and one message per chunk is queued.
 Whether each line's ``input`` fits the model's schema is checked by the worker that runs the chunk, and
-reported there per line.
+reported there per line. Lines are read in the batch's dialect (``shared.batches.codecs``); in OpenAI's,
+every line must also name the model its first line names (``mismatched_model``).
 """
 
 import base64
@@ -19,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.batches.chunks import Chunk, ChunkPlanner, read_lines
+from shared.batches.codecs import LineCodec, codec_for
 from shared.batches.finalizer import BatchFinalizer
-from shared.batches.lines import LINE_TOO_LARGE_MESSAGE, BatchLine, LineErrorCode, parse_line
+from shared.batches.lines import LINE_TOO_LARGE_MESSAGE, BatchLine, LineErrorCode
 from shared.batches.models import (
     MAX_LINES,
     MAX_REPORTED_ERRORS,
@@ -50,6 +52,7 @@ class ValidationState:
     problems: list[LineProblem] = field(default_factory=list)
     more_problems: int = 0
     finished: bool = False
+    model: str | None = None  # OpenAI's dialect: the model the first line names, which every line must name
 
     def add_problem(self, problem: LineProblem) -> None:
         if len(self.problems) < MAX_REPORTED_ERRORS:
@@ -66,9 +69,10 @@ class ValidationState:
                 "lines": self.lines,
                 "digests": base64.b64encode(b"".join(sorted(self.digests))).decode("ascii"),
                 "chunks": [[c.index, c.first_line, c.start, c.end, c.lines] for c in self.chunks],
-                "problems": [[p.line, p.code, p.message] for p in self.problems],
+                "problems": [[p.line, p.code, p.message, p.param] for p in self.problems],
                 "more_problems": self.more_problems,
                 "finished": self.finished,
+                "model": self.model,
             }
         ).encode()
 
@@ -86,6 +90,7 @@ class ValidationState:
             problems=[LineProblem(*values) for values in raw["problems"]],
             more_problems=raw["more_problems"],
             finished=raw["finished"],
+            model=raw.get("model"),  # states saved before dialects have none
         )
 
 
@@ -146,6 +151,7 @@ class BatchValidator:
         start = state.offset
         planner = ChunkPlanner(limits.chunk_lines, limits.chunk_bytes, first_index=len(state.chunks))
         state.step_start = start
+        codec = codec_for(batch)
         blocks = self._files.stream(input_key(batch), start)
         reached_end = True
         try:
@@ -158,7 +164,7 @@ class BatchValidator:
                             LineProblem(raw.number, "too_many_lines", f"A batch has at most {MAX_LINES} lines.")
                         )
                         break
-                    self._check(state, raw.number, raw.data, raw.too_long)
+                    self._check(codec, state, raw.number, raw.data, raw.too_long)
                 closed = planner.add(raw)
                 if closed is not None:
                     state.chunks.append(closed)
@@ -175,19 +181,26 @@ class BatchValidator:
         state.finished = reached_end
 
     @staticmethod
-    def _check(state: ValidationState, number: int, data: bytes, too_long: bool) -> None:
+    def _check(codec: LineCodec, state: ValidationState, number: int, data: bytes, too_long: bool) -> None:
         if too_long:
             state.add_problem(LineProblem(number, LineErrorCode.LINE_TOO_LARGE.value, LINE_TOO_LARGE_MESSAGE))
             return
-        parsed = parse_line(number, data)
+        parsed = codec.parse(number, data)
         if not isinstance(parsed, BatchLine):
-            state.add_problem(LineProblem(parsed.line, parsed.code.value, parsed.message))
+            state.add_problem(LineProblem(parsed.line, parsed.code.value, parsed.message, parsed.param))
             return
         digest = hashlib.blake2b(parsed.custom_id.encode("utf-8"), digest_size=DIGEST_BYTES).digest()
         if digest in state.digests:
-            state.add_problem(LineProblem(number, "duplicate_custom_id", "This custom_id is used by an earlier line."))
+            message = "This custom_id is used by an earlier line."
+            state.add_problem(LineProblem(number, LineErrorCode.DUPLICATE_CUSTOM_ID.value, message, "custom_id"))
             return
         state.digests.add(digest)
+        if parsed.model is not None:  # OpenAI's rule: one model per batch, the one its first line names
+            if state.model is None:
+                state.model = parsed.model
+            elif parsed.model != state.model:
+                message = f"Every line of a batch must name the same model as its first line ('{state.model[:80]}')."
+                state.add_problem(LineProblem(number, LineErrorCode.MISMATCHED_MODEL.value, message, "body.model"))
 
     def _after_step(self, batch: Batch, state: ValidationState) -> None:
         if not state.finished:

@@ -23,16 +23,18 @@ from shared.inference.errors import (
     prediction_failed,
 )
 from shared.inference.service import InferenceService
-from shared.kernel.jsoncodec import plain_json_problem
-from shared.registry.models import ModelVersion
-from shared.registry.text import MAX_TEXTS, TextSpec
-
-NOT_TEXT_REFUSAL = (
-    "'input' holds token ids: this service reads text with each model's own tokenizer, so ids counted with "
-    "OpenAI's tokenizer mean nothing to its models. Send the texts as strings. LangChain's OpenAIEmbeddings "
-    "sends token ids unless it is built with check_embedding_ctx_length=False (or the environment variable "
-    "OPENAI_CHECK_EMBEDDING_CTX_LENGTH=false)."
+from shared.openai.embeddings import (
+    NOT_TEXT_REFUSAL,
+    TextsProblem,
+    dimensions_message,
+    not_embeddings_message,
+    read_texts,
 )
+from shared.registry.models import ModelVersion
+from shared.registry.text import TextSpec
+from shared.runtimes.base import INPUT_TOO_LONG
+
+__all__ = ["NOT_TEXT_REFUSAL", "Embedder", "Embeddings", "create_embeddings", "embedding_spec", "texts_of"]
 
 
 @runtime_checkable
@@ -60,47 +62,16 @@ class Embeddings:
 
 def texts_of(value: object) -> tuple[list[str], bool]:
     """The texts of ``input`` (a string or a list of strings) and whether it was a single string."""
-    if isinstance(value, str):
-        texts, single = [value], True
-    elif isinstance(value, list):
-        if any(not isinstance(item, str) for item in value):
-            if all(_is_token_array(item) or _is_token(item) for item in value):
-                raise InvalidEmbeddingsRequestError(NOT_TEXT_REFUSAL, "/input")
-            raise InvalidEmbeddingsRequestError("'input' must be a string or a list of strings.", "/input")
-        if not value:
-            raise InvalidEmbeddingsRequestError("'input' must hold at least one text.", "/input")
-        if len(value) > MAX_TEXTS:
-            message = f"'input' may hold at most {MAX_TEXTS} texts; this request has {len(value)}."
-            raise InvalidEmbeddingsRequestError(message, "/input")
-        texts, single = list(value), False
-    else:
-        raise InvalidEmbeddingsRequestError("'input' must be a string or a list of strings.", "/input")
-    for index, text in enumerate(texts):
-        if not text:
-            if single:
-                raise InvalidEmbeddingsRequestError("'input' cannot be an empty string.", "/input")
-            message = f"'input' cannot hold an empty string: /input/{index} is empty."
-            raise InvalidEmbeddingsRequestError(message, f"/input/{index}")
-        problem = plain_json_problem(text)  # a lone surrogate: what the predict route refuses too
-        if problem is not None:
-            pointer = "/input" if single else f"/input/{index}"
-            raise InvalidEmbeddingsRequestError(f"{pointer} {problem}.", pointer)
-    return texts, single
-
-
-def _is_token(item: object) -> bool:
-    return isinstance(item, int) and not isinstance(item, bool)
-
-
-def _is_token_array(item: object) -> bool:
-    return isinstance(item, list) and all(_is_token(token) for token in item)
+    found = read_texts(value)
+    if isinstance(found, TextsProblem):
+        raise InvalidEmbeddingsRequestError(found.message, found.pointer)
+    return found.texts, found.single
 
 
 def embedding_spec(version: ModelVersion) -> TextSpec:
     """The version's text spec, if it makes embeddings."""
     if version.runtime != "text" or version.text is None or version.text.task != "feature-extraction":
-        message = f"Model '{version.name}' does not make embeddings: use a text model of task feature-extraction."
-        raise InvalidEmbeddingsRequestError(message, "/model")
+        raise InvalidEmbeddingsRequestError(not_embeddings_message(version.name), "/model")
     return version.text
 
 
@@ -116,15 +87,11 @@ def create_embeddings(
     version = service.resolve(tenant, model)
     spec = embedding_spec(version)
     if dimensions is not None and dimensions != spec.dimension:
-        message = (
-            f"Model '{version.name}' does not support shortening embeddings: 'dimensions' must be "
-            f"{spec.dimension} (its dimension) or left out."
-        )
-        raise InvalidEmbeddingsRequestError(message, "/dimensions")
+        raise InvalidEmbeddingsRequestError(dimensions_message(version.name, spec.dimension), "/dimensions")
     runtime = service.runtime(version)
     if not isinstance(runtime, Embedder):  # a text version always loads a TextRuntime
         raise ModelUnavailableError()
-    from shared.runtimes.text import INPUT_TOO_LONG, TextInputError  # numpy: only where a model runs
+    from shared.runtimes.text import TextInputError  # numpy: only where a model runs
 
     try:
         vectors, tokens = runtime.embed(texts, timeout=service.call_seconds)

@@ -2,6 +2,7 @@
 without importing the use cases (and what they import) at every function's cold start."""
 
 from shared.kernel.errors import BadRequestError, FieldError, InfergateError, InvalidRequestError
+from shared.openai.errors import context_length_message, model_failed_message
 from shared.runtimes.base import TIMEOUT, ModelFailure
 
 
@@ -16,7 +17,7 @@ class PredictionFailedError(InvalidRequestError):
     """The model could not produce an output for this input (422, with the model's code)."""
 
     def __init__(self, failure: ModelFailure, pointer: str = "/input") -> None:
-        super().__init__(f"The model did not produce an output ({failure.code}): {failure.message}")
+        super().__init__(model_failed_message(failure.code, failure.message))
         self.code = failure.code
         self.errors = [FieldError(pointer, f"{failure.code}: {failure.message}")]
 
@@ -49,10 +50,6 @@ class ContextLengthExceededError(InvalidRequestError):
     """A text longer than the embedding model takes (the embeddings API has no ``truncate``)."""
 
     def __init__(self, max_tokens: int, pointer: str) -> None:
-        # Worded as OpenAI words it: clients find the limit with r"maximum context length is (\d+) tokens".
-        message = (
-            f"This model's maximum context length is {max_tokens} tokens; the text at {pointer} is longer. "
-            "Please shorten or split it."
-        )
+        message = context_length_message(max_tokens, pointer)
         super().__init__(message)
         self.errors = [FieldError(pointer, message)]

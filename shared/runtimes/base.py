@@ -7,6 +7,7 @@ from typing import Any, Protocol
 JsonObject = dict[str, Any]
 
 TIMEOUT = "timeout"  # the failure code of an input whose model call ran out of its time budget
+INPUT_TOO_LONG = "input_too_long"  # the failure code of a text longer than its model takes
 
 
 @dataclass(frozen=True)

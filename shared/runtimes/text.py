@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from shared.registry.text import Pooling, Task, TextSpec
 from shared.registry.text_archives import TextArchive, read_text_archive
-from shared.runtimes.base import JsonObject, ModelFailure, RuntimeResult, Unfinished, timed_out
+from shared.runtimes.base import INPUT_TOO_LONG, JsonObject, ModelFailure, RuntimeResult, Unfinished, timed_out
 from shared.runtimes.sessions import RunTimedOutError, open_session, run_until
 from shared.runtimes.tokenizing import Encoded, TextTokenizer
 
@@ -39,7 +39,6 @@ Array = npt.NDArray[Any]
 FEEDS = ("input_ids", "attention_mask", "token_type_ids")
 MAX_BATCH_TOKENS = 16384  # rows x padded length of one session run
 MAX_BATCH_ROWS = 64
-INPUT_TOO_LONG = "input_too_long"
 INVALID_INPUT = "invalid_input"
 _RUN_FAILED = ModelFailure("model_error", "The model failed on this input.")
 NON_FINITE = ModelFailure("model_error", "The model produced a non-finite number.")

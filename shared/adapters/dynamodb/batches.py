@@ -20,7 +20,7 @@ a cancel written the old way still ends; the next status change writes the new s
 import builtins
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -247,7 +247,7 @@ def _written(transition: BatchTransition) -> dict[str, "AttributeValueTypeDef"]:
     if transition.chunks_total is not None:
         written["chunks_total"] = {"N": str(transition.chunks_total)}
     if transition.errors is not None:
-        written["errors"] = {"S": json.dumps([_problem(p) for p in transition.errors])}
+        written["errors"] = {"S": json.dumps([_problem_row(p) for p in transition.errors])}
     for name, text in (
         ("output_key", transition.output_key),
         ("errors_key", transition.errors_key),
@@ -256,12 +256,6 @@ def _written(transition: BatchTransition) -> dict[str, "AttributeValueTypeDef"]:
         if text is not None:
             written[name] = {"S": text}
     return written
-
-
-def _problem(problem: LineProblem) -> list[int | str]:
-    """``[line, code, message]`` as before ``param``, and ``param`` fourth when there is one."""
-    stored: list[int | str] = [problem.line, problem.code, problem.message]
-    return stored if problem.param is None else [*stored, problem.param]
 
 
 def _spellings(status: BatchStatus) -> tuple[str, ...]:
@@ -307,7 +301,7 @@ def _from_item(item: Item) -> Batch:
     def text(name: str) -> str | None:
         return item[name]["S"] if name in item else None
 
-    errors = tuple(LineProblem(int(p[0]), p[1], p[2], *p[3:]) for p in json.loads(text("errors") or "[]"))
+    errors = tuple(_problem(row) for row in json.loads(text("errors") or "[]"))
     return Batch(
         id=item["SK"]["S"].removeprefix(PREFIX),
         tenant=item["PK"]["S"].removeprefix("TENANT#"),
@@ -346,3 +340,14 @@ def _from_item(item: Item) -> Batch:
 
 def _numbers(item: Item, name: str) -> frozenset[int]:
     return frozenset(int(n) for n in item[name]["NS"]) if name in item else frozenset()
+
+
+def _problem_row(problem: LineProblem) -> list[Any]:
+    """``[line, code, message]``, and ``param`` after them when there is one (older items have three)."""
+    row: list[Any] = [problem.line, problem.code, problem.message]
+    return row if problem.param is None else [*row, problem.param]
+
+
+def _problem(row: list[Any]) -> LineProblem:
+    line, code, message, *param = row
+    return LineProblem(int(line), str(code), str(message), str(param[0]) if param else None)
