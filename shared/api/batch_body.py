@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from shared.api.dialect import mark_openai_dialect
 from shared.api.schemas import CreateBatchRequest, CreateOpenAiBatchRequest
 
 OPENAI_FIELDS = frozenset({"endpoint", "completion_window"})
@@ -36,7 +37,7 @@ async def create_batch_body(request: Request) -> CreateBatchBody:
         raise RequestValidationError([{**error, "ctx": {"error": bad.msg}}], body=bad.doc) from bad
     model: type[CreateBatchRequest] | type[CreateOpenAiBatchRequest] = CreateBatchRequest
     if is_openai_body(data):
-        request.state.openai_dialect = True
+        mark_openai_dialect(request)
         model = CreateOpenAiBatchRequest
     errors: list[Any] = []
     try:
