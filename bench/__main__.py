@@ -1,4 +1,4 @@
-"""Every benchmark, then one table: issues 7 and 16's targets against what this run measured.
+"""Every benchmark, then one table: issues 7, 16 and 17's targets and figures from what this run measured.
 
     .venv/bin/python -m bench [--quick]
 
@@ -52,6 +52,7 @@ BENCHES = (
         module="prediction_cost",
     ),
     Bench("batch_cost", (), ("--lines", "200", "--singles", "50")),
+    Bench("openai_batch", (), ("--lines", "300", "--calls", "300", "--priced-calls", "30")),
     Bench("package_size", (), ()),
     Bench(  # its package sizes: package_size's figures
         "embeddings",
@@ -105,6 +106,15 @@ def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Tar
             name = f"$ per 1M {found['model']} predictions ≤ 7 ({label}, {found['key_rate']:g} requests/s)"
             rows.append(Target(name, measured, found["per_million"] <= 7))
     rows += _embedding_targets(figures)
+    if found := figures.get("openai_batch"):
+        lines = f"{found['lines']:,}-line"
+        measured = f"{found['batch_seconds']:.1f} s, {found['wall_ratio']:.2f}x faster than single calls"
+        rows.append(Target(f"OpenAI-dialect {lines} embeddings batch, local stack wall time", measured, None))
+        measured = (
+            f"${found['batch_price']:.4f} (single calls ${found['calls_price']:.4f}; OpenAI Batch API "
+            f"${found['openai_batch_price']:.4f} for {found['tokens']:,} tokens)"
+        )
+        rows.append(Target(f"OpenAI-dialect {lines} embeddings batch, AWS list price", measured, None))
     return rows
 
 
@@ -163,7 +173,7 @@ def main() -> None:
                 continue
             figures[bench.name] = json.loads(out.read_text(encoding="utf-8"))
     api_functions = {spec.logical_id for spec in load_template().functions if spec.is_api}
-    print("\n## Targets (issues 7 and 16), this run\n")  # noqa: T201
+    print("\n## Targets and figures (issues 7, 16 and 17), this run\n")  # noqa: T201
     print(table(targets(figures, api_functions)))  # noqa: T201
     if failed:
         sys.exit(f"\nbenchmarks that failed: {', '.join(failed)}")

@@ -22,6 +22,7 @@ import argparse
 import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -82,20 +83,25 @@ def main() -> None:
         args.json.write_text(json.dumps({"batch": batch_cost, "singles": single_cost}), encoding="utf-8")
 
 
-def _stack(prefix: str) -> None:
-    created = provision_stack(prefix)
+def provision(prefix: str, **environment: str) -> None:
+    """Provision the stack on moto (inside ``mock_aws()``); ``drain`` then delivers its queues."""
+    created = provision_stack(prefix, **environment)
     _stack_refs.update(created.refs)
     _stack_arns.update(created.arns)
 
 
 _stack_refs: dict[str, str] = {}
 _stack_arns: dict[str, str] = {}
+Invoke = Callable[[str, dict[str, Any]], Any]
 
 
-def _drain(queue: str, function: str) -> int:
-    """Deliver every message of ``queue`` to ``function`` in SQS-trigger batches; returns how many."""
+def drain(queue: str, function: str, invoke: Invoke | None = None) -> int:
+    """Deliver every message of ``queue`` to ``function`` in SQS-trigger batches (through ``invoke``, the
+    handler by default); returns how many."""
     from tools.lambda_runtime import invoke_function
     from tools.sqs_events import lambda_event
+
+    invoke = invoke or invoke_function
 
     sqs = boto3.client("sqs")
     delivered = 0
@@ -109,7 +115,7 @@ def _drain(queue: str, function: str) -> int:
         size = 1 if queue == "BatchesQueue" else 10
         for first in range(0, len(messages), size):
             group = messages[first : first + size]
-            result = invoke_function(function, lambda_event(group, _stack_arns[queue], "us-east-1"))
+            result = invoke(function, lambda_event(group, _stack_arns[queue], "us-east-1"))
             assert result == {"batchItemFailures": []}, result
             for message in group:
                 sqs.delete_message(QueueUrl=_stack_refs[queue], ReceiptHandle=str(message["ReceiptHandle"]))
@@ -128,7 +134,7 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
     from shared.uploads.models import Purpose
     from shared.wiring import batch_service, batch_store, download_url, upload_service
 
-    _stack("bench-batch")
+    provision("bench-batch")
     data = b"".join(
         json.dumps({"custom_id": f"row-{n}", "input": {"text": "What a lovely day!"}}).encode() + b"\n"
         for n in range(lines)
@@ -143,7 +149,7 @@ def run_batch(lines: int) -> tuple[dict[str, int], float]:
         batch = batch_service().create(TENANT, NewBatch("sentiment", upload.id))
         messages = 0
         while True:
-            moved = _drain("BatchesQueue", "ProcessBatchesFunction") + _drain(
+            moved = drain("BatchesQueue", "ProcessBatchesFunction") + drain(
                 "PredictionsQueue", "RunPredictionsFunction"
             )
             messages += moved
@@ -166,13 +172,13 @@ def run_singles(count: int, scale_to: int) -> tuple[dict[str, int], float]:
     from shared.predictions.service import NewPrediction
     from shared.wiring import prediction_service
 
-    _stack("bench-singles")
+    provision("bench-singles")
     with counting() as calls:
         ids = [
             prediction_service().create(TENANT, NewPrediction("sentiment", {"text": "What a lovely day!"}), None).id
             for _ in range(count)
         ]
-        messages = _drain("PredictionsQueue", "RunPredictionsFunction")
+        messages = drain("PredictionsQueue", "RunPredictionsFunction")
         for prediction_id in ids:
             prediction_service().get(TENANT, prediction_id)
     calls[("sqs", "Lambda poller (receive + delete)")] += _poller_requests(messages)

@@ -116,3 +116,38 @@ def test_the_lambdaliths_modules_are_the_api_functions_of_the_template() -> None
     from tools.template import load_template
 
     assert tuple(spec.module for spec in load_template().functions if spec.routes) == API_MODULES
+
+
+OPENAI_BATCH: dict[str, Any] = {
+    "wall_ratio": 3.456,
+    "batch_seconds": 41.25,
+    "batch_price": 0.01234,
+    "calls_price": 0.1,
+    "openai_batch_price": 0.0011,
+    "openai_price": 0.0022,
+    "tokens": 110_000,
+    "lines": 10_000,
+}
+
+
+def test_the_openai_batch_figures_are_reported_without_a_target() -> None:
+    rows = {row.name: row for row in targets({"openai_batch": OPENAI_BATCH}, API)}
+
+    wall = rows["OpenAI-dialect 10,000-line embeddings batch, local stack wall time"]
+    assert wall == Target(wall.name, "41.2 s, 3.46x faster than single calls", None)
+    price = rows["OpenAI-dialect 10,000-line embeddings batch, AWS list price"]
+    assert price.measured == "$0.0123 (single calls $0.1000; OpenAI Batch API $0.0011 for 110,000 tokens)"
+
+
+def test_openai_prices_are_the_list_price_and_the_batch_apis_half() -> None:
+    from bench.openai_batch import jsonl, openai_prices, prompt_tokens
+
+    assert openai_prices(2_000_000) == pytest.approx((0.04, 0.02))
+    line = jsonl(["a text"]).decode()
+    assert line == (
+        '{"custom_id": "row-0", "method": "POST", "url": "/v1/embeddings", '
+        '"body": {"model": "all-minilm-l6-v2", "input": "a text"}}\n'
+    )
+    usage = b'{"response": {"body": {"usage": {"prompt_tokens": %d}}}}\n'
+    output = usage % 5 + b"\n" + usage % 7
+    assert prompt_tokens(output) == 12
