@@ -228,6 +228,8 @@ def _seeded_stack(prefix: str, models_dir: Path) -> None:
 def price_batch(lines: list[str], models_dir: Path) -> Priced:
     import boto3
 
+    from shared.settings import BucketSettings, settings
+
     meter = LambdaMeter()
     _seeded_stack("bench-openai-batch", models_dir)
     with counting() as calls:
@@ -242,9 +244,9 @@ def price_batch(lines: list[str], models_dir: Path) -> Priced:
         finished = meter.request(api_event("GET", f"/v1/batches/{batch['id']}", None), 200)
         if finished["status"] != "completed":
             raise RuntimeError(f"the batch ended {finished['status']}: {finished.get('errors')}")
-        redirect = meter.request(api_event("GET", f"/v1/files/{finished['output_file_id']}/content", None), 302)
-        location = httpx.URL(redirect["headers"]["location"])  # the client's GET of the presigned URL
-        bucket, key = location.path.lstrip("/").split("/", 1)
+        redirect = meter.request(api_event("GET", f"/v1/files/{finished['output_file_id']}/content", None), 307)
+        bucket = settings(BucketSettings).bucket_name  # the client's GET of the presigned URL (path or host style)
+        key = httpx.URL(redirect["headers"]["location"]).path.lstrip("/").removeprefix(f"{bucket}/")
         boto3.client("s3").get_object(Bucket=bucket, Key=key)
     calls[("sqs", "Lambda poller (receive + delete)")] += 2 * -(-messages // 10)
     for operation in ("ReceiveMessage", "DeleteMessage"):
@@ -316,7 +318,7 @@ def table(walls: WallTimes, batch: Priced, calls: Priced) -> str:
 
 
 def _ratio(numerator: float, denominator: float) -> str:
-    return f"{numerator / denominator:.2f}x" if denominator else "-"
+    return f"{numerator / denominator:.2f}x" if denominator and numerator else "-"
 
 
 def main() -> None:
