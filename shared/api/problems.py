@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.api.bodies import body_rule
 from shared.api.openai_errors import OpenAiError, is_openai_path, is_shared_dialect_path, openai_error
 from shared.api.routes import allowed_methods
+from shared.batches.requests import BatchModelNotFoundError
 from shared.inference.errors import (
     ContextLengthExceededError,
     InvalidInferRequestError,
@@ -33,6 +34,7 @@ from shared.kernel.jsoncodec import DuplicateKeyError
 from shared.keys.models import AuthenticationError, KeyLimitReachedError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
+from shared.registry.models import ModelNotFoundError
 from shared.registry.registration import ArtifactRejectedError, InvalidSchemaError
 from shared.registry.service import InvalidModelInputError, UnusableModelSchemaError
 from shared.uploads.models import UnusableUploadError
@@ -75,6 +77,7 @@ def error_document(
     errors: Sequence[FieldError] | None = None,
     *,
     openai_dialect: bool = False,
+    openai_code: str | None = None,
 ) -> tuple[int, dict[str, Any], str]:
     """The one choice of error shape, by route: the status, body and media type of a problem.
 
@@ -84,7 +87,7 @@ def error_document(
     a request the route marked as OpenAI's (``openai_dialect``) gets OpenAI's 400 for our 422.
     """
     if is_openai_path(request_path):
-        status, body = openai_error(status, slug, detail, errors)
+        status, body = openai_error(status, slug, detail, errors, openai_code)
         return status, body, "application/json"
     if is_oip_path(request_path):
         if errors:
@@ -103,7 +106,7 @@ def error_document(
     if errors is not None:
         problem["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in errors]
     if shared:
-        problem["error"] = openai_error(status, slug, detail, errors)[1]["error"]
+        problem["error"] = openai_error(status, slug, detail, errors, openai_code)[1]["error"]
     return status, problem, PROBLEM_MEDIA_TYPE
 
 
@@ -114,9 +117,12 @@ def problem_response(
     detail: str,
     errors: Sequence[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
+    openai_code: str | None = None,
 ) -> JSONResponse:
     dialect = bool(getattr(request.state, "openai_dialect", False))
-    status, body, media_type = error_document(request.url.path, status, slug, detail, errors, openai_dialect=dialect)
+    status, body, media_type = error_document(
+        request.url.path, status, slug, detail, errors, openai_dialect=dialect, openai_code=openai_code
+    )
     return JSONResponse(body, status_code=status, media_type=media_type, headers=dict(headers or {}))
 
 
@@ -142,6 +148,11 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     InvalidInferRequestError: (400, "invalid-infer-request"),
     BadRequestError: (400, "bad-request"),
     TransientError: (503, "service-unavailable"),
+}
+# Domain error class -> OpenAI's ``code``, where the class says more than its problem slug.
+OPENAI_CODES: dict[type[Exception], str] = {
+    ModelNotFoundError: "model_not_found",
+    BatchModelNotFoundError: "model_not_found",
 }
 _EXTRA_HEADERS: dict[type[Exception], dict[str, str]] = {
     AuthenticationError: {"WWW-Authenticate": "Bearer"},
@@ -171,7 +182,8 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     if isinstance(exc, RateLimitedError):
         headers = {**headers, "Retry-After": str(exc.retry_after)}
     errors = getattr(exc, "errors", None)
-    return problem_response(request, status, slug, str(exc), errors, headers)
+    code = next((code for cls, code in OPENAI_CODES.items() if isinstance(exc, cls)), None)
+    return problem_response(request, status, slug, str(exc), errors, headers, openai_code=code)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

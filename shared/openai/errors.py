@@ -12,10 +12,10 @@ from typing import Any
 
 from shared.kernel.errors import FieldError
 
-# Problem slug -> OpenAI's ``code`` (None for the rest, as OpenAI sends for most of its 400s).
+# Problem slug -> OpenAI's ``code`` (None for the rest, as OpenAI sends for most of its 400s). A 404 is
+# ``model_not_found`` only for a model (the caller passes ``code``): OpenAI's missing file has no code.
 CODES = {
     "unauthenticated": "invalid_api_key",
-    "not-found": "model_not_found",
     "rate-limited": "rate_limit_exceeded",
     "input-too-long": "context_length_exceeded",
     "timeout": "timeout",
@@ -23,14 +23,15 @@ CODES = {
 
 
 def openai_error(
-    status: int, slug: str, detail: str, errors: Sequence[FieldError] | None = None
+    status: int, slug: str, detail: str, errors: Sequence[FieldError] | None = None, code: str | None = None
 ) -> tuple[int, dict[str, Any]]:
-    """The status and body OpenAI would answer for this problem."""
+    """The status and body OpenAI would answer for this problem (``code``: OpenAI's code, if the error's
+    class names one; else the slug's)."""
     status = 400 if status == 422 else status
     kind = "server_error" if status >= 500 else "requests" if status == 429 else "invalid_request_error"
     extra = [f"{error.pointer}: {error.detail}" for error in errors or () if error.detail != detail]
     message = " ".join([detail, "; ".join(extra)]) if extra else detail
-    body = {"message": message, "type": kind, "param": _param(errors or ()), "code": CODES.get(slug)}
+    body = {"message": message, "type": kind, "param": _param(errors or ()), "code": code or CODES.get(slug)}
     return status, {"error": body}
 
 

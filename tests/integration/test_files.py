@@ -120,7 +120,9 @@ def test_a_file_is_stored_described_and_deleted_in_openai_shape(admin: Credentia
     assert response_json(deleted) == {"id": file["id"], "object": "file", "deleted": True}
     assert _objects() == []
     assert _file_items() == []
-    assert _openai_error(call("GET", f"/v1/files/{file['id']}", headers=bearer(admin.secret)), 404)["message"]
+    gone = _openai_error(call("GET", f"/v1/files/{file['id']}", headers=bearer(admin.secret)), 404)
+    assert gone["message"] == f"No such File object: {file['id']}"
+    assert gone["code"] is None  # OpenAI's missing file has no code; model_not_found is for models only
 
 
 def test_expires_after_shortens_a_file_s_life_and_is_capped_at_the_retention(admin: Credential) -> None:

@@ -82,7 +82,7 @@ def test_the_response_counts_every_token_and_names_the_version() -> None:
     [
         (401, "unauthenticated", (401, "invalid_request_error", "invalid_api_key")),
         (403, "forbidden", (403, "invalid_request_error", None)),
-        (404, "not-found", (404, "invalid_request_error", "model_not_found")),
+        (404, "not-found", (404, "invalid_request_error", None)),  # a model's 404: the class names the code
         (413, "payload-too-large", (413, "invalid_request_error", None)),
         (422, "validation-failed", (400, "invalid_request_error", None)),
         (422, "input-too-long", (400, "invalid_request_error", "context_length_exceeded")),
