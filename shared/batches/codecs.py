@@ -25,13 +25,11 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from shared.batches.lines import (
-    MAX_CUSTOM_ID_LENGTH,
     BatchLine,
     LineError,
     LineErrorCode,
-    invalid_custom_id,
     parse_line,
-    read_object,
+    read_line,
 )
 from shared.batches.models import Batch, BatchDialect, ChunkOutcome
 from shared.kernel.errors import FieldError
@@ -134,16 +132,10 @@ class OpenAiLines:
         self._endpoint = endpoint
 
     def parse(self, number: int, raw: bytes) -> BatchLine | LineError:
-        value = read_object(number, raw)
-        if isinstance(value, LineError):
-            return value
-        custom_id = value.get("custom_id")
-        if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
-            return invalid_custom_id(number)
-        extra = sorted(set(value) - OPENAI_LINE_FIELDS)
-        if extra:
-            name = extra[0][:64]
-            return LineError(number, LineErrorCode.INVALID_LINE, f"Unexpected field '{name}'.", name)
+        read = read_line(number, raw, OPENAI_LINE_FIELDS)
+        if isinstance(read, LineError):
+            return read
+        value, custom_id = read
         if value.get("method") != "POST":
             return LineError(number, LineErrorCode.INVALID_METHOD, "method must be 'POST'.", "method")
         if value.get("url") != self._endpoint:

@@ -54,17 +54,15 @@ class LineError:
     param: str | None = None  # the field of the line at fault, where one is (OpenAI's ``param``)
 
 
+NATIVE_LINE_FIELDS = frozenset({"custom_id", "input"})
+
+
 def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
     """Parse line ``number`` (1-based; ``raw`` without its line break)."""
-    value = read_object(number, raw)
-    if isinstance(value, LineError):
-        return value
-    custom_id = value.get("custom_id")
-    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
-        return invalid_custom_id(number)
-    extra = sorted(set(value) - {"custom_id", "input"})
-    if extra:
-        return LineError(number, LineErrorCode.INVALID_LINE, f"Unexpected field '{extra[0]}'.")
+    read = read_line(number, raw, NATIVE_LINE_FIELDS)
+    if isinstance(read, LineError):
+        return read
+    value, custom_id = read
     payload = value.get("input")
     if not isinstance(payload, dict):
         return LineError(number, LineErrorCode.INVALID_LINE, "input must be a JSON object.")
@@ -74,9 +72,20 @@ def parse_line(number: int, raw: bytes) -> BatchLine | LineError:
     return BatchLine(number, custom_id, payload)
 
 
-def invalid_custom_id(number: int) -> LineError:
-    message = f"custom_id must be a string of 1 to {MAX_CUSTOM_ID_LENGTH} characters."
-    return LineError(number, LineErrorCode.INVALID_CUSTOM_ID, message, "custom_id")
+def read_line(number: int, raw: bytes, fields: frozenset[str]) -> tuple[dict[str, Any], str] | LineError:
+    """A line of either dialect as far as they agree: a JSON object of ``fields`` only, with a ``custom_id``."""
+    value = read_object(number, raw)
+    if isinstance(value, LineError):
+        return value
+    custom_id = value.get("custom_id")
+    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
+        message = f"custom_id must be a string of 1 to {MAX_CUSTOM_ID_LENGTH} characters."
+        return LineError(number, LineErrorCode.INVALID_CUSTOM_ID, message, "custom_id")
+    extra = sorted(set(value) - fields)
+    if extra:
+        name = extra[0][:64]
+        return LineError(number, LineErrorCode.INVALID_LINE, f"Unexpected field '{name}'.", name)
+    return value, custom_id
 
 
 def read_object(number: int, raw: bytes) -> dict[str, Any] | LineError:

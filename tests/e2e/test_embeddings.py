@@ -29,17 +29,7 @@ def admin(local_stack: LocalStack) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def registered(admin: httpx.Client) -> str:
-    archive = text_models.tar_gz(text_models.files())
-    upload = admin.post(
-        "/v1/uploads", json={"purpose": "model_artifact", "content_type": "application/gzip", "size": len(archive)}
-    )
-    assert upload.status_code == 201, upload.text
-    put = httpx.put(upload.json()["url"], content=archive, headers=upload.json()["headers"], timeout=30)
-    assert put.status_code == 200, put.text
-    body = {"runtime": "text", "upload_id": upload.json()["id"], "text": {"task": "feature-extraction"}}
-    version = admin.post(f"/v1/models/{MODEL}/versions", json=body)
-    assert version.status_code == 201, version.text
-    return MODEL
+    return text_models.register_over_http(admin, MODEL)
 
 
 def _client(local_stack: LocalStack, key: str | None = None) -> OpenAI:

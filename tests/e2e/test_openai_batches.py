@@ -10,7 +10,6 @@ import json
 import time
 from typing import Any
 
-import httpx
 import numpy as np
 import openai
 import pytest
@@ -29,18 +28,7 @@ FINAL = {"completed", "failed", "cancelled", "expired"}
 
 @pytest.fixture(scope="module")
 def registered(local_stack: LocalStack) -> str:
-    admin = local_stack.client(local_stack.admin_key)
-    archive = text_models.tar_gz(text_models.files())
-    upload = admin.post(
-        "/v1/uploads", json={"purpose": "model_artifact", "content_type": "application/gzip", "size": len(archive)}
-    )
-    assert upload.status_code == 201, upload.text
-    put = httpx.put(upload.json()["url"], content=archive, headers=upload.json()["headers"], timeout=30)
-    assert put.status_code == 200, put.text
-    body = {"runtime": "text", "upload_id": upload.json()["id"], "text": {"task": "feature-extraction"}}
-    version = admin.post(f"/v1/models/{MODEL}/versions", json=body)
-    assert version.status_code == 201, version.text
-    return MODEL
+    return text_models.register_over_http(local_stack.client(local_stack.admin_key), MODEL)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import tarfile
 import zipfile
 from typing import Any
 
+import httpx
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -192,3 +193,19 @@ def expected_scores(text: str, activation: str = "softmax", token_types: bool = 
 
 def token_count(text: str) -> int:
     return len(tokenizer().encode(text).ids)
+
+
+def register_over_http(admin: httpx.Client, name: str) -> str:
+    """Register this module's feature-extraction model as ``name`` through a running stack's API (upload,
+    presigned PUT, version); the name back."""
+    archive = tar_gz(files())
+    upload = admin.post(
+        "/v1/uploads", json={"purpose": "model_artifact", "content_type": "application/gzip", "size": len(archive)}
+    )
+    assert upload.status_code == 201, upload.text
+    put = httpx.put(upload.json()["url"], content=archive, headers=upload.json()["headers"], timeout=30)
+    assert put.status_code == 200, put.text
+    body = {"runtime": "text", "upload_id": upload.json()["id"], "text": {"task": "feature-extraction"}}
+    version = admin.post(f"/v1/models/{name}/versions", json=body)
+    assert version.status_code == 201, version.text
+    return name
