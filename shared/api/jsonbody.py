@@ -11,14 +11,16 @@ fields, so python-multipart refuses (400) a body with more, instead of spooling 
 """
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from starlette._utils import AwaitableOrContextManager
 from starlette.datastructures import FormData
 
 from shared.kernel import jsoncodec
+
+if TYPE_CHECKING:  # the return type Starlette declares, from its private module: for the type checker only
+    from starlette._utils import AwaitableOrContextManager
 
 # OpenAI's multipart bodies: one file (`file`, or a part's `data`) and at most `purpose`,
 # `expires_after[anchor]` and `expires_after[seconds]` beside it, each a few bytes.
@@ -39,7 +41,7 @@ class StrictJsonRequest(Request):
         max_files: int | float = MAX_FORM_FILES,
         max_fields: int | float = MAX_FORM_FIELDS,
         max_part_size: int = MAX_FORM_FIELD_BYTES,
-    ) -> AwaitableOrContextManager[FormData]:
+    ) -> "AwaitableOrContextManager[FormData]":
         return super().form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
 
 
