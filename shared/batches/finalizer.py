@@ -88,7 +88,8 @@ class BatchFinalizer:
             return None
 
     def _publish_files(self, ended: Batch, output_size: int, errors_size: int) -> None:
-        """The output and error files as files (``GET /v1/files/{id}``), before the status that names them."""
+        """The output and error files as files (``GET /v1/files/{id}``), before the status that names them.
+        A second finalizer assembled the same bytes: the first one's items stand (their times unchanged)."""
         now = int(utc_now().timestamp())
         published = (
             (ended.output_file, ended.output_key, output_size, "output"),
@@ -97,7 +98,7 @@ class BatchFinalizer:
         for file_id, key, size, kind in published:
             if file_id is None or key is None:
                 continue
-            self._file_store.put(
+            self._file_store.create(
                 StoredFile(
                     id=file_id,
                     tenant=ended.tenant,

@@ -131,8 +131,10 @@ class BatchValidator:
             return
         if batch.status is not BatchStatus.VALIDATING:
             return
-        if offset == 0:
-            self._files.copy(batch.input_key, input_key(batch))
+        if offset == 0 and not self._files.copy(batch.input_key, input_key(batch)):
+            problem = LineProblem(0, "input_file_missing", "The input file was deleted before the batch read it.")
+            self._finalizer.fail(batch, (problem,))
+            return
         self._read(batch, state, line)
         self._files.put(validation_key(batch), state.to_bytes(), "application/json")
         self._after_step(batch, state)

@@ -11,6 +11,10 @@ class FileStore(Protocol):
         """Write the file's item; writing the same id again replaces it (its writers are idempotent)."""
         ...
 
+    def create(self, file: StoredFile) -> bool:
+        """Write the file's item unless one with its id exists (False then: another writer got there first)."""
+        ...
+
     def get(self, tenant: str, file_id: str) -> StoredFile | None: ...
 
     def list(

@@ -7,7 +7,7 @@ API (batch uploads only: parts, then a completion that makes the upload a file).
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from shared.kernel.errors import FieldError, InvalidRequestError, NotFoundError
+from shared.kernel.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
 from shared.keys.models import Scope
 
 MIB = 1024 * 1024
@@ -116,6 +116,13 @@ class UploadStateError(InvalidRequestError):
     def __init__(self, pointer: str, message: str) -> None:
         super().__init__(message)
         self.errors = [FieldError(pointer, message)]
+
+
+class UploadBusyError(ConflictError):
+    """Another request is completing the upload: its answer is the upload's, once it is done."""
+
+    def __init__(self) -> None:
+        super().__init__("Another request is completing this upload; retrieve it again in a few seconds.")
 
 
 class UploadChangedError(Exception):

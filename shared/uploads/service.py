@@ -2,6 +2,7 @@
 upload before a request uses it."""
 
 import hashlib
+from dataclasses import replace
 from datetime import timedelta
 from typing import BinaryIO, TypeVar
 
@@ -21,6 +22,7 @@ from shared.uploads.models import (
     Purpose,
     UnusableUploadError,
     Upload,
+    UploadBusyError,
     UploadChangedError,
     UploadNotFoundError,
     UploadPart,
@@ -40,9 +42,19 @@ def part_key(upload: Upload, part_id: str) -> str:
     return f"{upload.key}.parts/{part_id}"
 
 
+def assembled_key(upload: Upload) -> str:
+    """Where one completion assembles the upload's parts: a new object each time."""
+    return f"{upload.key}.assembled/{new_id(IdKind.FILE)}"
+
+
 def file_id_of(upload_id: str) -> str:
     """The file a completed upload becomes: ``file_<the upload's ULID>``, so completing twice is one file."""
     return f"{IdKind.FILE.value}_{upload_id.split('_', 1)[1]}"
+
+
+# A completion that made the file's item but not the upload's status this long ago died (API functions end
+# at 29 s): another completion takes over.
+ABANDONED_AFTER_SECONDS = 120
 
 
 class UploadService:
@@ -159,12 +171,12 @@ class UploadService:
         if upload.purpose is not Purpose.BATCH_INPUT:
             raise UploadStateError("/", "Only batch uploads become files: a model artifact is registered as it is.")
         if part_ids:
-            size = self._assemble(upload, part_ids, md5)
+            key, size = self._assemble(upload, part_ids, md5)
         else:
             self.ready_for(tenant, upload_id, Purpose.BATCH_INPUT, "/part_ids")
             if md5 is not None:
                 self._check_md5(upload.key, md5)
-            size = upload.size
+            key, size = upload.key, upload.size
         file_id = file_id_of(upload.id)
         stored = StoredFile(
             file_id,
@@ -172,18 +184,27 @@ class UploadService:
             FilePurpose.BATCH,
             upload.filename,
             size,
-            upload.key,
+            key,
             now,
             file_expiry(now, self._retention, upload.file_lifetime),
         )
         files = self._need(self._files)
-        files.put(stored)
+        if not files.create(stored):  # another complete made the file, or is making it
+            held = files.get(tenant, file_id)
+            if held is None or now - held.created_at <= ABANDONED_AFTER_SECONDS:
+                self._discard(upload, key)
+                current = self.get(tenant, upload_id)
+                if current.status is UploadStatus.COMPLETED:
+                    return current
+                raise UploadBusyError()
+            files.put(stored)  # its writer died before completing the upload: this request completes it
         try:
             done = self._store.finish(upload, UploadStatus.COMPLETED, file_id)
         except UploadChangedError as lost:
-            if lost.current is not None and lost.current.status is UploadStatus.COMPLETED:
-                return lost.current  # a concurrent complete made the same file
             files.delete(tenant, file_id)
+            self._discard(upload, key)
+            if lost.current is not None and lost.current.status is UploadStatus.COMPLETED:
+                return lost.current
             raise UploadStateError("/", "The upload was cancelled while it was being completed.") from None
         if upload.parts:
             self._objects.delete([part_key(upload, part.id) for part in upload.parts])
@@ -215,6 +236,13 @@ class UploadService:
             raise UnusableUploadError(pointer, "There is no such upload.") from None
         if upload.purpose is not purpose:
             raise UnusableUploadError(pointer, f"The upload is for {upload.purpose.value}, not {purpose.value}.")
+        if upload.status is UploadStatus.CANCELLED:
+            raise UnusableUploadError(pointer, "The upload was cancelled.")
+        if upload.status is UploadStatus.COMPLETED:  # its parts were assembled into its file's own object
+            file = self.file_of(upload)
+            if file is None:
+                raise UnusableUploadError(pointer, "The upload's file was deleted.")
+            upload = replace(upload, key=file.key)
         stored = self._objects.head(upload.key)
         if stored is None:
             raise UnusableUploadError(pointer, "Nothing has been uploaded yet: PUT the file to the upload's URL.")
@@ -226,7 +254,9 @@ class UploadService:
             raise UnusableUploadError(pointer, f"The uploaded file's content type is not {upload.content_type}.")
         return upload
 
-    def _assemble(self, upload: Upload, part_ids: list[str], md5: str | None) -> int:
+    def _assemble(self, upload: Upload, part_ids: list[str], md5: str | None) -> tuple[str, int]:
+        """The parts, in order, streamed into an object of this request's own (concurrent completes never
+        write, or delete, each other's), and its size."""
         sizes = {part.id: part.size for part in upload.parts}
         for index, part_id in enumerate(part_ids):
             if part_id not in sizes:
@@ -240,13 +270,19 @@ class UploadService:
             )
         digest = hashlib.md5(usedforsecurity=False)
         assembler = self._need(self._assembler)
+        key = assembled_key(upload)
         size = assembler.concatenate(
-            (part_key(upload, part_id) for part_id in part_ids), upload.key, upload.content_type, digest.update
+            (part_key(upload, part_id) for part_id in part_ids), key, upload.content_type, digest.update
         )
         if md5 is not None and digest.hexdigest() != md5.strip().lower():
-            self._objects.delete([upload.key])
+            self._objects.delete([key])
             raise UploadStateError("/md5", "The md5 of the parts is not the one given: no file was made.")
-        return size
+        return key, size
+
+    def _discard(self, upload: Upload, key: str) -> None:
+        """Delete what this request assembled, when another request's file won (never the presigned PUT's)."""
+        if key != upload.key:
+            self._objects.delete([key])
 
     def _check_md5(self, key: str, md5: str) -> None:
         digest = hashlib.md5(usedforsecurity=False)

@@ -278,3 +278,19 @@ def test_an_openai_batch_with_a_webhook_writes_one_batch_completed_delivery(
     assert batch_store().get(TENANT, batch_id).status is BatchStatus.COMPLETED
     deliveries = delivery_store().list_for_prediction(TENANT, batch_id)
     assert [d.event.value for d in deliveries] == ["batch.completed"]
+
+
+def test_a_batch_whose_input_file_is_deleted_before_it_is_read_fails_at_once_saying_so(
+    stack: Stack, admin: Credential, embedder: str
+) -> None:
+    file_id = input_file(jsonl(_lines(embedder, 5)))
+    batch_id = _created(admin.secret, file_id)
+    deleted = call("DELETE", f"/v1/files/{file_id}", headers=bearer(admin.secret))
+    assert deleted["statusCode"] == 200, deleted
+
+    list(pump(stack, batch_id))  # every delivery succeeds: nothing is left for redelivery
+
+    batch = batch_store().get(TENANT, batch_id)
+    assert batch.status is BatchStatus.FAILED
+    assert [(p.line, p.code) for p in batch.errors] == [(0, "input_file_missing")]
+    assert receive(stack, "BatchesQueue") == []

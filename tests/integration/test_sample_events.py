@@ -452,8 +452,12 @@ def upload_is_completed(response: Response, event: Event) -> None:
         "file_01JD5YB4W3ZV0B4S8FZ7Q6N9XS",
         102,
     )
-    key = object_key(EXAMPLE_TENANT, PARTED_UPLOAD_ID)
-    assert s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read() == EXAMPLE_LINES
+    made = file_store().get(EXAMPLE_TENANT, body["file"]["id"])
+    assert made is not None
+    assert made.key.startswith(object_key(EXAMPLE_TENANT, PARTED_UPLOAD_ID) + ".assembled/")
+    assert s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=made.key)["Body"].read() == (
+        EXAMPLE_LINES
+    )
 
 
 def upload_is_cancelled(response: Response, event: Event) -> None:

@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 
 from shared.adapters.clients import dynamodb_client, s3_client
+from shared.adapters.dynamodb.files import DynamoFileStore
 from shared.adapters.dynamodb.uploads import DynamoUploadStore
-from shared.keys.models import Scope
+from shared.files.models import StoredFile
+from shared.keys.models import Caller, Scope
 from shared.settings import BucketSettings, StoreSettings, settings
-from shared.uploads.models import UploadChangedError, UploadPart
+from shared.uploads.models import UploadChangedError, UploadPart, UploadStateError
+from shared.wiring import upload_service
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -62,6 +65,14 @@ def _file_items() -> list[dict[str, Any]]:
     return [item for item in scanned["Items"] if item["SK"]["S"].startswith("FILE#")]
 
 
+def _file_bytes(file_id: str) -> bytes:
+    """The bytes of the object the file's item names."""
+    [item] = [item for item in _file_items() if item["SK"]["S"] == f"FILE#{file_id}"]
+    body = s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=item["object_key"]["S"])["Body"]
+    data: bytes = body.read()
+    return data
+
+
 def test_an_openai_body_and_an_infergate_body_make_the_same_upload_object(admin: Credential) -> None:
     openai = _create(admin.secret)
     native = call(
@@ -108,9 +119,9 @@ def test_parts_are_assembled_in_order_into_a_file_whose_md5_is_checked(admin: Cr
         "corpus.jsonl",
         "batch",
     )
-    key = f"uploads/acme/{upload['id']}"
-    assert s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=key)["Body"].read() == DATA
-    assert _bucket_keys() == [key]  # the parts are gone
+    assert _file_bytes(file_id) == DATA
+    [key] = _bucket_keys()  # the parts are gone; the file is assembled into the completion's own object
+    assert key.startswith(f"uploads/acme/{upload['id']}.assembled/")
     assert response_json(call("GET", f"/v1/files/{file_id}", headers=bearer(admin.secret)))["bytes"] == len(DATA)
     again = _complete(admin.secret, upload["id"], part_ids=ids, md5=md5_hex(DATA))
     assert response_json(again) == completed  # idempotent
@@ -122,10 +133,9 @@ def test_parts_named_out_of_order_are_assembled_in_the_order_named(admin: Creden
     first = response_json(_part(admin.secret, upload["id"], b"B" * 20))["id"]
     second = response_json(_part(admin.secret, upload["id"], b"A" * 10))["id"]
 
-    _complete(admin.secret, upload["id"], part_ids=[second, first])
+    done = response_json(_complete(admin.secret, upload["id"], part_ids=[second, first]))
 
-    body = s3_client().get_object(Bucket=settings(BucketSettings).bucket_name, Key=f"uploads/acme/{upload['id']}")
-    assert body["Body"].read() == data
+    assert _file_bytes(done["file"]["id"]) == data
 
 
 def test_a_wrong_md5_is_a_400_and_makes_no_file(admin: Credential) -> None:
@@ -136,8 +146,90 @@ def test_a_wrong_md5_is_a_400_and_makes_no_file(admin: Credential) -> None:
 
     assert error["param"] == "md5"
     assert _file_items() == []
-    assert f"uploads/acme/{upload['id']}" not in _bucket_keys()
+    assert not any(".assembled/" in key for key in _bucket_keys())
     assert response_json(_complete(admin.secret, upload["id"], part_ids=ids))["status"] == "completed"
+
+
+def _complete_elsewhere(admin: Credential, upload_id: str, part_ids: list[str], md5: str | None = None) -> Any:
+    """Another container's complete, served to the end meanwhile: the upload, or the error it raised."""
+    caller = Caller(admin.tenant, admin.key_id, frozenset({Scope.ADMIN}))
+    try:
+        return upload_service().complete(caller, upload_id, part_ids, md5)
+    except UploadStateError as refused:
+        return refused
+
+
+def test_a_refused_complete_racing_a_good_one_leaves_the_good_one_s_file_whole(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second complete with a wrong md5 runs from start to end while the first is between assembling and
+    # writing its file: it deletes what it assembled itself, never the first one's object.
+    data = b"0123456789" * 3
+    upload = response_json(_create(admin.secret, size=len(data)))
+    ids = _parts(admin.secret, upload["id"], data)
+    create = DynamoFileStore.create
+    raced: list[Any] = []
+
+    def racing(store: DynamoFileStore, file: StoredFile) -> bool:
+        if not raced:
+            raced.append(_complete_elsewhere(admin, upload["id"], ids, md5_hex(b"other")))
+        return create(store, file)
+
+    monkeypatch.setattr(DynamoFileStore, "create", racing)
+    done = response_json(_complete(admin.secret, upload["id"], part_ids=ids, md5=md5_hex(data)))
+
+    assert isinstance(raced[0], UploadStateError)
+    assert raced[0].errors[0].pointer == "/md5"
+    assert _file_bytes(done["file"]["id"]) == data
+
+
+def test_of_two_good_completes_racing_one_makes_the_file_and_the_other_answers_it(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"abcdefghij" * 3
+    upload = response_json(_create(admin.secret, size=len(data)))
+    ids = _parts(admin.secret, upload["id"], data)
+    create = DynamoFileStore.create
+    raced: list[Any] = []
+
+    def racing(store: DynamoFileStore, file: StoredFile) -> bool:
+        if not raced:
+            raced.append(None)  # the racing complete calls this too: it must not race itself
+            raced[0] = _complete_elsewhere(admin, upload["id"], ids)
+        return create(store, file)
+
+    monkeypatch.setattr(DynamoFileStore, "create", racing)
+    late = response_json(_complete(admin.secret, upload["id"], part_ids=ids))
+
+    assert late["status"] == raced[0].status == "completed"  # the late one answers the completed upload
+    assert late["file"]["id"] == raced[0].file_id
+    assert _file_bytes(late["file"]["id"]) == data
+    assert len([key for key in _bucket_keys() if ".assembled/" in key]) == 1  # the loser's assembly is gone
+
+
+def test_a_cancelled_upload_cannot_feed_a_batch(admin: Credential) -> None:
+    upload = response_json(
+        call(
+            "POST",
+            "/v1/uploads",
+            body={"purpose": "batch_input", "content_type": "application/jsonl", "size": 30},
+            headers=bearer(admin.secret),
+        )
+    )
+    s3_client().put_object(
+        Bucket=settings(BucketSettings).bucket_name,
+        Key=f"uploads/acme/{upload['id']}",
+        Body=b"x" * 30,
+        ContentType="application/jsonl",
+    )
+    call("POST", f"/v1/uploads/{upload['id']}/cancel", headers=bearer(admin.secret))
+
+    refused = call(
+        "POST", "/v1/batches", body={"model": "echo", "input_upload_id": upload["id"]}, headers=bearer(admin.secret)
+    )
+
+    assert refused["statusCode"] == 422, refused
+    assert response_json(refused)["errors"] == [{"pointer": "/input_upload_id", "detail": "The upload was cancelled."}]
 
 
 def test_parts_that_do_not_add_up_to_the_declared_bytes_are_refused(admin: Credential) -> None:

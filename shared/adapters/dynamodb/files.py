@@ -2,7 +2,9 @@
 
 from typing import TYPE_CHECKING, Any
 
-from shared.adapters.dynamodb.table import call, tenant_pk
+from botocore.exceptions import ClientError
+
+from shared.adapters.dynamodb.table import call, is_condition_failure, tenant_pk
 from shared.files.models import FilePurpose, StoredFile
 from shared.kernel.clock import utc_now
 
@@ -21,16 +23,22 @@ class DynamoFileStore:
         self._client = client
 
     def put(self, file: StoredFile) -> None:
-        item: Item = {
-            **_key(file.tenant, file.id),
-            "purpose": {"S": file.purpose.value},
-            "filename": {"S": file.filename},
-            "size": {"N": str(file.size)},
-            "object_key": {"S": file.key},
-            "created_at": {"N": str(file.created_at)},
-            "expires_at": {"N": str(file.expires_at)},
-        }
+        item = _item(file)
         call(lambda: self._client.put_item(TableName=self._table, Item=item))
+
+    def create(self, file: StoredFile) -> bool:
+        item = _item(file)
+        try:
+            call(
+                lambda: self._client.put_item(
+                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"
+                )
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def get(self, tenant: str, file_id: str) -> StoredFile | None:
         found = call(
@@ -98,3 +106,15 @@ def _file(tenant: str, item: "dict[str, Any]") -> StoredFile:
         created_at=int(item["created_at"]["N"]),
         expires_at=int(item["expires_at"]["N"]),
     )
+
+
+def _item(file: StoredFile) -> Item:
+    return {
+        **_key(file.tenant, file.id),
+        "purpose": {"S": file.purpose.value},
+        "filename": {"S": file.filename},
+        "size": {"N": str(file.size)},
+        "object_key": {"S": file.key},
+        "created_at": {"N": str(file.created_at)},
+        "expires_at": {"N": str(file.expires_at)},
+    }

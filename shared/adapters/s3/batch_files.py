@@ -59,12 +59,18 @@ class S3BatchFiles:
                     return None
                 raise
 
-    def copy(self, source: str, destination: str) -> None:
-        """A server-side copy (one request, objects up to 5 GB)."""
+    def copy(self, source: str, destination: str) -> bool:
+        """A server-side copy (one request, objects up to 5 GB); False when there is no ``source``."""
         with s3_faults():
-            self._client.copy_object(
-                Bucket=self._bucket, Key=destination, CopySource={"Bucket": self._bucket, "Key": source}
-            )
+            try:
+                self._client.copy_object(
+                    Bucket=self._bucket, Key=destination, CopySource={"Bucket": self._bucket, "Key": source}
+                )
+            except ClientError as exc:
+                if error_code(exc) in MISSING_CODES:
+                    return False
+                raise
+        return True
 
     def put(self, key: str, data: bytes, content_type: str = "application/jsonl") -> None:
         with s3_faults():
