@@ -150,60 +150,53 @@ def test_a_wrong_md5_is_a_400_and_makes_no_file(admin: Credential) -> None:
     assert response_json(_complete(admin.secret, upload["id"], part_ids=ids))["status"] == "completed"
 
 
-def _complete_elsewhere(admin: Credential, upload_id: str, part_ids: list[str], md5: str | None = None) -> Any:
-    """Another container's complete, served to the end meanwhile: the upload, or the error it raised."""
-    caller = Caller(admin.tenant, admin.key_id, frozenset({Scope.ADMIN}))
-    try:
-        return upload_service().complete(caller, upload_id, part_ids, md5)
-    except UploadStateError as refused:
-        return refused
-
-
-def test_a_refused_complete_racing_a_good_one_leaves_the_good_one_s_file_whole(
-    admin: Credential, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A second complete with a wrong md5 runs from start to end while the first is between assembling and
-    # writing its file: it deletes what it assembled itself, never the first one's object.
-    data = b"0123456789" * 3
+def _race(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch, data: bytes, racing_md5: str | None, md5: str | None
+) -> tuple[Any, dict[str, Any]]:
+    """Two completes of one upload of ``data``: another container's (with ``racing_md5``) runs from start to
+    end while this one (``md5``) is between assembling and writing its file. What the other answered (the
+    upload, or the error it raised) and this one's response."""
     upload = response_json(_create(admin.secret, size=len(data)))
     ids = _parts(admin.secret, upload["id"], data)
+    caller = Caller(admin.tenant, admin.key_id, frozenset({Scope.ADMIN}))
     create = DynamoFileStore.create
     raced: list[Any] = []
 
     def racing(store: DynamoFileStore, file: StoredFile) -> bool:
         if not raced:
-            raced.append(_complete_elsewhere(admin, upload["id"], ids, md5_hex(b"other")))
+            raced.append(None)  # the racing complete writes its file too: it must not race itself
+            try:
+                raced[0] = upload_service().complete(caller, upload["id"], ids, racing_md5)
+            except UploadStateError as refused:
+                raced[0] = refused
         return create(store, file)
 
     monkeypatch.setattr(DynamoFileStore, "create", racing)
-    done = response_json(_complete(admin.secret, upload["id"], part_ids=ids, md5=md5_hex(data)))
+    answered = _complete(admin.secret, upload["id"], part_ids=ids, md5=md5)
+    return raced[0], answered
 
-    assert isinstance(raced[0], UploadStateError)
-    assert raced[0].errors[0].pointer == "/md5"
-    assert _file_bytes(done["file"]["id"]) == data
+
+def test_a_refused_complete_racing_a_good_one_leaves_the_good_one_s_file_whole(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The refused one deletes what it assembled itself, never the good one's object.
+    data = b"0123456789" * 3
+    refused, done = _race(admin, monkeypatch, data, racing_md5=md5_hex(b"other"), md5=md5_hex(data))
+
+    assert isinstance(refused, UploadStateError)
+    assert refused.errors[0].pointer == "/md5"
+    assert _file_bytes(response_json(done)["file"]["id"]) == data
 
 
 def test_of_two_good_completes_racing_one_makes_the_file_and_the_other_answers_it(
     admin: Credential, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = b"abcdefghij" * 3
-    upload = response_json(_create(admin.secret, size=len(data)))
-    ids = _parts(admin.secret, upload["id"], data)
-    create = DynamoFileStore.create
-    raced: list[Any] = []
+    first, late = _race(admin, monkeypatch, data, racing_md5=None, md5=None)
 
-    def racing(store: DynamoFileStore, file: StoredFile) -> bool:
-        if not raced:
-            raced.append(None)  # the racing complete calls this too: it must not race itself
-            raced[0] = _complete_elsewhere(admin, upload["id"], ids)
-        return create(store, file)
-
-    monkeypatch.setattr(DynamoFileStore, "create", racing)
-    late = response_json(_complete(admin.secret, upload["id"], part_ids=ids))
-
-    assert late["status"] == raced[0].status == "completed"  # the late one answers the completed upload
-    assert late["file"]["id"] == raced[0].file_id
-    assert _file_bytes(late["file"]["id"]) == data
+    assert response_json(late)["status"] == first.status == "completed"  # the late one answers the completed upload
+    assert response_json(late)["file"]["id"] == first.file_id
+    assert _file_bytes(response_json(late)["file"]["id"]) == data
     assert len([key for key in _bucket_keys() if ".assembled/" in key]) == 1  # the loser's assembly is gone
 
 
