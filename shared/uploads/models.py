@@ -67,6 +67,7 @@ class Upload:
     parts: tuple[UploadPart, ...] = field(default=())
     file_id: str | None = None
     file_lifetime: int | None = None  # expires_after.seconds of the file it becomes (OpenAI's create)
+    completed_parts: tuple[str, ...] = ()  # the part ids its completion assembled, in order (none: the PUT)
 
     def status_at(self, now: int) -> UploadStatus:
         """The status a caller sees: a pending upload is expired from its ``expires_at`` on."""

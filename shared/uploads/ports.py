@@ -16,8 +16,11 @@ class UploadStore(Protocol):
         and under ``max_parts``; else ``UploadChangedError`` with the upload as stored."""
         ...
 
-    def finish(self, upload: Upload, status: UploadStatus, file_id: str | None) -> Upload:
-        """Move a pending upload to ``status``; else ``UploadChangedError`` with the upload as stored."""
+    def finish(
+        self, upload: Upload, status: UploadStatus, file_id: str | None, part_ids: tuple[str, ...] = ()
+    ) -> Upload:
+        """Move a pending upload to ``status`` (completed: with its file and the parts it was made of, in
+        order); else ``UploadChangedError`` with the upload as stored."""
         ...
 
 

@@ -165,7 +165,7 @@ class UploadService:
         upload = self._own(caller, upload_id)
         tenant = caller.tenant
         if upload.status is UploadStatus.COMPLETED:
-            return upload
+            return _as_completed(upload, part_ids)
         now = int(utc_now().timestamp())
         _must_be_pending(upload, now, "/part_ids")
         if upload.purpose is not Purpose.BATCH_INPUT:
@@ -195,16 +195,16 @@ class UploadService:
                 self._discard(upload, key)
                 current = self.get(tenant, upload_id)
                 if current.status is UploadStatus.COMPLETED:
-                    return current
+                    return _as_completed(current, part_ids)
                 raise UploadBusyError()
             files.put(stored)  # its writer died before completing the upload: this request completes it
         try:
-            done = self._store.finish(upload, UploadStatus.COMPLETED, file_id)
+            done = self._store.finish(upload, UploadStatus.COMPLETED, file_id, tuple(part_ids))
         except UploadChangedError as lost:
-            files.delete(tenant, file_id)
             self._discard(upload, key)
             if lost.current is not None and lost.current.status is UploadStatus.COMPLETED:
-                return lost.current
+                return _as_completed(lost.current, part_ids)  # a completion that took over made the file
+            files.delete(tenant, file_id)
             raise UploadStateError("/", "The upload was cancelled while it was being completed.") from None
         if upload.parts:
             self._objects.delete([part_key(upload, part.id) for part in upload.parts])
@@ -296,6 +296,14 @@ class UploadService:
         if part is None:
             raise RuntimeError("this UploadService was built without files and an assembler")
         return part
+
+
+def _as_completed(upload: Upload, part_ids: list[str]) -> Upload:
+    """A completed upload, answered again to a completion that names the parts it was made of, in the same
+    order; another order or other parts would be another file."""
+    if tuple(part_ids) != upload.completed_parts:
+        raise UploadStateError("/part_ids", "The upload was completed with other parts, or in another order.")
+    return upload
 
 
 def _must_be_pending(upload: Upload, now: int, pointer: str) -> None:

@@ -151,13 +151,19 @@ def test_a_wrong_md5_is_a_400_and_makes_no_file(admin: Credential) -> None:
 
 
 def _race(
-    admin: Credential, monkeypatch: pytest.MonkeyPatch, data: bytes, racing_md5: str | None, md5: str | None
+    admin: Credential,
+    monkeypatch: pytest.MonkeyPatch,
+    data: bytes,
+    racing_md5: str | None,
+    md5: str | None,
+    racing_reversed: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """Two completes of one upload of ``data``: another container's (with ``racing_md5``) runs from start to
     end while this one (``md5``) is between assembling and writing its file. What the other answered (the
     upload, or the error it raised) and this one's response."""
     upload = response_json(_create(admin.secret, size=len(data)))
-    ids = _parts(admin.secret, upload["id"], data)
+    halves = (data[: len(data) // 2], data[len(data) // 2 :])  # two parts, so that their order matters
+    ids = [response_json(_part(admin.secret, upload["id"], half))["id"] for half in halves]
     caller = Caller(admin.tenant, admin.key_id, frozenset({Scope.ADMIN}))
     create = DynamoFileStore.create
     raced: list[Any] = []
@@ -166,7 +172,8 @@ def _race(
         if not raced:
             raced.append(None)  # the racing complete writes its file too: it must not race itself
             try:
-                raced[0] = upload_service().complete(caller, upload["id"], ids, racing_md5)
+                named = ids[::-1] if racing_reversed else ids
+                raced[0] = upload_service().complete(caller, upload["id"], named, racing_md5)
             except UploadStateError as refused:
                 raced[0] = refused
         return create(store, file)
@@ -198,6 +205,33 @@ def test_of_two_good_completes_racing_one_makes_the_file_and_the_other_answers_i
     assert response_json(late)["file"]["id"] == first.file_id
     assert _file_bytes(response_json(late)["file"]["id"]) == data
     assert len([key for key in _bucket_keys() if ".assembled/" in key]) == 1  # the loser's assembly is gone
+
+
+def test_a_complete_losing_to_one_of_another_part_order_is_refused_not_told_its_order_was_used(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"A" * 10 + b"B" * 20
+    upload = response_json(_create(admin.secret, size=len(data)))
+    first = response_json(_part(admin.secret, upload["id"], b"A" * 10))["id"]
+    second = response_json(_part(admin.secret, upload["id"], b"B" * 20))["id"]
+    done = response_json(_complete(admin.secret, upload["id"], part_ids=[first, second]))
+
+    reordered = _complete(admin.secret, upload["id"], part_ids=[second, first])
+    again = _complete(admin.secret, upload["id"], part_ids=[first, second])
+
+    assert _openai_error(reordered, 400)["param"] == "part_ids"
+    assert response_json(again) == done
+    assert _file_bytes(done["file"]["id"]) == data
+
+
+def test_of_two_completes_racing_in_other_orders_the_loser_is_refused(
+    admin: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = bytes(range(30))
+    winner, loser = _race(admin, monkeypatch, data, racing_md5=None, md5=None, racing_reversed=True)
+
+    assert winner.status == "completed"
+    assert _openai_error(loser, 400)["param"] == "part_ids"
 
 
 def test_a_cancelled_upload_cannot_feed_a_batch(admin: Credential) -> None:

@@ -86,14 +86,19 @@ class DynamoUploadStore:
         }
         return self._conditional(upload, update)
 
-    def finish(self, upload: Upload, status: UploadStatus, file_id: str | None) -> Upload:
-        """Move a pending upload to ``status`` (with the file it became); a lost condition raises
-        ``UploadChangedError`` with the upload as stored."""
+    def finish(
+        self, upload: Upload, status: UploadStatus, file_id: str | None, part_ids: tuple[str, ...] = ()
+    ) -> Upload:
+        """Move a pending upload to ``status`` (with the file it became and the parts it was made of); a
+        lost condition raises ``UploadChangedError`` with the upload as stored."""
         values: Item = {":pending": {"S": UploadStatus.PENDING.value}, ":status": {"S": status.value}}
         expression = "SET #status = :status"
         if file_id is not None:
             expression += ", file_id = :file"
             values[":file"] = {"S": file_id}
+        if part_ids:
+            expression += ", completed_parts = :parts"
+            values[":parts"] = {"L": [{"S": part_id} for part_id in part_ids]}
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": _key(upload.tenant, upload.id),
@@ -144,4 +149,5 @@ def _upload(tenant: str, upload_id: str, item: "dict[str, Any]") -> Upload:
         parts=parts,
         file_id=item.get("file_id", {}).get("S"),
         file_lifetime=int(item["file_lifetime"]["N"]) if "file_lifetime" in item else None,
+        completed_parts=tuple(p["S"] for p in item.get("completed_parts", {}).get("L", [])),
     )
