@@ -28,12 +28,13 @@ OPENAI_COMPATIBLE_PATHS = frozenset(
         "/v1/files",
         "/v1/files/{file_id}",
         "/v1/files/{file_id}/content",
+        "/v1/files/*",  # any other path under it (a 404 or 405 answers in the same shape)
         "/v1/uploads/{upload_id}/parts",
         "/v1/uploads/{upload_id}/complete",
         "/v1/uploads/{upload_id}/cancel",
     }
 )
-SHARED_DIALECT_PATHS = frozenset({"/v1/uploads", "/v1/batches", "/v1/batches/{batch_id}", "/v1/batches/{batch_id}/*"})
+SHARED_DIALECT_PATHS = frozenset({"/v1/uploads", "/v1/uploads/*", "/v1/batches", "/v1/batches/*"})
 
 
 def _matcher(templates: frozenset[str]) -> re.Pattern[str]:

@@ -271,3 +271,27 @@ def test_ready_for_gives_the_batches_a_file_of_the_purpose_or_an_error_at_their_
         FieldError("/input_file_id", "The file's purpose is batch, not batch_output.")
     ]
     assert foreign.value.errors == [FieldError("/input_file_id", f"No such File object: {file['id']}")]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/v1/files/file_x/other", 404), ("GET", "/v1/files/a/b/content", 404), ("PUT", "/v1/files", 405)],
+)
+def test_a_path_under_v1_files_that_no_route_serves_is_answered_in_openai_s_shape(
+    admin: Credential, method: str, path: str, status: int
+) -> None:
+    error = _openai_error(call(method, path, headers=bearer(admin.secret)), status)
+
+    assert error["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/v1/uploads/upl_x"), ("GET", "/v1/uploads/upl_x/parts/y")])
+def test_a_path_under_v1_uploads_that_no_route_serves_carries_openai_s_error_member(
+    admin: Credential, method: str, path: str
+) -> None:
+    answered = call(method, path, headers=bearer(admin.secret))
+
+    assert answered["statusCode"] in (404, 405), answered
+    document = response_json(answered)
+    assert document["status"] == answered["statusCode"]
+    assert set(document["error"]) == {"message", "type", "param", "code"}
