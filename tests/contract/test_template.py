@@ -68,12 +68,6 @@ def test_every_queue_with_a_consumer_has_a_dlq_and_enough_visibility() -> None:
             assert trigger.reports_item_failures
 
 
-def test_api_functions_end_before_api_gateway_does() -> None:
-    for spec in load_template().functions:
-        if spec.routes or spec.default_route:
-            assert spec.timeout < 30, spec.logical_id
-
-
 # The only '*' a resource may hold: the Outbox index, and the two key prefixes of the bucket (S3 object ARNs).
 _SCOPED_RESOURCES = (
     "${Table.Arn}/index/Outbox",
