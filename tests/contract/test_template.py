@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.settings import ApiSettings, RuntimeSettings
+from tests.contract.test_deploy_limits import API_GATEWAY_TIMEOUT_MS
 from tools.template import ROOT, FunctionSpec, load_template
 
 READ_ONLY_ACTIONS = {
@@ -299,7 +300,6 @@ def test_tenants_have_a_rate_limit_and_a_cap_on_active_keys_set_by_parameters() 
 # ---------------------------------------------------------------- alarms (docs/architecture.md, Operations)
 # A throttled queue worker ages its queue: a limit this short reports it within 15 minutes (5 for Throttles).
 PROMPT_QUEUE_AGE_SECONDS = 900
-API_GATEWAY_TIMEOUT_MS = 30_000  # what an HTTP API waits for an integration
 MAX_METRICS_PER_ALARM = 10  # CloudWatch's hard limit for metric math alarms
 
 
