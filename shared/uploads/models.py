@@ -49,6 +49,11 @@ class UploadPart:
     size: int
 
 
+def media_type(content_type: str) -> str:
+    """A Content-Type's media type, as it is compared: without parameters, in lower case."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 @dataclass(frozen=True)
 class Upload:
     """An upload; ``created_at`` and ``expires_at`` (when its URL and parts stop being accepted) are Unix

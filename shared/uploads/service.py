@@ -28,6 +28,7 @@ from shared.uploads.models import (
     UploadPart,
     UploadStateError,
     UploadStatus,
+    media_type,
 )
 from shared.uploads.ports import Assembler, ObjectStore, UploadStore
 
@@ -88,6 +89,7 @@ class UploadService:
         if not grants(caller.scopes, SCOPE_NEEDED[purpose]):
             raise PermissionDeniedError(SCOPE_NEEDED[purpose])
         tenant = caller.tenant
+        content_type = media_type(content_type)  # "Application/JSONL; charset=utf-8" is application/jsonl
         if content_type not in CONTENT_TYPES[purpose]:
             allowed = ", ".join(sorted(CONTENT_TYPES[purpose]))
             raise UnusableUploadError("/content_type", f"A {purpose.value} upload must be one of: {allowed}.")
@@ -250,7 +252,7 @@ class UploadService:
             raise UnusableUploadError(
                 pointer, f"The uploaded file is {stored.size} bytes; the upload declared {upload.size}."
             )
-        if stored.content_type.split(";")[0].strip().lower() != upload.content_type:
+        if media_type(stored.content_type) != upload.content_type:
             raise UnusableUploadError(pointer, f"The uploaded file's content type is not {upload.content_type}.")
         return upload
 

@@ -73,6 +73,16 @@ def _file_bytes(file_id: str) -> bytes:
     return data
 
 
+@pytest.mark.parametrize("declared", ["Application/JSONL", "application/jsonl; charset=utf-8", "TEXT/JSONL "])
+def test_a_mime_type_is_read_as_its_media_type_whatever_its_case_and_parameters(
+    admin: Credential, declared: str
+) -> None:
+    created = _create(admin.secret, mime_type=declared)
+
+    assert created["statusCode"] == 201, response_json(created)
+    assert response_json(created)["headers"]["Content-Type"] == declared.split(";")[0].strip().lower()
+
+
 def test_an_openai_body_and_an_infergate_body_make_the_same_upload_object(admin: Credential) -> None:
     openai = _create(admin.secret)
     native = call(
