@@ -3,8 +3,9 @@ presigned PUT on the upload object."""
 
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from shared.api.schemas import StrictModel
 from shared.files.models import MAX_EXPIRES_AFTER_SECONDS, MIN_EXPIRES_AFTER_SECONDS, FilePurpose, StoredFile
 from shared.uploads.models import (
     MAX_PARTS,
@@ -27,10 +28,6 @@ _PURPOSES: dict[str, Purpose] = {
 # What the upload object answers as its purpose: OpenAI's spelling where there is one.
 _WIRE_PURPOSE = {Purpose.BATCH_INPUT: "batch", Purpose.MODEL_ARTIFACT: "model_artifact"}
 _LARGEST = max(MAX_SIZE.values())
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class FileOut(BaseModel):
@@ -79,12 +76,12 @@ class FileDeletedOut(BaseModel):
     deleted: Literal[True] = True
 
 
-class ExpiresAfter(_Strict):
+class ExpiresAfter(StrictModel):
     anchor: Literal["created_at"]
     seconds: int = Field(ge=MIN_EXPIRES_AFTER_SECONDS, le=MAX_EXPIRES_AFTER_SECONDS)
 
 
-class CreateUploadRequest(_Strict):
+class CreateUploadRequest(StrictModel):
     """Infergate's body (`purpose`, `content_type`, `size`) or OpenAI's (`purpose: "batch"`, `filename`,
     `bytes`, `mime_type`, `expires_after`)."""
 
@@ -174,7 +171,7 @@ class UploadPartOut(BaseModel):
         return cls(id=part.id, created_at=created_at, upload_id=upload_id)
 
 
-class CompleteUploadRequest(_Strict):
+class CompleteUploadRequest(StrictModel):
     part_ids: list[str] = Field(
         default_factory=list,
         max_length=MAX_PARTS,

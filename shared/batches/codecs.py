@@ -39,6 +39,7 @@ from shared.openai.embeddings import (
     CreateEmbeddingsRequest,
     Texts,
     dimensions_message,
+    embeddings_spec,
     not_embeddings_message,
     read_texts,
 )
@@ -154,8 +155,8 @@ class OpenAiLines:
         return [{"text": text} for text in line.texts]
 
     def precheck(self, line: BatchLine, version: ModelVersion) -> ModelFailure | None:
-        spec = version.text
-        if version.runtime != "text" or spec is None or spec.task != "feature-extraction":
+        spec = embeddings_spec(version)
+        if spec is None:
             return ModelFailure(NOT_EMBEDDINGS, not_embeddings_message(version.name))
         dimensions = line.input.get("dimensions")
         if dimensions is not None and dimensions != spec.dimension:
@@ -169,10 +170,11 @@ class OpenAiLines:
         for index, result in enumerate(results):
             if isinstance(result, ModelFailure):
                 return _route_failure(result, texts.pointer(index), version)
+        outputs: list[JsonObject] = []
         for result in results:
             if not isinstance(result, dict):
                 return result
-        outputs = [result for result in results if isinstance(result, dict)]
+            outputs.append(result)
         return {"embeddings": [o["embedding"] for o in outputs], "tokens": [o["tokens"] for o in outputs]}
 
     def success(self, batch: Batch, line: BatchLine, output: JsonObject) -> bytes:
@@ -188,7 +190,7 @@ class OpenAiLines:
         return jsonl({"id": line_id(batch, line), "custom_id": line.custom_id, "response": response, "error": None})
 
     def unrun(self, batch: Batch, line: BatchLine, outcome: ChunkOutcome) -> bytes:
-        error = {"code": OPENAI_UNRUN_CODES.get(outcome, "batch_expired"), "message": UNRUN_MESSAGES[outcome]}
+        error = {"code": OPENAI_UNRUN_CODES[outcome], "message": UNRUN_MESSAGES[outcome]}
         return jsonl({"id": line_id(batch, line), "custom_id": line.custom_id, "response": None, "error": error})
 
 

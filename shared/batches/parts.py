@@ -6,13 +6,11 @@ its lines: one error line per ``custom_id``, coded ``canceled`` or ``timeout`` (
 files and ``completed + failed`` is its ``total``.
 """
 
-from shared.batches.codecs import UNRUN_MESSAGES, codec_for, jsonl
+from shared.batches.codecs import codec_for
 from shared.batches.lines import BatchLine, split_lines
 from shared.batches.models import Batch, ChunkOutcome, ChunkResult
 from shared.batches.object_keys import input_key, unrun_part_key
 from shared.batches.ports import BatchFiles
-
-__all__ = ["UNRUN_MESSAGES", "chunk_lines", "jsonl", "skip_chunk"]
 
 
 def chunk_lines(files: BatchFiles, batch: Batch, first_line: int, start: int, end: int) -> list[BatchLine]:

@@ -4,7 +4,7 @@ A batch of either dialect has a completion window (OpenAI's ``24h``): created at
 if it is not finished by ``t + completion_window`` (``window_ends_at``; the public ``expires_at``).
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.batches.finalizer import BatchFinalizer
@@ -33,7 +33,7 @@ from shared.kernel.errors import BadRequestError
 from shared.kernel.ids import IdKind, is_valid_id, new_id
 from shared.kernel.observability import logger, metrics
 from shared.kernel.pagination import CursorCodec, Page
-from shared.openai.embeddings import not_embeddings_message
+from shared.openai.embeddings import embeddings_spec, not_embeddings_message
 from shared.registry.models import ModelVersion, UnknownModelError
 from shared.registry.service import ModelRegistry
 from shared.uploads.models import Purpose
@@ -46,8 +46,7 @@ COMPLETION_WINDOW = timedelta(hours=24)  # OpenAI's only window
 
 
 class InvalidListPositionError(BadRequestError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    """A listing's ``after`` that is not a batch id, or sent with a ``cursor``."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class BatchService:
         webhook = request.webhook
 
         def build(now: datetime) -> Batch:
-            batch = Batch(
+            return Batch(
                 id=new_id(IdKind.BATCH),
                 tenant=tenant,
                 model=source.version.name,
@@ -113,8 +112,8 @@ class BatchService:
                 input_file_id=source.file_id,
                 output_file_id=new_id(IdKind.FILE),
                 error_file_id=new_id(IdKind.FILE),
+                endpoint=request.endpoint if isinstance(request, NewOpenAiBatch) else None,
             )
-            return replace(batch, endpoint=request.endpoint) if isinstance(request, NewOpenAiBatch) else batch
 
         created = create_idempotently(
             self._store,
@@ -157,8 +156,7 @@ class BatchService:
             version = self._registry.resolve_requested(tenant, line.model)
         except UnknownModelError as unknown:
             raise BatchModelNotFoundError(str(unknown)) from None
-        spec = version.text
-        if version.runtime != "text" or spec is None or spec.task != "feature-extraction":
+        if embeddings_spec(version) is None:
             message = f"{not_embeddings_message(version.name)} It cannot serve {request.endpoint}."
             raise InvalidBatchRequestError("/input_file_id", message)
         return _Input(version, stored.key, None, stored.id)

@@ -27,6 +27,7 @@ from shared.openai.embeddings import (
     NOT_TEXT_REFUSAL,
     TextsProblem,
     dimensions_message,
+    embeddings_spec,
     not_embeddings_message,
     read_texts,
 )
@@ -70,9 +71,10 @@ def texts_of(value: object) -> tuple[list[str], bool]:
 
 def embedding_spec(version: ModelVersion) -> TextSpec:
     """The version's text spec, if it makes embeddings."""
-    if version.runtime != "text" or version.text is None or version.text.task != "feature-extraction":
+    spec = embeddings_spec(version)
+    if spec is None:
         raise InvalidEmbeddingsRequestError(not_embeddings_message(version.name), "/model")
-    return version.text
+    return spec
 
 
 def create_embeddings(

@@ -17,7 +17,8 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.kernel.jsoncodec import plain_json_problem
-from shared.registry.text import MAX_TEXTS
+from shared.registry.models import ModelVersion
+from shared.registry.text import MAX_TEXTS, TextSpec
 
 EncodingFormat = Literal["float", "base64"]
 
@@ -102,6 +103,14 @@ def _is_token(item: object) -> bool:
 
 def _is_token_array(item: object) -> bool:
     return isinstance(item, list) and all(_is_token(token) for token in item)
+
+
+def embeddings_spec(version: ModelVersion) -> TextSpec | None:
+    """The version's text spec if it makes embeddings (a ``feature-extraction`` text model), else None."""
+    spec = version.text
+    if version.runtime != "text" or spec is None or spec.task != "feature-extraction":
+        return None
+    return spec
 
 
 def not_embeddings_message(name: str) -> str:

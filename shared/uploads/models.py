@@ -4,7 +4,7 @@ One upload resource serves two clients: Infergate's presigned S3 PUT (any purpos
 API (batch uploads only: parts, then a completion that makes the upload a file).
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shared.kernel.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
@@ -83,9 +83,6 @@ class Upload:
     @property
     def received(self) -> int:
         return sum(part.size for part in self.parts)
-
-    def with_status(self, status: UploadStatus, file_id: str | None = None) -> "Upload":
-        return replace(self, status=status, file_id=file_id or self.file_id)
 
 
 @dataclass(frozen=True)

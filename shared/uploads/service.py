@@ -4,11 +4,11 @@ upload before a request uses it."""
 import hashlib
 from dataclasses import replace
 from datetime import timedelta
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 from shared.files.models import FilePurpose, StoredFile, filename_problem
 from shared.files.ports import FileStore
-from shared.files.service import file_expiry
+from shared.files.service import file_expiry, file_key
 from shared.kernel.clock import utc_now
 from shared.kernel.ids import IdKind, is_valid_id, new_id
 from shared.kernel.observability import logger
@@ -32,11 +32,7 @@ from shared.uploads.models import (
 )
 from shared.uploads.ports import Assembler, ObjectStore, UploadStore
 
-T = TypeVar("T")
-
-
-def object_key(tenant: str, upload_id: str) -> str:
-    return f"uploads/{tenant}/{upload_id}"
+object_key = file_key  # an upload's object lies where a file of its id would: uploads/<tenant>/<id>
 
 
 def part_key(upload: Upload, part_id: str) -> str:
@@ -65,8 +61,8 @@ class UploadService:
         objects: ObjectStore,
         url_lifetime: timedelta,
         retention: timedelta,
-        files: FileStore | None = None,
-        assembler: Assembler | None = None,
+        files: FileStore,
+        assembler: Assembler,
     ) -> None:
         self._store = store
         self._objects = objects
@@ -127,7 +123,7 @@ class UploadService:
 
     def file_of(self, upload: Upload) -> StoredFile | None:
         """The file a completed upload became (None before, or once it was deleted)."""
-        if upload.file_id is None or self._files is None:
+        if upload.file_id is None:
             return None
         return self._files.get(upload.tenant, upload.file_id)
 
@@ -190,7 +186,7 @@ class UploadService:
             now,
             file_expiry(now, self._retention, upload.file_lifetime),
         )
-        files = self._need(self._files)
+        files = self._files
         if not files.create(stored):  # another complete made the file, or is making it
             held = files.get(tenant, file_id)
             if held is None or now - held.created_at <= ABANDONED_AFTER_SECONDS:
@@ -271,7 +267,7 @@ class UploadService:
                 "/part_ids", f"The parts add up to {total} bytes; the upload declared {upload.size}."
             )
         digest = hashlib.md5(usedforsecurity=False)
-        assembler = self._need(self._assembler)
+        assembler = self._assembler
         key = assembled_key(upload)
         size = assembler.concatenate(
             (part_key(upload, part_id) for part_id in part_ids), key, upload.content_type, digest.update
@@ -288,16 +284,10 @@ class UploadService:
 
     def _check_md5(self, key: str, md5: str) -> None:
         digest = hashlib.md5(usedforsecurity=False)
-        for block in self._need(self._assembler).stream(key, 0):
+        for block in self._assembler.stream(key, 0):
             digest.update(block)
         if digest.hexdigest() != md5.strip().lower():
             raise UploadStateError("/md5", "The md5 of the uploaded file is not the one given: no file was made.")
-
-    @staticmethod
-    def _need(part: T | None) -> T:
-        if part is None:
-            raise RuntimeError("this UploadService was built without files and an assembler")
-        return part
 
 
 def _as_completed(upload: Upload, part_ids: list[str]) -> Upload:

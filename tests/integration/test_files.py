@@ -2,6 +2,7 @@
 objects, paging, the content redirect, deletion, tenancy, and hostile multipart bodies."""
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -295,3 +296,21 @@ def test_a_path_under_v1_uploads_that_no_route_serves_carries_openai_s_error_mem
     document = response_json(answered)
     assert document["status"] == answered["statusCode"]
     assert set(document["error"]) == {"message", "type", "param", "code"}
+
+
+def test_a_file_past_its_expiry_is_gone_before_ttl_deletes_it(admin: Credential) -> None:
+    # DynamoDB's TTL deletes lazily (within days): until then the item is there, and must not be served.
+    kept = response_json(_upload_file(admin.secret))
+    expired = response_json(_upload_file(admin.secret))
+    dynamodb_client().update_item(
+        TableName=settings(StoreSettings).table_name,
+        Key={"PK": {"S": "TENANT#acme"}, "SK": {"S": f"FILE#{expired['id']}"}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+
+    gone = call("GET", f"/v1/files/{expired['id']}", headers=bearer(admin.secret))
+    listed = response_json(call("GET", "/v1/files", headers=bearer(admin.secret)))
+
+    assert _openai_error(gone, 404)["message"] == f"No such File object: {expired['id']}"
+    assert [file["id"] for file in listed["data"]] == [kept["id"]]

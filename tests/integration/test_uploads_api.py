@@ -2,6 +2,7 @@
 (payload v2 events, moto): creation in both dialects, parts, completion (streamed assembly, md5),
 cancellation, and the errors of a route both dialects share."""
 
+import time
 from typing import Any
 
 import pytest
@@ -9,10 +10,11 @@ import pytest
 from shared.adapters.clients import dynamodb_client, s3_client
 from shared.adapters.dynamodb.files import DynamoFileStore
 from shared.adapters.dynamodb.uploads import DynamoUploadStore
-from shared.files.models import StoredFile
+from shared.files.models import FilePurpose, StoredFile
 from shared.keys.models import Caller, Scope
 from shared.settings import BucketSettings, StoreSettings, settings
 from shared.uploads.models import UploadChangedError, UploadPart, UploadStateError
+from shared.uploads.service import ABANDONED_AFTER_SECONDS
 from shared.wiring import upload_service
 from tests.conftest import Credential, MintKey
 from tests.support.events import bearer, response_json
@@ -390,3 +392,38 @@ def test_the_store_refuses_a_part_past_the_declared_bytes_even_from_a_stale_read
     assert (
         store.add_part(stale, UploadPart("part_01JD5YB4W3ZV0B4S8FZ7Q6N9XD", 10), upload["created_at"], 2).received == 30
     )
+
+
+def test_a_part_after_the_upload_s_hour_is_refused(admin: Credential) -> None:
+    upload = response_json(_create(admin.secret, size=30))
+    dynamodb_client().update_item(
+        TableName=settings(StoreSettings).table_name,
+        Key={"PK": {"S": "TENANT#acme"}, "SK": {"S": f"UPLOAD#{upload['id']}"}},
+        UpdateExpression="SET url_expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+
+    late = _part(admin.secret, upload["id"], b"x" * 30)
+
+    assert _openai_error(late, 400)["message"]
+    stored = DynamoUploadStore(settings(StoreSettings).table_name, dynamodb_client()).get("acme", upload["id"])
+    assert stored is not None
+    assert stored.parts == ()
+
+
+def test_a_completion_takes_over_the_file_item_of_one_that_died_before_completing(admin: Credential) -> None:
+    data = b"0123456789" * 3
+    upload = response_json(_create(admin.secret, size=len(data)))
+    ids = _parts(admin.secret, upload["id"], data)
+    file_id = "file_" + upload["id"].removeprefix("upl_")
+    died = int(time.time()) - ABANDONED_AFTER_SECONDS - 1  # its function has long ended
+    DynamoFileStore(settings(StoreSettings).table_name, dynamodb_client()).put(
+        StoredFile(
+            file_id, "acme", FilePurpose.BATCH, "corpus.jsonl", len(data), "uploads/acme/gone", died, died + 3600
+        )
+    )
+
+    done = _complete(admin.secret, upload["id"], part_ids=ids)
+
+    assert response_json(done)["status"] == "completed", response_json(done)
+    assert _file_bytes(file_id) == data  # the item now names this completion's object

@@ -1,5 +1,6 @@
 """The rules of files and uploads that need no storage: names, lifetimes, an upload's status in time."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -46,7 +47,7 @@ def test_a_pending_upload_is_expired_from_its_expires_at_and_a_finished_one_stay
 
     assert upload.status_at(3599) is UploadStatus.PENDING
     assert upload.status_at(3600) is UploadStatus.EXPIRED
-    assert upload.with_status(UploadStatus.COMPLETED).status_at(99_999) is UploadStatus.COMPLETED
+    assert replace(upload, status=UploadStatus.COMPLETED).status_at(99_999) is UploadStatus.COMPLETED
 
 
 def test_a_completed_upload_s_file_id_is_its_own_ulid() -> None:
