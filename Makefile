@@ -15,7 +15,7 @@ SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east
 	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint format typecheck validate pytest build embedding-model invoke openapi lock clean bench
+.PHONY: help dev test lint format typecheck validate pytest build embedding-model invoke openapi lock clean bench iam-report
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,11 @@ invoke: $(VENV)/.synced  ## run one function on an event: make invoke FUNCTION=G
 
 bench: $(VENV)/.synced $(SAM_VENV)/.synced embedding-model  ## every benchmark under bench/, then the targets table (issues 7, 16); figures in docs/performance.md
 	$(SAM_ENV) SAM_CLI=$(abspath $(SAM)) $(PY) -m bench
+
+iam-report: $(VENV)/.synced $(SAM_VENV)/.synced  ## run the integration and e2e tests recording every IAM decision; write the least-privilege table to docs/architecture.md
+	rm -rf .iam-audit && mkdir .iam-audit
+	INFERGATE_IAM_AUDIT_DIR=$(abspath .iam-audit) SAM_CLI=$(abspath $(SAM)) $(VENV)/bin/pytest --numprocesses 2 --dist loadfile --no-cov tests/integration tests/e2e
+	$(PY) -m tools.iam_report .iam-audit --write
 
 openapi: $(VENV)/.synced  ## regenerate openapi.json, the $$default route table and the docs' functions table
 	$(PY) -m tools.openapi --write

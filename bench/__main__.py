@@ -10,6 +10,7 @@ to check the harness, not for figures. The package sizes need ``SAM_CLI`` (``mak
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.embeddings import LAMBDA_UNZIPPED_LIMIT, OPENAI_PER_MILLION, TARGET_BATCH, TARGET_OVERHEAD, serving_packages
+from tools.iam_audit import AUDIT_DIR_VARIABLE, Decision, read_folder, refusal_report
 from tools.template import ROOT, load_template
 
 INFERENCE_FUNCTION = "PredictModelFunction"  # the synchronous inference route (models loaded in the function)
@@ -155,6 +157,10 @@ def table(rows: list[Target]) -> str:
     return "\n".join(lines)
 
 
+def refusals_in(folder: Path) -> list[Decision]:
+    return [decision for decision in read_folder(folder) if not decision.allowed]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few samples: checks the harness, not for figures")
@@ -163,12 +169,22 @@ def main() -> None:
     figures: dict[str, Figures] = {}
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="infergate-bench-") as folder:
+        # Every benchmark runs its functions as their own roles, enforced: each IAM decision is kept here.
+        audit = Path(folder) / "iam"
+        audit.mkdir()
+        environment = {**os.environ, AUDIT_DIR_VARIABLE: str(audit)}
         for bench in BENCHES:
             if args.only and bench.name not in args.only:
                 continue
             out = Path(folder) / f"{bench.name}.json"
             print(f"\n## {bench.name}", flush=True)  # noqa: T201
-            if subprocess.run(bench.command(args.quick, out), cwd=ROOT, check=False).returncode != 0:
+            for previous in audit.iterdir():  # the previous benchmark's decisions
+                previous.unlink()
+            completed = subprocess.run(bench.command(args.quick, out), cwd=ROOT, env=environment, check=False)
+            refused = refusals_in(audit)
+            if refused:
+                print(refusal_report(refused), flush=True)  # noqa: T201
+            if completed.returncode != 0 or refused:
                 failed.append(bench.name)
                 continue
             figures[bench.name] = json.loads(out.read_text(encoding="utf-8"))

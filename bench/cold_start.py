@@ -31,7 +31,10 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from bench.lambdalith import API_MODULES
+from tools import moto_iam
 from tools.devstack import free_port
+from tools.enforcement import switch_on_server
+from tools.local_roles import LocalRoles, create_operator
 from tools.provision import function_environment, provision
 from tools.template import ROOT, FunctionSpec, load_template
 
@@ -173,6 +176,15 @@ def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, floa
         boto3.client("s3", **connection).put_object(
             Bucket=stack.refs["ArtifactsBucket"], Key="uploads/example/upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ", Body=iris
         )
+        # From here each function signs as its own role, enforced, as in the tests and in Lambda.
+        moto_iam.install()  # the server runs in this process
+        operator = create_operator(boto3.client("iam", **connection))
+        switch_on_server(endpoint)()
+        as_operator = boto3.Session(
+            aws_access_key_id=operator.access_key, aws_secret_access_key=operator.secret_key, region_name="us-east-1"
+        )
+        iam, sts = as_operator.client("iam", endpoint_url=endpoint), as_operator.client("sts", endpoint_url=endpoint)
+        roles = LocalRoles(template, stack, operator, iam, sts)
         with tempfile.TemporaryDirectory() as models:
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))},
@@ -184,16 +196,19 @@ def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, floa
                 "MODEL_DIR": models,
                 "PYTHONDONTWRITEBYTECODE": "",
             }
-            return measure(template.functions, env, runs, only)
+            return measure(template.functions, env, runs, only, roles)
     finally:
         server.stop()
 
 
 def measure(
-    functions: list[FunctionSpec], env: dict[str, str], runs: int, only: list[str] | None
+    functions: list[FunctionSpec], env: dict[str, str], runs: int, only: list[str] | None, roles: LocalRoles
 ) -> list[tuple[str, float, float, float]]:
+    """The floor and the Lambdalith, which no template role fits, run as the operator; each function as
+    its own role."""
     events = ROOT / "events"
     rows: list[tuple[str, float, float, float]] = []
+    env = {**env, **roles.operator.environment()}
     with tempfile.TemporaryDirectory() as folder:
         floor_module = Path(folder) / "floor_handler.py"
         floor_module.write_text(FLOOR, encoding="utf-8")
@@ -221,7 +236,8 @@ def measure(
                 "name": spec.logical_id,
                 "event": str(events / f"{spec.folder}.json"),
             }
-            rows.append((spec.logical_id, *sample(config, env, runs)))
+            own_role = {**env, **roles.credentials(spec.logical_id).environment()}
+            rows.append((spec.logical_id, *sample(config, own_role, runs)))
             sys.stderr.write(f"{spec.logical_id}: {rows[-1][2] * 1000:.0f} ms\n")
     return rows
 

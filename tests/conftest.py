@@ -17,9 +17,14 @@ from shared.kernel.observability import logger
 from shared.keys.models import Scope
 from shared.wiring import key_service, reset
 from tests.support.builtin_model import built_models_dir
+from tools import moto_iam
+from tools.enforcement import enforcing_in_process
+from tools.iam_audit import refusal_report, take_refusals
 from tools.local_lambda import LocalLambda
 from tools.provision import Stack, function_environment, provision
 from tools.template import load_template
+
+moto_iam.install()
 
 # tokenizers runs a batch on every core (rayon): a test that tokenises hostile texts would then starve the
 # real-time tests running beside it on the other pytest worker (the rate-limit contention test's sixteen
@@ -58,21 +63,32 @@ def _provisioning_clients() -> dict[str, Any]:
 
 @pytest.fixture
 def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
-    """moto with the tables, queues and secrets of template.yaml, and the functions' environment."""
+    """moto with the tables, queues and secrets of template.yaml, and the functions' environment.
+
+    Each function runs as its own role, enforced: a call its role does not allow fails the test, naming
+    the function, the action and the resource. The test itself acts as the operator.
+    """
+    take_refusals()
     with mock_aws():
         template = load_template()
         created = provision(template, prefix="test", **_provisioning_clients())
         for name, value in function_environment(template, created).items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))
-        functions = LocalLambda(template, created).start()  # the Lambda Invoke API, in this process
-        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", functions.endpoint)
-        reset()
-        try:
-            yield created
-        finally:
-            functions.stop()
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.setenv(name, os.environ[name])  # restored after the operator's replace them
+        with enforcing_in_process(template, created) as roles:
+            functions = LocalLambda(template, created, roles).start()  # the Lambda Invoke API, in this process
+            monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", functions.endpoint)
+            reset()
+            try:
+                yield created
+            finally:
+                functions.stop()
     reset()
+    refusals = take_refusals()
+    if refusals:
+        pytest.fail(refusal_report(refusals), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,9 @@ import uvicorn
 
 from shared.keys.models import looks_like_key
 from tools.emulator import EmulatorProcess
+from tools.enforcement import enforce_roles, switch_on_server
 from tools.local_lambda import LocalLambda
+from tools.local_roles import LocalRoles
 from tools.pollers import QueuePoller, ScheduledInvoker
 from tools.provision import Stack, function_environment, function_environments, provision
 from tools.template import ROOT, Template, load_template, rate_seconds
@@ -52,6 +54,7 @@ class LocalStack:
     aws_endpoint_url: str
     admin_key: str
     stack: Stack
+    roles: LocalRoles
     pollers: list[QueuePoller | ScheduledInvoker]
     functions: LocalLambda
 
@@ -63,18 +66,22 @@ def free_port() -> int:
         return port
 
 
-def point_aws_at(endpoint_url: str) -> None:
-    """Every boto3 client of this process talks to the emulator, with fake credentials."""
+def point_aws_at(endpoint_url: str, operator: dict[str, str] | None = None) -> None:
+    """Every boto3 client of this process talks to the emulator: as the stack's ``operator`` (its state
+    file's ``access_key_id`` and ``secret_access_key``), else with fake credentials (before enforcement)."""
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            "AWS_ACCESS_KEY_ID": operator["access_key_id"] if operator else "testing",
+            "AWS_SECRET_ACCESS_KEY": operator["secret_access_key"] if operator else "testing",
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         }
     )
+    if operator:
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+    else:
+        os.environ["AWS_SESSION_TOKEN"] = "testing"  # noqa: S105 - the emulator's fake credentials
     os.environ.pop("AWS_PROFILE", None)
 
 
@@ -127,11 +134,25 @@ def warn_unless_built(models_dir: Path) -> None:
         log.warning("built-in models %s are not built in %s: run `make embedding-model`", missing, models_dir)
 
 
+def serve_functions(
+    template: Template, endpoint: str, overrides: dict[str, str]
+) -> tuple[Stack, LocalRoles, LocalLambda]:
+    """The template's resources in the emulator at ``endpoint``, every function's role enforced from then
+    on, and the Lambda Invoke API; this process's environment is the functions' and its credentials the
+    operator's."""
+    point_aws_at(endpoint)
+    stack = provision(template, prefix="infergate-local", overrides=overrides)
+    os.environ.update(local_environment(function_environment(template, stack)))
+    roles = enforce_roles(template, stack, switch_on=switch_on_server(endpoint))
+    roles.create_all()  # the state file names every role, for `tools.invoke --stack`
+    functions = LocalLambda(template, stack, roles).start()  # functions that invoke functions reach it with boto3
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
+    return stack, roles, functions
+
+
 def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, EmulatorProcess]:
     aws = EmulatorProcess("127.0.0.1", aws_port)
     aws.start()
-    endpoint = aws.endpoint_url
-    point_aws_at(endpoint)
     template = load_template()
     # `WEBHOOKS_ALLOW_INSECURE=true make dev` lets webhooks reach http and loopback receivers on this
     # machine. Off by default, as in deployments; template.yaml never sets it.
@@ -139,11 +160,8 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     local_settings = {"API_BASE_URL": f"http://127.0.0.1:{port}", "WEBHOOKS_ALLOW_INSECURE": insecure}
     # The template's parameters that a developer may override for the local stack, e.g. to load-test.
     local_settings |= {name: os.environ[name] for name in LOCAL_OVERRIDES if os.environ.get(name)}
-    stack = provision(template, prefix="infergate-local", overrides=local_settings)
-    os.environ.update(local_environment(function_environment(template, stack)))
+    stack, roles, functions = serve_functions(template, aws.endpoint_url, local_settings)
     warn_unless_built(MODELS_DIR)
-    functions = LocalLambda(template, stack).start()  # functions that invoke functions reach it with boto3
-    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
     from shared.wiring import reset
@@ -151,19 +169,28 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     reset()
     key = seed_admin_key(admin_key)
     pollers = start_pollers(template, stack)
-    local = LocalStack(f"http://127.0.0.1:{port}", endpoint, key, stack, pollers, functions)
+    local = LocalStack(f"http://127.0.0.1:{port}", aws.endpoint_url, key, stack, roles, pollers, functions)
     return local, aws
 
 
 def state_document(
-    template: Template, stack: Stack, *, base_url: str, aws_endpoint_url: str, lambda_endpoint_url: str
+    template: Template,
+    stack: Stack,
+    roles: LocalRoles,
+    *,
+    base_url: str,
+    aws_endpoint_url: str,
+    lambda_endpoint_url: str,
 ) -> dict[str, Any]:
-    """What other tools need of a running local stack: where it answers, its resources' names (queue URLs,
-    table name ...) by logical id, and each function's whole environment (``tools.invoke --stack``)."""
+    """What other tools need of a running local stack: where it answers, the operator's credentials (as a
+    person holds their own for a deployed stack), its resources' names (queue URLs, table name ...) by
+    logical id, and each function's role and whole environment (``tools.invoke --stack``)."""
     return {
         "base_url": base_url,
         "aws_endpoint_url": aws_endpoint_url,
         "lambda_endpoint_url": lambda_endpoint_url,
+        "operator": {"access_key_id": roles.operator.access_key, "secret_access_key": roles.operator.secret_key},
+        "roles": dict(roles.role_arns),
         "resources": dict(stack.refs),
         "functions": {
             name: local_environment(environment) for name, environment in function_environments(template, stack).items()
@@ -203,6 +230,7 @@ def main() -> None:
     state = state_document(
         load_template(),
         local.stack,
+        local.roles,
         base_url=local.base_url,
         aws_endpoint_url=local.aws_endpoint_url,
         lambda_endpoint_url=local.functions.endpoint,

@@ -23,7 +23,7 @@ from typing import Any
 import uvicorn
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from tools import moto_speedups
+from tools import moto_iam, moto_speedups
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,6 +101,7 @@ def main() -> None:
     """``python -m tools.emulator HOST PORT``: serve until SIGTERM or until the parent process ends."""
     host, port = sys.argv[1], int(sys.argv[2])
     moto_speedups.install()
+    moto_iam.install()  # judged as IAM would, once the local stack switches authentication on
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     # uvicorn keeps connections alive; moto's own werkzeug server closes each one after a response,
     # so every AWS call paid for a new connection and a new thread.

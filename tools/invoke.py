@@ -41,12 +41,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
 from moto import mock_aws
 
 from shared.wiring import reset
 from tools.devstack import REGION, STATE_FILE, local_environment, point_aws_at
+from tools.enforcement import enforcing_in_process
 from tools.lambda_runtime import invoke
 from tools.local_lambda import LocalLambda
+from tools.local_roles import assume
 from tools.provision import provision
 from tools.template import FunctionSpec, Template, load_template
 
@@ -146,13 +149,14 @@ def ephemeral_aws(template: Template, spec: FunctionSpec) -> Iterator[None]:
     with mock_aws():
         stack = provision(template, prefix=EPHEMERAL_PREFIX)
         os.environ.update(local_environment(stack.environment(spec.environment)))  # built-in models: local build
-        functions = LocalLambda(template, stack).start()  # for functions that invoke functions
-        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
-        reset()
-        try:
-            yield
-        finally:
-            functions.stop()
+        with enforcing_in_process(template, stack) as roles:  # the function runs as its own role
+            functions = LocalLambda(template, stack, roles).start()  # for functions that invoke functions
+            os.environ["AWS_ENDPOINT_URL_LAMBDA"] = functions.endpoint
+            reset()
+            try:
+                yield
+            finally:
+                functions.stop()
 
 
 def use_running_stack(state_file: Path, spec: FunctionSpec) -> None:
@@ -162,6 +166,7 @@ def use_running_stack(state_file: Path, spec: FunctionSpec) -> None:
         endpoint = str(state["aws_endpoint_url"])
         lambda_endpoint = str(state["lambda_endpoint_url"])
         functions = state["functions"]
+        operator, role_arn = state["operator"], state["roles"][spec.logical_id]
     except FileNotFoundError:
         raise NotInvokedError(f"{state_file} not found: start the local stack with `make dev` first") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -173,7 +178,10 @@ def use_running_stack(state_file: Path, spec: FunctionSpec) -> None:
         raise NotInvokedError(
             f"{state_file} lacks the environment of {spec.logical_id} ({', '.join(missing)}); restart `make dev`"
         )
-    point_aws_at(endpoint)
+    point_aws_at(endpoint, operator)
+    # As in Lambda, the function's credentials are its own role's, assumed for it, in its environment.
+    role = assume(boto3.client("sts"), role_arn, spec.logical_id)
+    os.environ.update(role.environment())
     os.environ.update({str(name): str(value) for name, value in environment.items()})
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_endpoint  # functions that invoke functions reach the stack's
     reset()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from tools.aws_identity import as_function
 from tools.template import FunctionSpec
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -37,8 +38,14 @@ class LocalContext:
 
 
 def load_handler(spec: FunctionSpec) -> Handler:
+    """The function's handler, run with its own role's AWS credentials when roles are enforced."""
     handler: Handler = getattr(import_module(spec.module), spec.handler_name)
-    return handler
+
+    def as_its_role(event: dict[str, Any], context: Any) -> Any:
+        with as_function(spec.logical_id):
+            return handler(event, context)
+
+    return as_its_role
 
 
 def invoke_function(logical_id: str, event: dict[str, Any]) -> Any:

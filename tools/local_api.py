@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.api.app import create_app
 from shared.api.bodies import body_rule
 from shared.kernel.observability import invocation
+from tools.aws_identity import as_function
 from tools.lambda_runtime import context_for
 from tools.template import FunctionSpec, Template, load_template
 
@@ -116,6 +117,7 @@ class RequestPerThread:
         if self.function_of is None:
             asyncio.run(serve())
         else:
-            with invocation(context_for(self.function_of(scope["method"], scope["path"]))):
+            spec = self.function_of(scope["method"], scope["path"])
+            with invocation(context_for(spec)), as_function(spec.logical_id):
                 asyncio.run(serve())
         return sent

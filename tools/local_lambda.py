@@ -9,10 +9,14 @@ import json
 import re
 import threading
 import traceback
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tools.iam_audit import Decision, record
+from tools.iam_policy import Effect, Request, decide
 from tools.lambda_runtime import invoke
+from tools.local_roles import LocalRoles
 from tools.provision import Stack
 from tools.template import FunctionSpec, Template
 
@@ -20,12 +24,17 @@ _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$"
 
 
 class LocalLambda:
-    """A threaded HTTP server; ``endpoint`` is the value for ``AWS_ENDPOINT_URL_LAMBDA``."""
+    """A threaded HTTP server; ``endpoint`` is the value for ``AWS_ENDPOINT_URL_LAMBDA``.
 
-    def __init__(self, template: Template, stack: Stack) -> None:
+    With ``roles``, a caller's ``lambda:InvokeFunction`` is judged against its role, as Lambda does;
+    only a function's role or the operator may invoke.
+    """
+
+    def __init__(self, template: Template, stack: Stack, roles: LocalRoles | None = None) -> None:
         functions = {stack.refs[spec.logical_id]: spec for spec in template.functions}
         functions |= {stack.arns[spec.logical_id]: spec for spec in template.functions}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(functions))
+        refusal = _refusal_of(stack, roles) if roles else None
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(functions, refusal))
         self._server.daemon_threads = True
         # A short poll interval: shutdown() waits for the serve loop's next poll (0.5 s by default).
         self._thread = threading.Thread(
@@ -47,7 +56,30 @@ class LocalLambda:
         self._thread.join(timeout=5)
 
 
-def _handler_class(functions: dict[str, FunctionSpec]) -> type[BaseHTTPRequestHandler]:
+def _refusal_of(stack: Stack, roles: LocalRoles) -> "Refusal":
+    def refusal(authorization: str, spec: FunctionSpec) -> str | None:
+        access_key = authorization.partition("Credential=")[2].partition("/")[0]
+        caller = roles.principal_of(access_key)
+        request = Request("lambda:InvokeFunction", stack.arns[spec.logical_id])
+        if caller is None:  # not a function's role: the operator, or credentials the emulator never issued
+            allowed = access_key == roles.operator_access_key
+            caller = "operator" if allowed else access_key or "anonymous"
+        else:
+            allowed = decide(roles.policies[caller], request) is Effect.ALLOW
+        record(Decision(caller, request.action, request.resource, allowed))
+        return (
+            None
+            if allowed
+            else f"{caller} is not authorized to perform: {request.action} on resource: {request.resource}"
+        )
+
+    return refusal
+
+
+Refusal = Callable[[str, FunctionSpec], str | None]  # (Authorization header, target) -> why refused, or None
+
+
+def _handler_class(functions: dict[str, FunctionSpec], refusal: Refusal | None) -> type[BaseHTTPRequestHandler]:
     class InvokeHandler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             match = _INVOKE_PATH.match(self.path.split("?", 1)[0])
@@ -56,6 +88,10 @@ def _handler_class(functions: dict[str, FunctionSpec]) -> type[BaseHTTPRequestHa
                 self._reply(
                     404, {"Type": "User", "message": "Function not found"}, error_type="ResourceNotFoundException"
                 )
+                return
+            denied = refusal(self.headers.get("Authorization", ""), spec) if refusal else None
+            if denied:
+                self._reply(403, {"Type": "User", "Message": denied}, error_type="AccessDeniedException")
                 return
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"

@@ -9,6 +9,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from tools.aws_identity import as_function
 from tools.lambda_runtime import context_for, load_handler
 from tools.sqs_events import lambda_event
 from tools.template import FunctionSpec, QueueTrigger
@@ -42,6 +43,11 @@ class QueuePoller(threading.Thread):
         self._stopping.set()
 
     def run(self) -> None:
+        # Lambda's event source mapping reads and deletes the messages with the function's own role.
+        with as_function(self._spec.logical_id):
+            self._poll_until_stopped()
+
+    def _poll_until_stopped(self) -> None:
         handler = load_handler(self._spec)
         idle = IDLE_SECONDS[0]
         while not self._stopping.is_set():

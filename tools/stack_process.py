@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from tools.iam_audit import AUDIT_DIR_VARIABLE, Decision, read_folder
 from tools.template import ROOT
 
 START_TIMEOUT = 90.0
@@ -27,6 +28,11 @@ class LocalStack:
     admin_key: str
     state_file: Path
     process: "subprocess.Popen[str]"
+    audit_dir: Path  # what its emulated IAM decided (``tools.iam_audit``)
+
+    def refusals(self) -> list[Decision]:
+        """Every call IAM refused so far: a function's role lacked what it did, or a tool used no credentials."""
+        return [decision for decision in read_folder(self.audit_dir) if not decision.allowed]
 
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -100,11 +106,15 @@ def running_stack(folder: Path, settings: dict[str, str], admin_key: str, models
     port = free_port()
     state_file = folder / "state.json"
     log_file = folder / "stack.log"
+    audit_dir = folder / "iam"  # this stack's own; and any folder the caller records every decision in
+    audit_dir.mkdir(parents=True, exist_ok=True)
+    audit_dirs = os.pathsep.join(filter(None, [str(audit_dir), os.environ.get(AUDIT_DIR_VARIABLE)]))
+    settings = {AUDIT_DIR_VARIABLE: audit_dirs, **settings}
     process = spawn_local_stack(port, state_file, admin_key, models_dir, settings, log_file)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base_url, process, log_file)
-        yield LocalStack(base_url, admin_key, state_file, process)
+        yield LocalStack(base_url, admin_key, state_file, process, audit_dir)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)

@@ -35,7 +35,7 @@ def stack_resources(args: argparse.Namespace, logical_ids: Iterable[str]) -> dic
     stack, boto3 in this process is pointed at its emulator first."""
     if args.local:
         state = local_state()
-        point_aws_at(state["aws_endpoint_url"])
+        point_aws_at(state["aws_endpoint_url"], state["operator"])
         created = state["resources"]
         return {logical_id: str(created[logical_id]) for logical_id in logical_ids}
     if args.stack_name:

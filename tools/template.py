@@ -7,6 +7,7 @@ routes that ``sam deploy`` creates. Tables, queues, buckets and secrets are plai
 are read from the template as written (``raw``, ``of_type``).
 """
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -18,7 +19,8 @@ import yaml
 from tools.translate import cached_translation, translate
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_PATH = ROOT / "template.yaml"
+# INFERGATE_TEMPLATE runs the local stack and the tools from another template (a copy being tried out).
+TEMPLATE_PATH = Path(os.environ.get("INFERGATE_TEMPLATE") or ROOT / "template.yaml")
 DEFAULT_ROUTE = "$default"
 _SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.Arn)?\}")
 _LAYER_HASH = re.compile(r"[0-9a-f]{10}")  # SAM appends a content hash to a layer's logical id

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from tests.support.builtin_model import built_models_dir
 from tools import stack_process
+from tools.iam_audit import refusal_report
 from tools.stack_process import LocalStack as LocalStack  # re-exported: the e2e tests' type of the stack
 from tools.stack_process import free_port
 from tools.template import ROOT
@@ -20,11 +22,30 @@ from tools.template import ROOT
 ADMIN_KEY = "igk_e2eadminkey000000000000000000000000"
 
 
+_STACKS: list[LocalStack] = []  # every stack started in this session, whose refusals fail the test that caused them
+
+
 @contextmanager
 def running_stack(folder: Path, settings: dict[str, str]) -> Iterator[LocalStack]:
     """A local stack with the e2e admin key and the built-in models the tests build."""
     with stack_process.running_stack(folder, settings, ADMIN_KEY, built_models_dir()) as stack:
+        _STACKS.append(stack)
         yield stack
+
+
+@pytest.fixture(autouse=True)
+def no_access_denied() -> Iterator[None]:
+    """Each function runs as its own role, enforced: a call AWS would refuse fails the test that made it,
+    naming the function, the action and the resource."""
+    before = {stack.audit_dir: Counter(stack.refusals()) for stack in _STACKS}
+    yield
+    refused = [
+        refusal
+        for stack in _STACKS
+        for refusal in (Counter(stack.refusals()) - before.get(stack.audit_dir, Counter())).elements()
+    ]
+    if refused:
+        pytest.fail(refusal_report(refused), pytrace=False)
 
 
 _free_port = free_port

@@ -12,8 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
-from moto.server import ThreadedMotoServer
 
 from shared import __version__
 from shared.adapters.dynamodb.keys import DynamoKeyStore
@@ -21,10 +19,10 @@ from shared.kernel.clock import to_rfc3339, utc_now
 from shared.keys.models import ApiKey, Scope, hash_secret
 from shared.uploads.models import Purpose
 from tests.support.example_batch import Places, store_example_batch, store_upload
-from tools.devstack import DEV_TENANT, free_port, state_document, write_state
+from tools.aws_identity import stop_routing
+from tools.devstack import DEV_TENANT, free_port, serve_functions, state_document, write_state
+from tools.emulator import EmulatorProcess
 from tools.invoke import main
-from tools.local_lambda import LocalLambda
-from tools.provision import provision
 from tools.template import ROOT, FunctionSpec, load_template
 
 EXAMPLE_KEY = "igk_exampleadminkey00000000000000000000"
@@ -66,61 +64,56 @@ class RunningStack:
     table_name: str
     bucket_name: str
     endpoint: str
+    operator: dict[str, str]  # the credentials `make dev` gives its own tools
+
+    def client(self, service: str) -> Any:
+        """A client of its emulator, as its operator."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]  # dynamodb or s3
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.operator["access_key_id"],
+            aws_secret_access_key=self.operator["secret_access_key"],
+        )
 
     @property
     def places(self) -> Places:
         """Its table and bucket with clients of its emulator, for the shared seeding helpers."""
-        dynamodb = emulator_client("dynamodb", self.endpoint)
-        return self.table_name, self.bucket_name, dynamodb, emulator_client("s3", self.endpoint)
+        return self.table_name, self.bucket_name, self.client("dynamodb"), self.client("s3")
 
 
 @contextmanager
 def local_stack_state(folder: Path) -> Iterator[RunningStack]:
-    """What ``make dev`` leaves for other tools: a moto server holding the template's resources, the Lambda
-    Invoke API of its functions, and its state file (written by the local stack's own code)."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    reset = f"{endpoint}/moto-api/reset"  # the server shares this process's moto backends: start and end empty
-    requests.post(reset, timeout=10).raise_for_status()
+    """What ``make dev`` leaves for other tools: the emulator holding the template's resources with every
+    function's role enforced, the Lambda Invoke API of its functions, and its state file (all written by the
+    local stack's own code)."""
+    aws = EmulatorProcess("127.0.0.1", free_port())
+    aws.start()
+    saved = dict(os.environ)
     try:
         template = load_template()
-        created = provision(
-            template,
-            prefix="infergate-local",
-            dynamodb=emulator_client("dynamodb", endpoint),
-            sqs=emulator_client("sqs", endpoint),
-            secretsmanager=emulator_client("secretsmanager", endpoint),
-            s3=emulator_client("s3", endpoint),
-        )
-        functions = LocalLambda(template, created).start()
+        created, roles, functions = serve_functions(template, aws.endpoint_url, {})
         state_file = folder / ".infergate-dev.json"
         state = state_document(
             template,
             created,
+            roles,
             base_url="http://127.0.0.1:8000",
-            aws_endpoint_url=endpoint,
+            aws_endpoint_url=aws.endpoint_url,
             lambda_endpoint_url=functions.endpoint,
         )
         write_state(state, state_file)
         try:
-            yield RunningStack(state_file, created.refs["Table"], created.refs["ArtifactsBucket"], endpoint)
+            yield RunningStack(
+                state_file, created.refs["Table"], created.refs["ArtifactsBucket"], aws.endpoint_url, state["operator"]
+            )
         finally:
             functions.stop()
+            stop_routing()
     finally:
-        requests.post(reset, timeout=10).raise_for_status()
-        server.stop()
-
-
-def emulator_client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,  # type: ignore[call-overload]  # one of the four services above
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+        os.environ.clear()
+        os.environ.update(saved)
+        aws.stop()
 
 
 @pytest.fixture
@@ -138,7 +131,7 @@ def sample_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSt
 
 
 def register_key(stack: RunningStack, tenant: str, secret: str) -> None:
-    store = DynamoKeyStore(stack.table_name, emulator_client("dynamodb", stack.endpoint))
+    store = DynamoKeyStore(stack.table_name, stack.client("dynamodb"))
     key = ApiKey(
         id="key_01JD5YB4W3ZV0B4S8FZ7Q6N9XA",
         tenant=tenant,
@@ -310,7 +303,13 @@ def test_a_left_over_state_file_exits_2(run: Run, tmp_path: Path) -> None:
     # Given a state file of a local stack that is no longer running
     endpoint = f"http://127.0.0.1:{free_port()}"
     state_file = tmp_path / ".infergate-dev.json"
-    state = {"aws_endpoint_url": endpoint, "lambda_endpoint_url": endpoint, "functions": {}}
+    state = {
+        "aws_endpoint_url": endpoint,
+        "lambda_endpoint_url": endpoint,
+        "functions": {},
+        "operator": {"access_key_id": "AKIA0", "secret_access_key": "gone"},
+        "roles": {"GetHealthFunction": "arn:aws:iam::123456789012:role/gone"},
+    }
     state_file.write_text(json.dumps(state), encoding="utf-8")
 
     # When a function is invoked against it

@@ -1,19 +1,20 @@
 """The redrive command against a moto server standing in for the running local stack."""
 
 import json
+import os
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore, delivery_item
 from shared.kernel.messages import WEBHOOKS_QUEUE, DeliverWebhook
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.webhooks.models import AttemptOutcome, DeliveryStatus
 from tools import stack_target, webhooks
-from tools.devstack import state_document, write_state
-from tools.provision import provision
+from tools.aws_identity import stop_routing
+from tools.devstack import serve_functions, state_document, write_state
+from tools.emulator import EmulatorProcess
 from tools.stack_process import free_port as _free_port
 from tools.template import load_template
 
@@ -21,16 +22,17 @@ from tools.template import load_template
 def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
     aws_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    aws = EmulatorProcess("127.0.0.1", _free_port())
+    aws.start()
+    saved = dict(os.environ)
     try:
-        endpoint = f"http://127.0.0.1:{port}"
-        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-        stack = provision(load_template(), prefix="cli")
+        stack, roles, functions = serve_functions(load_template(), aws.endpoint_url, {})
+        functions.stop()
         state = tmp_path / "state.json"
         write_state(
-            state_document(load_template(), stack, base_url="", aws_endpoint_url=endpoint, lambda_endpoint_url=""),
+            state_document(
+                load_template(), stack, roles, base_url="", aws_endpoint_url=aws.endpoint_url, lambda_endpoint_url=""
+            ),
             state,
         )
         monkeypatch.setattr(stack_target, "STATE_FILE", state)
@@ -64,7 +66,10 @@ def test_redrive_moves_parked_deliveries_back_with_a_fresh_schedule(
         assert [WEBHOOKS_QUEUE.read(m["Body"]) for m in queued] == [message]
         assert "Messages" not in boto3.client("sqs").receive_message(QueueUrl=stack.refs["WebhooksDLQ"])
     finally:
-        server.stop()
+        stop_routing()
+        os.environ.clear()
+        os.environ.update(saved)
+        aws.stop()
 
 
 def test_redrive_needs_a_target(

@@ -1,0 +1,67 @@
+"""What the emulated IAM decided: every refusal, and (for the least-privilege report) what each role used.
+
+Decisions are kept in memory for the process that judged them (the tests' in-process emulator) and,
+when ``INFERGATE_IAM_AUDIT_DIR`` names folders (separated like ``PATH``), appended to
+``<folder>/<pid>.jsonl`` in each, so other processes can read them: the end-to-end tests read their
+local stack's refusals, ``make iam-report`` reads every call a function made across the suite. An
+allowed call is written once per (principal, action, resource) and process; a refusal every time.
+"""
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+AUDIT_DIR_VARIABLE = "INFERGATE_IAM_AUDIT_DIR"
+
+
+@dataclass(frozen=True)
+class Decision:
+    principal: str  # a function's logical id (its role's session name), or the operator's user name
+    action: str
+    resource: str
+    allowed: bool
+
+    def __str__(self) -> str:
+        verdict = "allowed" if self.allowed else "AccessDenied:"
+        return f"{verdict} {self.principal} {self.action} on {self.resource}"
+
+
+_lock = threading.Lock()
+_refusals: list[Decision] = []
+_written: set[Decision] = set()
+
+
+def record(decision: Decision) -> None:
+    with _lock:
+        if not decision.allowed:
+            _refusals.append(decision)
+        elif decision in _written:
+            return
+        else:
+            _written.add(decision)
+        for folder in filter(None, os.environ.get(AUDIT_DIR_VARIABLE, "").split(os.pathsep)):
+            with (Path(folder) / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as out:
+                out.write(json.dumps(asdict(decision)) + "\n")
+
+
+def take_refusals() -> list[Decision]:
+    """The refusals recorded in this process since the last call, forgotten."""
+    with _lock:
+        taken = list(_refusals)
+        _refusals.clear()
+    return taken
+
+
+def read_folder(folder: Path) -> Iterator[Decision]:
+    """Every decision written to ``folder`` by any process."""
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield Decision(**json.loads(line))
+
+
+def refusal_report(refusals: list[Decision]) -> str:
+    return "IAM refused what AWS would refuse:\n" + "\n".join(f"  {refusal}" for refusal in refusals)
