@@ -7,11 +7,15 @@ resolve, each time a request is signed, to those of the function running on this
 and to the operator's outside any invocation. Nothing in ``shared`` or ``functions`` knows.
 """
 
+import contextvars
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import boto3
 import botocore.session
@@ -71,12 +75,36 @@ def routed_session() -> boto3.Session:
     return boto3.Session(botocore_session=session)
 
 
+@cache
+def _routed_client(service: str, endpoint_url: str | None) -> Any:
+    return routed_session().client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+
+def routed_client(service: str) -> Any:
+    """A client of the routed session for the emulator this process points at, made once (~50 ms each)."""
+    return _routed_client(service, os.environ.get("AWS_ENDPOINT_URL"))
+
+
 def route_credentials(operator: AccessKey, credentials_of: CredentialsOf) -> None:
     """From now on, clients of boto3's default session sign as the function acting (see :func:`as_function`),
     else as ``operator``."""
     global _operator, _function_credentials
     _operator, _function_credentials = operator, credentials_of
     boto3.DEFAULT_SESSION = routed_session()
+    _run_pool_tasks_in_their_submitters_context()
+
+
+@cache
+def _run_pool_tasks_in_their_submitters_context() -> None:
+    """In Lambda a role's credentials are the whole process's, so every thread a function starts uses them
+    (s3transfer's download threads, a worker's pool). Here they are the invocation's context: a task
+    submitted to a thread pool runs in a copy of its submitter's, so it signs as the same function."""
+    submit = ThreadPoolExecutor.submit
+
+    def submit_in_context(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+
+    ThreadPoolExecutor.submit = submit_in_context  # type: ignore[method-assign,assignment]
 
 
 def stop_routing() -> None:

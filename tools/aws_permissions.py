@@ -18,6 +18,7 @@ from typing import Any
 from tools.iam_policy import Request
 
 LEADING_KEYS = "dynamodb:LeadingKeys"
+CONTEXT_KEYS = frozenset({LEADING_KEYS.lower()})  # the condition keys the requests made here carry
 _TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",

@@ -11,13 +11,12 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import boto3
 import httpx
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 
 from tools import moto_iam
-from tools.aws_identity import AccessKey, route_credentials, routed_session, stop_routing
+from tools.aws_identity import AccessKey, acting_as, route_credentials, routed_client, stop_routing
 from tools.local_roles import LocalRoles, create_operator
 from tools.provision import Stack
 from tools.template import Template
@@ -25,10 +24,11 @@ from tools.template import Template
 
 def enforce_roles(template: Template, stack: Stack, switch_on: Callable[[], None]) -> LocalRoles:
     """Create the operator, route this process's credentials, then ``switch_on`` the emulator's checks."""
-    operator = create_operator(boto3.client("iam"))
+    iam, sts = routed_client("iam"), routed_client("sts")
+    with acting_as(AccessKey(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])):
+        operator = create_operator(iam)  # before the checks: with the provisioning credentials
     act_as_operator(operator)
-    session = routed_session()
-    roles = LocalRoles(template, stack, operator, session.client("iam"), session.client("sts"))
+    roles = LocalRoles(template, stack, operator, iam, sts)
     route_credentials(operator, roles.credentials)
     switch_on()
     return roles

@@ -23,10 +23,12 @@ class Decision:
     action: str
     resource: str
     allowed: bool
+    reason: str = ""  # a refusal that is not IAM's: an expired or altered presigned URL
 
     def __str__(self) -> str:
         verdict = "allowed" if self.allowed else "AccessDenied:"
-        return f"{verdict} {self.principal} {self.action} on {self.resource}"
+        because = f" ({self.reason})" if self.reason else ""
+        return f"{verdict} {self.principal} {self.action} on {self.resource}{because}"
 
 
 _lock = threading.Lock()

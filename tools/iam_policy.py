@@ -7,7 +7,8 @@ it refuses what AWS would refuse (``tools.moto_iam``); moto's own evaluator trea
 as a deny and reads resources of DynamoDB or Secrets Manager calls as ``*``.
 
 Condition operators: the ``String*`` family, alone or with ``ForAllValues:``/``ForAnyValue:``. A policy
-using another operator fails loudly (:class:`UnsupportedConditionError`) rather than being judged wrongly.
+using another operator, or a condition key the caller says its requests never carry (``known_keys``),
+fails loudly (:class:`UnsupportedConditionError`) rather than being judged wrongly.
 """
 
 import re
@@ -37,16 +38,26 @@ class Request:
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def decide(policies: Iterable[Mapping[str, Any]], request: Request) -> Effect:
+def decide(policies: Iterable[Mapping[str, Any]], request: Request, known_keys: frozenset[str] | None = None) -> Effect:
+    """``known_keys``: the condition keys (lower case) the caller's requests can carry; None: any."""
     allowed = False
     for policy in policies:
         for statement in _as_list(policy.get("Statement", [])):
+            if known_keys is not None:
+                _require_known(statement, known_keys)
             if not _applies(statement, request):
                 continue
             if statement.get("Effect") == "Deny":
                 return Effect.DENY
             allowed = True
     return Effect.ALLOW if allowed else Effect.IMPLICIT_DENY
+
+
+def _require_known(statement: Mapping[str, Any], known_keys: frozenset[str]) -> None:
+    for operator, keys in statement.get("Condition", {}).items():
+        for key in keys:
+            if key.lower() not in known_keys:
+                raise UnsupportedConditionError(f"condition key {key} ({operator}) is not evaluated locally")
 
 
 def string_like(pattern: str, value: str) -> bool:
@@ -105,8 +116,9 @@ def _holds(operator: str, key: str, expected: Any, context: Mapping[str, tuple[s
         return all(matches(value) for value in values)  # true for a request without the key, as in AWS
     if qualifier == "ForAnyValue":
         return any(matches(value) for value in values)
-    # A single-valued operator on a key the request does not carry: the condition does not hold.
-    return bool(values) and all(matches(value) for value in values)
+    if not values:  # a key the request does not carry: only a negated operator holds, as in IAM
+        return negated
+    return all(matches(value) for value in values)
 
 
 def _context_value(context: Mapping[str, tuple[str, ...]], key: str) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ LAMBDAS_OWN = "logs:"
 class RoleUse:
     function: str
     statements: int
+    statements_used: int  # with at least one of their actions called by the function
     granted: frozenset[str]
     used: frozenset[str]
 
@@ -50,7 +51,8 @@ def role_uses(template: Template, decisions: Iterable[Decision]) -> list[RoleUse
         statements = [statement for document in documents for statement in _as_list(document["Statement"])]
         granted = frozenset(action for statement in statements for action in _as_list(statement.get("Action", [])))
         used = frozenset(g for g in granted if any(string_like(g.lower(), c.lower()) for c in called[function]))
-        uses.append(RoleUse(function, len(statements), granted, used))
+        statements_used = sum(1 for statement in statements if used & set(_as_list(statement.get("Action", []))))
+        uses.append(RoleUse(function, len(statements), statements_used, granted, used))
     return uses
 
 
@@ -63,7 +65,9 @@ def report(uses: Sequence[RoleUse]) -> str:
     lambdas = sum(len([a for a in use.granted if a.startswith(LAMBDAS_OWN)]) for use in uses)
     return "\n".join(
         [
-            f"{len(uses)} functions, {sum(use.statements for use in uses)} policy statements (inline and managed),"
+            f"{len(uses)} functions ({sum(1 for use in uses if use.used)} of them call AWS),"
+            f" {sum(use.statements for use in uses)} policy statements (inline and managed;"
+            f" {sum(use.statements_used for use in uses)} used by the tests),"
             f" {granted} granted actions: {granted - unused - lambdas} used by the tests, {lambdas} Lambda's own"
             f" (`logs:*`), **{unused} granted and never used**.",
             "",

@@ -5,14 +5,22 @@ artifact inspector) reach this server through ``AWS_ENDPOINT_URL_LAMBDA``; it ru
 handler in this process, as the local stack runs every function.
 """
 
+import hmac
 import json
 import re
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tools.aws_identity import AccessKey
+from tools.aws_permissions import CONTEXT_KEYS
 from tools.iam_audit import Decision, record
 from tools.iam_policy import Effect, Request, decide
 from tools.lambda_runtime import invoke
@@ -57,26 +65,54 @@ class LocalLambda:
 
 
 def _refusal_of(stack: Stack, roles: LocalRoles) -> "Refusal":
-    def refusal(authorization: str, spec: FunctionSpec) -> str | None:
+    def refusal(invocation: "Invocation", spec: FunctionSpec) -> str | None:
+        authorization = invocation.headers.get("authorization", "")
         access_key = authorization.partition("Credential=")[2].partition("/")[0]
-        caller = roles.principal_of(access_key)
+        caller = roles.principal_of(access_key) or ("operator" if access_key == roles.operator_access_key else None)
+        key = roles.key_of(access_key)
         request = Request("lambda:InvokeFunction", stack.arns[spec.logical_id])
-        if caller is None:  # not a function's role: the operator, or credentials the emulator never issued
-            allowed = access_key == roles.operator_access_key
-            caller = "operator" if allowed else access_key or "anonymous"
-        else:
-            allowed = decide(roles.policies[caller], request) is Effect.ALLOW
+        if caller is None or key is None or not _signed_by(invocation, key):
+            record(Decision(caller or access_key or "anonymous", request.action, request.resource, False, "signature"))
+            return "The request signature we calculated does not match the signature you provided."
+        allowed = caller == "operator" or decide(roles.policies[caller], request, CONTEXT_KEYS) is Effect.ALLOW
         record(Decision(caller, request.action, request.resource, allowed))
-        return (
-            None
-            if allowed
-            else f"{caller} is not authorized to perform: {request.action} on resource: {request.resource}"
-        )
+        if allowed:
+            return None
+        return f"{caller} is not authorized to perform: {request.action} on resource: {request.resource}"
 
     return refusal
 
 
-Refusal = Callable[[str, FunctionSpec], str | None]  # (Authorization header, target) -> why refused, or None
+@dataclass(frozen=True)
+class Invocation:
+    """An Invoke request as it arrived: what its SigV4 signature covers."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+
+
+def _signed_by(invocation: Invocation, key: AccessKey) -> bool:
+    """Whether ``key`` signed the request (SigV4, recomputed as Lambda's front end would)."""
+    authorization = invocation.headers.get("authorization", "")
+    scope = authorization.partition("Credential=")[2].partition(",")[0].split("/")
+    signed = authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";")
+    if len(scope) < 5 or "x-amz-date" not in invocation.headers:
+        return False
+    request = AWSRequest(
+        method=invocation.method,
+        url=f"http://{invocation.headers.get('host', '')}{invocation.path}",
+        data=invocation.body,
+        headers={name: invocation.headers.get(name, "") for name in signed},
+    )
+    request.context["timestamp"] = invocation.headers["x-amz-date"]
+    auth = SigV4Auth(Credentials(key.access_key, key.secret_key, key.token), "lambda", scope[2])
+    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    return hmac.compare_digest(expected, authorization.partition("Signature=")[2].strip())
+
+
+Refusal = Callable[[Invocation, FunctionSpec], str | None]  # (the request, its target) -> why refused, or None
 
 
 def _handler_class(functions: dict[str, FunctionSpec], refusal: Refusal | None) -> type[BaseHTTPRequestHandler]:
@@ -89,12 +125,15 @@ def _handler_class(functions: dict[str, FunctionSpec], refusal: Refusal | None) 
                     404, {"Type": "User", "message": "Function not found"}, error_type="ResourceNotFoundException"
                 )
                 return
-            denied = refusal(self.headers.get("Authorization", ""), spec) if refusal else None
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b"{}"
+            invocation = Invocation(
+                "POST", self.path, {name.lower(): value for name, value in self.headers.items()}, raw if length else b""
+            )
+            denied = refusal(invocation, spec) if refusal else None
             if denied:
                 self._reply(403, {"Type": "User", "Message": denied}, error_type="AccessDeniedException")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b"{}"
             try:
                 result = invoke(spec, json.loads(raw or b"{}"))
             except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error

@@ -108,6 +108,13 @@ class LocalRoles:
     def operator_access_key(self) -> str:
         return self.operator.access_key
 
+    def key_of(self, access_key_id: str) -> AccessKey | None:
+        """The credentials (the operator's or a role's) whose access key id this is."""
+        if access_key_id == self.operator.access_key:
+            return self.operator
+        with self._lock:
+            return next((key for key in self._credentials.values() if key.access_key == access_key_id), None)
+
     def principal_of(self, access_key_id: str) -> str | None:
         """The function whose role's credentials hold ``access_key_id``."""
         with self._lock:

@@ -14,8 +14,9 @@ policy (which names ``lambda.amazonaws.com``) is not evaluated.
 
 import contextlib
 import json
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -23,11 +24,13 @@ from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.access_control import IAMRequestBase, S3IAMRequest
 from moto.iam.models import Policy
+from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
-from tools.aws_permissions import deleted_object_keys, dynamodb_requests, sqs_action
+from tools.aws_permissions import CONTEXT_KEYS, deleted_object_keys, dynamodb_requests, sqs_action
 from tools.iam_audit import Decision, record
 from tools.iam_policy import Effect, Request, decide
+from tools.presigned_urls import presigned_refusal
 
 _installed = False
 
@@ -69,15 +72,20 @@ def _authorize(self: Any, iam_request_cls: type[IAMRequestBase], resource: str =
         raise
     access_key = iam_request._access_key
     principal = _principal_name(access_key.arn)
-    if not presigned:  # moto checks a presigned URL's signed headers itself; its signature is not recomputed
+    if presigned:  # checked as S3 does; moto would take any URL naming a key it issued
+        why = presigned_refusal(self.method, path, headers, access_key.create_credentials(), datetime.now(UTC))
+        if why:
+            record(Decision(principal, iam_request._action, resource, allowed=False, reason=why))
+            iam_request._raise_access_denied()
+    else:
         try:
             iam_request.check_signature()
         except Exception:
-            record(Decision(principal, iam_request._action, resource, allowed=False))
+            record(Decision(principal, iam_request._action, resource, allowed=False, reason="signature"))
             raise
     policies = [_document(policy) for policy in access_key.collect_policies()]
     for request in _requests(self, iam_request._action, resource):
-        allowed = decide(policies, request) is Effect.ALLOW
+        allowed = decide(policies, request, CONTEXT_KEYS) is Effect.ALLOW
         record(Decision(principal, request.action, request.resource, allowed))
         if not allowed:
             if iam_request_cls is S3IAMRequest:
@@ -87,6 +95,22 @@ def _authorize(self: Any, iam_request_cls: type[IAMRequestBase], resource: str =
                 message = f"User: {access_key.arn} is not authorized to perform: {detail}"
                 raise JsonRESTError("AccessDeniedException", message)
             raise AccessDeniedError(user_arn=access_key.arn, action=detail)
+
+
+def _s3_requests(response: Any, action: str, resource: str) -> list[Request]:
+    """An S3 call's requests: ``DeleteObjects`` per key; a copy also reads its source; and reading a key
+    that does not exist also needs ``s3:ListBucket`` on its bucket (without it S3 answers 403, not 404)."""
+    if action == "s3:DeleteObject" and "delete" in parse_qs(urlparse(response.uri).query, keep_blank_values=True):
+        return [Request(action, f"{resource}/{key}") for key in deleted_object_keys(response.raw_body)]
+    requests = [Request(action, resource)]
+    source = unquote(str(response.headers.get("x-amz-copy-source") or "")).lstrip("/").split("?", 1)[0]
+    if source and action == "s3:PutObject":
+        requests.append(Request("s3:GetObject", f"arn:aws:s3:::{source}"))
+    if action == "s3:GetObject" or source:
+        bucket, _, key = (source or resource.removeprefix("arn:aws:s3:::")).partition("/")
+        if key and s3_backends[response.current_account]["aws"].get_object(bucket, key) is None:
+            requests.append(Request("s3:ListBucket", f"arn:aws:s3:::{bucket}"))
+    return requests
 
 
 def _speaks_json(response: Any) -> bool:
@@ -110,12 +134,8 @@ def _requests(response: Any, action: str, resource: str) -> list[Request]:
         return dynamodb_requests(action.split(":", 1)[1], body, region, account, hash_key_of)
     if service == "sqs":
         return [Request(sqs_action(action.split(":", 1)[1]), resource)]
-    if (
-        service == "s3"
-        and action == "s3:DeleteObject"
-        and "delete" in parse_qs(urlparse(response.uri).query, keep_blank_values=True)
-    ):
-        return [Request(action, f"{resource}/{key}") for key in deleted_object_keys(response.raw_body)]
+    if service == "s3":
+        return _s3_requests(response, action, resource)
     if service == "secretsmanager" and resource == "*":
         secret_id = str(_json_body(response).get("SecretId"))
         # No such secret: judged on "*", then the call fails on its own.
@@ -141,7 +161,8 @@ def _document(policy: Any) -> dict[str, Any]:
 
 
 def _signed_headers(headers: Any, query: dict[str, Any]) -> tuple[dict[str, str], bool]:
-    """The request's headers; for a presigned URL (SigV4 or SigV2), with its query's credentials as headers."""
+    """The request's headers; for a presigned URL, with its query's credentials as headers (so moto finds the
+    access key; a SigV2 URL is then refused by ``presigned_refusal``)."""
     copied = dict(headers.items())
     values = {name.lower(): items[0] if isinstance(items, list) else items for name, items in query.items()}
     if "Authorization" in copied or not ({"x-amz-credential", "awsaccesskeyid"} & set(values)):

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
 # Fail fast inside Lambda time budgets; botocore's "standard" mode retries throttling with backoff.
@@ -35,6 +36,11 @@ def sqs_client() -> "SQSClient":
 def s3_client() -> "S3Client":
     # SigV4 everywhere, so presigned PUTs sign Content-Type and Content-Length.
     return boto3.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4", read_timeout=30)))
+
+
+@per_container
+def secretsmanager_client() -> "SecretsManagerClient":
+    return boto3.client("secretsmanager", config=_CONFIG)
 
 
 @per_container

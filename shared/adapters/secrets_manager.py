@@ -1,16 +1,17 @@
-"""Secrets read through Powertools Parameters (cached per container for ``max_age`` seconds)."""
+"""Secrets read through Powertools Parameters, with the container's own Secrets Manager client (its timeouts
+and retries; cached per container for ``max_age`` seconds)."""
 
-from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from shared.kernel.container import on_forget
+from shared.adapters.clients import secretsmanager_client
+from shared.kernel.container import per_container
+
+
+@per_container
+def _secrets() -> SecretsProvider:
+    return SecretsProvider(boto3_client=secretsmanager_client())
 
 
 def secret_bytes(secret_id: str, max_age: int) -> bytes:
-    value = parameters.get_secret(secret_id, max_age=max_age)
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
-
-
-@on_forget
-def reset_secrets() -> None:
-    """Forget cached values and providers (their clients are bound to the endpoint of first use)."""
-    parameters.clear_caches()  # type: ignore[no-untyped-call]  # untyped upstream
+    value = _secrets().get(secret_id, max_age=max_age)
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)  # type: ignore[arg-type]

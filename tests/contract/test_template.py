@@ -12,6 +12,7 @@ from typing import Any
 
 from shared.settings import ApiSettings, RuntimeSettings
 from tests.contract.test_deploy_limits import API_GATEWAY_TIMEOUT_MS
+from tools.iam_policy import string_like
 from tools.template import ROOT, FunctionSpec, load_template
 
 READ_ONLY_ACTIONS = {
@@ -235,16 +236,10 @@ def test_every_authenticated_function_reads_keys_is_rate_limited_and_may_write_o
     }
 
 
-# The emulator does not evaluate condition keys: the confinement of the rate limits' UpdateItem to RATE#
-# items is checked on the policy document, by evaluating its condition on partition keys as IAM would.
+# The confinement of the rate limits' UpdateItem to RATE# items, checked on the policy document itself for
+# keys of every kind (the local enforcement, tools.iam_policy, evaluates it only on the keys the tests write).
 _RATE_KEYS = ("RATE#key#k_1#1700000000", "RATE#tenant#t_1")
 _OTHER_KEYS = ("KEY#k_1", "TENANT#t_1", "PREDICTION#p_1", "RATE", "RATEX#k_1", "")
-
-
-def _string_like(pattern: str, value: str) -> bool:
-    """IAM's StringLike: ``*`` any run of characters, ``?`` one character, the rest literal."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
 
 
 def _allows_leading_key(statement: dict[str, Any], key: str) -> bool:
@@ -254,7 +249,7 @@ def _allows_leading_key(statement: dict[str, Any], key: str) -> bool:
     patterns = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
     if set(condition) != {"ForAllValues:StringLike"} or patterns is None:
         return True
-    return any(_string_like(pattern, key) for pattern in _as_list(patterns))
+    return any(string_like(pattern, key) for pattern in _as_list(patterns))
 
 
 def _as_list(value: Any) -> list[Any]:

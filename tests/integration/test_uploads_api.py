@@ -271,6 +271,19 @@ def test_a_cancelled_upload_cannot_feed_a_batch(admin: Credential) -> None:
     assert response_json(refused)["errors"] == [{"pointer": "/input_upload_id", "detail": "The upload was cancelled."}]
 
 
+def test_a_batch_on_an_upload_whose_file_never_arrived_is_refused_saying_so(admin: Credential) -> None:
+    """The file's HeadObject finds no key: S3 answers 404 only to a role with s3:ListBucket (else 403, a 500)."""
+    upload = response_json(_create(admin.secret, size=30))
+
+    refused = call(
+        "POST", "/v1/batches", body={"model": "echo", "input_upload_id": upload["id"]}, headers=bearer(admin.secret)
+    )
+
+    assert refused["statusCode"] == 422, refused
+    detail = "Nothing has been uploaded yet: PUT the file to the upload's URL."
+    assert response_json(refused)["errors"] == [{"pointer": "/input_upload_id", "detail": detail}]
+
+
 def test_parts_that_do_not_add_up_to_the_declared_bytes_are_refused(admin: Credential) -> None:
     upload = response_json(_create(admin.secret, size=30))
     ids = _parts(admin.secret, upload["id"], b"x" * 20)

@@ -89,6 +89,7 @@ def test_a_key_the_request_lacks_satisfies_for_all_values_but_no_single_valued_o
     assert decide(single, Request("dynamodb:Query", TABLE, {"AWS:SourceVpc": ("vpc-1",)})) is Effect.ALLOW
     assert decide(negated, Request("dynamodb:Query", TABLE, {"aws:SourceVpc": ("vpc-1",)})) is Effect.IMPLICIT_DENY
     assert decide(negated, Request("dynamodb:Query", TABLE, {"aws:SourceVpc": ("other",)})) is Effect.ALLOW
+    assert decide(negated, Request("dynamodb:Query", TABLE)) is Effect.ALLOW  # a negated operator on a missing key
 
 
 def test_a_condition_operator_not_implemented_fails_loudly_instead_of_being_guessed() -> None:
@@ -96,6 +97,17 @@ def test_a_condition_operator_not_implemented_fails_loudly_instead_of_being_gues
 
     with pytest.raises(UnsupportedConditionError, match="IpAddress"):
         decide(policies, Request("s3:GetObject", "arn:aws:s3:::b/k"))
+
+
+def test_a_condition_on_a_key_the_requests_never_carry_fails_loudly() -> None:
+    """A global key such as aws:PrincipalArn is in every AWS request, but not in the local ones."""
+    policies = [policy(allow("s3:GetObject", "*", Condition={"StringEquals": {"aws:PrincipalArn": "arn:x"}}))]
+    leading = [policy(allow("dynamodb:UpdateItem", TABLE, Condition=RATE_ONLY))]
+    request = Request("dynamodb:UpdateItem", TABLE, {LEADING_KEYS: ("RATE#k",)})
+
+    with pytest.raises(UnsupportedConditionError, match="aws:PrincipalArn"):
+        decide(policies, Request("s3:GetObject", "arn:aws:s3:::b/k"), frozenset({"dynamodb:leadingkeys"}))
+    assert decide(leading, request, frozenset({"dynamodb:leadingkeys"})) is Effect.ALLOW
 
 
 @pytest.mark.parametrize(
