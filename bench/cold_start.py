@@ -35,8 +35,8 @@ from tools import moto_iam
 from tools.devstack import free_port
 from tools.enforcement import switch_on_server
 from tools.local_roles import LocalRoles, create_operator
-from tools.provision import function_environment, provision
-from tools.template import ROOT, FunctionSpec, load_template
+from tools.provision import Stack, function_environment, provision
+from tools.template import ROOT, FunctionSpec, Template, load_template
 
 EXAMPLE_KEY = "igk_exampleadminkey00000000000000000000"
 
@@ -151,6 +151,19 @@ def start_moto_server() -> tuple[ThreadedMotoServer, str]:
     return server, f"http://{host}:{port}"
 
 
+def enforce_on_server(template: Template, stack: Stack, endpoint: str, iam: Any) -> LocalRoles:
+    """From now on the moto server (in this process) refuses what AWS would: each function signs as its own
+    role, as in the tests and in Lambda. ``iam``: a client that may still create the operator."""
+    moto_iam.install()
+    operator = create_operator(iam)
+    switch_on_server(endpoint)()
+    as_operator = boto3.Session(
+        aws_access_key_id=operator.access_key, aws_secret_access_key=operator.secret_key, region_name="us-east-1"
+    )
+    iam, sts = as_operator.client("iam", endpoint_url=endpoint), as_operator.client("sts", endpoint_url=endpoint)
+    return LocalRoles(template, stack, operator, iam, sts)
+
+
 def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, float]]:
     """(name, median import s, median import + first event s, median peak RSS MiB): the floor, the
     Lambdalith, then each function."""
@@ -176,15 +189,7 @@ def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, floa
         boto3.client("s3", **connection).put_object(
             Bucket=stack.refs["ArtifactsBucket"], Key="uploads/example/upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ", Body=iris
         )
-        # From here each function signs as its own role, enforced, as in the tests and in Lambda.
-        moto_iam.install()  # the server runs in this process
-        operator = create_operator(boto3.client("iam", **connection))
-        switch_on_server(endpoint)()
-        as_operator = boto3.Session(
-            aws_access_key_id=operator.access_key, aws_secret_access_key=operator.secret_key, region_name="us-east-1"
-        )
-        iam, sts = as_operator.client("iam", endpoint_url=endpoint), as_operator.client("sts", endpoint_url=endpoint)
-        roles = LocalRoles(template, stack, operator, iam, sts)
+        roles = enforce_on_server(template, stack, endpoint, boto3.client("iam", **connection))
         with tempfile.TemporaryDirectory() as models:
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))},

@@ -456,8 +456,11 @@ class ColdStart:
 
 def measure_cold_start(models_dir: Path, runs: int) -> ColdStart:
     """A moto server with the example key; fresh interpreters reading the built-in from ``models_dir``."""
-    from bench.cold_start import FAKE_AWS, FLOOR, sample, start_moto_server
+    import boto3
+
+    from bench.cold_start import FAKE_AWS, FLOOR, enforce_on_server, sample, start_moto_server
     from shared.wiring import key_service, reset
+    from tools.enforcement import stop_enforcing_in_process
     from tools.provision import function_environment, provision
 
     template = load_template()
@@ -465,6 +468,7 @@ def measure_cold_start(models_dir: Path, runs: int) -> ColdStart:
     fake = FAKE_AWS
     saved = dict(os.environ)
     try:
+        stop_enforcing_in_process()  # this process's moto answers the server: as it was before any stack
         os.environ.update({**fake, "AWS_ENDPOINT_URL": endpoint})
         stack = provision(template, prefix="coldembed")  # on the server: AWS_ENDPOINT_URL
         functions = function_environment(template, stack)
@@ -473,6 +477,7 @@ def measure_cold_start(models_dir: Path, runs: int) -> ColdStart:
         from shared.keys.models import Scope
 
         key_service().import_secret("example", "example admin", [Scope.ADMIN], EXAMPLE_KEY)
+        roles = enforce_on_server(template, stack, endpoint, boto3.client("iam"))
         base = {
             **{k: v for k, v in saved.items() if not k.startswith(("AWS_", "POWERTOOLS_"))},
             **fake,
@@ -492,7 +497,8 @@ def measure_cold_start(models_dir: Path, runs: int) -> ColdStart:
             samples = []
             for _ in range(runs):
                 with tempfile.TemporaryDirectory(prefix="bench-models-") as models:  # /tmp is empty on a cold start
-                    samples.append(sample(config, {**base, "MODEL_DIR": models}, 1))
+                    own_role = roles.credentials(spec.logical_id).environment()
+                    samples.append(sample(config, {**base, **own_role, "MODEL_DIR": models}, 1))
             (Path(folder) / "floor_handler.py").write_text(FLOOR, encoding="utf-8")
             floor_config = {
                 "module": "floor_handler",
@@ -500,8 +506,9 @@ def measure_cold_start(models_dir: Path, runs: int) -> ColdStart:
                 "name": "Floor",
                 "event": str(ROOT / "events" / "get_health.json"),
             }
-            floor = sample(floor_config, {**base, "PYTHONPATH": folder}, runs)
+            floor = sample(floor_config, {**base, **roles.operator.environment(), "PYTHONPATH": folder}, runs)
     finally:
+        stop_enforcing_in_process()
         os.environ.clear()
         os.environ.update(saved)
         server.stop()

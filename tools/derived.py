@@ -53,11 +53,16 @@ def functions_table(template: Template) -> str:
 
 def with_functions_table(document: str, table: str) -> str:
     """``document`` with the text between the table's marker comments replaced by ``table``."""
-    before, start, rest = document.partition(TABLE_START + "\n")
-    _, end, after = rest.partition(TABLE_END)
+    return between_markers(document, TABLE_START, TABLE_END, table, "the functions table")
+
+
+def between_markers(document: str, start_marker: str, end_marker: str, text: str, what: str) -> str:
+    """``document`` with the text between a generated part's two marker comments replaced by ``text``."""
+    before, start, rest = document.partition(start_marker + "\n")
+    _, end, after = rest.partition(end_marker)
     if not start or not end:
-        raise ValueError(f"{ARCHITECTURE.name} lacks the marker comments of the functions table")
-    return f"{before}{start}\n{table}\n{end}{after}"
+        raise ValueError(f"{ARCHITECTURE.name} lacks the marker comments of {what}")
+    return f"{before}{start}\n{text}\n{end}{after}"
 
 
 def _architecture(template: Template) -> str:

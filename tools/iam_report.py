@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.derived import ARCHITECTURE
+from tools.derived import ARCHITECTURE, between_markers
 from tools.iam_audit import Decision, read_folder
 from tools.iam_policy import string_like
 from tools.local_roles import role_documents
@@ -79,11 +79,7 @@ def report(uses: Sequence[RoleUse]) -> str:
 
 
 def with_report(document: str, table: str) -> str:
-    before, start, rest = document.partition(REPORT_START + "\n")
-    _, end, after = rest.partition(REPORT_END)
-    if not start or not end:
-        raise ValueError(f"{ARCHITECTURE.name} lacks the marker comments of the least-privilege report")
-    return f"{before}{start}\n{table}\n{end}{after}"
+    return between_markers(document, REPORT_START, REPORT_END, table, "the least-privilege report")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
