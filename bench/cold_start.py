@@ -155,7 +155,7 @@ def enforce_on_server(template: Template, stack: Stack, endpoint: str, iam: Any)
     """From now on the moto server (in this process) refuses what AWS would: each function signs as its own
     role, as in the tests and in Lambda. ``iam``: a client that may still create the operator."""
     moto_iam.install()
-    operator = create_operator(iam)
+    operator = create_operator(iam, f"{stack.prefix}-operator")
     switch_on_server(endpoint)()
     as_operator = boto3.Session(
         aws_access_key_id=operator.access_key, aws_secret_access_key=operator.secret_key, region_name="us-east-1"

@@ -26,7 +26,7 @@ def enforce_roles(template: Template, stack: Stack, switch_on: Callable[[], None
     """Create the operator, route this process's credentials, then ``switch_on`` the emulator's checks."""
     iam, sts = routed_client("iam"), routed_client("sts")
     with acting_as(AccessKey(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])):
-        operator = create_operator(iam)  # before the checks: with the provisioning credentials
+        operator = create_operator(iam, f"{stack.prefix}-operator")  # before the checks, as the provisioner
     act_as_operator(operator)
     roles = LocalRoles(template, stack, operator, iam, sts)
     route_credentials(operator, roles.credentials)

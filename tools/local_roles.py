@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_sts import STSClient
 
-OPERATOR = "infergate-operator"
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -58,11 +57,11 @@ def _aws_managed_policies() -> dict[str, Any]:
     return policies
 
 
-def create_operator(iam: "IAMClient") -> AccessKey:
+def create_operator(iam: "IAMClient", name: str) -> AccessKey:
     """An IAM user allowed everything, as a person deploying the stack is: the local stack's tools act as it."""
-    iam.create_user(UserName=OPERATOR)
-    iam.put_user_policy(UserName=OPERATOR, PolicyName="everything", PolicyDocument=json.dumps(_EVERYTHING))
-    key = iam.create_access_key(UserName=OPERATOR)["AccessKey"]
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="everything", PolicyDocument=json.dumps(_EVERYTHING))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
     return AccessKey(key["AccessKeyId"], key["SecretAccessKey"])
 
 
