@@ -52,16 +52,30 @@ def recording() -> Iterator[list[RecordedCall]]:
 
     def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         service = client.meta.service_model.service_name
+        kept = _replayable(params)
         try:
             response = _ORIGINAL(client, operation, params)
         except ClientError as error:
-            calls.append(RecordedCall(service, operation, params, None, dict(error.response)))
+            calls.append(RecordedCall(service, operation, kept, None, dict(error.response)))
             raise
-        calls.append(RecordedCall(service, operation, params, response, None))
+        calls.append(RecordedCall(service, operation, kept, response, None))
         return response
 
     with _patched(record):
         yield calls
+
+
+def _replayable(params: dict[str, Any]) -> dict[str, Any]:
+    """The call's parameters with a streamed body (an uploaded file) read into bytes: it can be sent again,
+    and copied, where the stream is spent by the call."""
+
+    def read(stream: Any) -> bytes:
+        position = stream.tell()
+        data: bytes = stream.read()
+        stream.seek(position)
+        return data
+
+    return {name: read(value) if hasattr(value, "read") else value for name, value in params.items()}
 
 
 class Replay:
