@@ -172,3 +172,25 @@ def test_a_copy_reads_its_source_with_the_callers_role(stack: Stack) -> None:
     assert [(d.action, d.resource) for d in take_refusals()] == [
         ("s3:GetObject", f"arn:aws:s3:::{bucket}/artifacts/m.onnx")
     ]
+
+
+def test_an_invoke_must_be_signed_by_the_key_it_names(stack: Stack) -> None:
+    """The operator's access key id is in the state file: naming it without its secret is not enough."""
+    name = stack.refs["InspectModelArtifactFunction"]
+    operator_key = os.environ["AWS_ACCESS_KEY_ID"]  # the test acts as the operator
+    forged = {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={operator_key}/20261206/us-east-1/lambda/aws4_request, "
+        f"SignedHeaders=host;x-amz-date, Signature={'0' * 64}",
+        "X-Amz-Date": "20261206T000000Z",
+    }
+
+    url = f"{os.environ['AWS_ENDPOINT_URL_LAMBDA']}/2015-03-31/functions/{name}/invocations"
+    answer = requests.post(url, data=b'{"Records": []}', headers=forged, timeout=10)
+    signed = boto3.client("lambda").invoke(FunctionName=name, Payload=b'{"Records": []}')
+
+    assert (answer.status_code, answer.headers["X-Amzn-ErrorType"], signed["StatusCode"]) == (
+        403,
+        "AccessDeniedException",
+        200,
+    )
+    assert [(d.action, d.allowed, d.reason) for d in take_refusals()] == [("lambda:InvokeFunction", False, "signature")]
