@@ -23,6 +23,15 @@ PRICES = {  # dollars per request or unit
     "s3:get": 0.0004 / 1000,
     "sqs": 0.40 / 1e6,
 }
+# The request kinds the cost tables count, with their labels (keys of PRICES).
+REQUEST_KINDS = (
+    ("API Gateway requests", "apigateway"),
+    ("DynamoDB write requests", "dynamodb:write"),
+    ("DynamoDB read requests", "dynamodb:read"),
+    ("S3 PUT/COPY requests", "s3:put"),
+    ("S3 GET/HEAD requests", "s3:get"),
+    ("SQS requests", "sqs"),
+)
 S3_PUT_CLASS = {"PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"}
 DYNAMO_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 

@@ -30,7 +30,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from bench.aws_calls import Calls, billable, counting, fake_aws_environment, price
+from bench.aws_calls import REQUEST_KINDS, Calls, billable, counting, fake_aws_environment, price
 from bench.stack import provision_stack
 
 TENANT = "bench"
@@ -60,18 +60,10 @@ def main() -> None:
     with mock_aws(), redirect_stdout(io.StringIO()):  # the functions' metric lines (EMF) go to stdout
         batch_units, batch_cost = run_batch(args.lines)
         single_units, single_cost = run_singles(args.singles, args.lines)
-    rows = [
-        ("API Gateway requests", "apigateway"),
-        ("DynamoDB write requests", "dynamodb:write"),
-        ("DynamoDB read requests", "dynamodb:read"),
-        ("S3 PUT/COPY requests", "s3:put"),
-        ("S3 GET/HEAD requests", "s3:get"),
-        ("SQS requests", "sqs"),
-    ]
     print(f"\nAWS requests for {args.lines:,} inputs (sentiment), counted on the real handlers\n")  # noqa: T201
     print(f"| | one batch | {args.lines:,} single predictions | ratio |")  # noqa: T201
     print("|---|---:|---:|---:|")  # noqa: T201
-    for label, kind in rows:
+    for label, kind in REQUEST_KINDS:
         b, s = batch_units.get(kind, 0), single_units.get(kind, 0)
         ratio = f"{s / b:.0f}x" if b and s else "-"
         print(f"| {label} | {b:,} | {s:,} | {ratio} |")  # noqa: T201

@@ -6,6 +6,7 @@ modules build their own Mangum adapter when imported; that step is skipped here 
 is replaced before they are imported), so the Lambdalith pays for one app, as a hand-written one would.
 """
 
+import sys
 from importlib import import_module
 from typing import Any
 
@@ -60,11 +61,16 @@ API_MODULES = (
 
 def _routers() -> list[APIRouter]:
     building = app_factory.lambda_handler
+    fresh = [module for module in API_MODULES if module not in sys.modules]
     app_factory.lambda_handler = lambda router: None  # type: ignore[assignment,return-value]
     try:
         return [import_module(module).router for module in API_MODULES]
     finally:
         app_factory.lambda_handler = building
+        # Imported here without a handler of their own: whoever imports them next gets them whole (a test
+        # process that imported this module once invoked functions whose `handler` was None).
+        for module in fresh:
+            sys.modules.pop(module, None)
 
 
 _adapter = Mangum(

@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from bench.aws_calls import PRICES, counting, fake_aws_environment
+from bench.aws_calls import PRICES, REQUEST_KINDS, counting, fake_aws_environment
 from bench.batch_cost import cost, drain, provision
 from bench.embeddings import EXAMPLE_KEY, OPENAI_PER_MILLION, api_event, texts, unthrottled
 from tools.template import ROOT, load_template
@@ -287,15 +287,7 @@ def table(walls: WallTimes, batch: Priced, calls: Priced) -> str:
         f"| wall time on the local stack | {walls.batch_seconds:.1f} s | {walls.calls_seconds:.1f} s | "
         f"{_ratio(walls.calls_seconds / walls.calls * walls.lines, walls.batch_seconds)} |",
     ]
-    kinds = (
-        ("API Gateway requests", "apigateway"),
-        ("DynamoDB write requests", "dynamodb:write"),
-        ("DynamoDB read requests", "dynamodb:read"),
-        ("S3 PUT/COPY requests", "s3:put"),
-        ("S3 GET/HEAD requests", "s3:get"),
-        ("SQS requests", "sqs"),
-    )
-    for label, kind in kinds:
+    for label, kind in REQUEST_KINDS:
         b, c = batch.units.get(kind, 0), calls.units.get(kind, 0)
         rows.append(f"| {label} | {b:,} | {c:,} | {_ratio(c, b)} |")
     rows.append(

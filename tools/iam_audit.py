@@ -33,19 +33,20 @@ class Decision:
 
 _lock = threading.Lock()
 _refusals: list[Decision] = []
-_written: set[Decision] = set()
+_written: set[tuple[Decision | Path, ...]] = set()  # (an allowed decision, the folders it was written to)
 
 
 def record(decision: Decision) -> None:
+    folders = [Path(folder) for folder in os.environ.get(AUDIT_DIR_VARIABLE, "").split(os.pathsep) if folder]
     with _lock:
         if not decision.allowed:
             _refusals.append(decision)
-        elif decision in _written:
+        elif (decision, *folders) in _written:
             return
         else:
-            _written.add(decision)
-        for folder in filter(None, os.environ.get(AUDIT_DIR_VARIABLE, "").split(os.pathsep)):
-            with (Path(folder) / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as out:
+            _written.add((decision, *folders))
+        for folder in folders:
+            with (folder / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as out:
                 out.write(json.dumps(asdict(decision)) + "\n")
 
 

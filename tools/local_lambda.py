@@ -24,7 +24,7 @@ from tools.aws_permissions import CONTEXT_KEYS
 from tools.iam_audit import Decision, record
 from tools.iam_policy import Effect, Request, decide
 from tools.lambda_runtime import invoke
-from tools.local_roles import LocalRoles
+from tools.local_roles import OPERATOR, LocalRoles
 from tools.provision import Stack
 from tools.template import FunctionSpec, Template
 
@@ -68,13 +68,14 @@ def _refusal_of(stack: Stack, roles: LocalRoles) -> "Refusal":
     def refusal(invocation: "Invocation", spec: FunctionSpec) -> str | None:
         authorization = invocation.headers.get("authorization", "")
         access_key = authorization.partition("Credential=")[2].partition("/")[0]
-        caller = roles.principal_of(access_key) or ("operator" if access_key == roles.operator_access_key else None)
-        key = roles.key_of(access_key)
+        holder = roles.identify(access_key)
         request = Request("lambda:InvokeFunction", stack.arns[spec.logical_id])
-        if caller is None or key is None or not _signed_by(invocation, key):
-            record(Decision(caller or access_key or "anonymous", request.action, request.resource, False, "signature"))
+        if holder is None or not _signed_by(invocation, holder[1]):
+            caller = holder[0] if holder else access_key or "anonymous"
+            record(Decision(caller, request.action, request.resource, False, "signature"))
             return "The request signature we calculated does not match the signature you provided."
-        allowed = caller == "operator" or decide(roles.policies[caller], request, CONTEXT_KEYS) is Effect.ALLOW
+        caller = holder[0]
+        allowed = caller == OPERATOR or decide(roles.policies[caller], request, CONTEXT_KEYS) is Effect.ALLOW
         record(Decision(caller, request.action, request.resource, allowed))
         if allowed:
             return None

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_sts import STSClient
 
+OPERATOR = "operator"  # how the operator is named where a function's logical id would be
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -82,7 +83,6 @@ class LocalRoles:
     policies: dict[str, list[dict[str, Any]]] = field(init=False)
     role_arns: dict[str, str] = field(default_factory=dict)
     _credentials: dict[str, AccessKey] = field(default_factory=dict)
-    _principals: dict[str, str] = field(default_factory=dict)  # access key id -> function logical id
     _managed: dict[str, str] = field(default_factory=dict)  # template or AWS managed policy -> local ARN
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,28 +96,19 @@ class LocalRoles:
                 role_arn = self._create_role(logical_id)
                 credentials = assume(self.sts, role_arn, logical_id)
                 self._credentials[logical_id] = credentials
-                self._principals[credentials.access_key] = logical_id
             return self._credentials[logical_id]
 
     def create_all(self) -> None:
         for spec in self.template.functions:
             self.credentials(spec.logical_id)
 
-    @property
-    def operator_access_key(self) -> str:
-        return self.operator.access_key
-
-    def key_of(self, access_key_id: str) -> AccessKey | None:
-        """The credentials (the operator's or a role's) whose access key id this is."""
+    def identify(self, access_key_id: str) -> tuple[str, AccessKey] | None:
+        """Who holds ``access_key_id`` (a function's logical id, or ``operator``) and their credentials."""
         if access_key_id == self.operator.access_key:
-            return self.operator
+            return OPERATOR, self.operator
         with self._lock:
-            return next((key for key in self._credentials.values() if key.access_key == access_key_id), None)
-
-    def principal_of(self, access_key_id: str) -> str | None:
-        """The function whose role's credentials hold ``access_key_id``."""
-        with self._lock:
-            return self._principals.get(access_key_id)
+            found = [(name, key) for name, key in self._credentials.items() if key.access_key == access_key_id]
+        return found[0] if found else None
 
     def _create_role(self, logical_id: str) -> str:
         spec = self.template.function(logical_id)

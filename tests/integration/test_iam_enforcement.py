@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from shared.adapters.secrets_manager import secret_bytes
 from shared.wiring import object_store
 from tools.aws_identity import as_function
-from tools.iam_audit import Decision, take_refusals
+from tools.iam_audit import AUDIT_DIR_VARIABLE, Decision, read_folder, take_refusals
 from tools.provision import ACCOUNT_ID, REGION, Stack
 
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/test-Table"
@@ -40,10 +40,15 @@ def test_a_function_is_refused_what_its_role_does_not_grant_and_the_refusal_name
     assert take_refusals() == [Decision("GetHealthFunction", "dynamodb:PutItem", TABLE_ARN, allowed=False)]
 
 
-def test_the_operator_outside_any_function_may_do_anything(stack: Stack) -> None:
+def test_the_operator_outside_any_function_may_do_anything(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(AUDIT_DIR_VARIABLE, str(tmp_path))  # every decision, allowed ones too
+
     boto3.client("dynamodb").put_item(TableName=stack.refs["Table"], Item={"PK": {"S": "X"}, "SK": {"S": "Y"}})
 
     assert take_refusals() == []
+    assert list(read_folder(tmp_path)) == [Decision("test-operator", "dynamodb:PutItem", TABLE_ARN, allowed=True)]
 
 
 def test_the_rate_limit_policy_reaches_rate_items_only(stack: Stack) -> None:
