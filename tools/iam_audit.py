@@ -4,7 +4,7 @@ Decisions are kept in memory for the process that judged them (the tests' in-pro
 when ``INFERGATE_IAM_AUDIT_DIR`` names folders (separated like ``PATH``), appended to
 ``<folder>/<pid>.jsonl`` in each, so other processes can read them: the end-to-end tests read their
 local stack's refusals, ``make iam-report`` reads every call a function made across the suite. An
-allowed call is written once per (principal, action, resource) and process; a refusal every time.
+allowed call is written once per process and set of folders; a refusal every time.
 """
 
 import json
