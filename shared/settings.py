@@ -53,9 +53,21 @@ class WebhookSettings(SettingsGroup):
     """Delivery of webhooks (which URLs it may reach: ``WebhookUrlSettings``)."""
 
     api_base_url: str = Field(validation_alias="API_BASE_URL", min_length=1)
-    webhooks_dlq_url: str = Field(validation_alias="WEBHOOKS_DLQ_URL", min_length=1)
     timeout_seconds: float = Field(default=10.0, gt=0, le=10, validation_alias="WEBHOOK_TIMEOUT_SECONDS")
     retry_scale: float = Field(default=1.0, gt=0, le=1, validation_alias="WEBHOOK_RETRY_SCALE")
+
+
+class WebhookDeadLetterSettings(SettingsGroup):
+    """Where webhook deliveries park after their last attempt (delivery and the operator's redrive)."""
+
+    webhooks_dlq_url: str = Field(validation_alias="WEBHOOKS_DLQ_URL", min_length=1)
+
+
+class DeadLetterSettings(SettingsGroup):
+    """The predictions and batches dead-letter queues (operator commands only: the workers never read them)."""
+
+    predictions_dlq_url: str = Field(validation_alias="PREDICTIONS_DLQ_URL", min_length=1)
+    batches_dlq_url: str = Field(validation_alias="BATCHES_DLQ_URL", min_length=1)
 
 
 class WebhookUrlSettings(SettingsGroup):

@@ -16,6 +16,7 @@ from shared.settings import (
     BatchSettings,
     BucketSettings,
     CursorSettings,
+    DeadLetterSettings,
     InspectorSettings,
     KeySettings,
     ModelTimeSettings,
@@ -25,6 +26,7 @@ from shared.settings import (
     SchemaSettings,
     StoreSettings,
     SweepSettings,
+    WebhookDeadLetterSettings,
     WebhookSettings,
     WebhookUrlSettings,
     settings,
@@ -49,6 +51,9 @@ if TYPE_CHECKING:
     from shared.inference.service import InferenceService
     from shared.kernel.pagination import CursorCodec
     from shared.keys.service import KeyService
+    from shared.operations.commands import DeadLetterKind
+    from shared.operations.ports import DeadLetterQueue
+    from shared.operations.service import Operations
     from shared.predictions.runner import PredictionRunner
     from shared.predictions.service import PredictionService
     from shared.predictions.sweeper import Sweeper
@@ -171,6 +176,30 @@ def key_service() -> "KeyService":
     return KeyService(store, cursor_codec(), settings(KeySettings).max_keys_per_tenant)
 
 
+def operations() -> "Operations":
+    """The operator commands: keys minted with no per-tenant cap, and the three dead-letter queues."""
+    from shared.adapters.dynamodb.keys import DynamoKeyStore
+    from shared.adapters.sqs_dead_letters import SqsDeadLetterQueue
+    from shared.keys.service import KeyService
+    from shared.operations.service import Operations
+    from shared.webhooks.worker import redrive
+
+    queues, dead = settings(QueueSettings), settings(DeadLetterSettings)
+    keys = KeyService(DynamoKeyStore(settings(StoreSettings).table_name, dynamodb_client()), cursor_codec())
+    dead_letters: dict[DeadLetterKind, DeadLetterQueue] = {
+        "predictions": SqsDeadLetterQueue(dead.predictions_dlq_url, queues.predictions_queue_url, sqs_client()),
+        "batches": SqsDeadLetterQueue(dead.batches_dlq_url, settings(BatchSettings).batches_queue_url, sqs_client()),
+        "webhooks": SqsDeadLetterQueue(
+            settings(WebhookDeadLetterSettings).webhooks_dlq_url, queues.webhooks_queue_url, sqs_client()
+        ),
+    }
+
+    def redrive_webhooks(limit: int) -> int:
+        return redrive(webhooks_dead_letters(), webhooks_queue(), delivery_store(), limit)
+
+    return Operations(keys, dead_letters, redrive_webhooks)
+
+
 @per_container
 def inference_service() -> "InferenceService":
     from shared.inference.service import InferenceService
@@ -267,7 +296,7 @@ def webhooks_queue() -> "SqsDeliveryQueue":
 def webhooks_dead_letters() -> "SqsDeliveryQueue":
     from shared.adapters.sqs import SqsDeliveryQueue
 
-    return SqsDeliveryQueue(settings(WebhookSettings).webhooks_dlq_url, sqs_client())
+    return SqsDeliveryQueue(settings(WebhookDeadLetterSettings).webhooks_dlq_url, sqs_client())
 
 
 @per_container

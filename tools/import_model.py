@@ -26,17 +26,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
+import boto3
 import httpx
 
+from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.kernel.errors import InvalidRequestError
+from shared.kernel.pagination import CursorCodec
 from shared.keys.models import InvalidTenantError, Scope
+from shared.keys.service import KeyService
 from shared.registry.models import ModelRef
 from shared.registry.text import TASKS, Activation, Pooling, TextOptions
 from shared.uploads.models import Purpose
 from tools.api_client import ApiError, api_client, call, upload
 from tools.devstack import DEV_TENANT
 from tools.export_archive import CONTENT_TYPE, ExportRefusedError, PackedExport, pack_export
-from tools.keys import key_service
 from tools.stack_target import UsageError, local_state, logs_to_stderr, stack_resources
 
 BASE_URL_VARIABLE = "INFERGATE_BASE_URL"
@@ -158,12 +161,16 @@ def target(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
 def _temporary_admin_key(args: argparse.Namespace) -> Iterator[str]:
     """An admin key of ``args.tenant`` in the local stack's table, revoked when the import is over."""
     table = stack_resources(args, ["Table"])["Table"]
-    keys = key_service(table, None)
+    keys = KeyService(DynamoKeyStore(table, boto3.client("dynamodb")), CursorCodec(_no_listing))
     key, secret = keys.create(args.tenant, "import_model (temporary)", [Scope.ADMIN])
     try:
         yield secret
     finally:
         keys.revoke(args.tenant, key.id)
+
+
+def _no_listing() -> bytes:
+    raise UsageError("listing keys is not supported here")
 
 
 def _report_packed(packed: PackedExport) -> None:

@@ -1,4 +1,4 @@
-"""Where an operator command (``tools.keys``, ``tools.dlq``, ``tools.webhooks``) acts: the running local
+"""Where an operator tool (``tools.import_model``) acts: the running local
 stack (``--local``, from ``make dev``'s state file) or a deployed one (``--stack-name``, from its outputs),
 and the resources it needs there, by logical id (``Table``, ``WebhooksQueue`` ...)."""
 

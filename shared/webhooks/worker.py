@@ -57,7 +57,7 @@ def redrive(dead_letters: DeliveryQueue, queue: DeliveryQueue, deliveries: Deliv
     """Give every parked delivery a fresh retry schedule and queue it again. Returns how many moved."""
     moved = 0
     while moved < limit:
-        batch = dead_letters.receive(limit=10, wait_seconds=1)  # long polling: an empty answer means empty
+        batch = dead_letters.receive(limit=min(10, limit - moved), wait_seconds=1)  # long polling: empty means empty
         if not batch:
             break
         for message, receipt in batch:

@@ -1,23 +1,19 @@
 """The local stack, started exactly as `make dev` starts it, as a subprocess (``tools.stack_process``); used
 over real HTTP."""
 
-import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from infergate.admin import Admin, AdminTarget
 
 from tests.support.builtin_model import built_models_dir
 from tools import stack_process
 from tools.iam_audit import refusal_report
 from tools.stack_process import LocalStack as LocalStack  # re-exported: the e2e tests' type of the stack
 from tools.stack_process import free_port
-from tools.template import ROOT
 
 ADMIN_KEY = "igk_e2eadminkey000000000000000000000000"
 
@@ -55,13 +51,11 @@ _MINTED: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
 def mint_key(local_stack: LocalStack, tenant: str, *scopes: str) -> str:
-    """A key for another tenant, minted the documented way: the CLI against the running stack."""
+    """A key for another tenant, minted the documented way: the operator command, invoking the running
+    stack's admin function with the operator's credentials."""
     if (tenant, scopes) in _MINTED:
         return _MINTED[(tenant, scopes)]
-    command = [sys.executable, "-m", "tools.keys", "mint", "--tenant", tenant, "--local", "--scopes", *scopes]
-    env = {**os.environ, "INFERGATE_DEV_STATE_FILE": str(local_stack.state_file)}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60)
-    key: str = json.loads(done.stdout)["key"]
+    key: str = Admin(AdminTarget.local(local_stack.state_file)).mint_key(tenant, scopes=scopes)["key"]
     _MINTED[(tenant, scopes)] = key
     return key
 

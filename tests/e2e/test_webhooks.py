@@ -1,21 +1,17 @@
 """Webhooks over the local stack: real HTTP, real pollers, a real receiver verifying every delivery."""
 
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from infergate.admin import Admin, AdminTarget
 
 from tests.e2e.conftest import LocalStack, _free_port, running_stack
 from tests.support.batch_flow import create as create_batch
 from tests.support.batch_flow import jsonl, mixed, watch
 from tests.support.receiver import receiver
-from tools.template import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -105,21 +101,12 @@ def test_an_unreachable_receiver_is_parked_and_redriven_once_it_is_back(webhook_
         created = _create(client, url, ["completed"])
         parked = _eventually(lambda: _settled(client, created["id"], 1))
         with receiver(port=port) as target:
-            env = {**os.environ, "INFERGATE_DEV_STATE_FILE": str(webhook_stack.state_file)}
-            done = subprocess.run(
-                [sys.executable, "-m", "tools.webhooks", "redrive", "--local"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            redriven = Admin(AdminTarget.local(webhook_stack.state_file)).redrive("webhooks")
             delivered = _eventually(lambda: _settled(client, created["id"], 1))
 
     assert parked is not None
     assert (parked[0]["status"], parked[0]["attempts"], parked[0]["last_status_code"]) == ("failed", 11, None)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["redriven"] >= 1
+    assert redriven >= 1
     assert delivered is not None
     assert (delivered[0]["status"], delivered[0]["attempts"]) == ("delivered", 12)
     [payload] = target.verified(secret)

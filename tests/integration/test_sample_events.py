@@ -233,6 +233,13 @@ def key_is_minted(response: Response, event: Event) -> None:
     assert (caller.tenant, caller.key_id) == (EXAMPLE_TENANT, body["id"])
 
 
+def first_key_is_minted(response: Response, event: Event) -> None:
+    minted = response["result"]
+    assert (minted["tenant"], minted["name"], minted["scopes"]) == (event["tenant"], event["name"], event["scopes"])
+    caller = key_service().authenticate(minted["key"], Scope.ADMIN)
+    assert (caller.tenant, caller.key_id) == (event["tenant"], minted["id"])
+
+
 def keys_are_listed(response: Response, event: Event) -> None:
     assert response["statusCode"] == 200
     body = response_json(response)
@@ -631,6 +638,7 @@ SCENARIOS: dict[str, Scenario] = {
     "SweepPredictionsFunction": Scenario(stuck_prediction, stuck_prediction_is_requeued),
     "CreateModelVersionFunction": Scenario(artifact_upload, version_is_registered),
     "InspectModelArtifactFunction": Scenario(artifact_upload, artifact_is_accepted),
+    "RunAdminCommandFunction": Scenario(nothing, first_key_is_minted),
     "PredictModelFunction": Scenario(nothing, iris_is_predicted),
     "CreateEmbeddingsFunction": Scenario(example_text_model, texts_are_embedded),
     "GetServerLiveFunction": Scenario(nothing, server_is_live),
