@@ -16,7 +16,7 @@ import httpx
 from infergate import _retry
 from infergate._config import Settings
 from infergate._request import ApiRequest
-from infergate.errors import APIConnectionError, APITimeoutError, InfergateError, api_error
+from infergate.errors import APIConnectionError, APITimeoutError, InfergateError, api_error, retry_after
 
 T = TypeVar("T")
 
@@ -76,7 +76,7 @@ def send(settings: Settings, request: ApiRequest, *, stream: bool = False) -> Fl
             failure = api_error(response)
             if attempt >= settings.max_retries or not _retry.retryable_status(response.status_code, request):
                 raise failure
-            wait = _retry.delay(attempt, getattr(failure, "retry_after", None))
+            wait = _retry.delay(attempt, retry_after(response))
         attempt += 1
         yield Sleep(wait)
 
