@@ -308,6 +308,19 @@ def test_a_model_past_its_time_limit_and_a_client_timeout_exit_124() -> None:
     assert cli(Api({"GET /v1/models": slow}), "models", "list").code == ExitCode.TIMEOUT
 
 
+def test_a_prediction_still_running_at_the_timeout_exits_124_naming_it() -> None:
+    api = Api(
+        {
+            "POST /v1/predictions": httpx.Response(201, json=_prediction("processing")),
+            "GET /v1/predictions/pred_1": httpx.Response(200, json=_prediction("processing")),
+        }
+    )
+    done = cli(api, "predict", "sentiment", "text=hi", "--timeout", "0")
+
+    assert done.code == ExitCode.TIMEOUT
+    assert "infergate predictions get pred_1" in done.stderr
+
+
 def test_no_connection_exits_8_and_rate_limits_say_when_to_retry() -> None:
     def refused(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)

@@ -5,7 +5,7 @@ from typing import Any
 
 from infergate.cli import exit_codes
 from infergate.cli.output import Output, dumps
-from infergate.errors import APIError, InvalidInput, RateLimited
+from infergate.errors import APIError, InvalidInput, PredictionTimeout, RateLimited
 
 
 def _title(error: APIError) -> str:
@@ -36,6 +36,8 @@ def report(error: BaseException, out: Output) -> int:
     else:
         message = str(error) or type(error).__name__
         out.note(f"infergate: error: {message}")
+        if isinstance(error, PredictionTimeout):
+            out.note(f"  it may still finish: infergate predictions get {error.prediction_id}")
         problem = {"title": type(error).__name__, "detail": message}
     if out.json_mode:
         out.stderr.write(dumps(problem) + "\n")
