@@ -1,3 +1,106 @@
-"""Infergate's Python client."""
+"""Infergate's Python client: ``Infergate`` (blocking) and ``AsyncInfergate`` (async), with typed errors.
 
-__version__ = "0.1.0"
+from infergate import Infergate
+
+with Infergate() as client:  # INFERGATE_BASE_URL and INFERGATE_API_KEY
+    output = client.run("sentiment", {"text": "What a lovely day"})
+"""
+
+from infergate import webhooks
+from infergate._client import AsyncInfergate, Infergate
+from infergate._version import __version__
+from infergate.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    BadRequest,
+    BatchNotFinished,
+    BatchTimeout,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    InfergateError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PredictionCanceled,
+    PredictionFailed,
+    PredictionTimeout,
+    RateLimited,
+    ServerError,
+    ServiceUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+    WaitTimeout,
+    WebhookVerificationError,
+)
+from infergate.models import (
+    Artifact,
+    Batch,
+    BatchError,
+    BatchErrors,
+    CreatedKey,
+    Key,
+    Model,
+    ModelVersion,
+    Prediction,
+    PredictionError,
+    PredictionMetrics,
+    Problem,
+    ProblemFieldError,
+    RequestCounts,
+    SyncPrediction,
+    TextModel,
+    TextOptions,
+    Upload,
+    WebhookSecret,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "Artifact",
+    "AsyncInfergate",
+    "BadRequest",
+    "Batch",
+    "BatchError",
+    "BatchErrors",
+    "BatchNotFinished",
+    "BatchTimeout",
+    "ConfigurationError",
+    "Conflict",
+    "CreatedKey",
+    "Forbidden",
+    "Infergate",
+    "InfergateError",
+    "InvalidInput",
+    "Key",
+    "Model",
+    "ModelVersion",
+    "NotFound",
+    "PayloadTooLarge",
+    "Prediction",
+    "PredictionCanceled",
+    "PredictionError",
+    "PredictionFailed",
+    "PredictionMetrics",
+    "PredictionTimeout",
+    "Problem",
+    "ProblemFieldError",
+    "RateLimited",
+    "RequestCounts",
+    "ServerError",
+    "ServiceUnavailable",
+    "SyncPrediction",
+    "TextModel",
+    "TextOptions",
+    "Unauthorized",
+    "UnsupportedMediaType",
+    "Upload",
+    "WaitTimeout",
+    "WebhookSecret",
+    "WebhookVerificationError",
+    "__version__",
+    "webhooks",
+]

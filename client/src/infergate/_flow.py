@@ -1,0 +1,122 @@
+"""Every call as a generator that yields what it needs done (send, sleep, emit) and gets the results back.
+
+The logic of a call (retries, parsing, polling, paging) is written once, here and in ``resources``;
+``_drivers`` performs the steps with a blocking or an async httpx client. Transport errors are thrown
+back into the generator at the ``yield`` that caused them.
+"""
+
+import json
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
+
+import httpx
+
+from infergate import _retry
+from infergate._config import Settings
+from infergate._request import ApiRequest
+from infergate.errors import APIConnectionError, APITimeoutError, InfergateError, api_error, retry_after
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send a request; the reply is the ``httpx.Response`` (read, or left open when ``stream`` and successful)."""
+
+    request: ApiRequest
+    stream: bool = False
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Call the caller's callback (awaited if it returns an awaitable)."""
+
+    callback: Callable[[Any], object]
+    value: Any
+
+
+@dataclass(frozen=True)
+class Emit:
+    """Hand one item to the iterating caller."""
+
+    item: Any
+
+
+@dataclass(frozen=True)
+class EmitLines:
+    """Hand each JSON line of an open streamed response to the iterating caller, then close it."""
+
+    response: httpx.Response
+
+
+Step: TypeAlias = Send | Sleep | Notify | Emit | EmitLines
+Flow: TypeAlias = Generator[Step, Any, T]
+
+
+def send(settings: Settings, request: ApiRequest, *, stream: bool = False) -> Flow[httpx.Response]:
+    """The successful response to ``request``, retried at most ``max_retries`` times; else the typed error."""
+    attempt = 0
+    while True:
+        try:
+            response: httpx.Response = yield Send(request, stream)
+        except httpx.TransportError as error:
+            if attempt >= settings.max_retries or not _retry.retryable_error(error, request):
+                raise _connection_error(error) from error
+            wait = _retry.delay(attempt, None)
+        else:
+            if response.is_success:
+                return response
+            failure = api_error(response)
+            if attempt >= settings.max_retries or not _retry.retryable_status(response.status_code, request):
+                raise failure
+            wait = _retry.delay(attempt, retry_after(response))
+        attempt += 1
+        yield Sleep(wait)
+
+
+def call(settings: Settings, request: ApiRequest) -> Flow[Any]:
+    """The decoded JSON body of the successful response (None for an empty one, e.g. 204)."""
+    response = yield from send(settings, request)
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InfergateError(f"{request.method} {request.path}: the answer is not JSON") from error
+
+
+def parse_line(line: str) -> Any:
+    """One line of a JSONL file; blank lines are skipped by the caller."""
+    return json.loads(line)
+
+
+class Deadline:
+    """A point in time (monotonic) that may be never."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self._at = None if seconds is None else time.monotonic() + seconds
+
+    def left(self) -> float | None:
+        return None if self._at is None else self._at - time.monotonic()
+
+    def passed(self) -> bool:
+        left = self.left()
+        return left is not None and left <= 0
+
+    def nap(self, interval: float) -> float:
+        """``interval``, or what is left if less."""
+        left = self.left()
+        return interval if left is None else max(0.0, min(interval, left))
+
+
+def _connection_error(error: httpx.TransportError) -> APIConnectionError:
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(f"the API did not answer in time: {error!r}")
+    return APIConnectionError(f"the API could not be reached: {error!r}")

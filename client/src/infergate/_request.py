@@ -1,0 +1,63 @@
+"""One HTTP request as the client describes it, before any I/O: URL, headers, body, and whether it may be replayed."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from infergate._config import USER_AGENT, Settings
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """A request to the API (``path``) or to a presigned URL (``url``, sent without the API key)."""
+
+    method: str
+    path: str = ""
+    url: str = ""
+    params: Mapping[str, str | int] = field(default_factory=dict)
+    json: Any = None
+    content: bytes | Path | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # Whether sending it twice is harmless: reads, PUTs, and POSTs the server deduplicates by Idempotency-Key.
+    replayable: bool = True
+    read_timeout: float | None = None  # a longer read timeout than the client's (a held ``Prefer: wait``)
+
+    @property
+    def presigned(self) -> bool:
+        return bool(self.url)
+
+
+def post(
+    path: str, body: Any = None, *, replayable: bool, idempotency_key: str | None = None, **extra: Any
+) -> ApiRequest:
+    """A POST with an ``Idempotency-Key`` (the caller's, or a fresh one kept for every retry of this call)."""
+    key = idempotency_key or str(uuid.uuid4())
+    headers = {"Idempotency-Key": key, **extra.pop("headers", {})}
+    return ApiRequest("POST", path, json=body, headers=headers, replayable=replayable, **extra)
+
+
+def url_of(settings: Settings, request: ApiRequest) -> str:
+    return request.url or f"{settings.base_url}{request.path}"
+
+
+def headers_of(settings: Settings, request: ApiRequest) -> dict[str, str]:
+    """The API key goes to the API only, never to a presigned URL (which carries its own authorisation)."""
+    headers = {"User-Agent": USER_AGENT}
+    if not request.presigned:
+        headers |= {"Authorization": f"Bearer {settings.api_key}", "Accept": "application/json"}
+    return headers | dict(request.headers)
+
+
+def timeout_of(settings: Settings, request: ApiRequest) -> httpx.Timeout:
+    if request.read_timeout is None or (settings.timeout.read or 0) >= request.read_timeout:
+        return settings.timeout
+    return httpx.Timeout(
+        connect=settings.timeout.connect,
+        read=request.read_timeout,
+        write=settings.timeout.write,
+        pool=settings.timeout.pool,
+    )

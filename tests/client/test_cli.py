@@ -1,0 +1,599 @@
+"""The ``infergate`` command line, driven through ``main`` with the client over an ``httpx.MockTransport``."""
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from infergate import Infergate
+from infergate.cli import main
+from infergate.cli.exit_codes import ExitCode
+from infergate.cli.inputs import InputError, build_input, parse_pair
+from infergate.cli.progress import BatchProgress
+
+
+@pytest.mark.parametrize(
+    ("pair", "expected"),
+    [
+        ("x=3", ("x", 3)),
+        ("ratio=0.5", ("ratio", 0.5)),
+        ("on=true", ("on", True)),
+        ("none=null", ("none", None)),
+        ('tags=["a","b"]', ("tags", ["a", "b"])),
+        ('obj={"k": 1}', ("obj", {"k": 1})),
+        ("text=hello", ("text", "hello")),
+        ("text=hello world", ("text", "hello world")),
+        ("url=http://x/?a=b", ("url", "http://x/?a=b")),
+        ("empty=", ("empty", "")),
+        ("zip==02134", ("zip", "02134")),
+        ("answer==true", ("answer", "true")),
+        ("n==3", ("n", "3")),
+        ("eq===x", ("eq", "=x")),
+    ],
+)
+def test_a_pair_is_json_when_it_parses_and_a_string_otherwise_or_when_forced(
+    pair: str, expected: tuple[str, Any]
+) -> None:
+    assert parse_pair(pair) == expected
+
+
+@pytest.mark.parametrize("pair", ["novalue", "=3", ""])
+def test_a_pair_without_a_key_or_an_equals_sign_is_refused(pair: str) -> None:
+    with pytest.raises(InputError):
+        parse_pair(pair)
+
+
+def test_pairs_are_set_on_the_input_object_and_win_over_its_fields() -> None:
+    stdin = io.StringIO('{"text": "from stdin", "n": 1}')
+    assert build_input(["n=2", "extra==x"], "-", stdin) == {"text": "from stdin", "n": 2, "extra": "x"}
+    with pytest.raises(InputError, match="JSON object"):
+        build_input([], "[1, 2]")
+    with pytest.raises(InputError, match="no input"):
+        build_input([], None)
+
+
+def _batch(status: str, total: int, completed: int, failed: int) -> dict[str, Any]:
+    counts = {"total": total, "completed": completed, "failed": failed}
+    return {"id": "bat_1", "status": status, "request_counts": counts}
+
+
+def test_progress_off_a_terminal_is_a_plain_line_per_status_and_at_most_one_per_interval() -> None:
+    stream, now = io.StringIO(), [0.0]
+    progress = BatchProgress(stream, tty=False, interval=10.0, clock=lambda: now[0])
+    for at, batch in [
+        (0.0, _batch("validating", 0, 0, 0)),
+        (1.0, _batch("in_progress", 10, 0, 0)),
+        (2.0, _batch("in_progress", 10, 3, 0)),  # counts moved, but within the interval: not shown
+        (12.0, _batch("in_progress", 10, 6, 1)),
+        (13.0, _batch("completed", 10, 8, 2)),
+    ]:
+        now[0] = at
+        progress(batch)
+    progress.finish()
+    assert stream.getvalue().splitlines() == [
+        "batch bat_1: validating, 0/0 lines done",
+        "batch bat_1: in_progress, 0/10 lines done",
+        "batch bat_1: in_progress, 7/10 lines done (1 failed)",
+        "batch bat_1: completed, 10/10 lines done (2 failed)",
+    ]
+    assert "\r" not in stream.getvalue()
+
+
+def test_progress_on_a_terminal_redraws_one_bar_and_ends_its_line() -> None:
+    stream = io.StringIO()
+    progress = BatchProgress(stream, tty=True)
+    progress(_batch("in_progress", 4, 1, 0))
+    progress(_batch("completed", 4, 3, 1))
+    progress.finish()
+    frames = stream.getvalue().split("\r")[1:]
+    assert frames[0].startswith("[" + "#" * 7 + "-" * 23 + "] 1/4 lines in_progress")
+    assert frames[1].startswith("[" + "#" * 30 + "] 4/4 lines completed (1 failed)")
+    assert stream.getvalue().endswith("\n")
+
+
+# --- main() over a fake API -----------------------------------------------------------------------
+
+Handler = Callable[[httpx.Request], httpx.Response]
+BASE = "http://api.test"
+CREATED = "2026-01-02T03:04:05Z"
+
+
+def _prediction(status: str = "succeeded", **fields: Any) -> dict[str, Any]:
+    return {
+        "id": "pred_1",
+        "model": "sentiment",
+        "version": 1,
+        "status": status,
+        "input": {"text": "hi"},
+        "output": {"label": "positive"} if status == "succeeded" else None,
+        "created_at": CREATED,
+        **fields,
+    }
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> httpx.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": "/v1/x", **extra}
+    headers = {"X-Request-Id": "req-123", "Content-Type": "application/problem+json"}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+class Api:
+    """A fake Infergate: routes ("METHOD /path") to handlers, and every request it saw."""
+
+    def __init__(self, routes: dict[str, Handler | httpx.Response | list[httpx.Response]]) -> None:
+        self.routes = routes
+        self.seen: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        route = self.routes.get(f"{request.method} {request.url.path}")
+        if route is None:
+            route = self.routes.get(f"{request.method} {request.url.host}")
+        if route is None:
+            return _problem(404, "Not Found", f"no route {request.method} {request.url.path}")
+        if isinstance(route, list):
+            return route.pop(0) if len(route) > 1 else route[0]
+        return route if isinstance(route, httpx.Response) else route(request)
+
+    def factory(self, base_url: str | None, api_key: str | None) -> Infergate:
+        http = httpx.Client(transport=httpx.MockTransport(self))
+        return Infergate(base_url or BASE, api_key or "igk_test", max_retries=0, http_client=http)
+
+    def bodies(self, route: str) -> list[Any]:
+        method, path = route.split(" ", 1)
+        return [json.loads(r.content) for r in self.seen if r.method == method and r.url.path == path]
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json_lines(self) -> list[Any]:
+        return [json.loads(line) for line in self.stdout.splitlines()]
+
+
+def cli(api: Api, *argv: str, stdin: str = "") -> Run:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(list(argv), client_factory=api.factory, stdout=stdout, stderr=stderr, stdin=io.StringIO(stdin))
+    return Run(code, stdout.getvalue(), stderr.getvalue())
+
+
+def test_predict_builds_the_input_from_pairs_and_prints_the_output() -> None:
+    api = Api({"POST /v1/predictions": httpx.Response(201, json=_prediction())})
+    done = cli(api, "predict", "sentiment", "text=hi there", "n=3", "zip==02134", "--version", "2")
+
+    assert done.code == 0, done.stderr
+    assert api.bodies("POST /v1/predictions") == [
+        {"model": "sentiment:2", "input": {"text": "hi there", "n": 3, "zip": "02134"}}
+    ]
+    assert api.seen[0].headers["Prefer"].startswith("wait=")
+    assert json.loads(done.stdout) == {"label": "positive"}
+
+
+def test_predict_json_prints_exactly_one_document_and_reads_input_from_a_file(tmp_path: Path) -> None:
+    api = Api({"POST /v1/predictions": httpx.Response(201, json=_prediction())})
+    (tmp_path / "in.json").write_text('{"text": "from file", "n": 1}')
+    done = cli(api, "--json", "predict", "sentiment", "--input", f"@{tmp_path / 'in.json'}", "n=2")
+
+    assert done.code == 0
+    assert done.json_lines() == [{"label": "positive"}]
+    assert api.bodies("POST /v1/predictions")[0]["input"] == {"text": "from file", "n": 2}
+
+
+def test_predict_async_creates_without_waiting_and_prints_the_prediction() -> None:
+    api = Api({"POST /v1/predictions": httpx.Response(201, json=_prediction("starting"))})
+    human = cli(api, "predict", "sentiment", "text=hi", "--async")
+    machine = cli(api, "predict", "sentiment", "text=hi", "--async", "--json")
+
+    assert "Prefer" not in api.seen[0].headers
+    assert human.code == 0
+    assert "id:" in human.stdout
+    assert "pred_1" in human.stdout.splitlines()[0]
+    assert "status:" in human.stdout
+    assert "infergate predictions get pred_1" in human.stderr
+    [document] = machine.json_lines()
+    assert document["id"] == "pred_1"
+    assert document["status"] == "starting"
+    assert machine.stderr == ""
+
+
+def test_a_failed_prediction_exits_1_with_its_error() -> None:
+    failed = _prediction("failed", error={"code": "model_error", "message": "boom"})
+    api = Api({"POST /v1/predictions": httpx.Response(201, json=failed)})
+    done = cli(api, "predict", "sentiment", "text=hi")
+
+    assert done.code == 1
+    assert done.stdout == ""
+    assert "model_error: boom" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["predict", "sentiment"], "no input"),
+        (["predict", "sentiment", "novalue"], "KEY=VALUE"),
+        (["predict", "sentiment", "--input", "{nope"], "not valid JSON"),
+        (["predict", "sentiment", "--input", "@/no/such/file.json"], "cannot read"),
+        (["nonsense"], "invalid choice"),
+        (["keys", "create", "--name", "x"], "--scope"),
+        (["predictions", "list", "--limit", "many"], "invalid int"),
+    ],
+)
+def test_usage_errors_exit_2_without_calling_the_api(argv: list[str], message: str) -> None:
+    api = Api({})
+    done = cli(api, *argv)
+
+    assert done.code == 2
+    assert message in done.stderr
+    assert done.stdout == ""
+    assert api.seen == []
+
+
+def test_help_documents_the_exit_statuses() -> None:
+    done = cli(Api({}), "--help")
+
+    assert done.code == 0
+    for code in ExitCode:
+        assert f"{code.value:>3}  " in done.stdout
+    assert "KEY==VALUE" in cli(Api({}), "predict", "--help").stdout
+
+
+def test_without_a_base_url_or_key_the_command_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INFERGATE_BASE_URL", raising=False)
+    monkeypatch.delenv("INFERGATE_API_KEY", raising=False)
+    stderr = io.StringIO()
+
+    assert main(["models", "list"], stdout=io.StringIO(), stderr=stderr) == 2
+    assert "INFERGATE_BASE_URL" in stderr.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (400, ExitCode.INVALID_INPUT),
+        (401, ExitCode.AUTH),
+        (403, ExitCode.AUTH),
+        (404, ExitCode.NOT_FOUND),
+        (409, ExitCode.CONFLICT),
+        (413, ExitCode.INVALID_INPUT),
+        (415, ExitCode.INVALID_INPUT),
+        (422, ExitCode.INVALID_INPUT),
+        (429, ExitCode.RATE_LIMITED),
+        (500, ExitCode.UNAVAILABLE),
+        (502, ExitCode.UNAVAILABLE),
+        (503, ExitCode.UNAVAILABLE),
+    ],
+)
+def test_each_error_class_has_its_exit_status_and_one_clear_line(status: int, code: ExitCode) -> None:
+    api = Api({"GET /v1/models/nope": _problem(status, "Some Title", "What went wrong.")})
+    done = cli(api, "models", "show", "nope")
+
+    assert done.code == code
+    assert done.stdout == ""
+    first, *rest = done.stderr.splitlines()
+    assert first == f"infergate: error: Some Title ({status})"
+    assert "  What went wrong." in rest
+    assert "  request id: req-123" in rest
+
+
+def test_with_json_the_problem_document_follows_on_stderr_and_stdout_stays_empty() -> None:
+    errors = [{"pointer": "/input/text", "detail": "must be of type string"}]
+    refused = _problem(422, "Unprocessable Entity", "The input does not match.", errors=errors)
+    api = Api({"POST /v1/predictions": refused})
+    done = cli(api, "predict", "sentiment", "text=3", "--json")
+
+    assert done.code == ExitCode.INVALID_INPUT
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert "  /input/text: must be of type string" in lines
+    assert "  request id: req-123" in lines
+    problem = json.loads(lines[-1])
+    assert problem["status"] == 422
+    assert problem["errors"] == errors
+
+
+def test_a_model_past_its_time_limit_and_a_client_timeout_exit_124() -> None:
+    late = _problem(422, "Unprocessable Entity", "The model took too long.", type="urn:infergate:problem:timeout")
+    assert cli(Api({"POST /v1/predictions": late}), "predict", "sentiment", "text=hi").code == ExitCode.TIMEOUT
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    assert cli(Api({"GET /v1/models": slow}), "models", "list").code == ExitCode.TIMEOUT
+
+
+def test_a_prediction_still_running_at_the_timeout_exits_124_naming_it() -> None:
+    api = Api(
+        {
+            "POST /v1/predictions": httpx.Response(201, json=_prediction("processing")),
+            "GET /v1/predictions/pred_1": httpx.Response(200, json=_prediction("processing")),
+        }
+    )
+    done = cli(api, "predict", "sentiment", "text=hi", "--timeout", "0")
+
+    assert done.code == ExitCode.TIMEOUT
+    assert "infergate predictions get pred_1" in done.stderr
+
+
+def test_no_connection_exits_8_and_rate_limits_say_when_to_retry() -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    done = cli(Api({"GET /v1/models": refused}), "models", "list")
+    assert done.code == ExitCode.UNAVAILABLE
+    assert "could not be reached" in done.stderr
+
+    limited = _problem(429, "Too Many Requests", "Over the key's limit.")
+    limited.headers["Retry-After"] = "7"
+    done = cli(Api({"GET /v1/models": limited}), "models", "list")
+    assert done.code == ExitCode.RATE_LIMITED
+    assert "retry after 7 s" in done.stderr
+
+
+MODELS = {
+    "results": [
+        {"name": "echo", "description": "Output = input.", "latest_version": 1, "versions": []},
+        {"name": "sentiment", "description": "VADER.", "latest_version": 2, "versions": []},
+    ]
+}
+
+
+def test_models_list_is_a_table_for_people_and_json_lines_with_json_after_the_command() -> None:
+    api = Api({"GET /v1/models": httpx.Response(200, json=MODELS)})
+    human = cli(api, "models", "list")
+    machine = cli(api, "models", "list", "--json")
+
+    header, echo, sentiment = human.stdout.splitlines()
+    assert header.split() == ["NAME", "LATEST", "VERSIONS", "DESCRIPTION"]
+    assert echo.split()[:2] == ["echo", "1"]
+    assert header.index("LATEST") == echo.index("1") == sentiment.index("2")  # aligned
+    assert [m["name"] for m in machine.json_lines()] == ["echo", "sentiment"]
+
+
+def test_models_show_prints_the_model_then_its_versions() -> None:
+    version = {"version": 1, "runtime": "onnx", "input_schema": {}, "output_schema": {}, "created_at": CREATED}
+    model = {"name": "iris", "description": "", "latest_version": 1, "versions": [version]}
+    api = Api({"GET /v1/models/iris": httpx.Response(200, json=model)})
+    done = cli(api, "models", "show", "iris")
+
+    assert done.code == 0
+    assert "name:" in done.stdout
+    assert "iris" in done.stdout
+    assert "VERSION  RUNTIME  TASK  CREATED" in done.stdout
+    [shown] = json.loads(cli(api, "models", "show", "iris", "--json").stdout)["versions"]
+    assert shown.items() >= version.items()
+
+
+def test_models_push_uploads_the_file_and_registers_it_with_its_schemas(tmp_path: Path) -> None:
+    graph = tmp_path / "model.onnx"
+    graph.write_bytes(b"onnx bytes")
+    upload = {"id": "upl_1", "bytes": 10, "purpose": "model_artifact", "status": "pending"}
+    upload |= {"url": "http://s3.test/put", "method": "PUT", "headers": {}}
+    version = {"version": 3, "runtime": "onnx", "input_schema": {}, "output_schema": {}, "created_at": CREATED}
+    api = Api(
+        {
+            "POST /v1/uploads": httpx.Response(201, json=upload),
+            "PUT s3.test": httpx.Response(200),
+            "POST /v1/models/mine/versions": httpx.Response(201, json=version),
+        }
+    )
+    done = cli(
+        api, "models", "push", "mine", str(graph), "--input-schema", '{"type": "object"}', "--output-schema", "{}"
+    )
+
+    assert done.code == 0, done.stderr
+    [body] = api.bodies("POST /v1/models/mine/versions")
+    assert body["upload_id"] == "upl_1"
+    assert body["input_schema"] == {"type": "object"}
+    assert "registered mine:3" in done.stderr
+
+
+def test_predictions_list_filters_by_status_across_pages_up_to_the_limit() -> None:
+    page1 = {"results": [_prediction("failed", id="p1"), _prediction(id="p2")], "next": "c2"}
+    page2 = {"results": [_prediction(id="p3"), _prediction(id="p4")], "next": None}
+
+    def pages(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=page2 if request.url.params.get("cursor") == "c2" else page1)
+
+    api = Api({"GET /v1/predictions": pages})
+    done = cli(api, "predictions", "list", "--status", "succeeded", "--limit", "2", "--json")
+
+    assert [p["id"] for p in done.json_lines()] == ["p2", "p3"]
+    human = cli(api, "predictions", "list")
+    assert human.stdout.splitlines()[0].split() == ["ID", "MODEL", "VERSION", "STATUS", "CREATED"]
+    assert len(human.stdout.splitlines()) == 5
+
+
+def test_predictions_get_and_cancel_print_the_record() -> None:
+    api = Api(
+        {
+            "GET /v1/predictions/pred_1": httpx.Response(200, json=_prediction()),
+            "POST /v1/predictions/pred_1/cancel": httpx.Response(200, json=_prediction("canceled")),
+        }
+    )
+    got = cli(api, "predictions", "get", "pred_1")
+    assert got.code == 0
+    assert "output:" in got.stdout
+    assert '{"label":"positive"}' in got.stdout
+    assert json.loads(cli(api, "--json", "predictions", "cancel", "pred_1").stdout)["status"] == "canceled"
+    assert cli(api, "predictions", "get", "pred_2").code == ExitCode.NOT_FOUND
+
+
+def test_keys_create_prints_the_secret_once_with_a_warning_then_list_and_revoke() -> None:
+    created = {"id": "key_1", "name": "ci", "scopes": ["predict"], "key": "igk_secret", "created_at": CREATED}
+    listed = {"results": [{**created, "last4": "cret"}], "next": None}
+    api = Api(
+        {
+            "POST /v1/keys": httpx.Response(201, json=created),
+            "GET /v1/keys": httpx.Response(200, json=listed),
+            "DELETE /v1/keys/key_1": httpx.Response(204),
+        }
+    )
+    made = cli(api, "keys", "create", "--name", "ci", "--scope", "predict", "--json")
+    assert made.json_lines()[0]["key"] == "igk_secret"
+    assert "not shown again" in made.stderr
+    assert api.bodies("POST /v1/keys") == [{"name": "ci", "scopes": ["predict"]}]
+    rows = cli(api, "keys", "list").stdout.splitlines()
+    assert rows[0].split() == ["ID", "NAME", "SCOPES", "LAST4", "CREATED"]
+    assert "igk_secret" not in rows[1]
+    assert cli(api, "keys", "revoke", "key_1").stdout == "revoked key_1\n"
+    assert cli(api, "keys", "revoke", "key_1", "--json").json_lines() == [{"id": "key_1", "revoked": True}]
+
+
+def test_webhooks_secret_and_rotate() -> None:
+    api = Api(
+        {
+            "GET /v1/webhooks/secret": httpx.Response(200, json={"key": "whsec_a"}),
+            "POST /v1/webhooks/secret/rotate": httpx.Response(200, json={"key": "whsec_b"}),
+        }
+    )
+    assert cli(api, "webhooks", "secret").stdout == "key: whsec_a\n"
+    assert cli(api, "webhooks", "rotate", "--json").json_lines() == [{"key": "whsec_b"}]
+
+
+# --- batches --------------------------------------------------------------------------------------
+
+
+def _batch_object(status: str, total: int = 0, completed: int = 0, failed: int = 0, **fields: Any) -> dict[str, Any]:
+    final = status in ("completed", "failed", "expired", "cancelled")
+    return {
+        "id": "bat_1",
+        "object": "batch",
+        "status": status,
+        "model": "sentiment",
+        "version": 1,
+        "request_counts": {"total": total, "completed": completed, "failed": failed},
+        "created_at": 1767322800,
+        "output_url": "http://s3.test/out" if final and completed else None,
+        "errors_url": "http://s3.test/err" if final and failed else None,
+        **fields,
+    }
+
+
+OUTPUT_LINES = [{"custom_id": "a", "output": {"label": "positive"}}, {"custom_id": "b", "output": {"label": "neutral"}}]
+ERROR_LINES = [{"custom_id": "c", "error": {"code": "invalid_input", "message": "Line 3: bad"}}]
+
+
+def _jsonl(lines: list[dict[str, Any]]) -> httpx.Response:
+    return httpx.Response(200, content=b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+
+
+def _batch_api(*states: dict[str, Any]) -> Api:
+    upload = {"id": "upl_1", "bytes": 3, "purpose": "batch_input", "status": "pending"}
+    upload |= {"url": "http://s3.test/put", "method": "PUT", "headers": {"Content-Type": "application/jsonl"}}
+
+    def s3(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            return httpx.Response(200)
+        return _jsonl(OUTPUT_LINES if request.url.path == "/out" else ERROR_LINES)
+
+    return Api(
+        {
+            "POST /v1/uploads": httpx.Response(201, json=upload),
+            "PUT s3.test": s3,
+            "GET s3.test": s3,
+            "POST /v1/batches": httpx.Response(201, json=_batch_object("validating")),
+            "GET /v1/batches/bat_1": [httpx.Response(200, json=state) for state in states],
+        }
+    )
+
+
+STATES = (
+    _batch_object("validating"),
+    _batch_object("in_progress", 3, 1, 0),
+    _batch_object("completed", 3, 2, 1),
+)
+
+
+def test_batches_run_uploads_waits_with_plain_progress_lines_and_writes_both_files(tmp_path: Path) -> None:
+    source, out, errors = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "err.jsonl"
+    source.write_text('{"custom_id": "a", "input": {"text": "x"}}\n')
+    api = _batch_api(*STATES)
+    done = cli(
+        api, "batches", "run", str(source), "--model", "sentiment", "--out", str(out), "--errors", str(errors),
+        "--poll-interval", "0",
+    )  # fmt: skip
+
+    assert done.code == 0, done.stderr
+    assert api.bodies("POST /v1/batches") == [{"model": "sentiment", "input_upload_id": "upl_1"}]
+    assert [json.loads(line) for line in out.read_text().splitlines()] == OUTPUT_LINES
+    assert [json.loads(line) for line in errors.read_text().splitlines()] == ERROR_LINES
+    assert done.stderr.splitlines() == [
+        "batch bat_1 created (sentiment, " + str(source) + ")",
+        "batch bat_1: validating, 0/0 lines done",
+        "batch bat_1: in_progress, 1/3 lines done",
+        "batch bat_1: completed, 3/3 lines done (1 failed)",
+    ]
+    assert done.stdout.startswith("batch bat_1 completed: 3/3 lines, 1 failed; 2 output lines in ")
+
+
+def test_batches_run_without_errors_file_writes_every_line_to_out_and_json_prints_the_batch(tmp_path: Path) -> None:
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("{}\n")
+    done = cli(
+        _batch_api(*STATES), "--json", "batches", "run", str(source), "--model", "sentiment", "--out", str(out),
+        "--poll-interval", "0",
+    )  # fmt: skip
+
+    assert done.code == 0
+    [document] = done.json_lines()
+    assert document["status"] == "completed"
+    assert [json.loads(line) for line in out.read_text().splitlines()] == OUTPUT_LINES + ERROR_LINES
+
+
+def test_ctrl_c_while_waiting_keeps_the_batch_and_says_how_to_resume(tmp_path: Path) -> None:
+    source, out = tmp_path / "in.jsonl", tmp_path / "my out.jsonl"
+    source.write_text("{}\n")
+    api = _batch_api(*STATES)
+    gets = api.routes["GET /v1/batches/bat_1"]
+    assert isinstance(gets, list)
+
+    def interrupted(request: httpx.Request) -> httpx.Response:
+        if len(gets) == 2:  # the second look: Ctrl-C while the batch runs
+            raise KeyboardInterrupt
+        return gets.pop(0)
+
+    api.routes["GET /v1/batches/bat_1"] = interrupted
+    done = cli(api, "batches", "run", str(source), "--model", "sentiment", "--out", str(out), "--poll-interval", "0")
+
+    assert done.code == ExitCode.INTERRUPTED
+    assert "interrupted: batch bat_1 keeps running" in done.stderr
+    assert f"resume with: infergate batches wait bat_1 --out '{out}'" in done.stderr
+    assert not out.exists()
+
+    api.routes["GET /v1/batches/bat_1"] = gets
+    resumed = cli(api, "batches", "wait", "bat_1", "--out", str(out), "--poll-interval", "0")
+    assert resumed.code == 0
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_a_batch_that_failed_validation_exits_1_naming_each_line(tmp_path: Path) -> None:
+    errors = {"object": "list", "data": [{"code": "invalid_json", "message": "not JSON", "line": 2}]}
+    api = _batch_api(_batch_object("failed", errors=errors))
+    done = cli(api, "batches", "wait", "bat_1", "--out", str(tmp_path / "out.jsonl"))
+
+    assert done.code == ExitCode.FAILED
+    assert "  line 2: invalid_json: not JSON" in done.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_batches_list_show_and_cancel() -> None:
+    listed = {"object": "list", "data": [_batch_object("in_progress", 10, 4, 1)], "has_more": False, "next": None}
+    api = Api(
+        {
+            "GET /v1/batches": httpx.Response(200, json=listed),
+            "GET /v1/batches/bat_1": httpx.Response(200, json=_batch_object("in_progress", 10, 4, 1)),
+            "POST /v1/batches/bat_1/cancel": httpx.Response(200, json=_batch_object("cancelling", 10, 4, 1)),
+        }
+    )
+    header, row = cli(api, "batches", "list").stdout.splitlines()
+    assert header.split() == ["ID", "STATUS", "MODEL", "DONE", "FAILED", "CREATED"]
+    assert row.split() == ["bat_1", "in_progress", "sentiment", "5/10", "1", "2026-01-02T03:00:00Z"]
+    assert "created_at:      2026-01-02T03:00:00Z" in cli(api, "batches", "show", "bat_1").stdout
+    assert cli(api, "batches", "cancel", "bat_1", "--json").json_lines()[0]["status"] == "cancelling"
