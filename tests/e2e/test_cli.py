@@ -81,3 +81,34 @@ def test_keys_create_list_and_revoke(local_stack: LocalStack) -> None:
     assert infergate(local_stack, "keys", "revoke", key["id"]).returncode == 0
     refused = infergate(local_stack, "models", "list", key=key["key"])
     assert refused.returncode == 3
+
+
+def test_admin_mints_a_first_key_and_operates_the_dead_letter_queues_with_aws_credentials(
+    local_stack: LocalStack,
+) -> None:
+    where = ("--local", "--state-file", str(local_stack.state_file))
+    minted = infergate(
+        local_stack, "admin", "keys", "mint", "--tenant", "initech", "--scope", "predict", *where, "--json"
+    )
+    assert minted.returncode == 0, minted.stderr
+    key = json.loads(minted.stdout)
+    assert (key["tenant"], key["scopes"]) == ("initech", ["predict"])
+    assert "store the key" in minted.stderr
+    works = infergate(local_stack, "predict", "echo", "n=1", "--json", key=key["key"])
+    assert works.returncode == 0, works.stderr
+    refused = infergate(local_stack, "keys", "list", key=key["key"])  # a predict key manages no keys
+    assert refused.returncode == 3
+
+    shown = infergate(local_stack, "admin", "dlq", "show", *where, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == ""  # the suite parks nothing on this stack
+    redriven = infergate(local_stack, "admin", "dlq", "redrive", "batches", *where, "--json")
+    assert redriven.returncode == 0, redriven.stderr
+    assert json.loads(redriven.stdout) == {"queue": "batches", "redriven": 0}
+
+    bad = infergate(local_stack, "admin", "keys", "mint", "--tenant", "Not Valid", *where)
+    assert bad.returncode == 5
+    assert "invalid-tenant" in bad.stderr
+    nowhere = infergate(local_stack, "admin", "dlq", "show", "--local", "--state-file", "/nonexistent/state.json")
+    assert nowhere.returncode == 2
+    assert "no-local-stack" in nowhere.stderr

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infergate.errors import InfergateError
+
 ADMIN_FUNCTION_OUTPUT = "AdminFunctionName"  # the stack output naming the function
 ADMIN_FUNCTION = "RunAdminCommandFunction"  # its logical id, as the local stack's state file names it
 LOCAL_STATE_VARIABLE = "INFERGATE_DEV_STATE_FILE"
@@ -24,13 +26,22 @@ LOCAL_REGION = "us-east-1"
 DEAD_LETTER_QUEUES = ("predictions", "batches", "webhooks")
 
 
-class AdminError(Exception):
-    """The command was refused (``kind``: ``invalid-command``, ``invalid-tenant`` ...) or could not run."""
+class AdminError(InfergateError):
+    """An operator command could not run: ``kind`` says why (the function's own error type, or
+    ``function-error``, ``unexpected-answer``)."""
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+
+
+class AdminTargetError(AdminError):
+    """There is nothing to invoke: no such stack or output, no local stack running, or no boto3."""
+
+
+class AdminCommandError(AdminError):
+    """The function refused the command as given (``invalid-command``, ``invalid-tenant``); nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +61,10 @@ class AdminTarget:
         try:
             stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
         except Exception as exc:  # botocore's ClientError and friends: boto3 may not be importable at import
-            raise AdminError("stack-not-found", f"{stack_name}: {exc}") from exc
+            raise AdminTargetError("stack-not-found", f"{stack_name}: {exc}") from exc
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
         if ADMIN_FUNCTION_OUTPUT not in outputs:
-            raise AdminError("stack-not-found", f"stack {stack_name} has no {ADMIN_FUNCTION_OUTPUT} output")
+            raise AdminTargetError("stack-not-found", f"stack {stack_name} has no {ADMIN_FUNCTION_OUTPUT} output")
         return cls(outputs[ADMIN_FUNCTION_OUTPUT], region=region)
 
     @classmethod
@@ -64,7 +75,7 @@ class AdminTarget:
         try:
             state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise AdminError("no-local-stack", f"no {path}: is `make dev` running (from this folder)?") from None
+            raise AdminTargetError("no-local-stack", f"no {path}: is `make dev` running (from this folder)?") from None
         return cls(
             function_name=state["resources"][ADMIN_FUNCTION],
             region=LOCAL_REGION,
@@ -119,7 +130,7 @@ class Admin:
         if not isinstance(answer, dict) or ("result" not in answer and "error" not in answer):
             raise AdminError("unexpected-answer", f"{self.target.function_name} answered {answer!r}")
         if "error" in answer:
-            raise AdminError(str(answer["error"].get("type")), str(answer["error"].get("detail")))
+            raise AdminCommandError(str(answer["error"].get("type")), str(answer["error"].get("detail")))
         return answer["result"]
 
 
@@ -128,5 +139,5 @@ def _boto3() -> Any:
         import boto3  # an optional extra: only the admin commands need it
     except ImportError:
         needed = "the admin commands need boto3: pip install 'infergate[admin]'"
-        raise AdminError("missing-dependency", needed) from None
+        raise AdminTargetError("missing-dependency", needed) from None
     return boto3

@@ -2,6 +2,7 @@
 
 from enum import IntEnum
 
+from infergate.admin import AdminCommandError, AdminTargetError
 from infergate.errors import (
     APIConnectionError,
     APIError,
@@ -38,7 +39,7 @@ class ExitCode(IntEnum):
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.FAILED: "the prediction or batch failed (or was canceled), or another error",
-    ExitCode.USAGE: "usage error: bad arguments, unreadable input file, no base URL or API key",
+    ExitCode.USAGE: "usage error: bad arguments, unreadable input file, no base URL or API key, no stack",
     ExitCode.AUTH: "authentication or permission refused (401, 403)",
     ExitCode.NOT_FOUND: "not found: unknown model, prediction, batch or key (404)",
     ExitCode.INVALID_INPUT: "the request or input was refused (400, 413, 415, 422)",
@@ -52,6 +53,8 @@ MEANINGS: dict[ExitCode, str] = {
 # Most specific first: the first class an error is an instance of decides its exit status.
 _BY_ERROR_CLASS: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (ConfigurationError, ExitCode.USAGE),
+    (AdminTargetError, ExitCode.USAGE),
+    (AdminCommandError, ExitCode.INVALID_INPUT),
     (Unauthorized, ExitCode.AUTH),
     (Forbidden, ExitCode.AUTH),
     (NotFound, ExitCode.NOT_FOUND),
