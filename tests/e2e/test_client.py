@@ -2,14 +2,25 @@
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from infergate import AsyncInfergate, Batch, Infergate, InvalidInput, NotFound, Unauthorized, webhooks
+from infergate import (
+    AsyncInfergate,
+    Batch,
+    Infergate,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    WebhookVerificationError,
+    webhooks,
+)
 
-from tests.e2e.conftest import ADMIN_KEY, LocalStack
+from tests.e2e.conftest import ADMIN_KEY, LocalStack, running_stack
 from tests.support.onnx_models import linear_expected, linear_model, linear_schemas
+from tests.support.receiver import receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -170,6 +181,31 @@ def test_the_webhook_secret_is_read_and_rotated(client: Infergate) -> None:
     body = b'{"type": "prediction.completed"}'
     headers = _signed(body, after.key)
     assert webhooks.verify(body, headers, after.key) == {"type": "prediction.completed"}
+
+
+@pytest.fixture(scope="module")
+def webhook_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The local stack with loopback webhook receivers allowed (``make dev``'s WEBHOOKS_ALLOW_INSECURE)."""
+    with running_stack(tmp_path_factory.mktemp("client-webhooks"), {"WEBHOOKS_ALLOW_INSECURE": "true"}) as stack:
+        yield stack
+
+
+def test_a_real_delivery_verifies_with_the_tenants_secret(webhook_stack: LocalStack) -> None:
+    with receiver() as target, Infergate(webhook_stack.base_url, ADMIN_KEY) as client:
+        secret = client.webhooks.secret().key
+        created = client.predictions.create("echo", {"n": 7}, webhook=target.url)
+        final = client.predictions.wait(created.id, timeout=30, poll_interval=0.2)
+        deadline = time.monotonic() + 30
+        while not target.requests and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    [delivery] = target.requests
+    payload = webhooks.verify(delivery.body.encode(), delivery.headers, secret)
+    assert payload["type"] == "prediction.completed"
+    assert payload["data"]["id"] == final.id
+    assert payload["data"]["output"] == {"n": 7}
+    with pytest.raises(WebhookVerificationError):
+        webhooks.verify(delivery.body.replace("7", "8").encode(), delivery.headers, secret)
 
 
 def test_the_async_client_runs_lists_and_streams(local_stack: LocalStack) -> None:
