@@ -214,7 +214,9 @@ def test_the_async_client_runs_lists_and_streams(local_stack: LocalStack) -> Non
             outputs = await asyncio.gather(
                 client.run("echo", {"n": 1}, timeout=30), client.run("sentiment", {"text": "Great!"}, timeout=30)
             )
-            ids = [p.id async for p in client.predictions.list(limit=5)]
+            created = await asyncio.gather(*(client.predictions.create("echo", {"n": n}) for n in range(6)))
+            ids = [p.id async for p in client.predictions.list(limit=5, page_size=2)]  # three pages followed
+            assert set(ids) <= {p.id for p in created}  # newest first: the six just made
             batch = await client.batches.create("echo", [{"custom_id": "a", "input": {"x": 1}}])
             await client.batches.wait(batch.id, timeout=120, poll_interval=0.2)
             lines = [str(line["custom_id"]) async for line in client.batches.results(batch.id)]
