@@ -26,22 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
-import boto3
-import httpx
+from infergate import APIConnectionError, APIError, Infergate
+from infergate.admin import Admin, AdminError, AdminTarget
 
-from shared.adapters.dynamodb.keys import DynamoKeyStore
 from shared.kernel.errors import InvalidRequestError
-from shared.kernel.pagination import CursorCodec
-from shared.keys.models import InvalidTenantError, Scope
-from shared.keys.service import KeyService
+from shared.keys.models import InvalidTenantError
 from shared.registry.models import ModelRef
 from shared.registry.text import TASKS, Activation, Pooling, TextOptions
-from shared.uploads.models import Purpose
-from tools.api_client import ApiError, api_client, call, upload
-from tools.devstack import DEV_TENANT
+from tools.devstack import DEV_TENANT, STATE_FILE
 from tools.export_archive import CONTENT_TYPE, ExportRefusedError, PackedExport, pack_export
-from tools.stack_target import UsageError, local_state, logs_to_stderr, stack_resources
+from tools.stack_target import UsageError, local_state, logs_to_stderr
 
+REGISTRATION_TIMEOUT = 60.0  # registration loads and runs the model: up to the API's 29 s
 BASE_URL_VARIABLE = "INFERGATE_BASE_URL"
 API_KEY_VARIABLE = "INFERGATE_API_KEY"
 _FEATURE_EXTRACTION_ONLY = ("pooling", "normalize")
@@ -68,7 +64,7 @@ def import_text_model(
     """Pack ``folder``, upload it and register it as the next version of ``name``.
 
     Raises ``ExportRefusedError`` before anything is sent when the service would refuse the folder, and
-    ``ApiError`` (with the service's problem detail) when the service refuses a call. ``on_packed`` is
+    the client's ``APIError`` (with the service's problem document) when the service refuses a call. ``on_packed`` is
     told what was packed (and skipped) before the upload starts.
     """
     try:
@@ -78,11 +74,11 @@ def import_text_model(
     packed = pack_export(folder, options, graph)
     if on_packed is not None:
         on_packed(packed)
-    with api_client(base_url, api_key) as client:
-        upload_id = upload(client, Purpose.MODEL_ARTIFACT.value, CONTENT_TYPE, packed.data)
-        body = {"runtime": "text", "upload_id": upload_id, "text": text_request(options), "description": description}
-        version = call(client, "POST", f"/v1/models/{name}/versions", body, 201)
-    return Imported(packed, version)
+    with Infergate(base_url, api_key, timeout=REGISTRATION_TIMEOUT) as client:
+        version = client.models.push(
+            name, packed.data, text=text_request(options), description=description, content_type=CONTENT_TYPE
+        )
+    return Imported(packed, version.model_dump(mode="json"))
 
 
 def text_request(options: TextOptions) -> dict[str, Any]:
@@ -153,24 +149,20 @@ def target(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
     if key:
         yield base_url, key
         return
-    with _temporary_admin_key(args) as minted:
+    with _temporary_admin_key(base_url, args.tenant) as minted:
         yield base_url, minted
 
 
 @contextmanager
-def _temporary_admin_key(args: argparse.Namespace) -> Iterator[str]:
-    """An admin key of ``args.tenant`` in the local stack's table, revoked when the import is over."""
-    table = stack_resources(args, ["Table"])["Table"]
-    keys = KeyService(DynamoKeyStore(table, boto3.client("dynamodb")), CursorCodec(_no_listing))
-    key, secret = keys.create(args.tenant, "import_model (temporary)", [Scope.ADMIN])
+def _temporary_admin_key(base_url: str, tenant: str) -> Iterator[str]:
+    """An admin key of ``tenant``, minted by the local stack's admin function as an operator would, and
+    revoked over the API when the import is over."""
+    minted = Admin(AdminTarget.local(STATE_FILE)).mint_key(tenant, "import_model (temporary)", ["admin"])
     try:
-        yield secret
+        yield str(minted["key"])
     finally:
-        keys.revoke(args.tenant, key.id)
-
-
-def _no_listing() -> bytes:
-    raise UsageError("listing keys is not supported here")
+        with Infergate(base_url, str(minted["key"])) as client:
+            client.keys.revoke(str(minted["id"]))
 
 
 def _report_packed(packed: PackedExport) -> None:
@@ -194,14 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 graph=args.graph,
                 on_packed=_report_packed,
             )
-    except (UsageError, InvalidTenantError, ExportRefusedError) as problem:
+    except (UsageError, InvalidTenantError, ExportRefusedError, AdminError) as problem:
         sys.stderr.write(f"error: {problem}\n")
         return 2
-    except ApiError as refused:
-        sys.stderr.write(f"error: {refused.shown()}\n")
+    except APIError as refused:
+        document = json.dumps(refused.problem.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False)
+        sys.stderr.write(f"error: {refused}\n{document}\n")
         return 1
-    except httpx.TransportError as unreachable:
-        sys.stderr.write(f"error: the service could not be reached: {unreachable!r}\n")
+    except APIConnectionError as unreachable:
+        sys.stderr.write(f"error: the service could not be reached: {unreachable}\n")
         return 1
     sys.stdout.write(json.dumps(imported.version, indent=2, ensure_ascii=False) + "\n")
     return 0

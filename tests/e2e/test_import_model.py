@@ -87,7 +87,8 @@ def test_a_bad_key_is_shown_as_the_services_problem_and_exits_1(
 
     err = capsys.readouterr().err
     assert code == 1
-    assert "POST /v1/uploads: HTTP 401" in err
+    assert "error: HTTP 401" in err
+    assert '"instance": "/v1/uploads"' in err, err
     assert '"type": "urn:infergate:problem:unauthenticated"' in err, err
     assert admin.get("/v1/models/e2e-import-badkey").status_code == 404
 
@@ -104,6 +105,7 @@ def test_a_refusal_at_registration_is_shown_with_its_detail(
 
     err = capsys.readouterr().err
     assert code == 1
-    assert "POST /v1/models/e2e-import-refused/versions: HTTP 422" in err
+    assert "error: HTTP 422" in err
+    assert '"instance": "/v1/models/e2e-import-refused/versions"' in err, err
     assert "has 3 columns, but config.json id2label names 2 labels" in err
     assert admin.get("/v1/models/e2e-import-refused").status_code == 404
