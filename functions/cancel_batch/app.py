@@ -5,12 +5,13 @@ from fastapi import APIRouter
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import BatchIdPath
 from shared.api.problems import responses
 from shared.representations import BatchOut
 from shared.wiring import batch_service, download_url
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.BATCHES], route_class=StrictJsonRoute)
 
 
 @router.post(

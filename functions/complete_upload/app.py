@@ -11,18 +11,18 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.file_schemas import CompleteUploadRequest, UploadOut
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
 from shared.kernel.clock import utc_now
 from shared.wiring import upload_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.UPLOADS], route_class=StrictJsonRoute)
 
 
 @router.post(
     "/v1/uploads/{upload_id}/complete",
     response_model=UploadOut,
     responses=openai_responses(400, 401, 403, 404, 415, 503),
-    tags=["OpenAI-compatible"],
     summary="Complete an upload (OpenAI-compatible)",
 )
 async def complete_upload(upload_id: str, body: CompleteUploadRequest, caller: PredictCaller) -> UploadOut:

@@ -12,18 +12,18 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.file_schemas import FileOut
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
 from shared.files.models import InvalidFileError
 from shared.wiring import file_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
 
 
 @router.post(
     "/v1/files",
     response_model=FileOut,
     responses=openai_responses(400, 401, 403, 413, 415, 503),
-    tags=["OpenAI-compatible"],
     summary="Upload a file (OpenAI-compatible)",
     description="OpenAI's `files.create`: a JSONL batch input file (`purpose` must be `batch`), sent whole as "
     "multipart/form-data of at most 4,669,440 bytes (413 beyond: use the Uploads API's parts or the presigned "

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response, status
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import IdempotencyKeyHeader, PreferHeader
 from shared.api.prefer import requested_wait
 from shared.api.problems import responses
@@ -14,7 +15,7 @@ from shared.representations import PredictionOut
 from shared.settings import ApiSettings, settings
 from shared.wiring import prediction_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.PREDICTIONS], route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -5,11 +5,12 @@ from fastapi import APIRouter, Response, status
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import KeyIdPath
 from shared.api.problems import responses
 from shared.wiring import key_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.KEYS], route_class=StrictJsonRoute)
 
 
 @router.delete(

@@ -6,12 +6,13 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.oip_schemas import ModelMetadataOut
+from shared.api.openapi import Tag
 from shared.api.params import OipModelNamePath, OipModelVersionPath
 from shared.api.problems import oip_responses
 from shared.registry.models import ModelRef
 from shared.wiring import model_registry
 
-router = APIRouter(tags=["Open Inference Protocol"], route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.OPEN_INFERENCE_PROTOCOL], route_class=StrictJsonRoute)
 _RESPONSES = oip_responses(401, 403, 404)
 
 

@@ -5,12 +5,13 @@ from fastapi import APIRouter, Request
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
 from shared.representations import PredictionOut
 from shared.wiring import prediction_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.PREDICTIONS], route_class=StrictJsonRoute)
 
 
 @router.get(

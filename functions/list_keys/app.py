@@ -5,12 +5,13 @@ from fastapi import APIRouter
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import DEFAULT_LIMIT, Cursor, Limit
 from shared.api.problems import responses
 from shared.api.schemas import KeyList, KeyOut
 from shared.wiring import key_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.KEYS], route_class=StrictJsonRoute)
 
 
 @router.get("/v1/keys", response_model=KeyList, responses=responses(400, 401, 403), summary="List API keys")

@@ -5,11 +5,12 @@ from fastapi import APIRouter
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import responses
 from shared.api.schemas import ModelList, ModelOut
 from shared.wiring import model_registry
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.MODELS], route_class=StrictJsonRoute)
 
 
 @router.get("/v1/models", response_model=ModelList, responses=responses(401, 403), summary="List models")

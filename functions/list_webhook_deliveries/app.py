@@ -5,12 +5,13 @@ from fastapi import APIRouter
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
 from shared.api.schemas import WebhookDeliveryList, WebhookDeliveryOut
 from shared.wiring import delivery_queries
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.WEBHOOKS], route_class=StrictJsonRoute)
 
 
 @router.get(

@@ -5,11 +5,12 @@ from fastapi import APIRouter
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import responses
 from shared.api.schemas import WebhookSecretOut
 from shared.wiring import secret_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.WEBHOOKS], route_class=StrictJsonRoute)
 
 
 @router.post(
