@@ -21,6 +21,9 @@ router = APIRouter(tags=[Tag.BATCHES], route_class=StrictJsonRoute)
     summary="Cancel a batch",
 )
 async def cancel_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
+    """Cancels a batch that is validating or in progress: it becomes `cancelling`, lines not yet run
+    are skipped, what finished stays in its files, and it ends `cancelled`. A batch that is finalizing or
+    has ended is answered as it is. 404 for an unknown id or another tenant's."""
     return BatchOut.of(batch_service().cancel(caller.tenant, batch_id), download_url)
 
 

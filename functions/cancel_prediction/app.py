@@ -21,6 +21,9 @@ router = APIRouter(tags=[Tag.PREDICTIONS], route_class=StrictJsonRoute)
     summary="Cancel a prediction",
 )
 async def cancel_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:
+    """Cancels a prediction that has not ended (`canceled`); one that ended is answered as it is
+    (no error), and a worker that already runs it drops its result. 404 for an unknown id or another
+    tenant's."""
     return PredictionOut.of(prediction_service().cancel(caller.tenant, prediction_id), str(request.base_url))
 
 

@@ -21,6 +21,9 @@ router = APIRouter(tags=[Tag.UPLOADS], route_class=StrictJsonRoute)
     summary="Cancel an upload (OpenAI-compatible)",
 )
 async def cancel_upload(upload_id: str, caller: PredictCaller) -> UploadOut:
+    """OpenAI's `uploads.cancel`: a pending upload takes no more parts and cannot be completed;
+    cancelling again answers it again. Errors are OpenAI's `{"error": {...}}`: 400 when it is already
+    completed or expired, 404 for an unknown upload."""
     upload = upload_service().cancel(caller, upload_id)
     return UploadOut.of(upload, int(utc_now().timestamp()))
 

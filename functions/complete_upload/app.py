@@ -26,6 +26,11 @@ router = APIRouter(tags=[Tag.UPLOADS], route_class=StrictJsonRoute)
     summary="Complete an upload (OpenAI-compatible)",
 )
 async def complete_upload(upload_id: str, body: CompleteUploadRequest, caller: PredictCaller) -> UploadOut:
+    """OpenAI's `uploads.complete`: the parts, in the order named by `part_ids`, become one file
+    (its `md5`, if sent, is checked); with no parts, the file the presigned PUT delivered. Answers the
+    upload with its `file`. Completing a completed upload answers it again. Errors are OpenAI's
+    `{"error": {...}}`: 400 for unknown parts, a size other than declared or an expired upload, 404 for an
+    unknown upload."""
     service = upload_service()
     upload = service.complete(caller, upload_id, body.part_ids, body.md5)
     return UploadOut.of(upload, int(utc_now().timestamp()), service.file_of(upload))

@@ -21,6 +21,10 @@ router = APIRouter(tags=[Tag.KEYS], route_class=StrictJsonRoute)
     summary="Create an API key",
 )
 async def create_key(body: CreateKeyRequest, caller: AdminCaller) -> CreatedKeyOut:
+    """Mints an API key for the caller's tenant, with the `predict` or `admin` scope. The secret
+    (`igk_...`) is in this answer only: it is stored as a hash. Needs an admin key. 409
+    `key-limit-reached` when the tenant already holds `MAX_KEYS_PER_TENANT` active keys; 422 for a name
+    with control characters or an unknown scope."""
     key, secret = key_service().create(caller.tenant, body.name, body.scopes)
     return CreatedKeyOut.of(key, secret)
 

@@ -20,6 +20,8 @@ router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
     summary="Delete a file (OpenAI-compatible)",
 )
 async def delete_file(file_id: str, caller: PredictCaller) -> FileDeletedOut:
+    """OpenAI's `files.delete`: the file and its bytes are deleted; batches that already read it are
+    not affected. Errors are OpenAI's `{"error": {...}}`: 404 for an unknown, expired or foreign file."""
     return FileDeletedOut(id=file_service().delete(caller.tenant, file_id).id)
 
 

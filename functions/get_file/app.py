@@ -20,6 +20,8 @@ router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
     summary="Retrieve a file (OpenAI-compatible)",
 )
 async def get_file(file_id: str, caller: PredictCaller) -> FileOut:
+    """OpenAI's `files.retrieve`: one unexpired file of the caller's tenant. Errors are OpenAI's
+    `{"error": {...}}`: 404 for an unknown, expired or foreign file."""
     return FileOut.of(file_service().get(caller.tenant, file_id))
 
 

@@ -28,6 +28,9 @@ router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
     summary="Retrieve a file's content (OpenAI-compatible)",
 )
 async def get_file_content(file_id: str, caller: PredictCaller) -> RedirectResponse:
+    """OpenAI's `files.content`: a 307 redirect to a presigned S3 GET of the file's bytes (valid for
+    minutes; follow it without the `Authorization` header). Errors are OpenAI's `{"error": {...}}`: 404
+    for an unknown, expired or foreign file."""
     return RedirectResponse(file_service().content_url(caller.tenant, file_id), status_code=307)
 
 

@@ -13,6 +13,7 @@ router = APIRouter(tags=[Tag.HEALTH], route_class=StrictJsonRoute)
 
 @router.get("/v1/health", response_model=HealthOut, summary="Health")
 async def get_health() -> HealthOut:
+    """Liveness of the API and the version of the deployed package. Needs no key and is not rate limited."""
     return HealthOut(status="ok", version=__version__)
 
 

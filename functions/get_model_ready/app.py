@@ -23,6 +23,8 @@ _RESPONSES = oip_responses(401, 403, 404)
     "/v2/models/{model_name}/ready", response_model=ModelReadyOut, responses=_RESPONSES, summary="OIP: model ready"
 )
 async def get_model_ready(model_name: OipModelNamePath, caller: PredictCaller) -> ModelReadyOut:
+    """Open Inference Protocol model readiness: `ready: true` for a model the caller can use (models
+    load on first use). 404 `{"error": "..."}` for an unknown model or another tenant's."""
     return _ready(caller.tenant, model_name, None)
 
 
@@ -35,6 +37,8 @@ async def get_model_ready(model_name: OipModelNamePath, caller: PredictCaller) -
 async def get_model_version_ready(
     model_name: OipModelNamePath, model_version: OipModelVersionPath, caller: PredictCaller
 ) -> ModelReadyOut:
+    """Open Inference Protocol readiness of one version of a model. 404 `{"error": "..."}` for an
+    unknown model or version."""
     return _ready(caller.tenant, model_name, model_version)
 
 

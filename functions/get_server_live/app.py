@@ -12,6 +12,7 @@ router = APIRouter(tags=[Tag.OPEN_INFERENCE_PROTOCOL], route_class=StrictJsonRou
 
 @router.get("/v2/health/live", response_model=LiveOut, summary="OIP: server live")
 async def get_server_live() -> LiveOut:
+    """Open Inference Protocol server liveness. Needs no key."""
     return LiveOut(live=True)
 
 

@@ -19,6 +19,8 @@ router = APIRouter(tags=[Tag.OPEN_INFERENCE_PROTOCOL], route_class=StrictJsonRou
     summary="OIP: server metadata",
 )
 async def get_server_metadata(caller: PredictCaller) -> ServerMetadataOut:
+    """Open Inference Protocol server metadata: name, version and protocol extensions
+    (`binary_tensor_data`). Errors are `{"error": "..."}`."""
     return ServerMetadataOut.current()
 
 

@@ -12,6 +12,7 @@ router = APIRouter(tags=[Tag.OPEN_INFERENCE_PROTOCOL], route_class=StrictJsonRou
 
 @router.get("/v2/health/ready", response_model=ReadyOut, summary="OIP: server ready")
 async def get_server_ready() -> ReadyOut:
+    """Open Inference Protocol server readiness: the API is ready when it answers. Needs no key."""
     return ReadyOut(ready=True, live=True)
 
 

@@ -20,6 +20,8 @@ router = APIRouter(tags=[Tag.WEBHOOKS], route_class=StrictJsonRoute)
     summary="Get the webhook signing secret",
 )
 async def get_webhook_secret(caller: PredictCaller) -> WebhookSecretOut:
+    """The tenant's Standard Webhooks signing secret (`whsec_...`), created on first use. Verify
+    each delivery's `webhook-signature` with it (see `webhooks`)."""
     return WebhookSecretOut(key=secret_service().current(caller.tenant).current)
 
 

@@ -18,6 +18,8 @@ router = APIRouter(tags=[Tag.BATCHES], route_class=StrictJsonRoute)
 async def list_batches(
     caller: PredictCaller, limit: Limit = DEFAULT_LIMIT, after: AfterBatchQuery = None, cursor: Cursor = None
 ) -> BatchList:
+    """The tenant's batches, newest first, as OpenAI's list object. Page with `after` (the last id
+    seen, as OpenAI's SDK does) or the opaque `cursor`, not both. A malformed parameter is a 400."""
     return BatchList.of(batch_service().list(caller.tenant, limit, cursor, after), download_url)
 
 

@@ -15,6 +15,8 @@ router = APIRouter(tags=[Tag.MODELS], route_class=StrictJsonRoute)
 
 @router.get("/v1/models", response_model=ModelList, responses=responses(401, 403), summary="List models")
 async def list_models(caller: PredictCaller) -> ModelList:
+    """The models the caller can use: the built-in models shared by every tenant, and the tenant's
+    own registered models with each version's input and output schema."""
     return ModelList(results=[ModelOut.of(model) for model in model_registry().list(caller.tenant)])
 
 

@@ -21,6 +21,8 @@ router = APIRouter(tags=[Tag.PREDICTIONS], route_class=StrictJsonRoute)
 async def list_predictions(
     caller: PredictCaller, request: Request, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PredictionList:
+    """The tenant's predictions, newest first, paged with `limit` (1-100) and the opaque `cursor`
+    of the previous page's `next`. A malformed `limit` or `cursor` is a 400."""
     page = prediction_service().list(caller.tenant, limit, cursor)
     base_url = str(request.base_url)
     return PredictionList(results=[PredictionOut.of(p, base_url) for p in page.items], next=page.next_cursor)

@@ -21,6 +21,9 @@ router = APIRouter(tags=[Tag.WEBHOOKS], route_class=StrictJsonRoute)
     summary="List a prediction's webhook deliveries",
 )
 async def list_webhook_deliveries(prediction_id: PredictionIdPath, caller: PredictCaller) -> WebhookDeliveryList:
+    """Each webhook delivery of a prediction, oldest first: its event, status (`pending`,
+    `delivered`, `gone`, `failed`), attempts, last status code or error and next attempt time. The
+    `id` is the `webhook-id` header receivers see. 404 for an unknown prediction or another tenant's."""
     deliveries = delivery_queries().for_prediction(caller.tenant, prediction_id)  # 404 for unknown ids
     return WebhookDeliveryList(results=[WebhookDeliveryOut.of(d) for d in deliveries])
 

@@ -20,6 +20,8 @@ router = APIRouter(tags=[Tag.WEBHOOKS], route_class=StrictJsonRoute)
     summary="Rotate the webhook signing secret",
 )
 async def rotate_webhook_secret(caller: AdminCaller) -> WebhookSecretOut:
+    """Replaces the tenant's signing secret and answers the new one. For 24 h deliveries are signed
+    with both, so receivers can switch without losing events. Needs an admin key."""
     return WebhookSecretOut(key=secret_service().rotate(caller.tenant).current)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.api.openai_errors import is_openai_path
 from shared.kernel.outbox import EventType
+from shared.settings import ApiSettings
 from tools.openapi import render
 from tools.template import ROOT, load_template
 
@@ -144,3 +145,20 @@ def test_the_document_describes_every_route_of_the_template_and_no_other() -> No
 
     routes = {(route.method, route.path) for spec in load_template().functions for route in spec.routes}
     assert operations == routes
+
+
+def test_every_operation_has_a_summary_a_description_and_a_tag() -> None:
+    for method, path, operation in _operations(DOCUMENT):
+        assert operation.get("summary"), (method, path)
+        assert len(operation.get("description", "")) >= 40, (method, path)
+        assert len(operation.get("tags", [])) == 1, (method, path)
+
+
+def test_prefer_wait_documents_its_cap_and_preference_applied() -> None:
+    create = DOCUMENT["paths"]["/v1/predictions"]["post"]
+    prefer = next(p for p in create["parameters"] if p["name"] == "prefer")
+    cap = ApiSettings.model_fields["max_wait_seconds"]
+
+    assert f"default {cap.default:g} s" in prefer["description"]
+    assert "MAX_WAIT_SECONDS" in prefer["description"]
+    assert set(create["responses"]["201"]["headers"]) == {"Location", "Preference-Applied"}
