@@ -43,14 +43,16 @@ opaque `cursor`, and answer `{"results": [...], "next": cursor|null}`, newest fi
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def create_app(*routers: APIRouter, with_docs: bool = False) -> DocumentedApp:
+def create_app(*routers: APIRouter) -> DocumentedApp:
+    """The app of one route function, or of all (the local stack, the OpenAPI document). It serves no
+    document of its own: ``GetApiDocumentFunction`` serves the committed one, here as deployed."""
     app = DocumentedApp(
         title="Infergate",
         version=__version__,
         description=API_DESCRIPTION,
-        docs_url="/docs" if with_docs else None,
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json" if with_docs else None,
+        openapi_url=None,
         openapi_tags=OPENAPI_TAGS,
         servers=SERVERS,
         webhooks=webhooks,

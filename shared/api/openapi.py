@@ -9,12 +9,14 @@ authentication says so (``security: []``).
 """
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from shared.api.problems import PROBLEM_MEDIA_TYPE
+from shared.kernel.container import per_container
 
 PROBLEM_REF = "#/components/schemas/Problem"
 _UNANSWERED_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -112,3 +114,14 @@ def _correct_operation(operation: dict[str, Any]) -> None:
             del responses[status]
         elif PROBLEM_MEDIA_TYPE in content:
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+
+
+# The committed document sits next to the `shared` package: at the repository's root here, and at
+# /opt/python/ in SharedLayer, whose build copies it there (layers/Makefile).
+DOCUMENT_FILE = Path(__file__).resolve().parents[2] / "openapi.json"
+
+
+@per_container
+def committed_document() -> bytes:
+    """The committed ``openapi.json``, read once per container."""
+    return DOCUMENT_FILE.read_bytes()
