@@ -4,8 +4,9 @@ FastAPI generates the document from the routers; :class:`DocumentedApp` corrects
 per route: a problem response is answered as ``application/problem+json`` only (FastAPI files a response
 model under the route's media type, ``application/json``); its default 422 ``HTTPValidationError`` is
 never answered (``shared.api.problems`` answers a bad parameter 400 and a bad body 422 as a problem, or
-in the route's own dialect, and each route lists those statuses); and an operation without
-authentication says so (``security: []``).
+in the route's own dialect, and each route lists those statuses); every operation can answer the
+middleware's 431 (an oversized request head); and an operation without authentication says so
+(``security: []``).
 """
 
 from enum import StrEnum
@@ -15,7 +16,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from shared.api.problems import PROBLEM_MEDIA_TYPE
+from shared.api.bodies import MAX_HEADER_BYTES
+from shared.api.openai_errors import is_openai_path
+from shared.api.problems import PROBLEM_MEDIA_TYPE, is_oip_path
 from shared.kernel.container import per_container
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -92,9 +95,10 @@ class DocumentedApp(FastAPI):
 
 
 def corrected(document: dict[str, Any]) -> dict[str, Any]:
-    for operations in document.get("paths", {}).values():
+    for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             _correct_operation(operation)
+            operation["responses"]["431"] = _too_large_head(path)
     for event in document.get("webhooks", {}).values():
         for operation in event.values():
             operation["responses"].pop("422", None)  # a receiver's answer, not ours
@@ -102,6 +106,17 @@ def corrected(document: dict[str, Any]) -> dict[str, Any]:
     for name in _UNANSWERED_SCHEMAS:
         schemas.pop(name, None)
     return document
+
+
+def _too_large_head(path: str) -> dict[str, Any]:
+    """The middleware's 431, in the error shape of the route (``shared.api.problems.error_document``)."""
+    if is_oip_path(path):
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/OipError"}}}
+    elif is_openai_path(path):
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAiError"}}}
+    else:
+        content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+    return {"description": f"The request line and headers exceed {MAX_HEADER_BYTES:,} bytes.", "content": content}
 
 
 def _correct_operation(operation: dict[str, Any]) -> None:

@@ -37,12 +37,15 @@ CASES = [
         400,
         "application/problem+json",
     ),
+    Sent("POST", "/v1/batches", {"raw_body": b'{"model": "\xff"}'}, 400, "application/problem+json"),
+    Sent("GET", "/v1/batches?cursor=" + "%F2%82%A2%AF" * 1000, {}, 431, "application/problem+json"),
     Sent("GET", "/v1/models", {}, 401, "application/problem+json", with_key=False),
     Sent("GET", "/v1/files?limit=0", {}, 400, "application/json"),
     Sent("POST", "/v1/embeddings", {"body": {"model": "x"}}, 400, "application/json"),
     Sent("GET", "/v1/files/file-nothing", {}, 401, "application/json", with_key=False),
     Sent("GET", "/v2/models/nothing", {}, 404, "application/json"),
     Sent("GET", "/v2", {}, 401, "application/json", with_key=False),
+    Sent("GET", "/v2/health/live", {"headers": {"x-big": "x" * 11000}}, 431, "application/json", with_key=False),
 ]
 
 
