@@ -4,13 +4,13 @@ The body is at most ``shared.api.bodies.MAX_MULTIPART_BODY_BYTES`` (what a Lambd
 base64-encoded): bigger files go through the Uploads API's parts or the presigned PUT of POST /v1/uploads.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
-from shared.api.file_schemas import FileOut
+from shared.api.file_schemas import ExpiryAnchor, FileOut
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
@@ -33,7 +33,7 @@ async def create_file(
     caller: PredictCaller,
     file: Annotated[UploadFile, File(description="The file; its name is kept as given (printable, no '/').")],
     purpose: Annotated[str, Form(max_length=64)],
-    anchor: Annotated[Literal["created_at"] | None, Form(alias="expires_after[anchor]")] = None,
+    anchor: Annotated[ExpiryAnchor | None, Form(alias="expires_after[anchor]")] = None,
     seconds: Annotated[int | None, Form(alias="expires_after[seconds]")] = None,
 ) -> FileOut:
     if (anchor is None) != (seconds is None):
