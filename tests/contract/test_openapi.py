@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
 from shared.api.openai_errors import is_openai_path
 from shared.kernel.outbox import EventType
 from shared.settings import ApiSettings
@@ -162,3 +164,8 @@ def test_prefer_wait_documents_its_cap_and_preference_applied() -> None:
     assert f"default {cap.default:g} s" in prefer["description"]
     assert "MAX_WAIT_SECONDS" in prefer["description"]
     assert set(create["responses"]["201"]["headers"]) == {"Location", "Preference-Applied"}
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    assert DOCUMENT["openapi"].startswith("3.1.")
+    validate(DOCUMENT, cls=OpenAPIV31SpecValidator)
