@@ -23,6 +23,7 @@ from shared.api.problems import PROBLEM_MEDIA_TYPE
 # Every API function's module (bench/cold_start.py checks this list against template.yaml).
 API_MODULES = (
     "functions.get_health.app",
+    "functions.get_api_document.app",
     "functions.create_key.app",
     "functions.list_keys.app",
     "functions.delete_key.app",

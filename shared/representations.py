@@ -197,6 +197,22 @@ def _seconds(moment: str | None) -> int | None:
     return None if moment is None else int(from_rfc3339(moment).timestamp())
 
 
+class PredictionEventOut(BaseModel):
+    """The body of a ``prediction.started`` or ``prediction.completed`` webhook (``WebhookDeliverer.body``)."""
+
+    type: Literal[EventType.PREDICTION_STARTED, EventType.PREDICTION_COMPLETED]
+    timestamp: str = Field(description="When the event happened (RFC 3339).", examples=["2025-01-01T12:00:00.000Z"])
+    data: PredictionOut = Field(description="The prediction as `GET` returned it at that event.")
+
+
+class BatchEventOut(BaseModel):
+    """The body of a ``batch.completed`` webhook (``WebhookDeliverer.body``)."""
+
+    type: Literal[EventType.BATCH_COMPLETED]
+    timestamp: str = Field(description="When the event happened (RFC 3339).", examples=["2025-01-01T12:00:00.000Z"])
+    data: BatchOut = Field(description="The batch as `GET` returned it when it ended.")
+
+
 @dataclass(frozen=True)
 class EventPayloads:
     """A webhook event's ``data``: the prediction or batch as ``GET`` returns it (None once it expired)."""

@@ -34,7 +34,7 @@ def routers(template: Template) -> list[APIRouter]:
 
 
 def build_app(template: Template | None = None) -> FastAPI:
-    return create_app(*routers(template or load_template()), with_docs=True)
+    return create_app(*routers(template or load_template()))
 
 
 def route_of(template: Template, method: str, path: str) -> tuple[FunctionSpec, str]:

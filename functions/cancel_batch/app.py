@@ -5,12 +5,13 @@ from fastapi import APIRouter
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import BatchIdPath
 from shared.api.problems import responses
 from shared.representations import BatchOut
 from shared.wiring import batch_service, download_url
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.BATCHES], route_class=StrictJsonRoute)
 
 
 @router.post(
@@ -20,6 +21,9 @@ router = APIRouter(route_class=StrictJsonRoute)
     summary="Cancel a batch",
 )
 async def cancel_batch(batch_id: BatchIdPath, caller: PredictCaller) -> BatchOut:
+    """Cancels a batch that is validating or in progress: it becomes `cancelling`, lines not yet run
+    are skipped, what finished stays in its files, and it ends `cancelled`. A batch that is finalizing or
+    has ended is answered as it is. 404 for an unknown id or another tenant's."""
     return BatchOut.of(batch_service().cancel(caller.tenant, batch_id), download_url)
 
 

@@ -5,12 +5,13 @@ from fastapi import APIRouter, Request
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import PredictionIdPath
 from shared.api.problems import responses
 from shared.representations import PredictionOut
 from shared.wiring import prediction_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.PREDICTIONS], route_class=StrictJsonRoute)
 
 
 @router.post(
@@ -20,6 +21,9 @@ router = APIRouter(route_class=StrictJsonRoute)
     summary="Cancel a prediction",
 )
 async def cancel_prediction(prediction_id: PredictionIdPath, caller: PredictCaller, request: Request) -> PredictionOut:
+    """Cancels a prediction that has not ended (`canceled`); one that ended is answered as it is
+    (no error), and a worker that already runs it drops its result. 404 for an unknown id or another
+    tenant's."""
     return PredictionOut.of(prediction_service().cancel(caller.tenant, prediction_id), str(request.base_url))
 
 

@@ -11,12 +11,13 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.batch_body import CreateBatchBody, create_batch_body, create_batch_body_schema
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import IdempotencyKeyHeader
 from shared.api.problems import responses
 from shared.representations import BatchOut
 from shared.wiring import batch_service, download_url
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.BATCHES], route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -10,12 +10,13 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.openai_schemas import CreateEmbeddingsOut, CreateEmbeddingsRequest
+from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
 from shared.inference.embeddings import create_embeddings as embed
 from shared.inference.errors import InvalidEmbeddingsRequestError
 from shared.wiring import inference_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.EMBEDDINGS], route_class=StrictJsonRoute)
 # Lambda returns at most 6 MB (6,291,456 bytes) from a synchronous invocation, envelope and headers included.
 MAX_RESPONSE_BYTES = 6_000_000
 
@@ -24,7 +25,6 @@ MAX_RESPONSE_BYTES = 6_000_000
     "/v1/embeddings",
     response_model=CreateEmbeddingsOut,
     responses=openai_responses(400, 401, 403, 404, 413, 415, 503),
-    tags=["OpenAI-compatible"],
     summary="Create embeddings (OpenAI-compatible)",
     description="OpenAI's embeddings API: one vector per text, from a `feature-extraction` text model. "
     'Errors are OpenAI\'s `{"error": {"message", "type", "param", "code"}}`.',

@@ -4,26 +4,26 @@ The body is at most ``shared.api.bodies.MAX_MULTIPART_BODY_BYTES`` (what a Lambd
 base64-encoded): bigger files go through the Uploads API's parts or the presigned PUT of POST /v1/uploads.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
-from shared.api.file_schemas import FileOut
+from shared.api.file_schemas import ExpiryAnchor, FileOut
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
 from shared.files.models import InvalidFileError
 from shared.wiring import file_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
 
 
 @router.post(
     "/v1/files",
     response_model=FileOut,
     responses=openai_responses(400, 401, 403, 413, 415, 503),
-    tags=["OpenAI-compatible"],
     summary="Upload a file (OpenAI-compatible)",
     description="OpenAI's `files.create`: a JSONL batch input file (`purpose` must be `batch`), sent whole as "
     "multipart/form-data of at most 4,669,440 bytes (413 beyond: use the Uploads API's parts or the presigned "
@@ -33,7 +33,7 @@ async def create_file(
     caller: PredictCaller,
     file: Annotated[UploadFile, File(description="The file; its name is kept as given (printable, no '/').")],
     purpose: Annotated[str, Form(max_length=64)],
-    anchor: Annotated[Literal["created_at"] | None, Form(alias="expires_after[anchor]")] = None,
+    anchor: Annotated[ExpiryAnchor | None, Form(alias="expires_after[anchor]")] = None,
     seconds: Annotated[int | None, Form(alias="expires_after[seconds]")] = None,
 ) -> FileOut:
     if (anchor is None) != (seconds is None):

@@ -5,11 +5,12 @@ from fastapi import APIRouter, status
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import responses
 from shared.api.schemas import CreatedKeyOut, CreateKeyRequest
 from shared.wiring import key_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.KEYS], route_class=StrictJsonRoute)
 
 
 @router.post(
@@ -20,6 +21,10 @@ router = APIRouter(route_class=StrictJsonRoute)
     summary="Create an API key",
 )
 async def create_key(body: CreateKeyRequest, caller: AdminCaller) -> CreatedKeyOut:
+    """Mints an API key for the caller's tenant, with the `predict` or `admin` scope. The secret
+    (`igk_...`) is in this answer only: it is stored as a hash. Needs an admin key. 409
+    `key-limit-reached` when the tenant already holds `MAX_KEYS_PER_TENANT` active keys; 422 for a name
+    with control characters or an unknown scope."""
     key, secret = key_service().create(caller.tenant, body.name, body.scopes)
     return CreatedKeyOut.of(key, secret)
 

@@ -5,13 +5,14 @@ from fastapi import APIRouter, status
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import ModelNamePath
 from shared.api.problems import responses
 from shared.api.schemas import CreateModelVersionRequest, ModelVersionOut
 from shared.registry.models import ModelRef
 from shared.wiring import model_registration
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.MODELS], route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -15,10 +15,11 @@ from shared.api.auth import PredictCaller
 from shared.api.dialect import openai_dialect_when
 from shared.api.file_schemas import CreateUploadRequest, UploadOut
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import responses
 from shared.wiring import upload_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.UPLOADS], route_class=StrictJsonRoute)
 _OPENAI_FIELDS = frozenset({"filename", "bytes", "mime_type", "expires_after"})
 
 

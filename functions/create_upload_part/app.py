@@ -12,17 +12,17 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.file_schemas import UploadPartOut
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
 from shared.wiring import upload_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.UPLOADS], route_class=StrictJsonRoute)
 
 
 @router.post(
     "/v1/uploads/{upload_id}/parts",
     response_model=UploadPartOut,
     responses=openai_responses(400, 401, 403, 404, 413, 415, 503),
-    tags=["OpenAI-compatible"],
     summary="Add a part to an upload (OpenAI-compatible)",
     description="A part of a pending batch upload, at most 4,669,440 bytes with its multipart framing "
     "(`upload_file_chunked(..., part_size=4194304)`); the parts may not add up to more than the upload's "

@@ -5,11 +5,12 @@ from fastapi import APIRouter, Response, status
 from shared.api.app import lambda_handler
 from shared.api.auth import AdminCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import KeyIdPath
 from shared.api.problems import responses
 from shared.wiring import key_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.KEYS], route_class=StrictJsonRoute)
 
 
 @router.delete(
@@ -20,6 +21,8 @@ router = APIRouter(route_class=StrictJsonRoute)
     summary="Revoke an API key",
 )
 async def delete_key(key_id: KeyIdPath, caller: AdminCaller) -> Response:
+    """Revokes a key of the caller's tenant at once: later requests with it are 401s. Needs an admin
+    key. 404 for an unknown key or another tenant's; an id over 64 characters is a 400."""
     key_service().revoke(caller.tenant, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

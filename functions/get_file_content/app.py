@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
 from shared.wiring import file_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
 
 
 @router.get(
@@ -24,10 +25,12 @@ router = APIRouter(route_class=StrictJsonRoute)
         307: {"description": "A presigned S3 GET of the bytes (valid for minutes)."},
         **openai_responses(401, 403, 404, 503),
     },
-    tags=["OpenAI-compatible"],
     summary="Retrieve a file's content (OpenAI-compatible)",
 )
 async def get_file_content(file_id: str, caller: PredictCaller) -> RedirectResponse:
+    """OpenAI's `files.content`: a 307 redirect to a presigned S3 GET of the file's bytes (valid for
+    minutes; follow it without the `Authorization` header). Errors are OpenAI's `{"error": {...}}`: 404
+    for an unknown, expired or foreign file."""
     return RedirectResponse(file_service().content_url(caller.tenant, file_id), status_code=307)
 
 

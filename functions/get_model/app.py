@@ -5,12 +5,13 @@ from fastapi import APIRouter
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.params import ModelRefPath
 from shared.api.problems import responses
 from shared.api.schemas import ModelOut
 from shared.wiring import model_registry
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.MODELS], route_class=StrictJsonRoute)
 
 
 @router.get(

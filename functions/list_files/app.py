@@ -8,19 +8,19 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.file_schemas import FileListOut
 from shared.api.jsonbody import StrictJsonRoute
+from shared.api.openapi import Tag
 from shared.api.problems import openai_responses
 from shared.files.models import FilePurpose
 from shared.files.service import MAX_LIST_LIMIT
 from shared.wiring import file_service
 
-router = APIRouter(route_class=StrictJsonRoute)
+router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
 
 
 @router.get(
     "/v1/files",
     response_model=FileListOut,
     responses=openai_responses(400, 401, 403, 503),
-    tags=["OpenAI-compatible"],
     summary="List files (OpenAI-compatible)",
     description="The tenant's unexpired files, newest first by default; page with `after` (the last id seen).",
 )

@@ -12,6 +12,7 @@ from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.oip_schemas import INFER_REQUEST_SCHEMA, InferResponseOut
+from shared.api.openapi import Tag
 from shared.api.params import ModelRefPath, OipModelNamePath, OipModelVersionPath
 from shared.api.problems import oip_responses, responses
 from shared.api.schemas import SyncPredictionOut, SyncPredictRequest
@@ -27,6 +28,7 @@ router = APIRouter(route_class=StrictJsonRoute)
     response_model=SyncPredictionOut,
     responses=responses(400, 401, 403, 404, 413, 415, 422, 503),
     summary="Predict synchronously",
+    tags=[Tag.MODELS],
     description="Runs the model now and returns its output; the same output an asynchronous prediction gets.",
 )
 async def predict_model(name: ModelRefPath, body: SyncPredictRequest, caller: PredictCaller) -> SyncPredictionOut:
@@ -36,7 +38,7 @@ async def predict_model(name: ModelRefPath, body: SyncPredictRequest, caller: Pr
 _INFER_DOC: dict[str, Any] = {
     "responses": oip_responses(400, 401, 403, 404, 413, 422, 503),
     "response_model": InferResponseOut,
-    "tags": ["Open Inference Protocol"],
+    "tags": [Tag.OPEN_INFERENCE_PROTOCOL],
     "description": "KServe V2 infer. JSON tensors, or Triton's binary tensor data extension (an "
     f'`{HEADER_LENGTH}` header, then the tensors\' bytes). Errors are `{{"error": ...}}`.',
     "openapi_extra": {

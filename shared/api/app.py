@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
@@ -13,7 +13,9 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from shared import __version__, snapstart
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.middleware import RequestContextMiddleware
+from shared.api.openapi import OPENAPI_TAGS, SERVERS, DocumentedApp, operation_id
 from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from shared.api.webhook_events import webhooks
 from shared.kernel.observability import logged_invocation, metrics
 
 API_DESCRIPTION = """\
@@ -41,14 +43,20 @@ opaque `cursor`, and answer `{"results": [...], "next": cursor|null}`, newest fi
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def create_app(*routers: APIRouter, with_docs: bool = False) -> FastAPI:
-    app = FastAPI(
+def create_app(*routers: APIRouter) -> DocumentedApp:
+    """The app of one route function, or of all (the local stack, the OpenAPI document). It serves no
+    document of its own: ``GetApiDocumentFunction`` serves the committed one, here as deployed."""
+    app = DocumentedApp(
         title="Infergate",
         version=__version__,
         description=API_DESCRIPTION,
-        docs_url="/docs" if with_docs else None,
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json" if with_docs else None,
+        openapi_url=None,
+        openapi_tags=OPENAPI_TAGS,
+        servers=SERVERS,
+        webhooks=webhooks,
+        generate_unique_id_function=operation_id,
     )
     for router in routers:
         _check_json_bodies(router)

@@ -11,7 +11,12 @@ from shared.kernel.observability import append_log_keys
 from shared.keys.models import AuthenticationError, Caller, Scope
 from shared.wiring import key_service, rate_limiter
 
-_bearer = HTTPBearer(auto_error=False, description="An Infergate API key: `Authorization: Bearer igk_...`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    bearerFormat="igk_...",
+    description="An Infergate API key, `igk_...`, as `Authorization: Bearer igk_...` (`tools.keys` mints the first).",
+)
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 

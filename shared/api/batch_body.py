@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from shared.api.dialect import mark_openai_dialect
 from shared.api.schemas import CreateBatchRequest, CreateOpenAiBatchRequest
@@ -35,6 +36,8 @@ async def create_batch_body(request: Request) -> CreateBatchBody:
     except json.JSONDecodeError as bad:  # as FastAPI reports an unparseable body (a duplicate key too)
         error = {"type": "json_invalid", "loc": ("body", bad.pos), "msg": "JSON decode error", "input": {}}
         raise RequestValidationError([{**error, "ctx": {"error": bad.msg}}], body=bad.doc) from bad
+    except (ValueError, RecursionError) as unreadable:  # not UTF-8, nested too deeply: as FastAPI answers it
+        raise HTTPException(status_code=400) from unreadable
     model: type[CreateBatchRequest] | type[CreateOpenAiBatchRequest] = CreateBatchRequest
     if is_openai_body(data):
         mark_openai_dialect(request)

@@ -1,6 +1,7 @@
 """Request and response bodies of files and uploads: OpenAI's Files and Uploads APIs, with Infergate's
 presigned PUT on the upload object."""
 
+from enum import StrEnum
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
@@ -74,6 +75,13 @@ class FileDeletedOut(BaseModel):
     id: str
     object: Literal["file"] = "file"
     deleted: Literal[True] = True
+
+
+class ExpiryAnchor(StrEnum):
+    """What ``expires_after`` counts from (OpenAI's only anchor); an enum, not a ``Literal``, so that client
+    generators can send it in a multipart form."""
+
+    CREATED_AT = "created_at"
 
 
 class ExpiresAfter(StrictModel):

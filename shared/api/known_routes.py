@@ -3,6 +3,8 @@
 
 KNOWN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/v1/health"),
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
     ("POST", "/v1/keys"),
     ("GET", "/v1/keys"),
     ("DELETE", "/v1/keys/{key_id}"),

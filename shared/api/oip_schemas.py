@@ -72,7 +72,7 @@ _TENSOR_IN: dict[str, Any] = {
         "datatype": {"type": "string", "enum": sorted(DATATYPES)},
         "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
         "parameters": {"type": "object"},
-        "data": {"type": "array"},
+        "data": {"type": "array", "items": {}, "description": "The elements, flat or nested in row-major order."},
     },
 }
 # The JSON form of an infer request, for the OpenAPI document: the route reads the raw body, since

@@ -2,7 +2,10 @@
 
 from typing import Annotated
 
+from annotated_types import Le
 from fastapi import Header, Path, Query
+
+from shared.settings import ApiSettings
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1-100.")]
 Cursor = Annotated[str | None, Query(max_length=1024, description="Opaque cursor from a previous page's `next`.")]
@@ -16,13 +19,17 @@ ModelNamePath = Annotated[str, Path(description=f"A model name: {_NAME}.")]
 ModelRefPath = Annotated[str, Path(description="`name` (latest version) or `name:version` (pinned).")]
 OipModelNamePath = Annotated[str, Path(description="A model name.")]
 OipModelVersionPath = Annotated[str, Path(description="A version number (from 1).")]
+_WAIT = ApiSettings.model_fields["max_wait_seconds"]
+_WAIT_CAP = next(constraint.le for constraint in _WAIT.metadata if isinstance(constraint, Le))
 PreferHeader = Annotated[
     str | None,
     Header(
         max_length=200,
-        description='`wait` or `wait=N` (1-60 s; `wait="N"` too, RFC 7240): hold the response until the '
-        "prediction is terminal or N seconds pass (capped below API Gateway's 30 s limit; see "
-        "`Preference-Applied`). Other or unusable preferences are ignored.",
+        description='RFC 7240: `wait` or `wait=N` (N whole seconds from 1; `wait="N"` too) holds the response '
+        "until the prediction ends or the wait passes, at most the deployment's `MAX_WAIT_SECONDS` setting "
+        f"(default {_WAIT.default:g} s, never over {_WAIT_CAP:g} s: API Gateway ends a request at 30 s). A longer "
+        "wait is cut to that cap, a bare `wait` waits the cap; the wait used is echoed in `Preference-Applied`. "
+        "Other or unusable preferences are ignored.",
     ),
 ]
 DEFAULT_LIMIT = 20

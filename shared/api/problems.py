@@ -237,21 +237,43 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def oip_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error responses of an Open Inference Protocol route."""
-    return {status: {"model": OipError, "description": HTTPStatus(status).phrase} for status in _with_limits(statuses)}
+    return {status: _documented(status, OipError) for status in _with_limits(statuses)}
 
 
 def openai_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error responses of an OpenAI-compatible route (422s are answered 400)."""
     shown = sorted({400 if status == 422 else status for status in _with_limits(statuses)})
-    return {status: {"model": OpenAiError, "description": HTTPStatus(status).phrase} for status in shown}
+    return {status: _documented(status, OpenAiError) for status in shown}
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI documentation of the problem responses a route can give."""
+    """OpenAPI documentation of the problem responses a route can give (``application/problem+json`` only:
+    ``shared.api.openapi`` moves the model's schema there)."""
     return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_MEDIA_TYPE: {}}}
+        status: {**_documented(status, Problem), "content": {PROBLEM_MEDIA_TYPE: {}}}
         for status in _with_limits(statuses)
     }
+
+
+_RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "`Bearer`: send an API key.", "schema": {"type": "string"}}},
+    429: {"Retry-After": _RETRY_AFTER},
+    503: {"Retry-After": _RETRY_AFTER},
+}
+_MEANINGS = {
+    400: "Bad request: an invalid parameter, or a body that cannot be read (see the error's detail).",
+    401: "No API key, or an unknown, revoked or malformed one.",
+    403: "The key lacks the scope this route needs.",
+    429: "Over the key's or the tenant's rate limit.",
+}
+
+
+def _documented(status: int, model: type[BaseModel]) -> dict[str, Any]:
+    documented: dict[str, Any] = {"model": model, "description": _MEANINGS.get(status, HTTPStatus(status).phrase)}
+    if status in _HEADERS:
+        documented["headers"] = _HEADERS[status]
+    return documented
 
 
 def _with_limits(statuses: tuple[int, ...]) -> tuple[int, ...]:

@@ -1,13 +1,29 @@
 """The committed OpenAPI document is the one the routers generate, and it describes the contract."""
 
 import json
+import re
 from pathlib import Path
+from typing import Any
+
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from shared.api.openai_errors import is_openai_path
+from shared.kernel.outbox import EventType
+from shared.settings import ApiSettings
 from tools.openapi import render
 from tools.template import ROOT, load_template
 
 COMMITTED = ROOT / "openapi.json"
+
+
+class _AnyText(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+    __hash__ = str.__hash__
+
+
+ANY_TEXT = _AnyText()
 
 
 def test_committed_openapi_matches_the_code() -> None:
@@ -27,31 +43,129 @@ OPEN_PATHS = {
 }
 
 
-def test_every_operation_documents_its_problems_and_auth() -> None:
-    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method, path, op) for path, ops in document["paths"].items() for method, op in ops.items()]
 
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            if path in OPEN_PATHS:
-                assert "security" not in operation
+
+DOCUMENT: dict[str, Any] = json.loads(COMMITTED.read_text(encoding="utf-8"))
+
+
+def test_every_operation_documents_its_problems_and_auth() -> None:
+    for method, path, operation in _operations(DOCUMENT):
+        if path in OPEN_PATHS:
+            assert operation["security"] == [], (method, path)
+            continue
+        assert operation["security"] == [{"ApiKey": []}], (method, path)
+        assert "401" in operation["responses"], (method, path)
+        assert "403" in operation["responses"], (method, path)
+        assert "429" in operation["responses"], (method, path)
+
+
+def test_the_bearer_scheme_is_the_api_key() -> None:
+    assert DOCUMENT["components"]["securitySchemes"] == {
+        "ApiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "igk_...",
+            "description": ANY_TEXT,
+        }
+    }
+
+
+def test_errors_are_documented_in_the_shape_each_route_answers() -> None:
+    """Problem documents only as ``application/problem+json``; ``/v2`` and the OpenAI routes their own JSON."""
+    for method, path, operation in _operations(DOCUMENT):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
                 continue
-            assert operation["security"] == [{"HTTPBearer": []}], (method, path)
-            assert "401" in operation["responses"], (method, path)
-            assert "403" in operation["responses"], (method, path)
-            error = operation["responses"]["401"]["content"]
-            if path.startswith("/v2"):  # the Open Inference Protocol keeps its own error shape
-                assert error == {"application/json": {"schema": {"$ref": "#/components/schemas/OipError"}}}
-            elif is_openai_path(path):  # so do the OpenAI-compatible routes, OpenAI's
-                assert error == {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAiError"}}}
+            if path.startswith("/v2"):
+                expected = {"application/json": {"schema": {"$ref": "#/components/schemas/OipError"}}}
+            elif is_openai_path(path):
+                expected = {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAiError"}}}
             else:
-                assert "application/problem+json" in error, (method, path)
+                expected = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            assert response["content"] == expected, (method, path, status)
+
+
+def test_no_operation_documents_fastapis_validation_error() -> None:
+    """The service answers a bad parameter 400 and a bad body 422 (400 in OpenAI's dialect), never FastAPI's."""
+    assert "HTTPValidationError" not in COMMITTED.read_text(encoding="utf-8")
+    assert "ValidationError" not in DOCUMENT["components"]["schemas"]
+
+
+def _validated(parameter: dict[str, Any]) -> bool:
+    """Whether FastAPI can refuse a value of the parameter (anything but an unconstrained string)."""
+    schema = {k: v for k, v in parameter["schema"].items() if k not in {"title", "description", "examples"}}
+    return schema not in ({"type": "string"}, {"anyOf": [{"type": "string"}, {"type": "null"}]})
+
+
+def test_operations_that_validate_parameters_document_the_400() -> None:
+    for method, path, operation in _operations(DOCUMENT):
+        if any(_validated(parameter) for parameter in operation.get("parameters", [])):
+            assert "400" in operation["responses"], (method, path)
+
+
+def test_operation_ids_are_unique_camel_case() -> None:
+    ids = [operation["operationId"] for _, _, operation in _operations(DOCUMENT)]
+    ids += [operation["operationId"] for event in DOCUMENT["webhooks"].values() for operation in event.values()]
+
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", i)] == []
+    assert DOCUMENT["paths"]["/v1/predictions"]["post"]["operationId"] == "createPrediction"
+
+
+def test_every_operation_has_exactly_one_declared_tag() -> None:
+    declared = [tag["name"] for tag in DOCUMENT["tags"]]
+    used = {operation["tags"][0] for _, _, operation in _operations(DOCUMENT)}
+
+    assert all(len(operation["tags"]) == 1 for _, _, operation in _operations(DOCUMENT))
+    assert all(tag["description"] for tag in DOCUMENT["tags"])
+    assert len(declared) == len(set(declared))
+    assert used == set(declared)
+
+
+def test_servers_name_the_deployed_api_and_the_local_stack() -> None:
+    urls = [server["url"] for server in DOCUMENT["servers"]]
+
+    assert urls == ["https://{api_id}.execute-api.{region}.amazonaws.com", "http://localhost:8000"]
+
+
+def test_webhooks_describe_every_event_with_its_signature_headers() -> None:
+    events = DOCUMENT["webhooks"]
+
+    assert set(events) == {event.value for event in EventType}
+    for event in events.values():
+        operation = event["post"]
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+        assert {"200", "410", "default"} <= set(operation["responses"])
 
 
 def test_the_document_describes_every_route_of_the_template_and_no_other() -> None:
     """The HTTP API's routes (``template.yaml``, as SAM translates it) are the documented operations."""
-    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
-
-    operations = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    operations = {(method.upper(), path) for path, ops in DOCUMENT["paths"].items() for method in ops}
 
     routes = {(route.method, route.path) for spec in load_template().functions for route in spec.routes}
     assert operations == routes
+
+
+def test_every_operation_has_a_summary_a_description_and_a_tag() -> None:
+    for method, path, operation in _operations(DOCUMENT):
+        assert operation.get("summary"), (method, path)
+        assert len(operation.get("description", "")) >= 40, (method, path)
+        assert len(operation.get("tags", [])) == 1, (method, path)
+
+
+def test_prefer_wait_documents_its_cap_and_preference_applied() -> None:
+    create = DOCUMENT["paths"]["/v1/predictions"]["post"]
+    prefer = next(p for p in create["parameters"] if p["name"] == "prefer")
+    cap = ApiSettings.model_fields["max_wait_seconds"]
+
+    assert f"default {cap.default:g} s" in prefer["description"]
+    assert "MAX_WAIT_SECONDS" in prefer["description"]
+    assert set(create["responses"]["201"]["headers"]) == {"Location", "Preference-Applied"}
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    assert DOCUMENT["openapi"].startswith("3.1.")
+    validate(DOCUMENT, cls=OpenAPIV31SpecValidator)

@@ -24,6 +24,7 @@ READ_ONLY_ACTIONS = {
 }
 READ_ONLY_FUNCTIONS = {
     "GetHealthFunction",
+    "GetApiDocumentFunction",
     "ListKeysFunction",
     "ListModelsFunction",
     "GetModelFunction",
@@ -37,7 +38,13 @@ READ_ONLY_FUNCTIONS = {
 
 
 CALLER_POLICY = {"Ref": "ApiCallerPolicy"}
-OPEN_FUNCTIONS = {"GetHealthFunction", "GetServerLiveFunction", "GetServerReadyFunction", "RouteNotFoundFunction"}
+OPEN_FUNCTIONS = {
+    "GetHealthFunction",
+    "GetApiDocumentFunction",
+    "GetServerLiveFunction",
+    "GetServerReadyFunction",
+    "RouteNotFoundFunction",
+}
 # The AWS managed policies SAM attaches: logs for every function, receive/delete for an SQS event source.
 LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 SQS_POLLER_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"

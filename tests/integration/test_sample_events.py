@@ -224,6 +224,12 @@ def health_is_ok(response: Response, event: Event) -> None:
     assert response_json(response) == {"status": "ok", "version": __version__}
 
 
+def document_is_served(response: Response, event: Event) -> None:
+    assert response["statusCode"] == 200
+    assert headers_of(response)["content-type"] == "application/json"
+    assert response_json(response) == json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
+
+
 def key_is_minted(response: Response, event: Event) -> None:
     assert response["statusCode"] == 201
     body = response_json(response)
@@ -610,6 +616,7 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "GetHealthFunction": Scenario(nothing, health_is_ok),
+    "GetApiDocumentFunction": Scenario(nothing, document_is_served),
     "CreateKeyFunction": Scenario(nothing, key_is_minted),
     "ListKeysFunction": Scenario(nothing, keys_are_listed),
     "DeleteKeyFunction": Scenario(key_to_revoke, key_is_revoked),

@@ -1,15 +1,22 @@
 """Which transitions create webhook deliveries, and that they are handed off after the write."""
 
+import json
+
 import pytest
+from pydantic import ValidationError
 
 from shared.kernel.outbox import EventType
 from shared.predictions.events import plan_deliveries
 from shared.predictions.models import Prediction, PredictionStatus, WebhookEvent
 from shared.predictions.transitions import Transitions
+from shared.representations import PredictionEventOut, PredictionOut
+from shared.webhooks.models import Delivery, DeliveryStatus
+from shared.webhooks.service import WebhookDeliverer
 from tests.support.fakes import InMemoryPredictionStore, InMemoryPublisher
 from tests.support.resources import EXPIRES_AT, a_prediction
 
 START, COMPLETED = WebhookEvent.START, WebhookEvent.COMPLETED
+NOW = "2025-01-01T12:00:00.000Z"
 
 
 def _prediction(
@@ -65,3 +72,24 @@ def test_a_failed_hand_off_keeps_the_committed_transition_and_delivery() -> None
     assert moved.status is PredictionStatus.CANCELED
     assert len(store.deliveries) == 1
     assert publisher.published == []
+
+
+@pytest.mark.parametrize("event", [EventType.PREDICTION_STARTED, EventType.PREDICTION_COMPLETED])
+def test_a_prediction_events_body_is_the_documented_envelope(event: EventType) -> None:
+    """The body a receiver gets is the model the OpenAPI document's ``webhooks`` describe."""
+    prediction = _prediction()
+    delivery = Delivery(
+        "dlv_1", "acme", prediction.id, event, "https://example.com/hook", DeliveryStatus.PENDING, NOW, EXPIRES_AT
+    )
+    data = PredictionOut.of(prediction, "https://api.example.com").model_dump(mode="json")
+
+    body = WebhookDeliverer.body(delivery, data)
+
+    envelope = PredictionEventOut.model_validate_json(body)
+    assert (envelope.type, envelope.timestamp, envelope.data.id) == (event, NOW, prediction.id)
+    assert envelope.model_dump(mode="json") == json.loads(body)
+
+
+def test_an_unknown_event_type_is_not_a_prediction_event() -> None:
+    with pytest.raises(ValidationError):
+        PredictionEventOut.model_validate({"type": EventType.BATCH_COMPLETED, "timestamp": NOW, "data": {}})

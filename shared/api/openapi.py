@@ -1,0 +1,142 @@
+"""The OpenAPI document's shape, in one place: operation ids, tags, servers, security, error media types.
+
+FastAPI generates the document from the routers; :class:`DocumentedApp` corrects what it cannot be told
+per route: a problem response is answered as ``application/problem+json`` only (FastAPI files a response
+model under the route's media type, ``application/json``); its default 422 ``HTTPValidationError`` is
+never answered (``shared.api.problems`` answers a bad parameter 400 and a bad body 422 as a problem, or
+in the route's own dialect, and each route lists those statuses); every operation can answer the
+middleware's 431 (an oversized request head); and an operation without authentication says so
+(``security: []``).
+"""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from shared.api.bodies import MAX_HEADER_BYTES
+from shared.api.openai_errors import is_openai_path
+from shared.api.problems import PROBLEM_MEDIA_TYPE, is_oip_path
+from shared.kernel.container import per_container
+
+PROBLEM_REF = "#/components/schemas/Problem"
+_UNANSWERED_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+class Tag(StrEnum):
+    """One tag per resource; every operation has exactly one (its router's)."""
+
+    PREDICTIONS = "Predictions"
+    MODELS = "Models"
+    BATCHES = "Batches"
+    UPLOADS = "Uploads"
+    FILES = "Files"
+    EMBEDDINGS = "Embeddings"
+    KEYS = "Keys"
+    WEBHOOKS = "Webhooks"
+    OPEN_INFERENCE_PROTOCOL = "Open Inference Protocol"
+    HEALTH = "Health"
+    DOCUMENTATION = "Documentation"
+
+
+TAG_DESCRIPTIONS: dict[Tag, str] = {
+    Tag.PREDICTIONS: "Asynchronous predictions: create (optionally waiting with `Prefer: wait`), get, list and "
+    "cancel. Each runs one model on one input; its webhook, if any, is told when it starts and ends.",
+    Tag.MODELS: "The model registry: the shared built-in models and the tenant's own versioned ONNX models "
+    "(registered from an upload), and synchronous prediction.",
+    Tag.BATCHES: "Batches of predictions from a JSONL file, in Infergate's or OpenAI's form (OpenAI's Batch API "
+    "for `/v1/embeddings`). Errors are problem documents that also carry OpenAI's `error` member.",
+    Tag.UPLOADS: "Uploads: presigned S3 PUTs of model artifacts and batch files, and OpenAI's Uploads API (parts, "
+    "complete, cancel; errors in OpenAI's shape there).",
+    Tag.FILES: "OpenAI-compatible Files API: batch input files and batch output files. Errors are OpenAI's "
+    '`{"error": {"message", "type", "param", "code"}}`.',
+    Tag.EMBEDDINGS: "OpenAI-compatible embeddings: `POST /v1/embeddings` as OpenAI's SDKs call it, with OpenAI's "
+    "error shape.",
+    Tag.KEYS: "API keys of the caller's tenant (admin scope): create, list and revoke. Keys are `igk_...` bearer "
+    "tokens with the `predict` or `admin` scope.",
+    Tag.WEBHOOKS: "The tenant's Standard Webhooks signing secret and each prediction's delivery attempts. The "
+    "events themselves are described under `webhooks`.",
+    Tag.OPEN_INFERENCE_PROTOCOL: "The Open Inference Protocol (KServe V2) under `/v2`: health, metadata and "
+    'infer. Errors are `{"error": "..."}`.',
+    Tag.HEALTH: "Liveness and the deployed version; no authentication.",
+    Tag.DOCUMENTATION: "This OpenAPI document and its Swagger UI; no authentication.",
+}
+OPENAPI_TAGS: list[dict[str, Any]] = [{"name": tag.value, "description": TAG_DESCRIPTIONS[tag]} for tag in Tag]
+
+# The HTTP API has only the `$default` stage, served at the root of its URL (the template's `ApiUrl`).
+SERVERS: list[dict[str, Any]] = [
+    {
+        "url": "https://{api_id}.execute-api.{region}.amazonaws.com",
+        "description": "A deployed stack (its `ApiUrl` output)",
+        "variables": {
+            "api_id": {"default": "api_id", "description": "The HTTP API's id."},
+            "region": {"default": "us-east-1", "description": "The stack's AWS region."},
+        },
+    },
+    {"url": "http://localhost:8000", "description": "The local stack (`make dev`)"},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """camelCase of the route function's name: ``create_prediction`` -> ``createPrediction``."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+class DocumentedApp(FastAPI):
+    """FastAPI whose OpenAPI document says what the service answers (see the module docstring)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = corrected(super().openapi())
+        return self.openapi_schema
+
+
+def corrected(document: dict[str, Any]) -> dict[str, Any]:
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            _correct_operation(operation)
+            operation["responses"]["431"] = _too_large_head(path)
+    for event in document.get("webhooks", {}).values():
+        for operation in event.values():
+            operation["responses"].pop("422", None)  # a receiver's answer, not ours
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in _UNANSWERED_SCHEMAS:
+        schemas.pop(name, None)
+    return document
+
+
+def _too_large_head(path: str) -> dict[str, Any]:
+    """The middleware's 431, in the error shape of the route (``shared.api.problems.error_document``)."""
+    if is_oip_path(path):
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/OipError"}}}
+    elif is_openai_path(path):
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAiError"}}}
+    else:
+        content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+    return {"description": f"The request line and headers exceed {MAX_HEADER_BYTES:,} bytes.", "content": content}
+
+
+def _correct_operation(operation: dict[str, Any]) -> None:
+    operation.setdefault("security", [])
+    responses = operation["responses"]
+    for status, response in list(responses.items()):
+        content = response.get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        if schema.get("$ref", "").endswith("/HTTPValidationError"):
+            del responses[status]
+        elif PROBLEM_MEDIA_TYPE in content:
+            response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+
+
+# The committed document sits next to the `shared` package: at the repository's root here, and at
+# /opt/python/ in SharedLayer, whose build copies it there (layers/Makefile).
+DOCUMENT_FILE = Path(__file__).resolve().parents[2] / "openapi.json"
+
+
+@per_container
+def committed_document() -> bytes:
+    """The committed ``openapi.json``, read once per container."""
+    return DOCUMENT_FILE.read_bytes()
