@@ -117,6 +117,7 @@ def test_a_deployed_stack_is_found_by_its_output(monkeypatch: pytest.MonkeyPatch
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, fake: FakeLambda, *argv: str) -> tuple[int, str, str]:
     monkeypatch.setattr(AdminTarget, "of_stack", classmethod(lambda cls, name, region=None: TARGET))
+
     def with_fake(self: Admin, target: AdminTarget, lambda_client: Any = None) -> None:
         _ADMIN_INIT(self, target, fake)
 
