@@ -148,6 +148,7 @@ EXPECTED_STATUS = {
     "GetFileFunction": 200,
     "GetFileContentFunction": 307,
     "DeleteFileFunction": 200,
+    "GetApiDocumentFunction": 200,  # the committed openapi.json, which the SharedLayer build copies in
 }
 UPLOAD_ID = "upl_01JD5YB4W3ZV0B4S8FZ7Q6N9XQ"
 IRIS_BYTES = (ROOT / "shared" / "runtimes" / "bundled" / "iris.onnx").read_bytes()
@@ -558,6 +559,11 @@ def test_built_function_handles_its_event(
         assert result["result"]["ok"] is True, invocation.output  # onnxruntime loaded the uploaded file
         assert result["result"]["sha256"] == hashlib.sha256(IRIS_BYTES).hexdigest()
         return
+    if spec.logical_id == "RunAdminCommandFunction":  # minted the sample event's key into the table
+        minted = result["result"]
+        assert (minted["tenant"], minted["scopes"]) == ("example", ["admin"]), invocation.output
+        assert minted["key"].startswith("igk_")
+        return
     if spec.logical_id == "SweepPredictionsFunction":
         stuck_one = {"requeued": 1, "timed_out": 0, "skipped": 0}  # the seeded stuck prediction; no batch
         assert result == {**stuck_one, "batches_resumed": 0, "batches_timed_out": 0, "batches_skipped": 0}, (
@@ -591,6 +597,8 @@ def test_built_function_handles_its_event(
     assert spec.logical_id in EXPECTED_STATUS, f"add the expected status of {spec.logical_id}'s sample event"
     assert isinstance(result, dict), invocation.output
     assert result["statusCode"] == EXPECTED_STATUS[spec.logical_id], f"{result}\n{invocation.output}"
+    if spec.logical_id == "GetApiDocumentFunction":  # the document of record, from inside the package
+        assert json.loads(result["body"]) == json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------- the deployment build itself
