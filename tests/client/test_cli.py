@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,27 @@ def test_pairs_are_set_on_the_input_object_and_win_over_its_fields() -> None:
         build_input([], "[1, 2]")
     with pytest.raises(InputError, match="no input"):
         build_input([], None)
+
+
+@pytest.mark.parametrize("pair", ["x=NaN", "x=Infinity", "x=-Infinity", "x=1e999", "x=[1, NaN]", 'x={"a": Infinity}'])
+def test_a_pair_holding_a_number_json_cannot_carry_is_refused_naming_it(pair: str) -> None:
+    with pytest.raises(InputError, match=re.escape(repr(pair))):
+        parse_pair(pair)
+
+
+def test_an_input_file_that_is_not_utf8_or_holds_nan_is_refused(tmp_path: Path) -> None:
+    latin1, nan = tmp_path / "latin1.json", tmp_path / "nan.json"
+    latin1.write_bytes(b'{"t": "caf\xe9"}')
+    nan.write_text('{"x": NaN}')
+    with pytest.raises(InputError, match="not UTF-8"):
+        build_input([], f"@{latin1}")
+    with pytest.raises(InputError, match="NaN"):
+        build_input([], f"@{nan}")
+    # Bytes that were not UTF-8 in an argument or on stdin come to Python as lone surrogates.
+    with pytest.raises(InputError, match="not UTF-8"):
+        build_input(["t=caf\udce9"], None)
+    with pytest.raises(InputError, match="not UTF-8"):
+        build_input([], "-", io.StringIO('{"t": "caf\udce9"}'))
 
 
 def _batch(status: str, total: int, completed: int, failed: int) -> dict[str, Any]:
@@ -220,6 +242,8 @@ def test_a_failed_prediction_exits_1_with_its_error() -> None:
         (["predict", "sentiment", "novalue"], "KEY=VALUE"),
         (["predict", "sentiment", "--input", "{nope"], "not valid JSON"),
         (["predict", "sentiment", "--input", "@/no/such/file.json"], "cannot read"),
+        (["predict", "sentiment", "x=NaN"], "'x=NaN'"),
+        (["predict", "sentiment", "--input", '{"x": Infinity}'], "Infinity"),
         (["nonsense"], "invalid choice"),
         (["keys", "create", "--name", "x"], "--scope"),
         (["predictions", "list", "--limit", "many"], "invalid int"),
