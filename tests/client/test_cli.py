@@ -2,7 +2,10 @@
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,6 +369,77 @@ MODELS = {
         {"name": "sentiment", "description": "VADER.", "latest_version": 2, "versions": []},
     ]
 }
+
+
+def test_an_unexpected_error_is_one_line_with_its_type_and_exits_1() -> None:
+    api = Api({"GET /v1/predictions/pred_1": httpx.Response(200, json={"hello": 1})})  # not a prediction
+    human = cli(api, "predictions", "get", "pred_1")
+    machine = cli(api, "predictions", "get", "pred_1", "--json")
+
+    assert human.code == machine.code == ExitCode.FAILED
+    assert human.stdout == machine.stdout == ""
+    [line] = human.stderr.splitlines()
+    assert line.startswith("infergate: error: ValidationError: ")
+    assert "Field required" in line
+    first, problem = machine.stderr.splitlines()
+    assert first == line
+    assert json.loads(problem)["title"] == "ValidationError"
+
+
+def _raising(error: BaseException) -> Callable[[str | None, str | None], Infergate]:
+    def factory(base_url: str | None, api_key: str | None) -> Infergate:
+        raise error
+
+    return factory
+
+
+def test_an_os_error_is_reported_but_exit_and_interrupt_are_not_swallowed() -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    factory = _raising(PermissionError(13, "Permission denied", "/x"))
+    assert main(["models", "list"], client_factory=factory, stdout=stdout, stderr=stderr) == ExitCode.FAILED
+    assert stderr.getvalue() == "infergate: error: PermissionError: [Errno 13] Permission denied: '/x'\n"
+
+    interrupted = main(["models", "list"], client_factory=_raising(KeyboardInterrupt()), stdout=stdout, stderr=stderr)
+    assert interrupted == ExitCode.INTERRUPTED
+    with pytest.raises(SystemExit):
+        main(["models", "list"], client_factory=_raising(SystemExit(9)), stdout=stdout, stderr=stderr)
+
+
+def test_a_closed_stdout_stops_quietly_and_leaves_no_error_for_the_interpreter_exit() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader went away, as `head -1` does
+    stdout, stderr = open(write_end, "w"), io.StringIO()  # noqa: SIM115
+    api = Api({"GET /v1/models": httpx.Response(200, json=MODELS)})
+    try:
+        code = main(["models", "list"], client_factory=api.factory, stdout=stdout, stderr=stderr)
+        assert code == ExitCode.BROKEN_PIPE
+        assert stderr.getvalue() == ""
+        stdout.write("more")
+        stdout.flush()  # stdout now goes nowhere: the flush at exit cannot fail
+    finally:
+        stdout.close()
+
+
+def test_the_console_script_piped_into_a_reader_that_leaves_exits_141_without_a_traceback() -> None:
+    script = (
+        "import sys, httpx\n"
+        "from infergate import Infergate\n"
+        "from infergate.cli import main\n"
+        "rows = [{'name': f'model-{n}', 'latest_version': 1, 'versions': []} for n in range(20000)]\n"
+        "answer = httpx.Response(200, json={'results': rows, 'next': None})\n"
+        "http = httpx.Client(transport=httpx.MockTransport(lambda request: answer))\n"
+        "factory = lambda url, key: Infergate('http://api.test', 'igk_x', http_client=http)\n"
+        "sys.exit(main(['models', 'list'], client_factory=factory))\n"
+    )
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as reader:
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=write_end, stderr=subprocess.PIPE)
+        os.close(write_end)
+        reader.read(10)
+    _, stderr = child.communicate(timeout=60)
+
+    assert child.returncode == 141
+    assert stderr == b""
 
 
 def test_models_list_is_a_table_for_people_and_json_lines_with_json_after_the_command() -> None:
