@@ -582,14 +582,16 @@ def _jsonl(lines: list[dict[str, Any]]) -> httpx.Response:
     return httpx.Response(200, content=b"".join(json.dumps(line).encode() + b"\n" for line in lines))
 
 
-def _batch_api(*states: dict[str, Any]) -> Api:
+def _batch_api(
+    *states: dict[str, Any], outputs: list[dict[str, Any]] = OUTPUT_LINES, errors: list[dict[str, Any]] = ERROR_LINES
+) -> Api:
     upload = {"id": "upl_1", "bytes": 3, "purpose": "batch_input", "status": "pending"}
     upload |= {"url": "http://s3.test/put", "method": "PUT", "headers": {"Content-Type": "application/jsonl"}}
 
     def s3(request: httpx.Request) -> httpx.Response:
         if request.method == "PUT":
             return httpx.Response(200)
-        return _jsonl(OUTPUT_LINES if request.url.path == "/out" else ERROR_LINES)
+        return _jsonl(outputs if request.url.path == "/out" else errors)
 
     return Api(
         {
@@ -695,3 +697,26 @@ def test_batches_list_show_and_cancel() -> None:
     assert row.split() == ["bat_1", "in_progress", "sentiment", "5/10", "1", "2026-01-02T03:00:00Z"]
     assert "created_at:      2026-01-02T03:00:00Z" in cli(api, "batches", "show", "bat_1").stdout
     assert cli(api, "batches", "cancel", "bat_1", "--json").json_lines()[0]["status"] == "cancelling"
+
+
+def _run_batch(api: Api, tmp_path: Path, *options: str) -> Run:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"custom_id": "a", "input": {"text": "x"}}\n')
+    return cli(api, "batches", "run", str(source), "--model", "sentiment", "--poll-interval", "0", *options)
+
+
+def test_each_result_file_gets_the_lines_of_its_source_even_openai_lines_with_a_null_error(tmp_path: Path) -> None:
+    # The OpenAI dialect's output lines carry "error": null and no "output".
+    openai = [{"id": "r1", "custom_id": "a", "response": {"status_code": 200, "body": {}}, "error": None}]
+    out, errors = tmp_path / "out.jsonl", tmp_path / "err.jsonl"
+    done = _run_batch(_batch_api(*STATES, outputs=openai), tmp_path, "--out", str(out), "--errors", str(errors))
+
+    assert done.code == 0, done.stderr
+    assert [json.loads(line) for line in out.read_text().splitlines()] == openai
+    assert [json.loads(line) for line in errors.read_text().splitlines()] == ERROR_LINES
+    assert "1 output lines in " in done.stdout
+    assert ", 1 error lines in " in done.stdout
+
+    both = cli(_batch_api(*STATES, outputs=openai), "batches", "wait", "bat_1", "--out", str(out))
+    assert both.code == 0, both.stderr
+    assert [json.loads(line) for line in out.read_text().splitlines()] == openai + ERROR_LINES

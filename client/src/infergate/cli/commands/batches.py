@@ -1,7 +1,7 @@
 """``infergate batches run|wait|list|show|cancel``: a model over a JSONL file."""
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -140,22 +140,26 @@ def _wait_and_write(context: Context, batch_id: str) -> int:
 
 
 def _write_results(context: Context, batch_id: str) -> tuple[int, int]:
-    """Each result line into --out, or --errors for the error lines; the two counts."""
-    args = context.args
-    outputs = errors = 0
+    """The output file's lines into --out, the error file's into --errors (or after them in --out); the counts.
+
+    Each file gets exactly the lines of its source: a line's fields cannot tell (an OpenAI-dialect output
+    line carries ``"error": null``).
+    """
+    args, results = context.args, context.client.batches.results
     with args.out.open("w", encoding="utf-8") as out_file:
-        errors_file: TextIO = args.errors.open("w", encoding="utf-8") if args.errors else out_file
-        try:
-            for line in context.client.batches.results(batch_id):
-                data = to_data(line)
-                is_error = "error" in data and "output" not in data
-                (errors_file if is_error else out_file).write(dumps(data) + "\n")
-                errors += is_error
-                outputs += not is_error
-        finally:
-            if errors_file is not out_file:
-                errors_file.close()
-    return outputs, errors
+        outputs = _copy(results(batch_id, kind="output"), out_file)
+        if args.errors is None:
+            return outputs, _copy(results(batch_id, kind="errors"), out_file)
+        with args.errors.open("w", encoding="utf-8") as errors_file:
+            return outputs, _copy(results(batch_id, kind="errors"), errors_file)
+
+
+def _copy(lines: Iterable[Any], file: TextIO) -> int:
+    count = 0
+    for line in lines:
+        file.write(dumps(line) + "\n")
+        count += 1
+    return count
 
 
 def list_batches(context: Context) -> int:
