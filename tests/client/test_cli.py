@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -720,3 +721,100 @@ def test_each_result_file_gets_the_lines_of_its_source_even_openai_lines_with_a_
     both = cli(_batch_api(*STATES, outputs=openai), "batches", "wait", "bat_1", "--out", str(out))
     assert both.code == 0, both.stderr
     assert [json.loads(line) for line in out.read_text().splitlines()] == openai + ERROR_LINES
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--out", "{tmp}/no/such/dir/out.jsonl"],
+        ["--out", "{tmp}/out.jsonl", "--errors", "{tmp}/no/such/dir/err.jsonl"],
+        ["--out", "{tmp}"],  # a directory
+        ["--out", "{tmp}/in.jsonl/out.jsonl"],  # under a file
+        ["--out", "{tmp}/out.jsonl", "--errors", "{tmp}/out.jsonl"],
+    ],
+)
+def test_a_result_file_that_cannot_be_written_is_a_usage_error_before_anything_runs(
+    tmp_path: Path, options: list[str]
+) -> None:
+    api = _batch_api(*STATES)
+    argv = [option.format(tmp=tmp_path) for option in options]
+    ran = _run_batch(api, tmp_path, *argv)
+    waited = cli(api, "batches", "wait", "bat_1", *argv)
+
+    assert ran.code == waited.code == ExitCode.USAGE
+    assert api.seen == []  # nothing uploaded, created or waited for
+    assert ran.stderr.startswith("infergate: error: ")
+    assert ("--errors" if "--errors" in options else "--out") in ran.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # the check leaves nothing behind
+
+
+@pytest.mark.parametrize("route", ["PUT s3.test", "POST /v1/batches"])
+def test_ctrl_c_before_the_batch_was_created_says_it_may_exist_and_how_to_look(tmp_path: Path, route: str) -> None:
+    api = _batch_api(*STATES)
+
+    def interrupted(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    api.routes[route] = interrupted
+    done = _run_batch(api, tmp_path, "--out", str(tmp_path / "out.jsonl"))
+
+    assert done.code == ExitCode.INTERRUPTED
+    assert "may or may not" in done.stderr
+    assert "infergate batches list" in done.stderr
+
+
+def test_an_error_while_waiting_or_a_timeout_names_the_batch_and_how_to_resume(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    api = _batch_api(*STATES)
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    api.routes["GET /v1/batches/bat_1"] = refused
+    done = _run_batch(api, tmp_path, "--out", str(out))
+    assert done.code == ExitCode.UNAVAILABLE
+    assert f"resume with: infergate batches wait bat_1 --out {out}" in done.stderr
+
+    late = _run_batch(_batch_api(_batch_object("in_progress", 3, 1, 0)), tmp_path, "--out", str(out), "--timeout", "0")
+    assert late.code == ExitCode.TIMEOUT
+    assert "timed out: batch bat_1 keeps running" in late.stderr
+    assert f"resume with: infergate batches wait bat_1 --out {out}" in late.stderr
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, httpx.ReadError])
+def test_a_stop_while_writing_results_leaves_no_partial_file_and_says_how_to_write_them(
+    tmp_path: Path, stop: type[BaseException]
+) -> None:
+    out, errors = tmp_path / "out.jsonl", tmp_path / "err.jsonl"
+    out.write_text("from an earlier run\n")
+    api = _batch_api(*STATES)
+    s3 = api.routes["GET s3.test"]
+    assert callable(s3)
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/err":  # the outputs are written, the errors are not
+            raise KeyboardInterrupt if stop is KeyboardInterrupt else httpx.ReadError("reset", request=request)
+        return s3(request)
+
+    api.routes["GET s3.test"] = broken
+    done = _run_batch(api, tmp_path, "--out", str(out), "--errors", str(errors))
+
+    assert done.code == (ExitCode.INTERRUPTED if stop is KeyboardInterrupt else ExitCode.UNAVAILABLE)
+    assert "incomplete" in done.stderr
+    assert f"infergate batches wait bat_1 --out {out} --errors {errors}" in done.stderr
+    assert out.read_text() == "from an earlier run\n"  # untouched, not half-replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_a_pipe_as_out_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    done = cli(_batch_api(*STATES), "batches", "wait", "bat_1", "--out", str(fifo))
+    reader.join(timeout=10)
+
+    assert done.code == 0, done.stderr
+    assert [json.loads(line) for line in got[0].splitlines()] == OUTPUT_LINES + ERROR_LINES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.fifo"]
