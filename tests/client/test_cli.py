@@ -2,6 +2,11 @@
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +59,27 @@ def test_pairs_are_set_on_the_input_object_and_win_over_its_fields() -> None:
         build_input([], "[1, 2]")
     with pytest.raises(InputError, match="no input"):
         build_input([], None)
+
+
+@pytest.mark.parametrize("pair", ["x=NaN", "x=Infinity", "x=-Infinity", "x=1e999", "x=[1, NaN]", 'x={"a": Infinity}'])
+def test_a_pair_holding_a_number_json_cannot_carry_is_refused_naming_it(pair: str) -> None:
+    with pytest.raises(InputError, match=re.escape(repr(pair))):
+        parse_pair(pair)
+
+
+def test_an_input_file_that_is_not_utf8_or_holds_nan_is_refused(tmp_path: Path) -> None:
+    latin1, nan = tmp_path / "latin1.json", tmp_path / "nan.json"
+    latin1.write_bytes(b'{"t": "caf\xe9"}')
+    nan.write_text('{"x": NaN}')
+    with pytest.raises(InputError, match="not UTF-8"):
+        build_input([], f"@{latin1}")
+    with pytest.raises(InputError, match="NaN"):
+        build_input([], f"@{nan}")
+    # Bytes that were not UTF-8 in an argument or on stdin come to Python as lone surrogates.
+    with pytest.raises(InputError, match="not UTF-8"):
+        build_input(["t=caf\udce9"], None)
+    with pytest.raises(InputError, match="not UTF-8"):
+        build_input([], "-", io.StringIO('{"t": "caf\udce9"}'))
 
 
 def _batch(status: str, total: int, completed: int, failed: int) -> dict[str, Any]:
@@ -220,6 +246,8 @@ def test_a_failed_prediction_exits_1_with_its_error() -> None:
         (["predict", "sentiment", "novalue"], "KEY=VALUE"),
         (["predict", "sentiment", "--input", "{nope"], "not valid JSON"),
         (["predict", "sentiment", "--input", "@/no/such/file.json"], "cannot read"),
+        (["predict", "sentiment", "x=NaN"], "'x=NaN'"),
+        (["predict", "sentiment", "--input", '{"x": Infinity}'], "Infinity"),
         (["nonsense"], "invalid choice"),
         (["keys", "create", "--name", "x"], "--scope"),
         (["predictions", "list", "--limit", "many"], "invalid int"),
@@ -342,6 +370,77 @@ MODELS = {
         {"name": "sentiment", "description": "VADER.", "latest_version": 2, "versions": []},
     ]
 }
+
+
+def test_an_unexpected_error_is_one_line_with_its_type_and_exits_1() -> None:
+    api = Api({"GET /v1/predictions/pred_1": httpx.Response(200, json={"hello": 1})})  # not a prediction
+    human = cli(api, "predictions", "get", "pred_1")
+    machine = cli(api, "predictions", "get", "pred_1", "--json")
+
+    assert human.code == machine.code == ExitCode.FAILED
+    assert human.stdout == machine.stdout == ""
+    [line] = human.stderr.splitlines()
+    assert line.startswith("infergate: error: ValidationError: ")
+    assert "Field required" in line
+    first, problem = machine.stderr.splitlines()
+    assert first == line
+    assert json.loads(problem)["title"] == "ValidationError"
+
+
+def _raising(error: BaseException) -> Callable[[str | None, str | None], Infergate]:
+    def factory(base_url: str | None, api_key: str | None) -> Infergate:
+        raise error
+
+    return factory
+
+
+def test_an_os_error_is_reported_but_exit_and_interrupt_are_not_swallowed() -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    factory = _raising(PermissionError(13, "Permission denied", "/x"))
+    assert main(["models", "list"], client_factory=factory, stdout=stdout, stderr=stderr) == ExitCode.FAILED
+    assert stderr.getvalue() == "infergate: error: PermissionError: [Errno 13] Permission denied: '/x'\n"
+
+    interrupted = main(["models", "list"], client_factory=_raising(KeyboardInterrupt()), stdout=stdout, stderr=stderr)
+    assert interrupted == ExitCode.INTERRUPTED
+    with pytest.raises(SystemExit):
+        main(["models", "list"], client_factory=_raising(SystemExit(9)), stdout=stdout, stderr=stderr)
+
+
+def test_a_closed_stdout_stops_quietly_and_leaves_no_error_for_the_interpreter_exit() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader went away, as `head -1` does
+    stdout, stderr = open(write_end, "w"), io.StringIO()  # noqa: SIM115
+    api = Api({"GET /v1/models": httpx.Response(200, json=MODELS)})
+    try:
+        code = main(["models", "list"], client_factory=api.factory, stdout=stdout, stderr=stderr)
+        assert code == ExitCode.BROKEN_PIPE
+        assert stderr.getvalue() == ""
+        stdout.write("more")
+        stdout.flush()  # stdout now goes nowhere: the flush at exit cannot fail
+    finally:
+        stdout.close()
+
+
+def test_the_console_script_piped_into_a_reader_that_leaves_exits_141_without_a_traceback() -> None:
+    script = (
+        "import sys, httpx\n"
+        "from infergate import Infergate\n"
+        "from infergate.cli import main\n"
+        "rows = [{'name': f'model-{n}', 'latest_version': 1, 'versions': []} for n in range(20000)]\n"
+        "answer = httpx.Response(200, json={'results': rows, 'next': None})\n"
+        "http = httpx.Client(transport=httpx.MockTransport(lambda request: answer))\n"
+        "factory = lambda url, key: Infergate('http://api.test', 'igk_x', http_client=http)\n"
+        "sys.exit(main(['models', 'list'], client_factory=factory))\n"
+    )
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as reader:
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=write_end, stderr=subprocess.PIPE)
+        os.close(write_end)
+        reader.read(10)
+    _, stderr = child.communicate(timeout=60)
+
+    assert child.returncode == 141
+    assert stderr == b""
 
 
 def test_models_list_is_a_table_for_people_and_json_lines_with_json_after_the_command() -> None:
@@ -484,14 +583,16 @@ def _jsonl(lines: list[dict[str, Any]]) -> httpx.Response:
     return httpx.Response(200, content=b"".join(json.dumps(line).encode() + b"\n" for line in lines))
 
 
-def _batch_api(*states: dict[str, Any]) -> Api:
+def _batch_api(
+    *states: dict[str, Any], outputs: list[dict[str, Any]] = OUTPUT_LINES, errors: list[dict[str, Any]] = ERROR_LINES
+) -> Api:
     upload = {"id": "upl_1", "bytes": 3, "purpose": "batch_input", "status": "pending"}
     upload |= {"url": "http://s3.test/put", "method": "PUT", "headers": {"Content-Type": "application/jsonl"}}
 
     def s3(request: httpx.Request) -> httpx.Response:
         if request.method == "PUT":
             return httpx.Response(200)
-        return _jsonl(OUTPUT_LINES if request.url.path == "/out" else ERROR_LINES)
+        return _jsonl(outputs if request.url.path == "/out" else errors)
 
     return Api(
         {
@@ -597,3 +698,123 @@ def test_batches_list_show_and_cancel() -> None:
     assert row.split() == ["bat_1", "in_progress", "sentiment", "5/10", "1", "2026-01-02T03:00:00Z"]
     assert "created_at:      2026-01-02T03:00:00Z" in cli(api, "batches", "show", "bat_1").stdout
     assert cli(api, "batches", "cancel", "bat_1", "--json").json_lines()[0]["status"] == "cancelling"
+
+
+def _run_batch(api: Api, tmp_path: Path, *options: str) -> Run:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"custom_id": "a", "input": {"text": "x"}}\n')
+    return cli(api, "batches", "run", str(source), "--model", "sentiment", "--poll-interval", "0", *options)
+
+
+def test_each_result_file_gets_the_lines_of_its_source_even_openai_lines_with_a_null_error(tmp_path: Path) -> None:
+    # The OpenAI dialect's output lines carry "error": null and no "output".
+    openai = [{"id": "r1", "custom_id": "a", "response": {"status_code": 200, "body": {}}, "error": None}]
+    out, errors = tmp_path / "out.jsonl", tmp_path / "err.jsonl"
+    done = _run_batch(_batch_api(*STATES, outputs=openai), tmp_path, "--out", str(out), "--errors", str(errors))
+
+    assert done.code == 0, done.stderr
+    assert [json.loads(line) for line in out.read_text().splitlines()] == openai
+    assert [json.loads(line) for line in errors.read_text().splitlines()] == ERROR_LINES
+    assert "1 output lines in " in done.stdout
+    assert ", 1 error lines in " in done.stdout
+
+    both = cli(_batch_api(*STATES, outputs=openai), "batches", "wait", "bat_1", "--out", str(out))
+    assert both.code == 0, both.stderr
+    assert [json.loads(line) for line in out.read_text().splitlines()] == openai + ERROR_LINES
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--out", "{tmp}/no/such/dir/out.jsonl"],
+        ["--out", "{tmp}/out.jsonl", "--errors", "{tmp}/no/such/dir/err.jsonl"],
+        ["--out", "{tmp}"],  # a directory
+        ["--out", "{tmp}/in.jsonl/out.jsonl"],  # under a file
+        ["--out", "{tmp}/out.jsonl", "--errors", "{tmp}/out.jsonl"],
+    ],
+)
+def test_a_result_file_that_cannot_be_written_is_a_usage_error_before_anything_runs(
+    tmp_path: Path, options: list[str]
+) -> None:
+    api = _batch_api(*STATES)
+    argv = [option.format(tmp=tmp_path) for option in options]
+    ran = _run_batch(api, tmp_path, *argv)
+    waited = cli(api, "batches", "wait", "bat_1", *argv)
+
+    assert ran.code == waited.code == ExitCode.USAGE
+    assert api.seen == []  # nothing uploaded, created or waited for
+    assert ran.stderr.startswith("infergate: error: ")
+    assert ("--errors" if "--errors" in options else "--out") in ran.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # the check leaves nothing behind
+
+
+@pytest.mark.parametrize("route", ["PUT s3.test", "POST /v1/batches"])
+def test_ctrl_c_before_the_batch_was_created_says_it_may_exist_and_how_to_look(tmp_path: Path, route: str) -> None:
+    api = _batch_api(*STATES)
+
+    def interrupted(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    api.routes[route] = interrupted
+    done = _run_batch(api, tmp_path, "--out", str(tmp_path / "out.jsonl"))
+
+    assert done.code == ExitCode.INTERRUPTED
+    assert "may or may not" in done.stderr
+    assert "infergate batches list" in done.stderr
+
+
+def test_an_error_while_waiting_or_a_timeout_names_the_batch_and_how_to_resume(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    api = _batch_api(*STATES)
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    api.routes["GET /v1/batches/bat_1"] = refused
+    done = _run_batch(api, tmp_path, "--out", str(out))
+    assert done.code == ExitCode.UNAVAILABLE
+    assert f"resume with: infergate batches wait bat_1 --out {out}" in done.stderr
+
+    late = _run_batch(_batch_api(_batch_object("in_progress", 3, 1, 0)), tmp_path, "--out", str(out), "--timeout", "0")
+    assert late.code == ExitCode.TIMEOUT
+    assert "timed out: batch bat_1 keeps running" in late.stderr
+    assert f"resume with: infergate batches wait bat_1 --out {out}" in late.stderr
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, httpx.ReadError])
+def test_a_stop_while_writing_results_leaves_no_partial_file_and_says_how_to_write_them(
+    tmp_path: Path, stop: type[BaseException]
+) -> None:
+    out, errors = tmp_path / "out.jsonl", tmp_path / "err.jsonl"
+    out.write_text("from an earlier run\n")
+    api = _batch_api(*STATES)
+    s3 = api.routes["GET s3.test"]
+    assert callable(s3)
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/err":  # the outputs are written, the errors are not
+            raise KeyboardInterrupt if stop is KeyboardInterrupt else httpx.ReadError("reset", request=request)
+        return s3(request)
+
+    api.routes["GET s3.test"] = broken
+    done = _run_batch(api, tmp_path, "--out", str(out), "--errors", str(errors))
+
+    assert done.code == (ExitCode.INTERRUPTED if stop is KeyboardInterrupt else ExitCode.UNAVAILABLE)
+    assert "incomplete" in done.stderr
+    assert f"infergate batches wait bat_1 --out {out} --errors {errors}" in done.stderr
+    assert out.read_text() == "from an earlier run\n"  # untouched, not half-replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_a_pipe_as_out_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    done = cli(_batch_api(*STATES), "batches", "wait", "bat_1", "--out", str(fifo))
+    reader.join(timeout=10)
+
+    assert done.code == 0, done.stderr
+    assert [json.loads(line) for line in got[0].splitlines()] == OUTPUT_LINES + ERROR_LINES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.fifo"]

@@ -66,6 +66,21 @@ def test_batches_run_writes_a_result_for_every_line(local_stack: LocalStack, tmp
     assert done.stdout.startswith("batch bat")
 
 
+def test_batches_run_refuses_an_unwritable_out_before_uploading(local_stack: LocalStack, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"custom_id": "a", "input": {"text": "fine"}}) + "\n")
+    before = infergate(local_stack, "batches", "list", "--limit", "0", "--json").stdout.splitlines()
+    done = infergate(
+        local_stack, "batches", "run", str(source), "--model", "sentiment", "--out", str(tmp_path / "no" / "out.jsonl")
+    )
+
+    assert done.returncode == 2
+    assert "cannot write --out" in done.stderr
+    assert "Traceback" not in done.stderr
+    after = infergate(local_stack, "batches", "list", "--limit", "0", "--json").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in after] == [json.loads(line)["id"] for line in before]  # none created
+
+
 def test_keys_create_list_and_revoke(local_stack: LocalStack) -> None:
     created = infergate(local_stack, "keys", "create", "--name", "cli-e2e", "--scope", "predict", "--json")
     assert created.returncode == 0, created.stderr

@@ -1,5 +1,6 @@
 """The command line's exit statuses: the one table mapping outcomes and error classes to them."""
 
+import textwrap
 from enum import IntEnum
 
 from infergate.admin import AdminCommandError, AdminTargetError
@@ -34,12 +35,16 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 8
     TIMEOUT = 124
     INTERRUPTED = 130
+    BROKEN_PIPE = 141
 
 
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
-    ExitCode.FAILED: "the prediction or batch failed (or was canceled), or another error",
-    ExitCode.USAGE: "usage error: bad arguments, unreadable input file, no base URL or API key, no stack",
+    ExitCode.FAILED: "the prediction or batch failed (or was canceled), or another error (its type on stderr)",
+    ExitCode.USAGE: (
+        "usage error: bad arguments, unreadable input file, output file that cannot be written, "
+        "no base URL or API key, no stack"
+    ),
     ExitCode.AUTH: "authentication or permission refused (401, 403)",
     ExitCode.NOT_FOUND: "not found: unknown model, prediction, batch or key (404)",
     ExitCode.INVALID_INPUT: "the request or input was refused (400, 413, 415, 422)",
@@ -48,6 +53,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.UNAVAILABLE: "service unavailable, server error (5xx) or no connection",
     ExitCode.TIMEOUT: "timed out (the client's timeout, or the model's time limit)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.BROKEN_PIPE: "stdout was closed early (e.g. piped into head): stopped quietly, as on SIGPIPE",
 }
 
 # Most specific first: the first class an error is an instance of decides its exit status.
@@ -90,4 +96,7 @@ def for_error(error: BaseException) -> ExitCode:
 
 def table() -> str:
     """The exit statuses, one a line, for ``--help``."""
-    return "\n".join(f"  {code.value:>3}  {MEANINGS[code]}" for code in ExitCode)
+    return "\n".join(
+        textwrap.fill(MEANINGS[code], 100, initial_indent=f"  {code.value:>3}  ", subsequent_indent=" " * 7)
+        for code in ExitCode
+    )

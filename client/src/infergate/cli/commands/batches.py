@@ -1,7 +1,12 @@
 """``infergate batches run|wait|list|show|cancel``: a model over a JSONL file."""
 
+import argparse
+import errno
+import os
+import secrets
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -10,6 +15,7 @@ from infergate.cli.inputs import InputError
 from infergate.cli.output import Column, dumps, to_data, unix_time
 from infergate.cli.parser import Subparsers, command, group
 from infergate.cli.progress import BatchProgress
+from infergate.errors import APIConnectionError, NotFound
 
 SUCCEEDED = "completed"
 
@@ -62,6 +68,8 @@ def register(subparsers: Subparsers) -> None:
             'Run MODEL over IN.jsonl (one {"custom_id": ..., "input": {...}} a line): upload it, create the\n'
             "batch, wait for it with its progress on stderr, then write the results. Ctrl-C while waiting\n"
             "leaves the batch running and prints how to resume (infergate batches wait ID --out ...).\n"
+            "OUT.jsonl and ERR.jsonl are checked before the upload, and each is written beside itself and\n"
+            "renamed when complete: a stop while writing leaves the earlier file, never half a file.\n"
             "Exit status 0 when the batch completed (a line that failed is in the errors), 1 when it\n"
             "failed, expired or was cancelled."
         ),
@@ -87,15 +95,23 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_batch(context: Context) -> int:
-    args = context.args
+    args, out = context.args, context.out
     if not args.file.is_file():
         raise InputError(f"no such file: {args.file}")
-    batch = context.client.batches.create(args.model, path=args.file, version=args.version)
-    context.out.note(f"batch {batch.id} created ({args.model}, {args.file})")
+    _check_result_files(args)
+    try:
+        batch = context.client.batches.create(args.model, path=args.file, version=args.version)
+    except (KeyboardInterrupt, APIConnectionError):
+        # The create may have reached the service with its answer lost: the batch may exist, unwatched.
+        out.note("stopped before the service answered: the batch may or may not have been created.")
+        out.note("look for it with: infergate batches list")
+        raise
+    out.note(f"batch {batch.id} created ({args.model}, {args.file})")
     return _wait_and_write(context, batch.id)
 
 
 def wait_batch(context: Context) -> int:
+    _check_result_files(context.args)
     return _wait_and_write(context, context.args.id)
 
 
@@ -114,11 +130,11 @@ def _wait_and_write(context: Context, batch_id: str) -> int:
         batch = context.client.batches.wait(
             batch_id, on_progress=progress, timeout=args.timeout, poll_interval=args.poll_interval
         )
-    except (KeyboardInterrupt, TimeoutError) as stopped:
+    except BaseException as stopped:
         progress.finish()
-        why = "interrupted" if isinstance(stopped, KeyboardInterrupt) else "timed out"
-        out.note(f"{why}: batch {batch_id} keeps running on the service; nothing is lost.")
-        out.note(f"resume with: {_resume_hint(context, batch_id)}")
+        if not isinstance(stopped, NotFound):  # else there is no such batch to resume
+            out.note(f"{_why(stopped)}: batch {batch_id} keeps running on the service; nothing is lost.")
+            out.note(f"resume with: {_resume_hint(context, batch_id)}")
         raise
     progress.finish()
     data = to_data(batch)
@@ -126,7 +142,13 @@ def _wait_and_write(context: Context, batch_id: str) -> int:
     for error in ((data.get("errors") or {}).get("data")) or []:
         line = f"line {error['line']}: " if error.get("line") else ""
         out.note(f"  {line}{error.get('code')}: {error.get('message')}")
-    written = _write_results(context, batch_id) if data.get("output_url") or data.get("errors_url") else (0, 0)
+    try:
+        written = _write_results(context, batch_id) if data.get("output_url") or data.get("errors_url") else (0, 0)
+    except BaseException as stopped:
+        files = f"{args.out} and {args.errors} are" if args.errors else f"{args.out} is"
+        out.note(f"{_why(stopped)} while writing the results of batch {batch_id}: {files} incomplete (not written).")
+        out.note(f"the results stay on the service; write them again with: {_resume_hint(context, batch_id)}")
+        raise
     if out.json_mode:
         out.document(batch)
     else:
@@ -139,23 +161,91 @@ def _wait_and_write(context: Context, batch_id: str) -> int:
     return 0 if data.get("status") == SUCCEEDED else 1
 
 
+def _why(stopped: BaseException) -> str:
+    if isinstance(stopped, KeyboardInterrupt):
+        return "interrupted"
+    return "timed out" if isinstance(stopped, TimeoutError) else "stopped by an error"
+
+
 def _write_results(context: Context, batch_id: str) -> tuple[int, int]:
-    """Each result line into --out, or --errors for the error lines; the two counts."""
-    args = context.args
-    outputs = errors = 0
-    with args.out.open("w", encoding="utf-8") as out_file:
-        errors_file: TextIO = args.errors.open("w", encoding="utf-8") if args.errors else out_file
+    """The output file's lines into --out, the error file's into --errors (or after them in --out); the counts.
+
+    Each file gets exactly the lines of its source: a line's fields cannot tell (an OpenAI-dialect output
+    line carries ``"error": null``).
+    """
+    args, results = context.args, context.client.batches.results
+    with _replacing(args.out) as out_file:
+        outputs = _copy(results(batch_id, kind="output"), out_file)
+        if args.errors is None:
+            return outputs, _copy(results(batch_id, kind="errors"), out_file)
+        with _replacing(args.errors) as errors_file:
+            return outputs, _copy(results(batch_id, kind="errors"), errors_file)
+
+
+def _copy(lines: Iterable[Any], file: TextIO) -> int:
+    count = 0
+    for line in lines:
+        file.write(dumps(line) + "\n")
+        count += 1
+    return count
+
+
+# --- result files: checked before anything runs, written beside the target and renamed onto it ------
+
+
+def _check_result_files(args: argparse.Namespace) -> None:
+    """A usage error, before any upload or wait, for a result file that could not be written."""
+    if args.errors is not None and _real(args.errors) == _real(args.out):
+        raise InputError("--errors must name another file than --out (without --errors, both go into --out)")
+    for option, path in (("--out", args.out), ("--errors", args.errors)):
+        if path is None:
+            continue
+        target = _real(path)
         try:
-            for line in context.client.batches.results(batch_id):
-                data = to_data(line)
-                is_error = "error" in data and "output" not in data
-                (errors_file if is_error else out_file).write(dumps(data) + "\n")
-                errors += is_error
-                outputs += not is_error
-        finally:
-            if errors_file is not out_file:
-                errors_file.close()
-    return outputs, errors
+            if target.is_dir():
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            if target.exists() and not os.access(target, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            if not _in_place(target):  # the directory must take the file written beside the target
+                probe = _part_of(target)
+                probe.open("x").close()
+                probe.unlink()
+        except OSError as error:
+            raise InputError(f"cannot write {option} {path}: {error.strerror or error}") from error
+
+
+def _real(path: Path) -> Path:
+    """The path with its symbolic links followed: the file the results replace (the link stays).
+
+    Not for a device or a pipe: /dev/stdout leads to a /proc name that cannot be opened again.
+    """
+    return path if _in_place(path) else Path(os.path.realpath(path))
+
+
+def _in_place(target: Path) -> bool:
+    """A device or a pipe (/dev/stdout): written in place, there is nothing to rename."""
+    return target.exists() and not target.is_file()
+
+
+def _part_of(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[TextIO]:
+    """A file written beside ``path`` and renamed onto it when complete: a stop never leaves half a file."""
+    target = _real(path)
+    if _in_place(target):
+        with target.open("w", encoding="utf-8") as file:
+            yield file
+        return
+    part = _part_of(target)
+    try:
+        with part.open("x", encoding="utf-8") as file:
+            yield file
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def list_batches(context: Context) -> int:
