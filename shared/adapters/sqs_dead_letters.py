@@ -1,14 +1,14 @@
 """A dead-letter queue and the queue its messages came from: peek without consuming, move back as they are."""
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from shared.operations.commands import DeadLetter, DeadLetterKind
+from shared.operations.commands import SHOWN_BODY_CHARS, DeadLetter, DeadLetterKind
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-_QUIET_ROUNDS = 3  # SQS samples its hosts: a peek stops after three answers with nothing new
+_QUIET_ROUNDS = 2  # a peek stops after two answers with nothing new (visibility 0: the same ones come back)
 
 
 class SqsDeadLetterQueue:
@@ -17,17 +17,19 @@ class SqsDeadLetterQueue:
         self._queue_url = queue_url
         self._client = client
 
-    def peek(self, kind: DeadLetterKind) -> list[DeadLetter]:
+    def peek(self, kind: DeadLetterKind, limit: int) -> list[DeadLetter]:
         found: dict[str, DeadLetter] = {}
         quiet = 0
-        while quiet < _QUIET_ROUNDS:
+        while quiet < _QUIET_ROUNDS and len(found) < limit:
             messages = self._client.receive_message(
                 QueueUrl=self._dlq_url,
-                MaxNumberOfMessages=10,
+                MaxNumberOfMessages=min(10, limit - len(found)),
                 VisibilityTimeout=0,  # a peek: the message stays visible
-                WaitTimeSeconds=0 if found or quiet else 1,
+                WaitTimeSeconds=1,  # long polling asks every host: a short poll samples some and may miss
                 MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             ).get("Messages", [])
+            if not messages:
+                break  # a long poll that finds nothing: the queue holds nothing visible
             fresh = [m for m in messages if m["MessageId"] not in found]
             quiet = 0 if fresh else quiet + 1
             for message in fresh:
@@ -37,9 +39,9 @@ class SqsDeadLetterQueue:
                     message_id=message["MessageId"],
                     receive_count=int(attributes.get("ApproximateReceiveCount", 0)),
                     sent_timestamp=int(attributes.get("SentTimestamp", 0)),
-                    body=json.loads(message["Body"]),
+                    body=_shown(message["Body"]),
                 )
-        return list(found.values())
+        return list(found.values())[:limit]
 
     def move_back(self, limit: int) -> int:
         moved = 0
@@ -61,3 +63,13 @@ class SqsDeadLetterQueue:
                 self._client.delete_message(QueueUrl=self._dlq_url, ReceiptHandle=message["ReceiptHandle"])
                 moved += 1
         return moved
+
+
+def _shown(body: str) -> Any:
+    """The body as JSON; one that is not JSON, or is too long to list, as text (cut)."""
+    if len(body) > SHOWN_BODY_CHARS:
+        return body[:SHOWN_BODY_CHARS] + "..."
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body

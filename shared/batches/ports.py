@@ -14,6 +14,10 @@ class BatchStore(TransitionStore[Batch, BatchTransition], Protocol):
 
     def create(self, batch: Batch, claim: IdempotencyClaim | None = None) -> None: ...
 
+    def release(self, batch: Batch, claim: IdempotencyClaim) -> None:
+        """Free the claim's key at once, if it still names ``batch`` (it was never queued)."""
+        ...
+
     def get(self, tenant: str, batch_id: str) -> Batch:
         """Raise ``BatchNotFoundError`` when the tenant has no such batch."""
         ...

@@ -4,7 +4,8 @@ After its own checks (model, input or upload), a create use case hands over what
 how to build the resource at a moment, what makes two requests "the same", how to queue it and how to
 fail it) and this step does the rest, in this order: check the webhook URL, build the resource, store it
 with the key's claim in the same write, answer a replay (the same key and request: the original; another
-request: 409), queue it, and fail it when the queue is down before the fault reaches the caller.
+request: 409), queue it, and fail it when the queue is down before the fault reaches the caller (freeing
+the key, so that a retry with it creates the resource anew).
 """
 
 from collections.abc import Callable, Mapping
@@ -35,6 +36,10 @@ class CreateStore(Protocol[R]):
         ...
 
     def get(self, tenant: str, resource_id: str, /) -> R: ...
+
+    def release(self, resource: R, claim: IdempotencyClaim, /) -> None:
+        """Free the claim's key at once, if it still names ``resource``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,13 @@ def create_idempotently(
     try:
         enqueue(resource)
     except Exception:
-        # Never leave a resource that nothing will ever work on: fail it, then surface the fault.
+        # Never leave a resource that nothing will ever work on: fail it, then surface the fault. The key
+        # is freed, so that the caller's retry with it (the fault is transient) creates the resource
+        # anew instead of replaying the failed one for 24 hours.
         try:
             fail_unqueued(resource)
+            if claim is not None:
+                store.release(resource, claim)
         except Exception:  # noqa: BLE001 - the original fault is re-raised below
             logger.exception("could not fail an unqueued resource", extra={"resource_id": resource.id})
         raise

@@ -13,6 +13,8 @@ from shared.keys.models import Scope
 DeadLetterKind = Literal["predictions", "batches", "webhooks"]
 DEAD_LETTER_KINDS: tuple[DeadLetterKind, ...] = ("predictions", "batches", "webhooks")
 MAX_REDRIVE = 1000  # messages moved per invocation: well inside the function's timeout
+MAX_SHOWN = 1000  # messages listed per queue and invocation: the answer stays far under Lambda's 6 MB
+SHOWN_BODY_CHARS = 2048  # a longer body (ours are ids only) is shown cut, as text
 
 
 class _Command(BaseModel):
@@ -33,6 +35,7 @@ class ShowDeadLetters(_Command):
 
     command: Literal["show-dead-letters"]
     queue: DeadLetterKind | None = None  # None: all three
+    limit: int = Field(default=100, ge=1, le=MAX_SHOWN)  # per queue
 
 
 class Redrive(_Command):
@@ -53,7 +56,7 @@ class DeadLetter(BaseModel):
     message_id: str
     receive_count: int
     sent_timestamp: int  # milliseconds since the epoch, as SQS reports it
-    body: Any
+    body: Any  # the JSON body; a body that is not JSON, or too long, as (cut) text
 
 
 class Redriven(BaseModel):

@@ -6,8 +6,8 @@ from shared.operations.commands import DeadLetter, DeadLetterKind
 
 
 class DeadLetterQueue(Protocol):
-    def peek(self, kind: DeadLetterKind) -> list[DeadLetter]:
-        """Every message the queue holds, left visible."""
+    def peek(self, kind: DeadLetterKind, limit: int) -> list[DeadLetter]:
+        """Up to ``limit`` of the messages the queue holds, left visible (each peek counts as a receive)."""
         ...
 
     def move_back(self, limit: int) -> int:

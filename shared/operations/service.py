@@ -28,6 +28,7 @@ class MintedKey(BaseModel):
 
 class DeadLetters(BaseModel):
     messages: list[DeadLetter]
+    truncated: list[DeadLetterKind]  # the queues that may hold more than were listed (their limit was reached)
 
 
 class Operations:
@@ -50,7 +51,11 @@ class Operations:
             return MintedKey(id=key.id, tenant=key.tenant, name=key.name, scopes=sorted(key.scopes), key=secret)
         if isinstance(command, ShowDeadLetters):
             kinds = (command.queue,) if command.queue else DEAD_LETTER_KINDS
-            return DeadLetters(messages=[m for kind in kinds for m in self._dead_letters[kind].peek(kind)])
+            found = {kind: self._dead_letters[kind].peek(kind, command.limit) for kind in kinds}
+            return DeadLetters(
+                messages=[message for shown in found.values() for message in shown],
+                truncated=[kind for kind, shown in found.items() if len(shown) >= command.limit],
+            )
         return self._redrive(command)
 
     def _redrive(self, command: Redrive) -> Redriven:

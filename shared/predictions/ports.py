@@ -17,6 +17,10 @@ class PredictionStore(TransitionStore[Prediction, Transition], Protocol):
         """
         ...
 
+    def release(self, prediction: Prediction, claim: IdempotencyClaim) -> None:
+        """Free the claim's key at once, if it still names ``prediction`` (it was never queued)."""
+        ...
+
     def get(self, tenant: str, prediction_id: str) -> Prediction:
         """Raise ``PredictionNotFoundError`` when the tenant has no such prediction."""
         ...

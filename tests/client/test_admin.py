@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, NoCredentialsError, ReadTimeoutError
 from infergate.admin import Admin, AdminCommandError, AdminError, AdminTarget, AdminTargetError
 from infergate.cli import main
 from moto import mock_aws
@@ -55,10 +56,10 @@ def test_a_redrive_calls_again_while_the_function_says_there_is_more() -> None:
 
 def test_dead_letters_are_the_messages_of_the_answer() -> None:
     parked = [{"queue": "predictions", "message_id": "m1", "receive_count": 5, "sent_timestamp": 1, "body": {}}]
-    fake = FakeLambda({"result": {"messages": parked}})
+    fake = FakeLambda({"result": {"messages": parked, "truncated": []}})
 
-    assert Admin(TARGET, fake).dead_letters("predictions") == parked
-    assert fake.invoked[0][1] == {"command": "show-dead-letters", "queue": "predictions"}
+    assert Admin(TARGET, fake).dead_letters("predictions", 5) == {"messages": parked, "truncated": []}
+    assert fake.invoked[0][1] == {"command": "show-dead-letters", "queue": "predictions", "limit": 5}
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,7 @@ def test_the_cli_prints_the_minted_key_and_warns_on_stderr(monkeypatch: pytest.M
 
 def test_the_cli_lists_dead_letters_as_a_table_or_json_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     parked = {"queue": "webhooks", "message_id": "m1", "receive_count": 20, "sent_timestamp": 1, "body": {"a": 1}}
-    answer = {"result": {"messages": [parked]}}
+    answer = {"result": {"messages": [parked], "truncated": []}}
 
     _, table, _ = run_cli(monkeypatch, FakeLambda(answer), "admin", "dlq", "show", "--stack-name", "s")
     code, lines, _ = run_cli(monkeypatch, FakeLambda(answer), "admin", "dlq", "show", "--stack-name", "s", "--json")
@@ -170,3 +171,66 @@ def test_a_refused_command_exits_5_and_a_missing_target_2(monkeypatch: pytest.Mo
     assert (code, out) == (5, "")
     assert "invalid-tenant" in err
     assert (missing, unsaid) == (2, 2)
+
+
+def test_a_truncated_listing_says_which_queues_hold_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = {"result": {"messages": [], "truncated": ["webhooks"]}}
+
+    code, _, err = run_cli(monkeypatch, FakeLambda(answer), "admin", "dlq", "show", "--stack-name", "s", "--limit", "1")
+
+    assert code == 0
+    assert "more are parked in: webhooks" in err
+
+
+class FailingLambda:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "Invoke"),
+        NoCredentialsError(),
+        ReadTimeoutError(endpoint_url="https://lambda"),
+    ],
+)
+def test_an_aws_failure_is_an_admin_error_naming_it(error: Exception) -> None:
+    with pytest.raises(AdminError) as raised:
+        Admin(TARGET, FailingLambda(error)).mint_key("acme")
+
+    assert raised.value.kind == "aws-error"
+
+
+def test_an_answer_that_is_not_json_is_an_admin_error() -> None:
+    class Garbled:
+        def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803
+            return {"Payload": io.BytesIO(b"<html>")}
+
+    with pytest.raises(AdminError, match="no JSON"):
+        Admin(TARGET, Garbled()).mint_key("acme")
+
+
+def test_the_invoke_waits_past_the_functions_timeout_and_is_never_resent() -> None:
+    """botocore retries a read timeout by default: a second mint would make a second live key."""
+    admin = Admin(AdminTarget("f", region="us-east-1", access_key_id="AKIA", secret_access_key="s"))
+
+    config = admin._lambda.meta.config
+    assert config.read_timeout > 120  # the function's Timeout in template.yaml
+    assert config.retries["total_max_attempts"] == 1
+
+
+def test_a_target_never_shows_its_secret() -> None:
+    assert "s3cr3t" not in repr(AdminTarget("f", secret_access_key="s3cr3t"))
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"resources": {}}', "[]"])
+def test_a_malformed_state_file_is_a_target_error(tmp_path: Path, content: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(content)
+
+    with pytest.raises(AdminTargetError, match=r"restart|not a local stack"):
+        AdminTarget.local(state)

@@ -10,7 +10,7 @@ from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore, delivery_it
 from shared.kernel.messages import BATCHES_QUEUE, WEBHOOKS_QUEUE, BatchStep, BatchStepKind, DeliverWebhook
 from shared.kernel.outbox import EventType, PlannedDelivery
 from shared.keys.models import Scope
-from shared.operations.commands import MAX_REDRIVE
+from shared.operations.commands import MAX_REDRIVE, SHOWN_BODY_CHARS
 from shared.predictions.models import PredictionStatus
 from shared.predictions.service import NewPrediction
 from shared.webhooks.models import AttemptOutcome, DeliveryStatus
@@ -46,6 +46,7 @@ def test_a_minted_key_authenticates_with_its_scopes_and_its_secret_is_answered_o
         ({"command": "mint-key", "tenant": "acme", "scopes": []}, "invalid-command", "scopes"),
         ({"command": "redrive", "queue": "nothing"}, "invalid-command", "queue"),
         ({"command": "redrive", "queue": "batches", "limit": MAX_REDRIVE + 1}, "invalid-command", "limit"),
+        ({"command": "show-dead-letters", "limit": 0}, "invalid-command", "limit"),
         ({"command": "drop-table"}, "invalid-command", "command"),
         ({"tenant": "acme"}, "invalid-command", "command"),
     ],
@@ -87,6 +88,25 @@ def test_parked_predictions_are_shown_without_being_consumed_then_redriven_to_a_
     assert admin({"command": "show-dead-letters"})["result"]["messages"] == []
     assert result == {"batchItemFailures": []}
     assert prediction_store().get("acme", prediction_id).status is PredictionStatus.SUCCEEDED
+
+
+def test_a_listing_stops_at_its_limit_says_so_and_shows_a_body_that_is_not_json_as_text(stack: Stack) -> None:
+    sqs = boto3.client("sqs")
+    for n in range(3):
+        sqs.send_message(QueueUrl=stack.refs["PredictionsDLQ"], MessageBody=f"not json {n}")
+    sqs.send_message(QueueUrl=stack.refs["BatchesDLQ"], MessageBody="x" * (SHOWN_BODY_CHARS + 100))
+
+    first = admin({"command": "show-dead-letters", "limit": 2})["result"]
+    everything = admin({"command": "show-dead-letters"})["result"]
+
+    assert [m["queue"] for m in first["messages"]] == ["predictions", "predictions", "batches"]
+    assert first["truncated"] == ["predictions"]
+    assert sorted(m["body"] for m in everything["messages"] if m["queue"] == "predictions") == [
+        f"not json {n}" for n in range(3)
+    ]
+    [long] = [m["body"] for m in everything["messages"] if m["queue"] == "batches"]
+    assert long == "x" * SHOWN_BODY_CHARS + "..."
+    assert everything["truncated"] == []
 
 
 def test_a_redrive_moves_at_most_its_limit_and_says_there_is_more(stack: Stack) -> None:

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.sqs import SqsBatchSteps
 from shared.batches import validation
 from shared.batches.models import BatchStatus
 from shared.batches.service import NewBatch
-from shared.kernel.errors import ConflictError
+from shared.kernel.errors import ConflictError, TransientError
 from shared.wiring import batch_finalizer, batch_service, batch_store, delivery_store
 from tests.conftest import Credential
 from tests.support.batch_queues import (
@@ -256,6 +257,31 @@ def test_the_same_idempotency_key_returns_the_batch_and_another_body_conflicts(s
         batch_service().create(TENANT, NewBatch("echo", upload_id), "key-1")
     assert again.id == first.id
     assert [b.id for b in batch_service().list(TENANT, 10, None).items] == [first.id]
+    assert len(receive(stack, "BatchesQueue")) == 1
+
+
+def test_a_key_whose_batch_the_queue_refused_creates_a_new_batch_on_retry(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload_id = upload(jsonl(mixed_lines(3)))
+    send = SqsBatchSteps.validate
+
+    def queue_down(self: SqsBatchSteps, tenant: str, batch_id: str, offset: int, line: int) -> None:
+        raise TransientError("the batches queue is unavailable")
+
+    monkeypatch.setattr(SqsBatchSteps, "validate", queue_down)
+    with pytest.raises(TransientError):
+        batch_service().create(TENANT, NewBatch("sentiment", upload_id), "key-2")
+    monkeypatch.setattr(SqsBatchSteps, "validate", send)
+    retried = batch_service().create(TENANT, NewBatch("sentiment", upload_id), "key-2")
+    replayed = batch_service().create(TENANT, NewBatch("sentiment", upload_id), "key-2")
+
+    listed = batch_service().list(TENANT, 10, None).items
+    assert replayed.id == retried.id
+    assert [(b.id, b.status) for b in listed] == [
+        (retried.id, BatchStatus.VALIDATING),
+        (listed[1].id, BatchStatus.FAILED),  # the refused one, failed for the record
+    ]
     assert len(receive(stack, "BatchesQueue")) == 1
 
 

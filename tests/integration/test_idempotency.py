@@ -4,7 +4,10 @@ import os
 from typing import Any, cast
 
 import boto3
+import pytest
 
+from shared.adapters.sqs import SqsPredictionQueue
+from shared.kernel.errors import TransientError
 from tests.conftest import Credential
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -128,3 +131,31 @@ def test_an_idempotent_create_the_sdk_resent_is_one_queued_prediction(admin: Cre
     assert _stored_predictions() == 1
     queued = boto3.client("sqs").receive_message(QueueUrl=stack.refs["PredictionsQueue"], MaxNumberOfMessages=10)
     assert len(queued["Messages"]) == 1  # queued by the first call, not again by the replay
+
+
+def test_a_retry_after_the_queue_refused_the_create_makes_a_new_prediction_that_runs(
+    admin: Credential, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refused create is failed and answered 503; its key is freed, so the client's retry with the
+    same key creates anew instead of replaying the failed prediction for 24 hours."""
+    send = SqsPredictionQueue.enqueue
+
+    def queue_down(self: SqsPredictionQueue, tenant: str, prediction_id: str, correlation: str | None) -> None:
+        raise TransientError("the predictions queue is unavailable")
+
+    monkeypatch.setattr(SqsPredictionQueue, "enqueue", queue_down)
+    refused = _create(admin, "order-7")
+    monkeypatch.setattr(SqsPredictionQueue, "enqueue", send)
+    retried, replayed = _create(admin, "order-7"), _create(admin, "order-7")
+
+    assert (refused["statusCode"], retried["statusCode"], replayed["statusCode"]) == (503, 201, 201)
+    assert response_json(retried)["status"] == "starting"
+    assert response_json(replayed)["id"] == response_json(retried)["id"]
+    statuses = {
+        item["SK"]["S"]: item["status"]["S"]
+        for item in boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])["Items"]
+        if item["SK"]["S"].startswith("PRED#")
+    }
+    assert sorted(statuses.values()) == ["failed", "starting"]  # the refused one stays, failed
+    queued = boto3.client("sqs").receive_message(QueueUrl=stack.refs["PredictionsQueue"], MaxNumberOfMessages=10)
+    assert len(queued["Messages"]) == 1

@@ -29,6 +29,10 @@ class InMemoryPredictionStore:
         self.items[key] = prediction
         self.writes += 1
 
+    def release(self, prediction: Prediction, claim: IdempotencyClaim) -> None:
+        if self.claims.get((prediction.tenant, claim.key_hash), ("",))[0] == prediction.id:
+            del self.claims[(prediction.tenant, claim.key_hash)]
+
     def get(self, tenant: str, prediction_id: str) -> Prediction:
         try:
             return self.items[(tenant, prediction_id)]

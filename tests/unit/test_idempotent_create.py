@@ -43,6 +43,10 @@ class Things:
             self.claims[claim.key_hash] = claim
             self.claim_holders[claim.key_hash] = thing.id
 
+    def release(self, thing: Thing, claim: IdempotencyClaim) -> None:
+        if self.claim_holders.get(claim.key_hash) == thing.id:
+            del self.claims[claim.key_hash], self.claim_holders[claim.key_hash]
+
     def get(self, tenant: str, thing_id: str) -> Thing:
         thing = self.items[thing_id]
         assert thing.tenant == tenant
@@ -167,6 +171,20 @@ def test_a_resource_the_queue_refuses_is_failed_and_the_fault_reaches_the_caller
 
     assert steps.failed == ["thing_1"]
     assert steps.store.items["thing_1"].failed
+
+
+def test_a_key_whose_resource_the_queue_refused_creates_anew_on_retry() -> None:
+    steps = Steps(Things(), queue_down=True)
+    with pytest.raises(TransientError):
+        _create(steps, key="k-1")
+    steps.queue_down = False
+
+    retried = _create(steps, key="k-1")
+
+    assert (retried.resource.id, retried.replayed) == ("thing_2", False)
+    assert steps.queued == ["thing_2"]
+    assert steps.store.items["thing_1"].failed  # the first stays failed, for the record
+    assert _create(steps, key="k-1").resource.id == "thing_2"  # and the key now replays the second
 
 
 def test_when_failing_it_fails_too_the_queue_fault_is_what_the_caller_gets() -> None:

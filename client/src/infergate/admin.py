@@ -12,7 +12,7 @@ key, look into the dead-letter queues, move their messages back. Needs boto3:
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,11 @@ ADMIN_FUNCTION = "RunAdminCommandFunction"  # its logical id, as the local stack
 LOCAL_STATE_VARIABLE = "INFERGATE_DEV_STATE_FILE"
 LOCAL_STATE_FILE = ".infergate-dev.json"  # written by `make dev` at the root of its checkout
 LOCAL_REGION = "us-east-1"
+# The function's own timeout is 120 s: wait longer for its answer, and never re-invoke on a lost answer
+# (botocore retries read timeouts by default): a second mint would make a second live key, and a second
+# redrive would run beside the first.
+INVOKE_READ_TIMEOUT = 130
+MAX_REDRIVE_CALLS = 10_000  # 10 million messages at 1,000 a call: a loop that never ends is a bug
 DEAD_LETTER_QUEUES = ("predictions", "batches", "webhooks")
 
 
@@ -52,16 +57,21 @@ class AdminTarget:
     region: str | None = None
     endpoint_url: str | None = None
     access_key_id: str | None = None
-    secret_access_key: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def of_stack(cls, stack_name: str, region: str | None = None) -> "AdminTarget":
         """A deployed stack: its ``AdminFunctionName`` output (``cloudformation:DescribeStacks``)."""
-        cloudformation = _boto3().client("cloudformation", region_name=region)
+        boto3, botocore = _boto3()
         try:
+            cloudformation = boto3.client("cloudformation", region_name=region)
             stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-        except Exception as exc:  # botocore's ClientError and friends: boto3 may not be importable at import
-            raise AdminTargetError("stack-not-found", f"{stack_name}: {exc}") from exc
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            kind = "stack-not-found" if code == "ValidationError" else "aws-error"
+            raise AdminTargetError(kind, f"{stack_name}: {exc}") from exc
+        except botocore.exceptions.BotoCoreError as exc:  # no credentials, no region, no connection
+            raise AdminTargetError("aws-error", str(exc)) from exc
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
         if ADMIN_FUNCTION_OUTPUT not in outputs:
             raise AdminTargetError("stack-not-found", f"stack {stack_name} has no {ADMIN_FUNCTION_OUTPUT} output")
@@ -76,13 +86,18 @@ class AdminTarget:
             state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise AdminTargetError("no-local-stack", f"no {path}: is `make dev` running (from this folder)?") from None
-        return cls(
-            function_name=state["resources"][ADMIN_FUNCTION],
-            region=LOCAL_REGION,
-            endpoint_url=state["lambda_endpoint_url"],
-            access_key_id=state["operator"]["access_key_id"],
-            secret_access_key=state["operator"]["secret_access_key"],
-        )
+        except (OSError, ValueError) as exc:
+            raise AdminTargetError("no-local-stack", f"{path} is not a local stack's state file: {exc}") from None
+        try:
+            return cls(
+                function_name=state["resources"][ADMIN_FUNCTION],
+                region=LOCAL_REGION,
+                endpoint_url=state["lambda_endpoint_url"],
+                access_key_id=state["operator"]["access_key_id"],
+                secret_access_key=state["operator"]["secret_access_key"],
+            )
+        except (KeyError, TypeError) as missing:
+            raise AdminTargetError("no-local-stack", f"{path} names no {missing}: restart `make dev`") from None
 
 
 class Admin:
@@ -90,12 +105,19 @@ class Admin:
 
     def __init__(self, target: AdminTarget, lambda_client: Any | None = None) -> None:
         self.target = target
-        self._lambda = lambda_client or _boto3().client(
+        self._lambda = lambda_client or self._client(target)
+
+    @staticmethod
+    def _client(target: AdminTarget) -> Any:
+        boto3, botocore = _boto3()
+        config = botocore.config.Config(read_timeout=INVOKE_READ_TIMEOUT, retries={"total_max_attempts": 1})
+        return boto3.client(
             "lambda",
             region_name=target.region,
             endpoint_url=target.endpoint_url,
             aws_access_key_id=target.access_key_id,
             aws_secret_access_key=target.secret_access_key,
+            config=config,
         )
 
     def mint_key(
@@ -105,25 +127,33 @@ class Admin:
         minted: dict[str, Any] = self._run({"command": "mint-key", "tenant": tenant, "name": name, "scopes": scopes})
         return minted
 
-    def dead_letters(self, queue: str | None = None) -> list[dict[str, Any]]:
-        """What the dead-letter queues hold (``queue``: one of them), left in place."""
-        shown: list[dict[str, Any]] = self._run({"command": "show-dead-letters", "queue": queue})["messages"]
+    def dead_letters(self, queue: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """What the dead-letter queues hold (``queue``: one of them), left in place: ``{"messages": [...],
+        "truncated": [the queues holding more than limit]}``. Each look counts as a receive of a message."""
+        shown: dict[str, Any] = self._run({"command": "show-dead-letters", "queue": queue, "limit": limit})
         return shown
 
     def redrive(self, queue: str) -> int:
         """Move every message of ``queue``'s dead-letter queue back; how many moved."""
         moved = 0
-        while True:
+        for _ in range(MAX_REDRIVE_CALLS):
             answer = self._run({"command": "redrive", "queue": queue})
             moved += int(answer["redriven"])
             if not answer["more"]:
                 return moved
+        raise AdminError("unexpected-answer", f"the {queue} dead-letter queue still had more after {moved} messages")
 
     def _run(self, command: dict[str, Any]) -> Any:
-        response = self._lambda.invoke(
-            FunctionName=self.target.function_name, Payload=json.dumps(command).encode("utf-8")
-        )
-        answer = json.loads(response["Payload"].read() or b"null")
+        _, botocore = _boto3()
+        try:
+            response = self._lambda.invoke(
+                FunctionName=self.target.function_name, Payload=json.dumps(command).encode("utf-8")
+            )
+            answer = json.loads(response["Payload"].read() or b"null")
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise AdminError("aws-error", str(exc)) from exc  # access denied, no credentials, a timeout ...
+        except ValueError as exc:
+            raise AdminError("unexpected-answer", f"{self.target.function_name} answered no JSON: {exc}") from exc
         if response.get("FunctionError"):
             message = answer.get("errorMessage", "") if isinstance(answer, dict) else str(answer)
             raise AdminError("function-error", message or "the admin function failed")
@@ -134,10 +164,13 @@ class Admin:
         return answer["result"]
 
 
-def _boto3() -> Any:
+def _boto3() -> tuple[Any, Any]:
+    """boto3 and botocore (with its ``config`` and ``exceptions``), an optional extra."""
     try:
-        import boto3  # an optional extra: only the admin commands need it
+        import boto3
+        import botocore.config
+        import botocore.exceptions
     except ImportError:
         needed = "the admin commands need boto3: pip install 'infergate[admin]'"
         raise AdminTargetError("missing-dependency", needed) from None
-    return boto3
+    return boto3, botocore

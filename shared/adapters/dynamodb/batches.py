@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shared.adapters.dynamodb.deliveries import delivery_item
-from shared.adapters.dynamodb.idempotency import claim_put, replay_of
+from shared.adapters.dynamodb.idempotency import claim_put, release_claim, replay_of
 from shared.adapters.dynamodb.sweep import overdue_entries, postpone_entry
 from shared.adapters.dynamodb.table import (
     ConditionLostError,
@@ -100,6 +100,9 @@ class DynamoBatchStore:
             raise replay_of(
                 self._client, self._table, batch.tenant, claim, IDEMPOTENCY_PREFIX, "batch_id", exc
             ) from exc
+
+    def release(self, batch: Batch, claim: IdempotencyClaim) -> None:
+        release_claim(self._client, self._table, batch.tenant, claim, IDEMPOTENCY_PREFIX, "batch_id", batch.id)
 
     def get(self, tenant: str, batch_id: str) -> Batch:
         response = call(

@@ -40,6 +40,34 @@ def claim_put(
     }
 
 
+def release_claim(
+    client: "DynamoDBClient",
+    table: str,
+    tenant: str,
+    claim: IdempotencyClaim,
+    prefix: str,
+    id_attribute: str,
+    resource_id: str,
+) -> None:
+    """Let the claim's key be used again at once: it expires now, if it still names ``resource_id`` (an
+    UpdateItem: the claim's item outlives it until TTL deletes it, and ``claim_put`` takes it anew)."""
+    key: Item = {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": prefix + claim.key_hash}}
+    try:
+        call(
+            lambda: client.update_item(
+                TableName=table,
+                Key=key,
+                UpdateExpression="SET expires_at = :expired",
+                ConditionExpression="#id = :id",
+                ExpressionAttributeNames={"#id": id_attribute},
+                ExpressionAttributeValues={":expired": {"N": "0"}, ":id": {"S": resource_id}},
+            )
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise  # another resource holds it now (or nothing does): nothing of ours to release
+
+
 def replay_of(
     client: "DynamoDBClient",
     table: str,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shared.adapters.dynamodb.deliveries import delivery_item
-from shared.adapters.dynamodb.idempotency import claim_put, replay_of
+from shared.adapters.dynamodb.idempotency import claim_put, release_claim, replay_of
 from shared.adapters.dynamodb.sweep import overdue_entries, postpone_entry
 from shared.adapters.dynamodb.table import (
     ConditionLostError,
@@ -103,6 +103,11 @@ class DynamoPredictionStore:
                 self._client, self._table, prediction.tenant, claim, IDEMPOTENCY_PREFIX, "prediction_id", exc
             )
             raise lost from exc
+
+    def release(self, prediction: Prediction, claim: IdempotencyClaim) -> None:
+        release_claim(
+            self._client, self._table, prediction.tenant, claim, IDEMPOTENCY_PREFIX, "prediction_id", prediction.id
+        )
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:
         response = call(

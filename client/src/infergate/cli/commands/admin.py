@@ -41,6 +41,7 @@ def register(subparsers: Subparsers) -> None:
     dlq = group(admin, "dlq", help="the dead-letter queues: what they hold, and moving it back")
     show = _targeted(command(dlq, "show", help="list parked messages, leaving them in place", epilog=WHERE))
     show.add_argument("queue", nargs="?", choices=DEAD_LETTER_QUEUES, help="one queue (default: all three)")
+    show.add_argument("--limit", type=int, default=100, help="at most this many per queue (1-1000, default 100)")
     show.set_defaults(handler=show_dead_letters)
     redrive = _targeted(command(dlq, "redrive", help="move a queue's parked messages back", epilog=WHERE))
     redrive.add_argument("queue", choices=DEAD_LETTER_QUEUES)
@@ -71,7 +72,10 @@ def mint_key(context: Context) -> int:
 
 
 def show_dead_letters(context: Context) -> int:
-    context.out.rows(_admin(context).dead_letters(context.args.queue), DEAD_LETTER_COLUMNS)
+    shown = _admin(context).dead_letters(context.args.queue, context.args.limit)
+    context.out.rows(shown["messages"], DEAD_LETTER_COLUMNS)
+    if shown["truncated"]:
+        context.out.note(f"more are parked in: {', '.join(shown['truncated'])} (raise --limit to see them)")
     return 0
 
 
