@@ -3,15 +3,16 @@
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from infergate._config import Settings
-from infergate._flow import Emit, EmitLines, Flow, Notify, Send, Sleep, Step, parse_line
+from infergate._flow import HTTPX_ERRORS, Emit, EmitLines, Flow, Notify, Send, Sleep, Step, parse_line
 from infergate._request import ApiRequest, headers_of, timeout_of, url_of
+from infergate.errors import InvalidRequest
 
 T = TypeVar("T")
 CHUNK = 1024 * 1024
@@ -80,13 +81,13 @@ class SyncDriver:
                 else:
                     try:
                         reply = self._send(step)
-                    except httpx.TransportError as failed:
+                    except HTTPX_ERRORS as failed:
                         error = failed
         finally:
             flow.close()
 
     def _send(self, step: Send) -> httpx.Response:
-        request = self._build(step.request)
+        request = _built(self._build, step.request)
         response = self.http.send(request, stream=step.stream)
         if step.stream and not response.is_success:
             try:
@@ -103,7 +104,6 @@ class SyncDriver:
             request.method,
             url_of(self.settings, request),
             params=dict(request.params) or None,
-            json=request.json,
             content=content,
             headers=headers_of(self.settings, request),
             timeout=timeout_of(self.settings, request),
@@ -157,13 +157,13 @@ class AsyncDriver:
                 else:
                     try:
                         reply = await self._send(step)
-                    except httpx.TransportError as failed:
+                    except HTTPX_ERRORS as failed:
                         error = failed
         finally:
             flow.close()
 
     async def _send(self, step: Send) -> httpx.Response:
-        request = self._build(step.request)
+        request = _built(self._build, step.request)
         response = await self.http.send(request, stream=step.stream)
         if step.stream and not response.is_success:
             try:
@@ -180,11 +180,18 @@ class AsyncDriver:
             request.method,
             url_of(self.settings, request),
             params=dict(request.params) or None,
-            json=request.json,
             content=content,
             headers=headers_of(self.settings, request),
             timeout=timeout_of(self.settings, request),
         )
+
+
+def _built(build: Callable[[ApiRequest], httpx.Request], request: ApiRequest) -> httpx.Request:
+    """The httpx request; ``InvalidRequest`` if httpx refuses it (the error is not quoted: it may hold headers)."""
+    try:
+        return build(request)
+    except (ValueError, TypeError, httpx.InvalidURL) as error:  # UnicodeEncodeError is a ValueError
+        raise InvalidRequest(f"{request.method} request could not be built ({type(error).__name__})") from None
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

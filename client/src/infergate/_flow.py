@@ -16,9 +16,18 @@ import httpx
 from infergate import _retry
 from infergate._config import Settings
 from infergate._request import ApiRequest
-from infergate.errors import APIConnectionError, APITimeoutError, InfergateError, api_error, retry_after
+from infergate.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    InfergateError,
+    UnexpectedResponse,
+    api_error,
+    retry_after,
+)
 
 T = TypeVar("T")
+# What httpx raises while sending or reading: thrown back into the flow, which turns it into a typed error.
+HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError)
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,10 @@ def send(settings: Settings, request: ApiRequest, *, stream: bool = False) -> Fl
             response: httpx.Response = yield Send(request, stream)
         except httpx.TransportError as error:
             if attempt >= settings.max_retries or not _retry.retryable_error(error, request):
-                raise _connection_error(error) from error
+                raise typed_error(settings, error) from None
             wait = _retry.delay(attempt, None)
+        except HTTPX_ERRORS as error:
+            raise typed_error(settings, error) from None
         else:
             if response.is_success:
                 return response
@@ -84,17 +95,41 @@ def send(settings: Settings, request: ApiRequest, *, stream: bool = False) -> Fl
 def call(settings: Settings, request: ApiRequest) -> Flow[Any]:
     """The decoded JSON body of the successful response (None for an empty one, e.g. 204)."""
     response = yield from send(settings, request)
+    return _body(request, response)
+
+
+def call_as(settings: Settings, request: ApiRequest, parse: Callable[[Any], T]) -> Flow[T]:
+    """``parse`` of the JSON body; ``UnexpectedResponse`` when the body is not what ``parse`` reads."""
+    response = yield from send(settings, request)
+    body = _body(request, response)
+    try:
+        return parse(body)
+    except (ValueError, TypeError, AttributeError, KeyError) as error:  # pydantic's ValidationError is a ValueError
+        raise unexpected(request, response, "is not what this client expects") from error
+
+
+def _body(request: ApiRequest, response: httpx.Response) -> Any:
     if not response.content:
         return None
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InfergateError(f"{request.method} {request.path}: the answer is not JSON") from error
+        raise unexpected(request, response, "is not JSON") from error
 
 
 def parse_line(line: str) -> Any:
     """One line of a JSONL file; blank lines are skipped by the caller."""
     return json.loads(line)
+
+
+def unexpected(request: ApiRequest, response: httpx.Response, what: str) -> UnexpectedResponse:
+    """The error for a successful answer the client cannot read (a presigned URL is not named: it is a secret)."""
+    where = "the storage URL" if request.presigned else request.path
+    return UnexpectedResponse(
+        f"{request.method} {where}: the answer (HTTP {response.status_code}) {what}",
+        response.status_code,
+        response.headers.get("x-request-id"),
+    )
 
 
 class Deadline:
@@ -116,7 +151,19 @@ class Deadline:
         return interval if left is None else max(0.0, min(interval, left))
 
 
-def _connection_error(error: httpx.TransportError) -> APIConnectionError:
+def typed_error(settings: Settings, error: Exception) -> InfergateError:
+    """The typed error for what httpx raised. Its repr is never quoted: it may hold the request's headers."""
+    name = type(error).__name__
+    if isinstance(error, httpx.DecodingError):
+        return UnexpectedResponse(f"the answer could not be decoded ({name})")
     if isinstance(error, httpx.TimeoutException):
-        return APITimeoutError(f"the API did not answer in time: {error!r}")
-    return APIConnectionError(f"the API could not be reached: {error!r}")
+        return APITimeoutError(f"the API did not answer in time ({name})")
+    if isinstance(error, httpx.LocalProtocolError):  # the request itself was refused before it left: no details
+        return APIConnectionError(f"the request could not be sent ({name})")
+    if isinstance(error, httpx.TransportError | httpx.TooManyRedirects):
+        return APIConnectionError(f"the API could not be reached ({name}: {_redacted(settings, str(error))})")
+    return InfergateError(f"the HTTP exchange failed ({name})")
+
+
+def _redacted(settings: Settings, text: str) -> str:
+    return text.replace(settings.api_key, "***") if settings.api_key else text

@@ -1,5 +1,6 @@
 """One HTTP request as the client describes it, before any I/O: URL, headers, body, and whether it may be replayed."""
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 
 from infergate._config import USER_AGENT, Settings
+from infergate.errors import InvalidRequest
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,6 @@ class ApiRequest:
     path: str = ""
     url: str = ""
     params: Mapping[str, str | int] = field(default_factory=dict)
-    json: Any = None
     content: bytes | Path | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     # Whether sending it twice is harmless: reads, PUTs, and POSTs the server deduplicates by Idempotency-Key.
@@ -37,7 +38,19 @@ def post(
     """A POST with an ``Idempotency-Key`` (the caller's, or a fresh one kept for every retry of this call)."""
     key = idempotency_key or str(uuid.uuid4())
     headers = {"Idempotency-Key": key, **extra.pop("headers", {})}
-    return ApiRequest("POST", path, json=body, headers=headers, replayable=replayable, **extra)
+    content = None
+    if body is not None:
+        content = json_body(body)
+        headers["Content-Type"] = "application/json"
+    return ApiRequest("POST", path, content=content, headers=headers, replayable=replayable, **extra)
+
+
+def json_body(body: Any) -> bytes:
+    """``body`` as JSON; ``InvalidRequest`` before anything is sent when it has no JSON form (NaN, Infinity, ...)."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except (ValueError, TypeError) as error:
+        raise InvalidRequest(f"the request body is not valid JSON: {error}") from None
 
 
 def url_of(settings: Settings, request: ApiRequest) -> str:

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from infergate._config import Settings
-from infergate._flow import Emit, Flow, call
+from infergate._flow import Emit, Flow, call_as
 from infergate._request import ApiRequest
 from infergate.models import Page
 
@@ -33,12 +33,21 @@ def pages(
             query["limit"] = size
         if cursor:
             query["cursor"] = cursor
-        page = Page.model_validate((yield from call(settings, ApiRequest("GET", path, params=query))))
-        for item in page.items:
+        items, cursor = yield from call_as(settings, ApiRequest("GET", path, params=query), _reader(parse))
+        for item in items:
             if limit is not None and emitted >= limit:
                 return
-            yield Emit(parse(item))
+            yield Emit(item)
             emitted += 1
-        if not page.next:
+        if not cursor:
             return
-        cursor = page.next
+
+
+def _reader(parse: Callable[[dict[str, Any]], T]) -> Callable[[Any], tuple[list[T], str | None]]:
+    """Reads a page: its items, each parsed (so an unexpected item fails as the page does), and its ``next``."""
+
+    def read(body: Any) -> tuple[list[T], str | None]:
+        page = Page.model_validate(body)
+        return [parse(item) for item in page.items], page.next
+
+    return read

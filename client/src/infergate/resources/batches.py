@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Deadline, EmitLines, Flow, Notify, Sleep, call, send
+from infergate._flow import Deadline, EmitLines, Flow, Notify, Sleep, call_as, send
 from infergate._request import ApiRequest, post
 from infergate.errors import BatchNotFinished, BatchTimeout
 from infergate.models import Batch
@@ -50,16 +50,16 @@ def create_flow(
     if metadata is not None:
         body["metadata"] = dict(metadata)
     request = post("/v1/batches", body, replayable=True, idempotency_key=idempotency_key)
-    return Batch.model_validate((yield from call(settings, request)))
+    return (yield from call_as(settings, request, Batch.model_validate))
 
 
 def get_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
-    return Batch.model_validate((yield from call(settings, ApiRequest("GET", f"/v1/batches/{batch_id}"))))
+    return (yield from call_as(settings, ApiRequest("GET", f"/v1/batches/{batch_id}"), Batch.model_validate))
 
 
 def cancel_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
     request = post(f"/v1/batches/{batch_id}/cancel", replayable=True)  # a finished batch comes back unchanged
-    return Batch.model_validate((yield from call(settings, request)))
+    return (yield from call_as(settings, request, Batch.model_validate))
 
 
 def list_flow(settings: Settings, *, limit: int | None, page_size: int | None, cursor: str | None) -> Flow[None]:

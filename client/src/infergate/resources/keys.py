@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Flow, call
+from infergate._flow import Flow, call, call_as
 from infergate._request import ApiRequest, post
 from infergate.models import CreatedKey, Key
 from infergate.resources._paging import pages
@@ -14,7 +14,7 @@ def create_flow(settings: Settings, name: str, scopes: Sequence[str], idempotenc
     # A second key from a replayed request would be live and its secret lost: retried only when surely not sent.
     body = {"name": name, "scopes": list(scopes)}
     request = post("/v1/keys", body, replayable=False, idempotency_key=idempotency_key)
-    return CreatedKey.model_validate((yield from call(settings, request)))
+    return (yield from call_as(settings, request, CreatedKey.model_validate))
 
 
 def list_flow(settings: Settings, *, limit: int | None, page_size: int | None) -> Flow[None]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Deadline, Flow, Sleep, call
+from infergate._flow import Deadline, Flow, Sleep, call_as
 from infergate._request import ApiRequest, post
 from infergate.errors import PredictionCanceled, PredictionFailed, PredictionTimeout
 from infergate.models import Prediction
@@ -58,16 +58,18 @@ def create_flow(
         headers=headers,
         read_timeout=read_timeout,
     )
-    return Prediction.model_validate((yield from call(settings, request)))
+    return (yield from call_as(settings, request, Prediction.model_validate))
 
 
 def get_flow(settings: Settings, prediction_id: str) -> Flow[Prediction]:
-    return Prediction.model_validate((yield from call(settings, ApiRequest("GET", f"/v1/predictions/{prediction_id}"))))
+    return (
+        yield from call_as(settings, ApiRequest("GET", f"/v1/predictions/{prediction_id}"), Prediction.model_validate)
+    )
 
 
 def cancel_flow(settings: Settings, prediction_id: str) -> Flow[Prediction]:
     request = post(f"/v1/predictions/{prediction_id}/cancel", replayable=True)  # cancelling twice is harmless
-    return Prediction.model_validate((yield from call(settings, request)))
+    return (yield from call_as(settings, request, Prediction.model_validate))
 
 
 def wait_flow(
