@@ -3,14 +3,14 @@
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from infergate._config import Settings
-from infergate._flow import HTTPX_ERRORS, Emit, EmitLines, Flow, Notify, Send, Sleep, Step, parse_line
+from infergate._flow import HTTPX_ERRORS, Emit, EmitLines, Flow, Notify, Send, Sleep, Step
 from infergate._request import ApiRequest, headers_of, timeout_of, url_of
 from infergate.errors import InvalidRequest
 
@@ -69,9 +69,11 @@ class SyncDriver:
                     yield step.item
                 elif isinstance(step, EmitLines):
                     try:
-                        for line in step.response.iter_lines():
-                            if line.strip():
-                                yield parse_line(line)
+                        for chunk in step.response.iter_bytes():
+                            yield from step.lines.feed(chunk)
+                        yield from step.lines.end()
+                    except HTTPX_ERRORS as failed:
+                        error = failed
                     finally:
                         step.response.close()
                 elif isinstance(step, Sleep):
@@ -123,11 +125,16 @@ class AsyncDriver:
             raise _emitted(step)
         return result[0]
 
-    async def iterate(self, flow: Flow[None]) -> AsyncIterator[Any]:
-        async for item in self._drive(flow, []):
-            yield item
+    async def iterate(self, flow: Flow[None]) -> AsyncGenerator[Any, None]:
+        """Closed at once when the caller stops early (not one event-loop turn later, as a nested generator is)."""
+        items = self._drive(flow, [])
+        try:
+            async for item in items:
+                yield item
+        finally:
+            await items.aclose()
 
-    async def _drive(self, flow: Flow[Any], result: list[Any]) -> AsyncIterator[Any]:
+    async def _drive(self, flow: Flow[Any], result: list[Any]) -> AsyncGenerator[Any, None]:
         """Yields what the flow emits; appends what it returns to ``result`` (async generators return nothing)."""
         reply: Any = None
         error: BaseException | None = None
@@ -143,9 +150,13 @@ class AsyncDriver:
                     yield step.item
                 elif isinstance(step, EmitLines):
                     try:
-                        async for line in step.response.aiter_lines():
-                            if line.strip():
-                                yield parse_line(line)
+                        async for chunk in step.response.aiter_bytes():
+                            for item in step.lines.feed(chunk):
+                                yield item
+                        for item in step.lines.end():
+                            yield item
+                    except HTTPX_ERRORS as failed:
+                        error = failed
                     finally:
                         await step.response.aclose()
                 elif isinstance(step, Sleep):

@@ -60,9 +60,13 @@ class Emit:
 
 @dataclass(frozen=True)
 class EmitLines:
-    """Hand each JSON line of an open streamed response to the iterating caller, then close it."""
+    """Hand each JSON line of an open streamed response to the iterating caller, then close it.
+
+    The driver feeds the response's bytes to ``lines`` (a ``JsonLines``) and emits what it answers.
+    """
 
     response: httpx.Response
+    lines: "JsonLines"
 
 
 Step: TypeAlias = Send | Sleep | Notify | Emit | EmitLines
@@ -117,9 +121,61 @@ def _body(request: ApiRequest, response: httpx.Response) -> Any:
         raise unexpected(request, response, "is not JSON") from error
 
 
-def parse_line(line: str) -> Any:
-    """One line of a JSONL file; blank lines are skipped by the caller."""
-    return json.loads(line)
+def emit_lines(settings: Settings, request: ApiRequest, response: httpx.Response, name: str) -> Flow[None]:
+    """Emit each JSON object of the open response (JSONL); a broken stream or a bad line is a typed error."""
+    try:
+        yield EmitLines(response, JsonLines(request, response, name))
+    except HTTPX_ERRORS as error:
+        raise typed_error(settings, error) from None
+
+
+class JsonLines:
+    """A JSONL body fed in chunks: split on ``\\n`` only, each line UTF-8 and one JSON object.
+
+    Only ``\\n`` ends a line: the JSON inside may hold U+2028, U+2029, ``\\x85`` or ``\\x1c``..``\\x1e`` raw,
+    where ``str.splitlines`` would break it. A line may span chunks; the last one may lack its newline.
+    Blank lines are skipped.
+    """
+
+    def __init__(self, request: ApiRequest, response: httpx.Response, name: str) -> None:
+        self._request = request
+        self._response = response
+        self._name = name
+        self._pending = bytearray()
+        self._number = 0
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        """The objects of the lines ``chunk`` completes."""
+        self._pending += chunk
+        end = self._pending.rfind(b"\n")
+        if end < 0:
+            return []
+        complete = bytes(self._pending[:end])
+        del self._pending[: end + 1]
+        return [item for line in complete.split(b"\n") if (item := self._parse(line)) is not None]
+
+    def end(self) -> list[Any]:
+        """The object of a last line without a newline, if any."""
+        rest, self._pending = bytes(self._pending), bytearray()
+        item = self._parse(rest)
+        return [] if item is None else [item]
+
+    def _parse(self, line: bytes) -> Any:
+        self._number += 1
+        if not line.strip():
+            return None
+        try:
+            item = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self._bad("is not UTF-8") from None
+        except json.JSONDecodeError:
+            raise self._bad("is not JSON") from None
+        if not isinstance(item, dict):
+            raise self._bad("is not a JSON object")
+        return item
+
+    def _bad(self, what: str) -> UnexpectedResponse:
+        return unexpected(self._request, self._response, f"of the {self._name}: line {self._number} {what}")
 
 
 def unexpected(request: ApiRequest, response: httpx.Response, what: str) -> UnexpectedResponse:

@@ -1,13 +1,13 @@
 """``client.batches``: run a model over many inputs from rows or a JSONL file, follow it, read its results."""
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Deadline, EmitLines, Flow, Notify, Sleep, call_as, send
+from infergate._flow import Deadline, Flow, Notify, Sleep, call_as, emit_lines, send
 from infergate._request import ApiRequest, post
 from infergate.errors import BatchNotFinished, BatchTimeout
 from infergate.models import Batch
@@ -100,8 +100,9 @@ def results_flow(settings: Settings, batch_id: str, kind: ResultKind) -> Flow[No
     for which in ("output", "errors"):
         url = urls[which]
         if url and kind in ("all", which):
-            response = yield from send(settings, ApiRequest("GET", url=url), stream=True)
-            yield EmitLines(response)
+            request = ApiRequest("GET", url=url)
+            response = yield from send(settings, request, stream=True)
+            yield from emit_lines(settings, request, response, f"{which} file")
 
 
 class Batches:
@@ -227,6 +228,11 @@ class AsyncBatches:
             wait_flow(self._settings, batch_id, on_progress=on_progress, timeout=timeout, poll_interval=poll_interval)
         )
 
-    def results(self, batch_id: str, *, kind: ResultKind = "all") -> AsyncIterator[dict[str, Any]]:
-        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``)."""
+    def results(self, batch_id: str, *, kind: ResultKind = "all") -> AsyncGenerator[dict[str, Any], None]:
+        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``).
+
+        Leaving an ``async for`` early closes the download when asyncio finalises the iterator (a turn or
+        two of the event loop later); ``async with contextlib.aclosing(client.batches.results(id)) as lines``
+        closes it at once.
+        """
         return self._driver.iterate(results_flow(self._settings, batch_id, kind))
