@@ -1,6 +1,7 @@
 """One HTTP request as the client describes it, before any I/O: URL, headers, body, and whether it may be replayed."""
 
 import json
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,17 @@ def json_body(body: Any) -> bytes:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     except (ValueError, TypeError) as error:
         raise InvalidRequest(f"the request body is not valid JSON: {error}") from None
+
+
+def segment(value: str | int) -> str:
+    """A value (an id, a name) as one path segment: every ``/``, ``?``, ``#``, ``%`` quoted; ``.``/``..`` refused.
+
+    So no id can reach another route: ``predictions.cancel("../batches/bat_1")`` cannot cancel a batch.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):  # an empty segment names the collection; dot segments are removed by httpx
+        raise InvalidRequest(f"{text!r} is not an id or a name")
+    return urllib.parse.quote(text, safe="")
 
 
 def url_of(settings: Settings, request: ApiRequest) -> str:

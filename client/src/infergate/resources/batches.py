@@ -8,7 +8,7 @@ from typing import Any, Literal
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Deadline, Flow, Notify, Sleep, call_as, emit_lines, send
-from infergate._request import ApiRequest, post
+from infergate._request import ApiRequest, post, segment
 from infergate.errors import BatchNotFinished, BatchTimeout
 from infergate.models import Batch
 from infergate.resources._paging import pages
@@ -54,11 +54,11 @@ def create_flow(
 
 
 def get_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
-    return (yield from call_as(settings, ApiRequest("GET", f"/v1/batches/{batch_id}"), Batch.model_validate))
+    return (yield from call_as(settings, ApiRequest("GET", f"/v1/batches/{segment(batch_id)}"), Batch.model_validate))
 
 
 def cancel_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
-    request = post(f"/v1/batches/{batch_id}/cancel", replayable=True)  # a finished batch comes back unchanged
+    request = post(f"/v1/batches/{segment(batch_id)}/cancel", replayable=True)  # a finished batch comes back unchanged
     return (yield from call_as(settings, request, Batch.model_validate))
 
 

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Flow, call, call_as
-from infergate._request import ApiRequest, post
+from infergate._request import ApiRequest, post, segment
 from infergate.models import CreatedKey, Key
 from infergate.resources._paging import pages
 
@@ -22,7 +22,7 @@ def list_flow(settings: Settings, *, limit: int | None, page_size: int | None) -
 
 
 def revoke_flow(settings: Settings, key_id: str) -> Flow[None]:
-    yield from call(settings, ApiRequest("DELETE", f"/v1/keys/{key_id}"))
+    yield from call(settings, ApiRequest("DELETE", f"/v1/keys/{segment(key_id)}"))
 
 
 class Keys:

@@ -7,7 +7,7 @@ from typing import Any
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Flow, call_as
-from infergate._request import ApiRequest, post
+from infergate._request import ApiRequest, post, segment
 from infergate.models import Model, ModelVersion, SyncPrediction, TextOptions
 from infergate.resources._uploads import Source, source_of, upload_flow
 from infergate.resources.predictions import model_ref
@@ -25,13 +25,13 @@ def _models(body: Any) -> list[Model]:
 
 
 def get_flow(settings: Settings, name: str, version: int | None) -> Flow[Model]:
-    request = ApiRequest("GET", f"/v1/models/{model_ref(name, version)}")
+    request = ApiRequest("GET", f"/v1/models/{segment(model_ref(name, version))}")
     return (yield from call_as(settings, request, Model.model_validate))
 
 
 def predict_flow(settings: Settings, name: str, input: Mapping[str, Any], version: int | None) -> Flow[SyncPrediction]:
     # Running a model twice has no effect beyond the answer: safe to retry.
-    request = post(f"/v1/models/{model_ref(name, version)}/predict", {"input": dict(input)}, replayable=True)
+    request = post(f"/v1/models/{segment(model_ref(name, version))}/predict", {"input": dict(input)}, replayable=True)
     return (yield from call_as(settings, request, SyncPrediction.model_validate))
 
 
@@ -47,6 +47,7 @@ def push_flow(
     content_type: str | None,
 ) -> Flow[ModelVersion]:
     """Upload the ``.onnx`` file (with its schemas) or the text model's archive (with ``text``), then register it."""
+    path = f"/v1/models/{segment(name)}/versions"
     content = source_of(source)
     options = TextOptions.model_validate(text) if text is not None and not isinstance(text, TextOptions) else text
     if options is None and (input_schema is None or output_schema is None):
@@ -62,7 +63,7 @@ def push_flow(
         schemas = {"input_schema": dict(input_schema or {}), "output_schema": dict(output_schema or {})}
         body |= {"runtime": "onnx", **schemas}
     # Registering twice would make two versions: only retried when the request surely did not arrive.
-    request = post(f"/v1/models/{name}/versions", body, replayable=False)
+    request = post(path, body, replayable=False)
     return (yield from call_as(settings, request, ModelVersion.model_validate))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Deadline, Flow, Sleep, call_as
-from infergate._request import ApiRequest, post
+from infergate._request import ApiRequest, post, segment
 from infergate.errors import PredictionCanceled, PredictionFailed, PredictionTimeout
 from infergate.models import Prediction
 from infergate.resources._paging import pages
@@ -63,12 +63,14 @@ def create_flow(
 
 def get_flow(settings: Settings, prediction_id: str) -> Flow[Prediction]:
     return (
-        yield from call_as(settings, ApiRequest("GET", f"/v1/predictions/{prediction_id}"), Prediction.model_validate)
+        yield from call_as(
+            settings, ApiRequest("GET", f"/v1/predictions/{segment(prediction_id)}"), Prediction.model_validate
+        )
     )
 
 
 def cancel_flow(settings: Settings, prediction_id: str) -> Flow[Prediction]:
-    request = post(f"/v1/predictions/{prediction_id}/cancel", replayable=True)  # cancelling twice is harmless
+    request = post(f"/v1/predictions/{segment(prediction_id)}/cancel", replayable=True)  # cancelling twice is harmless
     return (yield from call_as(settings, request, Prediction.model_validate))
 
 
