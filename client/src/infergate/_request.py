@@ -24,7 +24,8 @@ class ApiRequest:
     params: Mapping[str, str | int] = field(default_factory=dict)
     content: bytes | Path | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    # Whether sending it twice is harmless: reads, PUTs, and POSTs the server deduplicates by Idempotency-Key.
+    # Whether sending it twice is harmless: reads, PUTs, POSTs the server deduplicates by Idempotency-Key,
+    # and POSTs whose repetition changes nothing (a cancel, an unused upload, a synchronous prediction).
     replayable: bool = True
     read_timeout: float | None = None  # a longer read timeout than the client's (a held ``Prefer: wait``)
 
@@ -33,17 +34,24 @@ class ApiRequest:
         return bool(self.url)
 
 
-def post(
-    path: str, body: Any = None, *, replayable: bool, idempotency_key: str | None = None, **extra: Any
-) -> ApiRequest:
-    """A POST with an ``Idempotency-Key`` (the caller's, or a fresh one kept for every retry of this call)."""
-    key = idempotency_key or str(uuid.uuid4())
-    headers = {"Idempotency-Key": key, **extra.pop("headers", {})}
+def post(path: str, body: Any = None, *, replayable: bool, **extra: Any) -> ApiRequest:
+    """A POST of ``body`` as JSON. ``replayable``: whether sending it twice is harmless (see ``ApiRequest``)."""
+    headers = dict(extra.pop("headers", {}))
     content = None
     if body is not None:
         content = json_body(body)
         headers["Content-Type"] = "application/json"
     return ApiRequest("POST", path, content=content, headers=headers, replayable=replayable, **extra)
+
+
+def deduplicated_post(path: str, body: Any, *, idempotency_key: str | None = None, **extra: Any) -> ApiRequest:
+    """A create the server deduplicates by ``Idempotency-Key`` (predictions, batches): so it may be replayed.
+
+    The key is the caller's, or a fresh one kept for every retry of this call. Only these creates carry one:
+    the other routes ignore the header, and sending it would promise a protection they do not give.
+    """
+    headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4()), **extra.pop("headers", {})}
+    return post(path, body, replayable=True, headers=headers, **extra)
 
 
 def json_body(body: Any) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Deadline, Flow, Notify, Sleep, call_as, emit_lines, send
-from infergate._request import ApiRequest, post, segment
+from infergate._request import ApiRequest, deduplicated_post, post, segment
 from infergate.errors import BatchNotFinished, BatchTimeout
 from infergate.models import Batch
 from infergate.resources._paging import pages
@@ -35,7 +35,6 @@ def create_flow(
     version: int | None,
     webhook: str | None,
     metadata: Mapping[str, str] | None,
-    idempotency_key: str | None,
 ) -> Flow[Batch]:
     if rows is not None and path is None:
         content: bytes | Path = jsonl(rows)
@@ -49,7 +48,9 @@ def create_flow(
         body["webhook"] = webhook
     if metadata is not None:
         body["metadata"] = dict(metadata)
-    request = post("/v1/batches", body, replayable=True, idempotency_key=idempotency_key)
+    # One Idempotency-Key per call, kept by its retries. A caller's own key could not work: each call uploads
+    # the file again, so the body names another upload and the server would answer 409 to the same key.
+    request = deduplicated_post("/v1/batches", body)
     return (yield from call_as(settings, request, Batch.model_validate))
 
 
@@ -121,7 +122,6 @@ class Batches:
         version: int | None = None,
         webhook: str | None = None,
         metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
     ) -> Batch:
         """Upload the lines (``{"custom_id", "input"}`` rows, or a JSONL file) and start the batch."""
         return self._driver.run(
@@ -133,7 +133,6 @@ class Batches:
                 version=version,
                 webhook=webhook,
                 metadata=metadata,
-                idempotency_key=idempotency_key,
             )
         )
 
@@ -185,7 +184,6 @@ class AsyncBatches:
         version: int | None = None,
         webhook: str | None = None,
         metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
     ) -> Batch:
         """Upload the lines (``{"custom_id", "input"}`` rows, or a JSONL file) and start the batch."""
         return await self._driver.run(
@@ -197,7 +195,6 @@ class AsyncBatches:
                 version=version,
                 webhook=webhook,
                 metadata=metadata,
-                idempotency_key=idempotency_key,
             )
         )
 

@@ -10,10 +10,11 @@ from infergate.models import CreatedKey, Key
 from infergate.resources._paging import pages
 
 
-def create_flow(settings: Settings, name: str, scopes: Sequence[str], idempotency_key: str | None) -> Flow[CreatedKey]:
-    # A second key from a replayed request would be live and its secret lost: retried only when surely not sent.
+def create_flow(settings: Settings, name: str, scopes: Sequence[str]) -> Flow[CreatedKey]:
+    # The server does not deduplicate key creation (no Idempotency-Key): a second key from a replayed request
+    # would be live and its secret lost, so it is retried only when surely not sent.
     body = {"name": name, "scopes": list(scopes)}
-    request = post("/v1/keys", body, replayable=False, idempotency_key=idempotency_key)
+    request = post("/v1/keys", body, replayable=False)
     return (yield from call_as(settings, request, CreatedKey.model_validate))
 
 
@@ -32,9 +33,9 @@ class Keys:
         self._driver = driver
         self._settings = driver.settings
 
-    def create(self, name: str, scopes: Sequence[str], *, idempotency_key: str | None = None) -> CreatedKey:
+    def create(self, name: str, scopes: Sequence[str]) -> CreatedKey:
         """A new key with ``scopes`` (``predict``, ``admin``); its secret ``.key`` is shown this once."""
-        return self._driver.run(create_flow(self._settings, name, scopes, idempotency_key))
+        return self._driver.run(create_flow(self._settings, name, scopes))
 
     def list(self, *, limit: int | None = None, page_size: int | None = None) -> Iterator[Key]:
         """Your tenant's active keys (without their secrets)."""
@@ -52,9 +53,9 @@ class AsyncKeys:
         self._driver = driver
         self._settings = driver.settings
 
-    async def create(self, name: str, scopes: Sequence[str], *, idempotency_key: str | None = None) -> CreatedKey:
+    async def create(self, name: str, scopes: Sequence[str]) -> CreatedKey:
         """A new key with ``scopes`` (``predict``, ``admin``); its secret ``.key`` is shown this once."""
-        return await self._driver.run(create_flow(self._settings, name, scopes, idempotency_key))
+        return await self._driver.run(create_flow(self._settings, name, scopes))
 
     def list(self, *, limit: int | None = None, page_size: int | None = None) -> AsyncIterator[Key]:
         """Your tenant's active keys (without their secrets)."""

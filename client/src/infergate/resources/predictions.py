@@ -7,7 +7,7 @@ from typing import Any
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Deadline, Flow, Sleep, call_as
-from infergate._request import ApiRequest, post, segment
+from infergate._request import ApiRequest, deduplicated_post, post, segment
 from infergate.errors import PredictionCanceled, PredictionFailed, PredictionTimeout
 from infergate.models import Prediction
 from infergate.resources._paging import pages
@@ -50,13 +50,8 @@ def create_flow(
         seconds = min(math.floor(wait), SERVER_MAX_WAIT)
         headers["Prefer"] = f"wait={seconds}"
         read_timeout = seconds + WAIT_READ_MARGIN
-    request = post(
-        "/v1/predictions",
-        body,
-        replayable=True,
-        idempotency_key=idempotency_key,
-        headers=headers,
-        read_timeout=read_timeout,
+    request = deduplicated_post(
+        "/v1/predictions", body, idempotency_key=idempotency_key, headers=headers, read_timeout=read_timeout
     )
     return (yield from call_as(settings, request, Prediction.model_validate))
 
