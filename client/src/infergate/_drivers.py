@@ -11,7 +11,7 @@ import httpx
 
 from infergate._config import Settings
 from infergate._flow import HTTPX_ERRORS, Emit, EmitLines, Flow, Notify, Send, Sleep, Step
-from infergate._request import ApiRequest, headers_of, timeout_of, url_of
+from infergate._request import headers_of, timeout_of, url_of
 from infergate.errors import InvalidRequest
 
 T = TypeVar("T")
@@ -89,7 +89,7 @@ class SyncDriver:
             flow.close()
 
     def _send(self, step: Send) -> httpx.Response:
-        request = _built(self._build, step.request)
+        request = _built(self._build, step)
         response = self.http.send(request, stream=step.stream)
         if step.stream and not response.is_success:
             try:
@@ -98,7 +98,8 @@ class SyncDriver:
                 response.close()
         return response
 
-    def _build(self, request: ApiRequest) -> httpx.Request:
+    def _build(self, step: Send) -> httpx.Request:
+        request = step.request
         content: Any = request.content
         if isinstance(content, Path):
             content = _chunks(content)
@@ -108,7 +109,7 @@ class SyncDriver:
             params=dict(request.params) or None,
             content=content,
             headers=headers_of(self.settings, request),
-            timeout=timeout_of(self.settings, request),
+            timeout=timeout_of(self.settings, request, step.timeout),
         )
 
 
@@ -174,7 +175,7 @@ class AsyncDriver:
             flow.close()
 
     async def _send(self, step: Send) -> httpx.Response:
-        request = _built(self._build, step.request)
+        request = _built(self._build, step)
         response = await self.http.send(request, stream=step.stream)
         if step.stream and not response.is_success:
             try:
@@ -183,7 +184,8 @@ class AsyncDriver:
                 await response.aclose()
         return response
 
-    def _build(self, request: ApiRequest) -> httpx.Request:
+    def _build(self, step: Send) -> httpx.Request:
+        request = step.request
         content: Any = request.content
         if isinstance(content, Path):
             content = _async_chunks(content)
@@ -193,16 +195,16 @@ class AsyncDriver:
             params=dict(request.params) or None,
             content=content,
             headers=headers_of(self.settings, request),
-            timeout=timeout_of(self.settings, request),
+            timeout=timeout_of(self.settings, request, step.timeout),
         )
 
 
-def _built(build: Callable[[ApiRequest], httpx.Request], request: ApiRequest) -> httpx.Request:
+def _built(build: Callable[[Send], httpx.Request], step: Send) -> httpx.Request:
     """The httpx request; ``InvalidRequest`` if httpx refuses it (the error is not quoted: it may hold headers)."""
     try:
-        return build(request)
+        return build(step)
     except (ValueError, TypeError, httpx.InvalidURL) as error:  # UnicodeEncodeError is a ValueError
-        raise InvalidRequest(f"{request.method} request could not be built ({type(error).__name__})") from None
+        raise InvalidRequest(f"{step.request.method} request could not be built ({type(error).__name__})") from None
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

@@ -32,10 +32,14 @@ HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError)
 
 @dataclass(frozen=True)
 class Send:
-    """Send a request; the reply is the ``httpx.Response`` (read, or left open when ``stream`` and successful)."""
+    """Send a request; the reply is the ``httpx.Response`` (read, or left open when ``stream`` and successful).
+
+    ``timeout``: at most this many seconds for each of connecting, writing, reading (what a deadline leaves).
+    """
 
     request: ApiRequest
     stream: bool = False
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,15 +77,26 @@ Step: TypeAlias = Send | Sleep | Notify | Emit | EmitLines
 Flow: TypeAlias = Generator[Step, Any, T]
 
 
-def send(settings: Settings, request: ApiRequest, *, stream: bool = False) -> Flow[httpx.Response]:
-    """The successful response to ``request``, retried at most ``max_retries`` times; else the typed error."""
+def send(
+    settings: Settings, request: ApiRequest, *, stream: bool = False, deadline: "Deadline | None" = None
+) -> Flow[httpx.Response]:
+    """The successful response to ``request``, retried at most ``max_retries`` times; else the typed error.
+
+    With a ``deadline``, each attempt's timeouts are capped to the time left (``MIN_REQUEST_TIMEOUT`` at
+    least), and no retry is made that could not start before it: the last error is raised at once, and the
+    deadline is marked ``passed``.
+    """
+    deadline = deadline or NEVER
     attempt = 0
     while True:
+        failure: InfergateError
         try:
-            response: httpx.Response = yield Send(request, stream)
+            response: httpx.Response = yield Send(request, stream, deadline.request_timeout())
         except httpx.TransportError as error:
+            failure = typed_error(settings, error)
             if attempt >= settings.max_retries or not _retry.retryable_error(error, request):
-                raise typed_error(settings, error) from None
+                deadline.check()
+                raise failure from None
             wait = _retry.delay(attempt, None)
         except HTTPX_ERRORS as error:
             raise typed_error(settings, error) from None
@@ -90,8 +105,11 @@ def send(settings: Settings, request: ApiRequest, *, stream: bool = False) -> Fl
                 return response
             failure = api_error(response)
             if attempt >= settings.max_retries or not _retry.retryable_status(response.status_code, request):
+                deadline.check()
                 raise failure
             wait = _retry.delay(attempt, retry_after(response))
+        if not deadline.allows(wait):
+            raise failure from None
         attempt += 1
         yield Sleep(wait)
 
@@ -102,9 +120,11 @@ def call(settings: Settings, request: ApiRequest) -> Flow[Any]:
     return _body(request, response)
 
 
-def call_as(settings: Settings, request: ApiRequest, parse: Callable[[Any], T]) -> Flow[T]:
+def call_as(
+    settings: Settings, request: ApiRequest, parse: Callable[[Any], T], *, deadline: "Deadline | None" = None
+) -> Flow[T]:
     """``parse`` of the JSON body; ``UnexpectedResponse`` when the body is not what ``parse`` reads."""
-    response = yield from send(settings, request)
+    response = yield from send(settings, request, deadline=deadline)
     body = _body(request, response)
     try:
         return parse(body)
@@ -188,23 +208,46 @@ def unexpected(request: ApiRequest, response: httpx.Response, what: str) -> Unex
     )
 
 
+MIN_REQUEST_TIMEOUT = 1.0  # the shortest timeout a request is given, however little time a deadline leaves
+
+
 class Deadline:
-    """A point in time (monotonic) that may be never."""
+    """A point in time (monotonic) that may be never; ``passed`` once reached, or once a retry gave up for it."""
 
     def __init__(self, seconds: float | None) -> None:
         self._at = None if seconds is None else time.monotonic() + seconds
+        self._given_up = False
 
     def left(self) -> float | None:
         return None if self._at is None else self._at - time.monotonic()
 
     def passed(self) -> bool:
         left = self.left()
-        return left is not None and left <= 0
+        return self._given_up or (left is not None and left <= 0)
+
+    def request_timeout(self) -> float | None:
+        """The cap of the next request's timeouts: the time left, ``MIN_REQUEST_TIMEOUT`` at least."""
+        left = self.left()
+        return None if left is None else max(left, MIN_REQUEST_TIMEOUT)
+
+    def allows(self, wait: float) -> bool:
+        """Whether a retry after ``wait`` seconds starts before the deadline; if not, it is given up."""
+        left = self.left()
+        if left is not None and wait >= left:
+            self._given_up = True
+        return not self._given_up
+
+    def check(self) -> None:
+        """Marks the deadline given up when it has passed (e.g. the last attempt timed out on it)."""
+        self._given_up = self.passed()
 
     def nap(self, interval: float) -> float:
         """``interval``, or what is left if less."""
         left = self.left()
         return interval if left is None else max(0.0, min(interval, left))
+
+
+NEVER = Deadline(None)  # never given up: allows() only marks a deadline that has a time
 
 
 def typed_error(settings: Settings, error: Exception) -> InfergateError:

@@ -85,12 +85,17 @@ def headers_of(settings: Settings, request: ApiRequest) -> dict[str, str]:
     return headers | dict(request.headers)
 
 
-def timeout_of(settings: Settings, request: ApiRequest) -> httpx.Timeout:
-    if request.read_timeout is None or (settings.timeout.read or 0) >= request.read_timeout:
-        return settings.timeout
+def timeout_of(settings: Settings, request: ApiRequest, cap: float | None = None) -> httpx.Timeout:
+    """The client's timeouts (a longer read for a held request), each at most ``cap`` seconds when given."""
+    chosen = settings.timeout
+    if request.read_timeout is not None and (chosen.read or 0) < request.read_timeout:
+        chosen = httpx.Timeout(connect=chosen.connect, read=request.read_timeout, write=chosen.write, pool=chosen.pool)
+    if cap is None:
+        return chosen
+
+    def capped(seconds: float | None) -> float:
+        return cap if seconds is None else min(seconds, cap)
+
     return httpx.Timeout(
-        connect=settings.timeout.connect,
-        read=request.read_timeout,
-        write=settings.timeout.write,
-        pool=settings.timeout.pool,
+        connect=capped(chosen.connect), read=capped(chosen.read), write=capped(chosen.write), pool=capped(chosen.pool)
     )

@@ -9,7 +9,7 @@ from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Deadline, Flow, Notify, Sleep, call_as, emit_lines, send
 from infergate._request import ApiRequest, deduplicated_post, post, segment
-from infergate.errors import BatchNotFinished, BatchTimeout
+from infergate.errors import BatchNotFinished, BatchTimeout, InfergateError
 from infergate.models import Batch
 from infergate.resources._paging import pages
 from infergate.resources._uploads import Source, source_of, upload_flow
@@ -54,8 +54,9 @@ def create_flow(
     return (yield from call_as(settings, request, Batch.model_validate))
 
 
-def get_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
-    return (yield from call_as(settings, ApiRequest("GET", f"/v1/batches/{segment(batch_id)}"), Batch.model_validate))
+def get_flow(settings: Settings, batch_id: str, deadline: Deadline | None = None) -> Flow[Batch]:
+    request = ApiRequest("GET", f"/v1/batches/{segment(batch_id)}")
+    return (yield from call_as(settings, request, Batch.model_validate, deadline=deadline))
 
 
 def cancel_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
@@ -75,11 +76,22 @@ def wait_flow(
     timeout: float | None,
     poll_interval: float,
 ) -> Flow[Batch]:
-    """Poll until final, telling ``on_progress`` each time the status or the counts change."""
+    """Poll until final, telling ``on_progress`` each time the status or the counts change.
+
+    With a ``timeout``, every GET (its retries and their sleeps too) is bounded by it; one that fails for
+    lack of time is a ``BatchTimeout`` with the last state seen.
+    """
     deadline = Deadline(timeout)
     seen: tuple[str, int, int, int] | None = None
+    last: Batch | None = None
     while True:
-        batch = yield from get_flow(settings, batch_id)
+        try:
+            batch = yield from get_flow(settings, batch_id, deadline)
+        except InfergateError as error:
+            if last is not None and deadline.passed():
+                raise BatchTimeout(last) from error
+            raise
+        last = batch
         counts = batch.request_counts
         progress = (batch.status, counts.total, counts.completed, counts.failed)
         if on_progress is not None and progress != seen:
