@@ -61,7 +61,8 @@ class APIError(InfergateError):
         self.status = status
         self.problem = problem
         self.request_id = request_id
-        super().__init__(f"HTTP {status} {problem.title}: {problem.detail}" if problem.detail else problem.title)
+        said = f"HTTP {status} {problem.title}".rstrip()
+        super().__init__(f"{said}: {problem.detail}" if problem.detail else said)
 
     @property
     def title(self) -> str:

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from infergate._config import Settings
 from infergate._flow import Emit, Flow, call_as
 from infergate._request import ApiRequest
+from infergate.errors import InvalidRequest
 from infergate.models import Page
 
 T = TypeVar("T")
@@ -22,11 +23,17 @@ def pages(
     cursor: str | None = None,
     params: Mapping[str, str | int] | None = None,
 ) -> Flow[None]:
-    """Every item of the list from ``cursor`` on (at most ``limit``), page after page until ``next`` is null."""
+    """Every item of the list from ``cursor`` on (at most ``limit``), page after page until ``next`` is null.
+
+    ``page_size`` is how many items each request asks for: 1 to ``MAX_PAGE_SIZE`` (the API refuses more with
+    a 400, so a larger one is lowered to it). Default: the API's, or ``limit`` when smaller.
+    """
     if limit is not None and limit < 0:
-        raise ValueError("limit must be 0 or more")
+        raise InvalidRequest("limit must be 0 or more")
+    if page_size is not None and page_size < 1:
+        raise InvalidRequest("page_size must be 1 or more")
     emitted = 0
-    size = page_size or (min(limit, MAX_PAGE_SIZE) if limit else None)
+    size = min(page_size, MAX_PAGE_SIZE) if page_size else (min(limit, MAX_PAGE_SIZE) if limit else None)
     while limit is None or emitted < limit:
         query: dict[str, str | int] = dict(params or {})
         if size:

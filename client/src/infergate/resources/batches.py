@@ -9,7 +9,7 @@ from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
 from infergate._flow import Deadline, Flow, Notify, Sleep, call_as, emit_lines, send
 from infergate._request import ApiRequest, deduplicated_post, post, segment
-from infergate.errors import BatchNotFinished, BatchTimeout, InfergateError
+from infergate.errors import BatchNotFinished, BatchTimeout, InfergateError, InvalidRequest
 from infergate.models import Batch
 from infergate.resources._paging import pages
 from infergate.resources._uploads import Source, source_of, upload_flow
@@ -104,8 +104,18 @@ def wait_flow(
         yield Sleep(deadline.nap(poll_interval))
 
 
+RESULT_KINDS: tuple[ResultKind, ...] = ("all", "output", "errors")
+
+
 def results_flow(settings: Settings, batch_id: str, kind: ResultKind) -> Flow[None]:
-    """Each line of the output file, then of the error file (parsed JSON), streamed from their presigned URLs."""
+    """Each line of the output file, then of the error file (parsed JSON), streamed from their presigned URLs.
+
+    A line is yielded as the file holds it. In the combined stream (``kind="all"``) an OpenAI-dialect
+    output line (``{"response": {...}, "error": null}``) has an ``error`` member too: ask for
+    ``kind="output"`` or ``kind="errors"`` to know which file a line came from.
+    """
+    if kind not in RESULT_KINDS:
+        raise InvalidRequest(f"kind must be one of {', '.join(RESULT_KINDS)}, not {kind!r}")
     batch = yield from get_flow(settings, batch_id)
     urls = {"output": batch.output_url, "errors": batch.errors_url}
     if not batch.is_final and not any(urls.values()):
@@ -176,7 +186,11 @@ class Batches:
         )
 
     def results(self, batch_id: str, *, kind: ResultKind = "all") -> Iterator[dict[str, Any]]:
-        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``)."""
+        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``).
+
+        ``kind="output"`` or ``kind="errors"`` reads one file only: the way to tell an output line from an
+        error line (an OpenAI-dialect output line carries ``"error": null``).
+        """
         return self._driver.iterate(results_flow(self._settings, batch_id, kind))
 
 
@@ -239,6 +253,9 @@ class AsyncBatches:
 
     def results(self, batch_id: str, *, kind: ResultKind = "all") -> AsyncGenerator[dict[str, Any], None]:
         """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``).
+
+        ``kind="output"`` or ``kind="errors"`` reads one file only: the way to tell an output line from an
+        error line (an OpenAI-dialect output line carries ``"error": null``).
 
         Leaving an ``async for`` early closes the download when asyncio finalises the iterator (a turn or
         two of the event loop later); ``async with contextlib.aclosing(client.batches.results(id)) as lines``

@@ -18,8 +18,8 @@ def create_flow(settings: Settings, name: str, scopes: Sequence[str]) -> Flow[Cr
     return (yield from call_as(settings, request, CreatedKey.model_validate))
 
 
-def list_flow(settings: Settings, *, limit: int | None, page_size: int | None) -> Flow[None]:
-    return pages(settings, "/v1/keys", Key.model_validate, limit=limit, page_size=page_size)
+def list_flow(settings: Settings, *, limit: int | None, page_size: int | None, cursor: str | None) -> Flow[None]:
+    return pages(settings, "/v1/keys", Key.model_validate, limit=limit, page_size=page_size, cursor=cursor)
 
 
 def revoke_flow(settings: Settings, key_id: str) -> Flow[None]:
@@ -37,9 +37,11 @@ class Keys:
         """A new key with ``scopes`` (``predict``, ``admin``); its secret ``.key`` is shown this once."""
         return self._driver.run(create_flow(self._settings, name, scopes))
 
-    def list(self, *, limit: int | None = None, page_size: int | None = None) -> Iterator[Key]:
-        """Your tenant's active keys (without their secrets)."""
-        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size))
+    def list(
+        self, *, limit: int | None = None, page_size: int | None = None, cursor: str | None = None
+    ) -> Iterator[Key]:
+        """Your tenant's active keys (without their secrets), following ``next`` cursors; at most ``limit``."""
+        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size, cursor=cursor))
 
     def revoke(self, key_id: str) -> None:
         """Revoke a key: it stops working at once."""
@@ -57,9 +59,11 @@ class AsyncKeys:
         """A new key with ``scopes`` (``predict``, ``admin``); its secret ``.key`` is shown this once."""
         return await self._driver.run(create_flow(self._settings, name, scopes))
 
-    def list(self, *, limit: int | None = None, page_size: int | None = None) -> AsyncIterator[Key]:
-        """Your tenant's active keys (without their secrets)."""
-        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size))
+    def list(
+        self, *, limit: int | None = None, page_size: int | None = None, cursor: str | None = None
+    ) -> AsyncIterator[Key]:
+        """Your tenant's active keys (without their secrets), following ``next`` cursors; at most ``limit``."""
+        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size, cursor=cursor))
 
     async def revoke(self, key_id: str) -> None:
         """Revoke a key: it stops working at once."""
