@@ -2,7 +2,7 @@
 
 import httpx
 import pytest
-from infergate import ConfigurationError, Infergate, __version__
+from infergate import APIConnectionError, ConfigurationError, Infergate, __version__
 
 from tests.client.fakes import API_KEY, BASE_URL, FakeApi, ok
 
@@ -68,3 +68,54 @@ def test_a_given_http_client_is_left_open_and_an_own_one_is_closed() -> None:
 
     assert not given.is_closed
     assert own._http.is_closed
+
+
+@pytest.mark.parametrize("given", [f"{API_KEY}\n", f"  {API_KEY}\r\n", f"\t{API_KEY}"])
+def test_whitespace_around_the_key_is_dropped(given: str) -> None:
+    api = FakeApi().on("GET", "/v1/models", ok({"results": []}))
+
+    Infergate(BASE_URL, given, http_client=httpx.Client(transport=httpx.MockTransport(api))).models.list()
+
+    assert api.requests[0].headers["authorization"] == f"Bearer {API_KEY}"
+
+
+def test_whitespace_around_the_key_from_the_environment_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFERGATE_API_KEY", f"{API_KEY}\n")
+
+    assert Infergate(BASE_URL)._settings.api_key == API_KEY
+
+
+@pytest.mark.parametrize("secret", ["igk_SECRETé", "igk_SECRET\x00x", "igk_SEC RET", "igk_SECRET\u2028x", "   "])
+def test_a_key_that_cannot_be_a_header_is_refused_without_echoing_it(secret: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Infergate(BASE_URL, secret)
+
+    assert "SECRET" not in str(raised.value)
+    assert "SEC RET" not in str(raised.value)
+
+
+def test_the_key_is_not_in_the_settings_repr() -> None:
+    client = Infergate(BASE_URL, API_KEY)
+
+    assert API_KEY not in repr(client._settings)
+    client.close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.LocalProtocolError(f"Illegal header value b'Bearer {API_KEY}\\n'"),
+        httpx.ConnectError(f"failed with Authorization: Bearer {API_KEY}"),
+        httpx.ReadTimeout(f"timed out sending Bearer {API_KEY}"),
+    ],
+)
+def test_a_connection_error_never_quotes_the_key(error: Exception) -> None:
+    api = FakeApi().on("GET", "/v1/models", error)
+
+    with pytest.raises(APIConnectionError) as raised:
+        api.client(max_retries=0).models.list()
+
+    assert API_KEY not in str(raised.value)
+    assert API_KEY not in repr(raised.value)
+    assert raised.value.__cause__ is None
+    assert raised.value.__suppress_context__  # a traceback does not show httpx's error either

@@ -1,4 +1,4 @@
-"""Bounded retries with backoff on 429, 502/503/504 and connection errors; one Idempotency-Key per call."""
+"""Bounded retries with backoff on 429, 502/503/504 and connection errors; one Idempotency-Key per create."""
 
 import email.utils
 import time
@@ -8,7 +8,7 @@ import pytest
 from infergate import APIConnectionError, APITimeoutError, BadRequest, RateLimited, ServiceUnavailable, _retry
 
 from tests.client.conftest import Naps
-from tests.client.fakes import FakeApi, ok, prediction, problem
+from tests.client.fakes import FakeApi, batch, ok, prediction, problem
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
@@ -107,9 +107,17 @@ def test_each_call_gets_a_fresh_idempotency_key_and_a_given_one_is_sent() -> Non
     assert given == "order-42"
 
 
-def test_every_post_carries_an_idempotency_key() -> None:
+def test_only_the_creates_the_server_deduplicates_carry_an_idempotency_key() -> None:
+    # POST /v1/predictions and POST /v1/batches store the key and answer a replay with the first resource,
+    # so their retries are safe. Every other POST ignores the header (functions/create_key/app.py among
+    # them): sending one there would promise a protection the server does not give.
+    upload = {"id": "upl_1", "bytes": 1, "purpose": "batch_input", "status": "pending", "url": "http://s3.test/u"}
     api = (
         FakeApi()
+        .on("POST", "/v1/predictions", ok(prediction(), 201))
+        .on("POST", "/v1/uploads", ok(upload, 201))
+        .on("PUT", "http://s3.test/u", ok({}))
+        .on("POST", "/v1/batches", ok(batch("validating"), 201))
         .on(
             "POST",
             "/v1/keys",
@@ -117,14 +125,34 @@ def test_every_post_carries_an_idempotency_key() -> None:
         )
         .on("POST", "/v1/predictions/pred_1/cancel", ok(prediction("canceled")))
         .on("POST", "/v1/webhooks/secret/rotate", ok({"key": "whsec_x"}))
+        .on(
+            "POST",
+            "/v1/models/sentiment/predict",
+            ok({"model": "sentiment", "version": 1, "output": {}, "metrics": {"predict_time": 0.1}}),
+        )
     )
     client = api.client()
 
+    client.predictions.create("sentiment", {"text": "hi"})
+    client.batches.create("sentiment", rows=[{"custom_id": "a", "input": {}}])
     client.keys.create("n", ["predict"])
     client.predictions.cancel("pred_1")
     client.webhooks.rotate()
+    client.models.predict("sentiment", {})
 
-    assert all(request.headers.get("idempotency-key") for request in api.requests)
+    carrying = {r.url.path for r in api.requests if r.method == "POST" and "idempotency-key" in r.headers}
+    assert carrying == {"/v1/predictions", "/v1/batches"}
+
+
+def test_batches_and_keys_take_no_idempotency_key_of_the_caller() -> None:
+    # batches.create uploads the file again on each call, so a caller's key would name another body (409);
+    # the server does not deduplicate key creation at all.
+    client = FakeApi().client()
+
+    with pytest.raises(TypeError):
+        client.batches.create("sentiment", rows=[], idempotency_key="job-1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        client.keys.create("n", ["predict"], idempotency_key="k-1")  # type: ignore[call-arg]
 
 
 def test_a_create_the_server_does_not_deduplicate_is_not_retried_on_503() -> None:

@@ -1,7 +1,7 @@
 """Where the API is and which key to use: given, or from ``INFERGATE_BASE_URL`` / ``INFERGATE_API_KEY``."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -20,7 +20,7 @@ class Settings:
     """What every request needs to know of the client."""
 
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)  # never in a repr, a log line or a traceback's locals
     timeout: httpx.Timeout
     max_retries: int
 
@@ -34,9 +34,12 @@ def settings(
         raise ConfigurationError(f"no base URL: pass base_url=... or set {BASE_URL_VARIABLE}")
     if not url.startswith(("http://", "https://")):
         raise ConfigurationError(f"the base URL must start with http:// or https://, not {url!r}")
-    key = api_key or os.environ.get(API_KEY_VARIABLE)
+    key = (api_key or os.environ.get(API_KEY_VARIABLE) or "").strip()
     if not key:
         raise ConfigurationError(f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
+    if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+        # Not quoted: it is a secret. It could not go in a header anyway (httpx would refuse it and echo it).
+        raise ConfigurationError("the API key must be printable ASCII without spaces (is it pasted whole?)")
     if max_retries < 0:
         raise ConfigurationError("max_retries must be 0 or more")
     if timeout is None:

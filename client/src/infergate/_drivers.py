@@ -3,15 +3,16 @@
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from infergate._config import Settings
-from infergate._flow import Emit, EmitLines, Flow, Notify, Send, Sleep, Step, parse_line
-from infergate._request import ApiRequest, headers_of, timeout_of, url_of
+from infergate._flow import HTTPX_ERRORS, Emit, EmitLines, Flow, Notify, Send, Sleep, Step
+from infergate._request import headers_of, timeout_of, url_of
+from infergate.errors import InvalidRequest
 
 T = TypeVar("T")
 CHUNK = 1024 * 1024
@@ -68,9 +69,11 @@ class SyncDriver:
                     yield step.item
                 elif isinstance(step, EmitLines):
                     try:
-                        for line in step.response.iter_lines():
-                            if line.strip():
-                                yield parse_line(line)
+                        for chunk in step.response.iter_bytes():
+                            yield from step.lines.feed(chunk)
+                        yield from step.lines.end()
+                    except HTTPX_ERRORS as failed:
+                        error = failed
                     finally:
                         step.response.close()
                 elif isinstance(step, Sleep):
@@ -80,13 +83,13 @@ class SyncDriver:
                 else:
                     try:
                         reply = self._send(step)
-                    except httpx.TransportError as failed:
+                    except HTTPX_ERRORS as failed:
                         error = failed
         finally:
             flow.close()
 
     def _send(self, step: Send) -> httpx.Response:
-        request = self._build(step.request)
+        request = _built(self._build, step)
         response = self.http.send(request, stream=step.stream)
         if step.stream and not response.is_success:
             try:
@@ -95,7 +98,8 @@ class SyncDriver:
                 response.close()
         return response
 
-    def _build(self, request: ApiRequest) -> httpx.Request:
+    def _build(self, step: Send) -> httpx.Request:
+        request = step.request
         content: Any = request.content
         if isinstance(content, Path):
             content = _chunks(content)
@@ -103,10 +107,9 @@ class SyncDriver:
             request.method,
             url_of(self.settings, request),
             params=dict(request.params) or None,
-            json=request.json,
             content=content,
             headers=headers_of(self.settings, request),
-            timeout=timeout_of(self.settings, request),
+            timeout=timeout_of(self.settings, request, step.timeout),
         )
 
 
@@ -123,11 +126,16 @@ class AsyncDriver:
             raise _emitted(step)
         return result[0]
 
-    async def iterate(self, flow: Flow[None]) -> AsyncIterator[Any]:
-        async for item in self._drive(flow, []):
-            yield item
+    async def iterate(self, flow: Flow[None]) -> AsyncGenerator[Any, None]:
+        """Closed at once when the caller stops early (not one event-loop turn later, as a nested generator is)."""
+        items = self._drive(flow, [])
+        try:
+            async for item in items:
+                yield item
+        finally:
+            await items.aclose()
 
-    async def _drive(self, flow: Flow[Any], result: list[Any]) -> AsyncIterator[Any]:
+    async def _drive(self, flow: Flow[Any], result: list[Any]) -> AsyncGenerator[Any, None]:
         """Yields what the flow emits; appends what it returns to ``result`` (async generators return nothing)."""
         reply: Any = None
         error: BaseException | None = None
@@ -143,9 +151,13 @@ class AsyncDriver:
                     yield step.item
                 elif isinstance(step, EmitLines):
                     try:
-                        async for line in step.response.aiter_lines():
-                            if line.strip():
-                                yield parse_line(line)
+                        async for chunk in step.response.aiter_bytes():
+                            for item in step.lines.feed(chunk):
+                                yield item
+                        for item in step.lines.end():
+                            yield item
+                    except HTTPX_ERRORS as failed:
+                        error = failed
                     finally:
                         await step.response.aclose()
                 elif isinstance(step, Sleep):
@@ -157,13 +169,13 @@ class AsyncDriver:
                 else:
                     try:
                         reply = await self._send(step)
-                    except httpx.TransportError as failed:
+                    except HTTPX_ERRORS as failed:
                         error = failed
         finally:
             flow.close()
 
     async def _send(self, step: Send) -> httpx.Response:
-        request = self._build(step.request)
+        request = _built(self._build, step)
         response = await self.http.send(request, stream=step.stream)
         if step.stream and not response.is_success:
             try:
@@ -172,7 +184,8 @@ class AsyncDriver:
                 await response.aclose()
         return response
 
-    def _build(self, request: ApiRequest) -> httpx.Request:
+    def _build(self, step: Send) -> httpx.Request:
+        request = step.request
         content: Any = request.content
         if isinstance(content, Path):
             content = _async_chunks(content)
@@ -180,11 +193,18 @@ class AsyncDriver:
             request.method,
             url_of(self.settings, request),
             params=dict(request.params) or None,
-            json=request.json,
             content=content,
             headers=headers_of(self.settings, request),
-            timeout=timeout_of(self.settings, request),
+            timeout=timeout_of(self.settings, request, step.timeout),
         )
+
+
+def _built(build: Callable[[Send], httpx.Request], step: Send) -> httpx.Request:
+    """The httpx request; ``InvalidRequest`` if httpx refuses it (the error is not quoted: it may hold headers)."""
+    try:
+        return build(step)
+    except (ValueError, TypeError, httpx.InvalidURL) as error:  # UnicodeEncodeError is a ValueError
+        raise InvalidRequest(f"{step.request.method} request could not be built ({type(error).__name__})") from None
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

@@ -34,6 +34,26 @@ class APITimeoutError(APIConnectionError):
     """The API did not answer in time."""
 
 
+class InvalidRequest(InfergateError, ValueError):
+    """The client refused to send a call as given: e.g. an input that is not valid JSON (NaN, Infinity).
+
+    Raised before anything is sent. It is a ``ValueError`` too, like the other mistakes in arguments.
+    """
+
+
+class UnexpectedResponse(InfergateError):
+    """The API (or a storage URL) answered successfully, but with a body this client cannot read.
+
+    ``.status`` and ``.request_id`` (``X-Request-Id``, when there was one) name the answer; the body is
+    not quoted in the message.
+    """
+
+    def __init__(self, message: str, status: int | None = None, request_id: str | None = None) -> None:
+        self.status = status
+        self.request_id = request_id
+        super().__init__(message)
+
+
 class APIError(InfergateError):
     """The API answered with an error status."""
 
@@ -41,7 +61,8 @@ class APIError(InfergateError):
         self.status = status
         self.problem = problem
         self.request_id = request_id
-        super().__init__(f"HTTP {status} {problem.title}: {problem.detail}" if problem.detail else problem.title)
+        said = f"HTTP {status} {problem.title}".rstrip()
+        super().__init__(f"{said}: {problem.detail}" if problem.detail else said)
 
     @property
     def title(self) -> str:

@@ -60,8 +60,11 @@ def _key(secret: str) -> bytes:
     return key
 
 
+MAX_TIMESTAMP_DIGITS = 12  # seconds until the year 33658: longer is no timestamp (and int() of 4300+ digits raises)
+
+
 def _check_timestamp(timestamp: str, tolerance: int, now: float) -> None:
-    if not timestamp.isascii() or not timestamp.isdigit():
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > MAX_TIMESTAMP_DIGITS:
         raise WebhookVerificationError("webhook-timestamp is not a number of seconds")
     age = now - int(timestamp)
     if age > tolerance:

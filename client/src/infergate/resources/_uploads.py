@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from infergate._config import Settings
-from infergate._flow import Flow, call, send
+from infergate._flow import Flow, call_as, send
 from infergate._request import ApiRequest, post
 from infergate.errors import InfergateError
 from infergate.models import Upload
@@ -35,7 +35,7 @@ def upload_flow(settings: Settings, purpose: str, content_type: str, content: by
     """Create the upload and send the file to it; the upload (its ``id`` names it in the next call)."""
     body = {"purpose": purpose, "content_type": content_type, "size": size_of(content)}
     # Creating a second upload by a retry is harmless: an unused one expires within the hour.
-    upload = Upload.model_validate((yield from call(settings, post("/v1/uploads", body, replayable=True))))
+    upload = yield from call_as(settings, post("/v1/uploads", body, replayable=True), Upload.model_validate)
     if not upload.url:
         raise InfergateError(f"upload {upload.id} came without a URL to send the file to")
     put = ApiRequest(upload.method or "PUT", url=upload.url, content=content, headers=upload.headers or {})

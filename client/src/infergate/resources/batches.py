@@ -1,15 +1,15 @@
 """``client.batches``: run a model over many inputs from rows or a JSONL file, follow it, read its results."""
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Deadline, EmitLines, Flow, Notify, Sleep, call, send
-from infergate._request import ApiRequest, post
-from infergate.errors import BatchNotFinished, BatchTimeout
+from infergate._flow import Deadline, Flow, Notify, Sleep, call_as, emit_lines, send
+from infergate._request import ApiRequest, deduplicated_post, post, segment
+from infergate.errors import BatchNotFinished, BatchTimeout, InfergateError, InvalidRequest
 from infergate.models import Batch
 from infergate.resources._paging import pages
 from infergate.resources._uploads import Source, source_of, upload_flow
@@ -35,7 +35,6 @@ def create_flow(
     version: int | None,
     webhook: str | None,
     metadata: Mapping[str, str] | None,
-    idempotency_key: str | None,
 ) -> Flow[Batch]:
     if rows is not None and path is None:
         content: bytes | Path = jsonl(rows)
@@ -49,17 +48,20 @@ def create_flow(
         body["webhook"] = webhook
     if metadata is not None:
         body["metadata"] = dict(metadata)
-    request = post("/v1/batches", body, replayable=True, idempotency_key=idempotency_key)
-    return Batch.model_validate((yield from call(settings, request)))
+    # One Idempotency-Key per call, kept by its retries. A caller's own key could not work: each call uploads
+    # the file again, so the body names another upload and the server would answer 409 to the same key.
+    request = deduplicated_post("/v1/batches", body)
+    return (yield from call_as(settings, request, Batch.model_validate))
 
 
-def get_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
-    return Batch.model_validate((yield from call(settings, ApiRequest("GET", f"/v1/batches/{batch_id}"))))
+def get_flow(settings: Settings, batch_id: str, deadline: Deadline | None = None) -> Flow[Batch]:
+    request = ApiRequest("GET", f"/v1/batches/{segment(batch_id)}")
+    return (yield from call_as(settings, request, Batch.model_validate, deadline=deadline))
 
 
 def cancel_flow(settings: Settings, batch_id: str) -> Flow[Batch]:
-    request = post(f"/v1/batches/{batch_id}/cancel", replayable=True)  # a finished batch comes back unchanged
-    return Batch.model_validate((yield from call(settings, request)))
+    request = post(f"/v1/batches/{segment(batch_id)}/cancel", replayable=True)  # a finished batch comes back unchanged
+    return (yield from call_as(settings, request, Batch.model_validate))
 
 
 def list_flow(settings: Settings, *, limit: int | None, page_size: int | None, cursor: str | None) -> Flow[None]:
@@ -74,11 +76,22 @@ def wait_flow(
     timeout: float | None,
     poll_interval: float,
 ) -> Flow[Batch]:
-    """Poll until final, telling ``on_progress`` each time the status or the counts change."""
+    """Poll until final, telling ``on_progress`` each time the status or the counts change.
+
+    With a ``timeout``, every GET (its retries and their sleeps too) is bounded by it; one that fails for
+    lack of time is a ``BatchTimeout`` with the last state seen.
+    """
     deadline = Deadline(timeout)
     seen: tuple[str, int, int, int] | None = None
+    last: Batch | None = None
     while True:
-        batch = yield from get_flow(settings, batch_id)
+        try:
+            batch = yield from get_flow(settings, batch_id, deadline)
+        except InfergateError as error:
+            if last is not None and deadline.passed():
+                raise BatchTimeout(last) from error
+            raise
+        last = batch
         counts = batch.request_counts
         progress = (batch.status, counts.total, counts.completed, counts.failed)
         if on_progress is not None and progress != seen:
@@ -91,8 +104,18 @@ def wait_flow(
         yield Sleep(deadline.nap(poll_interval))
 
 
+RESULT_KINDS: tuple[ResultKind, ...] = ("all", "output", "errors")
+
+
 def results_flow(settings: Settings, batch_id: str, kind: ResultKind) -> Flow[None]:
-    """Each line of the output file, then of the error file (parsed JSON), streamed from their presigned URLs."""
+    """Each line of the output file, then of the error file (parsed JSON), streamed from their presigned URLs.
+
+    A line is yielded as the file holds it. In the combined stream (``kind="all"``) an OpenAI-dialect
+    output line (``{"response": {...}, "error": null}``) has an ``error`` member too: ask for
+    ``kind="output"`` or ``kind="errors"`` to know which file a line came from.
+    """
+    if kind not in RESULT_KINDS:
+        raise InvalidRequest(f"kind must be one of {', '.join(RESULT_KINDS)}, not {kind!r}")
     batch = yield from get_flow(settings, batch_id)
     urls = {"output": batch.output_url, "errors": batch.errors_url}
     if not batch.is_final and not any(urls.values()):
@@ -100,8 +123,9 @@ def results_flow(settings: Settings, batch_id: str, kind: ResultKind) -> Flow[No
     for which in ("output", "errors"):
         url = urls[which]
         if url and kind in ("all", which):
-            response = yield from send(settings, ApiRequest("GET", url=url), stream=True)
-            yield EmitLines(response)
+            request = ApiRequest("GET", url=url)
+            response = yield from send(settings, request, stream=True)
+            yield from emit_lines(settings, request, response, f"{which} file")
 
 
 class Batches:
@@ -120,7 +144,6 @@ class Batches:
         version: int | None = None,
         webhook: str | None = None,
         metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
     ) -> Batch:
         """Upload the lines (``{"custom_id", "input"}`` rows, or a JSONL file) and start the batch."""
         return self._driver.run(
@@ -132,7 +155,6 @@ class Batches:
                 version=version,
                 webhook=webhook,
                 metadata=metadata,
-                idempotency_key=idempotency_key,
             )
         )
 
@@ -164,7 +186,11 @@ class Batches:
         )
 
     def results(self, batch_id: str, *, kind: ResultKind = "all") -> Iterator[dict[str, Any]]:
-        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``)."""
+        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``).
+
+        ``kind="output"`` or ``kind="errors"`` reads one file only: the way to tell an output line from an
+        error line (an OpenAI-dialect output line carries ``"error": null``).
+        """
         return self._driver.iterate(results_flow(self._settings, batch_id, kind))
 
 
@@ -184,7 +210,6 @@ class AsyncBatches:
         version: int | None = None,
         webhook: str | None = None,
         metadata: Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
     ) -> Batch:
         """Upload the lines (``{"custom_id", "input"}`` rows, or a JSONL file) and start the batch."""
         return await self._driver.run(
@@ -196,7 +221,6 @@ class AsyncBatches:
                 version=version,
                 webhook=webhook,
                 metadata=metadata,
-                idempotency_key=idempotency_key,
             )
         )
 
@@ -227,6 +251,14 @@ class AsyncBatches:
             wait_flow(self._settings, batch_id, on_progress=on_progress, timeout=timeout, poll_interval=poll_interval)
         )
 
-    def results(self, batch_id: str, *, kind: ResultKind = "all") -> AsyncIterator[dict[str, Any]]:
-        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``)."""
+    def results(self, batch_id: str, *, kind: ResultKind = "all") -> AsyncGenerator[dict[str, Any], None]:
+        """The output lines (``{"custom_id", "output"}``) then the error lines (``{"custom_id", "error"}``).
+
+        ``kind="output"`` or ``kind="errors"`` reads one file only: the way to tell an output line from an
+        error line (an OpenAI-dialect output line carries ``"error": null``).
+
+        Leaving an ``async for`` early closes the download when asyncio finalises the iterator (a turn or
+        two of the event loop later); ``async with contextlib.aclosing(client.batches.results(id)) as lines``
+        closes it at once.
+        """
         return self._driver.iterate(results_flow(self._settings, batch_id, kind))

@@ -4,25 +4,26 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Flow, call
-from infergate._request import ApiRequest, post
+from infergate._flow import Flow, call, call_as
+from infergate._request import ApiRequest, post, segment
 from infergate.models import CreatedKey, Key
 from infergate.resources._paging import pages
 
 
-def create_flow(settings: Settings, name: str, scopes: Sequence[str], idempotency_key: str | None) -> Flow[CreatedKey]:
-    # A second key from a replayed request would be live and its secret lost: retried only when surely not sent.
+def create_flow(settings: Settings, name: str, scopes: Sequence[str]) -> Flow[CreatedKey]:
+    # The server does not deduplicate key creation (no Idempotency-Key): a second key from a replayed request
+    # would be live and its secret lost, so it is retried only when surely not sent.
     body = {"name": name, "scopes": list(scopes)}
-    request = post("/v1/keys", body, replayable=False, idempotency_key=idempotency_key)
-    return CreatedKey.model_validate((yield from call(settings, request)))
+    request = post("/v1/keys", body, replayable=False)
+    return (yield from call_as(settings, request, CreatedKey.model_validate))
 
 
-def list_flow(settings: Settings, *, limit: int | None, page_size: int | None) -> Flow[None]:
-    return pages(settings, "/v1/keys", Key.model_validate, limit=limit, page_size=page_size)
+def list_flow(settings: Settings, *, limit: int | None, page_size: int | None, cursor: str | None) -> Flow[None]:
+    return pages(settings, "/v1/keys", Key.model_validate, limit=limit, page_size=page_size, cursor=cursor)
 
 
 def revoke_flow(settings: Settings, key_id: str) -> Flow[None]:
-    yield from call(settings, ApiRequest("DELETE", f"/v1/keys/{key_id}"))
+    yield from call(settings, ApiRequest("DELETE", f"/v1/keys/{segment(key_id)}"))
 
 
 class Keys:
@@ -32,13 +33,15 @@ class Keys:
         self._driver = driver
         self._settings = driver.settings
 
-    def create(self, name: str, scopes: Sequence[str], *, idempotency_key: str | None = None) -> CreatedKey:
+    def create(self, name: str, scopes: Sequence[str]) -> CreatedKey:
         """A new key with ``scopes`` (``predict``, ``admin``); its secret ``.key`` is shown this once."""
-        return self._driver.run(create_flow(self._settings, name, scopes, idempotency_key))
+        return self._driver.run(create_flow(self._settings, name, scopes))
 
-    def list(self, *, limit: int | None = None, page_size: int | None = None) -> Iterator[Key]:
-        """Your tenant's active keys (without their secrets)."""
-        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size))
+    def list(
+        self, *, limit: int | None = None, page_size: int | None = None, cursor: str | None = None
+    ) -> Iterator[Key]:
+        """Your tenant's active keys (without their secrets), following ``next`` cursors; at most ``limit``."""
+        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size, cursor=cursor))
 
     def revoke(self, key_id: str) -> None:
         """Revoke a key: it stops working at once."""
@@ -52,13 +55,15 @@ class AsyncKeys:
         self._driver = driver
         self._settings = driver.settings
 
-    async def create(self, name: str, scopes: Sequence[str], *, idempotency_key: str | None = None) -> CreatedKey:
+    async def create(self, name: str, scopes: Sequence[str]) -> CreatedKey:
         """A new key with ``scopes`` (``predict``, ``admin``); its secret ``.key`` is shown this once."""
-        return await self._driver.run(create_flow(self._settings, name, scopes, idempotency_key))
+        return await self._driver.run(create_flow(self._settings, name, scopes))
 
-    def list(self, *, limit: int | None = None, page_size: int | None = None) -> AsyncIterator[Key]:
-        """Your tenant's active keys (without their secrets)."""
-        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size))
+    def list(
+        self, *, limit: int | None = None, page_size: int | None = None, cursor: str | None = None
+    ) -> AsyncIterator[Key]:
+        """Your tenant's active keys (without their secrets), following ``next`` cursors; at most ``limit``."""
+        return self._driver.iterate(list_flow(self._settings, limit=limit, page_size=page_size, cursor=cursor))
 
     async def revoke(self, key_id: str) -> None:
         """Revoke a key: it stops working at once."""

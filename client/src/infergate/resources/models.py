@@ -6,8 +6,8 @@ from typing import Any
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Flow, call
-from infergate._request import ApiRequest, post
+from infergate._flow import Flow, call_as
+from infergate._request import ApiRequest, post, segment
 from infergate.models import Model, ModelVersion, SyncPrediction, TextOptions
 from infergate.resources._uploads import Source, source_of, upload_flow
 from infergate.resources.predictions import model_ref
@@ -17,19 +17,22 @@ _MAGIC = {b"PK": "application/zip", b"\x1f\x8b": "application/gzip"}
 
 
 def list_flow(settings: Settings) -> Flow[list[Model]]:
-    body = yield from call(settings, ApiRequest("GET", "/v1/models"))
+    return (yield from call_as(settings, ApiRequest("GET", "/v1/models"), _models))
+
+
+def _models(body: Any) -> list[Model]:
     return [Model.model_validate(item) for item in body.get("results", [])]
 
 
 def get_flow(settings: Settings, name: str, version: int | None) -> Flow[Model]:
-    request = ApiRequest("GET", f"/v1/models/{model_ref(name, version)}")
-    return Model.model_validate((yield from call(settings, request)))
+    request = ApiRequest("GET", f"/v1/models/{segment(model_ref(name, version))}")
+    return (yield from call_as(settings, request, Model.model_validate))
 
 
 def predict_flow(settings: Settings, name: str, input: Mapping[str, Any], version: int | None) -> Flow[SyncPrediction]:
     # Running a model twice has no effect beyond the answer: safe to retry.
-    request = post(f"/v1/models/{model_ref(name, version)}/predict", {"input": dict(input)}, replayable=True)
-    return SyncPrediction.model_validate((yield from call(settings, request)))
+    request = post(f"/v1/models/{segment(model_ref(name, version))}/predict", {"input": dict(input)}, replayable=True)
+    return (yield from call_as(settings, request, SyncPrediction.model_validate))
 
 
 def push_flow(
@@ -44,6 +47,7 @@ def push_flow(
     content_type: str | None,
 ) -> Flow[ModelVersion]:
     """Upload the ``.onnx`` file (with its schemas) or the text model's archive (with ``text``), then register it."""
+    path = f"/v1/models/{segment(name)}/versions"
     content = source_of(source)
     options = TextOptions.model_validate(text) if text is not None and not isinstance(text, TextOptions) else text
     if options is None and (input_schema is None or output_schema is None):
@@ -59,8 +63,8 @@ def push_flow(
         schemas = {"input_schema": dict(input_schema or {}), "output_schema": dict(output_schema or {})}
         body |= {"runtime": "onnx", **schemas}
     # Registering twice would make two versions: only retried when the request surely did not arrive.
-    request = post(f"/v1/models/{name}/versions", body, replayable=False)
-    return ModelVersion.model_validate((yield from call(settings, request)))
+    request = post(path, body, replayable=False)
+    return (yield from call_as(settings, request, ModelVersion.model_validate))
 
 
 def _archive_type(content: bytes | Path) -> str:

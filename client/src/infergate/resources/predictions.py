@@ -6,9 +6,9 @@ from typing import Any
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Deadline, Flow, Sleep, call
-from infergate._request import ApiRequest, post
-from infergate.errors import PredictionCanceled, PredictionFailed, PredictionTimeout
+from infergate._flow import Deadline, Flow, Sleep, call_as
+from infergate._request import ApiRequest, deduplicated_post, post, segment
+from infergate.errors import InfergateError, PredictionCanceled, PredictionFailed, PredictionTimeout
 from infergate.models import Prediction
 from infergate.resources._paging import pages
 
@@ -18,6 +18,7 @@ SERVER_MAX_WAIT = 25
 WAIT_READ_MARGIN = 10.0  # the read timeout of a held request: the wait plus this
 DEFAULT_POLL_INTERVAL = 0.5
 DEFAULT_RUN_TIMEOUT = 60.0
+HOLD_MARGIN = 1.0  # run() holds its create this much less than its timeout: time for the answer to arrive
 
 
 def model_ref(model: str, version: int | None) -> str:
@@ -36,6 +37,7 @@ def create_flow(
     metadata: Mapping[str, str] | None = None,
     wait: float | None = None,
     idempotency_key: str | None = None,
+    deadline: Deadline | None = None,
 ) -> Flow[Prediction]:
     body: dict[str, Any] = {"model": model_ref(model, version), "input": dict(input)}
     if webhook is not None:
@@ -50,24 +52,20 @@ def create_flow(
         seconds = min(math.floor(wait), SERVER_MAX_WAIT)
         headers["Prefer"] = f"wait={seconds}"
         read_timeout = seconds + WAIT_READ_MARGIN
-    request = post(
-        "/v1/predictions",
-        body,
-        replayable=True,
-        idempotency_key=idempotency_key,
-        headers=headers,
-        read_timeout=read_timeout,
+    request = deduplicated_post(
+        "/v1/predictions", body, idempotency_key=idempotency_key, headers=headers, read_timeout=read_timeout
     )
-    return Prediction.model_validate((yield from call(settings, request)))
+    return (yield from call_as(settings, request, Prediction.model_validate, deadline=deadline))
 
 
-def get_flow(settings: Settings, prediction_id: str) -> Flow[Prediction]:
-    return Prediction.model_validate((yield from call(settings, ApiRequest("GET", f"/v1/predictions/{prediction_id}"))))
+def get_flow(settings: Settings, prediction_id: str, deadline: Deadline | None = None) -> Flow[Prediction]:
+    request = ApiRequest("GET", f"/v1/predictions/{segment(prediction_id)}")
+    return (yield from call_as(settings, request, Prediction.model_validate, deadline=deadline))
 
 
 def cancel_flow(settings: Settings, prediction_id: str) -> Flow[Prediction]:
-    request = post(f"/v1/predictions/{prediction_id}/cancel", replayable=True)  # cancelling twice is harmless
-    return Prediction.model_validate((yield from call(settings, request)))
+    request = post(f"/v1/predictions/{segment(prediction_id)}/cancel", replayable=True)  # cancelling twice is harmless
+    return (yield from call_as(settings, request, Prediction.model_validate))
 
 
 def wait_flow(
@@ -78,14 +76,26 @@ def wait_flow(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     deadline: Deadline | None = None,
 ) -> Flow[Prediction]:
-    """Poll until the prediction is terminal; ``PredictionTimeout`` when the deadline passes first."""
+    """Poll until the prediction is terminal; ``PredictionTimeout`` when the deadline passes first.
+
+    Every GET (its retries and their sleeps too) is bounded by the deadline; one that fails for lack of time
+    is a ``PredictionTimeout`` with the last state seen (before any was seen, its own error).
+    """
     deadline = deadline or Deadline(timeout)
-    current = prediction if isinstance(prediction, Prediction) else (yield from get_flow(settings, prediction))
+    if isinstance(prediction, Prediction):
+        current = prediction
+    else:
+        current = yield from get_flow(settings, prediction, deadline)
     while not current.is_terminal:
         if deadline.passed():
             raise PredictionTimeout(current)
         yield Sleep(deadline.nap(poll_interval))
-        current = yield from get_flow(settings, current.id)
+        try:
+            current = yield from get_flow(settings, current.id, deadline)
+        except InfergateError as error:
+            if deadline.passed():
+                raise PredictionTimeout(current) from error
+            raise
     return current
 
 
@@ -98,9 +108,15 @@ def run_flow(
     timeout: float = DEFAULT_RUN_TIMEOUT,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
 ) -> Flow[dict[str, Any]]:
-    """Create held with ``Prefer: wait``, poll the rest of ``timeout``; the output, or why there is none."""
+    """Create held with ``Prefer: wait``, poll the rest of ``timeout``; the output, or why there is none.
+
+    Every request, retry and sleep is bounded by ``timeout``. The create is held a little less than
+    ``timeout`` (``HOLD_MARGIN``), so its answer arrives before the deadline. A create that cannot get
+    through in time raises its own error (e.g. ``RateLimited``, ``APITimeoutError``): there is no prediction.
+    """
     deadline = Deadline(timeout)
-    created = yield from create_flow(settings, model, input, version=version, wait=timeout)
+    hold = timeout - HOLD_MARGIN
+    created = yield from create_flow(settings, model, input, version=version, wait=hold, deadline=deadline)
     final = yield from wait_flow(settings, created, poll_interval=poll_interval, deadline=deadline)
     return outcome(final)
 

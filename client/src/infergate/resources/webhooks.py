@@ -2,19 +2,19 @@
 
 from infergate._config import Settings
 from infergate._drivers import AsyncDriver, SyncDriver
-from infergate._flow import Flow, call
+from infergate._flow import Flow, call_as
 from infergate._request import ApiRequest, post
 from infergate.models import WebhookSecret
 
 
 def secret_flow(settings: Settings) -> Flow[WebhookSecret]:
-    return WebhookSecret.model_validate((yield from call(settings, ApiRequest("GET", "/v1/webhooks/secret"))))
+    return (yield from call_as(settings, ApiRequest("GET", "/v1/webhooks/secret"), WebhookSecret.model_validate))
 
 
 def rotate_flow(settings: Settings) -> Flow[WebhookSecret]:
     # Rotating twice would retire the secret the first rotation made: retried only when surely not sent.
     request = post("/v1/webhooks/secret/rotate", replayable=False)
-    return WebhookSecret.model_validate((yield from call(settings, request)))
+    return (yield from call_as(settings, request, WebhookSecret.model_validate))
 
 
 class Webhooks:
