@@ -818,3 +818,11 @@ def test_a_pipe_as_out_is_written_in_place(tmp_path: Path) -> None:
     assert done.code == 0, done.stderr
     assert [json.loads(line) for line in got[0].splitlines()] == OUTPUT_LINES + ERROR_LINES
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.fifo"]
+
+
+def test_a_request_the_client_refuses_is_a_usage_error_and_a_garbled_answer_a_service_fault() -> None:
+    from infergate import InvalidRequest, UnexpectedResponse
+    from infergate.cli import exit_codes
+
+    assert exit_codes.for_error(InvalidRequest("an id cannot be '..'")) == exit_codes.ExitCode.USAGE
+    assert exit_codes.for_error(UnexpectedResponse("not JSON", 200, "req-1")) == exit_codes.ExitCode.UNAVAILABLE

@@ -13,12 +13,14 @@ from infergate.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
+    InvalidRequest,
     NotFound,
     PayloadTooLarge,
     RateLimited,
     ServerError,
     ServiceUnavailable,
     Unauthorized,
+    UnexpectedResponse,
     UnsupportedMediaType,
 )
 
@@ -50,7 +52,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.INVALID_INPUT: "the request or input was refused (400, 413, 415, 422)",
     ExitCode.CONFLICT: "conflict, e.g. an idempotency key reused with another body (409)",
     ExitCode.RATE_LIMITED: "rate limited (429)",
-    ExitCode.UNAVAILABLE: "service unavailable, server error (5xx) or no connection",
+    ExitCode.UNAVAILABLE: "service unavailable, server error (5xx), an answer it never gives, or no connection",
     ExitCode.TIMEOUT: "timed out (the client's timeout, or the model's time limit)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     ExitCode.BROKEN_PIPE: "stdout was closed early (e.g. piped into head): stopped quietly, as on SIGPIPE",
@@ -59,6 +61,8 @@ MEANINGS: dict[ExitCode, str] = {
 # Most specific first: the first class an error is an instance of decides its exit status.
 _BY_ERROR_CLASS: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (ConfigurationError, ExitCode.USAGE),
+    (InvalidRequest, ExitCode.USAGE),  # refused by the client before anything was sent (an id, a NaN ...)
+    (UnexpectedResponse, ExitCode.UNAVAILABLE),  # the service answered what it never answers
     (AdminTargetError, ExitCode.USAGE),
     (AdminCommandError, ExitCode.INVALID_INPUT),
     (Unauthorized, ExitCode.AUTH),
