@@ -372,19 +372,30 @@ MODELS = {
 }
 
 
-def test_an_unexpected_error_is_one_line_with_its_type_and_exits_1() -> None:
+def test_an_answer_the_service_never_gives_is_one_line_and_a_service_fault() -> None:
     api = Api({"GET /v1/predictions/pred_1": httpx.Response(200, json={"hello": 1})})  # not a prediction
     human = cli(api, "predictions", "get", "pred_1")
     machine = cli(api, "predictions", "get", "pred_1", "--json")
 
-    assert human.code == machine.code == ExitCode.FAILED
+    assert human.code == machine.code == ExitCode.UNAVAILABLE
     assert human.stdout == machine.stdout == ""
     [line] = human.stderr.splitlines()
-    assert line.startswith("infergate: error: ValidationError: ")
-    assert "Field required" in line
+    assert line.startswith("infergate: error: ")
+    assert "is not what this client expects" in line
     first, problem = machine.stderr.splitlines()
     assert first == line
-    assert json.loads(problem)["title"] == "ValidationError"
+    assert json.loads(problem)["title"] == "UnexpectedResponse"
+
+
+def test_an_error_nothing_else_catches_is_one_line_with_its_type_and_exits_1() -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    code = main(
+        ["models", "list"], client_factory=_raising(RuntimeError("something broke")), stdout=stdout, stderr=stderr
+    )
+
+    assert (code, stdout.getvalue()) == (ExitCode.FAILED, "")
+    assert stderr.getvalue().splitlines() == ["infergate: error: RuntimeError: something broke"]
 
 
 def _raising(error: BaseException) -> Callable[[str | None, str | None], Infergate]:
