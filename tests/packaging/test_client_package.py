@@ -12,6 +12,7 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
+
 from tools.template import ROOT
 
 UV = ROOT / ".tools" / "bin" / "uv"  # what `make` bootstraps first
