@@ -1,6 +1,8 @@
 """Idempotency-Key on POST /v1/predictions, on DynamoDB: one prediction per key, even under concurrency."""
 
 import os
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import boto3
@@ -8,6 +10,8 @@ import pytest
 
 from shared.adapters.sqs import SqsPredictionQueue
 from shared.kernel.errors import TransientError
+from shared.kernel.idempotency import IdempotencyClaim
+from shared.wiring import prediction_store
 from tests.conftest import Credential
 from tests.support.events import bearer, response_json
 from tests.support.gateway import call
@@ -159,3 +163,14 @@ def test_a_retry_after_the_queue_refused_the_create_makes_a_new_prediction_that_
     assert sorted(statuses.values()) == ["failed", "starting"]  # the refused one stays, failed
     queued = boto3.client("sqs").receive_message(QueueUrl=stack.refs["PredictionsQueue"], MaxNumberOfMessages=10)
     assert len(queued["Messages"]) == 1
+
+
+def test_releasing_a_claim_that_names_another_prediction_changes_nothing(admin: Credential) -> None:
+    first = response_json(_create(admin, "held"))
+    claim = IdempotencyClaim.of("held", {}, datetime.now(UTC))
+    assert claim is not None
+    other = replace(prediction_store().get(admin.tenant, first["id"]), id="pred_01JD5YB4W3ZV0B4S8FZ7Q6N9ZZ")
+
+    prediction_store().release(other, claim)  # not the claim's prediction: a lost condition, no error
+
+    assert response_json(_create(admin, "held"))["id"] == first["id"]  # still held by the first

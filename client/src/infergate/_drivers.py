@@ -99,18 +99,7 @@ class SyncDriver:
         return response
 
     def _build(self, step: Send) -> httpx.Request:
-        request = step.request
-        content: Any = request.content
-        if isinstance(content, Path):
-            content = _chunks(content)
-        return self.http.build_request(
-            request.method,
-            url_of(self.settings, request),
-            params=dict(request.params) or None,
-            content=content,
-            headers=headers_of(self.settings, request),
-            timeout=timeout_of(self.settings, request, step.timeout),
-        )
+        return _request(self.http, self.settings, step, _chunks)
 
 
 class AsyncDriver:
@@ -185,18 +174,26 @@ class AsyncDriver:
         return response
 
     def _build(self, step: Send) -> httpx.Request:
-        request = step.request
-        content: Any = request.content
-        if isinstance(content, Path):
-            content = _async_chunks(content)
-        return self.http.build_request(
-            request.method,
-            url_of(self.settings, request),
-            params=dict(request.params) or None,
-            content=content,
-            headers=headers_of(self.settings, request),
-            timeout=timeout_of(self.settings, request, step.timeout),
-        )
+        return _request(self.http, self.settings, step, _async_chunks)
+
+
+def _request(
+    http: httpx.Client | httpx.AsyncClient,
+    settings: Settings,
+    step: Send,
+    read: Callable[[Path], Iterator[bytes] | AsyncIterator[bytes]],
+) -> httpx.Request:
+    """The httpx request of ``step``: a file is sent as ``read`` yields it, never whole in memory."""
+    request = step.request
+    content: Any = read(request.content) if isinstance(request.content, Path) else request.content
+    return http.build_request(
+        request.method,
+        url_of(settings, request),
+        params=dict(request.params) or None,
+        content=content,
+        headers=headers_of(settings, request),
+        timeout=timeout_of(settings, request, step.timeout),
+    )
 
 
 def _built(build: Callable[[Send], httpx.Request], step: Send) -> httpx.Request:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from shared.adapters.dynamodb.table import call, lost_item, tenant_pk
+from shared.adapters.dynamodb.table import call, error_code, lost_item, tenant_pk
 from shared.kernel.errors import TransientError
 from shared.kernel.idempotency import IdempotencyClaim, IdempotentReplayError
 
@@ -51,12 +51,11 @@ def release_claim(
 ) -> None:
     """Let the claim's key be used again at once: it expires now, if it still names ``resource_id`` (an
     UpdateItem: the claim's item outlives it until TTL deletes it, and ``claim_put`` takes it anew)."""
-    key: Item = {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": prefix + claim.key_hash}}
     try:
         call(
             lambda: client.update_item(
                 TableName=table,
-                Key=key,
+                Key=_claim_key(tenant, claim, prefix),
                 UpdateExpression="SET expires_at = :expired",
                 ConditionExpression="#id = :id",
                 ExpressionAttributeNames={"#id": id_attribute},
@@ -64,8 +63,13 @@ def release_claim(
             )
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise  # another resource holds it now (or nothing does): nothing of ours to release
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        # The claim names another resource now (or is gone): nothing of ours to release.
+
+
+def _claim_key(tenant: str, claim: IdempotencyClaim, prefix: str) -> Item:
+    return {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": prefix + claim.key_hash}}
 
 
 def replay_of(
@@ -79,7 +83,7 @@ def replay_of(
 ) -> IdempotentReplayError | TransientError:
     """After the claim's transaction lost its condition: what the held claim says, to raise. The claim
     comes back with the failure; it is read only if it did not (it was not what failed)."""
-    key: Item = {"PK": {"S": tenant_pk(tenant)}, "SK": {"S": prefix + claim.key_hash}}
+    key = _claim_key(tenant, claim, prefix)
     returned = (lost_item(lost, index) for index in range(len(lost.response.get("CancellationReasons", []))))
     held = next((item for item in returned if item is not None and item.get("SK") == key["SK"]), None)
     if held is None:
