@@ -15,7 +15,8 @@ _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     bearerFormat="igk_...",
-    description="An Infergate API key, `igk_...`, as `Authorization: Bearer igk_...` (`tools.keys` mints the first).",
+    description="An Infergate API key, `igk_...`, as `Authorization: Bearer igk_...` (an operator mints a "
+    "tenant's first with `infergate admin keys mint`).",
 )
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
