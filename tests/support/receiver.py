@@ -12,6 +12,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
+from tests.support.documented_webhooks import check_documented
+
 
 @dataclass(frozen=True)
 class Received:
@@ -35,9 +37,13 @@ class Receiver:
             return self.answers[index] if self.answers else 200
 
     def verified(self, secret: str) -> list[dict[str, Any]]:
-        """Every request, checked with the reference Standard Webhooks library (raises if one fails)."""
+        """Every request, checked with the reference Standard Webhooks library and against its event's
+        schema in openapi.json (raises if one fails)."""
         verifier = Webhook(secret)
-        return [verifier.verify(r.body, r.headers) for r in self.requests]
+        payloads: list[dict[str, Any]] = [verifier.verify(r.body, r.headers) for r in self.requests]
+        for payload in payloads:
+            check_documented(payload)
+        return payloads
 
 
 @contextmanager
