@@ -292,8 +292,11 @@ def test_tenants_have_a_rate_limit_and_a_cap_on_active_keys_set_by_parameters() 
 
     assert variables["TENANT_RATE_LIMIT_PER_SECOND"] == {"Ref": "TenantRateLimitPerSecond"}
     assert variables["TENANT_RATE_LIMIT_BURST"] == {"Ref": "TenantRateLimitBurst"}
-    assert 0 < parameters["TenantRateLimitPerSecond"]["Default"] < stage["ThrottlingRateLimit"]
-    assert 0 < parameters["TenantRateLimitBurst"]["Default"] < stage["ThrottlingBurstLimit"]
+    stage_rate, stage_burst = (
+        parameters[stage[name]["Ref"]]["Default"] for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+    )
+    assert 0 < parameters["TenantRateLimitPerSecond"]["Default"] < stage_rate
+    assert 0 < parameters["TenantRateLimitBurst"]["Default"] < stage_burst
     [create_key] = [spec for spec in template.functions if spec.logical_id == "CreateKeyFunction"]
     assert create_key.environment["MAX_KEYS_PER_TENANT"] == {"Ref": "MaxKeysPerTenant"}
     assert 100 <= parameters["MaxKeysPerTenant"]["Default"] <= 500
