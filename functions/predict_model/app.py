@@ -39,16 +39,11 @@ _INFER_DOC: dict[str, Any] = {
     "responses": oip_responses(400, 401, 403, 404, 413, 422, 503),
     "response_model": InferResponseOut,
     "tags": [Tag.OPEN_INFERENCE_PROTOCOL],
-    "description": "KServe V2 infer. JSON tensors, or Triton's binary tensor data extension (an "
-    f'`{HEADER_LENGTH}` header, then the tensors\' bytes). Errors are `{{"error": ...}}`.',
+    "description": "KServe V2 infer with JSON tensors. Triton's binary tensor data extension is accepted too "
+    f"(documented here as JSON only, which generated clients can send): an `{HEADER_LENGTH}` header giving the "
+    'length of the leading JSON header, then the tensors\' bytes. Errors are `{"error": ...}`.',
     "openapi_extra": {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": INFER_REQUEST_SCHEMA},
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
+        "requestBody": {"required": True, "content": {"application/json": {"schema": INFER_REQUEST_SCHEMA}}}
     },
 }
 

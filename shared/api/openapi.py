@@ -98,7 +98,7 @@ def corrected(document: dict[str, Any]) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             _correct_operation(operation)
-            operation["responses"]["431"] = _too_large_head(path)
+            _add_answers_of_every_route(path, operation["responses"])
     for event in document.get("webhooks", {}).values():
         for operation in event.values():
             operation["responses"].pop("422", None)  # a receiver's answer, not ours
@@ -108,15 +108,46 @@ def corrected(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _too_large_head(path: str) -> dict[str, Any]:
-    """The middleware's 431, in the error shape of the route (``shared.api.problems.error_document``)."""
+_REQUEST_ID = {
+    "description": "The request's correlation id: every log line it caused carries it. Quote it when reporting.",
+    "schema": {"type": "string"},
+}
+_RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+
+
+def _add_answers_of_every_route(path: str, responses: dict[str, Any]) -> None:
+    """What the middleware and the auth dependency can answer on any route, in the route's error shape
+    (``shared.api.problems.error_document``), and ``X-Request-Id`` on every answer."""
+    error = _error_content(path)
+    responses["431"] = {
+        "description": f"The request line and headers exceed {MAX_HEADER_BYTES:,} bytes.",
+        "content": error,
+    }
+    responses.setdefault("413", {"description": "The request body is over the route's limit.", "content": error})
+    responses.setdefault(
+        "415",
+        {
+            "description": "A request body that is not JSON (multipart/form-data on the multipart routes).",
+            "content": error,
+        },
+    )
+    if "401" in responses:  # the key's lookup and the rate limits read the table: throttled, it is a 503
+        unavailable = {"description": "A transient fault (a throttled table or queue): try again.", "content": error}
+        responses.setdefault("503", {**unavailable, "headers": {"Retry-After": _RETRY_AFTER}})
+    responses["500"] = {
+        "description": "An unexpected error; quote the `X-Request-Id` when reporting it.",
+        "content": error,
+    }
+    for response in responses.values():
+        response.setdefault("headers", {})["X-Request-Id"] = _REQUEST_ID
+
+
+def _error_content(path: str) -> dict[str, Any]:
     if is_oip_path(path):
-        content = {"application/json": {"schema": {"$ref": "#/components/schemas/OipError"}}}
-    elif is_openai_path(path):
-        content = {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAiError"}}}
-    else:
-        content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
-    return {"description": f"The request line and headers exceed {MAX_HEADER_BYTES:,} bytes.", "content": content}
+        return {"application/json": {"schema": {"$ref": "#/components/schemas/OipError"}}}
+    if is_openai_path(path):
+        return {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAiError"}}}
+    return {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
 
 
 def _correct_operation(operation: dict[str, Any]) -> None:

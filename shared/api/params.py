@@ -26,8 +26,9 @@ PreferHeader = Annotated[
     Header(
         max_length=200,
         description='RFC 7240: `wait` or `wait=N` (N whole seconds from 1; `wait="N"` too) holds the response '
-        "until the prediction ends or the wait passes, at most the deployment's `MAX_WAIT_SECONDS` setting "
-        f"(default {_WAIT.default:g} s, never over {_WAIT_CAP:g} s: API Gateway ends a request at 30 s). A longer "
+        "until the prediction ends or the wait passes, at most the deployment's cap (the template's "
+        f"`MaxWaitSeconds`, default {_WAIT.default:g} s, never over {_WAIT_CAP:g} s: API Gateway ends a request at "
+        "30 s). A longer "
         "wait is cut to that cap, a bare `wait` waits the cap; the wait used is echoed in `Preference-Applied`. "
         "Other or unusable preferences are ignored.",
     ),
@@ -40,8 +41,9 @@ IdempotencyKeyHeader = Annotated[
         min_length=1,
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
-        description="Any printable ASCII token (<=255). The same key and body within 24 h return the first "
-        "prediction again (201); the same key with a different body is a 409.",
+        description="Any printable ASCII token (<=255). The same key and body within 24 h answer what the first "
+        "request created (201); the same key with a different body is a 409. A create answered 503 (it could "
+        "not be queued) frees its key: retry with it.",
     ),
 ]
 BatchIdPath = Annotated[str, Path(max_length=64, description="A batch id (`bat_...`).")]

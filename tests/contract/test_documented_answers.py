@@ -5,7 +5,9 @@ import json
 from typing import Any, NamedTuple
 
 import pytest
+from botocore.exceptions import ClientError
 
+from shared.adapters.clients import dynamodb_client
 from tests.conftest import Credential
 from tests.support.events import bearer
 from tests.support.gateway import call, route
@@ -65,3 +67,25 @@ def test_the_answer_to_a_bad_request_is_documented(stack: object, admin: Credent
     assert list(documented[str(status)]["content"]) == [media_type]
     for header in documented[str(status)].get("headers", {}):
         assert header.lower() in response["headers"], header
+
+
+@pytest.mark.parametrize("path", ["/v1/keys", "/v1/models", "/v1/predictions", "/v2", "/v1/files"])
+def test_a_throttled_table_is_a_documented_503_with_retry_after(
+    stack: object, admin: Credential, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's lookup reads the table on every authenticated route: throttled, it is a 503 there."""
+
+    def throttled(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, "GetItem")
+
+    monkeypatch.setattr(dynamodb_client(), "get_item", throttled)
+
+    response = call("GET", path, headers=bearer(admin.secret))
+
+    _, route_key = route("GET", path)
+    documented = DOCUMENT["paths"][route_key.split(" ")[1]]["get"]["responses"]
+    assert response["statusCode"] == 503, response["body"]
+    assert "503" in documented
+    assert list(documented["503"]["content"]) == [response["headers"]["content-type"].split(";")[0]]
+    assert {"retry-after", "x-request-id"} <= set(response["headers"])
+    assert {"Retry-After", "X-Request-Id"} == set(documented["503"]["headers"])

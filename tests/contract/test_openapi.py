@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from annotated_types import Le
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from shared.api.openai_errors import is_openai_path
@@ -161,9 +162,17 @@ def test_prefer_wait_documents_its_cap_and_preference_applied() -> None:
     prefer = next(p for p in create["parameters"] if p["name"] == "prefer")
     cap = ApiSettings.model_fields["max_wait_seconds"]
 
-    assert f"default {cap.default:g} s" in prefer["description"]
-    assert "MAX_WAIT_SECONDS" in prefer["description"]
-    assert set(create["responses"]["201"]["headers"]) == {"Location", "Preference-Applied"}
+    parameter = load_template().raw["Parameters"]["MaxWaitSeconds"]
+    [function] = [spec for spec in load_template().functions if spec.logical_id == "CreatePredictionFunction"]
+    ceiling = next(constraint.le for constraint in cap.metadata if isinstance(constraint, Le))
+
+    assert f"`MaxWaitSeconds`, default {cap.default:g} s, never over {ceiling:g} s" in prefer["description"]
+    assert (parameter["Default"], parameter["MaxValue"]) == (
+        cap.default,
+        ceiling,
+    )  # the deployed cap is the documented one
+    assert function.environment["MAX_WAIT_SECONDS"] == {"Ref": "MaxWaitSeconds"}
+    assert set(create["responses"]["201"]["headers"]) == {"Location", "Preference-Applied", "X-Request-Id"}
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
