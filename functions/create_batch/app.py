@@ -5,7 +5,7 @@ The body is Infergate's (``model`` + an upload or a file) or OpenAI's (``input_f
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from shared.api.app import lambda_handler
 from shared.api.auth import PredictCaller
@@ -24,7 +24,12 @@ router = APIRouter(tags=[Tag.BATCHES], route_class=StrictJsonRoute)
     "/v1/batches",
     status_code=status.HTTP_201_CREATED,
     response_model=BatchOut,
-    responses=responses(400, 401, 403, 404, 409, 413, 415, 422, 503),
+    responses={
+        201: {
+            "headers": {"Location": {"description": "The batch's URL.", "schema": {"type": "string"}, "required": True}}
+        },
+        **responses(400, 401, 403, 404, 409, 413, 415, 422, 503),
+    },
     summary="Create a batch",
     description="Infergate's body (`model` and `input_upload_id` or `input_file_id`) or OpenAI's "
     "(`input_file_id`, `endpoint: /v1/embeddings`, `completion_window: 24h`): an OpenAI batch runs the model "
@@ -33,12 +38,13 @@ router = APIRouter(tags=[Tag.BATCHES], route_class=StrictJsonRoute)
 )  # the caller is authenticated before the body is read: an anonymous bad body is a 401, not a 400
 async def create_batch(
     caller: PredictCaller,
+    request: Request,
     response: Response,
     body: Annotated[CreateBatchBody, Depends(create_batch_body)],
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> BatchOut:
     batch = batch_service().create(caller.tenant, body.to_domain(), idempotency_key)
-    response.headers["Location"] = f"/v1/batches/{batch.id}"
+    response.headers["Location"] = f"{str(request.base_url).rstrip('/')}/v1/batches/{batch.id}"
     return BatchOut.of(batch, download_url)
 
 

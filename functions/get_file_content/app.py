@@ -22,7 +22,12 @@ router = APIRouter(tags=[Tag.FILES], route_class=StrictJsonRoute)
     response_class=RedirectResponse,
     status_code=307,
     responses={
-        307: {"description": "A presigned S3 GET of the bytes (valid for minutes)."},
+        307: {
+            "description": "Redirected to a presigned S3 GET of the bytes (valid for minutes).",
+            "headers": {
+                "Location": {"description": "The presigned URL.", "schema": {"type": "string"}, "required": True}
+            },
+        },
         **openai_responses(401, 403, 404, 503),
     },
     summary="Retrieve a file's content (OpenAI-compatible)",

@@ -36,8 +36,16 @@ OpenAI-compatible routes (`POST /v1/embeddings`, `/v1/files`, the parts, complet
 OpenAI's SDKs work unchanged. The routes both dialects share (`POST /v1/uploads`, `/v1/batches`) answer a
 problem document that also carries OpenAI's `error` member, and 400 instead of 422 for an OpenAI-shaped
 request. Multipart bodies are at most 4,669,440 bytes, JSON bodies 1 MiB (413). Every response carries
-`X-Request-Id`, the correlation id of the logs. List endpoints take `limit` (1-100, default 20) and an
-opaque `cursor`, and answer `{"results": [...], "next": cursor|null}`, newest first.
+`X-Request-Id`, the correlation id of the logs.
+
+Lists: `/v1/predictions` and `/v1/keys` take `limit` (1-100, default 20) and an opaque `cursor`, and answer
+`{"results": [...], "next": cursor|null}`, newest first; `/v1/batches` and `/v1/files` answer OpenAI's list
+object (`data`, `has_more`, paged with `after`; batches also take `cursor` and answer `next`); `/v1/models`
+and a prediction's webhook deliveries are not paged.
+
+API Gateway answers a few requests itself, before any function runs, in its own shape
+`{"message": ...}` as `application/json`: over the stage's throttle a 429 `Too Many Requests` (without
+`Retry-After`: back off exponentially), and its own 413 and 5xx for a request it cannot hand to a function.
 """
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]

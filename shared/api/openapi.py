@@ -67,6 +67,7 @@ OPENAPI_TAGS: list[dict[str, Any]] = [{"name": tag.value, "description": TAG_DES
 
 # The HTTP API has only the `$default` stage, served at the root of its URL (the template's `ApiUrl`).
 SERVERS: list[dict[str, Any]] = [
+    {"url": "/", "description": "Where this document is served from (Swagger UI's `Try it out` calls it)"},
     {
         "url": "https://{api_id}.execute-api.{region}.amazonaws.com",
         "description": "A deployed stack (its `ApiUrl` output)",

@@ -48,9 +48,9 @@ _RECEIVER: dict[str, Any] = {"response_class": Response, "responses": RECEIVER_R
 _DELIVERY = (
     "\n\nPOSTed as JSON to the URL given at creation, signed per "
     "[Standard Webhooks](https://www.standardwebhooks.com/). Deliveries are at least once: the same "
-    "`webhook-id` may arrive more than once. Every attempt is listed by "
-    "`GET /v1/predictions/{prediction_id}/webhook-deliveries`."
+    "`webhook-id` may arrive more than once."
 )
+_PREDICTION_ATTEMPTS = " Every attempt is listed by `GET /v1/predictions/{prediction_id}/webhook-deliveries`."
 
 
 @webhooks.post(
@@ -86,3 +86,5 @@ async def batch_completed(
 
 for _route in webhooks.routes:  # the delivery terms, once for the three events
     _route.description += _DELIVERY  # type: ignore[attr-defined]
+    if _route.name.startswith("prediction_"):  # type: ignore[attr-defined]  # a batch's attempts are not listed
+        _route.description += _PREDICTION_ATTEMPTS  # type: ignore[attr-defined]

@@ -128,7 +128,7 @@ def test_every_operation_has_exactly_one_declared_tag() -> None:
 def test_servers_name_the_deployed_api_and_the_local_stack() -> None:
     urls = [server["url"] for server in DOCUMENT["servers"]]
 
-    assert urls == ["https://{api_id}.execute-api.{region}.amazonaws.com", "http://localhost:8000"]
+    assert urls == ["/", "https://{api_id}.execute-api.{region}.amazonaws.com", "http://localhost:8000"]
 
 
 def test_webhooks_describe_every_event_with_its_signature_headers() -> None:

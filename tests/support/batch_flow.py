@@ -27,7 +27,7 @@ def upload(client: httpx.Client, data: bytes) -> str:
 def create(client: httpx.Client, data: bytes, model: str = "sentiment", **extra: Any) -> dict[str, Any]:
     response = client.post("/v1/batches", json={"model": model, "input_upload_id": upload(client, data), **extra})
     assert response.status_code == 201, response.text
-    assert response.headers["location"] == f"/v1/batches/{response.json()['id']}"
+    assert response.headers["location"] == f"{str(client.base_url).rstrip('/')}/v1/batches/{response.json()['id']}"
     created: dict[str, Any] = response.json()
     return created
 
