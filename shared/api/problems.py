@@ -8,10 +8,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.api.bodies import body_rule
-from shared.api.openai_errors import OpenAiError, is_openai_path, is_shared_dialect_path, openai_error
+from shared.api.openai_errors import (
+    OpenAiError,
+    OpenAiErrorDetail,
+    is_openai_path,
+    is_shared_dialect_path,
+    openai_error,
+)
 from shared.api.routes import allowed_methods
 from shared.batches.requests import BatchModelNotFoundError
 from shared.inference.errors import (
@@ -56,7 +63,14 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str
-    errors: list[ProblemFieldError] | None = None
+    errors: list[ProblemFieldError] | SkipJsonSchema[None] = Field(
+        default=None, description="What was wrong with each field, when the request's fields were judged."
+    )
+    error: OpenAiErrorDetail | SkipJsonSchema[None] = Field(
+        default=None,
+        description="OpenAI's error object, on the routes both dialects share (`POST /v1/uploads`, `/v1/batches`), "
+        "so that OpenAI's SDKs read the error too.",
+    )
 
 
 class OipError(BaseModel):
