@@ -9,8 +9,13 @@ The patch sits at botocore's ``BaseClient._make_api_call``: the client method ca
 serialisation, signing and HTTP are skipped. A replay checks each call's service and operation
 against the recording and raises :class:`ReplayMismatchError` when code takes another path, so a
 benchmark cannot silently measure something else.
+
+Given a :class:`bench.latency.LatencyModel`, a replay holds each answer back by the delay the model
+draws for its operation (``time.sleep``: the caller's thread is blocked, as on a socket), so AWS costs
+what it would in the region; :func:`slowed` does the same for calls that moto answers.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +23,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+
+from bench.latency import LatencyModel
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,13 @@ def _replayable(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class Replay:
-    """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation."""
+    """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation. With ``latency``,
+    each answer comes after the delay the model draws for its operation."""
 
-    def __init__(self, calls: list[RecordedCall]) -> None:
+    def __init__(self, calls: list[RecordedCall], latency: LatencyModel | None = None) -> None:
         self._calls = calls
         self._next = 0
+        self._latency = latency
 
     def rewind(self) -> None:
         if self._next != len(self._calls):
@@ -97,6 +106,8 @@ class Replay:
         self._next += 1
         if call.operation != operation or call.service != client.meta.service_model.service_name:
             raise ReplayMismatchError(f"call {self._next}: {operation}, recorded {call.service} {call.operation}")
+        if self._latency is not None:
+            self._latency.wait(call.service, operation)
         if call.error is not None:
             raise ClientError(call.error, operation)  # type: ignore[arg-type]
         return call.response
@@ -110,3 +121,32 @@ class Replay:
 
         with _patched(answer):
             yield self
+
+
+class Slept:
+    """Seconds the latency model has held calls back so far (read before and after an invocation)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+
+@contextmanager
+def slowed(latency: LatencyModel) -> Iterator[Slept]:
+    """Calls answered by whatever is installed (moto, in-process) take at least the model's delay: the answer's
+    own time counts towards it and the rest is slept. Put around the other patches of ``_make_api_call``."""
+    slept = Slept()
+    previous: Callable[..., Any] = vars(BaseClient)["_make_api_call"]
+
+    def slow(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        began = time.perf_counter()
+        try:
+            return previous(client, operation, params)
+        finally:
+            service = client.meta.service_model.service_name
+            slept.seconds += latency.wait(service, operation, already=time.perf_counter() - began)
+
+    setattr(BaseClient, "_make_api_call", slow)  # noqa: B010
+    try:
+        yield slept
+    finally:
+        setattr(BaseClient, "_make_api_call", previous)  # noqa: B010
