@@ -45,7 +45,7 @@ class Bench:
 BENCHES = (
     Bench("cold_start", (), ("--runs", "2")),
     Bench("warm_overhead", (), ("--invocations", "500", "--latency-invocations", "10")),
-    Bench("worker_throughput", (), ("--batches", "20", "--rounds", "4")),
+    Bench("worker_throughput", (), ("--batches", "20", "--rounds", "4", "--latency-batches", "2")),
     Bench("prediction_cost", (), ("--predictions", "40")),
     Bench(
         "prediction_cost_quiet_key",
