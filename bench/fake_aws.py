@@ -12,7 +12,7 @@ benchmark cannot silently measure something else.
 
 Given a :class:`bench.latency.LatencyModel`, a replay holds each answer back by the delay the model
 draws for its operation (``time.sleep``: the caller's thread is blocked, as on a socket), so AWS costs
-what it would in the region; :func:`slowed` does the same for calls that moto answers.
+what it would in the region; :func:`slowed` adds the same delays to calls that moto answers.
 """
 
 import time
@@ -123,18 +123,22 @@ class Replay:
             yield self
 
 
-class Slept:
-    """Seconds the latency model has held calls back so far (read before and after an invocation)."""
+class AwsTime:
+    """Seconds spent in AWS calls so far: answering them (e.g. moto) and held back by the latency model."""
 
     def __init__(self) -> None:
-        self.seconds = 0.0
+        self.answering = 0.0
+        self.slept = 0.0
 
 
 @contextmanager
-def slowed(latency: LatencyModel) -> Iterator[Slept]:
-    """Calls answered by whatever is installed (moto, in-process) take at least the model's delay: the answer's
-    own time counts towards it and the rest is slept. Put around the other patches of ``_make_api_call``."""
-    slept = Slept()
+def slowed(latency: LatencyModel) -> Iterator[AwsTime]:
+    """Each call answered by whatever is installed (moto, in-process) is then held back by the model's delay.
+
+    The caller's wall time holds both; less ``answering`` it is what AWS would take with the model's delays,
+    less ``slept`` what it took before (calls from one thread: overlapping calls would be counted twice).
+    Put around the other patches of ``_make_api_call``, or inside them: it restores what it found."""
+    spent = AwsTime()
     previous: Callable[..., Any] = vars(BaseClient)["_make_api_call"]
 
     def slow(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
@@ -142,11 +146,11 @@ def slowed(latency: LatencyModel) -> Iterator[Slept]:
         try:
             return previous(client, operation, params)
         finally:
-            service = client.meta.service_model.service_name
-            slept.seconds += latency.wait(service, operation, already=time.perf_counter() - began)
+            spent.answering += time.perf_counter() - began
+            spent.slept += latency.wait(client.meta.service_model.service_name, operation)
 
     setattr(BaseClient, "_make_api_call", slow)  # noqa: B010
     try:
-        yield slept
+        yield spent
     finally:
         setattr(BaseClient, "_make_api_call", previous)  # noqa: B010

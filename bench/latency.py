@@ -140,9 +140,9 @@ class LatencyModel:
             raise UnmodelledOperationError(f"no latency for {service} {operation} in bench/latency.py") from None
         return delay.draw(self._rng)
 
-    def wait(self, service: str, operation: str, already: float = 0.0) -> float:
-        """Block for one call's drawn delay, less ``already`` seconds the answer has taken; the seconds slept."""
-        seconds = max(0.0, self.draw(service, operation) - already)
+    def wait(self, service: str, operation: str) -> float:
+        """Block for one call's drawn delay; the seconds slept."""
+        seconds = self.draw(service, operation)
         if seconds:
             self._sleep(seconds)
         return seconds
