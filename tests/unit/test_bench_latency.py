@@ -10,7 +10,7 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
-from bench.fake_aws import RecordedCall, Replay
+from bench.fake_aws import RecordedCall, Replay, slowed
 from bench.latency import (
     DEFAULT_DELAYS,
     OUR_ASSUMPTION,
@@ -100,6 +100,21 @@ def test_a_replayed_call_is_answered_after_sleeping_the_drawn_delay() -> None:
 
     assert dict(got) == answer
     assert slept == [expected]
+
+
+def test_a_call_answered_by_what_is_installed_is_then_held_back_by_the_drawn_delay() -> None:
+    slept: list[float] = []
+    expected = LatencyModel(seed=4).draw("sqs", "SendMessage")
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    replay = Replay([RecordedCall("sqs", "SendMessage", {}, {"MessageId": "m"}, None)])
+
+    with replay.installed(), slowed(LatencyModel(seed=4, sleep=slept.append)) as spent:
+        got = client.send_message(QueueUrl="https://sqs.us-east-1.amazonaws.com/1/q", MessageBody="b")
+
+    assert got["MessageId"] == "m"
+    assert slept == [expected]
+    assert spent.slept == expected
+    assert spent.answering > 0  # the replay's own time, kept apart from the delay
 
 
 def test_an_operation_without_a_delay_is_refused_not_answered_at_once() -> None:
