@@ -124,20 +124,30 @@ class Replay:
 
 
 class AwsTime:
-    """Seconds spent in AWS calls so far: answering them (e.g. moto) and held back by the latency model."""
+    """Seconds spent in AWS calls so far: answering them (e.g. moto), and held back by the latency model, both
+    as drawn and as actually slept (a busy machine wakes a sleeper late)."""
 
     def __init__(self) -> None:
         self.answering = 0.0
+        self.drawn = 0.0
         self.slept = 0.0
+
+    def without_delays(self, wall: float) -> float:
+        """A wall time as it would have been with the calls answered and not held back."""
+        return wall - self.slept
+
+    def with_model(self, wall: float) -> float:
+        """A wall time as it would have been with each call taking exactly the model's delay."""
+        return wall - self.answering - self.slept + self.drawn
 
 
 @contextmanager
 def slowed(latency: LatencyModel) -> Iterator[AwsTime]:
     """Each call answered by whatever is installed (moto, in-process) is then held back by the model's delay.
 
-    The caller's wall time holds both; less ``answering`` it is what AWS would take with the model's delays,
-    less ``slept`` what it took before (calls from one thread: overlapping calls would be counted twice).
-    Put around the other patches of ``_make_api_call``, or inside them: it restores what it found."""
+    The caller's wall time holds both; :class:`AwsTime` takes either out (calls from one thread: overlapping
+    calls would be counted twice). Put around the other patches of ``_make_api_call``, or inside them: it
+    restores what it found."""
     spent = AwsTime()
     previous: Callable[..., Any] = vars(BaseClient)["_make_api_call"]
 
@@ -146,8 +156,10 @@ def slowed(latency: LatencyModel) -> Iterator[AwsTime]:
         try:
             return previous(client, operation, params)
         finally:
-            spent.answering += time.perf_counter() - began
-            spent.slept += latency.wait(client.meta.service_model.service_name, operation)
+            answered = time.perf_counter()
+            spent.answering += answered - began
+            spent.drawn += latency.wait(client.meta.service_model.service_name, operation)
+            spent.slept += time.perf_counter() - answered
 
     setattr(BaseClient, "_make_api_call", slow)  # noqa: B010
     try:

@@ -113,8 +113,9 @@ def test_a_call_answered_by_what_is_installed_is_then_held_back_by_the_drawn_del
 
     assert got["MessageId"] == "m"
     assert slept == [expected]
-    assert spent.slept == expected
+    assert spent.drawn == expected
     assert spent.answering > 0  # the replay's own time, kept apart from the delay
+    assert spent.with_model(1.0) == pytest.approx(1.0 - spent.answering - spent.slept + expected)
 
 
 def test_an_operation_without_a_delay_is_refused_not_answered_at_once() -> None:
