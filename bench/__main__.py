@@ -44,8 +44,8 @@ class Bench:
 
 BENCHES = (
     Bench("cold_start", (), ("--runs", "2")),
-    Bench("warm_overhead", (), ("--invocations", "500")),
-    Bench("worker_throughput", (), ("--batches", "20", "--rounds", "4")),
+    Bench("warm_overhead", (), ("--invocations", "500", "--latency-invocations", "10")),
+    Bench("worker_throughput", (), ("--batches", "20", "--rounds", "4", "--latency-batches", "2")),
     Bench("prediction_cost", (), ("--predictions", "40")),
     Bench(
         "prediction_cost_quiet_key",
@@ -105,6 +105,8 @@ def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Tar
     for key, label in (("prediction_cost", "busy key"), ("prediction_cost_quiet_key", "quiet key")):
         if found := figures.get(key):
             measured = f"${found['per_million']:.2f} ({found['rate_limit_writes']:.2f} rate-limit writes)"
+            if "per_million_latency" in found:
+                measured += f"; ${found['per_million_latency']:.2f} with the AWS latency model"
             name = f"$ per 1M {found['model']} predictions ≤ 7 ({label}, {found['key_rate']:g} requests/s)"
             rows.append(Target(name, measured, found["per_million"] <= 7))
     rows += _embedding_targets(figures)

@@ -9,8 +9,13 @@ The patch sits at botocore's ``BaseClient._make_api_call``: the client method ca
 serialisation, signing and HTTP are skipped. A replay checks each call's service and operation
 against the recording and raises :class:`ReplayMismatchError` when code takes another path, so a
 benchmark cannot silently measure something else.
+
+Given a :class:`bench.latency.LatencyModel`, a replay holds each answer back by the delay the model
+draws for its operation (``time.sleep``: the caller's thread is blocked, as on a socket), so AWS costs
+what it would in the region; :func:`slowed` adds the same delays to calls that moto answers.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +23,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+
+from bench.latency import LatencyModel
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,13 @@ def _replayable(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class Replay:
-    """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation."""
+    """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation. With ``latency``,
+    each answer comes after the delay the model draws for its operation."""
 
-    def __init__(self, calls: list[RecordedCall]) -> None:
+    def __init__(self, calls: list[RecordedCall], latency: LatencyModel | None = None) -> None:
         self._calls = calls
         self._next = 0
+        self._latency = latency
 
     def rewind(self) -> None:
         if self._next != len(self._calls):
@@ -97,6 +106,8 @@ class Replay:
         self._next += 1
         if call.operation != operation or call.service != client.meta.service_model.service_name:
             raise ReplayMismatchError(f"call {self._next}: {operation}, recorded {call.service} {call.operation}")
+        if self._latency is not None:
+            self._latency.wait(call.service, operation)
         if call.error is not None:
             raise ClientError(call.error, operation)  # type: ignore[arg-type]
         return call.response
@@ -110,3 +121,48 @@ class Replay:
 
         with _patched(answer):
             yield self
+
+
+class AwsTime:
+    """Seconds spent in AWS calls so far: answering them (e.g. moto), and held back by the latency model, both
+    as drawn and as actually slept (a busy machine wakes a sleeper late)."""
+
+    def __init__(self) -> None:
+        self.answering = 0.0
+        self.drawn = 0.0
+        self.slept = 0.0
+
+    def without_delays(self, wall: float) -> float:
+        """A wall time as it would have been with the calls answered and not held back."""
+        return wall - self.slept
+
+    def with_model(self, wall: float) -> float:
+        """A wall time as it would have been with each call taking exactly the model's delay."""
+        return wall - self.answering - self.slept + self.drawn
+
+
+@contextmanager
+def slowed(latency: LatencyModel) -> Iterator[AwsTime]:
+    """Each call answered by whatever is installed (moto, in-process) is then held back by the model's delay.
+
+    The caller's wall time holds both; :class:`AwsTime` takes either out (calls from one thread: overlapping
+    calls would be counted twice). Put around the other patches of ``_make_api_call``, or inside them: it
+    restores what it found."""
+    spent = AwsTime()
+    previous: Callable[..., Any] = vars(BaseClient)["_make_api_call"]
+
+    def slow(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        began = time.perf_counter()
+        try:
+            return previous(client, operation, params)
+        finally:
+            answered = time.perf_counter()
+            spent.answering += answered - began
+            spent.drawn += latency.wait(client.meta.service_model.service_name, operation)
+            spent.slept += time.perf_counter() - answered
+
+    setattr(BaseClient, "_make_api_call", slow)  # noqa: B010
+    try:
+        yield spent
+    finally:
+        setattr(BaseClient, "_make_api_call", previous)  # noqa: B010

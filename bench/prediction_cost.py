@@ -13,6 +13,12 @@ template's memory size. The API requests are paced at ``--key-rate`` per second 
 write per ten requests); a rate under one a second is a quiet key (each lease lapses before the next
 request: one rate-limit write per request, the worst case). The reference is the issue's: a hosted API at
 $0.0001 per second, 200 ms of CPU per prediction, i.e. $20 per million.
+
+With AWS latency (issue 20; ``bench/latency.py``, on unless ``INFERGATE_BENCH_LATENCY=off``) every call a
+function makes is answered by moto and then held back by the model's delay for it (``bench.fake_aws.slowed``).
+Each invocation is billed twice from the same run: its wall time less the delays slept (moto answering, the
+figure as before), and its wall time with moto's answering time and the sleeps replaced by the delays drawn
+(our code plus the model's delays; a busy machine's late wake-ups left out).
 """
 
 import argparse
@@ -21,7 +27,7 @@ import io
 import json
 import time
 from collections import Counter
-from contextlib import redirect_stdout
+from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,8 @@ import boto3
 from moto import mock_aws
 
 from bench.aws_calls import PRICES, RATE_LIMIT, billable, counting, fake_aws_environment
+from bench.fake_aws import AwsTime, slowed
+from bench.latency import LatencyModel, billed_gb_seconds, configured
 from bench.stack import provision_stack
 from tools.template import ROOT, load_template
 
@@ -55,8 +63,9 @@ class Pacer:
 
 
 def run(
-    predictions: int, model: str, key_rate: float = 40.0
-) -> tuple[Counter[str], dict[str, float], Counter[tuple[str, str]]]:
+    predictions: int, model: str, key_rate: float = 40.0, latency: LatencyModel | None = None
+) -> tuple[Counter[str], dict[str, float], dict[str, float], Counter[tuple[str, str]]]:
+    """Billable units, GB-seconds by function (moto answering; with ``latency``, the model's delays) and calls."""
     from tools.invoke import seed_bearer_key
     from tools.lambda_runtime import invoke_function
     from tools.sqs_events import lambda_event
@@ -71,12 +80,18 @@ def run(
         create["headers"]["content-length"] = str(len(create["body"]))
     seed_bearer_key(create)
     gb_seconds: dict[str, float] = {}
+    with_latency: dict[str, float] = {}
 
     def timed(function: str, event: dict[str, Any]) -> Any:
-        began = time.perf_counter()
-        result = invoke_function(function, event)
-        billed_ms = max(1, round((time.perf_counter() - began) * 1000))
-        gb_seconds[function] = gb_seconds.get(function, 0.0) + billed_ms / 1000 * memory[function] / 1024
+        with slowed(latency) if latency is not None else nullcontext(AwsTime()) as spent:
+            began = time.perf_counter()
+            result = invoke_function(function, event)
+            wall = time.perf_counter() - began
+        at_once = billed_gb_seconds(spent.without_delays(wall), memory[function])
+        gb_seconds[function] = gb_seconds.get(function, 0.0) + at_once
+        if latency is not None:
+            modelled = billed_gb_seconds(spent.with_model(wall), memory[function])
+            with_latency[function] = with_latency.get(function, 0.0) + modelled
         return result
 
     timed("CreatePredictionFunction", copy.deepcopy(create))  # warm both up: cold starts are issue 7's table 1
@@ -87,6 +102,7 @@ def run(
     for message in warm:
         sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
     gb_seconds.clear()
+    with_latency.clear()
 
     ids: list[str] = []
     pacer = Pacer(key_rate)
@@ -118,7 +134,7 @@ def run(
     units = billable(calls)
     units["apigateway"] += 2 * predictions
     units["lambda:request"] += 2 * predictions + -(-predictions // 10)
-    return units, dict(gb_seconds), calls
+    return units, dict(gb_seconds), dict(with_latency), calls
 
 
 def main() -> None:
@@ -129,8 +145,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
     fake_aws_environment()
+    latency = configured()
     with mock_aws(), redirect_stdout(io.StringIO()):
-        units, gb_seconds, calls = run(args.predictions, args.model, args.key_rate)
+        units, gb_seconds, with_latency, calls = run(args.predictions, args.model, args.key_rate, latency)
     n = args.predictions
     print(f"\nPer async {args.model} prediction (create + run + one poll), {n} measured, key at {args.key_rate}/s\n")  # noqa: T201
     print("| AWS call | per prediction |\n|---|---:|")  # noqa: T201
@@ -138,15 +155,26 @@ def main() -> None:
         print(f"| {service} {operation} | {count / n:.2f} |")  # noqa: T201
     amounts: dict[str, float] = {**units, "lambda:gb-second": sum(gb_seconds.values())}
     per_million = {kind: PRICES[kind] * amount / n * 1e6 for kind, amount in amounts.items()}
-    print("\n| price line (us-east-1 list) | units per prediction | $ per 1M predictions |\n|---|---:|---:|")  # noqa: T201
+    modelled = {**amounts, "lambda:gb-second": sum(with_latency.values())}
+    per_million_modelled = {kind: PRICES[kind] * amount / n * 1e6 for kind, amount in modelled.items()}
+    total, total_modelled = sum(per_million.values()), sum(per_million_modelled.values())
+    header = "| price line (us-east-1 list) | units per prediction | $ per 1M predictions |"
+    rule = "|---|---:|---:|"
+    if latency is not None:
+        header += " units per prediction, AWS latency model | $ per 1M predictions, AWS latency model |"
+        rule += "---:|---:|"
+    print(f"\n{header}\n{rule}")  # noqa: T201
     for kind in sorted(per_million):
-        print(f"| {kind} | {amounts[kind] / n:.3f} | {per_million[kind]:.2f} |")  # noqa: T201
-    total = sum(per_million.values())
-    print(f"| **total** | | **{total:.2f}** |")  # noqa: T201
+        line = f"| {kind} | {amounts[kind] / n:.3f} | {per_million[kind]:.2f} |"
+        if latency is not None:
+            line += f" {modelled[kind] / n:.3f} | {per_million_modelled[kind]:.2f} |"
+        print(line)  # noqa: T201
+    print(f"| **total** | | **{total:.2f}** |" + (f" | **{total_modelled:.2f}** |" if latency else ""))  # noqa: T201
     hosted = f"{HOSTED_PER_MILLION:.2f} (ratio {HOSTED_PER_MILLION / total:.1f}x)"
     print(f"| hosted CPU API ($0.0001/s x 200 ms) | | {hosted} |")  # noqa: T201
     for function, seconds in sorted(gb_seconds.items()):
-        print(f"\n{function}: {seconds / n * 1000:.1f} GB-ms per prediction")  # noqa: T201
+        modelled_ms = f", {with_latency[function] / n * 1000:.1f} with AWS latency" if latency else ""
+        print(f"\n{function}: {seconds / n * 1000:.1f} GB-ms per prediction{modelled_ms}")  # noqa: T201
     if args.json:
         limiter = sum(count for (service, op), count in calls.items() if service == "dynamodb" and RATE_LIMIT in op)
         figures = {
@@ -157,6 +185,8 @@ def main() -> None:
             "rate_limit_writes": limiter / n,
             "s3_requests": (units["s3:put"] + units["s3:get"]) / n,
         }
+        if latency is not None:
+            figures["per_million_latency"] = total_modelled
         args.json.write_text(json.dumps(figures), encoding="utf-8")
 
 

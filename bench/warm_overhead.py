@@ -18,6 +18,12 @@ worst case, and the same calls at every invocation, as the replay needs.
 
 Also measured: one ``async def`` against one ``def`` FastAPI route under Mangum (the thread-pool hop
 that FastAPI makes for ``def`` routes).
+
+With AWS latency (issue 20; ``bench/latency.py``, on unless ``INFERGATE_BENCH_LATENCY=off``): each
+function then serves ``--latency-invocations`` more requests with the same recorded answers held back by
+the model's delays, and a second table gives per route the p50 and p99 handler time and the billed
+GB-seconds per request at the function's ``MemorySize`` (each invocation rounded up to the millisecond),
+with AWS answering at once (from the timed rounds above) and with the model, side by side.
 """
 
 import argparse
@@ -29,6 +35,7 @@ import os
 import statistics
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from contextlib import redirect_stdout, suppress
 from dataclasses import dataclass
@@ -42,11 +49,26 @@ from pydantic import BaseModel
 
 from bench.aws_calls import fake_aws_environment
 from bench.fake_aws import RecordedCall, Replay, recording
+from bench.latency import LatencyModel, billed_gb_seconds, configured, percentile
 from bench.stack import provision_stack
 from tools.template import ROOT, FunctionSpec, load_template
 
 Handler = Callable[[dict[str, Any], Any], Any]
 TARGET_MS = 0.3
+
+
+@dataclass(frozen=True)
+class Latencies:
+    """One function's handler time per request: p50 and p99, and the mean billed GB-seconds per request."""
+
+    p50_ms: float
+    p99_ms: float
+    gb_seconds: float
+
+    @classmethod
+    def of(cls, seconds: list[float], memory_mb: int) -> "Latencies":
+        billed = statistics.fmean(billed_gb_seconds(each, memory_mb) for each in seconds)
+        return cls(percentile(seconds, 0.5) * 1000, percentile(seconds, 0.99) * 1000, billed)
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,9 @@ class Row:
     aws_calls: int
     function_ms: float
     floor_ms: float
+    memory_mb: int = 0
+    instant: Latencies | None = None  # AWS answering at once (the timed rounds)
+    modelled: Latencies | None = None  # AWS answering after the latency model's delays
 
     @property
     def overhead_ms(self) -> float:
@@ -110,7 +135,13 @@ def timed_rounds(
     return times
 
 
-def measure_function(spec: FunctionSpec, invocations: int, clients: dict[str, Any]) -> Row:
+def measure_function(
+    spec: FunctionSpec,
+    invocations: int,
+    clients: dict[str, Any],
+    latency: LatencyModel | None = None,
+    latency_invocations: int = 0,
+) -> Row:
     from tools.lambda_runtime import context_for, load_handler
 
     event = json.loads((ROOT / "events" / f"{spec.folder}.json").read_text(encoding="utf-8"))
@@ -123,6 +154,13 @@ def measure_function(spec: FunctionSpec, invocations: int, clients: dict[str, An
     replay = Replay(calls)
     floor = floor_handler(calls, clients)
     times = timed_rounds({"function": (handler, replay), "floor": (floor, Replay(calls))}, event, invocations, context)
+    modelled = None
+    if latency is not None and latency_invocations:
+        # Its own sequence of delays per function: the same draws whichever functions run, in any order.
+        slowed = Replay(calls, latency.fork(latency.seed ^ zlib.crc32(spec.logical_id.encode())))
+        rounds = min(10, latency_invocations)
+        seconds = timed_rounds({"function": (handler, slowed)}, event, latency_invocations, context, rounds)
+        modelled = Latencies.of(seconds["function"], spec.memory_size)
     if [call.response for call in calls] != [call.response for call in recorded]:
         raise RuntimeError(f"{spec.logical_id} mutated the answers it was given: the replay is not valid")
     return Row(
@@ -131,6 +169,9 @@ def measure_function(spec: FunctionSpec, invocations: int, clients: dict[str, An
         len(calls),
         statistics.median(times["function"]) * 1000,
         statistics.median(times["floor"]) * 1000,
+        spec.memory_size,
+        Latencies.of(times["function"], spec.memory_size),
+        modelled,
     )
 
 
@@ -163,7 +204,9 @@ def measure_route_kinds(invocations: int) -> list[Row]:
     return rows
 
 
-def run(invocations: int, only: list[str] | None) -> list[Row]:
+def run(
+    invocations: int, only: list[str] | None, latency: LatencyModel | None = None, latency_invocations: int = 0
+) -> list[Row]:
     from shared.ratelimit.service import BURST_SHARE
     from tools.invoke import seed_bearer_key
 
@@ -179,8 +222,10 @@ def run(invocations: int, only: list[str] | None) -> list[Row]:
         if not spec.routes or (only and spec.logical_id not in only):
             continue
         gc.collect()
-        rows.append(measure_function(spec, invocations, clients))
-        sys.stderr.write(f"{spec.logical_id}: {rows[-1].function_ms:.3f} ms, floor {rows[-1].floor_ms:.3f} ms\n")
+        rows.append(measure_function(spec, invocations, clients, latency, latency_invocations))
+        row = rows[-1]
+        modelled = f", p50 {row.modelled.p50_ms:.1f} ms with AWS latency" if row.modelled else ""
+        sys.stderr.write(f"{spec.logical_id}: {row.function_ms:.3f} ms, floor {row.floor_ms:.3f} ms{modelled}\n")
     return rows
 
 
@@ -200,23 +245,59 @@ def table(rows: list[Row], kinds: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def latency_table(rows: list[Row]) -> str:
+    """Per route: handler p50/p99 and billed GB-seconds per request, AWS at once against the latency model."""
+    lines = [
+        "| function | MemorySize MB | AWS calls "
+        "| p50 ms, AWS at once | p99 ms, AWS at once | GB-s/request, AWS at once "
+        "| p50 ms, latency model | p99 ms, latency model | GB-s/request, latency model | p50 ratio | GB-s ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        if row.instant is None or row.modelled is None:
+            continue
+        at_once, modelled = row.instant, row.modelled
+        lines.append(
+            f"| {row.name} | {row.memory_mb} | {row.aws_calls} | {at_once.p50_ms:.3f} | {at_once.p99_ms:.3f} "
+            f"| {at_once.gb_seconds:.6f} | {modelled.p50_ms:.1f} | {modelled.p99_ms:.1f} | {modelled.gb_seconds:.6f} "
+            f"| {modelled.p50_ms / at_once.p50_ms:.0f}x | {modelled.gb_seconds / at_once.gb_seconds:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invocations", type=int, default=10_000)
     parser.add_argument("--only", nargs="*", default=None, help="logical ids of the functions to measure")
+    parser.add_argument(
+        "--latency-invocations", type=int, default=100, help="invocations per function with the AWS latency model"
+    )
     parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
     fake_aws_environment()
+    latency = configured()
     with mock_aws(), open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):  # EMF metrics, logs
-        rows = run(args.invocations, args.only)
+        rows = run(args.invocations, args.only, latency, args.latency_invocations)
         kinds = measure_route_kinds(args.invocations)
     print(f"\nWarm overhead per request, median of {args.invocations} invocations each\n")  # noqa: T201
     print(table(rows, kinds))  # noqa: T201
+    if latency is not None and args.latency_invocations:
+        print(  # noqa: T201
+            f"\nPer request with AWS latency (bench/latency.py, seed {latency.seed}): {args.latency_invocations} "
+            f"invocations with the model against the {args.invocations} above with AWS answering at once\n"
+        )
+        print(latency_table(rows))  # noqa: T201
     if args.json:
-        figures = {
+        figures: dict[str, Any] = {
             "functions": {row.name: row.overhead_ms for row in rows},
             "kinds": {r.name: r.function_ms for r in kinds},
         }
+        if latency is not None:
+            figures["latency"] = {
+                row.name: {"at_once": vars(row.instant), "modelled": vars(row.modelled)}
+                for row in rows
+                if row.instant and row.modelled
+            }
         args.json.write_text(json.dumps(figures), encoding="utf-8")
 
 

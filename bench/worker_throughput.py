@@ -26,6 +26,12 @@ In both modes a wrapper adds up the time spent inside the runtime (the model cal
 a prediction's time is ours (SQS parsing, three DynamoDB calls and their (de)serialisation, the
 state machine, logs, metrics). Logs are at the template's level (INFO) and EMF metrics on, as in
 production, written to /dev/null.
+
+With AWS latency (issue 20; ``bench/latency.py``, on unless ``INFERGATE_BENCH_LATENCY=off``): the
+micro-batched worker then serves ``--latency-batches`` SQS batches of ten, and as many of one (a batch
+of one recorded the same way), each with AWS answering at once and with the model's delays, turn by
+turn: the wall time per batch (median) and the billed GB-seconds per prediction at the worker's
+``MemorySize`` (each invocation rounded up to the millisecond).
 """
 
 import argparse
@@ -49,6 +55,7 @@ from moto import mock_aws
 
 from bench.aws_calls import fake_aws_environment
 from bench.fake_aws import RecordedCall, Replay, recording
+from bench.latency import LatencyModel, billed_gb_seconds, configured
 from bench.stack import provision_stack
 from tools.template import ROOT, load_template
 
@@ -105,6 +112,20 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.micro_batched.per_second / self.one_by_one.per_second
+
+
+@dataclass(frozen=True)
+class BatchLatency:
+    """The micro-batched worker on one SQS batch of ``size`` records: AWS at once against the latency model."""
+
+    model: str
+    size: int
+    aws_calls: int
+    memory_mb: int
+    at_once_ms: float  # wall time per batch, median
+    modelled_ms: float
+    at_once_gb_seconds: float  # billed per prediction, mean over the batches
+    modelled_gb_seconds: float
 
 
 class _Stopwatch:
@@ -238,11 +259,12 @@ class WorkerStack:
         return sorted(found)
 
 
-def _record(stack: WorkerStack, model: str, name: str, one_by_one: bool) -> _Mode:
-    """A fresh batch of ten served once on moto in this mode, every AWS call recorded."""
+def _record(stack: WorkerStack, model: str, name: str, one_by_one: bool, size: int = BATCH) -> _Mode:
+    """A fresh batch of ``size`` served once on moto in this mode, every AWS call recorded."""
     stopwatch = _Stopwatch()
     calls: list[RecordedCall] = []
-    mode = _Mode(name, _runner(one_by_one, stopwatch), stopwatch, stack.batch_event(model), Replay(calls), calls)
+    event = stack.event_of(model, [model_input(model, index) for index in range(size)])
+    mode = _Mode(name, _runner(one_by_one, stopwatch), stopwatch, event, Replay(calls), calls)
     with recording() as recorded:
         stack.run(mode, mode.event)
     calls += recorded
@@ -290,21 +312,63 @@ def _result(mode: _Mode) -> ModeResult:
     return ModeResult(median(mode.per_second), median(mode.model_seconds), median(mode.batch_seconds))
 
 
-def run(batches: int, rounds: int, models: Sequence[str] = MODELS) -> list[Row]:
-    """The rows; call inside ``mock_aws()`` with the fake AWS environment (``measure`` does both).
+def _with_latency(stack: WorkerStack, model: str, mode: _Mode, latency: LatencyModel, batches: int) -> BatchLatency:
+    """``batches`` replays of the mode's batch with AWS at once and as many with the model's delays, in turns."""
+    size = len(mode.event["Records"])
+    memory = load_template().function(FUNCTION).memory_size
+    modelled = Replay(mode.calls, latency.fork(latency.seed + size))
+    seconds: dict[bool, list[float]] = {False: [], True: []}
+    for index in range(2 * batches):
+        slowed = index % 2 == 1
+        event = copy.deepcopy(mode.event)  # outside the clock
+        with (modelled if slowed else mode.replay).installed() as replay, mode.installed(stack.app):
+            began = time.perf_counter()
+            stack.worker(event, stack.worker_context)
+            seconds[slowed].append(time.perf_counter() - began)
+            replay.rewind()
+
+    def per_prediction(times: list[float]) -> float:
+        return statistics.fmean(billed_gb_seconds(each, memory) for each in times) / size
+
+    return BatchLatency(
+        model,
+        size,
+        len(mode.calls),
+        memory,
+        statistics.median(seconds[False]) * 1000,
+        statistics.median(seconds[True]) * 1000,
+        per_prediction(seconds[False]),
+        per_prediction(seconds[True]),
+    )
+
+
+def run(
+    batches: int,
+    rounds: int,
+    models: Sequence[str] = MODELS,
+    latency: LatencyModel | None = None,
+    latency_batches: int = 0,
+) -> tuple[list[Row], list[BatchLatency]]:
+    """The rows, and with ``latency`` each model's batch of ten and of one with AWS latency; call inside
+    ``mock_aws()`` with the fake AWS environment (``measure`` does both).
 
     Every model's two modes are timed together, turn by turn, so the figures compare across models too."""
     stack = WorkerStack()
     pairs = [_prepare(stack, model) for model in models]
     modes = [mode for pair in pairs for mode in pair]
-    answers = copy.deepcopy([(c.response, c.error) for mode in modes for c in mode.calls])
+    singles = [_record(stack, model, "batch of one", False, size=1) for model in models] if latency else []
+    answers = copy.deepcopy([(c.response, c.error) for mode in [*modes, *singles] for c in mode.calls])
+    latencies: list[BatchLatency] = []
     gc.collect()
     gc.freeze()  # moto and the set-up stay out of the collections: a worker's heap in Lambda is far smaller
     try:
         _timed_rounds(stack, modes, max(1, batches // rounds), rounds)
+        if latency is not None and latency_batches:
+            for model, (batched, _), single in zip(models, pairs, singles, strict=True):
+                latencies += [_with_latency(stack, model, mode, latency, latency_batches) for mode in (batched, single)]
     finally:
         gc.unfreeze()
-    if [(c.response, c.error) for mode in modes for c in mode.calls] != answers:
+    if [(c.response, c.error) for mode in [*modes, *singles] for c in mode.calls] != answers:
         raise RuntimeError("the worker mutated the answers it was given: the replay is not valid")
     rows = [
         Row(model, _result(batched), _result(single), len(batched.calls))
@@ -315,14 +379,20 @@ def run(batches: int, rounds: int, models: Sequence[str] = MODELS) -> list[Row]:
             f"{row.model}: {row.micro_batched.per_second:.0f}/s micro-batched, "
             f"{row.one_by_one.per_second:.0f}/s one by one ({row.ratio:.2f}x)\n"
         )
-    return rows
+    return rows, latencies
 
 
-def measure(batches: int = 200, rounds: int = 10, models: Sequence[str] = MODELS) -> list[Row]:
+def measure(
+    batches: int = 200,
+    rounds: int = 10,
+    models: Sequence[str] = MODELS,
+    latency: LatencyModel | None = None,
+    latency_batches: int = 0,
+) -> tuple[list[Row], list[BatchLatency]]:
     """The whole benchmark in this process: moto, fake credentials, logs and metrics to /dev/null."""
     fake_aws_environment()
     with mock_aws(), open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
-        return run(batches, rounds, models)
+        return run(batches, rounds, models, latency, latency_batches)
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -346,14 +416,33 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def latency_table(rows: Sequence[BatchLatency]) -> str:
+    lines = [
+        "| model | SQS batch | AWS calls | MemorySize MB | ms per batch, AWS at once | ms per batch, latency model "
+        "| ratio | GB-s per prediction, AWS at once | GB-s per prediction, latency model | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.model} | {row.size} | {row.aws_calls} | {row.memory_mb} | {row.at_once_ms:.2f} "
+            f"| {row.modelled_ms:.1f} | {row.modelled_ms / row.at_once_ms:.0f}x | {row.at_once_gb_seconds:.6f} "
+            f"| {row.modelled_gb_seconds:.6f} | {row.modelled_gb_seconds / row.at_once_gb_seconds:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=200, help="replayed SQS batches of ten, per model and mode")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the batches are split into")
     parser.add_argument("--models", nargs="*", choices=MODELS, default=list(MODELS))
+    parser.add_argument(
+        "--latency-batches", type=int, default=20, help="SQS batches of ten, and of one, with the AWS latency model"
+    )
     parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
-    rows = measure(args.batches, args.rounds, args.models)
+    latency = configured()
+    rows, latencies = measure(args.batches, args.rounds, args.models, latency, args.latency_batches)
     target = next((row for row in rows if row.model == "iris"), None)
     print(  # noqa: T201
         f"\nWorker throughput, SQS batches of {BATCH}: median of {args.rounds} alternating rounds, "
@@ -363,8 +452,17 @@ def main() -> None:
     if target is not None:
         met = "met" if target.ratio >= TARGET_RATIO else "NOT met"
         print(f"\niris: micro-batched {target.ratio:.2f}x one by one (target ≥ {TARGET_RATIO:.0f}x: {met})")  # noqa: T201
+    if latency is not None and latencies:
+        print(  # noqa: T201
+            f"\nThe micro-batched worker with AWS latency (bench/latency.py, seed {latency.seed}): "
+            f"{args.latency_batches} batches each way, turn by turn\n"
+        )
+        print(latency_table(latencies))  # noqa: T201
     if args.json:
-        args.json.write_text(json.dumps({"ratios": {row.model: row.ratio for row in rows}}), encoding="utf-8")
+        figures: dict[str, Any] = {"ratios": {row.model: row.ratio for row in rows}}
+        if latencies:
+            figures["latency"] = [vars(row) for row in latencies]
+        args.json.write_text(json.dumps(figures), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,15 @@ def test_each_target_is_judged_on_the_worst_api_function_and_queue_functions_are
     assert rows["$ per 1M sentiment predictions ≤ 7 (busy key, 40 requests/s)"].met is True
 
 
+def test_the_cost_with_the_aws_latency_model_is_shown_beside_the_one_judged() -> None:
+    cost = {**FIGURES["prediction_cost"], "per_million": 6.9, "per_million_latency": 7.2}
+
+    [row] = [row for row in targets({"prediction_cost": cost}, API) if row.name.startswith("$")]
+
+    assert row.measured == "$6.90 (0.25 rate-limit writes); $7.20 with the AWS latency model"
+    assert row.met is True
+
+
 def test_a_benchmark_that_did_not_run_leaves_its_targets_out() -> None:
     rows = targets({"worker_throughput": {"ratios": {"iris": 1.2}}}, API)
 
