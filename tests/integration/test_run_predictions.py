@@ -140,7 +140,7 @@ def test_a_throttled_write_is_reported_and_succeeds_on_redelivery(stack: Stack) 
     messages = _receive(stack)
     by_prediction = {json.loads(m["Body"])["prediction_id"]: m for m in messages}
 
-    with failing(dynamodb_client(), "UpdateItem", times=1) as injected:
+    with failing(dynamodb_client(), "UpdateItem", times=1, mentioning=throttled_id) as injected:
         first = invoke_function(WORKER, _event(stack, [by_prediction[throttled_id], by_prediction[healthy_id]]))
     assert injected == [1]
     assert first == {"batchItemFailures": [{"itemIdentifier": by_prediction[throttled_id]["MessageId"]}]}
