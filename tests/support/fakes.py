@@ -45,6 +45,9 @@ class InMemoryPredictionStore:
             del self.claims[(prediction.tenant, claim.key_hash)]
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:
+        return self._stored(tenant, prediction_id)
+
+    def _stored(self, tenant: str, prediction_id: str) -> Prediction:
         try:
             return self.items[(tenant, prediction_id)]
         except KeyError:
@@ -63,7 +66,7 @@ class InMemoryPredictionStore:
             return self._transition(prediction, transition)
 
     def _transition(self, prediction: Prediction, transition: Transition) -> Prediction:
-        current = self.get(prediction.tenant, prediction.id)
+        current = self._stored(prediction.tenant, prediction.id)
         if current.status not in transition.sources:
             raise TransitionRejectedError(current)
         updated = transition.apply(current)
