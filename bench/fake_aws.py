@@ -11,6 +11,7 @@ against the recording and raises :class:`ReplayMismatchError` when code takes an
 benchmark cannot silently measure something else.
 """
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,11 +80,16 @@ def _replayable(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class Replay:
-    """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation."""
+    """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation.
+
+    Calls made at once from several threads (the worker's, one per message) take the next answer each,
+    under a lock: their order among themselves varies, so one may get another's answer of the same
+    operation (the same shape of work, which is what is timed)."""
 
     def __init__(self, calls: list[RecordedCall]) -> None:
         self._calls = calls
         self._next = 0
+        self._lock = threading.Lock()
 
     def rewind(self) -> None:
         if self._next != len(self._calls):
@@ -91,12 +97,14 @@ class Replay:
         self._next = 0
 
     def answer(self, client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self._next >= len(self._calls):
-            raise ReplayMismatchError(f"unrecorded extra call {operation}")
-        call = self._calls[self._next]
-        self._next += 1
+        with self._lock:
+            if self._next >= len(self._calls):
+                raise ReplayMismatchError(f"unrecorded extra call {operation}")
+            call = self._calls[self._next]
+            self._next += 1
+            number = self._next
         if call.operation != operation or call.service != client.meta.service_model.service_name:
-            raise ReplayMismatchError(f"call {self._next}: {operation}, recorded {call.service} {call.operation}")
+            raise ReplayMismatchError(f"call {number}: {operation}, recorded {call.service} {call.operation}")
         if call.error is not None:
             raise ClientError(call.error, operation)  # type: ignore[arg-type]
         return call.response
