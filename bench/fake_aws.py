@@ -15,6 +15,7 @@ draws for its operation (``time.sleep``: the caller's thread is blocked, as on a
 what it would in the region; :func:`slowed` adds the same delays to calls that moto answers.
 """
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,12 +88,17 @@ def _replayable(params: dict[str, Any]) -> dict[str, Any]:
 
 class Replay:
     """Answers the recorded calls in order; :meth:`rewind` before each replayed invocation. With ``latency``,
-    each answer comes after the delay the model draws for its operation."""
+    each answer comes after the delay the model draws for its operation.
+
+    Calls made at once from several threads (the worker's, one per message) take the next answer each,
+    under a lock: their order among themselves varies, so one may get another's answer of the same
+    operation (the same shape of work, which is what is timed); their delays overlap, as in AWS."""
 
     def __init__(self, calls: list[RecordedCall], latency: LatencyModel | None = None) -> None:
         self._calls = calls
         self._next = 0
         self._latency = latency
+        self._lock = threading.Lock()
 
     def rewind(self) -> None:
         if self._next != len(self._calls):
@@ -100,12 +106,14 @@ class Replay:
         self._next = 0
 
     def answer(self, client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self._next >= len(self._calls):
-            raise ReplayMismatchError(f"unrecorded extra call {operation}")
-        call = self._calls[self._next]
-        self._next += 1
+        with self._lock:
+            if self._next >= len(self._calls):
+                raise ReplayMismatchError(f"unrecorded extra call {operation}")
+            call = self._calls[self._next]
+            self._next += 1
+            number = self._next
         if call.operation != operation or call.service != client.meta.service_model.service_name:
-            raise ReplayMismatchError(f"call {self._next}: {operation}, recorded {call.service} {call.operation}")
+            raise ReplayMismatchError(f"call {number}: {operation}, recorded {call.service} {call.operation}")
         if self._latency is not None:
             self._latency.wait(call.service, operation)
         if call.error is not None:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from shared.files.service import FileService
     from shared.inference.service import InferenceService
     from shared.kernel.pagination import CursorCodec
+    from shared.kernel.tasks import TaskPool
     from shared.keys.service import KeyService
     from shared.operations.commands import DeadLetterKind
     from shared.operations.ports import DeadLetterQueue
@@ -261,10 +262,23 @@ def worker_budget(remaining_seconds: Callable[[], float]) -> "WorkerBudget":
 
 
 @per_container
+def worker_tasks() -> "TaskPool":
+    """The worker's threads for the round trips of one delivery, one per message of an SQS batch.
+
+    Kept for the container's life: Lambda runs one invocation at a time in it, so they are the
+    invocation's alone, and their start (~0.1 ms each) is paid once, not on every delivery.
+    """
+    from shared.kernel.tasks import TaskPool
+    from shared.predictions.runner import TASKS_PER_DELIVERY
+
+    return TaskPool(TASKS_PER_DELIVERY)
+
+
+@per_container
 def prediction_runner() -> "PredictionRunner":
     from shared.predictions.runner import PredictionRunner
 
-    return PredictionRunner(prediction_store(), transitions(), model_registry(), runtime_loader())
+    return PredictionRunner(prediction_store(), transitions(), model_registry(), runtime_loader(), worker_tasks())
 
 
 def delivery_store() -> "DynamoDeliveryStore":

@@ -13,6 +13,14 @@ runtime cannot say whose fault it was, so the unfinished predictions stay ``proc
 messages go back to the queue at once (``STOPPED_WITH_OTHERS``). A prediction read as ``processing``
 has had a run that did not end (stopped with others, or its worker died), so it runs alone, in a call of
 its own with a whole limit: only then is a ``timeout`` its outcome.
+
+The AWS round trips of a delivery overlap (``TaskPool``): all reads at once, then per group all
+``processing`` writes at once, the model call, and the group's result writes (with their webhook
+hand-offs) at once, still under way while the next group starts. Ten messages cost about three round
+trips of waiting instead of thirty. Each write stays a conditional write of its own, so what decides a
+race (a cancel, a duplicate delivery) is unchanged, and a task's fault is its message's alone. A group
+is still started only after the budget check that follows the previous group's model call, so work
+returned as ``DEFERRED`` is untouched.
 """
 
 import time
@@ -23,6 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.kernel.observability import logger, metrics, set_correlation_id
+from shared.kernel.tasks import Pending, TaskPool
 from shared.predictions.models import (
     Prediction,
     PredictionError,
@@ -62,6 +71,9 @@ class Job:
 
 JobResult = RunOutcome | Exception  # an exception leaves the job's message for redelivery
 
+# An SQS batch holds at most ten messages: one task per message, each round trip at once.
+TASKS_PER_DELIVERY = 10
+
 
 @dataclass(frozen=True)
 class _Verdict:
@@ -71,12 +83,18 @@ class _Verdict:
 
 class PredictionRunner:
     def __init__(
-        self, store: PredictionStore, transitions: Transitions, registry: ModelRegistry, load_runtime: RuntimeLoader
+        self,
+        store: PredictionStore,
+        transitions: Transitions,
+        registry: ModelRegistry,
+        load_runtime: RuntimeLoader,
+        tasks: TaskPool | None = None,
     ) -> None:
         self._store = store
         self._transitions = transitions
         self._registry = registry
         self._load_runtime = load_runtime
+        self._tasks = tasks if tasks is not None else TaskPool(TASKS_PER_DELIVERY)
 
     def run(self, tenant: str, prediction_id: str) -> RunOutcome:
         """One prediction; infrastructure faults (``TransientError``) propagate so the message is redelivered."""
@@ -95,20 +113,28 @@ class PredictionRunner:
         with others are ``STOPPED_WITH_OTHERS``: their messages go back too, to run alone.
         """
         results: list[JobResult | None] = [None] * len(jobs)
-        groups: dict[tuple[str, str, int, str], list[tuple[int, Prediction]]] = {}
+        unique: list[int] = []  # a prediction's first job; a second message for it in this delivery is skipped
+        seen: set[tuple[str, str]] = set()
         for index, job in enumerate(jobs):
-            set_correlation_id(job.correlation_id)
-            try:
-                prediction = self._read(job)
-            except Exception as exc:  # noqa: BLE001 - this job's fault, reported for its own redelivery
-                results[index] = exc
+            if (job.tenant, job.prediction_id) in seen:
+                set_correlation_id(job.correlation_id)
+                logger.info("prediction delivered twice at once; run once", extra={"prediction_id": job.prediction_id})
+                results[index] = RunOutcome.SKIPPED
                 continue
-            if prediction is None:
+            seen.add((job.tenant, job.prediction_id))
+            unique.append(index)
+        reads = self._tasks.map(self._read, [jobs[i] for i in unique], [jobs[i].correlation_id for i in unique])
+        groups: dict[tuple[str, str, int, str], list[tuple[int, Prediction]]] = {}
+        for index, read in zip(unique, reads, strict=True):
+            if isinstance(read, Exception):  # this job's fault, reported for its own redelivery
+                results[index] = read
+            elif read is None:
                 results[index] = RunOutcome.SKIPPED
             else:
-                alone = prediction.id if prediction.status is PredictionStatus.PROCESSING else ""
-                key = (prediction.tenant, prediction.model, prediction.version, alone)
-                groups.setdefault(key, []).append((index, prediction))
+                alone = read.id if read.status is PredictionStatus.PROCESSING else ""
+                key = (read.tenant, read.model, read.version, alone)
+                groups.setdefault(key, []).append((index, read))
+        finishing: list[tuple[list[int], Pending[RunOutcome]]] = []  # result writes still under way
         for (tenant, model, version_number, _), members in groups.items():
             if budget is not None and not budget.allows_a_call():
                 logger.info("too little time left to run a model; returning its jobs", extra={"model": model})
@@ -116,7 +142,12 @@ class PredictionRunner:
                     results[index] = RunOutcome.DEFERRED
                 continue
             timeout = budget.call_seconds if budget is not None else None
-            for index, result in self._run_group(jobs, tenant, model, version_number, members, timeout):
+            settled, recording = self._run_group(jobs, tenant, model, version_number, members, timeout)
+            for index, result in settled:
+                results[index] = result
+            finishing.append(recording)
+        for indexes, writes in finishing:
+            for index, result in zip(indexes, writes.results(), strict=True):
                 results[index] = result
         finished = Counter(result for result in results if isinstance(result, RunOutcome))
         for outcome in (RunOutcome.SUCCEEDED, RunOutcome.FAILED):  # one metric value per outcome and delivery
@@ -134,44 +165,44 @@ class PredictionRunner:
         version_number: int,
         members: Sequence[tuple[int, Prediction]],
         timeout: float | None,
-    ) -> list[tuple[int, JobResult]]:
-        """Start the group's predictions, run the started ones in one runtime call, record each result."""
+    ) -> tuple[list[tuple[int, JobResult]], tuple[list[int], Pending[RunOutcome]]]:
+        """Start the group's predictions (at once), run the started ones in one runtime call, and start
+        recording each result: the results known now, and the writes under way with their jobs' indexes."""
         results: list[tuple[int, JobResult]] = []
         started: list[tuple[int, Prediction]] = []
-        for index, prediction in members:
-            set_correlation_id(jobs[index].correlation_id)
-            try:
-                moved = self._start(prediction)
-            except Exception as exc:  # noqa: BLE001 - this job's fault, reported for its own redelivery
-                results.append((index, exc))
-                continue
-            if moved is None:
+        moves = self._tasks.map(
+            self._start, [prediction for _, prediction in members], [jobs[i].correlation_id for i, _ in members]
+        )
+        for (index, _), moved in zip(members, moves, strict=True):
+            if isinstance(moved, Exception):  # this job's fault, reported for its own redelivery
+                results.append((index, moved))
+            elif moved is None:
                 results.append((index, RunOutcome.SKIPPED))
             else:
                 started.append((index, moved))
-        if not started:
-            return results
-        verdicts: Sequence[_Verdict | Unfinished | Exception]
-        try:
-            verdicts = self._predict_group(tenant, model, version_number, [p for _, p in started], timeout)
-        except Exception as exc:  # noqa: BLE001 - e.g. the registry throttled: redeliver the group's jobs
-            verdicts = [exc] * len(started)
+        verdicts: Sequence[_Verdict | Unfinished | Exception] = []
+        if started:
+            set_correlation_id(jobs[started[0][0]].correlation_id)  # the group's own lines (model unavailable)
+            try:
+                verdicts = self._predict_group(tenant, model, version_number, [p for _, p in started], timeout)
+            except Exception as exc:  # noqa: BLE001 - e.g. the registry throttled: redeliver the group's jobs
+                verdicts = [exc] * len(started)
+        to_record: list[tuple[int, Prediction, _Verdict]] = []
         for (index, prediction), verdict in zip(started, verdicts, strict=True):
-            set_correlation_id(jobs[index].correlation_id)
             if isinstance(verdict, Exception):
                 results.append((index, verdict))
-                continue
-            if isinstance(verdict, Unfinished):  # whose fault is unknown: it runs alone on its next delivery
+            elif isinstance(verdict, Unfinished):  # whose fault is unknown: it runs alone on its next delivery
+                set_correlation_id(jobs[index].correlation_id)
                 logger.info(
                     "prediction stopped with others; returned to run alone", extra={"prediction_id": prediction.id}
                 )
                 results.append((index, RunOutcome.STOPPED_WITH_OTHERS))
-                continue
-            try:
-                results.append((index, self._finish(prediction, verdict)))
-            except Exception as exc:  # noqa: BLE001
-                results.append((index, exc))
-        return results
+            else:
+                to_record.append((index, prediction, verdict))
+        writes = self._tasks.start(
+            self._finish, [(p, v) for _, p, v in to_record], [jobs[i].correlation_id for i, _, _ in to_record]
+        )
+        return results, ([index for index, _, _ in to_record], writes)
 
     def _read(self, job: Job) -> Prediction | None:
         """The job's prediction if it still has to run (``starting``, or ``processing`` on a redelivery)."""
@@ -210,7 +241,8 @@ class PredictionRunner:
         metrics.add_metric(name="MicroBatchSize", unit="Count", value=len(group))
         return [result if isinstance(result, Unfinished) else _verdict(result, share) for result in results]
 
-    def _finish(self, prediction: Prediction, verdict: _Verdict) -> RunOutcome:
+    def _finish(self, verdict_of: tuple[Prediction, _Verdict]) -> RunOutcome:
+        prediction, verdict = verdict_of
         try:
             finished = self._transitions.move(prediction, verdict.status, **verdict.fields)
         except TransitionRejectedError as lost:

@@ -1,6 +1,8 @@
 """The run_predictions handler on real SQS-shaped events, against moto resources from template.yaml."""
 
 import json
+import threading
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +21,7 @@ from tests.support.batch_queues import files as batch_files
 from tests.support.faults import failing, failing_response
 from tests.support.onnx_models import input_loop_model, loop_schemas
 from tests.support.registry_flow import register, upload_file
+from tools.iam_audit import AUDIT_DIR_VARIABLE, read_folder
 from tools.lambda_runtime import LocalContext, invoke_function, load_handler
 from tools.provision import Stack
 from tools.sqs_events import lambda_event
@@ -140,7 +143,7 @@ def test_a_throttled_write_is_reported_and_succeeds_on_redelivery(stack: Stack) 
     messages = _receive(stack)
     by_prediction = {json.loads(m["Body"])["prediction_id"]: m for m in messages}
 
-    with failing(dynamodb_client(), "UpdateItem", times=1) as injected:
+    with failing(dynamodb_client(), "UpdateItem", times=1, mentioning=throttled_id) as injected:
         first = invoke_function(WORKER, _event(stack, [by_prediction[throttled_id], by_prediction[healthy_id]]))
     assert injected == [1]
     assert first == {"batchItemFailures": [{"itemIdentifier": by_prediction[throttled_id]["MessageId"]}]}
@@ -215,6 +218,89 @@ def test_the_correlation_id_reaches_the_worker_logs(stack: Stack, captured_logs:
 
     finished = [line for line in captured_logs.records if line.get("message") == "prediction finished"]
     assert [line["correlation_id"] for line in finished] == ["req-correlate-me"]
+
+
+def _ten_echo_messages(stack: Stack) -> tuple[list[str], list[dict[str, Any]]]:
+    ids = [_submit("echo", {"n": n}, correlation_id=f"req-{n}") for n in range(10)]
+    messages = _receive(stack)
+    assert len(messages) == 10
+    return ids, messages
+
+
+def test_the_status_writes_of_ten_messages_are_in_flight_at_once(stack: Stack) -> None:
+    """Every UpdateItem waits at a barrier of ten before it is sent: sequential writes would break it."""
+    ids, messages = _ten_echo_messages(stack)
+    barrier = threading.Barrier(10, timeout=10)
+    lock = threading.Lock()
+    in_flight, most = [0], [0]
+
+    def meet(**_: Any) -> None:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        barrier.wait()
+        with lock:
+            in_flight[0] -= 1
+
+    client = dynamodb_client()
+    client.meta.events.register("before-call.dynamodb.UpdateItem", meet, unique_id="meet")
+    try:
+        result = invoke_function(WORKER, _event(stack, messages))
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="meet")
+
+    assert result == {"batchItemFailures": []}
+    assert most == [10]
+    assert [prediction_store().get("acme", i).output for i in ids] == [{"n": n} for n in range(10)]
+
+
+def test_one_throttled_write_among_ten_messages_is_the_only_one_reported(stack: Stack) -> None:
+    ids, messages = _ten_echo_messages(stack)
+    throttled = ids[6]
+    [throttled_message] = [m for m in messages if throttled in m["Body"]]
+
+    with failing(dynamodb_client(), "UpdateItem", times=1, mentioning=throttled) as injected:
+        result = invoke_function(WORKER, _event(stack, messages))
+
+    assert injected == [1]
+    assert result == {"batchItemFailures": [{"itemIdentifier": throttled_message["MessageId"]}]}
+    statuses = {i: prediction_store().get("acme", i).status for i in ids}
+    assert statuses == {i: PredictionStatus.STARTING if i == throttled else PredictionStatus.SUCCEEDED for i in ids}
+
+
+def test_each_message_of_a_delivery_is_logged_with_its_own_correlation_id(
+    stack: Stack, captured_logs: CapturedLogs
+) -> None:
+    ids, messages = _ten_echo_messages(stack)
+
+    invoke_function(WORKER, _event(stack, messages))
+
+    finished = [line for line in captured_logs.records if line.get("message") == "prediction finished"]
+    assert sorted((line["prediction_id"], line["correlation_id"]) for line in finished) == [
+        (i, f"req-{n}") for n, i in enumerate(ids)
+    ]
+    assert {line["function_name"] for line in finished} == {WORKER}
+
+
+def test_the_worker_tasks_calls_are_made_as_the_workers_role(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed on the pool's threads, they must still be the function's (the operator may do anything, so a
+    task that escaped its invocation's context would not be refused: it would be audited as the operator)."""
+    _, messages = _ten_echo_messages(stack)
+    invoke_function(WORKER, _event(stack, []))  # its role is created and assumed on first use, by the operator
+    monkeypatch.setenv(AUDIT_DIR_VARIABLE, str(tmp_path))  # every decision, allowed ones too
+
+    result = invoke_function(WORKER, _event(stack, messages))
+    monkeypatch.delenv(AUDIT_DIR_VARIABLE)
+
+    decisions = {(d.principal, d.action, d.allowed) for d in read_folder(tmp_path)}
+    assert result == {"batchItemFailures": []}
+    assert {
+        ("RunPredictionsFunction", "dynamodb:GetItem", True),
+        ("RunPredictionsFunction", "dynamodb:UpdateItem", True),
+    } <= decisions
+    assert {principal for principal, _, _ in decisions} == {WORKER}
 
 
 def _limits(monkeypatch: pytest.MonkeyPatch, **seconds: float) -> None:

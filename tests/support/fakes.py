@@ -1,4 +1,10 @@
-"""In-memory implementations of the domain ports. Typed against the Protocols so they cannot drift."""
+"""In-memory implementations of the domain ports. Typed against the Protocols so they cannot drift.
+
+The prediction store's writes are atomic, as DynamoDB's conditional writes are: the worker makes them
+from several threads at once.
+"""
+
+import threading
 
 from shared.kernel.errors import TransientError
 from shared.kernel.idempotency import IdempotencyClaim, IdempotentReplayError
@@ -17,8 +23,13 @@ class InMemoryPredictionStore:
         self.deliveries: list[tuple[str, PlannedDelivery]] = []  # the outbox, written with transitions
         self.claims: dict[tuple[str, str], tuple[str, str]] = {}  # (tenant, key hash) -> (prediction, fingerprint)
         self.writes = 0
+        self._lock = threading.RLock()
 
     def create(self, prediction: Prediction, claim: IdempotencyClaim | None = None) -> None:
+        with self._lock:
+            self._create(prediction, claim)
+
+    def _create(self, prediction: Prediction, claim: IdempotencyClaim | None) -> None:
         key = (prediction.tenant, prediction.id)
         assert key not in self.items
         if claim is not None:
@@ -34,6 +45,9 @@ class InMemoryPredictionStore:
             del self.claims[(prediction.tenant, claim.key_hash)]
 
     def get(self, tenant: str, prediction_id: str) -> Prediction:
+        return self._stored(tenant, prediction_id)
+
+    def _stored(self, tenant: str, prediction_id: str) -> Prediction:
         try:
             return self.items[(tenant, prediction_id)]
         except KeyError:
@@ -48,7 +62,11 @@ class InMemoryPredictionStore:
         return [self.items[(tenant, pid)] for pid in page], page[-1] if more else None
 
     def transition(self, prediction: Prediction, transition: Transition) -> Prediction:
-        current = self.get(prediction.tenant, prediction.id)
+        with self._lock:
+            return self._transition(prediction, transition)
+
+    def _transition(self, prediction: Prediction, transition: Transition) -> Prediction:
+        current = self._stored(prediction.tenant, prediction.id)
         if current.status not in transition.sources:
             raise TransitionRejectedError(current)
         updated = transition.apply(current)
@@ -77,7 +95,7 @@ class InMemoryPublisher:
     def publish(self, tenant: str, prediction_id: str, deliveries: tuple[PlannedDelivery, ...]) -> None:
         if self.fail:
             raise TransientError("webhooks queue down")
-        self.published += [(tenant, prediction_id, delivery) for delivery in deliveries]
+        self.published.extend((tenant, prediction_id, delivery) for delivery in deliveries)
 
 
 class InMemoryKeyStore:
