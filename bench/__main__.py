@@ -44,7 +44,7 @@ class Bench:
 
 BENCHES = (
     Bench("cold_start", (), ("--runs", "2")),
-    Bench("built_cold_start", (), ("--runs", "1", "--only", "GetHealthFunction", "ListKeysFunction")),
+    Bench("built_cold_start", ("--runs", "2"), ("--runs", "1", "--only", "GetHealthFunction", "ListKeysFunction")),
     Bench("warm_overhead", (), ("--invocations", "500")),
     Bench("worker_throughput", (), ("--batches", "20", "--rounds", "4")),
     Bench("prediction_cost", (), ("--predictions", "40")),

@@ -8,7 +8,7 @@ Two builds, each once per session:
 * its host-architecture twin (``LAYER_ARCH=x86_64 sam build``): the same requirements, the same Makefile
   and the same function code, but wheels this x86_64 machine can load. Every function of template.yaml
   is invoked on its committed sample event (``events/<function folder>.json``) in a fresh CPython 3.12
-  (``-I -S``: isolated, no site-packages; bytecode cached outside the build) whose ``sys.path`` holds
+  (``-I -S -B``: isolated, no site-packages, the layers' own bytecode, none written) whose ``sys.path`` holds
   only the standard library, the function's build folder and the ``python/`` folders of its layers
   (Globals' and its own, read from template.yaml), so an import that only works thanks to the
   developer's virtualenv fails here.
