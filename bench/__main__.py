@@ -1,4 +1,4 @@
-"""Every benchmark, then one table: issues 7, 16 and 17's targets and figures from what this run measured.
+"""Every benchmark, then one table: issues 7, 16, 17 and 20's targets and figures from what this run measured.
 
     .venv/bin/python -m bench [--quick]
 
@@ -44,6 +44,7 @@ class Bench:
 
 BENCHES = (
     Bench("cold_start", (), ("--runs", "2")),
+    Bench("built_cold_start", ("--runs", "2"), ("--runs", "1", "--only", "GetHealthFunction", "ListKeysFunction")),
     Bench("warm_overhead", (), ("--invocations", "500", "--latency-invocations", "10")),
     Bench("worker_throughput", (), ("--batches", "20", "--rounds", "4", "--latency-batches", "2")),
     Bench("prediction_cost", (), ("--predictions", "40")),
@@ -88,6 +89,7 @@ def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Tar
         if INFERENCE_FUNCTION in cold["functions"]:
             ratio = cold["functions"][INFERENCE_FUNCTION] / lambdalith
             rows.append(Target("inference cold start ≤ 0.8 x Lambdalith", f"{ratio:.2f}x", ratio <= 0.8))
+    rows += _built_cold_start_targets(figures.get("built_cold_start"), api_functions)
     if warm := figures.get("warm_overhead"):
         overheads = warm["functions"]
         worst = max(overheads, key=overheads.__getitem__)
@@ -119,6 +121,25 @@ def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Tar
             f"${found['openai_batch_price']:.4f} for {found['tokens']:,} tokens)"
         )
         rows.append(Target(f"OpenAI-dialect {lines} embeddings batch, AWS list price", measured, None))
+    return rows
+
+
+def _built_cold_start_targets(found: Figures | None, api_functions: set[str]) -> list[Target]:
+    """Issue 20's: every API function's cold start from its built package (CPython 3.12, read-only, with the
+    layers' bytecode) against the floor measured the same way; the sources-only build beside it."""
+    if not found:
+        return []
+    api = {name: seconds for name, seconds in found["functions"].items() if name in api_functions}
+    if not api:
+        return []
+    floor = found["floor"]
+    rows = []
+    for variant, limit in (("bytecode", 1.5), ("sources", None)):
+        ratios = {name: seconds[variant] / floor[variant] for name, seconds in api.items()}
+        worst = max(ratios, key=ratios.__getitem__)
+        name = f"API cold start from the built package, {variant}, CPython 3.12"
+        name += f" ≤ {limit} x floor" if limit else " (x floor, same way)"
+        rows.append(Target(name, _worst(ratios[worst], worst), ratios[worst] <= limit if limit else None))
     return rows
 
 
@@ -191,7 +212,7 @@ def main() -> None:
                 continue
             figures[bench.name] = json.loads(out.read_text(encoding="utf-8"))
     api_functions = {spec.logical_id for spec in load_template().functions if spec.is_api}
-    print("\n## Targets and figures (issues 7, 16 and 17), this run\n")  # noqa: T201
+    print("\n## Targets and figures (issues 7, 16, 17 and 20), this run\n")  # noqa: T201
     print(table(targets(figures, api_functions)))  # noqa: T201
     if failed:
         sys.exit(f"\nbenchmarks that failed: {', '.join(failed)}")

@@ -24,6 +24,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ import time
 began = time.perf_counter()
 import importlib, json, sys
 config = json.loads(sys.argv[1])
+sys.path[0:0] = config.get("paths", [])  # a built package's: Lambda's /var/task, /opt/python...
 module = importlib.import_module(config["module"])
 handler = getattr(module, config["handler"])
 imported = time.perf_counter()
@@ -90,13 +93,20 @@ def handler(event, context):
 """
 
 
-def sample(config: dict[str, str], env: dict[str, str], runs: int) -> tuple[float, float, float]:
-    """Median (import seconds, total seconds, peak RSS MiB) over ``runs`` fresh interpreters."""
+def sample(
+    config: dict[str, Any],
+    env: dict[str, str],
+    runs: int,
+    interpreter: Sequence[str] = (sys.executable,),
+    cwd: Path = ROOT,
+) -> tuple[float, float, float]:
+    """Median (import seconds, total seconds, peak RSS MiB) over ``runs`` fresh interpreters (``interpreter``
+    and its options, run in ``cwd``; ``config["paths"]``, if any, go first on ``sys.path``)."""
     imports, totals, peaks = [], [], []
     for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, "-c", DRIVER, json.dumps(config)],
-            cwd=ROOT,
+            [*interpreter, "-c", DRIVER, json.dumps(config)],
+            cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
@@ -171,6 +181,15 @@ def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, floa
     api_modules = tuple(spec.module for spec in template.functions if spec.routes)
     assert api_modules == API_MODULES, "bench/lambdalith.py's API_MODULES is out of date with template.yaml"
 
+    with local_stack(template) as (env, roles):
+        return measure(template.functions, env, runs, only, roles)
+
+
+@contextmanager
+def local_stack(template: Template) -> Iterator[tuple[dict[str, str], LocalRoles]]:
+    """A moto server provisioned from the template, the example admin key seeded, IAM enforced; yields the
+    environment every function gets (its template environment, fake credentials, the endpoint) and the
+    roles to run each function as."""
     server, endpoint = start_moto_server()
     fake = FAKE_AWS
     try:
@@ -201,7 +220,7 @@ def run(runs: int, only: list[str] | None) -> list[tuple[str, float, float, floa
                 "MODEL_DIR": models,
                 "PYTHONDONTWRITEBYTECODE": "",
             }
-            return measure(template.functions, env, runs, only, roles)
+            yield env, roles
     finally:
         server.stop()
 

@@ -65,16 +65,27 @@ def layers_of(template: Template, spec: FunctionSpec) -> list[str]:
     return layer_ids
 
 
-def tree_size(folder: Path) -> int:
+def files_of(folder: Path, bytecode: bool = True) -> list[Path]:
+    """The regular files under ``folder`` (symlinks not followed), sorted; without ``__pycache__`` folders'
+    if not ``bytecode``: the package as a build without CPython 3.12 ships it (layers/Makefile)."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not path.is_symlink()
+        and (bytecode or "__pycache__" not in path.relative_to(folder).parts)
+    )
+
+
+def tree_size(folder: Path, bytecode: bool = True) -> int:
     """Bytes of the regular files under ``folder`` (unzipped; symlinks not followed)."""
-    return sum(path.lstat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
+    return sum(path.lstat().st_size for path in files_of(folder, bytecode))
 
 
-def zipped_size(folder: Path) -> int:
+def zipped_size(folder: Path, bytecode: bool = True) -> int:
     """Bytes of ``folder`` as a DEFLATE zip of its files (paths relative to it): what would be uploaded."""
-    files = sorted(path for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
     with tempfile.TemporaryFile() as archive:
         with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-            for path in files:
+            for path in files_of(folder, bytecode):
                 zipped.write(path, path.relative_to(folder).as_posix())
         return archive.tell()

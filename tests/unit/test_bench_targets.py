@@ -1,4 +1,4 @@
-"""The targets table of ``python -m bench``: issues 7 and 16's targets judged on one run's figures."""
+"""The targets table of ``python -m bench``: issues 7, 16 and 20's targets judged on one run's figures."""
 
 from typing import Any
 
@@ -160,3 +160,21 @@ def test_openai_prices_are_the_list_price_and_the_batch_apis_half() -> None:
     usage = b'{"response": {"body": {"usage": {"prompt_tokens": %d}}}}\n'
     output = usage % 5 + b"\n" + usage % 7
     assert prompt_tokens(output) == 12
+
+
+def test_the_built_cold_start_is_judged_with_bytecode_and_shown_from_sources_against_the_same_floor() -> None:
+    built = {
+        "floor": {"sources": 2.0, "bytecode": 0.4},
+        "functions": {
+            "GetHealthFunction": {"sources": 2.2, "bytecode": 0.5},
+            "ListKeysFunction": {"sources": 6.0, "bytecode": 0.64},
+            "Worker": {"sources": 9.0, "bytecode": 2.0},  # not an API function: left out
+        },
+    }
+
+    rows = {row.name: row for row in targets({"built_cold_start": built}, API)}
+
+    judged = rows["API cold start from the built package, bytecode, CPython 3.12 ≤ 1.5 x floor"]
+    assert (judged.measured, judged.met) == ("worst 1.60x (ListKeysFunction)", False)
+    shown = rows["API cold start from the built package, sources, CPython 3.12 (x floor, same way)"]
+    assert (shown.measured, shown.met) == ("worst 3.00x (ListKeysFunction)", None)
