@@ -139,35 +139,62 @@ class AwsTime:
         self.answering = 0.0
         self.drawn = 0.0
         self.slept = 0.0
+        self.in_calls = 0.0  # wall time with at least one call in flight (calls from threads overlap)
+        self._in_flight = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
+
+    def began(self) -> None:
+        with self._lock:
+            if self._in_flight == 0:
+                self._since = time.perf_counter()
+            self._in_flight += 1
+
+    def ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self.in_calls += time.perf_counter() - self._since
+
+    def _overlap(self) -> float:
+        """The share of the calls' summed time the caller waited (1 for calls made one after another)."""
+        summed = self.answering + self.slept
+        return min(1.0, self.in_calls / summed) if summed > 0 and self.in_calls > 0 else 1.0
 
     def without_delays(self, wall: float) -> float:
         """A wall time as it would have been with the calls answered and not held back."""
-        return wall - self.slept
+        return wall - self.slept * self._overlap()
 
     def with_model(self, wall: float) -> float:
-        """A wall time as it would have been with each call taking exactly the model's delay."""
-        return wall - self.answering - self.slept + self.drawn
+        """A wall time as it would have been with each call taking exactly the model's delay (overlapping
+        calls overlap their delays in the same proportion as they overlapped here)."""
+        return wall - (self.answering + self.slept - self.drawn) * self._overlap()
 
 
 @contextmanager
 def slowed(latency: LatencyModel) -> Iterator[AwsTime]:
     """Each call answered by whatever is installed (moto, in-process) is then held back by the model's delay.
 
-    The caller's wall time holds both; :class:`AwsTime` takes either out (calls from one thread: overlapping
-    calls would be counted twice). Put around the other patches of ``_make_api_call``, or inside them: it
-    restores what it found."""
+    The caller's wall time holds both; :class:`AwsTime` takes either out, scaled by how much the calls
+    overlapped (the worker's, from several threads, wait together). Put around the other patches of
+    ``_make_api_call``, or inside them: it restores what it found."""
     spent = AwsTime()
     previous: Callable[..., Any] = vars(BaseClient)["_make_api_call"]
 
     def slow(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        spent.began()
         began = time.perf_counter()
         try:
             return previous(client, operation, params)
         finally:
             answered = time.perf_counter()
-            spent.answering += answered - began
-            spent.drawn += latency.wait(client.meta.service_model.service_name, operation)
-            spent.slept += time.perf_counter() - answered
+            drawn = latency.wait(client.meta.service_model.service_name, operation)
+            slept = time.perf_counter() - answered
+            with spent._lock:
+                spent.answering += answered - began
+                spent.drawn += drawn
+                spent.slept += slept
+            spent.ended()
 
     setattr(BaseClient, "_make_api_call", slow)  # noqa: B010
     try:

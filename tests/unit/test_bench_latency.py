@@ -2,6 +2,8 @@
 
 import ast
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,21 @@ def test_the_setting_turns_the_model_off_or_reads_a_file_over_the_defaults(tmp_p
 def test_lambda_bills_each_started_millisecond_at_the_memory_size() -> None:
     assert billed_gb_seconds(0.0102, 512) == pytest.approx(0.5 * 0.011)
     assert billed_gb_seconds(0.0004, 2048) == pytest.approx(2 * 0.001)
+
+
+def test_calls_made_at_once_from_threads_are_taken_out_once_not_once_each() -> None:
+    """The worker's calls overlap: taking each one's time out of the wall would bill less than nothing."""
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    replay = Replay([RecordedCall("sqs", "SendMessage", {}, {"MessageId": "m"}, None)] * 4)
+    model = LatencyModel({("sqs", "SendMessage"): Delay(50, 50.01, "a test's")})
+    url = "https://sqs.us-east-1.amazonaws.com/1/q"
+
+    with replay.installed(), slowed(model) as spent:
+        began = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: client.send_message(QueueUrl=url, MessageBody="b"), range(4)))
+        wall = time.perf_counter() - began
+
+    assert spent.slept > wall  # four sleeps of 50 ms side by side
+    assert 0 < spent.without_delays(wall) < wall
+    assert 0 < spent.with_model(wall) <= wall + 1e-9
