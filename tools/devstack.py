@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import uvicorn
+from infergate.admin import LOCAL_STATE_FILE, LOCAL_STATE_VARIABLE
 
 from shared.keys.models import looks_like_key
 from tools.emulator import EmulatorProcess
@@ -38,7 +39,8 @@ LOCAL_OVERRIDES = (
     "MAX_KEYS_PER_TENANT",
     "POWERTOOLS_LOG_LEVEL",
 )
-STATE_FILE = Path(os.environ.get("INFERGATE_DEV_STATE_FILE") or ROOT / ".infergate-dev.json")
+# Where `infergate admin --local` looks for it: the client names the file and its variable, the stack obeys.
+STATE_FILE = Path(os.environ.get(LOCAL_STATE_VARIABLE) or ROOT / LOCAL_STATE_FILE)
 # The built-in text models, as `make embedding-model` builds them (the EmbeddingModelLayer's recipe); Lambda
 # reads them from the layer (/opt/models). INFERGATE_DEV_MODELS_DIR points the local stack at another build.
 MODELS_DIR = Path(os.environ.get("INFERGATE_DEV_MODELS_DIR") or ROOT / ".aws-sam" / "models")
