@@ -1,23 +1,35 @@
-"""Configuration, one pydantic-settings model (group) per concern, read from the environment on first use.
+"""Configuration, one pydantic model (group) per concern, read from the environment on first use.
 
-Nothing here runs at import time. ``settings(StoreSettings)`` reads one group once per container and
+Nothing here runs at import time: a group's validator is built when it is first read (``defer_build``),
+and reading is pydantic validating the variables its fields name (``validation_alias``), nothing more.
+pydantic-settings did the same with its sources, CLI and dotenv machinery, about 15 ms of every cold
+start (docs/performance.md, section 10). ``settings(StoreSettings)`` reads one group once per container and
 returns the same object after: a function reads only the groups it uses, so a variable of a group it
 does not use may be missing from its environment. Each variable is read by exactly one group (a unit
 test checks). ``shared.wiring.reset()`` forgets what was read (tests change the environment).
 """
 
-from typing import TypeVar, cast
+import os
+from typing import Self, TypeVar, cast
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.kernel.container import on_forget
 
 
-class SettingsGroup(BaseSettings):
+class SettingsGroup(BaseModel):
     """Base of every group: immutable once read."""
 
-    model_config = SettingsConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    @classmethod
+    def from_environment(cls) -> Self:
+        """The group from the variables its fields name; a missing one takes the field's default, an empty
+        one is a value (and fails a ``min_length``), anything else in the environment is ignored."""
+        names = [field.validation_alias for field in cls.model_fields.values()]
+        return cls.model_validate(
+            {name: os.environ[name] for name in names if isinstance(name, str) and name in os.environ}
+        )
 
 
 class StoreSettings(SettingsGroup):
@@ -178,7 +190,7 @@ def settings(group: type[G]) -> G:
     """The group's settings, read from the environment on first use and kept for the container's life."""
     found = _read.get(group)
     if found is None:  # two threads may both read it; both get the first one stored
-        found = _read.setdefault(group, group())
+        found = _read.setdefault(group, group.from_environment())
     return cast(G, found)  # keyed by the value's own class
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shared.adapters.clients import dynamodb_client, lambda_client, s3_client, sqs_client
+from shared.adapters.clients import dynamodb_client, lambda_client, lazily, s3_client, sqs_client
 from shared.kernel import container
 from shared.kernel.container import per_container
 from shared.settings import (
@@ -73,7 +73,7 @@ if TYPE_CHECKING:
 def model_store() -> "DynamoModelStore":
     from shared.adapters.dynamodb.models import DynamoModelStore
 
-    return DynamoModelStore(settings(StoreSettings).table_name, dynamodb_client())
+    return DynamoModelStore(settings(StoreSettings).table_name, lazily(dynamodb_client))
 
 
 @per_container
@@ -86,14 +86,14 @@ def model_registry() -> "ModelRegistry":
 def object_store() -> "S3ObjectStore":
     from shared.adapters.s3.objects import S3ObjectStore
 
-    return S3ObjectStore(settings(BucketSettings).bucket_name, s3_client())
+    return S3ObjectStore(settings(BucketSettings).bucket_name, lazily(s3_client))
 
 
 @per_container
 def file_store() -> "DynamoFileStore":
     from shared.adapters.dynamodb.files import DynamoFileStore
 
-    return DynamoFileStore(settings(StoreSettings).table_name, dynamodb_client())
+    return DynamoFileStore(settings(StoreSettings).table_name, lazily(dynamodb_client))
 
 
 @per_container
@@ -110,7 +110,7 @@ def upload_service() -> "UploadService":
 
     lifetime = timedelta(seconds=settings(BucketSettings).upload_url_seconds)
     return UploadService(
-        DynamoUploadStore(settings(StoreSettings).table_name, dynamodb_client()),
+        DynamoUploadStore(settings(StoreSettings).table_name, lazily(dynamodb_client)),
         object_store(),
         lifetime,
         timedelta(days=settings(StoreSettings).retention_days),
@@ -124,7 +124,7 @@ def model_registration() -> "ModelRegistration":
     from shared.adapters.lambda_inspector import LambdaArtifactInspector
     from shared.registry.registration import ModelRegistration
 
-    inspector = LambdaArtifactInspector(settings(InspectorSettings).inspector_function_name, lambda_client())
+    inspector = LambdaArtifactInspector(settings(InspectorSettings).inspector_function_name, lazily(lambda_client))
     return ModelRegistration(model_registry(), model_store(), upload_service(), inspector)
 
 
@@ -164,7 +164,7 @@ def rate_limiter() -> "RateLimits":
     limits = settings(RateLimitSettings)
     per_key = RateLimit(limits.per_second, limits.burst) if limits.per_second > 0 else None
     per_tenant = RateLimit(limits.tenant_per_second, limits.tenant_burst) if limits.tenant_per_second > 0 else None
-    store = DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client())
+    store = DynamoRateLimitStore(settings(StoreSettings).table_name, lazily(dynamodb_client))
     return RateLimits(RateLimiter(store, per_key), RateLimiter(store, per_tenant, subject="tenant"))
 
 
@@ -173,7 +173,7 @@ def key_service() -> "KeyService":
     from shared.adapters.dynamodb.keys import DynamoKeyStore
     from shared.keys.service import KeyService
 
-    store = DynamoKeyStore(settings(StoreSettings).table_name, dynamodb_client())
+    store = DynamoKeyStore(settings(StoreSettings).table_name, lazily(dynamodb_client))
     return KeyService(store, cursor_codec(), settings(KeySettings).max_keys_per_tenant)
 
 
@@ -186,12 +186,14 @@ def operations() -> "Operations":
     from shared.webhooks.worker import redrive
 
     queues, dead = settings(QueueSettings), settings(DeadLetterSettings)
-    keys = KeyService(DynamoKeyStore(settings(StoreSettings).table_name, dynamodb_client()), cursor_codec())
+    keys = KeyService(DynamoKeyStore(settings(StoreSettings).table_name, lazily(dynamodb_client)), cursor_codec())
     dead_letters: dict[DeadLetterKind, DeadLetterQueue] = {
-        "predictions": SqsDeadLetterQueue(dead.predictions_dlq_url, queues.predictions_queue_url, sqs_client()),
-        "batches": SqsDeadLetterQueue(dead.batches_dlq_url, settings(BatchSettings).batches_queue_url, sqs_client()),
+        "predictions": SqsDeadLetterQueue(dead.predictions_dlq_url, queues.predictions_queue_url, lazily(sqs_client)),
+        "batches": SqsDeadLetterQueue(
+            dead.batches_dlq_url, settings(BatchSettings).batches_queue_url, lazily(sqs_client)
+        ),
         "webhooks": SqsDeadLetterQueue(
-            settings(WebhookDeadLetterSettings).webhooks_dlq_url, queues.webhooks_queue_url, sqs_client()
+            settings(WebhookDeadLetterSettings).webhooks_dlq_url, queues.webhooks_queue_url, lazily(sqs_client)
         ),
     }
 
@@ -212,7 +214,7 @@ def prediction_store() -> "DynamoPredictionStore":
     from shared.adapters.dynamodb.predictions import DynamoPredictionStore
 
     stuck_after = timedelta(seconds=settings(SweepSettings).stuck_after_seconds)
-    return DynamoPredictionStore(settings(StoreSettings).table_name, dynamodb_client(), stuck_after)
+    return DynamoPredictionStore(settings(StoreSettings).table_name, lazily(dynamodb_client), stuck_after)
 
 
 @per_container
@@ -221,7 +223,7 @@ def sweeper() -> "Sweeper":
     from shared.predictions.sweeper import Sweeper
 
     sweep = settings(SweepSettings)
-    queue = SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
+    queue = SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, lazily(sqs_client))
     store = prediction_store()
     stuck_after = timedelta(seconds=sweep.stuck_after_seconds)
     return Sweeper(store, store, transitions(), queue, stuck_after, sweep.max_requeues)
@@ -231,7 +233,9 @@ def transitions() -> "Transitions":
     from shared.adapters.sqs import SqsDeliveryQueue
     from shared.predictions.transitions import Transitions
 
-    return Transitions(prediction_store(), SqsDeliveryQueue(settings(QueueSettings).webhooks_queue_url, sqs_client()))
+    return Transitions(
+        prediction_store(), SqsDeliveryQueue(settings(QueueSettings).webhooks_queue_url, lazily(sqs_client))
+    )
 
 
 @per_container
@@ -239,7 +243,7 @@ def prediction_service() -> "PredictionService":
     from shared.adapters.sqs import SqsPredictionQueue
     from shared.predictions.service import PredictionService
 
-    queue = SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
+    queue = SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, lazily(sqs_client))
     retention = timedelta(days=settings(StoreSettings).retention_days)
     allow_insecure = settings(WebhookUrlSettings).allow_insecure
     return PredictionService(
@@ -250,7 +254,7 @@ def prediction_service() -> "PredictionService":
 def predictions_queue() -> "SqsPredictionQueue":
     from shared.adapters.sqs import SqsPredictionQueue
 
-    return SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
+    return SqsPredictionQueue(settings(QueueSettings).predictions_queue_url, lazily(sqs_client))
 
 
 def worker_budget(remaining_seconds: Callable[[], float]) -> "WorkerBudget":
@@ -284,7 +288,7 @@ def prediction_runner() -> "PredictionRunner":
 def delivery_store() -> "DynamoDeliveryStore":
     from shared.adapters.dynamodb.deliveries import DynamoDeliveryStore
 
-    return DynamoDeliveryStore(settings(StoreSettings).table_name, dynamodb_client())
+    return DynamoDeliveryStore(settings(StoreSettings).table_name, lazily(dynamodb_client))
 
 
 @per_container
@@ -304,13 +308,13 @@ def delivery_queries() -> "DeliveryQueries":
 def webhooks_queue() -> "SqsDeliveryQueue":
     from shared.adapters.sqs import SqsDeliveryQueue
 
-    return SqsDeliveryQueue(settings(QueueSettings).webhooks_queue_url, sqs_client())
+    return SqsDeliveryQueue(settings(QueueSettings).webhooks_queue_url, lazily(sqs_client))
 
 
 def webhooks_dead_letters() -> "SqsDeliveryQueue":
     from shared.adapters.sqs import SqsDeliveryQueue
 
-    return SqsDeliveryQueue(settings(WebhookDeadLetterSettings).webhooks_dlq_url, sqs_client())
+    return SqsDeliveryQueue(settings(WebhookDeadLetterSettings).webhooks_dlq_url, lazily(sqs_client))
 
 
 @per_container
@@ -340,13 +344,13 @@ def batch_store() -> "DynamoBatchStore":
     from shared.adapters.dynamodb.batches import DynamoBatchStore
 
     stuck_after = timedelta(seconds=settings(SweepSettings).stuck_after_seconds)
-    return DynamoBatchStore(settings(StoreSettings).table_name, dynamodb_client(), stuck_after)
+    return DynamoBatchStore(settings(StoreSettings).table_name, lazily(dynamodb_client), stuck_after)
 
 
 def batch_files() -> "S3BatchFiles":
     from shared.adapters.s3.batch_files import S3BatchFiles
 
-    return S3BatchFiles(settings(BucketSettings).bucket_name, s3_client())
+    return S3BatchFiles(settings(BucketSettings).bucket_name, lazily(s3_client))
 
 
 def download_url(key: str) -> str:
@@ -357,7 +361,7 @@ def download_url(key: str) -> str:
 def batch_steps() -> "SqsBatchSteps":
     from shared.adapters.sqs import SqsBatchSteps
 
-    return SqsBatchSteps(settings(BatchSettings).batches_queue_url, sqs_client())
+    return SqsBatchSteps(settings(BatchSettings).batches_queue_url, lazily(sqs_client))
 
 
 def batch_finalizer() -> "BatchFinalizer":
@@ -391,7 +395,7 @@ def batch_validator() -> "BatchValidator":
     from shared.batches.validation import BatchValidator, ValidationLimits
 
     batches = settings(BatchSettings)
-    chunks = SqsChunkQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
+    chunks = SqsChunkQueue(settings(QueueSettings).predictions_queue_url, lazily(sqs_client))
     limits = ValidationLimits(step_bytes=batches.step_bytes, chunk_lines=batches.chunk_lines)
     return BatchValidator(batch_store(), batch_files(), batch_steps(), chunks, batch_finalizer(), limits)
 
@@ -410,7 +414,7 @@ def batch_recovery() -> "BatchRecovery":
     from shared.adapters.sqs import SqsChunkQueue
     from shared.batches.recovery import BatchRecovery
 
-    chunks = SqsChunkQueue(settings(QueueSettings).predictions_queue_url, sqs_client())
+    chunks = SqsChunkQueue(settings(QueueSettings).predictions_queue_url, lazily(sqs_client))
     return BatchRecovery(batch_store(), batch_files(), batch_steps(), chunks, batch_finalizer())
 
 

@@ -1,6 +1,7 @@
 """AWS clients, created lazily on first use and reused for the life of the container."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -20,6 +21,26 @@ if TYPE_CHECKING:
 _CONFIG = Config(
     connect_timeout=2, read_timeout=8, retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50
 )
+
+
+C = TypeVar("C")
+
+
+def lazily(client: Callable[[], C]) -> C:
+    """A stand-in for ``client()`` that calls it when first used, for the services the wiring builds:
+    a request that never reaches a queue or a bucket does not pay for creating its client (botocore
+    loads the service's model and endpoint rules, about 30 ms of a cold start)."""
+    return cast(C, _OnFirstUse(client))
+
+
+class _OnFirstUse:
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Callable[[], Any]) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client(), name)  # the accessors below are per container: made once
 
 
 @per_container

@@ -15,7 +15,6 @@ from shared.api.jsonbody import StrictJsonRoute
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.openapi import OPENAPI_TAGS, SERVERS, DocumentedApp, operation_id
 from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from shared.api.webhook_events import webhooks
 from shared.kernel.observability import logged_invocation, metrics
 
 API_DESCRIPTION = """\
@@ -63,7 +62,6 @@ def create_app(*routers: APIRouter) -> DocumentedApp:
         openapi_url=None,
         openapi_tags=OPENAPI_TAGS,
         servers=SERVERS,
-        webhooks=webhooks,
         generate_unique_id_function=operation_id,
     )
     for router in routers:

@@ -91,6 +91,10 @@ class DocumentedApp(FastAPI):
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
+            # Documentation only, so imported only when a document is made, never on a function's cold start.
+            from shared.api.webhook_events import webhooks
+
+            self.webhooks.include_router(webhooks)
             self.openapi_schema = corrected(super().openapi())
         return self.openapi_schema
 

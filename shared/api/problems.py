@@ -20,7 +20,7 @@ from shared.api.openai_errors import (
     openai_error,
 )
 from shared.api.routes import allowed_methods
-from shared.batches.requests import BatchModelNotFoundError
+from shared.batches.models import BatchModelNotFoundError
 from shared.inference.errors import (
     ContextLengthExceededError,
     InvalidInferRequestError,
@@ -41,9 +41,13 @@ from shared.kernel.jsoncodec import DuplicateKeyError
 from shared.keys.models import AuthenticationError, KeyLimitReachedError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
-from shared.registry.models import ModelNotFoundError
-from shared.registry.registration import ArtifactRejectedError, InvalidSchemaError
-from shared.registry.service import InvalidModelInputError, UnusableModelSchemaError
+from shared.registry.models import (
+    ArtifactRejectedError,
+    InvalidModelInputError,
+    InvalidSchemaError,
+    ModelNotFoundError,
+    UnusableModelSchemaError,
+)
 from shared.uploads.models import UnusableUploadError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

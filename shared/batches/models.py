@@ -250,3 +250,7 @@ def problem_list(problems: list[LineProblem], more: int) -> tuple[LineProblem, .
 
 def _unless_none(new: V | None, old: V) -> V:
     return old if new is None else new
+
+
+class BatchModelNotFoundError(NotFoundError):
+    """The model an OpenAI batch's lines name does not exist (404, OpenAI's ``model_not_found``)."""

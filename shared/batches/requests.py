@@ -15,7 +15,7 @@ from shared.batches.lines import MAX_LINE_BYTES, BatchLine, split_lines
 from shared.batches.models import BatchDialect
 from shared.batches.ports import BatchFiles
 from shared.files.models import StoredFile
-from shared.kernel.errors import FieldError, InvalidRequestError, NotFoundError
+from shared.kernel.errors import FieldError, InvalidRequestError
 
 COMPLETION_WINDOWS = ("24h",)  # OpenAI's only window
 
@@ -50,10 +50,6 @@ class InvalidBatchRequestError(InvalidRequestError):
     def __init__(self, pointer: str, message: str) -> None:
         super().__init__(message)
         self.errors = [FieldError(pointer, message)]
-
-
-class BatchModelNotFoundError(NotFoundError):
-    """The model an OpenAI batch's lines name does not exist (404, OpenAI's ``model_not_found``)."""
 
 
 def check_openai_request(request: NewOpenAiBatch) -> None:

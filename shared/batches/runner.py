@@ -30,8 +30,14 @@ from shared.batches.parts import chunk_lines, skip_chunk
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.kernel.messages import RunBatchChunk
 from shared.kernel.observability import logger, metrics
-from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
-from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
+from shared.registry.models import (
+    InvalidModelInputError,
+    ModelNotFoundError,
+    ModelRef,
+    ModelVersion,
+    UnusableModelSchemaError,
+)
+from shared.registry.service import ModelRegistry
 from shared.runtimes.base import (
     TIMEOUT,
     FinalResult,

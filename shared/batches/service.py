@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from shared.batches.finalizer import BatchFinalizer
 from shared.batches.models import (
     Batch,
+    BatchModelNotFoundError,
     BatchNotFoundError,
     BatchStatus,
     BatchTransition,
@@ -18,7 +19,6 @@ from shared.batches.models import (
 )
 from shared.batches.ports import BatchFiles, BatchSteps, BatchStore
 from shared.batches.requests import (
-    BatchModelNotFoundError,
     InvalidBatchRequestError,
     NewBatch,
     NewOpenAiBatch,

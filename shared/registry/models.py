@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.kernel.errors import ConflictError, FieldError, InvalidRequestError, NotFoundError
+from shared.registry.schema_rules import UnusableSchemaError
 from shared.registry.tensor_specs import TensorSpec as TensorSpec
 from shared.registry.text import TextSpec
 
@@ -191,3 +192,35 @@ class NewVersion:
             outputs=self.outputs,
             text=self.text,
         )
+
+
+class InvalidSchemaError(InvalidRequestError):
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__("A schema is not a usable JSON Schema (draft 2020-12, self-contained, RE2 patterns).")
+        self.errors = [FieldError(pointer, message)]
+
+
+class ArtifactRejectedError(InvalidRequestError):
+    def __init__(self, reason: str, what: str = "ONNX model") -> None:
+        message = f"The uploaded file is not a usable {what}: {reason}"
+        super().__init__(message)
+        self.errors = [FieldError("/upload_id", message)]
+
+
+class InvalidModelInputError(InvalidRequestError):
+    def __init__(self, model: str, errors: list[FieldError]) -> None:
+        super().__init__(f"The input does not match the input schema of model '{model}'.")
+        self.errors = errors
+
+
+class UnusableModelSchemaError(InvalidRequestError):
+    """The input cannot be checked against the version's input schema: a schema stored before the
+    registration rules (refused now), or one this input would take too long to evaluate."""
+
+    def __init__(self, version: ModelVersion, unusable: UnusableSchemaError, pointer: str) -> None:
+        where = f" (at '{unusable.pointer}' of the schema)" if unusable.pointer else ""
+        super().__init__(
+            f"The input cannot be checked against the input schema of version {version.version} "
+            f"of model '{version.name}'{where}: {unusable.reason}."
+        )
+        self.errors = [FieldError(pointer, "cannot be checked against the model's input schema")]

@@ -16,7 +16,15 @@ from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.errors import FieldError, InvalidRequestError, TransientError
 from shared.kernel.observability import logger
 from shared.registry.inspector_contract import ArtifactInspector, InspectRequest, Rejected, TensorSpecWire
-from shared.registry.models import BuiltinModelError, JsonSchema, ModelVersion, NewVersion, Runtime
+from shared.registry.models import (
+    ArtifactRejectedError,
+    BuiltinModelError,
+    InvalidSchemaError,
+    JsonSchema,
+    ModelVersion,
+    NewVersion,
+    Runtime,
+)
 from shared.registry.ports import ModelStore
 from shared.registry.schema_rules import UnusableSchemaError, check_schema
 from shared.registry.service import ModelRegistry
@@ -42,12 +50,6 @@ class VersionRequest:
     text: TextOptions | None = None
 
 
-class InvalidSchemaError(InvalidRequestError):
-    def __init__(self, pointer: str, message: str) -> None:
-        super().__init__("A schema is not a usable JSON Schema (draft 2020-12, self-contained, RE2 patterns).")
-        self.errors = [FieldError(pointer, message)]
-
-
 class RuntimeNotRegistrableError(InvalidRequestError):
     def __init__(self) -> None:
         message = "Only 'onnx' and 'text' versions can be registered; built-in runtimes ship with the service."
@@ -61,13 +63,6 @@ class RuntimeFieldError(InvalidRequestError):
     def __init__(self, pointer: str, message: str) -> None:
         super().__init__(f"The request does not fit its runtime: '{pointer}' {message}.")
         self.errors = [FieldError(pointer, message)]
-
-
-class ArtifactRejectedError(InvalidRequestError):
-    def __init__(self, reason: str, what: str = "ONNX model") -> None:
-        message = f"The uploaded file is not a usable {what}: {reason}"
-        super().__init__(message)
-        self.errors = [FieldError("/upload_id", message)]
 
 
 def artifact_prefix(tenant: str, name: str) -> str:

@@ -4,10 +4,18 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from shared.kernel.errors import FieldError, InvalidRequestError
+from shared.kernel.errors import FieldError
 from shared.kernel.observability import logger
 from shared.registry.builtins import BUILTIN_MODELS
-from shared.registry.models import Model, ModelNotFoundError, ModelRef, ModelVersion, UnknownModelError
+from shared.registry.models import (
+    InvalidModelInputError,
+    Model,
+    ModelNotFoundError,
+    ModelRef,
+    ModelVersion,
+    UnknownModelError,
+    UnusableModelSchemaError,
+)
 from shared.registry.ports import ModelStore
 from shared.registry.schema_rules import UnusableSchemaError
 from shared.registry.schemas import validation_errors
@@ -16,25 +24,6 @@ if TYPE_CHECKING:  # jsonschema is imported on first validation: most functions 
     from jsonschema.exceptions import ValidationError
 
 _PINNED_CACHE_SIZE = 256
-
-
-class InvalidModelInputError(InvalidRequestError):
-    def __init__(self, model: str, errors: list[FieldError]) -> None:
-        super().__init__(f"The input does not match the input schema of model '{model}'.")
-        self.errors = errors
-
-
-class UnusableModelSchemaError(InvalidRequestError):
-    """The input cannot be checked against the version's input schema: a schema stored before the
-    registration rules (refused now), or one this input would take too long to evaluate."""
-
-    def __init__(self, version: ModelVersion, unusable: UnusableSchemaError, pointer: str) -> None:
-        where = f" (at '{unusable.pointer}' of the schema)" if unusable.pointer else ""
-        super().__init__(
-            f"The input cannot be checked against the input schema of version {version.version} "
-            f"of model '{version.name}'{where}: {unusable.reason}."
-        )
-        self.errors = [FieldError(pointer, "cannot be checked against the model's input schema")]
 
 
 class ModelRegistry:

@@ -10,8 +10,8 @@ from shared.kernel.pagination import CursorCodec, InvalidCursorError
 from shared.predictions.models import InputTooLargeError, PredictionNotFoundError, PredictionStatus, Transition
 from shared.predictions.service import NewPrediction, PredictionService
 from shared.predictions.transitions import Transitions
-from shared.registry.models import InvalidModelRefError, UnknownModelError
-from shared.registry.service import InvalidModelInputError, ModelRegistry
+from shared.registry.models import InvalidModelInputError, InvalidModelRefError, UnknownModelError
+from shared.registry.service import ModelRegistry
 from tests.support.fakes import InMemoryModelStore, InMemoryPredictionStore, InMemoryPublisher, InMemoryQueue
 
 

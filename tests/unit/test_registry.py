@@ -6,8 +6,15 @@ from typing import Any
 
 import pytest
 
-from shared.registry.models import ModelNotFoundError, ModelRef, ModelVersion
-from shared.registry.service import InvalidModelInputError, ModelRegistry, UnusableModelSchemaError
+from shared.registry.models import (
+    InvalidModelInputError,
+    InvalidSchemaError,
+    ModelNotFoundError,
+    ModelRef,
+    ModelVersion,
+    UnusableModelSchemaError,
+)
+from shared.registry.service import ModelRegistry
 from tests.support.fakes import InMemoryModelStore
 from tests.support.timing import finishes_within
 
@@ -85,7 +92,7 @@ def test_a_schema_is_checked_against_the_meta_schema_once_per_container(monkeypa
 
     verdicts = []
     for same in (schema, dict(reversed(schema.items()))):  # the same schema, keys in another order
-        with pytest.raises(registration.InvalidSchemaError) as refused:
+        with pytest.raises(InvalidSchemaError) as refused:
             registration._check_schema("/input_schema", same)
         verdicts.append((refused.value.errors[0].pointer, refused.value.errors[0].detail))
 
@@ -387,7 +394,7 @@ def test_legitimate_patterns_on_long_strings_still_evaluate() -> None:
 def _refusal(schema: dict[str, Any]) -> tuple[str, str]:
     from shared.registry import registration
 
-    with pytest.raises(registration.InvalidSchemaError) as refused:
+    with pytest.raises(InvalidSchemaError) as refused:
         registration._check_schema("/input_schema", schema)
     [error] = refused.value.errors
     return error.pointer, error.detail

@@ -1,7 +1,7 @@
 """Settings: one group per concern, each variable read by one group, each group read once and on its own."""
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared import settings as settings_module
 from shared.settings import ApiSettings, SettingsGroup, StoreSettings, WebhookSettings, WebhookUrlSettings, settings
@@ -20,12 +20,10 @@ def _variables(group: type[SettingsGroup]) -> set[str]:
 
 def test_every_group_of_the_module_is_a_settings_group() -> None:
     """The alias check below sees every group: none bypasses the base class."""
-    from pydantic_settings import BaseSettings
-
     declared = {
         value
         for value in vars(settings_module).values()
-        if isinstance(value, type) and issubclass(value, BaseSettings) and value not in (BaseSettings, SettingsGroup)
+        if isinstance(value, type) and issubclass(value, BaseModel) and value not in (BaseModel, SettingsGroup)
     }
     assert declared == set(_groups())
 
@@ -69,3 +67,35 @@ def test_a_group_is_read_once_until_reset(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings(StoreSettings) is read
     reset()
     assert settings(StoreSettings).table_name == "second"
+
+
+@pytest.mark.usefixtures("fresh")
+def test_variables_are_validated_as_their_fields_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_WAIT_SECONDS", "12.5")
+    monkeypatch.setenv("WEBHOOKS_ALLOW_INSECURE", "true")
+    monkeypatch.setenv("RETENTION_DAYS", "30")
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("table_name", "not read: variable names are exact")
+
+    assert settings(ApiSettings).max_wait_seconds == 12.5
+    assert settings(WebhookUrlSettings).allow_insecure is True
+    assert settings(StoreSettings) == StoreSettings(TABLE_NAME="t", RETENTION_DAYS=30)
+
+
+@pytest.mark.usefixtures("fresh")
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("TABLE_NAME", "", "at least 1 character"),  # set but empty is a value, not a default
+        ("RETENTION_DAYS", "0", "greater than or equal to 1"),
+        ("RETENTION_DAYS", "a week", "valid integer"),
+    ],
+)
+def test_a_bad_variable_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=message) as refused:
+        settings(StoreSettings)
+    assert variable in str(refused.value)
