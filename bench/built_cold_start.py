@@ -17,9 +17,10 @@ Each sample is a fresh CPython 3.12 (``tools.python312``) run as ``-I -S -B -X f
 as ``PYTHONDONTWRITEBYTECODE=1`` would do without ``-I``), so no run is helped by an earlier one's cache.
 Timed as ``bench.cold_start`` times (its driver, moto stack, roles and events): import + init + first
 event, median of ``--runs``. The floor is ``bench.cold_start``'s floor handler in its own ``var/task`` on
-the DependenciesLayer (boto3, pydantic), measured the same way in both variants. Also printed: each
-function's code + layers, unzipped and zipped, in both variants, and the time CPython 3.12 takes to compile
-a function's own ``app.py`` (what shipping the function's bytecode too would save).
+the DependenciesLayer (boto3, pydantic), measured the same way in both variants; beside it the FastAPI +
+Mangum floor, the same call served as one FastAPI route through Mangum: what the framework alone costs.
+Also printed: each function's code + layers, unzipped and zipped, in both variants, and the time
+CPython 3.12 takes to compile a function's own ``app.py`` (what shipping the function's bytecode too would save).
 """
 
 import argparse
@@ -43,7 +44,31 @@ from tools.template import ROOT, FunctionSpec, Template, load_template
 VARIANTS = ("sources", "bytecode")
 LAMBDA_FLAGS = ("-I", "-S", "-B", "-X", "frozen_modules=on")
 FLOOR_NAME = "floor (boto3 GetItem + pydantic)"
+FRAMEWORK_NAME = "FastAPI + Mangum floor (the floor's GetItem as one route)"
 FLOOR_LAYERS = ("DependenciesLayer",)
+# What the design card's framework costs on its own: the floor's call served as one FastAPI route through
+# Mangum, as our functions serve theirs (no auth, no middleware, no problem handlers).
+FRAMEWORK_FLOOR = """
+import os
+import boto3
+from fastapi import FastAPI
+from mangum import Mangum
+from pydantic import BaseModel
+
+class Answer(BaseModel):
+    found: bool
+
+client = boto3.client("dynamodb")
+app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+@app.get("/v1/health")  # the path of the event both floors serve (events/get_health.json)
+def health() -> Answer:
+    item = client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "TENANT#example"}, "SK": {"S": "X"}})
+    return Answer(found="Item" in item)
+
+handler = Mangum(app, lifespan="off")
+"""
+REFERENCES = {FLOOR_NAME: FLOOR, FRAMEWORK_NAME: FRAMEWORK_FLOOR}  # name -> floor_handler.py, on FLOOR_LAYERS
 
 # Runs under CPython 3.12: argv[1] a JSON list of app.py paths; prints the median ms to compile each.
 COMPILE_TIME = r"""
@@ -97,9 +122,9 @@ def lay_out(build: Path, root: Path, packages: dict[str, tuple[str, ...]], varia
                 )
             opts[code_layers] = opt
         task = root / variant / name / "task"
-        if name == FLOOR_NAME:
+        if name in REFERENCES:
             task.mkdir(parents=True)
-            (task / "floor_handler.py").write_text(FLOOR, encoding="utf-8")
+            (task / "floor_handler.py").write_text(REFERENCES[name], encoding="utf-8")
         else:
             shutil.copytree(build / name, task, ignore=ignore, copy_function=shutil.copyfile)
         trees[name] = Tree(task, opts[code_layers])
@@ -133,7 +158,7 @@ def sizes(build: Path, packages: dict[str, tuple[str, ...]]) -> dict[str, tuple[
     """Function name -> (unzipped, zipped) bytes of its code + layers per variant (the floor's: its layers)."""
     used = {layer for layers in packages.values() for layer in layers}
     measured: dict[str, dict[str, tuple[int, int]]] = {}
-    for folder in [*used, *(name for name in packages if name != FLOOR_NAME)]:
+    for folder in [*used, *(name for name in packages if name not in REFERENCES)]:
         measured[folder] = {
             variant: (
                 tree_size(build / folder, variant == "bytecode"),
@@ -143,7 +168,7 @@ def sizes(build: Path, packages: dict[str, tuple[str, ...]]) -> dict[str, tuple[
         }
     result = {}
     for name, layers in packages.items():
-        parts = [*layers] if name == FLOOR_NAME else [name, *layers]
+        parts = [*layers] if name in REFERENCES else [name, *layers]
         unzipped = {variant: sum(measured[part][variant][0] for part in parts) for variant in VARIANTS}
         zipped = {variant: sum(measured[part][variant][1] for part in parts) for variant in VARIANTS}
         result[name] = (unzipped, zipped)
@@ -171,12 +196,15 @@ def measure(
     roles: LocalRoles,
     runs: int,
 ) -> list[Row]:
-    packages = {FLOOR_NAME: FLOOR_LAYERS, **{spec.logical_id: tuple(layers_of(template, spec)) for spec in specs}}
+    packages = {
+        **dict.fromkeys(REFERENCES, FLOOR_LAYERS),
+        **{spec.logical_id: tuple(layers_of(template, spec)) for spec in specs},
+    }
     found_sizes = sizes(build, packages)
     events = ROOT / "events"
     env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}  # as Lambda; under -I it is -B that does it
     configs: dict[str, tuple[dict[str, object], dict[str, str]]] = {
-        FLOOR_NAME: (
+        name: (
             {
                 "module": "floor_handler",
                 "handler": "handler",
@@ -185,6 +213,7 @@ def measure(
             },
             {**env, **roles.operator.environment()},
         )
+        for name in REFERENCES
     }
     for spec in specs:
         config: dict[str, object] = {
@@ -259,9 +288,10 @@ def main() -> None:
     print("\nCold start from the built packages (x86_64 twin), CPython 3.12, read-only, no bytecode cache\n")  # noqa: T201
     print(table(rows, compiled))  # noqa: T201
     if args.json:
-        floor, *functions = rows
+        floor, framework, *functions = rows
         figures = {
             "floor": floor.seconds,
+            "framework_floor": framework.seconds,
             "functions": {row.name: row.seconds for row in functions},
             "unzipped": {row.name: row.unzipped for row in functions},
             "zipped": {row.name: row.zipped for row in functions},
