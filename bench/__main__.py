@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +187,13 @@ def table(rows: list[Target]) -> str:
     return "\n".join(lines)
 
 
+def duration_table(durations: Mapping[str, float]) -> str:
+    lines = ["| benchmark | minutes |", "|---|---:|"]
+    lines += [f"| {name} | {seconds / 60:.1f} |" for name, seconds in durations.items()]
+    lines.append(f"| **total** | **{sum(durations.values()) / 60:.1f}** |")
+    return "\n".join(lines)
+
+
 def refusals_in(folder: Path) -> list[Decision]:
     return [decision for decision in read_folder(folder) if not decision.allowed]
 
@@ -197,6 +205,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, Figures] = {}
     failed: list[str] = []
+    durations: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="infergate-bench-") as folder:
         # Every benchmark runs its functions as their own roles, enforced: each IAM decision is kept here.
         audit = Path(folder) / "iam"
@@ -209,7 +218,9 @@ def main() -> None:
             print(f"\n## {bench.name}", flush=True)  # noqa: T201
             for previous in audit.iterdir():  # the previous benchmark's decisions
                 previous.unlink()
+            began = time.monotonic()
             completed = subprocess.run(bench.command(args.quick, out), cwd=ROOT, env=environment, check=False)
+            durations[bench.name] = time.monotonic() - began
             refused = refusals_in(audit)
             if refused:
                 print(refusal_report(refused), flush=True)  # noqa: T201
@@ -220,6 +231,7 @@ def main() -> None:
     api_functions = {spec.logical_id for spec in load_template().functions if spec.is_api}
     print("\n## Targets and figures (issues 7, 16, 17 and 20), this run\n")  # noqa: T201
     print(table(targets(figures, api_functions)))  # noqa: T201
+    print(f"\n## Durations (make bench must stay under 20 minutes)\n\n{duration_table(durations)}")  # noqa: T201
     if failed:
         sys.exit(f"\nbenchmarks that failed: {', '.join(failed)}")
 

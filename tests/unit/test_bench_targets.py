@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from bench.__main__ import Target, table, targets
+from bench.__main__ import Target, duration_table, table, targets
 from bench.aws_calls import PRICES
 from bench.embeddings import per_million_tokens
 
@@ -181,3 +181,11 @@ def test_the_built_cold_start_is_judged_with_bytecode_and_shown_from_sources_aga
     assert (shown.measured, shown.met) == ("worst 3.00x (ListKeysFunction); median 2.05x", None)
     framework = rows["FastAPI + Mangum floor from the built package, bytecode (x floor; the framework alone)"]
     assert (framework.measured, framework.met) == ("1.75x", None)
+
+
+def test_the_durations_add_up_to_the_total_in_minutes() -> None:
+    assert duration_table({"cold_start": 90.0, "package_size": 150.0}).splitlines()[2:] == [
+        "| cold_start | 1.5 |",
+        "| package_size | 2.5 |",
+        "| **total** | **4.0** |",
+    ]
