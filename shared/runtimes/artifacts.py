@@ -1,4 +1,9 @@
-"""Model files on local disk (``/tmp`` in Lambda), each verified against its recorded sha256 before use."""
+"""Model files on local disk (``/tmp`` in Lambda), each verified against its recorded sha256 before use.
+
+A downloaded file is kept only while its runtime is built (``RuntimeLoader`` discards it then, built or not),
+so the disk holds at most the one artifact being loaded (uploads are at most 100 MiB): the function's
+ephemeral storage need not grow with the in-memory cache of sessions.
+"""
 
 import hashlib
 import os
@@ -45,7 +50,11 @@ class ArtifactFiles:
         if not path.exists():
             self._directory.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(f".{os.getpid()}.part")
-            self._downloader.download(artifact.location, partial)
+            try:
+                self._downloader.download(artifact.location, partial)
+            except BaseException:
+                partial.unlink(missing_ok=True)  # a download cut short (a full disk) leaves nothing behind
+                raise
             partial.replace(path)
         try:
             _verify(path, artifact)
@@ -55,7 +64,8 @@ class ArtifactFiles:
         return path
 
     def discard(self, artifact: Artifact) -> None:
-        """Free the disk space of a downloaded artifact (bundled files stay)."""
+        """Free the disk space of a downloaded artifact (bundled files stay): once its runtime is built, the
+        model is in memory and the file is not read again."""
         if not artifact.location.startswith(BUNDLED_PREFIX):
             (self._directory / _local_name(artifact)).unlink(missing_ok=True)
 

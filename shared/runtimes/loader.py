@@ -4,7 +4,9 @@ Built-in runtimes stay for the container's life: the code-only ones (echo, senti
 text models, served by ``TextRuntime`` from their shipped folder under ``builtin_models_dir`` once its
 manifest and files are checked (``shared.runtimes.builtin_text``). ONNX sessions (``onnx`` and ``text``
 versions) are kept in an LRU cache keyed by model version (name, number and artifact digest), bounded by
-a count and by the total size of their artifacts; an evicted session's downloaded file is deleted from ``/tmp`` too.
+a count and by the total size of their artifacts. A downloaded file is deleted from ``/tmp`` as soon as its
+session is built (or fails to build): a session holds its model in memory (onnxruntime keeps neither the file
+open nor mapped), so the disk holds one artifact at most, whatever the cache holds.
 """
 
 from collections import OrderedDict
@@ -110,6 +112,8 @@ class RuntimeLoader:
         except (ArtifactIntegrityError, _UnusableArtifactError, OSError) as exc:
             logger.error("model artifact unusable", extra={"model": version.name, "version": version.version})
             raise RuntimeUnavailableError(f"{version.name}:{version.version}: {exc}") from exc
+        finally:
+            self._files.discard(version.artifact)  # the session holds the model: the disk never fills up
         self._sessions[key] = (version, runtime)
         self._evict()
         logger.info("onnx session loaded", extra={"model": version.name, "version": version.version})
@@ -121,8 +125,6 @@ class RuntimeLoader:
 
         while len(self._sessions) > 1 and (len(self._sessions) > self._max_sessions or total() > self._max_bytes):
             _, (evicted, _) = self._sessions.popitem(last=False)
-            if evicted.artifact is not None:
-                self._files.discard(evicted.artifact)
             logger.info("onnx session evicted", extra={"model": evicted.name, "version": evicted.version})
 
 

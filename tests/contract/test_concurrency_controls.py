@@ -76,8 +76,9 @@ def test_the_sync_predict_alias_is_provisioned_only_when_asked(provisioned: int,
 
     assert (config or {}).get("ProvisionedConcurrentExecutions") == expected
     assert _parameter("PredictProvisionedConcurrency")["Default"] == 0
-    # Lambda refuses provisioned concurrency on a SnapStart version: the function has none.
+    # Lambda refuses provisioned concurrency on a SnapStart version: SnapStart (ApiSnapStart) only when none is.
     function = _resources("AWS::Lambda::Function")["PredictModelFunction"]["Properties"]
-    assert function.get("SnapStart", {"ApplyOn": "None"}) == {"ApplyOn": "None"}
+    snapstart = _resolved(function["SnapStart"]["ApplyOn"], {"ProvisionsPredict": provisioned != 0})
+    assert snapstart == ("None" if provisioned else {"Ref": "ApiSnapStart"})
     others = [name for name, a in aliases.items() if "ProvisionedConcurrencyConfig" in a["Properties"]]
     assert others == ["PredictModelFunctionAliaslive"]

@@ -9,6 +9,7 @@ is ``test_template.test_every_queue_with_a_consumer_has_a_dlq_and_enough_visibil
 
 import copy
 import dataclasses
+import itertools
 import json
 import re
 import subprocess
@@ -285,14 +286,42 @@ def _runtime_supported(runtime: str) -> bool:
 
 
 def _may_snapstart(apply_on: Any, template: Template) -> bool:
-    """Whether some deployment of the template turns SnapStart on (a parameter: any allowed value)."""
+    """Whether some deployment of the template turns SnapStart on (a parameter: any allowed value; a condition:
+    either branch)."""
     if isinstance(apply_on, dict) and set(apply_on) == {"Ref"}:
         parameter = template.raw["Parameters"][apply_on["Ref"]]
         return "PublishedVersions" in parameter.get("AllowedValues", ["PublishedVersions"])
+    if isinstance(apply_on, dict) and set(apply_on) == {"Fn::If"}:
+        return any(_may_snapstart(branch, template) for branch in apply_on["Fn::If"][1:])
     return bool(apply_on == "PublishedVersions")
 
 
+def _conditions_in(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["Fn::If"][0]} if "Fn::If" in value else set()
+        return found.union(*(_conditions_in(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_conditions_in(item) for item in value))
+    return set()
+
+
+def _resolved(value: Any, conditions: dict[str, bool]) -> Any:
+    """``value`` with every ``Fn::If`` decided by ``conditions`` (``None`` for ``AWS::NoValue``)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        name, then, otherwise = value["Fn::If"]
+        return _resolved(then if conditions[name] else otherwise, conditions)
+    return None if value == {"Ref": "AWS::NoValue"} else value
+
+
+def _cases(*values: Any) -> list[dict[str, bool]]:
+    """Every combination of the conditions these values depend on (one empty case when none)."""
+    names = sorted(set().union(*(_conditions_in(value) for value in values)))
+    return [dict(zip(names, truths, strict=True)) for truths in itertools.product((False, True), repeat=len(names))]
+
+
 def snapstart_problems(template: Template, translated: dict[str, Any]) -> list[str]:
+    """What Lambda refuses in some deployment: each combination of the template's conditions is judged alone,
+    so SnapStart turned off exactly where provisioned concurrency is turned on is fine."""
     resources: dict[str, dict[str, Any]] = translated["Resources"]
     aliased = {
         alias["Properties"]["FunctionName"].get("Ref"): alias["Properties"]
@@ -302,7 +331,8 @@ def snapstart_problems(template: Template, translated: dict[str, Any]) -> list[s
     problems = []
     for spec in template.functions:
         props = resources[spec.logical_id]["Properties"]
-        if not _may_snapstart(props.get("SnapStart", {}).get("ApplyOn", "None"), template):
+        apply_on = props.get("SnapStart", {}).get("ApplyOn", "None")
+        if not _may_snapstart(apply_on, template):
             continue
         name = spec.logical_id
         if not _runtime_supported(props.get("Runtime", "")):
@@ -317,8 +347,11 @@ def snapstart_problems(template: Template, translated: dict[str, Any]) -> list[s
             problems.append(f"{name}: SnapStart with EFS")
         if props.get("PackageType") == "Image":
             problems.append(f"{name}: SnapStart on a container image")
-        if "ProvisionedConcurrencyConfig" in aliased.get(name, {}):
-            problems.append(f"{name}: SnapStart with provisioned concurrency")
+        provisioned = aliased.get(name, {}).get("ProvisionedConcurrencyConfig")
+        for case in _cases(apply_on, provisioned):
+            if _may_snapstart(_resolved(apply_on, case), template) and _resolved(provisioned, case) is not None:
+                problems.append(f"{name}: SnapStart with provisioned concurrency")
+                break
     return problems
 
 
@@ -333,6 +366,7 @@ def test_snapstart_is_on_only_where_lambda_supports_it() -> None:
     ]
 
     assert len(on) > 1  # the API functions (ApiSnapStart)
+    assert "PredictModelFunction" in on  # unless its alias is provisioned
     assert snapstart_problems(template, template.translated) == []
 
 
@@ -358,10 +392,24 @@ def test_snapstart_where_lambda_refuses_it_is_found() -> None:
     ]
 
 
+def test_snapstart_on_a_function_whose_alias_may_be_provisioned_is_found_unless_a_condition_parts_them() -> None:
+    template = load_template()
+    translated = copy.deepcopy(template.translated)
+    predict = translated["Resources"]["PredictModelFunction"]["Properties"]
+    assert predict["SnapStart"] == {"ApplyOn": {"Fn::If": ["ProvisionsPredict", "None", {"Ref": "ApiSnapStart"}]}}
+    assert snapstart_problems(template, translated) == []
+
+    predict["SnapStart"] = {"ApplyOn": {"Ref": "ApiSnapStart"}}  # on even where PredictProvisionedConcurrency > 0
+
+    assert snapstart_problems(template, translated) == ["PredictModelFunction: SnapStart with provisioned concurrency"]
+
+
 def test_snapstart_set_by_a_parameter_counts_as_on() -> None:
     template = load_template()
 
     assert _may_snapstart({"Ref": "ApiSnapStart"}, template)
     assert not _may_snapstart("None", template)
+    assert _may_snapstart({"Fn::If": ["ProvisionsPredict", "None", {"Ref": "ApiSnapStart"}]}, template)
+    assert not _may_snapstart({"Fn::If": ["ProvisionsPredict", "None", "None"]}, template)
     assert _runtime_supported("python3.13")
     assert not _runtime_supported("nodejs22.x")

@@ -1,7 +1,9 @@
 """RuntimeLoader: ONNX sessions cached per model version, bounded, and only from verified files."""
 
+import errno
 import gzip
 import hashlib
+import os
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +25,8 @@ class BucketDouble:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
         self.downloads: list[str] = []
+        self.on_disk_before_download: list[list[str]] = []
+        self.fail_after_bytes: int | None = None  # write this much, then fail as a full disk does
 
     def add(self, key: str, data: bytes) -> Artifact:
         self.objects[key] = data
@@ -30,6 +34,10 @@ class BucketDouble:
 
     def download(self, key: str, destination: Path) -> None:
         self.downloads.append(key)
+        self.on_disk_before_download.append(sorted(path.name for path in destination.parent.iterdir()))
+        if self.fail_after_bytes is not None:
+            destination.write_bytes(self.objects[key][: self.fail_after_bytes])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         destination.write_bytes(self.objects[key])
 
 
@@ -52,7 +60,7 @@ def test_a_session_is_built_once_per_version_and_reused(tmp_path: Path) -> None:
     assert first.predict([{"x": [3.0]}]) == [{"y": [7.0]}]
 
 
-def test_the_cache_evicts_the_least_recently_used_and_deletes_its_file(tmp_path: Path) -> None:
+def test_the_cache_evicts_the_least_recently_used(tmp_path: Path) -> None:
     bucket = BucketDouble()
     versions = [
         _version(f"m{i}", 1, bucket.add(f"artifacts/t/m{i}.onnx", linear_model([[float(i)]], [0.0]))) for i in range(3)
@@ -65,8 +73,50 @@ def test_the_cache_evicts_the_least_recently_used_and_deletes_its_file(tmp_path:
     load(versions[2])  # evicts m1
 
     assert [name for name, _, _ in load.loaded] == ["m0", "m2"]
-    assert not (tmp_path / f"{versions[1].artifact.sha256}.onnx").exists()  # type: ignore[union-attr]
-    assert (tmp_path / f"{versions[0].artifact.sha256}.onnx").exists()  # type: ignore[union-attr]
+    assert bucket.downloads == ["artifacts/t/m0.onnx", "artifacts/t/m1.onnx", "artifacts/t/m2.onnx"]
+
+
+def test_a_downloaded_file_is_deleted_once_its_session_is_built(tmp_path: Path) -> None:
+    """The disk holds one artifact at most (the one being loaded), however many sessions the cache keeps: the
+    function's ephemeral storage is bounded by the largest upload, not by ``MODEL_CACHE_MAX_BYTES``."""
+    bucket = BucketDouble()
+    versions = [
+        _version(f"m{i}", 1, bucket.add(f"artifacts/t/m{i}.onnx", linear_model([[float(i)]], [1.0]))) for i in range(3)
+    ]
+    load = RuntimeLoader(ArtifactFiles(bucket, tmp_path), max_sessions=8)
+
+    runtimes = [load(version) for version in versions]
+
+    assert bucket.on_disk_before_download == [[], [], []]
+    assert list(tmp_path.iterdir()) == []
+    assert [name for name, _, _ in load.loaded] == ["m0", "m1", "m2"]
+    assert runtimes[2].predict([{"x": [3.0]}]) == [{"y": [7.0]}]  # served from memory
+
+
+def test_a_file_that_does_not_load_is_not_kept(tmp_path: Path) -> None:
+    bucket = BucketDouble()
+    version = _version("broken", 1, bucket.add("artifacts/t/broken.onnx", b"not an onnx graph"))
+    load = RuntimeLoader(ArtifactFiles(bucket, tmp_path))
+
+    with pytest.raises(RuntimeUnavailableError):
+        load(version)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_download_cut_short_leaves_nothing_on_disk(tmp_path: Path) -> None:
+    """A full /tmp (ENOSPC mid-download) fails that load only; its partial file does not stay to fill the disk."""
+    bucket = BucketDouble()
+    version = _version("linear", 1, bucket.add("artifacts/t/linear.onnx", linear_model([[2.0]], [1.0])))
+    bucket.fail_after_bytes = 10
+    load = RuntimeLoader(ArtifactFiles(bucket, tmp_path))
+
+    with pytest.raises(RuntimeUnavailableError, match="No space left"):
+        load(version)
+
+    assert list(tmp_path.iterdir()) == []
+    bucket.fail_after_bytes = None
+    assert load(version).predict([{"x": [3.0]}]) == [{"y": [7.0]}]
 
 
 def test_the_cache_is_bounded_by_artifact_bytes(tmp_path: Path) -> None:
