@@ -27,7 +27,9 @@ from tools.iam_audit import AUDIT_DIR_VARIABLE, Decision, read_folder, refusal_r
 from tools.template import ROOT, load_template
 
 INFERENCE_FUNCTION = "PredictModelFunction"  # the synchronous inference route (models loaded in the function)
-QUIET_KEY_RATE = 0.9  # requests per second: each rate-limit lease lapses before the next request
+QUIET_KEY_RATE = 0.9  # requests per second: under one a second, the rate limiter's worst case before issue 20
+# Issue 20's cost targets, $ per 1M predictions on the AWS latency model's GB-seconds: (figures, label, limit).
+COST_TARGETS = (("prediction_cost", "busy key", 5.0), ("prediction_cost_quiet_key", "quiet key", 7.0))
 
 Figures = Mapping[str, Any]
 
@@ -112,13 +114,9 @@ def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Tar
         rows.append(Target("DynamoDB writes per async prediction (no webhook) ≤ 3", f"{writes:.2f}", writes <= 3))
         s3 = cost["s3_requests"]
         rows.append(Target("S3 requests per prediction (output < 256 KiB) = 0", f"{s3:.2f}", s3 == 0))
-    for key, label in (("prediction_cost", "busy key"), ("prediction_cost_quiet_key", "quiet key")):
+    for key, label, limit in COST_TARGETS:
         if found := figures.get(key):
-            measured = f"${found['per_million']:.2f} ({found['rate_limit_writes']:.2f} rate-limit writes)"
-            if "per_million_latency" in found:
-                measured += f"; ${found['per_million_latency']:.2f} with the AWS latency model"
-            name = f"$ per 1M {found['model']} predictions ≤ 7 ({label}, {found['key_rate']:g} requests/s)"
-            rows.append(Target(name, measured, found["per_million"] <= 7))
+            rows.append(_cost_target(found, label, limit))
     rows += _embedding_targets(figures)
     rows += _memory_size_rows(figures.get("memory_size"))
     if found := figures.get("openai_batch"):
@@ -131,6 +129,19 @@ def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Tar
         )
         rows.append(Target(f"OpenAI-dialect {lines} embeddings batch, AWS list price", measured, None))
     return rows
+
+
+def _cost_target(found: Figures, label: str, limit: float) -> Target:
+    """Issue 20's: judged on the cost with the AWS latency model's GB-seconds (``per_million_latency``); the
+    figure with moto's own time beside it. Without the latency model (``INFERGATE_BENCH_LATENCY=off``) the
+    target is not judged."""
+    name = f"$ per 1M {found['model']} predictions ≤ {limit:g} ({label}, {found['key_rate']:g} requests/s)"
+    writes = f"{found['rate_limit_writes']:.2f} rate-limit writes"
+    if "per_million_latency" not in found:
+        return Target(name, f"${found['per_million']:.2f} with moto's time ({writes}); latency model off", None)
+    modelled = found["per_million_latency"]
+    measured = f"${modelled:.2f} with the AWS latency model ({writes}); ${found['per_million']:.2f} with moto's time"
+    return Target(name, measured, modelled <= limit)
 
 
 def _built_cold_start_targets(found: Figures | None, api_functions: set[str]) -> list[Target]:

@@ -2,13 +2,36 @@
 
 A container that sees a key busy takes its tokens a few at a time: one conditional write admits a lease
 of several requests (counted against the key as arriving now), and the next requests are admitted from
-that lease without a write, for at most ``LEASE_MS``; what is unused then is dropped. A lease starts at one
-token (a quiet key costs one write per request) and doubles each time one is used up in time, up to
-``MAX_LEASE`` and a tenth of the burst (a burst under 20 is counted exactly). The price: over any span
-of time a key can be admitted at most one lease per warm container more than its limit allows; and a
-lease's tokens count as arriving when it is taken, so when many containers hold leases of a key that is
+that lease without a write, for as long as the lease is valid; what is unused then is dropped. A lease is
+valid for the time the limit takes to refill its burst (``burst / per_second``: 2 s at the template's
+defaults of 50/s and 100), never less than ``MIN_LEASE_MS`` (1 s) nor more than ``MAX_LEASE_MS`` (10 s).
+A lease starts at one token and doubles each time one is used up while valid, up to ``MAX_LEASE`` and a
+tenth of the burst (a burst under 20 is counted exactly). A lease that lapsed less than one validity ago
+is followed by one of the size the container used of it: a key whose requests keep coming within a
+lease's validity (a quiet key of 0.9 requests/s at the defaults: two requests in 2 s) keeps a lease of
+that size, one write per lease; a key quiet for longer starts again at one token (one write per request).
+
+The price, in two bounds, each tested (``tests/integration/test_rate_limits.py``):
+
+- over any span of time a key is admitted at most **one lease per warm container** more than its limit
+  allows (``burst + per_second x span``): every token is counted by the store when a lease takes it, and
+  only the lease a container holds when the span starts was counted before it; this holds whatever the
+  validity;
+- and at most **``per_second x validity``** more (one burst at the defaults; in general at most the
+  larger of one burst and one second at the sustained rate), however many containers: a token is usable
+  only for one validity after the store counted it, so whatever is spent in a span was counted in the span or in the
+  validity before it. (With the 1 s validity before issue 20 this was one second at the sustained rate,
+  half the default burst; at the defaults it is now one burst: never more than twice the burst at once.)
+
+A lease's tokens count as arriving when it is taken, so when many containers hold leases of a key that is
 near its burst, a request bunched behind them can be refused while the key's real rate is under its limit
-(sixteen containers with two-token leases take 32 tokens of a burst of 20 if they all write at once).
+(sixteen containers with two-token leases take 32 tokens of a burst of 20 if they all write at once). A
+longer validity makes such leases more common: a container keeps a k-token lease when it sees k requests
+of the key within one validity (2 s at the defaults) rather than within 1 s. Sixteen containers sharing a
+key at 60 % of its limit are still never refused (``tests/integration/test_rate_limit_contention.py``).
+A larger *first* lease is not taken: a key seen once would count tokens it never uses, and a quiet key
+gains nothing from it unless its lease outlives the gap to its next request, which is what the validity
+decides.
 """
 
 import time
@@ -20,8 +43,9 @@ from shared.ratelimit.models import RateLimit, RateLimitedError
 from shared.ratelimit.ports import RateLimitStore
 
 MAX_LEASE = 10  # tokens one write may take
-LEASE_MS = 1000  # how long leased tokens stay usable
 BURST_SHARE = 10  # ... and never more than a tenth of the key's burst
+MIN_LEASE_MS = 1000  # leased tokens stay usable for the time the limit refills its burst, at least this
+MAX_LEASE_MS = 10_000  # ... and at most this
 _REMEMBERED_KEYS = 10_000  # leases kept per container
 TENANT_PREFIX = "TENANT#"  # a tenant's item is RATE#TENANT#<tenant>; key ids (key_<ULID>) never start so
 
@@ -31,6 +55,11 @@ class _Lease:
     size: int
     left: int
     until_ms: int
+
+
+def lease_validity_ms(limit: RateLimit) -> int:
+    """How long leased tokens stay usable: the time ``limit`` takes to refill its burst, within bounds."""
+    return int(min(MAX_LEASE_MS, max(MIN_LEASE_MS, limit.burst * limit.interval_ms)))
 
 
 class RateLimiter:
@@ -46,6 +75,7 @@ class RateLimiter:
         self._subject = subject  # what the limit is on, as the refusal names it
         self._now_ms = now_ms
         self._max_lease = max(1, min(MAX_LEASE, limit.burst // BURST_SHARE)) if limit is not None else 1
+        self.lease_ms = lease_validity_ms(limit) if limit is not None else MIN_LEASE_MS
         self._leases: dict[str, _Lease] = {}  # insertion-ordered: the oldest is dropped first
 
     def check(self, key_id: str) -> None:
@@ -62,6 +92,8 @@ class RateLimiter:
                 self._leases[key_id] = lease  # to the end: the most recently used
                 return
             wanted = min(self._max_lease, lease.size * 2)  # used up in time: the key is busier than the lease
+        elif lease is not None and now < lease.until_ms + self.lease_ms:
+            wanted = max(1, lease.size - lease.left)  # lapsed just now: what one validity needed
         admission = self._store.admit(key_id, self._now_ms, self._limit, wanted)
         if admission.granted == 0:
             logger.info(
@@ -70,7 +102,7 @@ class RateLimiter:
             )
             raise RateLimitedError(admission.retry_after_ms / 1000, self._subject)
         if self._max_lease > 1:
-            self._leases[key_id] = _Lease(admission.granted, admission.granted - 1, now + LEASE_MS)
+            self._leases[key_id] = _Lease(admission.granted, admission.granted - 1, now + self.lease_ms)
             if len(self._leases) > _REMEMBERED_KEYS:
                 self._leases.pop(next(iter(self._leases)))
 

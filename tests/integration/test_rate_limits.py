@@ -206,12 +206,57 @@ def test_an_idle_key_costs_one_write_per_request_again_after_a_busy_spell(stack:
     _writes(limiter, "key_calm", clock, step_ms=10, requests=40)  # holds a lease of 10 now, partly used
     clock.ms += 5000
 
-    writes, admitted = _writes(limiter, "key_calm", clock, step_ms=1500, requests=5)  # each lease lapses first
+    # Requests further apart than two validities (2 s each at these limits): each lease lapsed long before.
+    writes, admitted = _writes(limiter, "key_calm", clock, step_ms=4500, requests=5)
 
+    assert limiter.lease_ms == 2000
     assert all(admitted)
     # The old lease expired unused; each new one is a single token: one write per request, one more when
     # the key turned from busy to idle.
     assert writes == 6
+
+
+def test_a_quiet_key_under_one_request_a_second_costs_one_write_per_two_requests(stack: Stack) -> None:
+    """Issue 20: a key at 0.9 requests/s paid a write per request (each 1 s lease lapsed before the next
+    request). A lease now lives as long as the limit takes to refill its burst (2 s at the defaults), and
+    one that lapsed just now is followed by one of the size the container used: two tokens a write."""
+    clock = Clock()
+    limiter = RateLimiter(
+        DynamoRateLimitStore(settings(StoreSettings).table_name, dynamodb_client()), BUSY_LIMIT, clock
+    )
+
+    writes, admitted = _writes(limiter, "key_quiet", clock, step_ms=1111, requests=100)
+
+    assert all(admitted)
+    assert writes == 51  # a lease of 1, then 50 of 2 (the last one half used)
+
+
+def test_leases_add_at_most_one_validity_at_the_sustained_rate_however_many_containers(stack: Stack) -> None:
+    """The second bound of the module docstring. Thirty containers each grow a key's lease to ten tokens
+    (one after the other, the key within its limit), then, once the key has had time to refill its burst,
+    all of them admit what they can at one instant: their leases and the burst. One lease per container
+    would allow 300 more than the burst; a token is usable only for one validity after it was counted, so
+    at most ``per_second x validity`` (100) more are admitted."""
+    clock = Clock()
+    table = settings(StoreSettings).table_name
+    import boto3
+
+    containers = [
+        RateLimiter(DynamoRateLimitStore(table, boto3.client("dynamodb")), BUSY_LIMIT, clock) for _ in range(30)
+    ]
+    for container in containers:  # 16 requests: leases of 1, 2, 4, 8, then one of 10 (9 left)
+        assert all(_admitted(container, "key_many") for _ in range(16))
+        clock.ms += 500  # the 25 tokens it took, at 50/s: the key stays within its limit
+    clock.ms += 1400  # most of the burst refilled; the last containers' leases are still valid
+
+    at_once = 0
+    for container in containers:
+        while _admitted(container, "key_many"):
+            at_once += 1
+
+    assert containers[0].lease_ms == 2000  # 100 / 50 per second
+    # 109 here; with leases valid for good it was 370 (the burst and 30 leases of 9).
+    assert BUSY_LIMIT.burst < at_once <= BUSY_LIMIT.burst + BUSY_LIMIT.per_second * 2, at_once
 
 
 def test_containers_with_leases_keep_a_key_within_its_limit_plus_one_lease_each(stack: Stack) -> None:
