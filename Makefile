@@ -26,12 +26,12 @@ $(UV): tools/bootstrap-requirements.txt
 	touch $(UV)
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON) --quiet
+	$(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode
 	touch $@
 
 $(SAM_VENV)/.synced: $(UV) tools/sam/requirements.lock
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(SAM_VENV)
-	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python --require-hashes -r tools/sam/requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(SAM_VENV)/bin/python --require-hashes -r tools/sam/requirements.lock
 	touch $@
 
 dev: $(VENV)/.synced embedding-model  ## start the local stack (moto + HTTP API on :$(PORT) + queue workers); Ctrl-C stops it

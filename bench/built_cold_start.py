@@ -1,6 +1,7 @@
 """Cold start as Lambda sees it: each function from its built package, sources only and with bytecode.
 
-    .venv/bin/python -m bench.built_cold_start [--runs 3] [--only ListKeysFunction ...] [--build-dir DIR]
+    .venv/bin/python -m bench.built_cold_start [--runs 3] [--source-runs N] [--only ListKeysFunction ...]
+        [--build-dir DIR]
 
 The packages are the host-architecture twin of the deployment build (``LAYER_ARCH=x86_64 sam build``
 through ``tools.sam_build``: the same lock, layers Makefile and code, with wheels this machine can load),
@@ -16,11 +17,12 @@ Each sample is a fresh CPython 3.12 (``tools.python312``) run as ``-I -S -B -X f
 ``opt/python``, then the standard library): no bytecode is written (``-B``, i.e. ``sys.dont_write_bytecode``,
 as ``PYTHONDONTWRITEBYTECODE=1`` would do without ``-I``), so no run is helped by an earlier one's cache.
 Timed as ``bench.cold_start`` times (its driver, moto stack, roles and events): import + init + first
-event, median of ``--runs``. The floor is ``bench.cold_start``'s floor handler in its own ``var/task`` on
-the DependenciesLayer (boto3, pydantic), measured the same way in both variants; beside it the FastAPI +
-Mangum floor, the same call served as one FastAPI route through Mangum: what the framework alone costs.
-Also printed: each function's code + layers, unzipped and zipped, in both variants, and the time
-CPython 3.12 takes to compile a function's own ``app.py`` (what shipping the function's bytecode too would save).
+event, median of ``--runs`` (``--source-runs`` for the sources variant: the reference, not the target).
+The floor is ``bench.cold_start``'s floor handler in its own ``var/task`` on the DependenciesLayer (boto3,
+pydantic), measured the same way in both variants; beside it the FastAPI + Mangum floor, the same call
+served as one FastAPI route through Mangum: what the framework alone costs. Also printed: each function's
+code + layers, unzipped and zipped, in both variants, and the time CPython 3.12 takes to compile a
+function's own ``app.py`` (what shipping the function's bytecode too would save).
 """
 
 import argparse
@@ -194,7 +196,7 @@ def measure(
     specs: list[FunctionSpec],
     env: dict[str, str],
     roles: LocalRoles,
-    runs: int,
+    runs: dict[str, int],  # variant -> samples
 ) -> list[Row]:
     packages = {
         **dict.fromkeys(REFERENCES, FLOOR_LAYERS),
@@ -233,14 +235,14 @@ def measure(
                 for variant in VARIANTS:  # alternating, so drift in the machine's load hits both alike
                     tree = trees[variant][name]
                     located = {**found, "paths": tree.sys_path()}
-                    seconds[variant] = sample(located, own_env, runs, (python, *LAMBDA_FLAGS), tree.task)[1]
+                    seconds[variant] = sample(located, own_env, runs[variant], (python, *LAMBDA_FLAGS), tree.task)[1]
                 rows.append(Row(name, seconds, *found_sizes[name]))
                 timings = ", ".join(f"{variant} {ms * 1000:.0f} ms" for variant, ms in seconds.items())
                 sys.stderr.write(f"{name}: {timings}\n")
     return rows
 
 
-def run(runs: int, only: list[str] | None, build_dir: Path | None) -> tuple[list[Row], dict[str, float]]:
+def run(runs: dict[str, int], only: list[str] | None, build_dir: Path | None) -> tuple[list[Row], dict[str, float]]:
     python = python312()
     if python is None:
         raise SystemExit("no CPython 3.12 on this machine (tools.python312): Lambda's cold start cannot be measured")
@@ -277,12 +279,14 @@ def table(rows: list[Row], compiled: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--source-runs", type=int, help="samples of the sources variant (default: --runs)")
     parser.add_argument("--only", nargs="*", default=None, help="logical ids of the functions to measure")
     parser.add_argument("--build-dir", type=Path, help="an existing LAYER_ARCH=x86_64 sam build to measure")
     parser.add_argument("--json", type=Path, help="also write the key figures to this file (for `python -m bench`)")
     args = parser.parse_args()
     try:
-        rows, compiled = run(args.runs, args.only, args.build_dir)
+        runs = {"bytecode": args.runs, "sources": args.source_runs or args.runs}
+        rows, compiled = run(runs, args.only, args.build_dir)
     except SamBuildError as error:
         parser.exit(1, f"{error}\n")
     print("\nCold start from the built packages (x86_64 twin), CPython 3.12, read-only, no bytecode cache\n")  # noqa: T201
