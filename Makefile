@@ -79,7 +79,7 @@ iam-report: $(VENV)/.synced $(SAM_VENV)/.synced  ## run the integration and e2e 
 	INFERGATE_IAM_AUDIT_DIR=$(abspath .iam-audit) SAM_CLI=$(abspath $(SAM)) $(VENV)/bin/pytest --numprocesses 2 --dist loadfile --no-cov tests/integration tests/e2e
 	$(PY) -m tools.iam_report .iam-audit --write
 
-openapi: $(VENV)/.synced  ## regenerate openapi.json, the $$default route table and the docs' functions table
+openapi: $(VENV)/.synced  ## regenerate openapi.json, the $$default route table and the docs' functions and timeouts tables
 	$(PY) -m tools.openapi --write
 
 lock:  $(UV) ## re-resolve uv.lock and re-export the layer and tool requirements from it

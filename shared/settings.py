@@ -14,6 +14,7 @@ from typing import Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.kernel.call_policies import WEBHOOK
 from shared.kernel.container import on_forget
 
 
@@ -65,7 +66,10 @@ class WebhookSettings(SettingsGroup):
     """Delivery of webhooks (which URLs it may reach: ``WebhookUrlSettings``)."""
 
     api_base_url: str = Field(validation_alias="API_BASE_URL", min_length=1)
-    timeout_seconds: float = Field(default=10.0, gt=0, le=10, validation_alias="WEBHOOK_TIMEOUT_SECONDS")
+    # One attempt's whole deadline (shared.kernel.call_policies); tests shorten it, never deployments lengthen it.
+    timeout_seconds: float = Field(
+        default=WEBHOOK.deadline_seconds, gt=0, le=WEBHOOK.deadline_seconds, validation_alias="WEBHOOK_TIMEOUT_SECONDS"
+    )
     retry_scale: float = Field(default=1.0, gt=0, le=1, validation_alias="WEBHOOK_RETRY_SCALE")
 
 

@@ -29,8 +29,8 @@ def register() -> bool:
 def prime() -> None:
     from shared.adapters.clients import dynamodb_client, s3_client, sqs_client  # boto3 only where SnapStart runs
 
-    for client in (dynamodb_client, sqs_client, s3_client):
-        client()
+    for make_client in (dynamodb_client, sqs_client, s3_client):
+        make_client()
 
 
 def refresh() -> None:

@@ -5,6 +5,8 @@
   404/405 answers (a Lambda package holds no template to read at run time).
 - the functions table of ``docs/architecture.md``, between its marker comments: each function's
   trigger, table access and other permissions, as SAM's translation of the template deploys them.
+- the timeouts table of ``docs/architecture.md``: every network call's timeouts and retries, from the
+  code that applies them (``tools.timeouts_table``).
 
 ``tests/contract/test_derived.py`` fails when a committed file differs from what this makes now.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from tools import openapi
 from tools.template import ROOT, FunctionSpec, Template, load_template
+from tools.timeouts_table import TIMEOUTS_END, TIMEOUTS_START, timeouts_table
 
 OPENAPI = ROOT / "openapi.json"
 KNOWN_ROUTES = ROOT / "shared" / "api" / "known_routes.py"
@@ -66,7 +69,8 @@ def between_markers(document: str, start_marker: str, end_marker: str, text: str
 
 
 def _architecture(template: Template) -> str:
-    return with_functions_table(ARCHITECTURE.read_text(encoding="utf-8"), functions_table(template))
+    document = with_functions_table(ARCHITECTURE.read_text(encoding="utf-8"), functions_table(template))
+    return between_markers(document, TIMEOUTS_START, TIMEOUTS_END, timeouts_table(template), "the timeouts table")
 
 
 # In the order they are written: the route table first, as the app that renders openapi.json imports it.

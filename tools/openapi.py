@@ -2,7 +2,7 @@
 
 ``--write`` (what ``make openapi`` runs) rewrites every committed file derived from the routers and
 ``template.yaml`` instead: ``openapi.json``, the route table of the ``$default`` function and the
-functions table of docs/architecture.md (``tools.derived``).
+functions and timeouts tables of docs/architecture.md (``tools.derived``).
 """
 
 import argparse

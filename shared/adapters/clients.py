@@ -1,4 +1,8 @@
-"""AWS clients, created lazily on first use and reused for the life of the container."""
+"""AWS clients, created lazily on first use and reused for the life of the container.
+
+The only place in ``shared`` that creates one (a test holds it): each client's timeouts and retries are
+its policy of ``shared.kernel.call_policies``, where the reasons are written.
+"""
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -6,21 +10,72 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import boto3
 from botocore.config import Config
 
+from shared.kernel.call_policies import (
+    DYNAMODB,
+    INSPECTOR_INVOKE,
+    S3,
+    S3_DOWNLOAD_ATTEMPTS,
+    SECRETS_MANAGER,
+    SQS,
+    AwsCallPolicy,
+)
 from shared.kernel.container import per_container
 
 if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
-# Fail fast inside Lambda time budgets; botocore's "standard" mode retries throttling with backoff.
 # A Lambda container serves one request at a time; the local stack shares these clients between its
 # request threads, hence a pool larger than botocore's 10.
-_CONFIG = Config(
-    connect_timeout=2, read_timeout=8, retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50
-)
+MAX_POOL_CONNECTIONS = 50
+
+
+def client_config(policy: AwsCallPolicy) -> Config:
+    """The botocore configuration of ``policy``: every timeout and retry setting explicit, none left to
+    botocore's defaults or to the environment (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``)."""
+    return Config(
+        connect_timeout=policy.connect_seconds,
+        read_timeout=policy.read_seconds,
+        retries={"mode": policy.retry_mode, "total_max_attempts": policy.attempts},
+        max_pool_connections=MAX_POOL_CONNECTIONS,
+    )
+
+
+def worst_case_seconds(policy: AwsCallPolicy) -> float:
+    """The longest one call under ``policy`` can take before it returns or raises: every attempt waiting out
+    its connect and read timeouts, and the longest wait botocore's standard mode puts between attempts (a
+    throttle answered with a long ``x-amz-retry-after``), computed by botocore's own backoff."""
+    from botocore.awsrequest import AWSResponse  # for tests and the docs: not at a cold start
+    from botocore.compat import HTTPHeaders
+    from botocore.retries.standard import ExponentialBackoff, RetryContext, RetryEventAdapter, ThrottlingErrorDetector
+
+    backoff = ExponentialBackoff(
+        random=lambda: 1.0,  # the top of the jitter
+        service_name=policy.service,
+        throttling_detector=ThrottlingErrorDetector(RetryEventAdapter()),
+    )
+    headers = HTTPHeaders()
+    headers["x-amz-retry-after"] = str(3_600_000)  # an hour, in milliseconds: botocore caps the allowance
+    throttled = AWSResponse("https://aws", 400, headers, None)
+    waits = sum(
+        backoff.delay_amount(
+            RetryContext(attempt, parsed_response={"Error": {"Code": "ThrottlingException"}}, http_response=throttled)
+        )
+        for attempt in range(1, policy.attempts)
+    )
+    return policy.attempts * (policy.connect_seconds + policy.read_seconds) + waits
+
+
+def s3_transfer_config() -> "TransferConfig":
+    """Downloads through s3transfer (model artifacts): each part's GET is an S3 call under ``S3``'s policy, and
+    s3transfer tries a part whose body broke off at most ``S3_DOWNLOAD_ATTEMPTS`` times (instead of 5)."""
+    from boto3.s3.transfer import TransferConfig  # download_file imports it anyway; no one else needs it
+
+    return TransferConfig(num_download_attempts=S3_DOWNLOAD_ATTEMPTS)
 
 
 C = TypeVar("C")
@@ -45,26 +100,25 @@ class _OnFirstUse:
 
 @per_container
 def dynamodb_client() -> "DynamoDBClient":
-    return boto3.client("dynamodb", config=_CONFIG)
+    return boto3.client("dynamodb", config=client_config(DYNAMODB))
 
 
 @per_container
 def sqs_client() -> "SQSClient":
-    return boto3.client("sqs", config=_CONFIG)
+    return boto3.client("sqs", config=client_config(SQS))
 
 
 @per_container
 def s3_client() -> "S3Client":
     # SigV4 everywhere, so presigned PUTs sign Content-Type and Content-Length.
-    return boto3.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4", read_timeout=30)))
+    return boto3.client("s3", config=client_config(S3).merge(Config(signature_version="s3v4")))
 
 
 @per_container
 def secretsmanager_client() -> "SecretsManagerClient":
-    return boto3.client("secretsmanager", config=_CONFIG)
+    return boto3.client("secretsmanager", config=client_config(SECRETS_MANAGER))
 
 
 @per_container
 def lambda_client() -> "LambdaClient":
-    # A synchronous invoke of the artifact inspector may take most of the API's time budget.
-    return boto3.client("lambda", config=_CONFIG.merge(Config(read_timeout=25, retries={"max_attempts": 1})))
+    return boto3.client("lambda", config=client_config(INSPECTOR_INVOKE))

@@ -8,26 +8,38 @@ differently (rebinding). TLS stays verified against the original host name (SNI 
 and the original ``Host`` header is sent.
 
 Redirects are never followed (a 3xx is just a status) and the response body is read up to 64 KiB
-and thrown away. ``timeout_seconds`` bounds connecting plus waiting for the answer; as with any
-socket-level timeout, a receiver that drip-feeds its response headers can stretch the wait, so the
-function's own timeout remains the backstop.
+and thrown away.
+
+Time (``shared.kernel.call_policies.WEBHOOK``): ``timeout_seconds`` is a deadline for the whole attempt,
+from the name's lookup to the last byte read. Socket timeouts bound each read, not their sum, so a
+receiver that trickles its answer a byte at a time would keep an attempt alive for as long as it likes;
+a watchdog timer shuts the connection's socket down at the deadline instead, whatever the attempt is
+doing then (TLS handshake, sending, reading). Connecting to one address may take ``connect_seconds`` at
+most, so an address that never accepts leaves time for the next one. The lookup runs on a thread of its
+own, as ``getaddrinfo`` takes no timeout. Nothing is retried here: the delivery schedule retries.
 """
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Self
 
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, SSLError
 from urllib3.exceptions import TimeoutError as UrllibTimeoutError
 from urllib3.util.ssl_match_hostname import CertificateError
 
+from shared.kernel.call_policies import WEBHOOK
 from shared.kernel.clock import utc_now
 from shared.kernel.webhook_urls import (
     Destination,
@@ -56,7 +68,8 @@ class DestinationBlockedError(DeliveryError):
 
 
 class DeliveryTimeoutError(DeliveryError):
-    """The receiver did not accept the connection or answer within the timeout."""
+    """The name did not resolve, the receiver did not accept the connection, or it did not answer (all of
+    it) within the time allowed."""
 
 
 class DeliveryConnectionError(DeliveryError):
@@ -65,6 +78,10 @@ class DeliveryConnectionError(DeliveryError):
 
 class _NotConnectedError(DeliveryConnectionError):
     """Connecting to one address failed before anything was sent: the next address may be tried."""
+
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
 
 
 def resolve_host(host: str, port: int) -> list[IPAddress]:
@@ -84,32 +101,39 @@ def post_webhook(
     body: bytes,
     headers: Mapping[str, str],
     *,
-    timeout_seconds: float = 10.0,
+    timeout_seconds: float = WEBHOOK.deadline_seconds,
+    connect_seconds: float = WEBHOOK.connect_seconds,
     allow_insecure: bool = False,
     resolve: Resolver = resolve_host,
 ) -> DeliveryResponse:
-    """POST ``body`` to ``url`` once. Any status is a response; only failures to get one raise."""
+    """POST ``body`` to ``url`` once, within ``timeout_seconds`` in all. Any status is a response; only
+    failures to get one raise."""
+    deadline = time.monotonic() + timeout_seconds
     try:
         destination = check_url(url, allow_insecure=allow_insecure)
     except DestinationRefusedError as exc:
         raise DestinationBlockedError(exc.reason) from None
-    addresses = _vetted_addresses(destination, allow_insecure=allow_insecure, resolve=resolve)
+    addresses = _vetted_addresses(destination, allow_insecure=allow_insecure, resolve=resolve, deadline=deadline)
     request_headers = {name: value for name, value in headers.items() if name.lower() != "host"}
     request_headers["Host"] = destination.host_header
 
-    deadline = time.monotonic() + timeout_seconds
-    failure: DeliveryConnectionError | None = None
+    refused: _NotConnectedError | None = None
+    connect_timed_out = False
     for address in addresses:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if deadline - time.monotonic() <= 0:
             break
         try:
-            return _post_to(destination, address, body, request_headers, remaining, deadline, timeout_seconds)
+            return _post_to(destination, address, body, request_headers, deadline, connect_seconds, timeout_seconds)
         except _NotConnectedError as exc:
-            failure = exc
-    if failure is None:
-        raise DeliveryTimeoutError(_timed_out(timeout_seconds))
-    raise DeliveryConnectionError(failure.reason) from None
+            if exc.timed_out:
+                connect_timed_out = True
+            else:
+                refused = exc
+    if refused is not None:
+        raise DeliveryConnectionError(refused.reason) from None
+    if connect_timed_out:
+        raise DeliveryTimeoutError(f"the receiver did not accept a connection within {connect_seconds:g} seconds")
+    raise DeliveryTimeoutError(_timed_out(timeout_seconds))
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
@@ -128,14 +152,13 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
-def _vetted_addresses(destination: Destination, *, allow_insecure: bool, resolve: Resolver) -> list[IPAddress]:
+def _vetted_addresses(
+    destination: Destination, *, allow_insecure: bool, resolve: Resolver, deadline: float
+) -> list[IPAddress]:
     literal = destination.address
     if literal is not None:  # check_url has refused it already if it had to; no lookup for literals
         return [literal]
-    try:
-        addresses = resolve(destination.host, destination.port)
-    except (OSError, UnicodeError):
-        addresses = []
+    addresses = _resolve_by(deadline, resolve, destination.host, destination.port)
     if not addresses:
         raise DeliveryConnectionError(f"the host name {destination.host} could not be resolved")
     for address in addresses:
@@ -145,16 +168,59 @@ def _vetted_addresses(destination: Destination, *, allow_insecure: bool, resolve
     return addresses
 
 
+def _resolve_by(deadline: float, resolve: Resolver, host: str, port: int) -> list[IPAddress]:
+    """``resolve(host, port)``, given up at ``deadline``: the lookup runs on a thread of its own (it makes no
+    AWS call, so it needs no invocation context), left to finish on its own if it is late."""
+    answers: list[list[IPAddress]] = []
+
+    def look_up() -> None:
+        try:
+            answers.append(resolve(host, port))
+        except (OSError, UnicodeError):
+            answers.append([])
+
+    lookup = threading.Thread(target=look_up, name="webhook-dns", daemon=True)
+    lookup.start()
+    lookup.join(max(0.0, deadline - time.monotonic()))
+    if lookup.is_alive():
+        raise DeliveryTimeoutError(f"the host name {host} did not resolve in time")
+    return answers[0] if answers else []
+
+
 def _post_to(
     destination: Destination,
     address: IPAddress,
     body: bytes,
     headers: Mapping[str, str],
-    remaining: float,
+    deadline: float,
+    connect_seconds: float,
+    timeout_seconds: float,
+) -> DeliveryResponse:
+    remaining = deadline - time.monotonic()
+    timeout = urllib3.Timeout(connect=min(connect_seconds, remaining), read=remaining)
+    with _Watchdog(deadline) as watchdog:
+        try:
+            pool = _pool(destination, address, timeout, watchdog)
+            return _exchange(pool, destination, body, headers, watchdog, deadline, timeout_seconds)
+        except _NotConnectedError as exc:
+            if exc.timed_out or not watchdog.fired:
+                raise
+            raise _NotConnectedError(exc.reason, timed_out=True) from None
+        except DeliveryError:
+            if watchdog.fired:  # whatever the socket's shutdown looked like to the code reading it
+                raise DeliveryTimeoutError(_timed_out(timeout_seconds)) from None
+            raise
+
+
+def _exchange(
+    pool: urllib3.HTTPConnectionPool,
+    destination: Destination,
+    body: bytes,
+    headers: Mapping[str, str],
+    watchdog: "_Watchdog",
     deadline: float,
     timeout_seconds: float,
 ) -> DeliveryResponse:
-    pool = _pool(destination, address, urllib3.Timeout(total=remaining))
     try:
         with pool:
             response = pool.urlopen(
@@ -169,13 +235,17 @@ def _post_to(
                 decode_content=False,
             )
             try:
+                if watchdog.fired:  # the head may have been cut short: an end of stream reads as its end
+                    raise DeliveryTimeoutError(_timed_out(timeout_seconds))
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), now=utc_now())
                 _discard_body(response, deadline)
             finally:
                 response.close()
             return DeliveryResponse(status=response.status, retry_after_seconds=retry_after)
-    except NewConnectionError:  # before the timeout branch: urllib3 derives it from ConnectTimeoutError
+    except NewConnectionError:  # before ConnectTimeoutError: urllib3 derives it from that
         raise _NotConnectedError(f"could not connect to {destination.host_header}") from None
+    except ConnectTimeoutError:
+        raise _NotConnectedError(f"{destination.host_header} did not accept a connection", timed_out=True) from None
     except UrllibTimeoutError:
         raise DeliveryTimeoutError(_timed_out(timeout_seconds)) from None
     except SSLError as exc:
@@ -186,10 +256,90 @@ def _post_to(
         raise DeliveryConnectionError(f"the connection to {destination.host_header} failed") from None
 
 
-def _pool(destination: Destination, address: IPAddress, timeout: urllib3.Timeout) -> urllib3.HTTPConnectionPool:
+class _Watchdog:
+    """Shuts down, at ``deadline``, the socket of every connection made while it is armed (``with``).
+
+    A duplicate of each socket's descriptor is kept until the watchdog is disarmed, so the shutdown reaches
+    the right socket even after its connection was closed (a closed descriptor's number may be reused), and
+    ``shutdown`` rather than ``close`` makes a read or write blocked on another thread return at once.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._disarmed = False
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Self:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._disarmed = True
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        duplicate = sock.dup()
+        with self._lock:
+            self._sockets.append(duplicate)
+            if self.fired:
+                _shut_down(duplicate)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._disarmed:
+                return
+            self.fired = True
+            for sock in self._sockets:
+                _shut_down(sock)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already shut by the peer
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """A plain connection whose socket the attempt's watchdog watches from the moment it is connected."""
+
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._watchdog.watch(sock)
+        return sock
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    """A TLS connection watched from before its handshake (a receiver may trickle that too)."""
+
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._watchdog.watch(sock)
+        return sock
+
+
+def _pool(
+    destination: Destination, address: IPAddress, timeout: urllib3.Timeout, watchdog: _Watchdog
+) -> urllib3.HTTPConnectionPool:
     """A one-connection pool to the vetted address itself; the original host is only for TLS and Host."""
+    pool: urllib3.HTTPConnectionPool
     if destination.scheme == "https":
-        return urllib3.HTTPSConnectionPool(
+        pool = urllib3.HTTPSConnectionPool(
             str(address),
             destination.port,
             timeout=timeout,
@@ -198,8 +348,13 @@ def _pool(destination: Destination, address: IPAddress, timeout: urllib3.Timeout
             ssl_context=_tls_context(),
             server_hostname=destination.host,
             assert_hostname=destination.host,
+            watchdog=watchdog,
         )
-    return urllib3.HTTPConnectionPool(str(address), destination.port, timeout=timeout, retries=False)
+        pool.ConnectionCls = _WatchedHTTPSConnection
+        return pool
+    pool = urllib3.HTTPConnectionPool(str(address), destination.port, timeout=timeout, retries=False, watchdog=watchdog)
+    pool.ConnectionCls = _WatchedHTTPConnection
+    return pool
 
 
 def _tls_context() -> ssl.SSLContext:

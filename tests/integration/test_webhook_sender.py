@@ -4,8 +4,10 @@ Only loopback is ever contacted: an autouse guard makes any other ``connect`` fa
 refusals are proven by making every connection attempt an error.
 """
 
+import contextlib
 import datetime
 import ipaddress
+import select
 import socket
 import ssl
 import threading
@@ -455,6 +457,206 @@ def test_only_the_first_64_kib_of_the_body_are_read(receiver: Receiver) -> None:
     # Then the answer comes back without waiting for the rest of the body (or the 5 s timeout)
     assert response.status == 200
     assert time.monotonic() - started < 2.5
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) time: one deadline for the whole attempt, whatever the receiver does
+
+
+class RawReceiver:
+    """A listening socket on loopback whose every accepted connection is given to ``serve`` on a thread."""
+
+    def __init__(self, serve: Callable[[socket.socket, threading.Event], None], host: str = "127.0.0.1") -> None:
+        self.stop = threading.Event()
+        self.listener = socket.socket()
+        self.listener.bind((host, 0))
+        self.listener.listen(8)
+        self.listener.settimeout(0.05)
+        self.port: int = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._accept, args=(serve,), daemon=True)
+        self.thread.start()
+
+    def _accept(self, serve: Callable[[socket.socket, threading.Event], None]) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with connection, contextlib.suppress(OSError):  # OSError: the client gave up
+                serve(connection, self.stop)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.listener.close()
+
+
+@pytest.fixture
+def raw_receivers() -> Iterator[Callable[..., RawReceiver]]:
+    started: list[RawReceiver] = []
+
+    def start(serve: Callable[[socket.socket, threading.Event], None]) -> RawReceiver:
+        started.append(RawReceiver(serve))
+        return started[-1]
+
+    yield start
+    for raw in started:
+        raw.close()
+
+
+def trickle_the_head(connection: socket.socket, stop: threading.Event) -> None:
+    """Read the request, then send the answer's head one byte every 50 ms, for up to 8 s."""
+    connection.recv(65536)
+    connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    ends = time.monotonic() + 8
+    while not stop.wait(0.05) and time.monotonic() < ends:
+        connection.sendall(b"a")
+
+
+def accept_and_stay_silent(connection: socket.socket, stop: threading.Event) -> None:
+    """Neither read the request nor answer it, until the test ends."""
+    stop.wait(8)
+
+
+class NeverAccepting:
+    """A port whose accept queue is full: the kernel drops further SYNs, so connecting hangs until it times out."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.listener = socket.socket()
+        self.listener.bind((host, port))
+        self.listener.listen(0)
+        self.port: int = self.listener.getsockname()[1]
+        self.fillers: list[socket.socket] = []
+        for _ in range(4):  # the first fills the queue (backlog 0 keeps one); the others wait in SYN_SENT
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex((host, self.port))
+            self.fillers.append(filler)
+        time.sleep(0.1)  # the queued ones complete their handshake on loopback at once
+        with socket.socket() as probe:
+            probe.setblocking(False)
+            probe.connect_ex((host, self.port))
+            _, writable, _ = select.select([], [probe], [], 0.3)
+        if writable:
+            self.close()
+            pytest.skip("this kernel accepts connections past a full accept queue")
+
+    def close(self) -> None:
+        for filler in self.fillers:
+            filler.close()
+        self.listener.close()
+
+
+@pytest.fixture
+def never_accepting() -> Iterator[Callable[..., NeverAccepting]]:
+    started: list[NeverAccepting] = []
+
+    def start(host: str = "127.0.0.1", port: int = 0) -> NeverAccepting:
+        started.append(NeverAccepting(host, port))
+        return started[-1]
+
+    yield start
+    for port in started:
+        port.close()
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(
+    raw_receivers: Callable[..., RawReceiver],
+) -> None:
+    # Given a receiver that sends its answer's head a byte at a time, never silent as long as a read timeout
+    raw = raw_receivers(trickle_the_head)
+    started = time.monotonic()
+
+    # When a webhook is sent with a 1 s deadline
+    with pytest.raises(DeliveryTimeoutError) as timed_out:
+        post_webhook(f"http://127.0.0.1:{raw.port}/hook", b"{}", {}, timeout_seconds=1, allow_insecure=True)
+
+    # Then the attempt ends at the deadline, not when the receiver stops (8 s)
+    elapsed = time.monotonic() - started
+    assert timed_out.value.reason == "the receiver did not answer within 1 seconds"
+    assert 0.9 < elapsed < 2.5
+
+
+def test_a_receiver_that_accepts_and_never_reads_or_answers_is_a_timeout(
+    raw_receivers: Callable[..., RawReceiver],
+) -> None:
+    # Given a receiver that accepts the connection and then does nothing at all
+    raw = raw_receivers(accept_and_stay_silent)
+    started = time.monotonic()
+
+    # When a webhook is sent with a 1 s deadline
+    with pytest.raises(DeliveryTimeoutError) as timed_out:
+        post_webhook(f"http://127.0.0.1:{raw.port}/hook", b"{}", {}, timeout_seconds=1, allow_insecure=True)
+
+    # Then it times out at the deadline
+    assert timed_out.value.reason == "the receiver did not answer within 1 seconds"
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_receiver_that_never_accepts_times_out_after_the_connect_timeout(
+    never_accepting: Callable[..., NeverAccepting],
+) -> None:
+    # Given a port whose accept queue is full
+    port = never_accepting().port
+    started = time.monotonic()
+
+    # When a webhook is sent with a 0.5 s connect timeout within a 5 s deadline
+    with pytest.raises(DeliveryTimeoutError) as timed_out:
+        post_webhook(
+            f"http://127.0.0.1:{port}/hook", b"{}", {}, timeout_seconds=5, connect_seconds=0.5, allow_insecure=True
+        )
+
+    # Then connecting is given up after the connect timeout, not the whole deadline
+    assert timed_out.value.reason == "the receiver did not accept a connection within 0.5 seconds"
+    assert time.monotonic() - started < 2.5
+
+
+def test_an_address_that_never_accepts_leaves_time_for_the_next(
+    receiver: Receiver, never_accepting: Callable[..., NeverAccepting]
+) -> None:
+    # Given a name whose first address never accepts and whose second is the receiver, on the same port
+    never_accepting("127.0.0.2", receiver.port)
+    resolve = FakeResolver("127.0.0.2", "127.0.0.1")
+
+    # When a webhook is sent with a 0.5 s connect timeout within a 5 s deadline
+    response = post_webhook(
+        f"http://localhost:{receiver.port}/hook",
+        b"{}",
+        {},
+        timeout_seconds=5,
+        connect_seconds=0.5,
+        allow_insecure=True,
+        resolve=resolve,
+    )
+
+    # Then the second address receives it
+    assert response.status == 200
+    assert len(receiver.seen) == 1
+
+
+def test_a_lookup_that_hangs_is_given_up_at_the_deadline(no_connections: ConnectionAttempts) -> None:
+    # Given a name whose lookup does not answer for 8 s
+    answered = threading.Event()
+
+    def hanging(host: str, port: int) -> list[IPAddress]:
+        answered.wait(8)
+        return [PUBLIC]
+
+    started = time.monotonic()
+
+    # When a webhook is sent to it with a 0.5 s deadline
+    try:
+        with pytest.raises(DeliveryTimeoutError) as timed_out:
+            post_webhook("https://hooks.example.com/hook", b"{}", {}, timeout_seconds=0.5, resolve=hanging)
+    finally:
+        answered.set()
+
+    # Then it times out at the deadline, without connecting anywhere
+    assert timed_out.value.reason == "the host name hooks.example.com did not resolve in time"
+    assert time.monotonic() - started < 2
+    assert no_connections.count == 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.adapters.clients import s3_transfer_config
 from shared.adapters.dynamodb.table import error_code
 from shared.kernel.errors import TransientError
 from shared.uploads.models import PresignedPut, StoredObject
@@ -63,7 +64,7 @@ class S3ObjectStore:
 
     def download(self, key: str, destination: Path) -> None:
         with s3_faults():
-            self._client.download_file(self._bucket, key, str(destination))
+            self._client.download_file(self._bucket, key, str(destination), Config=s3_transfer_config())
 
     def upload(self, source: Path, key: str, content_type: str) -> None:
         with s3_faults(), source.open("rb") as body:  # one PUT (up to 5 GB; artifacts are at most 100 MiB)
