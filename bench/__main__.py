@@ -48,7 +48,8 @@ class Bench:
 
 
 BENCHES = (
-    Bench("cold_start", (), ("--runs", "2")),
+    # bench.cold_start (the development venv, CPython 3.11) is not run: built_cold_start measures what Lambda
+    # runs, beside the same floor and Lambdalith, and judges issue 7's targets too.
     Bench(
         "built_cold_start",
         ("--runs", "2", "--source-runs", "1"),
@@ -70,7 +71,7 @@ BENCHES = (
     ),
     Bench("batch_cost", (), ("--lines", "200", "--singles", "50")),
     Bench(  # the single calls' wall time is per text, scaled to the batch's 10,000 lines
-        "openai_batch", ("--calls", "2000"), ("--lines", "300", "--calls", "300", "--priced-calls", "30")
+        "openai_batch", ("--calls", "1000"), ("--lines", "300", "--calls", "300", "--priced-calls", "30")
     ),
     Bench("package_size", (), ()),
     Bench(  # the built-in embedding model too (make bench builds it): the worker's size depends on it
@@ -80,7 +81,7 @@ BENCHES = (
     ),
     Bench(  # its package sizes: package_size's figures
         "embeddings",
-        ("--no-package-sizes", "--rounds", "3", "--cold-runs", "3"),
+        ("--no-package-sizes", "--rounds", "2", "--cold-runs", "3"),
         ("--no-package-sizes", "--texts", "32", "--rounds", "1", "--cold-runs", "1"),
     ),
 )
@@ -96,20 +97,6 @@ class Target:
 def targets(figures: Mapping[str, Figures], api_functions: set[str]) -> list[Target]:
     """Issues 7 and 16's targets, judged on one run's figures (a benchmark that did not run is left out)."""
     rows: list[Target] = []
-    if cold := figures.get("cold_start"):
-        floor, lambdalith = cold["floor"], cold["lambdalith"]
-        api = {  # the inference function has a target of its own
-            name: total
-            for name, total in cold["functions"].items()
-            if name in api_functions and name != INFERENCE_FUNCTION
-        }
-        worst = max(api, key=api.__getitem__)
-        to_lambdalith, to_floor = api[worst] / lambdalith, api[worst] / floor
-        rows.append(Target("API cold start ≤ 0.6 x Lambdalith", _worst(to_lambdalith, worst), to_lambdalith <= 0.6))
-        rows.append(Target("API cold start ≤ 2 x floor", _worst(to_floor, worst), to_floor <= 2))
-        if INFERENCE_FUNCTION in cold["functions"]:
-            ratio = cold["functions"][INFERENCE_FUNCTION] / lambdalith
-            rows.append(Target("inference cold start ≤ 0.8 x Lambdalith", f"{ratio:.2f}x", ratio <= 0.8))
     rows += _built_cold_start_targets(figures.get("built_cold_start"), api_functions)
     if warm := figures.get("warm_overhead"):
         overheads = warm["functions"]
@@ -165,6 +152,16 @@ def _built_cold_start_targets(found: Figures | None, api_functions: set[str]) ->
         return []
     floor = found["floor"]
     rows = []
+    if "lambdalith" in found:  # issue 7's, on what Lambda runs (the inference function has a target of its own)
+        lambdalith, least = found["lambdalith"]["bytecode"], floor["bytecode"]
+        others = {name: seconds["bytecode"] for name, seconds in api.items() if name != INFERENCE_FUNCTION}
+        worst = max(others, key=others.__getitem__)
+        to_lambdalith, to_floor = others[worst] / lambdalith, others[worst] / least
+        rows.append(Target("API cold start ≤ 0.6 x Lambdalith", _worst(to_lambdalith, worst), to_lambdalith <= 0.6))
+        rows.append(Target("API cold start ≤ 2 x floor", _worst(to_floor, worst), to_floor <= 2))
+        if INFERENCE_FUNCTION in api:
+            ratio = api[INFERENCE_FUNCTION]["bytecode"] / lambdalith
+            rows.append(Target("inference cold start ≤ 0.8 x Lambdalith", f"{ratio:.2f}x", ratio <= 0.8))
     for variant, limit in (("bytecode", 1.5), ("sources", None)):
         ratios = {name: seconds[variant] / floor[variant] for name, seconds in api.items()}
         worst = max(ratios, key=ratios.__getitem__)

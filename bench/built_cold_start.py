@@ -70,7 +70,28 @@ def health() -> Answer:
 
 handler = Mangum(app, lifespan="off")
 """
-REFERENCES = {FLOOR_NAME: FLOOR, FRAMEWORK_NAME: FRAMEWORK_FLOOR}  # name -> floor_handler.py, on FLOOR_LAYERS
+LAMBDALITH_NAME = "Lambdalith (POST /v1/predictions)"
+LAMBDALITH_LAYERS_OF = "PredictModelFunction"  # it serves inference too: the layers of the function that does
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A handler measured beside the template's functions: its module's source (``reference.py`` in its
+    ``var/task``), the event it serves, and its layers (None: ``LAMBDALITH_LAYERS_OF``'s)."""
+
+    source: str
+    event: str
+    layers: tuple[str, ...] | None = FLOOR_LAYERS
+    with_functions: bool = False  # the repository's ``functions`` package beside it (it mounts every router)
+
+
+REFERENCES = {
+    FLOOR_NAME: Reference(FLOOR, "get_health.json"),
+    FRAMEWORK_NAME: Reference(FRAMEWORK_FLOOR, "get_health.json"),
+    LAMBDALITH_NAME: Reference(
+        (ROOT / "bench" / "lambdalith.py").read_text(encoding="utf-8"), "create_prediction.json", None, True
+    ),
+}
 
 # Runs under CPython 3.12: argv[1] a JSON list of app.py paths; prints the median ms to compile each.
 COMPILE_TIME = r"""
@@ -106,6 +127,7 @@ class Row:
     seconds: dict[str, float]  # variant -> median import + init + first event
     unzipped: dict[str, int]  # variant -> bytes of code + layers
     zipped: dict[str, int]
+    peak_rss_mib: float  # median peak RSS after the first event, with bytecode: what its memory size must hold
 
 
 def lay_out(build: Path, root: Path, packages: dict[str, tuple[str, ...]], variant: str) -> dict[str, Tree]:
@@ -126,7 +148,14 @@ def lay_out(build: Path, root: Path, packages: dict[str, tuple[str, ...]], varia
         task = root / variant / name / "task"
         if name in REFERENCES:
             task.mkdir(parents=True)
-            (task / "floor_handler.py").write_text(REFERENCES[name], encoding="utf-8")
+            (task / "reference.py").write_text(REFERENCES[name].source, encoding="utf-8")
+            if REFERENCES[name].with_functions:
+                shutil.copytree(
+                    ROOT / "functions",
+                    task / "functions",
+                    ignore=shutil.ignore_patterns("__pycache__"),  # function folders ship sources (SAM's builder)
+                    copy_function=shutil.copyfile,
+                )
         else:
             shutil.copytree(build / name, task, ignore=ignore, copy_function=shutil.copyfile)
         trees[name] = Tree(task, opts[code_layers])
@@ -198,24 +227,21 @@ def measure(
     roles: LocalRoles,
     runs: dict[str, int],  # variant -> samples
 ) -> list[Row]:
+    by_id = {spec.logical_id: spec for spec in template.functions}
+    lambdalith_layers = tuple(layers_of(template, by_id[LAMBDALITH_LAYERS_OF]))
     packages = {
-        **dict.fromkeys(REFERENCES, FLOOR_LAYERS),
+        **{name: reference.layers or lambdalith_layers for name, reference in REFERENCES.items()},
         **{spec.logical_id: tuple(layers_of(template, spec)) for spec in specs},
     }
     found_sizes = sizes(build, packages)
     events = ROOT / "events"
     env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}  # as Lambda; under -I it is -B that does it
-    configs: dict[str, tuple[dict[str, object], dict[str, str]]] = {
+    configs: dict[str, tuple[dict[str, object], dict[str, str]]] = {  # no template role fits: the operator's
         name: (
-            {
-                "module": "floor_handler",
-                "handler": "handler",
-                "name": "Floor",
-                "event": str(events / "get_health.json"),
-            },
+            {"module": "reference", "handler": "handler", "name": "Reference", "event": str(events / reference.event)},
             {**env, **roles.operator.environment()},
         )
-        for name in REFERENCES
+        for name, reference in REFERENCES.items()
     }
     for spec in specs:
         config: dict[str, object] = {
@@ -231,12 +257,14 @@ def measure(
         trees = {variant: lay_out(build, root, packages, variant) for variant in VARIANTS}
         with read_only(root):
             for name, (found, own_env) in configs.items():
-                seconds = {}
+                seconds, peaks = {}, {}
                 for variant in VARIANTS:  # alternating, so drift in the machine's load hits both alike
                     tree = trees[variant][name]
                     located = {**found, "paths": tree.sys_path()}
-                    seconds[variant] = sample(located, own_env, runs[variant], (python, *LAMBDA_FLAGS), tree.task)[1]
-                rows.append(Row(name, seconds, *found_sizes[name]))
+                    _, seconds[variant], peaks[variant] = sample(
+                        located, own_env, runs[variant], (python, *LAMBDA_FLAGS), tree.task
+                    )
+                rows.append(Row(name, seconds, *found_sizes[name], peaks["bytecode"]))
                 timings = ", ".join(f"{variant} {ms * 1000:.0f} ms" for variant, ms in seconds.items())
                 sys.stderr.write(f"{name}: {timings}\n")
     return rows
@@ -259,17 +287,19 @@ def run(runs: dict[str, int], only: list[str] | None, build_dir: Path | None) ->
 
 def table(rows: list[Row], compiled: dict[str, float]) -> str:
     floor = rows[0].seconds
+    lambdalith = next(row.seconds["bytecode"] for row in rows if row.name == LAMBDALITH_NAME)
     lines = [
-        "| function | sources ms | x floor | bytecode ms | x floor | bytecode speed-up | app.py compile ms "
-        "| code + layers unzipped, sources → bytecode | zipped, sources → bytecode |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| function | sources ms | x floor | bytecode ms | x floor | x Lambdalith | bytecode speed-up | peak RSS MiB "
+        "| app.py compile ms | code + layers unzipped, sources → bytecode | zipped, sources → bytecode |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in rows:
         source, bytecode = row.seconds["sources"], row.seconds["bytecode"]
         compile_ms = f"{compiled[row.name]:.2f}" if row.name in compiled else "—"
         lines.append(
             f"| {row.name} | {source * 1000:.0f} | {source / floor['sources']:.2f} | {bytecode * 1000:.0f} "
-            f"| {bytecode / floor['bytecode']:.2f} | {source / bytecode:.2f}x | {compile_ms} "
+            f"| {bytecode / floor['bytecode']:.2f} | {bytecode / lambdalith:.2f} | {source / bytecode:.2f}x "
+            f"| {row.peak_rss_mib:.0f} | {compile_ms} "
             f"| {human(row.unzipped['sources'])} → {human(row.unzipped['bytecode'])} "
             f"| {human(row.zipped['sources'])} → {human(row.zipped['bytecode'])} |"
         )
@@ -292,10 +322,12 @@ def main() -> None:
     print("\nCold start from the built packages (x86_64 twin), CPython 3.12, read-only, no bytecode cache\n")  # noqa: T201
     print(table(rows, compiled))  # noqa: T201
     if args.json:
-        floor, framework, *functions = rows
+        floor, framework, lambdalith, *functions = rows
         figures = {
             "floor": floor.seconds,
             "framework_floor": framework.seconds,
+            "lambdalith": lambdalith.seconds,
+            "peak_rss_mib": {row.name: row.peak_rss_mib for row in functions},
             "functions": {row.name: row.seconds for row in functions},
             "unzipped": {row.name: row.unzipped for row in functions},
             "zipped": {row.name: row.zipped for row in functions},

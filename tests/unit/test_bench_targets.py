@@ -9,10 +9,15 @@ from bench.aws_calls import PRICES
 from bench.embeddings import per_million_tokens
 
 FIGURES: dict[str, dict[str, Any]] = {
-    "cold_start": {
-        "floor": 0.5,
-        "lambdalith": 2.0,
-        "functions": {"GetHealthFunction": 0.9, "ListKeysFunction": 1.3, "PredictModelFunction": 1.5, "Worker": 3.0},
+    "built_cold_start": {  # issue 7's targets, judged on the built packages' bytecode variant
+        "floor": {"sources": 1.0, "bytecode": 0.5},
+        "lambdalith": {"sources": 4.0, "bytecode": 2.0},
+        "functions": {
+            "GetHealthFunction": {"sources": 2.0, "bytecode": 0.9},
+            "ListKeysFunction": {"sources": 3.0, "bytecode": 1.3},
+            "PredictModelFunction": {"sources": 3.5, "bytecode": 1.5},
+            "Worker": {"sources": 6.0, "bytecode": 3.0},
+        },
     },
     "warm_overhead": {"functions": {"GetHealthFunction": 0.2, "ListKeysFunction": 0.4}, "kinds": {}},
     "worker_throughput": {"ratios": {"echo": 1.0, "iris": 3.2}},
