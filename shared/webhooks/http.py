@@ -320,17 +320,8 @@ class _WatchedHTTPConnection(HTTPConnection):
         return sock
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    """A TLS connection watched from before its handshake (a receiver may trickle that too)."""
-
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._watchdog = watchdog
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self._watchdog.watch(sock)
-        return sock
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    """A TLS connection watched the same way, so from before its handshake (a receiver may trickle that too)."""
 
 
 def _pool(
