@@ -3,7 +3,7 @@
 Nothing here runs at import time: a group's validator is built when it is first read (``defer_build``),
 and reading is pydantic validating the variables its fields name (``validation_alias``), nothing more.
 pydantic-settings did the same with its sources, CLI and dotenv machinery, about 15 ms of every cold
-start (docs/performance.md, section 10). ``settings(StoreSettings)`` reads one group once per container and
+start (docs/performance.md, section 1). ``settings(StoreSettings)`` reads one group once per container and
 returns the same object after: a function reads only the groups it uses, so a variable of a group it
 does not use may be missing from its environment. Each variable is read by exactly one group (a unit
 test checks). ``shared.wiring.reset()`` forgets what was read (tests change the environment).

@@ -89,7 +89,7 @@ KIB = 1024
 MIB = 1024 * KIB
 # Size budgets of the API functions (HttpApi events), deployment build (arm64), unzipped. Set on 2026-11-22
 # from the measured figures (`python -m bench.package_size`) and raised on 2026-12-06 for the layers' CPython
-# 3.12 bytecode (issue 20, layers/Makefile; docs/performance.md section 9): own code at most
+# 3.12 bytecode (issue 20, layers/Makefile; docs/performance.md sections 1 and 6): own code at most
 # 3,273 bytes (PredictModelFunction; every other API function 0.4-1.6 KiB); code + layers at most
 # 53,507,314 bytes = 51.03 MiB without the ModelsLayer (CreatePredictionFunction: DependenciesLayer 49.10 MiB,
 # 37.09 MiB of it before the bytecode, + SharedLayer 1.93 MiB) and 191,690,113 bytes = 182.81 MiB with it

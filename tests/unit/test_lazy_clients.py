@@ -1,4 +1,4 @@
-"""The wiring creates no AWS client: a service's client is made by its first call (cold starts, section 10)."""
+"""The wiring creates no AWS client: a service's client is made by its first call (docs/performance.md, section 1)."""
 
 from collections.abc import Iterator
 from typing import Any
