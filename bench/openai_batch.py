@@ -16,8 +16,8 @@ AWS requests and list price, on the real handlers in this process on moto (as ``
 ``POST /v1/files`` (a multipart event, base64-encoded as API Gateway sends it), ``POST /v1/batches``,
 every queue message delivered to its function in SQS-trigger batches, one ``GET /v1/batches/{id}``,
 ``GET /v1/files/{id}/content`` and the client's S3 GET it is redirected to. The baseline serves
-``--priced-calls`` ``POST /v1/embeddings`` requests and scales them to ``--calls`` (a request's calls do not
-depend on how many there are). Lambda is priced from each invocation's measured duration at its
+``--priced-calls`` ``POST /v1/embeddings`` requests and scales them to ``--lines``, one call per line (a
+request's calls do not depend on how many there are). Lambda is priced from each invocation's measured duration at its
 function's ``MemorySize`` (arm64 list price): moto's time is included, so the figure is an upper bound for
 both paths alike.
 
@@ -330,7 +330,7 @@ def main() -> None:
     with mock_aws(), redirect_stdout(io.StringIO()):  # the functions' metric lines (EMF) go to stdout
         batch = price_batch(pool, args.models_dir)
     with mock_aws(), redirect_stdout(io.StringIO()):
-        calls = price_calls(pool[: args.priced_calls], args.calls, args.models_dir)
+        calls = price_calls(pool[: args.priced_calls], args.lines, args.models_dir)  # as many calls as lines
     print(f"\n{args.lines:,} texts embedded by `{MODEL}`: one batch against single calls, same run\n")  # noqa: T201
     print(table(walls, batch, calls))  # noqa: T201
     if args.json:
