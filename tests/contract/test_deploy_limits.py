@@ -367,6 +367,7 @@ def test_snapstart_is_on_only_where_lambda_supports_it() -> None:
 
     assert len(on) > 1  # the API functions (ApiSnapStart)
     assert "PredictModelFunction" in on  # unless its alias is provisioned
+    assert "CreateEmbeddingsFunction" in on  # its /tmp holds one model file at a time: 512 MB suffices
     assert snapstart_problems(template, template.translated) == []
 
 
