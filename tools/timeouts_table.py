@@ -1,7 +1,7 @@
 """The table "Timeouts and retries" of ``docs/architecture.md``, rendered from the code that applies the numbers.
 
 Every row reads its figures from where they take effect: the AWS call policies (``shared.kernel.call_policies``,
-the worst case computed by ``shared.adapters.clients``, whose backoff is botocore's own), the webhook policy and
+the worst case computed by ``tools.call_worst_case``, whose backoff is botocore's own), the webhook policy and
 retry schedule (``shared.webhooks``), and the client library's defaults (``infergate``). ``make openapi`` writes
 it (``tools.derived``) and ``tests/contract/test_derived.py`` fails when the committed table is stale.
 """
@@ -11,9 +11,9 @@ from infergate import _config as client_config
 from infergate import _retry as client_retry
 from infergate import admin as client_admin
 
-from shared.adapters.clients import worst_case_seconds
 from shared.kernel.call_policies import AWS_POLICIES, S3, S3_DOWNLOAD_ATTEMPTS, WEBHOOK
 from shared.webhooks.schedule import MAX_DELAY_SECONDS, RetrySchedule
+from tools.call_worst_case import worst_case_seconds
 from tools.template import Template
 
 TIMEOUTS_START = "<!-- timeouts table: generated from shared/kernel/call_policies.py by `make openapi`, do not edit -->"

@@ -3,7 +3,7 @@ against ``template.yaml``).
 
 Which calls a function can make is read from its role in the translated template: the services its
 statements (and the template's managed policies) name. For each, one call's worst case (every attempt
-waiting out its timeouts, plus botocore's longest backoff; ``shared.adapters.clients.worst_case_seconds``)
+waiting out its timeouts, plus botocore's longest backoff; ``tools.call_worst_case.worst_case_seconds``)
 plus ``ANSWER_SECONDS`` must fit the function's ``Timeout``, and stay under API Gateway's 30 s for an API
 function, so the function ends a stuck call and answers (503, or a failed record) instead of being killed.
 """
@@ -12,8 +12,8 @@ import ast
 import dataclasses
 from collections.abc import Iterable
 
-from shared.adapters.clients import worst_case_seconds
 from shared.kernel.call_policies import AWS_POLICIES, INSPECTOR_INVOKE, SQS, WEBHOOK, AwsCallPolicy
+from tools.call_worst_case import worst_case_seconds
 from tools.template import ROOT, FunctionSpec, Template, load_template
 
 API_GATEWAY_SECONDS = 30  # an HTTP API's integration timeout (its default, and not raisable)

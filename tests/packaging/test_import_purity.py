@@ -1,5 +1,6 @@
 """Cold-start hygiene: importing a function's module loads no model runtime, no tracing SDK, no JSON
-Schema validator and no RE2 (each loads when a request needs it).
+Schema validator and no RE2 (each loads when a request needs it), and none of the modules that only make
+the OpenAPI document.
 
 Every import runs in a fresh interpreter, so nothing another test imported can hide or fake a result;
 the interpreters of the module run side by side (one per core) and each test waits for its own.
@@ -17,6 +18,7 @@ import pytest
 from tools.template import ROOT, FunctionSpec, load_template
 
 HEAVY_MODULES = ("numpy", "onnxruntime", "vaderSentiment", "aws_xray_sdk", "jsonschema", "referencing", "re2")
+DOCUMENT_ONLY = ("shared.api.webhook_events",)  # the webhook events' routes: added when a document is made
 DUMMY_ENVIRONMENT = {
     "TABLE_NAME": "dummy-table",
     "PREDICTIONS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dummy-queue",
@@ -65,13 +67,15 @@ sys.meta_path.insert(0, _Recorder)
 """
 REPORT = """
 import json
-print(json.dumps(sorted(_asked | {name.partition(".")[0] for name in sys.modules})))
+print(json.dumps(sorted(_asked | {name.partition(".")[0] for name in sys.modules} | {
+    name for name in sys.modules if name.startswith("shared.")
+})))
 """
 
 
 def loaded_top_level_modules(code: str) -> set[str]:
     """Run ``code`` in a fresh interpreter (repository root on sys.path): the top-level modules it loaded
-    or tried to load."""
+    or tried to load, and every ``shared`` module it loaded."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_"))}
     env.update(DUMMY_ENVIRONMENT)
     completed = subprocess.run(
@@ -103,6 +107,7 @@ def test_api_function_import_is_light(spec: FunctionSpec, probes: dict[str, "Fut
     modules = probes[spec.logical_id].result()
     assert spec.module.partition(".")[0] in modules
     assert modules.isdisjoint(HEAVY_MODULES), sorted(modules.intersection(HEAVY_MODULES))
+    assert modules.isdisjoint(DOCUMENT_ONLY), sorted(modules.intersection(DOCUMENT_ONLY))
 
 
 @pytest.mark.parametrize("spec", QUEUE_FUNCTIONS, ids=[spec.logical_id for spec in QUEUE_FUNCTIONS])
@@ -114,6 +119,11 @@ def test_queue_function_import_loads_no_model_runtime(
     assert spec.module.partition(".")[0] in modules
     assert "vaderSentiment" not in modules
     assert modules.isdisjoint(HEAVY_MODULES), sorted(modules.intersection(HEAVY_MODULES))
+
+
+def test_making_the_document_loads_the_webhook_events() -> None:
+    """The positive control of ``DOCUMENT_ONLY``: the document (``python -m tools.openapi``) does load them."""
+    assert set(DOCUMENT_ONLY) <= loaded_top_level_modules("from tools.openapi import render\nrender()\n")
 
 
 def test_sentiment_runtime_loads_vader_when_it_runs(probes: dict[str, "Future[set[str]]"]) -> None:

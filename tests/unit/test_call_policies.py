@@ -30,6 +30,7 @@ from shared.kernel.call_policies import (
     AwsCallPolicy,
 )
 from shared.kernel.errors import TransientError
+from tools.call_worst_case import worst_case_seconds
 from tools.template import ROOT
 
 ACCESSORS: dict[str, tuple[Callable[[], Any], AwsCallPolicy]] = {
@@ -123,7 +124,7 @@ def test_a_call_is_attempted_as_often_as_its_policy_says(service: str, fake_aws:
 def test_one_attempt_takes_at_most_its_connect_and_read_timeouts() -> None:
     policy = AwsCallPolicy("lambda", "Lambda", connect_seconds=1, read_seconds=26, attempts=1, why="")
 
-    assert clients.worst_case_seconds(policy) == 27
+    assert worst_case_seconds(policy) == 27
 
 
 def test_a_retry_adds_botocore_s_longest_backoff() -> None:
@@ -131,7 +132,7 @@ def test_a_retry_adds_botocore_s_longest_backoff() -> None:
     policy = AwsCallPolicy("dynamodb", "DynamoDB", connect_seconds=1, read_seconds=3, attempts=2, why="")
 
     # When its worst case is computed
-    worst = clients.worst_case_seconds(policy)
+    worst = worst_case_seconds(policy)
 
     # Then it is both attempts, plus a throttle's first backoff (1 s) and the x-amz-retry-after allowance (5 s)
     assert worst == 2 * (1 + 3) + 1 + 5
