@@ -165,6 +165,23 @@ class RateLimitSettings(SettingsGroup):
     tenant_burst: int = Field(default=100, ge=1, le=1_000_000, validation_alias="TENANT_RATE_LIMIT_BURST")
 
 
+class JwtClaimSettings(SettingsGroup):
+    """How the claims of a verified JWT name its tenant and scopes (the template's ``Jwt*`` parameters).
+
+    Read only when a request arrives through the JWT-authorized API; the issuer and audiences are API
+    Gateway's own configuration, never the functions'.
+    """
+
+    tenant_claim: str = Field(default="tenant", min_length=1, validation_alias="JWT_TENANT_CLAIM")
+    scopes_claim: str = Field(default="scope", min_length=1, validation_alias="JWT_SCOPES_CLAIM")
+    predict_scope: str = Field(
+        default="infergate/predict", min_length=1, pattern=r"^\S+$", validation_alias="JWT_PREDICT_SCOPE"
+    )
+    admin_scope: str = Field(
+        default="infergate/admin", min_length=1, pattern=r"^\S+$", validation_alias="JWT_ADMIN_SCOPE"
+    )
+
+
 class KeySettings(SettingsGroup):
     """How many active API keys a tenant may hold (revoking one frees a slot)."""
 

@@ -18,6 +18,7 @@ from shared.settings import (
     CursorSettings,
     DeadLetterSettings,
     InspectorSettings,
+    JwtClaimSettings,
     KeySettings,
     ModelTimeSettings,
     QueueSettings,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from shared.inference.service import InferenceService
     from shared.kernel.pagination import CursorCodec
     from shared.kernel.tasks import TaskPool
+    from shared.keys.claims import ClaimMapping
     from shared.keys.service import KeyService
     from shared.operations.commands import DeadLetterKind
     from shared.operations.ports import DeadLetterQueue
@@ -166,6 +168,16 @@ def rate_limiter() -> "RateLimits":
     per_tenant = RateLimit(limits.tenant_per_second, limits.tenant_burst) if limits.tenant_per_second > 0 else None
     store = DynamoRateLimitStore(settings(StoreSettings).table_name, lazily(dynamodb_client))
     return RateLimits(RateLimiter(store, per_key), RateLimiter(store, per_tenant, subject="tenant"))
+
+
+@per_container
+def jwt_claim_mapping() -> "ClaimMapping":
+    from shared.keys.claims import ClaimMapping
+    from shared.keys.models import Scope
+
+    claims = settings(JwtClaimSettings)
+    names = {claims.predict_scope: Scope.PREDICT, claims.admin_scope: Scope.ADMIN}
+    return ClaimMapping(claims.tenant_claim, claims.scopes_claim, names)
 
 
 @per_container

@@ -7,6 +7,8 @@
   trigger, table access and other permissions, as SAM's translation of the template deploys them.
 - the timeouts table of ``docs/architecture.md``: every network call's timeouts and retries, from the
   code that applies them (``tools.timeouts_table``).
+- the JWT callers' API in ``template.yaml`` itself, between its marker comments: the API-key API's routes
+  behind a JWT authorizer (``tools.jwt_api``).
 
 ``tests/contract/test_derived.py`` fails when a committed file differs from what this makes now.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tools import openapi
+from tools.jwt_api import JWT_END, JWT_START, TEMPLATE, jwt_api_block
 from tools.template import ROOT, FunctionSpec, Template, load_template
 from tools.timeouts_table import TIMEOUTS_END, TIMEOUTS_START, timeouts_table
 
@@ -64,7 +67,7 @@ def between_markers(document: str, start_marker: str, end_marker: str, text: str
     before, start, rest = document.partition(start_marker + "\n")
     _, end, after = rest.partition(end_marker)
     if not start or not end:
-        raise ValueError(f"{ARCHITECTURE.name} lacks the marker comments of {what}")
+        raise ValueError(f"the document lacks the marker comments of {what}")
     return f"{before}{start}\n{text}\n{end}{after}"
 
 
@@ -73,8 +76,14 @@ def _architecture(template: Template) -> str:
     return between_markers(document, TIMEOUTS_START, TIMEOUTS_END, timeouts_table(template), "the timeouts table")
 
 
+def _template(template: Template) -> str:
+    text = template.text or TEMPLATE.read_text(encoding="utf-8")
+    return between_markers(text, JWT_START, JWT_END, jwt_api_block(template), "the JWT callers' API")
+
+
 # In the order they are written: the route table first, as the app that renders openapi.json imports it.
 _GENERATORS: tuple[tuple[Path, Callable[[Template], str]], ...] = (
+    (TEMPLATE, _template),
     (KNOWN_ROUTES, known_routes_module),
     (OPENAPI, lambda template: openapi.render()),
     (ARCHITECTURE, _architecture),

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # INFERGATE_TEMPLATE runs the local stack and the tools from another template (a copy being tried out).
 TEMPLATE_PATH = Path(os.environ.get("INFERGATE_TEMPLATE") or ROOT / "template.yaml")
 DEFAULT_ROUTE = "$default"
+KEY_API = "HttpApi"  # the API whose routes the functions' HttpApi events declare (callers with API keys)
 _SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.Arn)?\}")
 _LAYER_HASH = re.compile(r"[0-9a-f]{10}")  # SAM appends a content hash to a layer's logical id
 
@@ -132,6 +133,10 @@ class Template:
         """The template's functions in template order, as the translation deploys them."""
         return read_functions(self, self.translated)
 
+    def routes_on(self, api: str) -> dict[str, list[HttpRoute]]:
+        """Each function's routes on the HTTP API ``api`` (a logical id), as the translation deploys them."""
+        return _FunctionReader(self, self.translated).api_routes(api)
+
     def function(self, logical_id: str) -> FunctionSpec:
         for spec in self.functions:
             if spec.logical_id == logical_id:
@@ -225,30 +230,36 @@ class _FunctionReader:
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             return self._function_of(value["Fn::GetAtt"][0])
         if isinstance(value, dict) and "Fn::Sub" in value:
-            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-            found = [self._function_of(name) for name in _SUB_REFERENCE.findall(text)]
+            text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+            found = [
+                self._target(variables[name]) if name in variables else self._function_of(name)
+                for name in _SUB_REFERENCE.findall(text)
+            ]
             return next((name for name in found if name), None)
         reference = _ref(value)
         return self._function_of(reference) if reference else None
 
     def _routes(self) -> dict[str, list[HttpRoute]]:
-        """Each function's routes: the paths of the HTTP API's OpenAPI body whose integration invokes it."""
+        """Each function's routes on the API-key API (the JWT callers' API repeats them: ``tools.jwt_api``)."""
+        return self.api_routes(KEY_API)
+
+    def api_routes(self, api: str) -> dict[str, list[HttpRoute]]:
+        """Each function's routes on ``api``: the paths of its OpenAPI body whose integration invokes it."""
         routes: dict[str, list[HttpRoute]] = {}
-        for logical_id, api in self._of_type("AWS::ApiGatewayV2::Api").items():
-            body = api["Properties"].get("Body")
-            if body is None:
-                raise ValueError(f"{logical_id}: the local stack reads routes from the API's inline OpenAPI body")
-            for path, operations in body.get("paths", {}).items():
-                for operation_name, operation in operations.items():
-                    integration = operation.get("x-amazon-apigateway-integration")
-                    if integration is None:
-                        continue
-                    function = self._target(integration["uri"])
-                    if function is None:
-                        raise ValueError(f"{logical_id}: {operation_name} {path} invokes no template function")
-                    method = operation_name.upper().removeprefix("X-AMAZON-APIGATEWAY-")
-                    method = "ANY" if method == "ANY-METHOD" else method
-                    routes.setdefault(function, []).append(HttpRoute(method, path))
+        body = self._resources[api]["Properties"].get("Body")
+        if body is None:
+            raise ValueError(f"{api}: the local stack reads routes from the API's inline OpenAPI body")
+        for path, operations in body.get("paths", {}).items():
+            for operation_name, operation in operations.items():
+                integration = operation.get("x-amazon-apigateway-integration")
+                if integration is None:
+                    continue
+                function = self._target(integration["uri"])
+                if function is None:
+                    raise ValueError(f"{api}: {operation_name} {path} invokes no template function")
+                method = operation_name.upper().removeprefix("X-AMAZON-APIGATEWAY-")
+                method = "ANY" if method == "ANY-METHOD" else method
+                routes.setdefault(function, []).append(HttpRoute(method, path))
         return {name: sorted(found, key=lambda route: (route.path, route.method)) for name, found in routes.items()}
 
     def _queue_triggers(self) -> dict[str, list[QueueTrigger]]:

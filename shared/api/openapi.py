@@ -76,8 +76,27 @@ SERVERS: list[dict[str, Any]] = [
             "region": {"default": "us-east-1", "description": "The stack's AWS region."},
         },
     },
+    {
+        "url": "https://{jwt_api_id}.execute-api.{region}.amazonaws.com",
+        "description": "A deployed stack's API for JWT callers (its `JwtApiUrl` output, when `JwtIssuer` is set): "
+        "the same routes, each requiring the issuer's access token (`Jwt`)",
+        "variables": {
+            "jwt_api_id": {"default": "jwt_api_id", "description": "The JWT callers' HTTP API's id."},
+            "region": {"default": "us-east-1", "description": "The stack's AWS region."},
+        },
+    },
     {"url": "http://localhost:8000", "description": "The local stack (`make dev`)"},
 ]
+# The JWT callers' credential: API Gateway's authorizer checks it before the function runs, on the second API.
+JWT_SCHEME = "Jwt"
+_JWT_SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "An access token of the deployment's issuer (`JwtIssuer`), on the JWT callers' API only: "
+    "its tenant claim names the tenant, its scopes claim grants `predict` or `admin` (the `Jwt*` template "
+    "parameters); without them, 403.",
+}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -107,6 +126,7 @@ def corrected(document: dict[str, Any]) -> dict[str, Any]:
     for event in document.get("webhooks", {}).values():
         for operation in event.values():
             operation["responses"].pop("422", None)  # a receiver's answer, not ours
+    document.setdefault("components", {}).setdefault("securitySchemes", {})[JWT_SCHEME] = _JWT_SECURITY_SCHEME
     schemas = document.get("components", {}).get("schemas", {})
     for name in _UNANSWERED_SCHEMAS:
         schemas.pop(name, None)
@@ -156,7 +176,9 @@ def _error_content(path: str) -> dict[str, Any]:
 
 
 def _correct_operation(operation: dict[str, Any]) -> None:
-    operation.setdefault("security", [])
+    security = operation.setdefault("security", [])
+    if security:  # an API key here, or a token on the JWT callers' API
+        security.append({JWT_SCHEME: []})
     responses = operation["responses"]
     for status, response in list(responses.items()):
         content = response.get("content", {})

@@ -38,6 +38,7 @@ from shared.kernel.errors import (
     TransientError,
 )
 from shared.kernel.jsoncodec import DuplicateKeyError
+from shared.keys.claims import ClaimsRefusedError
 from shared.keys.models import AuthenticationError, KeyLimitReachedError, PermissionDeniedError
 from shared.predictions.models import InputTooLargeError
 from shared.ratelimit.models import RateLimitedError
@@ -148,6 +149,7 @@ def problem_response(
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     AuthenticationError: (401, "unauthenticated"),
     PermissionDeniedError: (403, "forbidden"),
+    ClaimsRefusedError: (403, "forbidden"),
     NotFoundError: (404, "not-found"),
     ConflictError: (409, "conflict"),
     KeyLimitReachedError: (409, "key-limit-reached"),

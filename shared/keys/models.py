@@ -18,6 +18,13 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
+class Credential(StrEnum):
+    """What a caller presented: an Infergate API key, or a JWT that API Gateway's authorizer verified."""
+
+    API_KEY = "api_key"
+    JWT = "jwt"
+
+
 def grants(held: frozenset[Scope], needed: Scope) -> bool:
     """``admin`` implies ``predict``."""
     return needed in held or Scope.ADMIN in held
@@ -35,11 +42,16 @@ class ApiKey:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: resolved from a valid key on every request."""
+    """Who is calling: resolved on every request from a valid key or a verified token.
+
+    ``principal_id`` is what the per-caller rate limit counts: the key's id, or for a token a stable
+    stand-in for its issuer and subject (``shared.keys.claims``).
+    """
 
     tenant: str
-    key_id: str
+    principal_id: str
     scopes: frozenset[Scope]
+    credential: Credential = Credential.API_KEY
 
 
 def generate_secret() -> str:
@@ -56,8 +68,12 @@ def looks_like_key(secret: str) -> bool:
     return _KEY_PATTERN.fullmatch(secret) is not None
 
 
+def is_tenant(value: str) -> bool:
+    return _TENANT_PATTERN.fullmatch(value) is not None
+
+
 def validate_tenant(tenant: str) -> str:
-    if _TENANT_PATTERN.fullmatch(tenant) is None:
+    if not is_tenant(tenant):
         raise InvalidTenantError(tenant)
     return tenant
 
@@ -68,8 +84,9 @@ class AuthenticationError(InfergateError):
 
 
 class PermissionDeniedError(InfergateError):
-    def __init__(self, needed: Scope) -> None:
-        super().__init__(f"This API key lacks the '{needed.value}' scope.")
+    def __init__(self, needed: Scope, credential: Credential = Credential.API_KEY) -> None:
+        holder = "API key" if credential is Credential.API_KEY else "token"
+        super().__init__(f"This {holder} lacks the '{needed.value}' scope.")
         self.needed = needed
 
 

@@ -74,4 +74,4 @@ class KeyService:
             raise AuthenticationError()
         if not grants(key.scopes, needed):
             raise PermissionDeniedError(needed)
-        return Caller(tenant=key.tenant, key_id=key.id, scopes=key.scopes)
+        return Caller(tenant=key.tenant, principal_id=key.id, scopes=key.scopes)

@@ -47,13 +47,16 @@ def test_every_queue_consumer_is_capped_by_a_parameter_within_sqs_limits() -> No
         assert 2 <= _parameter(parameter)["Default"] <= 20
 
 
-def test_the_http_api_stage_throttle_is_set_by_parameters() -> None:
-    [stage] = _resources("AWS::ApiGatewayV2::Stage").values()
+def test_the_http_api_stages_throttle_is_set_by_parameters() -> None:
+    """Both APIs' stages: the API keys' and, when JwtIssuer is set, the JWT callers'."""
+    stages = _resources("AWS::ApiGatewayV2::Stage")
 
-    assert stage["Properties"]["DefaultRouteSettings"] == {
-        "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
-        "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
-    }
+    assert {stage["Properties"]["ApiId"]["Ref"] for stage in stages.values()} == {"HttpApi", "JwtHttpApi"}
+    for stage in stages.values():
+        assert stage["Properties"]["DefaultRouteSettings"] == {
+            "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
+        }
     assert _parameter("ApiRateLimit")["Default"] < _parameter("ApiBurstLimit")["Default"]
 
 

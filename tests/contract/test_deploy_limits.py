@@ -132,14 +132,16 @@ API_GATEWAY_TIMEOUT_MS = 30_000  # an HTTP API's longest integration timeout (it
 
 
 def _integrations(translated: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(``METHOD path``, integration) of every route of the translated template's HTTP APIs."""
+    """(``API: METHOD path``, integration) of every route of the translated template's HTTP APIs (the API-key
+    API's and the JWT callers')."""
     found = []
-    for api in translated["Resources"].values():
+    for api_id, api in translated["Resources"].items():
         if api["Type"] == "AWS::ApiGatewayV2::Api":
             for path, operations in api["Properties"]["Body"].get("paths", {}).items():
                 for method, operation in operations.items():
                     if "x-amazon-apigateway-integration" in operation:
-                        found.append((f"{method.upper()} {path}", operation["x-amazon-apigateway-integration"]))
+                        route = f"{api_id}: {method.upper()} {path}"
+                        found.append((route, operation["x-amazon-apigateway-integration"]))
     return found
 
 
@@ -156,7 +158,7 @@ def api_timeout_problems(specs: Iterable[FunctionSpec], translated: dict[str, An
             continue
         if int(set_ms) > API_GATEWAY_TIMEOUT_MS:
             problems.append(f"{route}: timeoutInMillis {set_ms} is over API Gateway's {API_GATEWAY_TIMEOUT_MS}")
-        target = re.search(r"\$\{(\w+?)(?:Alias\w+)?\}", str(integration["uri"]))
+        target = re.search(r"(\w+?Function)(?:Alias|\.Arn|\})", json.dumps(integration["uri"]))
         function = target.group(1) if target else ""
         if function in timeouts and timeouts[function] * 1000 >= int(set_ms):
             problems.append(f"{route}: {function} (Timeout {timeouts[function]} s) outlives timeoutInMillis {set_ms}")
@@ -183,14 +185,18 @@ def test_an_integration_timeout_shorter_than_its_function_s_is_found() -> None:
     template = load_template()
     translated = copy.deepcopy(template.translated)
     for route, integration in _integrations(translated):
-        if route == "POST /v1/predictions":
+        if route.endswith(": POST /v1/predictions"):
             integration["timeoutInMillis"] = 5_000
-        if route == "GET /v1/health":
+        if route.endswith(": GET /v1/health"):
             integration["timeoutInMillis"] = 31_000
 
     assert sorted(api_timeout_problems(template.functions, translated)) == [
-        "GET /v1/health: timeoutInMillis 31000 is over API Gateway's 30000",
-        "POST /v1/predictions: CreatePredictionFunction (Timeout 28 s) outlives timeoutInMillis 5000",
+        f"{api}: {problem}"
+        for api in ("HttpApi", "JwtHttpApi")
+        for problem in (
+            "GET /v1/health: timeoutInMillis 31000 is over API Gateway's 30000",
+            "POST /v1/predictions: CreatePredictionFunction (Timeout 28 s) outlives timeoutInMillis 5000",
+        )
     ]
 
 

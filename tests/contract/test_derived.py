@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tools.derived import ARCHITECTURE, KNOWN_ROUTES, TABLE_END, TABLE_START, rendered, with_functions_table
+from tools.jwt_api import TEMPLATE
 from tools.template import ROOT
 
 
@@ -17,7 +18,7 @@ def generated() -> dict[Path, str]:
     return rendered()
 
 
-@pytest.mark.parametrize("path", [KNOWN_ROUTES, ARCHITECTURE], ids=lambda path: str(path.relative_to(ROOT)))
+@pytest.mark.parametrize("path", [KNOWN_ROUTES, ARCHITECTURE, TEMPLATE], ids=lambda path: str(path.relative_to(ROOT)))
 def test_a_derived_file_is_what_the_generator_makes_now(path: Path, generated: dict[Path, str]) -> None:
     # Given the committed file
     committed = path.read_text(encoding="utf-8")

@@ -56,20 +56,16 @@ def test_every_operation_documents_its_problems_and_auth() -> None:
         if path in OPEN_PATHS:
             assert operation["security"] == [], (method, path)
             continue
-        assert operation["security"] == [{"ApiKey": []}], (method, path)
+        assert operation["security"] == [{"ApiKey": []}, {"Jwt": []}], (method, path)
         assert "401" in operation["responses"], (method, path)
         assert "403" in operation["responses"], (method, path)
         assert "429" in operation["responses"], (method, path)
 
 
-def test_the_bearer_scheme_is_the_api_key() -> None:
+def test_the_bearer_schemes_are_the_api_key_and_the_issuers_token() -> None:
     assert DOCUMENT["components"]["securitySchemes"] == {
-        "ApiKey": {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "igk_...",
-            "description": ANY_TEXT,
-        }
+        "ApiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "igk_...", "description": ANY_TEXT},
+        "Jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": ANY_TEXT},
     }
 
 
@@ -128,7 +124,12 @@ def test_every_operation_has_exactly_one_declared_tag() -> None:
 def test_servers_name_the_deployed_api_and_the_local_stack() -> None:
     urls = [server["url"] for server in DOCUMENT["servers"]]
 
-    assert urls == ["/", "https://{api_id}.execute-api.{region}.amazonaws.com", "http://localhost:8000"]
+    assert urls == [
+        "/",
+        "https://{api_id}.execute-api.{region}.amazonaws.com",
+        "https://{jwt_api_id}.execute-api.{region}.amazonaws.com",
+        "http://localhost:8000",
+    ]
 
 
 def test_webhooks_describe_every_event_with_its_signature_headers() -> None:

@@ -32,7 +32,7 @@ def test_a_minted_key_authenticates_with_its_scopes_and_its_secret_is_answered_o
     minted = admin({"command": "mint-key", "tenant": "globex", "scopes": ["predict"]})["result"]
 
     caller = key_service().authenticate(minted["key"], Scope.PREDICT)
-    assert (caller.tenant, caller.key_id) == ("globex", minted["id"])
+    assert (caller.tenant, caller.principal_id) == ("globex", minted["id"])
     assert (minted["name"], minted["scopes"]) == ("bootstrap admin", ["predict"])
     with pytest.raises(Exception, match="scope"):
         key_service().authenticate(minted["key"], Scope.ADMIN)

@@ -236,14 +236,14 @@ def key_is_minted(response: Response, event: Event) -> None:
     requested = request_body(event)
     assert (body["name"], body["scopes"]) == (requested["name"], requested["scopes"])
     caller = key_service().authenticate(body["key"], Scope.PREDICT)
-    assert (caller.tenant, caller.key_id) == (EXAMPLE_TENANT, body["id"])
+    assert (caller.tenant, caller.principal_id) == (EXAMPLE_TENANT, body["id"])
 
 
 def first_key_is_minted(response: Response, event: Event) -> None:
     minted = response["result"]
     assert (minted["tenant"], minted["name"], minted["scopes"]) == (event["tenant"], event["name"], event["scopes"])
     caller = key_service().authenticate(minted["key"], Scope.ADMIN)
-    assert (caller.tenant, caller.key_id) == (event["tenant"], minted["id"])
+    assert (caller.tenant, caller.principal_id) == (event["tenant"], minted["id"])
 
 
 def keys_are_listed(response: Response, event: Event) -> None:

@@ -16,7 +16,10 @@ def http_event(
     query: str = "",
     route_key: str | None = None,
     path_parameters: dict[str, str] | None = None,
+    jwt_claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``jwt_claims``: the request came through a route with a JWT authorizer, which verified a token with
+    these claims (strings, as API Gateway passes them)."""
     encoded = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else None)
     all_headers = {"host": "api.example.com", "x-forwarded-proto": "https", "user-agent": "pytest"}
     if encoded is not None:
@@ -54,6 +57,8 @@ def http_event(
         event["isBase64Encoded"] = True
     if path_parameters:
         event["pathParameters"] = path_parameters
+    if jwt_claims is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": jwt_claims, "scopes": None}}
     return event
 
 

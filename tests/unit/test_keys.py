@@ -40,7 +40,7 @@ def test_authenticate_resolves_tenant_and_scopes(keys: KeyService) -> None:
 
     caller = keys.authenticate(secret, Scope.PREDICT)
 
-    assert (caller.tenant, caller.key_id, caller.scopes) == ("acme", key.id, frozenset({Scope.PREDICT}))
+    assert (caller.tenant, caller.principal_id, caller.scopes) == ("acme", key.id, frozenset({Scope.PREDICT}))
 
 
 def test_admin_implies_predict(keys: KeyService) -> None:
