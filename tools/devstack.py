@@ -14,6 +14,8 @@ import logging
 import os
 import socket
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,10 @@ LOCAL_OVERRIDES = (
     "TENANT_RATE_LIMIT_BURST",
     "MAX_KEYS_PER_TENANT",
     "POWERTOOLS_LOG_LEVEL",
+    "JWT_TENANT_CLAIM",
+    "JWT_SCOPES_CLAIM",
+    "JWT_PREDICT_SCOPE",
+    "JWT_ADMIN_SCOPE",
 )
 # Where `infergate admin --local` looks for it: the client names the file and its variable, the stack obeys.
 STATE_FILE = Path(os.environ.get(LOCAL_STATE_VARIABLE) or ROOT / LOCAL_STATE_FILE)
@@ -175,6 +181,33 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     return local, aws
 
 
+def jwt_server(port: int) -> uvicorn.Server | None:
+    """The JWT callers' API (``JwtHttpApi``) when ``JWT_ISSUER`` (the ``JwtIssuer`` parameter) is set: every
+    route behind the local JWT authorizer, on ``JWT_PORT`` (default: the API's port + 1)."""
+    issuer = os.environ.get("JWT_ISSUER", "")
+    if not issuer:
+        return None
+    from tools.jwt_authorizer import JwtAuthorizer, JwtGate
+    from tools.local_api import serving_app
+
+    audiences = [audience.strip() for audience in os.environ.get("JWT_AUDIENCES", "").split(",")]
+    gate = JwtGate(serving_app(), JwtAuthorizer(issuer, audiences), log.warning)
+    jwt_port = int(os.environ.get("JWT_PORT") or port + 1)
+    return uvicorn.Server(uvicorn.Config(gate, host="127.0.0.1", port=jwt_port, log_level="warning", access_log=False))
+
+
+def start_in_background(server: uvicorn.Server) -> threading.Thread:
+    """Serve on a thread of its own (Ctrl-C stops the main server, which then stops this one)."""
+    thread = threading.Thread(target=server.run, name="jwt-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the JWT callers' API did not start")
+        time.sleep(0.02)
+    return thread
+
+
 def state_document(
     template: Template,
     stack: Stack,
@@ -183,12 +216,14 @@ def state_document(
     base_url: str,
     aws_endpoint_url: str,
     lambda_endpoint_url: str,
+    jwt_base_url: str | None = None,
 ) -> dict[str, Any]:
     """What other tools need of a running local stack: where it answers, the operator's credentials (as a
     person holds their own for a deployed stack), its resources' names (queue URLs, table name ...) by
     logical id, and each function's role and whole environment (``tools.invoke --stack``)."""
     return {
         "base_url": base_url,
+        "jwt_base_url": jwt_base_url,
         "aws_endpoint_url": aws_endpoint_url,
         "lambda_endpoint_url": lambda_endpoint_url,
         "operator": {"access_key_id": roles.operator.access_key, "secret_access_key": roles.operator.secret_key},
@@ -204,10 +239,12 @@ def write_state(state: dict[str, Any], path: Path = STATE_FILE) -> None:
     path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
-def banner(local: LocalStack) -> str:
+def banner(local: LocalStack, jwt_base_url: str | None = None) -> str:
+    jwt_line = f"  JWT API    {jwt_base_url}   (issuer {os.environ.get('JWT_ISSUER')})\n" if jwt_base_url else ""
     return (
         "\nInfergate local stack is up\n"
         f"  API        {local.base_url}\n"
+        f"{jwt_line}"
         f"  Swagger UI {local.base_url}/docs\n"
         f"  AWS (moto) {local.aws_endpoint_url}\n"
         f"  admin key  {local.admin_key}   (tenant '{DEV_TENANT}')\n"
@@ -229,6 +266,10 @@ def main() -> None:
 
     app = serving_app()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    jwt = jwt_server(port)
+    jwt_base_url = f"http://127.0.0.1:{jwt.config.port}" if jwt else None
+    if jwt:
+        start_in_background(jwt)
     state = state_document(
         load_template(),
         local.stack,
@@ -236,15 +277,18 @@ def main() -> None:
         base_url=local.base_url,
         aws_endpoint_url=local.aws_endpoint_url,
         lambda_endpoint_url=local.functions.endpoint,
+        jwt_base_url=jwt_base_url,
     )
     write_state(state)
-    sys.stdout.write(banner(local))
+    sys.stdout.write(banner(local, jwt_base_url))
     sys.stdout.flush()
     try:
         server.run()  # handles SIGINT and SIGTERM, then re-raises SIGINT as KeyboardInterrupt
     except KeyboardInterrupt:
         pass  # Ctrl-C is how the stack is meant to stop
     finally:
+        if jwt:
+            jwt.should_exit = True
         for poller in local.pollers:
             poller.stop()
         for poller in local.pollers:

@@ -3,6 +3,7 @@
 Used by the end-to-end tests and the benchmarks that measure the stack over real HTTP.
 """
 
+import json
 import os
 import signal
 import socket
@@ -29,6 +30,12 @@ class LocalStack:
     state_file: Path
     process: "subprocess.Popen[str]"
     audit_dir: Path  # what its emulated IAM decided (``tools.iam_audit``)
+    jwt_base_url: str | None = None  # the JWT callers' API, when started with JWT_ISSUER
+
+    def jwt_client(self, token: str) -> httpx.Client:
+        if self.jwt_base_url is None:
+            raise RuntimeError("this stack was started without JWT_ISSUER: it has no JWT callers' API")
+        return httpx.Client(base_url=self.jwt_base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30.0)
 
     def refusals(self) -> list[Decision]:
         """Every call IAM refused so far: a function's role lacked what it did, or a tool used no credentials."""
@@ -82,7 +89,7 @@ def spawn_local_stack(
 
     Its output goes to ``log_file`` when given: a pipe nobody reads would fill up and block the stack.
     """
-    inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY", "RATE_LIMIT_", "TENANT_RATE_LIMIT_", "MAX_KEYS_")
+    inherited = ("AWS_", "WEBHOOK", "INFERGATE_DEV_ADMIN_KEY", "RATE_LIMIT_", "TENANT_RATE_LIMIT_", "MAX_KEYS_", "JWT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update({"PORT": str(port), "INFERGATE_DEV_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"})
     env["INFERGATE_DEV_MODELS_DIR"] = str(models_dir)  # what `make dev` builds first
@@ -114,7 +121,8 @@ def running_stack(folder: Path, settings: dict[str, str], admin_key: str, models
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base_url, process, log_file)
-        yield LocalStack(base_url, admin_key, state_file, process, audit_dir)
+        jwt_base_url = json.loads(state_file.read_text(encoding="utf-8")).get("jwt_base_url")
+        yield LocalStack(base_url, admin_key, state_file, process, audit_dir, jwt_base_url)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
