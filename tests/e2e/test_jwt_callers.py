@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from infergate import Infergate
 from openai import AuthenticationError, OpenAI
 
 from shared.registry.builtins import EMBEDDING_MODEL
@@ -84,6 +85,13 @@ def test_the_openai_sdk_embeds_with_a_token_as_its_api_key(stack: LocalStack, is
     refused = OpenAI(base_url=stack.jwt_base_url + "/v1", api_key=expired, max_retries=0)
     with pytest.raises(AuthenticationError):
         refused.embeddings.create(model=EMBEDDING_MODEL.name, input=["hello world"])
+
+
+def test_the_infergate_client_takes_a_token_in_place_of_a_key(stack: LocalStack, issuer: LoopbackIssuer) -> None:
+    assert stack.jwt_base_url is not None
+    token = issuer.token({"tenant": "acme", "scope": PREDICT})
+    with Infergate(stack.jwt_base_url, token) as client:
+        assert client.run("sentiment", {"text": "Tokens work as well as keys."}, timeout=30)["label"] == "positive"
 
 
 @pytest.mark.parametrize(
