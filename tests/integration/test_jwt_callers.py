@@ -2,6 +2,7 @@
 authorizer puts them, made by the local authorizer from tokens of an issuer on loopback. Tenant, scopes,
 isolation, rate limits, idempotency and webhook secrets work as they do for API keys."""
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -174,3 +175,18 @@ def test_idempotency_and_webhook_secrets_are_the_tenants(jwt_caller: NewCaller, 
     by_token = response_json(caller.call("GET", "/v1/webhooks/secret"))
     by_key = response_json(call("GET", "/v1/webhooks/secret", headers=bearer(key.secret)))
     assert by_token == by_key
+
+
+def test_metrics_count_requests_by_credential(
+    jwt_caller: NewCaller, mint: MintKey, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    key = mint("acme", (Scope.PREDICT,))
+    capsys.readouterr()
+
+    jwt_caller({"tenant": "acme", "scope": PREDICT}).call("GET", "/v1/predictions")
+    call("GET", "/v1/predictions", headers=bearer(key.secret))
+
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    counted = [name for document in documents for name in ("JwtCaller", "ApiKeyCaller") if name in document]
+    assert counted == ["JwtCaller", "ApiKeyCaller"]
