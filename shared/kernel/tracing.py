@@ -17,9 +17,9 @@ message is parsed for its ``traceparent`` alone (ids in hex, validated by the W3
 ``tracestate`` and baggage are dropped, and a malformed or missing one starts a new trace.
 """
 
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Literal
 
 from shared.kernel.observability import append_log_keys
@@ -49,10 +49,11 @@ class _Tracing:
 
 
 _tracing: _Tracing | None = None
-# The span of each message (or request) being worked on, by its correlation id, for the task threads that
-# work for it (``resumed``); an invocation's entries are removed when its spans end.
-_open: dict[str, "Context"] = {}
-_open_lock = threading.Lock()
+# The span of each message being worked on, by its correlation id, for the code and the task threads that work
+# for it (``resumed``). A context variable: the invocation's own (``TaskPool`` runs tasks in copies of the
+# submitter's context, so they see it), never another invocation's, though the local stack runs several at once
+# and a request's messages on two queues carry the same correlation id.
+_open: ContextVar[Mapping[str, "Context"] | None] = ContextVar("infergate_open_spans", default=None)
 
 
 def enable(tracer: "Tracer", flush: Callable[[], None]) -> None:
@@ -64,8 +65,6 @@ def enable(tracer: "Tracer", flush: Callable[[], None]) -> None:
 def disable() -> None:
     global _tracing
     _tracing = None
-    with _open_lock:
-        _open.clear()
 
 
 def enabled() -> bool:
@@ -155,20 +154,24 @@ def opened(
     if _tracing is None:
         yield
         return
-    started: list[tuple[str, Span]] = []
+    from opentelemetry import trace
+
+    started: list[Span] = []
+    registry = dict(_open.get() or {})
     try:
         for correlation_id, message_carrier in messages:
             current = _tracing.tracer.start_span(
                 name, context=_extracted(message_carrier), kind=_kind("consumer"), attributes=_clean(attributes)
             )
-            started.append((correlation_id, current))
-            _register(correlation_id, current)
-        yield
+            started.append(current)
+            registry[correlation_id] = trace.set_span_in_context(current, _root())
+        token = _open.set(registry)
+        try:
+            yield
+        finally:
+            _open.reset(token)
     finally:
-        with _open_lock:
-            for correlation_id, _ in started:
-                _open.pop(correlation_id, None)
-        for _, current in started:
+        for current in started:
             current.end()
 
 
@@ -263,18 +266,9 @@ def _root() -> "Context":
     return Context()
 
 
-def _register(correlation_id: str, current: "Span") -> None:
-    from opentelemetry import trace
-
-    with _open_lock:
-        _open[correlation_id] = trace.set_span_in_context(current, _root())
-
-
 def _context_of(correlation_id: str | None) -> "Context | None":
-    if correlation_id is None:
-        return None
-    with _open_lock:
-        return _open.get(correlation_id)
+    registry = _open.get()
+    return registry.get(correlation_id) if registry is not None and correlation_id is not None else None
 
 
 def _kind(kind: Kind) -> "trace.SpanKind":

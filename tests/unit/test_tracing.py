@@ -4,6 +4,7 @@ The SDK's in-memory exporter stands in for the OTLP endpoint; the end-to-end tes
 (``tests/e2e/test_tracing.py``) exports over OTLP/HTTP to a collector on loopback.
 """
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from shared.adapters.sqs import SqsDeliveryQueue
 from shared.kernel import tracing
 from shared.kernel.messages import DeliverWebhook
 from shared.kernel.observability import logger
+from shared.kernel.tasks import TaskPool
 from shared.queue.consumer import trace_carrier
 from shared.settings import TracingSettings
 
@@ -264,3 +266,33 @@ def test_tracing_on_needs_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACING", "Off")
     monkeypatch.delenv("TRACING_ENDPOINT")
     assert not TracingSettings.from_environment().on
+
+
+def test_invocations_at_once_with_one_correlation_id_keep_their_own_spans(exported: InMemorySpanExporter) -> None:
+    """The local stack runs the worker and the webhooks consumer of one request at once, on two threads, for
+    two messages with the same correlation id: each finds its own span."""
+    barrier = threading.Barrier(2)
+    found: dict[str, str | None] = {}
+
+    def invocation(trace_id: str) -> None:
+        with tracing.opened("process Q", [("req-6", {"traceparent": f"00-{trace_id}-{'b' * 16}-01"})]):
+            barrier.wait(timeout=5)  # both open at once
+            with tracing.resumed("req-6"):
+                found[trace_id] = tracing.current_trace_id()
+            barrier.wait(timeout=5)
+
+    threads = [threading.Thread(target=invocation, args=(digit * 32,)) for digit in "cd"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert found == {"c" * 32: "c" * 32, "d" * 32: "d" * 32}
+
+
+def test_a_task_pool_s_tasks_continue_their_own_message_s_trace(exported: InMemorySpanExporter) -> None:
+    other = f"00-{'e' * 32}-{'f' * 16}-01"
+    with tracing.opened("process Q", [("one", {"traceparent": PARENT}), ("two", {"traceparent": other})]):
+        found = TaskPool(2).map(lambda _: tracing.current_trace_id(), ["a", "b", "c"], ["one", "two", None])
+
+    assert found == [TRACE_ID, "e" * 32, None]
