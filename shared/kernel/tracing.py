@@ -168,6 +168,10 @@ def opened(
         token = _open.set(registry)
         try:
             yield
+        except BaseException as exc:
+            for current in started:
+                _failed(current, exc)
+            raise
         finally:
             _open.reset(token)
     finally:

@@ -296,3 +296,13 @@ def test_a_task_pool_s_tasks_continue_their_own_message_s_trace(exported: InMemo
         found = TaskPool(2).map(lambda _: tracing.current_trace_id(), ["a", "b", "c"], ["one", "two", None])
 
     assert found == [TRACE_ID, "e" * 32, None]
+
+
+def test_a_message_whose_work_fails_has_a_failed_span(exported: InMemorySpanExporter) -> None:
+    with pytest.raises(KeyError), tracing.opened("process Q", [("req-7", {})]):
+        raise KeyError("a foreign key")
+
+    [span] = _spans(exported).values()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes is not None
+    assert span.attributes["error.type"] == "KeyError"
