@@ -86,6 +86,7 @@ lock:  $(UV) ## re-resolve uv.lock and re-export the layer and tool requirements
 	$(UV) lock
 	$(UV) export --frozen --no-dev --no-default-groups --no-emit-project --no-header --quiet -o layers/requirements-dependencies.txt
 	$(UV) export --frozen --no-default-groups --only-group models --no-emit-project --no-header --quiet -o layers/requirements-models.txt
+	$(UV) export --frozen --no-default-groups --only-group tracing --no-emit-project --no-header --quiet -o layers/requirements-tracing.txt
 	$(UV) pip compile tools/sam/requirements.in --generate-hashes --universal --quiet -o tools/sam/requirements.lock
 
 clean:  ## remove environments and build output

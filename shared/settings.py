@@ -10,9 +10,9 @@ test checks). ``shared.wiring.reset()`` forgets what was read (tests change the 
 """
 
 import os
-from typing import Self, TypeVar, cast
+from typing import Literal, Self, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.kernel.call_policies import WEBHOOK
 from shared.kernel.container import on_forget
@@ -71,6 +71,24 @@ class WebhookSettings(SettingsGroup):
         default=WEBHOOK.deadline_seconds, gt=0, le=WEBHOOK.deadline_seconds, validation_alias="WEBHOOK_TIMEOUT_SECONDS"
     )
     retry_scale: float = Field(default=1.0, gt=0, le=1, validation_alias="WEBHOOK_RETRY_SCALE")
+
+
+class TracingSettings(SettingsGroup):
+    """Distributed tracing (template parameters ``Tracing`` and ``TracingEndpoint``): off unless ``On``."""
+
+    tracing: Literal["On", "Off"] = Field(default="Off", validation_alias="TRACING")
+    # The OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces (a collector extension).
+    endpoint: str = Field(default="", validation_alias="TRACING_ENDPOINT")
+
+    @model_validator(mode="after")
+    def _endpoint_when_on(self) -> Self:
+        if self.on and not self.endpoint.startswith(("http://", "https://")):
+            raise ValueError("TRACING=On needs TRACING_ENDPOINT, an http(s) URL of an OTLP/HTTP traces endpoint")
+        return self
+
+    @property
+    def on(self) -> bool:
+        return self.tracing == "On"
 
 
 class WebhookDeadLetterSettings(SettingsGroup):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.adapters.clients import dynamodb_client, lambda_client, lazily, s3_client, sqs_client
-from shared.kernel import container
+from shared.kernel import container, tracing
 from shared.kernel.container import per_container
 from shared.settings import (
     BatchSettings,
@@ -27,6 +27,7 @@ from shared.settings import (
     SchemaSettings,
     StoreSettings,
     SweepSettings,
+    TracingSettings,
     WebhookDeadLetterSettings,
     WebhookSettings,
     WebhookUrlSettings,
@@ -70,6 +71,17 @@ if TYPE_CHECKING:
     from shared.uploads.service import UploadService
     from shared.webhooks.http import DeliveryResponse
     from shared.webhooks.service import DeliveryQueries, SecretService, WebhookDeliverer
+
+
+def start_tracing() -> None:
+    """Tracing on for this process when the template says so (``TRACING=On``), before any client is made: the
+    SDK is imported here and only here, so with tracing off no tracing library is loaded. Once per process
+    (a reset keeps it: the provider holds no connection or credential)."""
+    configured = settings(TracingSettings)
+    if configured.on and not tracing.enabled():
+        from shared.adapters.tracing import start
+
+        start(configured.endpoint)
 
 
 def model_store() -> "DynamoModelStore":

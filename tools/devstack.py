@@ -44,6 +44,10 @@ LOCAL_OVERRIDES = (
     "JWT_SCOPES_CLAIM",
     "JWT_PREDICT_SCOPE",
     "JWT_ADMIN_SCOPE",
+    # `TRACING=On TRACING_ENDPOINT=http://127.0.0.1:4318/v1/traces make dev`: the template's Tracing and
+    # TracingEndpoint, spans sent to a collector on this machine (docs/architecture.md, "Tracing")
+    "TRACING",
+    "TRACING_ENDPOINT",
 )
 # Where `infergate admin --local` looks for it: the client names the file and its variable, the stack obeys.
 STATE_FILE = Path(os.environ.get(LOCAL_STATE_VARIABLE) or ROOT / LOCAL_STATE_FILE)
@@ -172,9 +176,10 @@ def start(port: int, aws_port: int, admin_key: str | None) -> tuple[LocalStack, 
     warn_unless_built(MODELS_DIR)
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
-    from shared.wiring import reset
+    from shared.wiring import reset, start_tracing
 
     reset()
+    start_tracing()  # before the first client is made (the admin key's), as a handler does at import in Lambda
     key = seed_admin_key(admin_key)
     pollers = start_pollers(template, stack)
     local = LocalStack(f"http://127.0.0.1:{port}", aws.endpoint_url, key, stack, roles, pollers, functions)

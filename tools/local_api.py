@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.app import create_app
 from shared.api.bodies import body_rule
+from shared.kernel import tracing
 from shared.kernel.observability import invocation
 from tools.aws_identity import as_function
 from tools.lambda_runtime import context_for
@@ -55,7 +56,7 @@ def route_of(template: Template, method: str, path: str) -> tuple[FunctionSpec, 
 def serving_app(template: Template | None = None) -> "RequestPerThread":
     """The app the local stack serves over HTTP."""
     template = template or load_template()
-    return RequestPerThread(build_app(template), lambda method, path: route_of(template, method, path)[0])
+    return RequestPerThread(build_app(template), lambda method, path: route_of(template, method, path))
 
 
 class RequestPerThread:
@@ -68,11 +69,12 @@ class RequestPerThread:
     def __init__(
         self,
         app: ASGIApp,
-        function_of: Callable[[str, str], FunctionSpec] | None = None,
+        function_of: Callable[[str, str], tuple[FunctionSpec, str]] | None = None,
         max_body_bytes: int | None = None,
     ) -> None:
         self.app = app
-        self.function_of = function_of  # (method, path) -> the function whose invocation serves it
+        # (method, path) -> the function whose invocation serves it, and the route key API Gateway matched
+        self.function_of = function_of
         self.max_body_bytes = max_body_bytes  # None: each route's own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,7 +119,14 @@ class RequestPerThread:
         if self.function_of is None:
             asyncio.run(serve())
         else:
-            spec = self.function_of(scope["method"], scope["path"])
+            spec, route_key = self.function_of(scope["method"], scope["path"])
+            # as the function's handler does in Lambda (``shared.api.app.lambda_handler``): a span per request
+            # when tracing is on, exported before the answer
             with invocation(context_for(spec)), as_function(spec.logical_id):
-                asyncio.run(serve())
+                try:
+                    with tracing.server_span(route_key, {"faas.name": spec.logical_id}) as status:
+                        asyncio.run(serve())
+                        status(next((m["status"] for m in sent if m["type"] == "http.response.start"), 500))
+                finally:
+                    tracing.flush()
         return sent

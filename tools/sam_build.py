@@ -54,10 +54,17 @@ def run_sam_build(build_dir: Path, layer_arch: str | None) -> Path:
     return build_dir
 
 
-def layers_of(template: Template, spec: FunctionSpec) -> list[str]:
-    """Logical ids of the function's layers in Lambda's order, as SAM translated them (Globals' first)."""
+def layers_of(template: Template, spec: FunctionSpec, conditions: frozenset[str] = frozenset()) -> list[str]:
+    """Logical ids of the function's layers in Lambda's order, as SAM translated them (Globals' first), with
+    the template's ``conditions`` true (``{"TracingOn"}``: the TracingLayer too) and every other one false."""
     layer_ids = []
-    for layer in spec.layers:
+    for written in spec.layers:
+        layer = written
+        if isinstance(written, dict) and set(written) == {"Fn::If"}:
+            condition, when_true, when_false = written["Fn::If"]
+            layer = when_true if condition in conditions else when_false
+            if layer == {"Ref": "AWS::NoValue"}:
+                continue
         assert isinstance(layer, dict), f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
         assert set(layer) == {"Ref"}, f"{spec.logical_id}: layer {layer!r} is not a !Ref to a template layer"
         assert template.resources[layer["Ref"]]["Type"] == "AWS::Serverless::LayerVersion"

@@ -179,7 +179,7 @@ class _FunctionReader:
                     timeout=int(props.get("Timeout", 3)),
                     memory_size=int(props.get("MemorySize", 128)),
                     environment=dict(props.get("Environment", {}).get("Variables", {})),
-                    layers=tuple(self._layers.get(_ref(layer) or "", layer) for layer in props.get("Layers", [])),
+                    layers=tuple(self._layer(layer) for layer in props.get("Layers", [])),
                     role=role,
                     role_policies=tuple(policy["PolicyDocument"] for policy in role_props.get("Policies", [])),
                     managed_policy_arns=tuple(role_props.get("ManagedPolicyArns", [])),
@@ -207,6 +207,14 @@ class _FunctionReader:
                 if suffix != translated_id and _LAYER_HASH.fullmatch(suffix):
                     names[translated_id] = {"Ref": layer_id}
         return names
+
+    def _layer(self, layer: Any) -> Any:
+        """A Ref to the template's layer (or an ARN); a conditional one (``!If [Cond, !Ref L, !Ref AWS::NoValue]``)
+        keeps its ``Fn::If`` with the Ref mapped back."""
+        if isinstance(layer, dict) and set(layer) == {"Fn::If"}:
+            condition, when_true, when_false = layer["Fn::If"]
+            return {"Fn::If": [condition, self._layer(when_true), self._layer(when_false)]}
+        return self._layers.get(_ref(layer) or "", layer)
 
     def _role(self, role: Any) -> str | None:
         if isinstance(role, dict) and "Fn::GetAtt" in role:

@@ -11,7 +11,7 @@ from infergate import _config as client_config
 from infergate import _retry as client_retry
 from infergate import admin as client_admin
 
-from shared.kernel.call_policies import AWS_POLICIES, S3, S3_DOWNLOAD_ATTEMPTS, WEBHOOK
+from shared.kernel.call_policies import AWS_POLICIES, S3, S3_DOWNLOAD_ATTEMPTS, TRACE_EXPORT, WEBHOOK
 from shared.webhooks.schedule import MAX_DELAY_SECONDS, RetrySchedule
 from tools.call_worst_case import worst_case_seconds
 from tools.template import Template
@@ -70,6 +70,18 @@ def timeouts_table(template: Template) -> str:
             f"retried after {delays} (+ up to {schedule.jitter:.0%} jitter; a longer `Retry-After` honoured up to "
             f"{_duration(MAX_DELAY_SECONDS)}); `410` stops; then `WebhooksDLQ`. A watchdog ends a receiver that "
             "trickles its answer",
+        )
+    )
+    rows.append(
+        _row(
+            "Trace export, OTLP/HTTP (`Tracing=On` only; `shared/adapters/tracing.py`)",
+            "within the deadline",
+            "within the deadline",
+            f"{_seconds(TRACE_EXPORT.deadline_seconds)}: the exporter's deadline, its retries included",
+            "the OpenTelemetry exporter's (backoff on 429/5xx, one at once after a dropped connection)",
+            "as many as fit",
+            "one export per invocation, before the handler answers (Lambda freezes the process after); a backend "
+            "that is down costs each invocation at most this, and its spans are dropped, never the request",
         )
     )
     timeout = client_config.DEFAULT_TIMEOUT

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import boto3
 from botocore.config import Config
 
+from shared.kernel import tracing
 from shared.kernel.call_policies import (
     DYNAMODB,
     INSPECTOR_INVOKE,
@@ -55,6 +56,51 @@ def s3_transfer_config() -> "TransferConfig":
 
 C = TypeVar("C")
 
+_SPAN = "infergate.span"  # where a call's span waits, in botocore's per-call context
+
+
+def traced(client: C) -> C:
+    """``client`` with a span per AWS call when tracing is on (``shared.kernel.tracing``), through botocore's
+    own events on this client alone (no other client, no patching): named ``Service.Operation``, with the
+    region, the status, AWS's request id, the retries and the error code, never a parameter or a value."""
+    if tracing.enabled():
+        events = cast(Any, client).meta.events
+        # first: a handler that answers the call itself (botocore's Stubber in tests) ends the before-call event
+        events.register_first("before-call.*.*", _call_started)
+        events.register("after-call.*.*", _call_answered)
+        events.register("after-call-error.*.*", _call_failed)
+    return client
+
+
+def _call_started(model: Any, context: dict[str, Any], **_: Any) -> None:
+    service = model.service_model.service_id
+    context[_SPAN] = tracing.start(
+        f"{service}.{model.name}",
+        {"rpc.system": "aws-api", "rpc.service": str(service), "rpc.method": model.name},
+    )
+
+
+def _call_answered(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    started: tracing.Started | None = context.pop(_SPAN, None)
+    if started is None:
+        return
+    metadata = parsed.get("ResponseMetadata", {})
+    status = metadata.get("HTTPStatusCode")
+    error = parsed.get("Error", {}).get("Code")
+    attributes = {
+        "http.response.status_code": status,
+        "aws.request_id": metadata.get("RequestId"),
+        "aws.retry_attempts": metadata.get("RetryAttempts"),
+    }
+    failed = error or (str(status) if isinstance(status, int) and status >= 400 else None)
+    started.end(attributes, error=str(failed) if failed else None)
+
+
+def _call_failed(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
+    started: tracing.Started | None = context.pop(_SPAN, None)
+    if started is not None:
+        started.end(error=type(exception).__qualname__)
+
 
 def lazily(client: Callable[[], C]) -> C:
     """A stand-in for ``client()`` that calls it when first used, for the services the wiring builds:
@@ -75,25 +121,25 @@ class _OnFirstUse:
 
 @per_container
 def dynamodb_client() -> "DynamoDBClient":
-    return boto3.client("dynamodb", config=client_config(DYNAMODB))
+    return traced(boto3.client("dynamodb", config=client_config(DYNAMODB)))
 
 
 @per_container
 def sqs_client() -> "SQSClient":
-    return boto3.client("sqs", config=client_config(SQS))
+    return traced(boto3.client("sqs", config=client_config(SQS)))
 
 
 @per_container
 def s3_client() -> "S3Client":
     # SigV4 everywhere, so presigned PUTs sign Content-Type and Content-Length.
-    return boto3.client("s3", config=client_config(S3).merge(Config(signature_version="s3v4")))
+    return traced(boto3.client("s3", config=client_config(S3).merge(Config(signature_version="s3v4"))))
 
 
 @per_container
 def secretsmanager_client() -> "SecretsManagerClient":
-    return boto3.client("secretsmanager", config=client_config(SECRETS_MANAGER))
+    return traced(boto3.client("secretsmanager", config=client_config(SECRETS_MANAGER)))
 
 
 @per_container
 def lambda_client() -> "LambdaClient":
-    return boto3.client("lambda", config=client_config(INSPECTOR_INVOKE))
+    return traced(boto3.client("lambda", config=client_config(INSPECTOR_INVOKE)))

@@ -1,4 +1,5 @@
-"""Publish prediction work to SQS, carrying the correlation id as a message attribute."""
+"""Publish prediction work to SQS, carrying the correlation id as a message attribute, and the trace context
+(W3C ``traceparent``) as another when tracing is on."""
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -6,6 +7,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.batches.chunks import Chunk
+from shared.kernel import tracing
 from shared.kernel.errors import TransientError
 from shared.kernel.messages import (
     BATCHES_QUEUE,
@@ -35,7 +37,7 @@ class SqsPredictionQueue:
         self._client = client
 
     def enqueue(self, tenant: str, prediction_id: str, correlation_id: str | None) -> None:
-        attributes: dict[str, MessageAttributeValueTypeDef] = {}
+        attributes = _trace_attributes()
         if correlation_id:
             attributes[CORRELATION_ID_ATTRIBUTE] = {"DataType": "String", "StringValue": correlation_id}
         try:
@@ -74,10 +76,7 @@ class SqsDeliveryQueue:
             self.send(DeliverWebhook(tenant=tenant, prediction_id=prediction_id, delivery_id=delivery.id))
 
     def send(self, message: DeliverWebhook, delay_seconds: int = 0) -> None:
-        attributes: dict[str, MessageAttributeValueTypeDef] = {}
-        current = correlation_id()
-        if current:
-            attributes[CORRELATION_ID_ATTRIBUTE] = {"DataType": "String", "StringValue": current}
+        attributes = _correlation_attributes()
         try:
             self._client.send_message(
                 QueueUrl=self._queue_url,
@@ -179,7 +178,13 @@ class SqsBatchSteps:
 
 
 def _correlation_attributes() -> "dict[str, MessageAttributeValueTypeDef]":
+    attributes = _trace_attributes()
     current = correlation_id()
-    if not current:
-        return {}
-    return {CORRELATION_ID_ATTRIBUTE: {"DataType": "String", "StringValue": current}}
+    if current:
+        attributes[CORRELATION_ID_ATTRIBUTE] = {"DataType": "String", "StringValue": current}
+    return attributes
+
+
+def _trace_attributes() -> "dict[str, MessageAttributeValueTypeDef]":
+    """The current span's ``traceparent`` (tracing on), for the consumer to continue the trace."""
+    return {name: {"DataType": "String", "StringValue": value} for name, value in tracing.carrier().items()}

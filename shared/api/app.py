@@ -10,11 +10,12 @@ from fastapi.routing import APIRoute
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
-from shared import __version__, snapstart
+from shared import __version__, snapstart, wiring
 from shared.api.jsonbody import StrictJsonRoute
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.openapi import OPENAPI_TAGS, SERVERS, DocumentedApp, operation_id
 from shared.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from shared.kernel import tracing
 from shared.kernel.observability import logged_invocation, metrics
 
 API_DESCRIPTION = """\
@@ -63,6 +64,10 @@ def create_app(*routers: APIRouter) -> DocumentedApp:
         openapi_tags=OPENAPI_TAGS,
         servers=SERVERS,
         generate_unique_id_function=operation_id,
+        # FastAPI's own OpenTelemetry spans name the raw path and query a caller sent (text a tenant chose) and
+        # its logs quote invalid input: off, always. The request's span is ours (``lambda_handler``), named by
+        # the route template.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     for router in routers:
         _check_json_bodies(router)
@@ -89,13 +94,21 @@ def lambda_handler(router: APIRouter) -> LambdaHandler:
     # process has run and closed a loop of its own (`asyncio.run` leaves "no current loop" behind)
     # and is deprecated when it has to make one. The handler owns its loop and makes it current.
     loop = asyncio.new_event_loop()
+    wiring.start_tracing()  # before the snapshot's clients are made, so they are traced
     snapstart.register()
 
     @metrics.log_metrics
     @logged_invocation
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         asyncio.set_event_loop(loop)
-        response: dict[str, Any] = adapter(event, cast(Any, context))
-        return response
+        try:
+            with tracing.server_span(
+                str(event.get("routeKey", "$default")), {"faas.name": context.function_name}
+            ) as status:
+                response: dict[str, Any] = adapter(event, cast(Any, context))
+                status(int(response.get("statusCode", 500)))
+            return response
+        finally:
+            tracing.flush()
 
     return handler

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.inference.errors import ModelUnavailableError, prediction_failed
+from shared.kernel import tracing
 from shared.kernel.jsoncodec import encoded_size
 from shared.kernel.observability import logger
 from shared.predictions.models import InputTooLargeError
+from shared.predictions.runner import MODEL_CALL_SPAN
 from shared.predictions.service import MAX_INPUT_BYTES
 from shared.registry.models import ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
@@ -52,18 +54,22 @@ class InferenceService:
     def predict(self, tenant: str, ref: str, payload: Mapping[str, Any]) -> SyncPrediction:
         version = self.resolve(tenant, ref)
         self.validate(version, payload)
-        [outcome], predict_time = self.run(version, [payload])
+        [outcome], predict_time = self.run(version, [payload], tenant=tenant)
         result = settled(outcome)  # one input: it had the limit to itself
         if isinstance(result, ModelFailure):
             raise prediction_failed(result)
         return SyncPrediction(version, result, predict_time)
 
-    def run(self, version: ModelVersion, inputs: Sequence[Mapping[str, Any]]) -> tuple[list[RuntimeResult], float]:
+    def run(
+        self, version: ModelVersion, inputs: Sequence[Mapping[str, Any]], tenant: str | None = None
+    ) -> tuple[list[RuntimeResult], float]:
         """Already validated inputs, in one runtime call; also the seconds the call took. With several inputs,
-        those stopped together at the time limit are ``Unfinished``."""
+        those stopped together at the time limit are ``Unfinished``. ``tenant`` annotates the call's span."""
         runtime = self.runtime(version)
         began = time.perf_counter()
-        results = predict_isolating_faults(runtime, inputs, version.name, self._call_seconds)
+        attributes = {tracing.TENANT: tenant, tracing.MODEL: version.name, tracing.MODEL_VERSION: version.version}
+        with tracing.span(MODEL_CALL_SPAN, {**attributes, "infergate.inputs": len(inputs)}):
+            results = predict_isolating_faults(runtime, inputs, version.name, self._call_seconds)
         return results, time.perf_counter() - began
 
     def runtime(self, version: ModelVersion) -> ModelRuntime:

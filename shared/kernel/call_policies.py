@@ -98,3 +98,18 @@ class WebhookCallPolicy:
 
 
 WEBHOOK = WebhookCallPolicy(connect_seconds=3, deadline_seconds=10)
+
+
+@dataclass(frozen=True)
+class TraceExportPolicy:
+    """One export of an invocation's spans to the OTLP/HTTP endpoint (tracing on only; ``shared.adapters.tracing``).
+
+    The handler waits for it before answering (Lambda freezes the process after), so it is short: a collector
+    beside the function (an extension on localhost) answers in milliseconds, and a tracing backend that is down
+    must not hold every request. The exporter retries within the deadline; spans it could not send are lost.
+    """
+
+    deadline_seconds: float
+
+
+TRACE_EXPORT = TraceExportPolicy(deadline_seconds=1)

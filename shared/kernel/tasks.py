@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
+from shared.kernel import tracing
 from shared.kernel.observability import set_correlation_id
 
 T = TypeVar("T")
@@ -62,7 +63,8 @@ class TaskPool:
         def task(item: T, correlation_id: str | None) -> R | Exception:
             set_correlation_id(correlation_id)  # on this task's copy of the context only
             try:
-                return work(item)
+                with tracing.resumed(correlation_id):  # its message's span, when tracing is on
+                    return work(item)
             except Exception as exc:  # noqa: BLE001 - the item's own fault, answered for it alone
                 return exc
 

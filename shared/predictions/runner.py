@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from shared.kernel import tracing
 from shared.kernel.observability import logger, metrics, set_correlation_id
 from shared.kernel.tasks import Pending, TaskPool
 from shared.predictions.models import (
@@ -70,6 +71,8 @@ class Job:
 
 
 JobResult = RunOutcome | Exception  # an exception leaves the job's message for redelivery
+
+MODEL_CALL_SPAN = "model.predict"  # the span of one runtime call (worker and sync route alike)
 
 # An SQS batch holds at most ten messages: one task per message, each round trip at once.
 TASKS_PER_DELIVERY = 10
@@ -183,8 +186,12 @@ class PredictionRunner:
         verdicts: Sequence[_Verdict | Unfinished | Exception] = []
         if started:
             set_correlation_id(jobs[started[0][0]].correlation_id)  # the group's own lines (model unavailable)
+            origins = [jobs[index].correlation_id for index, _ in started]
             try:
-                verdicts = self._predict_group(tenant, model, version_number, [p for _, p in started], timeout)
+                with tracing.resumed(origins[0]):  # the group's reads and model call: in its first job's trace
+                    verdicts = self._predict_group(
+                        tenant, model, version_number, [p for _, p in started], timeout, [o for o in origins[1:] if o]
+                    )
             except Exception as exc:  # noqa: BLE001 - e.g. the registry throttled: redeliver the group's jobs
                 verdicts = [exc] * len(started)
         to_record: list[tuple[int, Prediction, _Verdict]] = []
@@ -226,8 +233,15 @@ class PredictionRunner:
             return lost.current if lost.current.status is PredictionStatus.PROCESSING else None
 
     def _predict_group(
-        self, tenant: str, model: str, version_number: int, group: Sequence[Prediction], timeout: float | None
+        self,
+        tenant: str,
+        model: str,
+        version_number: int,
+        group: Sequence[Prediction],
+        timeout: float | None,
+        others: Sequence[str] = (),
     ) -> list[_Verdict | Unfinished]:
+        """The group's model call; its span is linked to the traces of the group's other jobs (``others``)."""
         try:
             version = self._registry.resolve(tenant, ModelRef(model, version_number))
             runtime = self._load_runtime(version)
@@ -236,7 +250,14 @@ class PredictionRunner:
             unavailable = PredictionError("model_unavailable", "This model version is not available.")
             return [_Verdict(PredictionStatus.FAILED, {"error": unavailable}) for _ in group]
         began = time.perf_counter()
-        results = predict_isolating_faults(runtime, [prediction.input for prediction in group], model, timeout)
+        attributes: tracing.Attributes = {
+            tracing.TENANT: tenant,
+            tracing.MODEL: model,
+            tracing.MODEL_VERSION: version_number,
+            "infergate.inputs": len(group),
+        }
+        with tracing.span(MODEL_CALL_SPAN, attributes, links=others):
+            results = predict_isolating_faults(runtime, [prediction.input for prediction in group], model, timeout)
         share = (time.perf_counter() - began) / len(group)  # each input's share of the runtime call
         metrics.add_metric(name="MicroBatchSize", unit="Count", value=len(group))
         return [result if isinstance(result, Unfinished) else _verdict(result, share) for result in results]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.kernel import tracing
 from shared.kernel.clock import to_rfc3339
 from shared.kernel.creation import create_idempotently
 from shared.kernel.ids import IdKind, is_valid_id, new_id
@@ -63,6 +64,7 @@ class PredictionService:
         """Validate, store and queue. With ``idempotency_key``: the same key and request within 24 hours
         return the first prediction again; the same key with another request is a conflict (409)."""
         version = self._registry.resolve_requested(tenant, request.model)
+        tracing.annotate({tracing.TENANT: tenant, tracing.MODEL: version.name, tracing.MODEL_VERSION: version.version})
         if encoded_size(request.input) > MAX_INPUT_BYTES:
             raise InputTooLargeError(MAX_INPUT_BYTES)
         self._registry.validate_input(version, request.input)

@@ -1,6 +1,8 @@
 """The one way a queue function is built: correlation id per record, partial batch responses, Powertools.
 
-An all-failed batch is reported item by item too (same redelivery, no invocation error).
+An all-failed batch is reported item by item too (same redelivery, no invocation error). With tracing on,
+each record has a consumer span continuing the trace of the request that sent it (its ``traceparent``
+attribute), and the invocation's spans are exported before the handler returns.
 """
 
 from collections.abc import Callable
@@ -11,6 +13,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import wiring
+from shared.kernel import tracing
 from shared.kernel.errors import ExpectedRetryError, TransientError
 from shared.kernel.observability import (
     CORRELATION_ID_ATTRIBUTE,
@@ -30,11 +34,14 @@ class ReturnedError(ExpectedRetryError):
 
 def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    wiring.start_tracing()
 
     def record_handler(record: SQSRecord) -> None:
-        set_correlation_id(correlation_of(record))
+        origin = correlation_of(record)
+        set_correlation_id(origin)
         try:
-            handle_record(record)
+            with tracing.opened(*_record_spans([record])), tracing.resumed(origin):
+                handle_record(record)
         except ExpectedRetryError as retry:
             logger.info(
                 "record scheduled for a later attempt", extra={"message_id": record.message_id, "why": str(retry)}
@@ -47,9 +54,12 @@ def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
     @metrics.log_metrics
     @logged_invocation
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        try:
+            return process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        finally:
+            tracing.flush()
 
     return handler
 
@@ -64,16 +74,24 @@ def sqs_batch_handler(handle_batch: BatchHandler, release: Callable[[list[str]],
     entry per record: None when done, or the exception that leaves the record for redelivery; the
     function reports those records in ``batchItemFailures``. The receipt handles of records returned
     with ``ReturnedError`` go to ``release`` (visibility 0); if that fails, they come back after their
-    visibility timeout as any other failure does.
+    visibility timeout as any other failure does. With tracing on, each record's span is open while the batch
+    runs, and the work done for one record continues it (``shared.kernel.tracing.resumed``, by correlation id).
     """
+    wiring.start_tracing()
 
     @metrics.log_metrics
     @logged_invocation
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        records = list(SQSEvent(event).records)
+        try:
+            return _handle(list(SQSEvent(event).records), context)
+        finally:
+            tracing.flush()
+
+    def _handle(records: list[SQSRecord], context: LambdaContext) -> PartialItemFailureResponse:
         failures: list[PartialItemFailures] = []
         try:
-            outcomes = handle_batch(records, context)
+            with tracing.opened(*_record_spans(records)):
+                outcomes = handle_batch(records, context)
         except Exception:  # noqa: BLE001 - every record is redelivered; nothing is lost
             logger.exception("batch left for redelivery", extra={"records": len(records)})
             outcomes = [RuntimeError("batch failed")] * len(records)
@@ -105,3 +123,25 @@ def correlation_of(record: SQSRecord) -> str:
     """The request id that queued the record, or the message id when it carries none."""
     attribute = record.message_attributes[CORRELATION_ID_ATTRIBUTE]
     return attribute.string_value if attribute and attribute.string_value else record.message_id
+
+
+def trace_carrier(record: SQSRecord) -> dict[str, str]:
+    """The trace context the sender put on the record (its ``traceparent`` attribute), or none."""
+    attribute = record.message_attributes[tracing.TRACEPARENT]
+    return {tracing.TRACEPARENT: attribute.string_value} if attribute and attribute.string_value else {}
+
+
+def _record_spans(
+    records: list[SQSRecord],
+) -> tuple[str, list[tuple[str, dict[str, str]]], dict[str, str | int]]:
+    """``tracing.opened``'s arguments for ``records`` (of one queue): span name, each record's correlation
+    id and carrier, and the queue's attributes (its name, from the source ARN, not from the message)."""
+    queue = records[0].event_source_arn.rpartition(":")[2] if records else ""
+    messages = [(correlation_of(record), trace_carrier(record)) for record in records]
+    attributes: dict[str, str | int] = {
+        "messaging.system": "aws_sqs",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": queue,
+        "messaging.batch.message_count": len(records),
+    }
+    return f"process {queue}", messages, attributes

@@ -8,6 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from shared.kernel import tracing
 from shared.kernel.clock import to_rfc3339, utc_now
 from shared.kernel.ids import IdKind, is_valid_id
 from shared.kernel.observability import logger, metrics
@@ -27,6 +28,7 @@ from shared.webhooks.schedule import RetrySchedule
 from shared.webhooks.signing import generate_secret, signature_header
 
 ROTATION_GRACE = timedelta(hours=24)
+WEBHOOK_SPAN = "webhook.deliver"  # one delivery attempt, the POST to the receiver
 EventData = Callable[[Delivery], dict[str, Any] | None]  # the event's ``data``; None once its subject expired
 
 
@@ -116,11 +118,21 @@ class WebhookDeliverer:
             ),
         }
         status_code, error, retry_after = None, None, None
-        try:
-            response = self._send(delivery.url, body.encode("utf-8"), headers)
-            status_code, retry_after = response.status, response.retry_after_seconds
-        except DeliveryError as failure:
-            error = failure.reason
+        attributes = {
+            tracing.TENANT: tenant,
+            "infergate.delivery_id": delivery.id,
+            "infergate.event": delivery.event.value,
+            "infergate.attempt": delivery.round_attempts + 1,
+        }  # never the URL: a receiver's URL may hold its own token
+        with tracing.span(WEBHOOK_SPAN, attributes, kind="client"):
+            headers |= tracing.carrier()  # the receiver may continue the trace
+            try:
+                response = self._send(delivery.url, body.encode("utf-8"), headers)
+                status_code, retry_after = response.status, response.retry_after_seconds
+                tracing.annotate({"http.response.status_code": status_code})
+            except DeliveryError as failure:
+                error = failure.reason
+                tracing.annotate({"error.type": type(failure).__name__})
         return self._record(delivery, status_code, error, retry_after)
 
     @staticmethod

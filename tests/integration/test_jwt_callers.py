@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.kernel.observability import metrics
 from shared.keys.models import Scope
 from shared.wiring import reset
 from tests.conftest import CapturedLogs, MintKey
@@ -180,8 +181,9 @@ def test_idempotency_and_webhook_secrets_are_the_tenants(jwt_caller: NewCaller, 
 def test_metrics_count_requests_by_credential(
     jwt_caller: NewCaller, mint: MintKey, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     key = mint("acme", (Scope.PREDICT,))
+    metrics.clear_metrics()  # while disabled, the tests before left theirs unflushed
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     capsys.readouterr()
 
     jwt_caller({"tenant": "acme", "scope": PREDICT}).call("GET", "/v1/predictions")

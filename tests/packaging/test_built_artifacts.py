@@ -70,6 +70,7 @@ from shared.uploads.service import object_key
 from tests.support.example_batch import BATCH_ID, store_example_batch
 from tests.support.example_files import store_example_files
 from tests.support.example_text_model import store_example_text_model
+from tests.support.otlp_collector import collector
 from tools.embedding_model.check import embed, session
 from tools.provision import Stack, provision
 from tools.python312 import python312
@@ -104,6 +105,12 @@ API_MODELS_TOTAL_BUDGET = 220 * MIB  # +20 % over 182.81 MiB (API functions with
 # 67.40 MiB under LAMBDA_UNZIPPED_LIMIT; with the layers' bytecode 215,072,668 bytes = 205.11 MiB, 44.89 MiB
 # under. The float32 graph (90,284,152 bytes) would trip the layer's budget.
 EMBEDDING_MODEL_LAYER_BUDGET = 27 * MIB  # +21 % over 22.22 MiB
+# The TracingLayer (Tracing=On only: the OpenTelemetry SDK, OTLP/HTTP exporter, protobuf, requests) adds its own
+# budget to every function then. Measured on 2026-12-07: 10,289,014 bytes = 9.81 MiB with its bytecode (arm64),
+# so CreatePredictionFunction is 60.40 MiB with it (50.59 MiB without); `python -m bench.tracing_cost` prints it
+# beside the X-Ray SDK's.
+TRACING_LAYER_BUDGET = 12 * MIB  # +22 % over 9.81 MiB
+TRACING_ON = frozenset({"TracingOn"})  # the template's condition that attaches it
 EM_AARCH64 = 183
 EM_X86_64 = 62
 
@@ -228,13 +235,16 @@ def deploy_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sam_build(tmp_path_factory.mktemp("sam-build-aarch64"), None)
 
 
-def import_paths(build: Path, template: Template, spec: FunctionSpec) -> list[str]:
+def import_paths(
+    build: Path, template: Template, spec: FunctionSpec, conditions: frozenset[str] = frozenset()
+) -> list[str]:
     """Function folder first (``/var/task``), then the layers, a later layer before an earlier one.
 
     Lambda extracts the layers into ``/opt`` in order, so a file of a later layer replaces the same file
     of an earlier one; with one folder per layer, searching the later layer first gives the same winner.
     """
-    code_layers = [layer for layer in reversed(layers_of(template, spec)) if layer not in DATA_LAYERS]
+    layers = layers_of(template, spec, conditions)
+    code_layers = [layer for layer in reversed(layers) if layer not in DATA_LAYERS]
     folders = [build / spec.logical_id, *(build / layer / "python" for layer in code_layers)]
     for folder in folders:
         assert folder.is_dir(), f"sam build produced no {folder}"
@@ -420,8 +430,9 @@ def invoke_built(
     template = load_template()
     module, handler = spec.handler.rsplit(".", 1)
     result_file = workdir / "result.json"
+    traced = (extra_env or {}).get("TRACING") == "On"  # as deployed with Tracing=On: the TracingLayer too
     config = {
-        "paths": import_paths(build, template, spec),
+        "paths": import_paths(build, template, spec, TRACING_ON if traced else frozenset()),
         "module": module,
         "handler": handler,
         "event": str(event_file),
@@ -613,7 +624,8 @@ def test_functions_fit_lambda_size_limit(
     too_big = {}
     for spec in FUNCTIONS:
         sizes[spec.logical_id] = tree_size(build / spec.logical_id)
-        total = sizes[spec.logical_id] + sum(sizes[layer] for layer in layers_of(template, spec))
+        # with Tracing=On, the larger of the two deployments
+        total = sizes[spec.logical_id] + sum(sizes[layer] for layer in layers_of(template, spec, TRACING_ON))
         record_property(f"{spec.logical_id} with layers", total)
         sizes[f"{spec.logical_id} with layers"] = total
         if total >= LAMBDA_UNZIPPED_LIMIT:
@@ -637,13 +649,15 @@ def test_api_functions_within_size_budget(deploy_build: Path) -> None:
     assert api_functions, "template.yaml has no function with an HttpApi event"
     layer_sizes = {layer: tree_size(deploy_build / layer) for layer in LAYERS}
     over = []
-    for spec in api_functions:
-        layers = layers_of(template, spec)
+    for spec, conditions in [(spec, conditions) for spec in api_functions for conditions in (frozenset(), TRACING_ON)]:
+        layers = layers_of(template, spec, conditions)
         code = tree_size(deploy_build / spec.logical_id)
         total = code + sum(layer_sizes[layer] for layer in layers)
         total_budget = API_MODELS_TOTAL_BUDGET if "ModelsLayer" in layers else API_TOTAL_BUDGET
         if "EmbeddingModelLayer" in layers:
             total_budget += EMBEDDING_MODEL_LAYER_BUDGET
+        if "TracingLayer" in layers:
+            total_budget += TRACING_LAYER_BUDGET
         if code > API_CODE_BUDGET:
             over.append(
                 f"{spec.logical_id}: own code {code:,} bytes ({code / KIB:.1f} KiB)"
@@ -662,7 +676,7 @@ def test_layers_agree_on_shared_distributions(deploy_build: Path) -> None:
     template = load_template()
     for spec in FUNCTIONS:
         seen: dict[str, tuple[str, str]] = {}
-        for layer in layers_of(template, spec):
+        for layer in layers_of(template, spec, TRACING_ON):  # the TracingLayer shares protobuf, urllib3 ...
             for dist_info in (deploy_build / layer / "python").glob("*.dist-info"):
                 name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
                 key = name.lower().replace("-", "_")
@@ -841,3 +855,44 @@ def test_built_bytecode_loads_under_python_312_whatever_the_file_times(host_buil
     assert found["compiled"] == []
     assert found["filename"] == "/opt/python/shared/api/app.py"
     assert sorted(tmp_path.rglob("*.pyc")) == shipped, "wrote bytecode into the layer"
+
+
+# ---------------------------------------------------------------- tracing on
+
+
+def test_tracing_is_off_by_default_and_adds_only_the_tracing_layer() -> None:
+    template = load_template()
+    assert template.parameter_defaults()["Tracing"] == "Off"
+    for spec in FUNCTIONS:
+        assert "TracingLayer" not in layers_of(template, spec)
+        off = layers_of(template, spec)
+        assert layers_of(template, spec, TRACING_ON) == [*off[:2], "TracingLayer", *off[2:]]
+        assert len(layers_of(template, spec, TRACING_ON)) <= 5  # Lambda's limit of layers per function
+
+
+def test_the_tracing_layer_within_its_size_budget(deploy_build: Path, record_property: Any) -> None:
+    size = tree_size(deploy_build / "TracingLayer")
+    record_property("TracingLayer", size)
+    assert size <= TRACING_LAYER_BUDGET, f"TracingLayer {size:,} bytes ({size / MIB:.2f} MiB)"
+
+
+@pytest.mark.parametrize("function", ["CreatePredictionFunction", "RunPredictionsFunction"])
+def test_built_functions_export_spans_with_the_tracing_layer(
+    function: str, host_build: Path, deployment: Deployment, tmp_path: Path
+) -> None:
+    """With Tracing=On a built function loads the SDK and exporter from the TracingLayer alone (3.12, its
+    bytecode) and sends its spans, over OTLP/HTTP, before the handler returns."""
+    spec = next(spec for spec in FUNCTIONS if spec.logical_id == function)
+    with collector() as traces:
+        settings = {"TRACING": "On", "TRACING_ENDPOINT": traces.url}
+        invocation = invoke_built(host_build, spec, event_path(spec), deployment, tmp_path, settings)
+        spans = list(traces.spans)
+
+    assert invocation.returncode == 0, invocation.output
+    assert invocation.foreign_modules == {}, "imported from outside the artifact and the standard library"
+    by_name = {span.name: span for span in spans}
+    root = "POST /v1/predictions" if spec.is_api else "process infergate-PredictionsQueue"  # the event's queue
+    child = "SQS.SendMessage" if spec.is_api else "model.predict"
+    assert {root, child} <= set(by_name), sorted(by_name)
+    assert by_name[child].parent_span_id == by_name[root].span_id
+    assert by_name[child].trace_id == by_name[root].trace_id

@@ -14,6 +14,7 @@ EXPORT = ["export", "--frozen", "--no-emit-project", "--no-header", "--quiet"]
 LAYER_REQUIREMENTS = {
     "requirements-dependencies.txt": ["--no-dev", "--no-default-groups"],
     "requirements-models.txt": ["--no-default-groups", "--only-group", "models"],
+    "requirements-tracing.txt": ["--no-default-groups", "--only-group", "tracing"],
 }
 
 

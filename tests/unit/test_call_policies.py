@@ -167,6 +167,7 @@ def test_downloads_go_through_s3transfer_with_the_policy_s_attempts(tmp_path: Pa
 
 POLICY_MODULE = Path("shared/adapters/clients.py")
 WEBHOOK_MODULE = Path("shared/webhooks/http.py")
+TRACING_MODULE = Path("shared/adapters/tracing.py")
 # Calls that open a connection or make a client of their own: allowed only in the module named.
 NETWORK_CALLS: dict[str, Path | None] = {
     "client": POLICY_MODULE,  # boto3.client, Session.client
@@ -181,6 +182,7 @@ NETWORK_CALLS: dict[str, Path | None] = {
     "HTTPSConnection": None,
     "urlopen": WEBHOOK_MODULE,  # urllib.request.urlopen nowhere; the webhook pool's urlopen there
     "create_connection": None,
+    "OTLPSpanExporter": TRACING_MODULE,  # the trace export (tracing on), with TRACE_EXPORT's deadline
 }
 # Libraries that would make their own clients or connections: never imported by the deployed code.
 FORBIDDEN_IMPORTS = ("requests", "httpx", "aiohttp", "urllib.request", "aws_lambda_powertools.utilities.idempotency")
@@ -211,6 +213,8 @@ def problems_in(path: Path, source: str) -> list[str]:
             found.append(f"{path}:{node.lineno} calls {name}()")
         if name == "client" and path == POLICY_MODULE and "config" not in keywords:
             found.append(f"{path}:{node.lineno} makes a client without its policy's config")
+        if name == "OTLPSpanExporter" and "timeout" not in keywords:
+            found.append(f"{path}:{node.lineno} makes a trace exporter without the policy's deadline")
         if name in POWERTOOLS_PROVIDERS and "boto3_client" not in keywords:
             found.append(f"{path}:{node.lineno} lets {name} make its own client")
         if name in S3TRANSFER_CALLS and "Config" not in keywords:
@@ -240,6 +244,8 @@ def test_no_deployed_code_makes_a_client_or_connection_outside_its_one_place() -
         ("shared/adapters/x.py", "from x import SecretsProvider\nSecretsProvider()\n", "its own client"),
         ("shared/adapters/x.py", "from aws_lambda_powertools.utilities.parameters import get_secret\n", "helper"),
         ("shared/webhooks/x.py", "import urllib3\nurllib3.PoolManager()\n", "calls PoolManager()"),
+        ("shared/wiring.py", "OTLPSpanExporter(endpoint=url, timeout=1)\n", "calls OTLPSpanExporter()"),
+        ("shared/adapters/tracing.py", "OTLPSpanExporter(endpoint=url)\n", "without the policy's deadline"),
         ("shared/webhooks/x.py", "import httpx\n", "imports httpx"),
         ("shared/adapters/x.py", "c.download_file('b', 'k', 'f')\n", "without the policy's TransferConfig"),
     ],

@@ -74,7 +74,7 @@ async def test_each_request_logs_as_an_invocation_of_the_function_it_routes_to(c
         both_set_their_keys.wait(timeout=5)
         logger.info("served")
 
-    serving = RequestPerThread(app, lambda method, path: route_of(template, method, path)[0])
+    serving = RequestPerThread(app, lambda method, path: route_of(template, method, path))
     async with client_of(serving) as client, anyio.create_task_group() as group:
         group.start_soon(lambda: client.get("/v1/health", headers={"x-request-id": "req-v1"}))
         group.start_soon(lambda: client.get("/v2/health/live", headers={"x-request-id": "req-v2"}))
