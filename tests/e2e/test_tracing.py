@@ -1,13 +1,13 @@
 """Tracing on, over the local stack: one trace from the API request to the webhook delivery, exported over
 OTLP/HTTP to a collector on loopback, holding ids, names and statuses but never the input."""
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import LocalStack, running_stack
+from tests.support.loopback import eventually
 from tests.support.otlp_collector import Collector, ExportedSpan, collector
 from tests.support.receiver import receiver
 
@@ -25,15 +25,6 @@ def traced_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loc
             yield stack, traces
 
 
-def _eventually(check: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
-
-
 def _one(spans: list[ExportedSpan], name: str, **attributes: Any) -> ExportedSpan:
     found = [s for s in spans if s.name == name and all(s.attributes.get(k) == v for k, v in attributes.items())]
     assert len(found) == 1, (name, attributes, [(s.name, s.attributes) for s in spans])
@@ -47,8 +38,8 @@ def test_one_trace_from_the_request_to_the_webhook(traced_stack: tuple[LocalStac
         response = client.post("/v1/predictions", json=body, headers={"traceparent": f"00-{'1' * 32}-{'2' * 16}-01"})
         assert response.status_code == 201, response.text
         assert response.json()["status"] == "starting"
-        assert _eventually(lambda: target.requests), "the webhook never arrived"
-        delivered = _eventually(lambda: traces.named("webhook.deliver"))
+        assert eventually(lambda: target.requests), "the webhook never arrived"
+        delivered = eventually(lambda: traces.named("webhook.deliver"))
         assert delivered, "no webhook delivery span was exported"
 
     trace_id = delivered[0].trace_id

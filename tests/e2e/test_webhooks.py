@@ -1,7 +1,7 @@
 """Webhooks over the local stack: real HTTP, real pollers, a real receiver verifying every delivery."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,6 +11,7 @@ from infergate.admin import Admin, AdminTarget
 from tests.e2e.conftest import LocalStack, _free_port, running_stack
 from tests.support.batch_flow import create as create_batch
 from tests.support.batch_flow import jsonl, mixed, watch
+from tests.support.loopback import eventually
 from tests.support.receiver import receiver
 
 pytestmark = pytest.mark.e2e
@@ -22,15 +23,6 @@ def webhook_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSta
     settings = {"WEBHOOKS_ALLOW_INSECURE": "true", "WEBHOOK_RETRY_SCALE": "0.00001"}
     with running_stack(tmp_path_factory.mktemp("webhooks"), settings) as stack:
         yield stack
-
-
-def _eventually(check: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def _deliveries(client: httpx.Client, prediction_id: str) -> list[dict[str, Any]]:
@@ -56,7 +48,7 @@ def test_started_and_completed_events_arrive_signed(webhook_stack: LocalStack) -
     with receiver() as target, webhook_stack.client(webhook_stack.admin_key) as client:
         secret = client.get("/v1/webhooks/secret").json()["key"]
         created = _create(client, target.url, ["start", "completed"])
-        settled = _eventually(lambda: _settled(client, created["id"], 2))
+        settled = eventually(lambda: _settled(client, created["id"], 2))
         final = client.get(f"/v1/predictions/{created['id']}").json()
 
     payloads = {p["type"]: p for p in target.verified(secret)}
@@ -72,7 +64,7 @@ def test_three_failures_then_one_accepted_event_with_one_stable_id(webhook_stack
     with receiver([500, 503, 429, 200]) as target, webhook_stack.client(webhook_stack.admin_key) as client:
         secret = client.get("/v1/webhooks/secret").json()["key"]
         created = _create(client, target.url, ["completed"])
-        settled = _eventually(lambda: _settled(client, created["id"], 1))
+        settled = eventually(lambda: _settled(client, created["id"], 1))
 
     assert settled is not None
     [delivery] = settled
@@ -85,7 +77,7 @@ def test_three_failures_then_one_accepted_event_with_one_stable_id(webhook_stack
 def test_410_gone_gets_no_further_attempts(webhook_stack: LocalStack) -> None:
     with receiver([410]) as target, webhook_stack.client(webhook_stack.admin_key) as client:
         created = _create(client, target.url, ["completed"])
-        settled = _eventually(lambda: _settled(client, created["id"], 1))
+        settled = eventually(lambda: _settled(client, created["id"], 1))
         time.sleep(1.5)  # a few poller cycles: nothing more may arrive
 
     assert settled is not None
@@ -99,10 +91,10 @@ def test_an_unreachable_receiver_is_parked_and_redriven_once_it_is_back(webhook_
     with webhook_stack.client(webhook_stack.admin_key) as client:
         secret = client.get("/v1/webhooks/secret").json()["key"]
         created = _create(client, url, ["completed"])
-        parked = _eventually(lambda: _settled(client, created["id"], 1))
+        parked = eventually(lambda: _settled(client, created["id"], 1))
         with receiver(port=port) as target:
             redriven = Admin(AdminTarget.local(webhook_stack.state_file)).redrive("webhooks")
-            delivered = _eventually(lambda: _settled(client, created["id"], 1))
+            delivered = eventually(lambda: _settled(client, created["id"], 1))
 
     assert parked is not None
     assert (parked[0]["status"], parked[0]["attempts"], parked[0]["last_status_code"]) == ("failed", 11, None)
@@ -141,7 +133,7 @@ def test_a_batch_sends_one_signed_batch_completed_event(webhook_stack: LocalStac
         secret = client.get("/v1/webhooks/secret").json()["key"]
         created = create_batch(client, jsonl(mixed(40)), webhook=target.url)
         final = watch(client, created["id"])[-1]
-        arrived = _eventually(lambda: target.requests)
+        arrived = eventually(lambda: target.requests)
 
     [payload] = target.verified(secret)  # the reference Standard Webhooks library checks the signature
     assert arrived

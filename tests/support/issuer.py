@@ -3,17 +3,17 @@ its JWKS, and access tokens signed with its current RSA key. ``rotate()`` publis
 it from then on; the old key stays published until ``retire()``. No external identity provider is needed."""
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.loopback import QuietHandler, base_url, serving
 
 AUDIENCE = "infergate-api"
 
@@ -45,24 +45,11 @@ class LoopbackIssuer:
         self.keys = [new_key("key-1")]
         self.key_algorithms: dict[str, str | None] = {}  # kid -> the "alg" its JWK names (default RS256)
         self.fetches: list[str] = []  # the paths fetched, in order
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = ""  # set once it serves (``running_issuer``)
 
     @property
     def current(self) -> SigningKey:
         return self.keys[-1]
-
-    def start(self) -> "LoopbackIssuer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def rotate(self) -> SigningKey:
         """Publish a new key and sign with it from now on (the old one stays published)."""
@@ -95,11 +82,11 @@ class LoopbackIssuer:
             payload.pop(name, None)
         return jwt.encode(payload, signer.private, algorithm=algorithm, headers={"kid": signer.kid, **(headers or {})})
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def handler(self) -> type[QuietHandler]:
         issuer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
                 issuer.fetches.append(self.path)
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/jwks.json"}
@@ -115,16 +102,12 @@ class LoopbackIssuer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
         return Handler
 
 
 @contextmanager
 def running_issuer() -> Iterator[LoopbackIssuer]:
-    issuer = LoopbackIssuer().start()
-    try:
+    issuer = LoopbackIssuer()
+    with serving(issuer.handler()) as server:
+        issuer.url = base_url(server)
         yield issuer
-    finally:
-        issuer.stop()

@@ -7,12 +7,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
 from tests.support.documented_webhooks import check_documented
+from tests.support.loopback import QuietHandler, base_url, serving
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ def receiver(
 ) -> Iterator[Receiver]:
     state = Receiver(url="", answers=answers or [200], extra_headers=extra_headers or {})
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length).decode("utf-8")
             status = state.next_status()
@@ -65,7 +65,7 @@ def receiver(
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def do_GET(self) -> None:
+        def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
             with state._lock:
                 state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, ""))
             self.send_response(200)
@@ -74,15 +74,6 @@ def receiver(
             self.end_headers()
             self.wfile.write(state.get_body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler, port) as server:
+        state.url = f"{base_url(server)}/hooks"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
