@@ -23,6 +23,7 @@ from shared.inference.errors import (
     prediction_failed,
 )
 from shared.inference.service import InferenceService
+from shared.kernel import tracing
 from shared.openai.embeddings import (
     NOT_TEXT_REFUSAL,
     TextsProblem,
@@ -95,8 +96,14 @@ def create_embeddings(
         raise ModelUnavailableError()
     from shared.runtimes.text import TextInputError  # numpy: only where a model runs
 
+    attributes: tracing.Attributes = {
+        tracing.TENANT: tenant,
+        tracing.MODEL: version.name,
+        tracing.MODEL_VERSION: version.version,
+    }
     try:
-        vectors, tokens = runtime.embed(texts, timeout=service.call_seconds)
+        with tracing.span(tracing.MODEL_CALL_SPAN, {**attributes, "infergate.inputs": len(texts)}):
+            vectors, tokens = runtime.embed(texts, timeout=service.call_seconds)
     except TextInputError as exc:
         pointer = "/input" if single else f"/input/{exc.index}"
         if exc.failure.code == INPUT_TOO_LONG:

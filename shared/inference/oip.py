@@ -67,7 +67,7 @@ def infer(
         raise InvalidInferRequestError(str(exc)) from None
     for index, example in enumerate(examples):
         service.validate(version, example, pointer=f"/inputs/{index}")
-    results, _ = service.run(version, examples)
+    results, _ = service.run(version, examples, tenant=tenant)
     stopped = next((result for result in results if isinstance(result, Unfinished)), None)
     if stopped is not None:  # the examples ran out of time together: the request as a whole timed out
         raise prediction_failed(stopped.as_failure(), pointer="/inputs")

@@ -14,7 +14,6 @@ from shared.kernel import tracing
 from shared.kernel.jsoncodec import encoded_size
 from shared.kernel.observability import logger
 from shared.predictions.models import InputTooLargeError
-from shared.predictions.runner import MODEL_CALL_SPAN
 from shared.predictions.service import MAX_INPUT_BYTES
 from shared.registry.models import ModelRef, ModelVersion
 from shared.registry.service import ModelRegistry
@@ -68,7 +67,7 @@ class InferenceService:
         runtime = self.runtime(version)
         began = time.perf_counter()
         attributes = {tracing.TENANT: tenant, tracing.MODEL: version.name, tracing.MODEL_VERSION: version.version}
-        with tracing.span(MODEL_CALL_SPAN, {**attributes, "infergate.inputs": len(inputs)}):
+        with tracing.span(tracing.MODEL_CALL_SPAN, {**attributes, "infergate.inputs": len(inputs)}):
             results = predict_isolating_faults(runtime, inputs, version.name, self._call_seconds)
         return results, time.perf_counter() - began
 

@@ -33,6 +33,7 @@ TRACE_ID_LOG_KEY = "trace_id"
 TENANT = "infergate.tenant"
 MODEL = "infergate.model"
 MODEL_VERSION = "infergate.model.version"
+MODEL_CALL_SPAN = "model.predict"  # the span of one runtime call: the worker, the sync routes and embeddings
 
 Kind = Literal["server", "client", "producer", "consumer", "internal"]
 Attribute = str | int | float | bool

@@ -72,7 +72,6 @@ class Job:
 
 JobResult = RunOutcome | Exception  # an exception leaves the job's message for redelivery
 
-MODEL_CALL_SPAN = "model.predict"  # the span of one runtime call (worker and sync route alike)
 
 # An SQS batch holds at most ten messages: one task per message, each round trip at once.
 TASKS_PER_DELIVERY = 10
@@ -256,7 +255,7 @@ class PredictionRunner:
             tracing.MODEL_VERSION: version_number,
             "infergate.inputs": len(group),
         }
-        with tracing.span(MODEL_CALL_SPAN, attributes, links=others):
+        with tracing.span(tracing.MODEL_CALL_SPAN, attributes, links=others):
             results = predict_isolating_faults(runtime, [prediction.input for prediction in group], model, timeout)
         share = (time.perf_counter() - began) / len(group)  # each input's share of the runtime call
         metrics.add_metric(name="MicroBatchSize", unit="Count", value=len(group))
