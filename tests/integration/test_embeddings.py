@@ -17,8 +17,8 @@ from tests.conftest import CapturedLogs, Credential, MintKey
 from tests.support.events import bearer, response_json
 from tests.support.example_text_model import EMBEDDING_MODEL, store_example_text_model
 from tests.support.gateway import call
-from tests.support.registry_flow import create_upload, put_file
-from tests.support.text_models import DIM, MAX_POSITIONS, expected_embedding, files, tar_gz, token_count
+from tests.support.registry_flow import register_text_model
+from tests.support.text_models import DIM, MAX_POSITIONS, expected_embedding, token_count
 from tools.provision import Stack
 
 TEXTS = ["The cat sat on the mat.", "Über café: 日本語, naïve 😀 résumé", "hello world " * 5]
@@ -26,12 +26,7 @@ ERROR_KEYS = ["code", "message", "param", "type"]
 
 
 def _register_tiny(secret: str, name: str = "tiny-embed") -> None:
-    archive = tar_gz(files())
-    upload = create_upload(secret, len(archive), content_type="application/gzip")
-    put_file(upload, archive)
-    body = {"runtime": "text", "upload_id": upload["id"], "text": {"task": "feature-extraction"}}
-    registered = call("POST", f"/v1/models/{name}/versions", body=body, headers=bearer(secret))
-    assert registered["statusCode"] == 201, response_json(registered)
+    register_text_model(secret, name)
 
 
 def _seed_tiny(tenant: str) -> None:

@@ -7,37 +7,25 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.adapters import tracing as sdk
 from shared.kernel import tracing
 from tests.conftest import Credential
-from tests.support.events import bearer, response_json
+from tests.support.events import bearer
 from tests.support.gateway import call
-from tests.support.registry_flow import create_upload, put_file
-from tests.support.text_models import files, tar_gz
+from tests.support.registry_flow import register_text_model
+from tests.support.spans import recorded_spans
 
 SECRET_TEXT = "a sentence nobody may read in a span"
 
 
 @pytest.fixture
 def exported() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    sdk.start("http://127.0.0.1:1/v1/traces", exporter=exporter)
-    yield exporter
-    tracing.disable()
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 def _model_calls(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
     tracing.flush()
     return [span for span in exporter.get_finished_spans() if span.name == tracing.MODEL_CALL_SPAN]
-
-
-def _register_text_model(secret: str, name: str) -> None:
-    archive = tar_gz(files())
-    upload = create_upload(secret, len(archive), content_type="application/gzip")
-    put_file(upload, archive)
-    body = {"runtime": "text", "upload_id": upload["id"], "text": {"task": "feature-extraction"}}
-    registered = call("POST", f"/v1/models/{name}/versions", body=body, headers=bearer(secret))
-    assert registered["statusCode"] == 201, response_json(registered)
 
 
 def _assert_model_call(span: ReadableSpan, model: str, version: int, inputs: int) -> None:
@@ -53,7 +41,7 @@ def _assert_model_call(span: ReadableSpan, model: str, version: int, inputs: int
 def test_the_sync_route_oip_and_embeddings_each_record_their_model_call(
     admin: Credential, exported: InMemorySpanExporter
 ) -> None:
-    _register_text_model(admin.secret, "tiny-embed")
+    register_text_model(admin.secret, "tiny-embed")
     exported.clear()
 
     predicted = call("POST", "/v1/models/sentiment/predict", body={"input": {"text": SECRET_TEXT}}, **_auth(admin))

@@ -56,3 +56,15 @@ def store_unchecked_version(tenant: str, name: str, input_schema: dict[str, Any]
         latest.outputs,
     )
     return store.add_version(tenant, new, to_rfc3339(utc_now())).version
+
+
+def register_text_model(secret: str, name: str) -> None:
+    """The tests' tiny feature-extraction model, uploaded and registered through the real handlers."""
+    from tests.support.text_models import files, tar_gz  # onnx and tokenizers: only for the tests that use them
+
+    archive = tar_gz(files())
+    upload = create_upload(secret, len(archive), content_type="application/gzip")
+    put_file(upload, archive)
+    body = {"runtime": "text", "upload_id": upload["id"], "text": {"task": "feature-extraction"}}
+    registered = call("POST", f"/v1/models/{name}/versions", body=body, headers=bearer(secret))
+    assert registered["statusCode"] == 201, response_json(registered)

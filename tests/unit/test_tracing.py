@@ -27,6 +27,7 @@ from shared.kernel.observability import logger
 from shared.kernel.tasks import TaskPool
 from shared.queue.consumer import trace_carrier
 from shared.settings import TracingSettings
+from tests.support.spans import recorded_spans
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -34,10 +35,8 @@ PARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 @pytest.fixture
 def exported() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    sdk.start("http://127.0.0.1:1/v1/traces", exporter=exporter)
-    yield exporter
-    tracing.disable()
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 def _spans(exporter: InMemorySpanExporter) -> dict[str, ReadableSpan]:
