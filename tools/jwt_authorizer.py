@@ -50,7 +50,7 @@ def fetch_json(url: str) -> Any:
         client.stream("GET", url) as response,
     ):
         response.raise_for_status()
-        body = b""
+        body = bytearray()
         for chunk in response.iter_bytes():
             body += chunk
             if len(body) > MAX_DOCUMENT_BYTES:

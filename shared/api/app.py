@@ -99,16 +99,13 @@ def lambda_handler(router: APIRouter) -> LambdaHandler:
 
     @metrics.log_metrics
     @logged_invocation
+    @tracing.flushed
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         asyncio.set_event_loop(loop)
-        try:
-            with tracing.server_span(
-                str(event.get("routeKey", "$default")), {"faas.name": context.function_name}
-            ) as status:
-                response: dict[str, Any] = adapter(event, cast(Any, context))
-                status(int(response.get("statusCode", 500)))
-            return response
-        finally:
-            tracing.flush()
+        route = str(event.get("routeKey", "$default"))
+        with tracing.server_span(route, {"faas.name": context.function_name}) as status:
+            response: dict[str, Any] = adapter(event, cast(Any, context))
+            status(int(response.get("statusCode", 500)))
+        return response
 
     return handler

@@ -29,39 +29,33 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class AwsCallPolicy:
+    """One service's calls. The defaults are the short-call budget every service but the inspector keeps: a
+    1 s connect, 3 s of silence, two attempts."""
+
     service: str  # botocore's service name
     calls: str  # what the service is called for, as the documentation's table names it
-    connect_seconds: float
-    read_seconds: float
-    attempts: int  # in total, the first included
     why: str
+    connect_seconds: float = 1
+    read_seconds: float = 3
+    attempts: int = 2  # in total, the first included
     retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
 
 
 DYNAMODB = AwsCallPolicy(
     service="dynamodb",
     calls="DynamoDB: every read, conditional write, transaction and query (all functions)",
-    connect_seconds=1,
-    read_seconds=3,
-    attempts=2,
     why="items and pages of at most 1 MB answer in milliseconds; throttling and faults beyond one retry become "
     "a 503 (API) or the message's redelivery (workers)",
 )
 SQS = AwsCallPolicy(
     service="sqs",
     calls="SQS: SendMessage from API functions and workers, visibility changes, the admin commands' receives",
-    connect_seconds=1,
-    read_seconds=3,
-    attempts=2,
     why="small messages; CreatePrediction sends after its write, under API Gateway's 30 s; the DLQ receives "
     "long-poll 1 s (`WaitTimeSeconds`), under the read timeout",
 )
 S3 = AwsCallPolicy(
     service="s3",
     calls="S3: GET/PUT/HEAD/DELETE of uploads, artifacts and batch files, multipart assembly",
-    connect_seconds=1,
-    read_seconds=3,
-    attempts=2,
     why="the read timeout is S3's silence, not a transfer's length (a 100 MiB GET streams on); S3's own "
     "guidance retries a request that is slow to start after about 2 s; CompleteMultipartUpload keeps its "
     "connection alive with whitespace",
@@ -70,9 +64,6 @@ S3_DOWNLOAD_ATTEMPTS = 2  # s3transfer's attempts per part of a download (``num_
 SECRETS_MANAGER = AwsCallPolicy(
     service="secretsmanager",
     calls="Secrets Manager: GetSecretValue of the cursor key (Powertools' provider on this client, cached)",
-    connect_seconds=1,
-    read_seconds=3,
-    attempts=2,
     why="the list routes read it on first use and cache it in the container, so few requests ever wait on it",
 )
 INSPECTOR_INVOKE = AwsCallPolicy(

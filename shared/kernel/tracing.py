@@ -17,10 +17,11 @@ message is parsed for its ``traceparent`` alone (ids in hex, validated by the W3
 ``tracestate`` and baggage are dropped, and a malformed or missing one starts a new trace.
 """
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from shared.kernel.observability import append_log_keys
 
@@ -39,6 +40,8 @@ Kind = Literal["server", "client", "producer", "consumer", "internal"]
 Attribute = str | int | float | bool
 Attributes = Mapping[str, Attribute | None]
 SetStatus = Callable[[int], None]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _Tracing:
@@ -76,6 +79,19 @@ def flush() -> None:
     """Export the spans that ended, before the invocation returns (Lambda freezes the process after)."""
     if _tracing is not None:
         _tracing.flush()
+
+
+def flushed(handler: Callable[P, R]) -> Callable[P, R]:
+    """``handler`` exporting its invocation's spans before it returns or raises (every Lambda handler's)."""
+
+    @functools.wraps(handler)
+    def invoke(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            flush()
+
+    return invoke
 
 
 @contextmanager

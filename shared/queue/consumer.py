@@ -53,13 +53,11 @@ def sqs_handler(handle_record: Callable[[SQSRecord], None]) -> SqsHandler:
 
     @metrics.log_metrics
     @logged_invocation
+    @tracing.flushed
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        try:
-            return process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
-            )
-        finally:
-            tracing.flush()
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
 
     return handler
 
@@ -81,13 +79,9 @@ def sqs_batch_handler(handle_batch: BatchHandler, release: Callable[[list[str]],
 
     @metrics.log_metrics
     @logged_invocation
+    @tracing.flushed
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        try:
-            return _handle(list(SQSEvent(event).records), context)
-        finally:
-            tracing.flush()
-
-    def _handle(records: list[SQSRecord], context: LambdaContext) -> PartialItemFailureResponse:
+        records = list(SQSEvent(event).records)
         failures: list[PartialItemFailures] = []
         try:
             with tracing.opened(*_record_spans(records)):

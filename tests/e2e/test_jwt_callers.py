@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 
 PREDICT = "infergate/predict"
 ADMIN = "infergate/admin"
+JWT_PORT = free_port()
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def stack(issuer: LoopbackIssuer, tmp_path_factory: pytest.TempPathFactory) -> I
     settings = {
         "JWT_ISSUER": issuer.url,
         "JWT_AUDIENCES": f"{AUDIENCE}, another-api",
-        "JWT_PORT": str(free_port()),
+        "JWT_PORT": str(JWT_PORT),
         "RATE_LIMIT_PER_SECOND": "1000",
         "RATE_LIMIT_BURST": "1000",
         "TENANT_RATE_LIMIT_PER_SECOND": "1000",
@@ -157,6 +158,10 @@ def test_the_api_key_api_still_serves_keys_and_refuses_tokens(stack: LocalStack,
     assert refused.json()["type"] == "urn:infergate:problem:unauthenticated"
 
 
-def test_the_state_file_names_the_jwt_api(stack: LocalStack) -> None:
+def test_the_state_file_names_the_jwt_api_on_the_port_asked_for(stack: LocalStack) -> None:
     state = json.loads(Path(stack.state_file).read_text(encoding="utf-8"))
-    assert state["jwt_base_url"] == stack.jwt_base_url
+
+    assert state["jwt_base_url"] == f"http://127.0.0.1:{JWT_PORT}"
+    assert state["jwt_base_url"] != state["base_url"]
+    assert httpx.get(f"{state['jwt_base_url']}/v1/health", timeout=10).status_code == 401  # behind the authorizer
+    assert httpx.get(f"{state['base_url']}/v1/health", timeout=10).status_code == 200
